@@ -1,0 +1,55 @@
+"""Fixtures: a real embedded FalkorDB for the whole session, and a fresh graph per test module
+(or per test with `empty_store`). No mocks: every test talks to the real database."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tracegraph.engine.stores.falkordb import FalkorDBStore
+from tracegraph.engine.stores.server import EmbeddedServer
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("TRACEGRAPH_SHARED_DIR", ROOT.parent / "shared"))
+EPCIS_DIR = SHARED / "standards" / "epcis"
+
+
+@pytest.fixture(scope="session")
+def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    server = EmbeddedServer(tmp_path_factory.mktemp("db"), appendfsync="everysec")
+    server.ensure_running()
+    yield server
+    server.stop()
+
+
+def _graph_name(node_name: str) -> str:
+    return "t_" + re.sub(r"\W", "_", node_name)[-40:] + "_" + uuid.uuid4().hex[:6]
+
+
+def _open(server: EmbeddedServer, graph: str) -> FalkorDBStore:
+    store = FalkorDBStore(unix_socket_path=str(server.socket_path), graph=graph, server=server)
+    store.apply_schema()
+    return store
+
+
+@pytest.fixture(scope="module")
+def store(embedded_server: EmbeddedServer, request: pytest.FixtureRequest) -> Iterator[FalkorDBStore]:
+    """A fresh graph for this test module on the shared embedded server."""
+    s = _open(embedded_server, _graph_name(request.module.__name__))
+    yield s
+    s.drop_graph()
+    s.close()
+
+
+@pytest.fixture()
+def empty_store(embedded_server: EmbeddedServer, request: pytest.FixtureRequest) -> Iterator[FalkorDBStore]:
+    """A fresh graph for this one test."""
+    s = _open(embedded_server, _graph_name(request.node.name))
+    yield s
+    s.drop_graph()
+    s.close()

@@ -1,0 +1,89 @@
+"""`tracegraph db start|stop|status`: the embedded database's lifecycle."""
+
+from __future__ import annotations
+
+import typer
+
+from tracegraph.cli.common import JSON_OPTION, clean_errors, console, print_json, settings
+from tracegraph.engine.errors import ConfigurationError
+
+app = typer.Typer(help="Manage the embedded database (FalkorDB in the data folder).", no_args_is_help=True)
+
+
+def _server():
+    from tracegraph.engine.stores.server import EmbeddedServer
+
+    s = settings()
+    if s.backend != "embedded":
+        raise ConfigurationError(
+            f"TRACEGRAPH_DATABASE_URL is set ({s.database_url}); `tracegraph db` manages only the embedded database"
+        )
+    return s, EmbeddedServer(s.data_dir, appendfsync=s.appendfsync, bolt_port=s.bolt_port)
+
+
+@app.command()
+@clean_errors
+def start(as_json: bool = JSON_OPTION) -> None:
+    """Start the embedded database for the data folder (or reuse the running one).
+
+    Example: tracegraph db start
+    """
+    s, server = _server()
+    st = server.ensure_running()
+    from tracegraph.engine.stores import open_store
+
+    open_store(s).close()  # apply schema
+    if as_json:
+        print_json(st.to_dict())
+    else:
+        console.print(f"embedded database running (pid {st.pid}) on {st.socket}, data in {st.data_dir}")
+
+
+@app.command()
+@clean_errors
+def stop(as_json: bool = JSON_OPTION) -> None:
+    """Stop the embedded database (the append-only file is flushed first).
+
+    Example: tracegraph db stop
+    """
+    _, server = _server()
+    stopped = server.stop()
+    if as_json:
+        print_json({"stopped": stopped})
+    else:
+        console.print("stopped" if stopped else "no embedded database was running")
+
+
+@app.command()
+@clean_errors
+def status(as_json: bool = JSON_OPTION) -> None:
+    """Show whether the embedded database runs, where, and the audit chain head.
+
+    Example: tracegraph db status --json
+    """
+    s, server = _server()
+    st = server.status()
+    out = st.to_dict()
+    out["backend"] = "embedded"
+    out["graph"] = s.graph
+    if st.answering:
+        from tracegraph.engine.audit import head
+        from tracegraph.engine.stores.falkordb import FalkorDBStore
+
+        store = FalkorDBStore(unix_socket_path=st.socket, graph=s.graph)
+        try:
+            rows = store.read("audit.head")
+            out["audit_head"] = rows[0] if rows else None
+            out["nodes"] = store.run("MATCH (n) RETURN count(n) AS c", write=False)[0]["c"]
+        finally:
+            store.close()
+    if as_json:
+        print_json(out)
+    else:
+        state = "running" if st.answering else ("stale (crashed; will recover on next start)" if st.stale else "stopped")
+        console.print(f"embedded database: {state}")
+        for k in ("pid", "socket", "data_dir", "graph", "nodes", "audit_head", "started_at"):
+            if out.get(k) is not None:
+                console.print(f"  {k}: {out[k]}")
+    if not st.answering:
+        raise typer.Exit(3)

