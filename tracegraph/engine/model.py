@@ -81,6 +81,9 @@ class Edge(str, Enum):
     PREV = "PREV"                      # (AuditEntry)->(AuditEntry)
     SIGNED = "SIGNED"                  # (Signature)->(record)
     INSPECTED = "INSPECTED"            # (Inspection)->(MaterialLot)
+    CALIBRATES = "CALIBRATES"          # (Calibration)->(Equipment)
+    RETURNED_IN = "RETURNED_IN"        # (Serial|Batch)->(Return) {qty}
+    PACKED_IN = "PACKED_IN"            # (Serial)->(Container)
 
 
 #: labels that carry a unique business key `id` (constraint + exact-match index on both backends)
