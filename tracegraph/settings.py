@@ -52,6 +52,25 @@ class Settings(BaseSettings):
     bolt_port: int | None = Field(default=None, description="Also open FalkorDB's Bolt endpoint on this port.")
     token_ttl_minutes: int = Field(default=480, gt=0)
     timezone: str = Field(default="UTC", description="Display timezone; storage is always UTC.")
+    rules_dir: Path | None = Field(
+        default=None,
+        description="Folder of recall rule files (TOML) overriding the packaged ones of the same jurisdiction/name.",
+    )
+    recall_webhook_url: str = Field(default="", description="If set, new recall alerts are POSTed here as JSON.")
+    # -- API server (tracegraph serve) ---------------------------------------------------
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed by CORS (empty: CORS off, same-origin only). JSON list in the env var.",
+    )
+    max_upload_mb: float = Field(default=200.0, gt=0, description="Largest request body accepted (imports).")
+    graphiql: bool = Field(default=False, description="Serve the GraphiQL IDE at /graphql (dev only).")
+    metrics_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token for GET /metrics; empty: /metrics answers loopback clients only.",
+    )
+    api_max_query_depth: int = Field(default=12, gt=0, description="GraphQL query depth limit.")
+    api_max_aliases: int = Field(default=30, gt=0, description="GraphQL aliases per query limit.")
+    api_max_tokens: int = Field(default=2000, gt=0, description="GraphQL tokens per query limit.")
 
     @field_validator("database_url")
     @classmethod

@@ -9,6 +9,13 @@ here, before the write:
     hash = SHA-256( RFC 8785 canonical JSON of every stored entry field except `hash` )
 
 so `verify` only needs the stored properties to recompute it.
+
+The state contract (checked by `tracegraph audit verify`, see engine/audit_verify.py): every
+`Change` of an entry names a PROPERTY of the entry's target node (`target_label`/`target_key`)
+and its `new` value is what the statement stored. The latest `new` value of each field must
+still equal the node's property. Changes that are not node properties (an edge, a summary of
+an import chunk) are recorded with `state=False`; secrets (password hashes) with
+`redacted=True` (value not written to the trail, not state-checked).
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import rfc8785
+from pydantic import BaseModel
+from json.encoder import encode_basestring as _encode_str  # type: ignore[attr-defined]
 
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.errors import Conflict, NotFound
@@ -49,14 +58,27 @@ class Actor:
         return cls(id="system", name=name, roles=frozenset({"system"}))
 
 
+REDACTED = "<redacted>"
+
+
 @dataclass
 class Change:
+    """One field before/after. `state=False`: not a node property (edges, summaries), so
+    verify does not compare it with the node; `redacted=True`: a secret, values not stored."""
+
     field: str
     old: Any
     new: Any
+    redacted: bool = False
+    state: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "old": self.old, "new": self.new}
+        if self.redacted:
+            return {"field": self.field, "old": REDACTED, "new": REDACTED, "redacted": True, "state": False}
+        out: dict[str, Any] = {"field": self.field, "old": self.old, "new": self.new}
+        if not self.state:
+            out["state"] = False
+        return out
 
 
 @dataclass
@@ -78,6 +100,40 @@ def canonical(obj: Any) -> bytes:
 def entry_hash(entry: dict[str, Any]) -> str:
     body = {k: entry.get(k) for k in ENTRY_FIELDS}
     return hashlib.sha256(canonical(body)).hexdigest()
+
+
+_SAFE_INT = 2**53
+_SORTED_FIELDS = sorted(ENTRY_FIELDS)  # ASCII keys: UTF-16 order == code point order
+_PREFIXES = [("{" if i == 0 else ",") + '"' + k + '":' for i, k in enumerate(_SORTED_FIELDS)]
+
+
+def entry_hash_fast(entry: dict[str, Any]) -> str:
+    """`entry_hash` for the verify hot loop, about 6x faster than the generic RFC 8785 encoder.
+
+    For a flat object with ASCII keys whose values are strings, safe integers or null, RFC 8785
+    output is the key-sorted compact JSON whose strings are escaped like Python's non-ASCII
+    `encode_basestring` (\\b \\f \\n \\r \\t \\" \\\\ and lowercase \\u00xx for other
+    controls, everything else as UTF-8). Other values (floats, bools, nested values, lone
+    surrogates) fall back to `entry_hash`; tests/test_audit_verify.py checks both agree.
+    """
+    parts: list[str] = []
+    for prefix, k in zip(_PREFIXES, _SORTED_FIELDS):
+        v = entry.get(k)
+        t = type(v)
+        if t is str:
+            parts.append(prefix + _encode_str(v))
+        elif t is int and -_SAFE_INT < v < _SAFE_INT:  # type: ignore[operator]
+            parts.append(prefix + str(v))
+        elif v is None:
+            parts.append(prefix + "null")
+        else:
+            return entry_hash(entry)
+    parts.append("}")
+    try:
+        data = "".join(parts).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogate: the reference encoder decides
+        return entry_hash(entry)
+    return hashlib.sha256(data).hexdigest()
 
 
 def changes_between(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
@@ -155,7 +211,50 @@ def audited_write(
     )
 
 
+class AuditEntryView(BaseModel):
+    """One audit entry as shown by `audit log` and the APIs (changes decoded)."""
+
+    seq: int
+    ts: str
+    actor: str
+    actor_name: str
+    action: str
+    target_label: str
+    target_key: str
+    changes: list[dict[str, Any]]
+    reason: str = ""
+    session: str = ""
+    prev_hash: str = ""
+    hash: str = ""
+
+    @classmethod
+    def from_props(cls, e: dict[str, Any]) -> "AuditEntryView":
+        try:
+            changes = json.loads(e.get("changes") or "[]")
+        except ValueError:
+            changes = [{"field": "?", "old": None, "new": e.get("changes")}]
+        return cls(**{**{k: e.get(k) for k in cls.model_fields if k != "changes"}, "changes": changes})
+
+
+def history(
+    store: GraphStore,
+    *,
+    target: str | None = None,
+    actor: str | None = None,
+    since: str | None = None,
+    action: str | None = None,
+    limit: int = 100,
+) -> list[AuditEntryView]:
+    """Audit entries, newest first, filtered by record key (signatures of it included), user id,
+    time (ISO, inclusive) and action."""
+    needle = None if target is None else '"field": "record_key", "new": ' + json.dumps(target)
+    rows = store.read("audit.log", target=target, signed_needle=needle, actor=actor, since=since, action=action,
+                      limit=int(limit))
+    return [AuditEntryView.from_props(r["e"]) for r in rows]
+
+
 __all__ = [
-    "Actor", "AuditSpec", "Change", "GENESIS_HASH", "ENTRY_FIELDS", "canonical", "entry_hash",
-    "changes_between", "build_entry", "ensure_head", "head", "audited_write",
+    "Actor", "AuditSpec", "Change", "GENESIS_HASH", "ENTRY_FIELDS", "REDACTED", "canonical", "entry_hash",
+    "entry_hash_fast",
+    "changes_between", "build_entry", "AuditEntryView", "history", "ensure_head", "head", "audited_write",
 ]

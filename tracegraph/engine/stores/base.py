@@ -58,7 +58,7 @@ def plain(value: Any) -> Any:
     props = getattr(value, "properties", None)
     if isinstance(props, dict):  # FalkorDB Node/Edge
         return {str(k): plain(v) for k, v in props.items()}
-    if hasattr(value, "items") and hasattr(value, "labels"):  # neo4j Node
+    if hasattr(value, "items") and (hasattr(value, "labels") or hasattr(value, "start_node")):  # neo4j Node/Relationship
         return {str(k): plain(v) for k, v in value.items()}
     iso = getattr(value, "iso_format", None)  # neo4j temporal types
     if callable(iso):

@@ -123,6 +123,12 @@ class FalkorDBStore:
     # -- protocol ------------------------------------------------------------------
     def run(self, cypher: str, params: dict[str, Any] | None = None, *, write: bool = True) -> list[Row]:
         timeout_ms = int(self.query_timeout_s * 1000)
+        bad = _non_finite(params)
+        if bad:  # the client would write `nan`/`inf` into the CYPHER header: a cryptic parse error
+            raise DatabaseError(
+                f"FalkorDB cannot take NaN or infinite numbers as query parameters ({bad})",
+                hint="send null (unknown) or a finite number",
+            )
         try:
             if write:
                 res = self._graph.query(cypher, params or None, timeout=timeout_ms)
@@ -191,6 +197,23 @@ class FalkorDBStore:
             self._db.connection.close()
         except Exception:
             pass
+
+
+def _non_finite(value: Any, where: str = "") -> str:
+    """Path of the first NaN/infinite float inside a parameter structure, or ''."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return where or "value"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _non_finite(v, f"{where}.{k}" if where else f"${k}")
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = _non_finite(v, f"{where}[{i}]")
+            if found:
+                return found
+    return ""
 
 
 def _unique_keys() -> list[tuple[str, str]]:

@@ -1,0 +1,114 @@
+"""`python -m perf run|chart`: the traversal benchmark with its baselines in the same run.
+
+Examples:
+    python -m perf run --size S
+    python -m perf run --size M --scenarios lot_impact supplier_impact --repeat 50
+    python -m perf run --size S --json > s.json
+    python -m perf chart
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from perf.harness import peak_rss_mb, plant, write_results
+from perf.scenarios import SCENARIOS, SYSTEMS, build_systems, goals, ratios, run
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+def _table(rows: list[dict[str, Any]], size: str) -> Table:
+    tg = {r["scenario"]: r for r in rows if r["system"] in ("tracegraph", "falkordb-cypher")}
+    t = Table(title=f"traversal benchmark, size {size} (x = system p50 / tracegraph p50)")
+    for col in ("scenario", "system", "p50 ms", "p95 ms", "p99 ms", "items/call", "items/s", "x tracegraph", "ok"):
+        t.add_column(col, justify="left" if col in ("scenario", "system") else "right")
+    for r in rows:
+        ref = tg.get(r["scenario"])
+        ratio = "" if not ref or ref is r else f"{r['p50_ms'] / ref['p50_ms']:.1f}x" if ref["p50_ms"] else ""
+        t.add_row(
+            r["scenario"], r["system"], f"{r['p50_ms']:.3f}", f"{r['p95_ms']:.3f}", f"{r['p99_ms']:.3f}",
+            f"{r['items_per_call']:,.0f}", f"{r['items_per_s']:,.0f}", ratio,
+            "[green]yes[/]" if r["verified"] else "[bold red]MISMATCH[/]",
+        )
+    return t
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    say = (lambda m: err.print(m)) if not a.quiet else (lambda m: None)
+    h = plant(a.size, say=say, rebuild=a.rebuild)
+    try:
+        say(f"plant {h.size}: {h.plant.n_nodes:,} nodes, {h.plant.n_edges:,} edges (loader {h.loader})")
+        systems = build_systems(h, a.systems, say)
+        rows, mismatches = run(h, a.scenarios, systems, a.repeat, say)
+        meta = {
+            "size": h.size,
+            "plant": {**h.counts(), "loader": h.loader, "load_seconds": h.load_seconds,
+                      "generator": "perf.plants (numpy, seed 7)"},
+            "db_memory": h.db_memory(),
+            "peak_rss_mb": peak_rss_mb(),
+            "systems": [s.name for s in systems],
+            "repeat": a.repeat,
+            "ratios": ratios(rows),
+            "goals": goals(rows),
+            "mismatches": [m.to_dict() for m in mismatches],
+            "wall_seconds": round(time.perf_counter() - started, 1),
+        }
+    finally:
+        h.close()
+    path = write_results(f"perf-{h.size}", rows, meta)
+    from perf.chart import draw
+
+    chart = draw()
+    if a.json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        out.print(_table(rows, h.size))
+        for g in meta["goals"]:
+            mark = "[green]met[/]" if g["met"] else "[red]missed[/]"
+            val = f"{g['value_ms']:.3f} ms" if "value_ms" in g else f"{g['ratio']}x"
+            out.print(f"goal: {g['goal']}: {val} -> {mark}")
+        out.print(f"db memory {meta['db_memory']['used_memory_mb']} MB, peak RSS {meta['peak_rss_mb']} MB; "
+                  f"results {path}; chart {chart}")
+    if mismatches:
+        err.print(f"[bold red]{len(mismatches)} answer mismatch(es) between systems: see meta.mismatches in {path}[/]")
+        return 3
+    return 0
+
+
+def cmd_chart(a: argparse.Namespace) -> int:
+    from perf.chart import draw
+
+    out.print(f"wrote {draw()}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m perf", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="build/reuse a plant and time every system on every scenario")
+    r.add_argument("--size", default="S", help="S=100k, M=1M, L=10M, XL=100M serials, or a number (default S)")
+    r.add_argument("--json", action="store_true", help="print the result rows as one JSON list")
+    r.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=list(SCENARIOS))
+    r.add_argument("--systems", nargs="+", default=list(SYSTEMS),
+                   choices=list(SYSTEMS) + ["falkordb-cypher"], help="systems to compare (first = reference answer)")
+    r.add_argument("--repeat", type=int, default=30, help="timed calls per scenario and system (default 30)")
+    r.add_argument("--rebuild", action="store_true", help="regenerate and reload the plant")
+    r.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    r.set_defaults(fn=cmd_run)
+    c = sub.add_parser("chart", help="redraw perf/results/latency.png from every result file")
+    c.set_defaults(fn=cmd_chart)
+    a = ap.parse_args(argv)
+    return int(a.fn(a))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

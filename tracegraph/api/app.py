@@ -1,0 +1,146 @@
+"""The FastAPI application: `create_app(settings, store=None)`.
+
+One store per app: given (tests, embedding), or opened once in the lifespan and closed on
+shutdown. Middleware order (outermost first): request context (request id, logs, metrics,
+security headers), CORS (only when origins are configured), body size limit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from tracegraph import __version__
+from tracegraph.api import errors
+from tracegraph.api.deps import PUBLIC
+from tracegraph.api.metrics import ApiMetrics, InstrumentedStore
+from tracegraph.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from tracegraph.engine.stores.base import GraphStore
+from tracegraph.settings import Settings, load_settings
+
+log = logging.getLogger("tracegraph.api")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+#: route modules, each wrapping one engine area; a module whose engine part has not been
+#: installed yet (ModuleNotFoundError on a tracegraph.engine/loaders module) is left out
+ROUTE_MODULES = (
+    "routes_auth",
+    "routes_trace",
+    "routes_imports",
+    "routes_audit",
+    "routes_export",
+    "routes_recall",
+)
+
+DESCRIPTION = """\
+tracegraph: traceability and recall for regulated manufacturers.
+
+Authenticate with `POST /auth/login`, then send `Authorization: Bearer <token>`. Every route
+except `/health`, `/auth/login` and `/metrics` needs a token; the role's permissions decide
+the rest. The dashboard API is GraphQL at `/graphql` (SDL: `tracegraph graphql-schema`).
+"""
+
+
+def _include_routes(app: FastAPI) -> list[str]:
+    included = []
+    for name in ROUTE_MODULES:
+        try:
+            mod = importlib.import_module(f"tracegraph.api.{name}")
+        except ModuleNotFoundError as exc:
+            missing = exc.name or ""
+            if missing == f"tracegraph.api.{name}" or missing.startswith(("tracegraph.engine.", "tracegraph.loaders.")):
+                log.info("API routes %s left out: %s is not available", name, missing)
+                continue
+            raise
+        app.include_router(mod.router)
+        included.append(name)
+    return included
+
+
+def _include_graphql(app: FastAPI, settings: Settings) -> bool:
+    try:
+        from tracegraph.graphql.app import graphql_router
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith(("tracegraph.engine.", "tracegraph.graphql.")):
+            log.info("GraphQL left out: %s is not available", exc.name)
+            return False
+        raise
+    app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)
+    return True
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
+    """Build the app. With `store`, the caller owns it (it is not closed on shutdown)."""
+    settings = settings or load_settings()
+    metrics = ApiMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened: GraphStore | None = None
+        if getattr(app.state, "store", None) is None:
+            from starlette.concurrency import run_in_threadpool
+
+            from tracegraph.engine.stores import open_store
+
+            opened = await run_in_threadpool(open_store, settings)
+            app.state.store = InstrumentedStore(opened, metrics)
+            log.info('{"event":"store_opened","backend":"%s","location":"%s"}', opened.backend, opened.location)
+        try:
+            yield
+        finally:
+            if opened is not None:
+                opened.close()
+                app.state.store = None
+                log.info('{"event":"store_closed"}')
+
+    app = FastAPI(
+        title="tracegraph",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.store = InstrumentedStore(store, metrics) if store is not None else None
+
+    errors.install(app)
+    from tracegraph.api import routes_health
+
+    app.include_router(routes_health.router)
+    app.state.route_modules = _include_routes(app)
+    app.state.graphql = _include_graphql(app, settings)
+
+    if STATIC_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+        @app.get("/", include_in_schema=False, dependencies=[PUBLIC])
+        async def dashboard() -> FileResponse:
+            """The static dashboard page (it asks for a login and talks to /graphql)."""
+            return FileResponse(STATIC_DIR / "index.html")
+
+    # added innermost first
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=int(settings.max_upload_mb * 1_048_576))
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+            allow_credentials=False,
+        )
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, graphiql=settings.graphiql)
+    return app
+
+
+__all__ = ["create_app"]

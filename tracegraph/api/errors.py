@@ -1,0 +1,63 @@
+"""Map errors to HTTP answers that say what is wrong, never how the server is built.
+
+`TracegraphError` subclasses carry their own `http_status` and `to_dict()`; anything else is a
+bug: the client gets a generic 500 with the request id, the server log gets the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tracegraph.engine.errors import AuthenticationFailed, TracegraphError
+
+log = logging.getLogger("tracegraph.api")
+
+
+def _rid(request: Request) -> str:
+    return str(getattr(request.state, "request_id", "") or "")
+
+
+def error_body(code: str, message: str, request: Request, **extra: Any) -> dict[str, Any]:
+    err: dict[str, Any] = {"code": code, "message": message, **extra}
+    return {"error": err, "request_id": _rid(request)}
+
+
+async def tracegraph_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TracegraphError)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+    if exc.http_status >= 500:
+        log.warning("request %s failed: %s: %s", _rid(request), type(exc).__name__, exc)
+    return JSONResponse({"error": exc.to_dict(), "request_id": _rid(request)}, exc.http_status, headers=headers)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else "request refused"
+    code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 401: "authentication_failed"}.get(
+        exc.status_code, f"http_{exc.status_code}"
+    )
+    return JSONResponse(error_body(code, message, request), exc.status_code, headers=exc.headers)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("request %s: unexpected %s", _rid(request), type(exc).__name__, exc_info=exc)
+    return JSONResponse(
+        error_body(
+            "internal",
+            "internal server error; nothing is reported about its cause here",
+            request,
+            hint=f"quote request id {_rid(request)} to the administrator (details are in the server log)",
+        ),
+        500,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(TracegraphError, tracegraph_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected_error)

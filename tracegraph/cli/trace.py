@@ -1,0 +1,238 @@
+"""`tracegraph trace back|forward KEY` and `tracegraph impact ...`: thin commands over
+tracegraph.engine.trace / tracegraph.engine.impact. Tables and trees for people, `--json` (the
+engine models' model_dump) for machines, `--csv/--xlsx` for the regulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import pydantic
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from tracegraph.cli.common import JSON_OPTION, clean_errors, console, err_console, print_json, store
+from tracegraph.engine.errors import Problem, ValidationFailed
+from tracegraph.engine.trace_models import BackwardResult, ImpactCause, ImpactOptions, ImpactResult
+
+trace_app = typer.Typer(help="Trace a unit, batch or lot upstream (back) or downstream (forward).",
+                        no_args_is_help=True)
+
+SHOW = 25  # rows per table in the human output (use --json or --csv for everything)
+
+
+# ---------------------------------------------------------------------------------------
+# printing
+# ---------------------------------------------------------------------------------------
+
+
+def _print_impact(r: ImpactResult, limit: int) -> None:
+    c = r.counts
+    console.print(
+        f"[bold]{c['units']:g}[/bold] units affected: {c['serials']} serials, {c['batches']} batches, "
+        f"{c['lots']} lots; {c['customers']} customers hold {c['units_at_customers']:g}  "
+        f"[dim]({r.elapsed_ms:.1f} ms)[/dim]"
+    )
+    t = Table("status", "units", title="Where the units are" + (f" as of {r.query['as_of']}" if r.query.get("as_of") else ""))
+    for k, v in r.by_status.items():
+        t.add_row(k, f"{v:g}")
+    t.add_row("[bold]total[/bold]", f"[bold]{sum(r.by_status.values()):g}[/bold]")
+    console.print(t)
+    if r.customers:
+        t = Table("customer", "name", "kind", "units", "contact", title="Customers to notify")
+        for cu in r.customers[:limit]:
+            t.add_row(cu.id, cu.name or "", cu.kind or "", f"{cu.units:g}",
+                      " / ".join(x for x in (cu.contact.name, cu.contact.email, cu.contact.phone) if x))
+        console.print(t)
+        if len(r.customers) > limit:
+            console.print(f"... and {len(r.customers) - limit} more customers (use --json or --xlsx)")
+    if r.by_product:
+        t = Table("product", "units", title="Per product")
+        for p in r.by_product[:limit]:
+            t.add_row(p.id, f"{p.units:g}")
+        console.print(t)
+    if r.batches:
+        t = Table("batch", "product", "kind", "units", "path", title="Affected batches")
+        for b in r.batches[:limit]:
+            t.add_row(b.id, b.product or "", b.kind or "", f"{b.units:g}", " > ".join(b.path))
+        console.print(t)
+        if len(r.batches) > limit:
+            console.print(f"... and {len(r.batches) - limit} more batches")
+    if r.serials:
+        t = Table("serial", "batch", "status", "customer / warehouse", "why", title="Affected units")
+        for s in r.serials[:limit]:
+            t.add_row(s.id, s.batch or "", s.status, s.customer or s.warehouse or "", " > ".join(s.path))
+        console.print(t)
+        if len(r.serials) > limit or r.truncated:
+            console.print(f"... {c['serials']} serials in all (use --json, --csv or --xlsx)")
+    if r.quantities:
+        t = Table("batch", "status", "qty", "customer", "shipment", title="Non-serialised quantities")
+        for q in r.quantities[:limit]:
+            t.add_row(q.batch, q.status, f"{q.qty:g}", q.customer or "", q.shipment or "")
+        console.print(t)
+
+
+def _print_backward(r: BackwardResult) -> None:
+    s = r.start
+    root = Tree(f"[bold]{s['label']} {s['id']}[/bold]  ({r.elapsed_ms:.1f} ms)")
+    for b in r.batches:
+        node = root.add(f"batch [bold]{b.id}[/bold] {b.product or ''} {b.kind or ''} started {b.started_at or '?'}"
+                        f"  inputs: {', '.join(b.inputs) or '-'}")
+        for e in b.equipment:
+            colour = "green" if e.calibration_state == "in_calibration" else "red"
+            node.add(f"equipment {e.equipment} {e.used_from} .. {e.used_to}  "
+                     f"[{colour}]{e.calibration_state}[/{colour}] (cal {e.calibration or '-'}, due {e.calibration_due_at or '-'})")
+        for d in b.documents:
+            node.add(f"document {d.linked} via {d.via}; in effect: {d.in_effect or '?'}"
+                     + ("" if d.matches else "  [yellow]differs[/yellow]"))
+        if b.siblings:
+            node.add(f"{b.siblings} sibling units: {', '.join(b.sibling_ids[:5])}{' ...' if b.siblings > 5 else ''}")
+    for lot in r.lots:
+        node = root.add(f"lot [bold]{lot.id}[/bold] {lot.material or ''}"
+                        + (f"  from lots {', '.join(lot.parents)}" if lot.parents else ""))
+        for sp in lot.suppliers:
+            node.add(f"supplier {sp.supplier} {sp.name or ''} received {sp.date or '?'} qty {sp.qty} po {sp.po or '-'}")
+        for i in lot.inspections:
+            node.add(f"inspection {i.id} {i.date or ''} {i.result or ''}")
+    for q in r.quality:
+        root.add(f"[red]{q.label} {q.id}[/red] about {q.about}: {q.title or ''} ({q.status or ''})")
+    console.print(root)
+
+
+def _export(r: ImpactResult, csv_path: Optional[Path], xlsx_path: Optional[Path]) -> None:
+    from tracegraph.engine import reports
+
+    if csv_path:
+        n = reports.write_csv(r, csv_path)
+        err_console.print(f"wrote {n} rows to {csv_path}")
+    if xlsx_path:
+        n = reports.write_xlsx(r, xlsx_path)
+        err_console.print(f"wrote {n} rows to {xlsx_path}")
+
+
+CSV_OPTION = typer.Option(None, "--csv", help="Write one row per affected unit to this CSV file.")
+XLSX_OPTION = typer.Option(None, "--xlsx", help="Write the regulator spreadsheet (units + summary) to this file.")
+LIMIT_OPTION = typer.Option(SHOW, "--show", help="Rows per table in the human output.")
+
+
+# ---------------------------------------------------------------------------------------
+# commands
+# ---------------------------------------------------------------------------------------
+
+
+@trace_app.command("back")
+@clean_errors
+def back(
+    key: str = typer.Argument(..., help="serial, batch or lot key (or a scanned UDI / EPC / Digital Link)"),
+    siblings: int = typer.Option(100, "--siblings", help="List at most this many sibling units per batch."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Everything a unit, batch or lot came from: batches, lots, suppliers, equipment, documents.
+
+    Example: tracegraph trace back SN-000123 --json
+    """
+    from tracegraph.engine.trace import backward_trace
+
+    r = backward_trace(store(), key, sibling_limit=siblings)
+    if as_json:
+        print_json(r.model_dump(mode="json"))
+    else:
+        _print_backward(r)
+
+
+@trace_app.command("forward")
+@clean_errors
+def forward(
+    key: str = typer.Argument(..., help="serial, batch or lot key (or a scanned identifier)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Classify units as of this date (YYYY-MM-DD)."),
+    max_depth: Optional[int] = typer.Option(None, "--max-depth", help="Follow at most N edges."),
+    exclude_returned: bool = typer.Option(False, "--exclude-returned", help="Leave out returned/destroyed units."),
+    csv_path: Optional[Path] = CSV_OPTION,
+    xlsx_path: Optional[Path] = XLSX_OPTION,
+    show: int = LIMIT_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Everything a unit, batch or lot reached, and where those units are now.
+
+    Example: tracegraph trace forward LOT-RESIN-042 --json
+    """
+    from tracegraph.engine.impact import forward_trace
+
+    r = forward_trace(store(), key, as_of=as_of, max_depth=max_depth, include_returned=not exclude_returned)
+    _export(r, csv_path, xlsx_path)
+    if as_json:
+        print_json(r.model_dump(mode="json"))
+    else:
+        _print_impact(r, show)
+
+
+@clean_errors
+def impact_cmd(
+    lot: list[str] = typer.Option([], "--lot", help="A suspect material lot (repeatable)."),
+    supplier: Optional[str] = typer.Option(None, "--supplier", help="Every lot this supplier delivered..."),
+    equipment: Optional[str] = typer.Option(None, "--equipment", help="Batches processed on this equipment..."),
+    date_from: Optional[str] = typer.Option(None, "--from", help="...received / used from this date or time."),
+    date_to: Optional[str] = typer.Option(None, "--to", help="...received / used until this date or time."),
+    batch: list[str] = typer.Option([], "--batch", help="A suspect batch (repeatable)."),
+    document: Optional[str] = typer.Option(None, "--document", help="A document version DOCID@VERSION."),
+    serial_range: Optional[str] = typer.Option(None, "--serial-range", help="GTIN:FROM-TO (or BATCH:FROM-TO)."),
+    serial: list[str] = typer.Option([], "--serial", help="A suspect unit (repeatable)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Classify units as of this date (YYYY-MM-DD)."),
+    max_depth: Optional[int] = typer.Option(None, "--max-depth", help="Follow at most N edges from the seeds."),
+    edge: list[str] = typer.Option([], "--edge", help="Only follow these edge types (repeatable)."),
+    exclude_returned: bool = typer.Option(False, "--exclude-returned", help="Leave out returned/destroyed units."),
+    no_paths: bool = typer.Option(False, "--no-paths", help="Skip provenance paths (faster on huge results)."),
+    csv_path: Optional[Path] = CSV_OPTION,
+    xlsx_path: Optional[Path] = XLSX_OPTION,
+    show: int = LIMIT_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Impact analysis: which batches, units and customers a cause reached, and where the units are.
+
+    Example: tracegraph impact --supplier SUP-7 --from 2026-01-01 --to 2026-03-31 --xlsx recall.xlsx
+    """
+    from tracegraph.engine.impact import impact
+
+    try:
+        cause, options = _question(
+            lot=lot, supplier=supplier, batch=batch, document=document, serial_range=serial_range, serial=serial,
+            equipment=equipment, date_from=date_from, date_to=date_to, as_of=as_of, max_depth=max_depth,
+            edge=edge, exclude_returned=exclude_returned, no_paths=no_paths,
+        )
+    except pydantic.ValidationError as exc:
+        raise ValidationFailed(
+            "invalid impact question",
+            [Problem(record="command line", field=".".join(map(str, e["loc"])), message=e["msg"], value=e.get("input"))
+             for e in exc.errors()],
+        ) from None
+    r = impact(store(), cause, options)
+    _export(r, csv_path, xlsx_path)
+    if as_json:
+        print_json(r.model_dump(mode="json"))
+    else:
+        _print_impact(r, show)
+
+
+def _question(*, lot: list[str], supplier: Optional[str], batch: list[str], document: Optional[str],
+              serial_range: Optional[str], serial: list[str], equipment: Optional[str], date_from: Optional[str],
+              date_to: Optional[str], as_of: Optional[str], max_depth: Optional[int], edge: list[str],
+              exclude_returned: bool, no_paths: bool) -> tuple[ImpactCause, ImpactOptions]:
+    cause = ImpactCause(
+        lots=lot, supplier=supplier, batches=batch, document=document, serial_range=serial_range,
+        serials=serial, equipment=equipment,
+        supplied_from=date_from if supplier else None, supplied_to=date_to if supplier else None,
+        window_from=date_from if equipment else None, window_to=date_to if equipment else None,
+    )
+    options = ImpactOptions(as_of=as_of, max_depth=max_depth, edge_types=edge or None,
+                            include_returned=not exclude_returned, include_paths=not no_paths)
+    return cause, options
+
+
+def register(app: typer.Typer) -> None:
+    """Add `trace back|forward` and `impact` to the root command."""
+    app.add_typer(trace_app, name="trace")
+    app.command("impact")(impact_cmd)
+
+
+__all__ = ["register", "trace_app", "impact_cmd"]

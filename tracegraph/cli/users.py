@@ -1,0 +1,259 @@
+"""`tracegraph users ...`, `tracegraph login|logout|whoami`: accounts, roles and CLI sessions.
+
+Writing commands act as the logged-in user (`tracegraph login` saves a token in
+`<data_dir>/session.json`, mode 0600) or, for scripts, TRACEGRAPH_USER + TRACEGRAPH_PASSWORD.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from tracegraph.cli.common import JSON_OPTION, clean_errors, console, print_json, settings, store
+
+app = typer.Typer(help="User accounts and roles (every change is audited).", no_args_is_help=True)
+
+PASSWORD_STDIN = typer.Option(False, "--password-stdin", help="Read the password from stdin (one line).")
+
+
+def _password(from_stdin: bool, prompt: str = "Password", confirm: bool = False) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+
+
+def _actor(s):  # type: ignore[no-untyped-def]
+    from tracegraph.engine.auth import cli_actor
+
+    return cli_actor(s, settings().data_dir)
+
+
+def _show(user, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    if as_json:
+        print_json(user.model_dump())
+    else:
+        console.print(f"{user.id} ({user.name}): roles {', '.join(user.roles) or '-'}, {user.status}"
+                      + (", LOCKED" if user.locked else ""))
+
+
+@app.command()
+@clean_errors
+def init(
+    username: str = typer.Option(..., "--username", prompt=True),
+    name: str = typer.Option(..., "--name", prompt="Printed name (shown on signatures)"),
+    password_stdin: bool = PASSWORD_STDIN,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Create the first administrator (only when no user exists) and the checkpoint signing key.
+
+    Example: echo 'a-long-Passphrase-1' | tracegraph users init --username admin --name "Ada Admin" --password-stdin
+    """
+    from tracegraph.engine.auth import init_admin
+    from tracegraph.engine.checkpoints import ensure_signing_key
+
+    password = _password(password_stdin, confirm=True)
+    s = store()
+    try:
+        user = init_admin(s, username, name, password)
+    finally:
+        s.close()
+    ensure_signing_key(settings().data_dir)
+    _show(user, as_json)
+
+
+@app.command()
+@clean_errors
+def add(
+    username: str = typer.Argument(...),
+    name: str = typer.Option(..., "--name", help="Printed name (shown on signatures)."),
+    roles: str = typer.Option("viewer", "--roles", help="Comma-separated roles."),
+    reason: str = typer.Option("", "--reason"),
+    password_stdin: bool = PASSWORD_STDIN,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add a user (needs users.manage).
+
+    Example: tracegraph users add qa.lead --name "Quinn Lead" --roles qa,qa_manager
+    """
+    from tracegraph.engine.auth import add_user
+
+    password = _password(password_stdin, "Initial password", confirm=True)
+    s = store()
+    try:
+        user = add_user(s, _actor(s), username, name, password, [r.strip() for r in roles.split(",") if r.strip()],
+                        reason=reason)
+    finally:
+        s.close()
+    _show(user, as_json)
+
+
+@app.command("list")
+@clean_errors
+def list_(as_json: bool = JSON_OPTION) -> None:
+    """List users, their roles and status.
+
+    Example: tracegraph users list --json
+    """
+    from tracegraph.engine.auth import list_users
+
+    s = store()
+    try:
+        users = list_users(s, _actor(s))
+    finally:
+        s.close()
+    if as_json:
+        print_json([u.model_dump() for u in users])
+        return
+    t = Table("user id", "name", "roles", "status", "locked", "failed", "created")
+    for u in users:
+        t.add_row(u.id, u.name, ", ".join(u.roles), u.status, "yes" if u.locked else "", str(u.failed_attempts),
+                  u.created_at[:19])
+    console.print(t)
+
+
+def _simple(action: str):  # type: ignore[no-untyped-def]
+    from tracegraph.engine import auth
+
+    fn = {"disable": auth.disable_user, "enable": auth.enable_user, "unlock": auth.unlock_user}[action]
+
+    @clean_errors
+    def cmd(
+        username: str = typer.Argument(...),
+        reason: str = typer.Option("", "--reason"),
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        s = store()
+        try:
+            user = fn(s, _actor(s), username, reason=reason)
+        finally:
+            s.close()
+        _show(user, as_json)
+
+    cmd.__doc__ = {
+        "disable": "Disable a user (accounts are never deleted).\n\nExample: tracegraph users disable j.doe --reason left",
+        "enable": "Re-enable a disabled user.\n\nExample: tracegraph users enable j.doe",
+        "unlock": "Unlock an account locked after failed logins.\n\nExample: tracegraph users unlock j.doe",
+    }[action]
+    return cmd
+
+
+for _name in ("disable", "enable", "unlock"):
+    app.command(_name)(_simple(_name))
+
+
+@app.command("set-roles")
+@clean_errors
+def set_roles(
+    username: str = typer.Argument(...),
+    roles: str = typer.Argument(..., help="Comma-separated roles (replaces the current ones)."),
+    reason: str = typer.Option("", "--reason"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Replace a user's roles.
+
+    Example: tracegraph users set-roles j.doe qa,complaint_handler --reason "new QA engineer"
+    """
+    from tracegraph.engine.auth import set_roles as do
+
+    s = store()
+    try:
+        user = do(s, _actor(s), username, [r.strip() for r in roles.split(",") if r.strip()], reason=reason)
+    finally:
+        s.close()
+    _show(user, as_json)
+
+
+@app.command("reset-password")
+@clean_errors
+def reset_password(
+    username: str = typer.Argument(...),
+    reason: str = typer.Option("", "--reason"),
+    password_stdin: bool = PASSWORD_STDIN,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Set a new password for a user (also unlocks the account).
+
+    Example: tracegraph users reset-password j.doe --reason "forgotten"
+    """
+    from tracegraph.engine.auth import reset_password as do
+
+    password = _password(password_stdin, "New password", confirm=True)
+    s = store()
+    try:
+        user = do(s, _actor(s), username, password, reason=reason)
+    finally:
+        s.close()
+    _show(user, as_json)
+
+
+def login(
+    username: str = typer.Option(..., "--username", prompt=True),
+    password_stdin: bool = PASSWORD_STDIN,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Log in: save a session token in the data folder (mode 0600) for later commands.
+
+    Example: tracegraph login --username qa.lead
+    """
+    from tracegraph.engine.auth import login as do_login, save_session
+
+    password = _password(password_stdin)
+    s = store()
+    try:
+        result = do_login(s, username, password, ttl_minutes=settings().token_ttl_minutes)
+    finally:
+        s.close()
+    path = save_session(settings().data_dir, result)
+    if as_json:
+        print_json({"user": result.user, "session": result.session, "expires_at": result.expires_at, "file": str(path)})
+    else:
+        console.print(f"logged in as {result.user} until {result.expires_at[:19]} UTC")
+
+
+def logout(as_json: bool = JSON_OPTION) -> None:
+    """Log out: revoke the saved token and delete it.
+
+    Example: tracegraph logout
+    """
+    from tracegraph.engine.auth import clear_session, load_session, logout as do_logout
+
+    saved = load_session(settings().data_dir)
+    revoked = False
+    if saved is not None:
+        s = store()
+        try:
+            revoked = do_logout(s, saved.token)
+        finally:
+            s.close()
+    clear_session(settings().data_dir)
+    if as_json:
+        print_json({"logged_out": saved is not None, "revoked": revoked})
+    else:
+        console.print("logged out" if saved else "no saved session")
+
+
+def whoami(as_json: bool = JSON_OPTION) -> None:
+    """Show the user that writing commands act as.
+
+    Example: tracegraph whoami
+    """
+    s = store()
+    try:
+        a = _actor(s)
+    finally:
+        s.close()
+    out = {"id": a.id, "name": a.name, "roles": sorted(a.roles), "session": a.session}
+    if as_json:
+        print_json(out)
+    else:
+        console.print(f"{a.name} ({a.id}), roles: {', '.join(sorted(a.roles))}")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="users")
+    root.command("login")(clean_errors(login))
+    root.command("logout")(clean_errors(logout))
+    root.command("whoami")(clean_errors(whoami))

@@ -1,0 +1,458 @@
+"""Forward trace and impact analysis: from a cause (lots, a supplier's receipts, equipment in a time
+window, batches, a document version, a serial range) to every affected lot, batch and unit, where
+each unit is now, which customers hold how many, and one provenance path per unit.
+
+Why this shape: the database does the only expensive part, one deduplicated downstream traversal
+per seed kind (`queries/trace/forward_*.cypher`, shared inputs and rework loops visited once),
+and returns the reached subgraph compactly with each node's outgoing edges. Python then walks that
+small subgraph once (breadth-first, so cycles end and every node gets its shortest provenance path),
+applies depth / edge-type limits and the "as of" shipment history, and adds up quantities so that
+the totals always reconcile (sum per status == total; sum per customer == units held by customers).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from typing import Any, Iterable
+
+from tracegraph.engine.errors import NotFound, ValidationFailed
+from tracegraph.engine.stores.base import GraphStore, Row
+from tracegraph.engine.trace_models import (
+    FORWARD_EDGES,
+    HELD_STATUSES,
+    AffectedBatch,
+    AffectedLot,
+    AffectedSerial,
+    Contact,
+    CustomerImpact,
+    ImpactCause,
+    ImpactOptions,
+    ImpactResult,
+    ProductImpact,
+    QuantityRow,
+)
+
+NodeKey = tuple[str, str]  # (label, id)
+
+#: the label an edge of this type points to (all flow edges have one target label)
+TARGET_LABEL = {
+    "CONSUMED_IN": "Batch",
+    "SPLIT_INTO": "MaterialLot",
+    "MERGED_INTO": "MaterialLot",
+    "PRODUCED": "Serial",
+    "COMPONENT_OF": "Serial",
+}
+#: statuses dropped by `include_returned=False` (a destroyed unit is a return disposition)
+RETURNED_STATUSES = frozenset({"returned", "destroyed"})
+_FAR_FUTURE = "9999-12-31T99"
+
+# positions in one `out` entry of queries/trace/forward_tail.cypher
+_TYPE, _MID, _QTY, _DATE, _DELIVERED, _CUST, _FROM, _DISP, _AT = range(9)
+
+
+def as_of_key(as_of: str | None) -> str:
+    """Comparable upper bound: a date-only `as_of` means the end of that day."""
+    if not as_of:
+        return _FAR_FUTURE
+    return as_of + "T99" if len(as_of) == 10 else as_of
+
+
+def _upper(bound: str | None) -> str | None:
+    """An inclusive upper bound; a date-only bound covers the whole day."""
+    return as_of_key(bound) if bound else None
+
+
+def _le(value: str | None, bound: str) -> bool:
+    return value is not None and str(value) <= bound
+
+
+# ---------------------------------------------------------------------------------------
+# Seeds
+# ---------------------------------------------------------------------------------------
+
+
+def _seeds(store: GraphStore, cause: ImpactCause) -> tuple[dict[NodeKey, list[str]], list[NodeKey]]:
+    """The nodes a trace starts from, each with the key prefix that explains why it is a seed.
+
+    Returns (seeds, explicit): explicit seeds were named by the user and must exist."""
+    seeds: dict[NodeKey, list[str]] = {}
+    explicit: list[NodeKey] = []
+
+    def add(label: str, id_: str, prefix: list[str]) -> None:
+        seeds.setdefault((label, id_), prefix + [id_])
+
+    for lid in cause.lots:
+        add("MaterialLot", lid, [])
+        explicit.append(("MaterialLot", lid))
+    for bid in cause.batches:
+        add("Batch", bid, [])
+        explicit.append(("Batch", bid))
+    for sid in cause.serials:
+        add("Serial", sid, [])
+        explicit.append(("Serial", sid))
+    if cause.supplier:
+        rows = store.read("trace.seed_supplier", id=cause.supplier, **{"from": cause.supplied_from,
+                                                                         "to": _upper(cause.supplied_to)})
+        if not rows:
+            raise NotFound(f"no supplier {cause.supplier!r}", hint="supplier ids are the codes as imported")
+        for lot in rows[0]["lots"] or []:
+            if lot:
+                add("MaterialLot", lot[0], [cause.supplier])
+    if cause.equipment:
+        rows = store.read("trace.seed_equipment", id=cause.equipment, **{"from": cause.window_from,
+                                                                           "to": _upper(cause.window_to)})
+        if not rows:
+            raise NotFound(f"no equipment {cause.equipment!r}", hint="equipment ids are asset ids as imported")
+        for b in rows[0]["batches"] or []:
+            if b:
+                add("Batch", b[0], [cause.equipment])
+    if cause.document:
+        rows = store.read("trace.seed_document", id=cause.document)
+        if not rows:
+            raise NotFound(f"no document {cause.document!r}", hint="name a version as DOCID@VERSION")
+        for bid in sorted(set((rows[0]["direct"] or []) + (rows[0]["via_product"] or []))):
+            if bid:
+                add("Batch", bid, [cause.document])
+    if cause.serial_range:
+        r = cause.serial_range
+        numeric = r.start.isdigit() and r.end.isdigit()
+        rows = store.read("trace.seed_serial_range", scope=r.scope, numeric=numeric,
+                          **{"from": r.start, "to": r.end})
+        for row in rows:
+            add("Serial", row["id"], [])
+    return seeds, explicit
+
+
+# ---------------------------------------------------------------------------------------
+# The reached subgraph
+# ---------------------------------------------------------------------------------------
+
+
+def _fetch(store: GraphStore, seeds: Iterable[NodeKey]) -> dict[NodeKey, Row]:
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for label, id_ in seeds:
+        by_label[label].append(id_)
+    query = {"MaterialLot": "trace.forward_lots", "Batch": "trace.forward_batches", "Serial": "trace.forward_serials"}
+    nodes: dict[NodeKey, Row] = {}
+    for label, ids in by_label.items():
+        for row in store.read(query[label], ids=sorted(set(ids))):
+            nodes[(row["l"], row["id"])] = row
+    return nodes
+
+
+def _walk(
+    nodes: dict[NodeKey, Row], seeds: dict[NodeKey, list[str]], options: ImpactOptions
+) -> tuple[dict[NodeKey, int], dict[NodeKey, NodeKey | None]]:
+    """Breadth-first over the reached subgraph: shortest depth and one parent per node."""
+    allowed = set(options.edge_types or FORWARD_EDGES)
+    depth: dict[NodeKey, int] = {}
+    parent: dict[NodeKey, NodeKey | None] = {}
+    queue: deque[NodeKey] = deque()
+    for s in sorted(seeds):
+        if s in nodes and s not in depth:
+            depth[s], parent[s] = 0, None
+            queue.append(s)
+    max_depth = options.max_depth
+    while queue:
+        u = queue.popleft()
+        du = depth[u]
+        if max_depth is not None and du >= max_depth:
+            continue
+        for e in nodes[u]["out"]:
+            t = e[_TYPE]
+            if t not in allowed:
+                continue
+            v = (TARGET_LABEL[t], e[_MID])
+            if v not in nodes or (v in depth and depth[v] <= du):
+                continue
+            depth[v], parent[v] = du + 1, u
+            queue.append(v)
+    return depth, parent
+
+
+class _Paths:
+    """Provenance paths from the cause to a node, memoised along the parent chain."""
+
+    def __init__(self, parent: dict[NodeKey, NodeKey | None], seeds: dict[NodeKey, list[str]]) -> None:
+        self.parent, self.seeds = parent, seeds
+        self.memo: dict[NodeKey, list[str]] = {}
+
+    def __call__(self, node: NodeKey) -> list[str]:
+        chain: list[NodeKey] = []
+        cur: NodeKey | None = node
+        while cur is not None and cur not in self.memo:
+            chain.append(cur)
+            p = self.parent.get(cur)
+            if p is None:
+                self.memo[cur] = list(self.seeds[cur])
+                chain.pop()
+                break
+            cur = p
+        for n in reversed(chain):
+            p = self.parent[n]
+            assert p is not None
+            self.memo[n] = self.memo[p] + [n[1]]
+        return self.memo[node]
+
+
+# ---------------------------------------------------------------------------------------
+# Where a unit is
+# ---------------------------------------------------------------------------------------
+
+
+def _kind_status(kind: str | None) -> str:
+    return "at_distributor" if kind == "distributor" else "at_end_user"
+
+
+def classify_serial(
+    out: list[list[Any]], bound: str, kinds: dict[str, str | None]
+) -> tuple[str, str | None, str | None, str | None]:
+    """(status, customer, shipment, date) of a serial from its history up to `bound`.
+
+    The latest shipment dated <= bound decides (delivered if delivered_at <= bound, else in
+    transit; the destination's kind picks distributor vs end user); a return dated on or after it
+    wins; with no shipment, a COMPONENT_OF edge means consumed, otherwise in stock."""
+    ships = [e for e in out if e[_TYPE] == "SHIPPED_IN" and _le(e[_DATE], bound)]
+    rets = [e for e in out if e[_TYPE] == "RETURNED_IN" and _le(e[_DATE], bound)]
+    last_ship = max(ships, key=lambda e: (str(e[_DATE]), str(e[_DELIVERED] or ""), str(e[_MID]))) if ships else None
+    last_ret = max(rets, key=lambda e: (str(e[_DATE]), str(e[_MID]))) if rets else None
+    if last_ret is not None and (last_ship is None or str(last_ret[_DATE]) >= str(last_ship[_DATE])):
+        status = "destroyed" if last_ret[_DISP] == "destroyed" else "returned"
+        return status, last_ret[_CUST], last_ret[_MID], last_ret[_DATE]
+    if last_ship is not None:
+        if _le(last_ship[_DELIVERED], bound):
+            status = _kind_status(kinds.get(last_ship[_CUST]))
+        else:
+            status = "in_transit"
+        return status, last_ship[_CUST], last_ship[_MID], last_ship[_DATE]
+    if any(e[_TYPE] == "COMPONENT_OF" and (e[_AT] is None or str(e[_AT]) <= bound) for e in out):
+        return "consumed", None, None, None
+    return "in_stock", None, None, None
+
+
+def _last_shipment(out: list[list[Any]]) -> tuple[str | None, str | None]:
+    ships = [e for e in out if e[_TYPE] == "SHIPPED_IN" and e[_DATE] is not None]
+    if not ships:
+        return None, None
+    e = max(ships, key=lambda e: (str(e[_DATE]), str(e[_MID])))
+    return e[_MID], e[_DATE]
+
+
+def batch_quantities(
+    row: Row, bound: str, kinds: dict[str, str | None]
+) -> list[tuple[str, float, str | None, str | None, str | None]]:
+    """Where the quantity of a non-serialised batch is: (status, qty, customer, shipment, date) rows.
+
+    Shipments from our site leave stock; a shipment whose `from_id` is a customer is a transfer
+    and moves quantity from that customer; returns take it from the returning customer."""
+    out = row["out"]
+    total = float(row.get("q") or 0)
+    consumed = sum(float(e[_QTY] or 0) for e in out if e[_TYPE] == "CONSUMED_IN")
+    ships = sorted((e for e in out if e[_TYPE] == "SHIPPED_IN" and _le(e[_DATE], bound)),
+                   key=lambda e: (str(e[_DATE]), str(e[_MID])))
+    dests = {e[_CUST] for e in ships}
+    held: dict[str, float] = defaultdict(float)
+    held_ref: dict[str, tuple[str, str]] = {}
+    transit: dict[tuple[str, str, str], float] = defaultdict(float)
+    from_site = 0.0
+    for e in ships:
+        q = float(e[_QTY] or 0)
+        if e[_FROM] in dests and e[_FROM] != e[_CUST]:
+            held[e[_FROM]] -= q
+        else:
+            from_site += q
+        if _le(e[_DELIVERED], bound):
+            held[e[_CUST]] += q
+            held_ref[e[_CUST]] = (e[_MID], e[_DATE])
+        else:
+            transit[(e[_CUST], e[_MID], e[_DATE])] += q
+    returned: dict[tuple[str, str | None, str, str], float] = defaultdict(float)
+    for e in out:
+        if e[_TYPE] == "RETURNED_IN" and _le(e[_DATE], bound):
+            q = float(e[_QTY] or 0)
+            if e[_CUST] is not None:
+                held[e[_CUST]] -= q
+            st = "destroyed" if e[_DISP] == "destroyed" else "returned"
+            returned[(st, e[_CUST], e[_MID], e[_DATE])] += q
+    rows: list[tuple[str, float, str | None, str | None, str | None]] = []
+    in_stock = total - consumed - from_site
+    if in_stock > 0:
+        rows.append(("in_stock", in_stock, None, None, None))
+    if consumed > 0:
+        rows.append(("consumed", consumed, None, None, None))
+    for cust in sorted(held):
+        if held[cust] > 0:
+            ref = held_ref.get(cust, (None, None))
+            rows.append((_kind_status(kinds.get(cust)), held[cust], cust, ref[0], ref[1]))
+    for (cust, sh, dt), q in sorted(transit.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        if q > 0:
+            rows.append(("in_transit", q, cust, sh, dt))
+    for (st, cust, rid, dt), q in sorted(returned.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        if q > 0:
+            rows.append((st, q, cust, rid, dt))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------
+# The public functions
+# ---------------------------------------------------------------------------------------
+
+
+def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None = None) -> ImpactResult:
+    """Everything a cause reached and where it is now (or `options.as_of`), with totals that add up."""
+    t0 = time.perf_counter()
+    options = options or ImpactOptions()
+    if cause.is_empty():
+        raise ValidationFailed(
+            "no cause given",
+            hint="name at least one lot, supplier, equipment, batch, document or serial range",
+        )
+    seeds, explicit = _seeds(store, cause)
+    nodes = _fetch(store, seeds) if seeds else {}
+    missing = [k for k in explicit if k not in nodes]
+    if missing:
+        names = ", ".join(f"{lbl} {i!r}" for lbl, i in missing)
+        raise NotFound(f"not found: {names}", hint="keys are business keys as imported (lot code, batch id, serial)")
+    depth, parent = _walk(nodes, seeds, options)
+    paths = _Paths(parent, seeds)
+    with_paths = options.include_paths
+    bound = as_of_key(options.as_of)
+    current = options.as_of is None
+
+    reached = sorted(depth)
+    lot_keys = [k for k in reached if k[0] == "MaterialLot"]
+    batch_keys = [k for k in reached if k[0] == "Batch"]
+    serial_keys = [k for k in reached if k[0] == "Serial"]
+    # batch-level quantities for batches without serials; a rework batch re-processes units that
+    # are already counted in the batch they came from, so it adds no quantity of its own
+    nonserial = [k for k in batch_keys if nodes[k]["k"] != "rework"
+                 and not any(e[_TYPE] == "PRODUCED" for e in nodes[k]["out"])]
+
+    # customers whose kind we need (as-of and batch-level rows classify by destination kind)
+    wanted: set[str] = set()
+    for k in serial_keys:
+        row = nodes[k]
+        if row["cu"]:
+            wanted.add(row["cu"])
+        if not current or not row["st"]:
+            wanted.update(e[_CUST] for e in row["out"] if e[_TYPE] in ("SHIPPED_IN", "RETURNED_IN") and e[_CUST])
+    for k in nonserial:
+        wanted.update(e[_CUST] for e in nodes[k]["out"] if e[_TYPE] in ("SHIPPED_IN", "RETURNED_IN") and e[_CUST])
+    cust_rows = {r["id"]: r for r in store.read("trace.customers", ids=sorted(wanted))} if wanted else {}
+    kinds = {cid: r.get("kind") for cid, r in cust_rows.items()}
+
+    by_status: dict[str, float] = defaultdict(float)
+    per_customer: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    per_product: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    per_batch: dict[str, float] = defaultdict(float)
+
+    serials: list[AffectedSerial] = []
+    for k in serial_keys:
+        row = nodes[k]
+        if current and row["st"]:
+            status, customer = row["st"], row["cu"]
+            shipment, date = _last_shipment(row["out"])
+        else:
+            status, customer, shipment, date = classify_serial(row["out"], bound, kinds)
+        if not options.include_returned and status in RETURNED_STATUSES:
+            continue
+        product = row["pr"]
+        by_status[status] += 1
+        per_product[product or "?"][status] += 1
+        if row["bt"]:
+            per_batch[row["bt"]] += 1
+        if customer and status in HELD_STATUSES:
+            per_customer[customer][status] += 1
+        serials.append(AffectedSerial.model_construct(
+            id=k[1], batch=row["bt"], product=product, status=status, customer=customer,
+            warehouse=row["wh"] if status in ("in_stock", "quarantined") else None,
+            shipment=shipment, date=date, depth=depth[k], path=paths(k) if with_paths else [],
+        ))
+
+    quantities: list[QuantityRow] = []
+    for k in nonserial:
+        row = nodes[k]
+        bpath = paths(k) if with_paths else []
+        for status, qty, customer, ref, date in batch_quantities(row, bound, kinds):
+            if not options.include_returned and status in RETURNED_STATUSES:
+                continue
+            by_status[status] += qty
+            per_product[row["pr"] or "?"][status] += qty
+            per_batch[k[1]] += qty
+            if customer and status in HELD_STATUSES:
+                per_customer[customer][status] += qty
+            quantities.append(QuantityRow.model_construct(
+                batch=k[1], product=row["pr"], status=status, qty=qty, uom=row["u"], customer=customer,
+                shipment=ref, date=date, path=bpath,
+            ))
+
+    batches = [
+        AffectedBatch.model_construct(
+            id=k[1], product=nodes[k]["pr"], kind=nodes[k]["k"], qty=nodes[k]["q"], uom=nodes[k]["u"],
+            started_at=nodes[k]["sa"], status=nodes[k]["st"], serialised=any(e[_TYPE] == "PRODUCED" for e in nodes[k]["out"]),
+            units=per_batch.get(k[1], 0), depth=depth[k], path=paths(k) if with_paths else [],
+        )
+        for k in batch_keys
+    ]
+    lots = [AffectedLot.model_construct(id=k[1], depth=depth[k], path=paths(k) if with_paths else [])
+            for k in lot_keys]
+
+    customers: list[CustomerImpact] = []
+    for cid, sts in per_customer.items():
+        c = cust_rows.get(cid, {})
+        customers.append(CustomerImpact(
+            id=cid, name=c.get("name"), kind=c.get("kind"), country=c.get("country"), language=c.get("language"),
+            units=sum(sts.values()), by_status=dict(sts),
+            contact=Contact(name=c.get("contact_name"), email=c.get("contact_email"),
+                            phone=c.get("contact_phone"), address=c.get("address")),
+        ))
+    customers.sort(key=lambda c: (-c.units, c.id))
+    by_product = sorted(
+        (ProductImpact(id=p, units=sum(s.values()), by_status=dict(s)) for p, s in per_product.items()),
+        key=lambda p: (-p.units, p.id),
+    )
+    total_units = sum(by_status.values())
+    n_serials = len(serials)
+    truncated = False
+    if options.serial_limit is not None and n_serials > options.serial_limit:
+        serials, truncated = serials[: options.serial_limit], True
+    counts: dict[str, int | float] = {
+        "lots": len(lot_keys),
+        "batches": len(batch_keys),
+        "serials": n_serials,
+        "units": total_units,
+        "units_at_customers": sum(c.units for c in customers),
+        "customers": len(customers),
+        "products": len(by_product),
+    }
+    return ImpactResult(
+        query={
+            "cause": cause.model_dump(exclude_defaults=True, mode="json"),
+            "options": options.model_dump(exclude_defaults=True),
+            "as_of": options.as_of,
+        },
+        counts=counts,
+        by_status={k: by_status[k] for k in sorted(by_status)},
+        by_product=by_product,
+        lots=lots,
+        batches=batches,
+        serials=serials,
+        quantities=quantities,
+        customers=customers,
+        truncated=truncated,
+        elapsed_ms=round((time.perf_counter() - t0) * 1000, 3),
+    )
+
+
+def forward_trace(store: GraphStore, key: str, **opts: Any) -> ImpactResult:
+    """Forward trace from one serial, batch or lot key (or a scanned identifier)."""
+    from tracegraph.engine.trace import resolve_key
+
+    label, id_ = resolve_key(store, key)
+    cause = {"MaterialLot": ImpactCause(lots=[id_]), "Batch": ImpactCause(batches=[id_]),
+             "Serial": ImpactCause(serials=[id_])}[label]
+    return impact(store, cause, ImpactOptions(**opts))
+
+
+__all__ = ["impact", "forward_trace", "classify_serial", "batch_quantities", "as_of_key", "RETURNED_STATUSES"]

@@ -1,0 +1,66 @@
+"""GraphQL errors that say what is wrong without leaking internals.
+
+Engine errors keep their message and get `extensions: {code, hint, problems}`; query
+validation errors (syntax, unknown field, depth/alias/token limits) pass through; anything
+else is masked to a generic message carrying the request id (the server log has the trace).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pydantic
+from graphql.error import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from tracegraph.engine.errors import TracegraphError
+
+log = logging.getLogger("tracegraph.api")
+
+
+class ShapeErrors(MaskErrors):
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda e: True, error_message="internal error")
+
+    def _request_id(self) -> str:
+        ctx = getattr(self.execution_context, "context", None)
+        return str(getattr(ctx, "request_id", "") or "")
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        out: list[GraphQLError] = []
+        for err in errors:
+            orig = err.original_error
+            # strawberry wraps some errors; unwrap one level
+            inner = getattr(orig, "original_error", None)
+            if inner is not None and not isinstance(orig, TracegraphError):
+                orig = inner
+            if orig is None or isinstance(orig, GraphQLError) and orig.original_error is None:
+                out.append(err)  # syntax / validation / limits: already a client message
+                continue
+            if isinstance(orig, TracegraphError):
+                ext: dict[str, Any] = dict(orig.to_dict())
+                msg = ext.pop("message")
+                out.append(self._copy(err, msg, ext))
+                continue
+            if isinstance(orig, pydantic.ValidationError):
+                msgs = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in orig.errors())
+                out.append(self._copy(err, f"invalid input: {msgs}", {"code": "validation_failed"}))
+                continue
+            rid = self._request_id()
+            log.error("graphql %s: unexpected %s at %s", rid, type(orig).__name__, err.path, exc_info=orig)
+            out.append(
+                self._copy(
+                    err,
+                    "internal error; nothing is reported about its cause here",
+                    {"code": "internal", "request_id": rid},
+                )
+            )
+        return out
+
+    @staticmethod
+    def _copy(err: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+        return GraphQLError(
+            message=message, nodes=err.nodes, source=err.source, positions=err.positions, path=err.path,
+            original_error=None, extensions=extensions,
+        )

@@ -1,0 +1,77 @@
+"""Field-level permissions: one `BasePermission` class per engine permission name.
+
+`Perm("trace.read")` returns the (cached) class whose `has_permission` authenticates the
+caller and asks the engine (`tracegraph.engine.permissions.require`). Refusals raise the
+engine's own errors, so clients get `extensions.code` = `authentication_failed` or
+`permission_denied` and a message that says what to do. The role x field matrix test reads
+`permission` off these classes for every field of the schema.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, ClassVar
+
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from tracegraph.api.deps import check_permission
+from tracegraph.engine.errors import AuthenticationFailed
+
+
+class RequirePermission(BasePermission):
+    """Base: subclasses set `permission` (an engine permission name)."""
+
+    permission: ClassVar[str] = ""
+    message = "permission denied"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        actor = info.context.actor
+        if actor is None:
+            raise AuthenticationFailed(
+                "this field needs a bearer token",
+                hint="POST /auth/login, then send Authorization: Bearer <token> with the GraphQL request",
+            )
+        check_permission(actor, self.permission)
+        return True
+
+
+@lru_cache(maxsize=None)
+def Perm(name: str) -> type[RequirePermission]:  # noqa: N802 - reads like a class at use sites
+    cls_name = "Perm_" + "".join(ch if ch.isalnum() else "_" for ch in name)
+    return type(cls_name, (RequirePermission,), {"permission": name, "__doc__": f"requires {name}"})
+
+
+def field_permission(field: Any) -> str | None:
+    """The permission name a strawberry field requires, or None (used by the matrix test)."""
+    for cls in getattr(field, "permission_classes", None) or []:
+        if isinstance(cls, type) and issubclass(cls, RequirePermission):
+            return cls.permission
+    return None
+
+
+__all__ = ["RequirePermission", "Perm", "field_permission"]
+
+
+#: the permission needed to read each object type, wherever it appears. The matrix test
+#: checks that every object type of the schema has a rule here, and that every root field
+#: reaching a type requires at least as much (no role can read a type through a side door).
+#: `XConnection` / `XEdge` follow X; PageInfo is free.
+TYPE_RULES: dict[str, str] = {
+    # model nodes and their edges
+    **{t: "records.read" for t in (
+        "Product", "Material", "Supplier", "Equipment", "Customer", "Shipment", "MaterialLot", "Batch", "Serial",
+        "LotLink", "BatchLink", "EquipmentUsage", "ShipmentLink", "SerialLink", "Dashboard",
+    )},
+    # backward trace and scanning
+    **{t: "trace.read" for t in (
+        "BackwardResult", "UpstreamBatch", "UpstreamLot", "SupplyInfo", "InspectionInfo", "EquipmentUse",
+        "DocumentUse", "QualityRecord", "ScanResult", "Resolved",
+    )},
+    # forward trace and impact (where units are now, who holds them)
+    **{t: "impact.read" for t in (
+        "ImpactResult", "AffectedLot", "AffectedBatch", "AffectedSerial", "QuantityRow", "Contact",
+        "CustomerImpact", "ProductImpact",
+    )},
+}
+FREE_TYPES = frozenset({"PageInfo"})

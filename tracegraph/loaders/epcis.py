@@ -1,0 +1,266 @@
+"""GS1 EPCIS 2.0 import and export: the public surface.
+
+    is_epcis(path)                      -> bool: dispatch test for `tracegraph import`
+    load_epcis(path)                    -> ImportBatch (meta["epcis"]): validated + mapped, unwritten
+    run_epcis_import(store, batch, actor, source_files=, dry_run=) -> ImportReport (like run_import)
+    read_epcis(path) / run_epcis(...)   -> the same without the ImportBatch wrapper
+    import_epcis(store, path, actor)    -> EpcisImportResult: read + write (audited)
+    export_epcis(store, scope)          -> dict: a schema-valid EPCISDocument
+    write_plant_epcis(records, out)     -> int: the plant generator's records as EPCIS events
+
+How events map to the graph is described in `epcis_map.py` and docs/epcis.md. Submodules:
+epcis_doc (read + JSON Schema), epcis_map (events -> facts), epcis_write (audited writes),
+epcis_export (graph -> document).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from pydantic import BaseModel, Field
+
+from tracegraph.engine.audit import Actor
+from tracegraph.engine.clock import Clock
+from tracegraph.engine.stores.base import GraphStore
+from tracegraph.loaders.epcis_doc import event_list, extra_context, is_epcis, read_json, validate_document
+from tracegraph.loaders.epcis_export import ExportScope, build_document, check_document, export_epcis
+from tracegraph.loaders.epcis_map import Mapped, map_events
+from tracegraph.loaders import epcis_write
+
+if TYPE_CHECKING:
+    from tracegraph.engine.imports import ImportBatch, ImportReport
+
+
+class EpcisBatch(BaseModel):
+    """One validated EPCIS document and the graph facts it maps to (not yet written)."""
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    source: str
+    document_id: str | None = None
+    events: int
+    event_types: dict[str, int] = Field(default_factory=dict)
+    mapped: Mapped
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        nodes = Counter(k[0] for k in self.mapped.nodes)
+        edges = Counter(k[0] for k in self.mapped.edges)
+        return {"nodes": dict(sorted(nodes.items())), "edges": dict(sorted(edges.items()))}
+
+
+class EpcisImportResult(BaseModel):
+    import_id: str
+    source: str
+    dry_run: bool
+    events: int
+    event_types: dict[str, int]
+    nodes: dict[str, int]
+    edges: dict[str, int]
+    unpacked: int = 0
+    audit_entries: int = 0
+
+
+def _known_labels(store: GraphStore | None, ids: Iterable[str]) -> dict[str, str]:
+    """Labels of lots already in the graph, so a lot produced earlier is consumed as the same node."""
+    if store is None:
+        return {}
+    ids = sorted({i for i in ids if i})
+    if not ids:
+        return {}
+    rows = store.read("scan.by_keys", ids=ids)
+    return {r["node"]["id"]: r["label"] for r in rows}
+
+
+def load_document(doc: dict[str, Any], source: str = "document", store: GraphStore | None = None) -> EpcisBatch:
+    """Validate an already-parsed EPCIS document and map its events (nothing is written)."""
+    validate_document(doc, source)
+    events = event_list(doc)
+    lot_ids = [q.get("epcClass") for e in events for k in ("inputQuantityList", "outputQuantityList",
+                                                            "quantityList", "childQuantityList")
+               for q in e.get(k) or [] if isinstance(q, dict)]
+    mapped = map_events(events, extra_context(doc), known_labels=_known_labels(store, lot_ids))
+    return EpcisBatch(source=source, document_id=doc.get("id"), events=len(events),
+                      event_types=dict(Counter(str(e.get("type")) for e in events)), mapped=mapped)
+
+
+def read_epcis(path: str | Path, store: GraphStore | None = None) -> EpcisBatch:
+    """Read, schema-check and map an EPCIS 2.0 JSON / JSON-LD file (nothing is written).
+
+    Raises ValidationFailed listing every problem (event index + field) when the document does not
+    conform to GS1's EPCIS 2.0 JSON Schema.
+    """
+    p = Path(path)
+    return load_document(read_json(p), p.name, store)
+
+
+def load_epcis(path: str | Path, store: GraphStore | None = None) -> "ImportBatch":
+    """The import dispatcher's entry point: an ImportBatch carrying the mapped EPCIS document.
+
+    EPCIS brings nodes and edges the ERP record types do not hold (EpcisEvent, Location,
+    Container, BusinessTransaction, CONCERNS, PACKED_IN, unpacking) and omits fields they require
+    (a serial observed without its batch), so the record lists stay EMPTY and the mapped document
+    travels in `batch.meta["epcis"]`. Write it with `run_epcis_import` (same signature and
+    report as `run_import`); `is_epcis_batch(batch)` tells the two apart.
+    """
+    from tracegraph.engine.imports import ImportBatch
+
+    eb = read_epcis(path, store)
+    return ImportBatch(meta={"format": "epcis", "document_id": eb.document_id, "events": eb.events,
+                             "event_types": eb.event_types, "epcis": eb})
+
+
+def is_epcis_batch(batch: Any) -> bool:
+    return isinstance(getattr(batch, "meta", None), dict) and batch.meta.get("format") == "epcis"
+
+
+def run_epcis(store: GraphStore, batch: EpcisBatch, actor: Actor, *, dry_run: bool = False,
+              clock: Clock | None = None, progress: Callable[[int, int], None] | None = None) -> EpcisImportResult:
+    """Write a loaded batch (or, with dry_run, only report what it would write)."""
+    if dry_run:
+        steps, res = epcis_write.plan(batch.mapped)
+        res.import_id = "dry-run"
+    else:
+        res = epcis_write.write(store, batch.mapped, actor, source=batch.source, clock=clock, progress=progress)
+    return EpcisImportResult(import_id=res.import_id, source=batch.source, dry_run=dry_run, events=batch.events,
+                             event_types=batch.event_types, nodes=res.nodes, edges=res.edges,
+                             unpacked=res.unpacked, audit_entries=res.audit_entries)
+
+
+def run_epcis_import(store: GraphStore, batch: "ImportBatch", actor: Actor, *, source_files: list[Any] | None = None,
+                     dry_run: bool = False, progress: Callable[[str, int, int], None] | None = None,
+                     clock: Clock | None = None, **_: Any) -> "ImportReport":
+    """`run_import` for a batch from `load_epcis`: writes the EPCIS facts (audited chunks, MERGE by
+    key, so re-running an interrupted or repeated import converges) and returns an ImportReport."""
+    import time
+
+    from tracegraph.engine.imports import ImportReport, TypeCounts
+
+    eb: EpcisBatch = batch.meta["epcis"]
+    t0 = time.perf_counter()
+    prog = (lambda d, n: progress("stage", d, n)) if progress else None
+    res = run_epcis(store, eb, actor, dry_run=dry_run, clock=clock, progress=prog)
+    counts = {k: TypeCounts(new=v) for k, v in res.nodes.items()}
+    counts.update({f"edge:{k}": TypeCounts(new=v) for k, v in res.edges.items()})
+    secs = time.perf_counter() - t0
+    items = sum(res.nodes.values()) + sum(res.edges.values())
+    return ImportReport(
+        import_id=res.import_id, status="dry_run" if dry_run else "committed", dry_run=dry_run, counts=counts,
+        files=list(source_files or []), items_written=0 if dry_run else items, audit_entries=res.audit_entries,
+        seconds=secs, items_per_s=(items / secs if secs > 0 and not dry_run else 0.0),
+        message=f"EPCIS document: {eb.events} events ({', '.join(f'{k} {v}' for k, v in eb.event_types.items())})"
+                + (f"; {res.unpacked} unpack(s)" if res.unpacked else ""),
+    )
+
+
+def import_epcis(store: GraphStore, path: str | Path | dict[str, Any], actor: Actor, *, dry_run: bool = False,
+                 clock: Clock | None = None, progress: Callable[[int, int], None] | None = None) -> EpcisImportResult:
+    """Validate, map and write one EPCIS document (a path, or a parsed dict)."""
+    batch = load_document(path, "document", store) if isinstance(path, dict) else read_epcis(path, store)
+    return run_epcis(store, batch, actor, dry_run=dry_run, clock=clock, progress=progress)
+
+
+# ---------------------------------------------------------------------------------------
+# the plant generator hook
+# ---------------------------------------------------------------------------------------
+
+
+def _rec(r: Any) -> dict[str, Any]:
+    if hasattr(r, "props"):
+        try:
+            return dict(r.props())
+        except TypeError:
+            pass
+    if hasattr(r, "model_dump"):
+        return r.model_dump(by_alias=True)
+    return dict(r)
+
+
+def plant_events(records: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """EPCIS events for plant records keyed by bundle file stem (`batches`, `serials`, ...):
+    TransformationEvents for batches with their consumptions, commissioning ObjectEvents for
+    serials, shipping/receiving ObjectEvents for shipments with their lines."""
+    from tracegraph.loaders.epcis_export import commissioning_events, shipment_events, transformation_events
+
+    get = lambda k: [_rec(r) for r in records.get(k, []) or []]  # noqa: E731
+    products = {p["id"]: p for p in get("products")}
+    materials = {m["id"]: m for m in get("materials")}
+    lots = {lt["id"]: lt for lt in get("material_lots")}
+    batches = {b["id"]: b for b in get("batches")}
+    serials = {s["id"]: s for s in get("serials")}
+
+    def gtin_of_product(pid: str | None) -> str | None:
+        p = products.get(pid or "")
+        return (p or {}).get("gtin") or (pid if pid and pid.isdigit() and len(pid) in (8, 12, 13, 14) else None)
+
+    inputs: dict[str, list[dict[str, Any]]] = {}
+    for c in get("consumptions"):
+        kind = c.get("input_kind", "lot")
+        iid = c["input_id"]
+        if kind == "lot":
+            lot = lots.get(iid, {})
+            gtin = (materials.get(lot.get("material_id", "")) or {}).get("gtin")
+            inputs.setdefault(c["batch_id"], []).append({"id": iid, "label": "MaterialLot", "gtin": gtin,
+                                                         "qty": c.get("qty"), "uom": c.get("uom")})
+        else:
+            b = batches.get(iid, {})
+            inputs.setdefault(c["batch_id"], []).append({"id": iid, "label": "Batch",
+                                                         "gtin": gtin_of_product(b.get("product_id")),
+                                                         "qty": c.get("qty"), "uom": c.get("uom")})
+    batch_rows = [{"batch": b, "gtin": gtin_of_product(b.get("product_id")), "inputs": inputs.get(bid, [])}
+                  for bid, b in batches.items()]
+    serial_rows = []
+    for s in serials.values():
+        b = batches.get(s.get("batch_id") or "", {})
+        serial_rows.append({"serial": {**s, "gtin": s.get("gtin") or gtin_of_product(s.get("product_id"))},
+                            "batch_id": s.get("batch_id"), "batch_lot": None,
+                            "at": b.get("finished_at") or b.get("started_at"), "site": None})
+    lines: dict[str, list[dict[str, Any]]] = {}
+    for ln in get("shipment_lines"):
+        kind = ln.get("item_kind", "serial")
+        iid = ln["item_id"]
+        if kind == "serial":
+            s = serials.get(iid, {})
+            lines.setdefault(ln["shipment_id"], []).append(
+                {"id": iid, "label": "Serial", "gtin": s.get("gtin") or gtin_of_product(s.get("product_id")),
+                 "serial_no": s.get("serial_no"), "qty": 1})
+        else:
+            b = batches.get(iid, {})
+            lines.setdefault(ln["shipment_id"], []).append(
+                {"id": iid, "label": "Batch", "gtin": gtin_of_product(b.get("product_id")), "qty": ln.get("qty")})
+    ship_rows = [{"shipment": sh, "items": lines.get(sh["id"], []), "customer_id": sh.get("customer_id")}
+                 for sh in get("shipments")]
+    events = transformation_events(batch_rows) + commissioning_events(serial_rows) + shipment_events(ship_rows)
+    from tracegraph.loaders.epcis_map import to_utc
+
+    events.sort(key=lambda e: to_utc(e["eventTime"]) or "")
+    return events
+
+
+def write_plant_epcis(batch_or_iter: Any, out_path: str | Path) -> int:
+    """Write plant records as one EPCIS 2.0 document (schema-checked); returns the event count.
+
+    `batch_or_iter` is an object with a `records` dict (file stem -> records), such a dict itself,
+    or an iterable of such objects/dicts (merged). Records may be pydantic models or dicts.
+    """
+    parts = [batch_or_iter] if isinstance(batch_or_iter, dict) or hasattr(batch_or_iter, "records") \
+        else list(batch_or_iter)
+    merged: dict[str, list[Any]] = {}
+    for part in parts:
+        recs = part.records if hasattr(part, "records") else part
+        for k, v in recs.items():
+            merged.setdefault(k, []).extend(v or [])
+    events = plant_events(merged)
+    doc = build_document(events)
+    check_document(doc)
+    Path(out_path).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return len(events)
+
+
+__all__ = [
+    "EpcisBatch", "EpcisImportResult", "ExportScope", "is_epcis", "is_epcis_batch", "load_epcis", "read_epcis",
+    "load_document", "run_epcis", "run_epcis_import",
+    "import_epcis", "export_epcis", "write_plant_epcis", "plant_events",
+]

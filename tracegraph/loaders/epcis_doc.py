@@ -1,0 +1,146 @@
+"""Reading and checking EPCIS 2.0 JSON / JSON-LD documents against GS1's published JSON Schema.
+
+Why first the schema: a partner's feed that is not valid EPCIS must be refused as a whole with
+every problem named (event index + field), before anything touches the graph.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft7Validator
+
+from tracegraph.engine.errors import Problem, ValidationFailed
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "epcis_schema"
+SCHEMA_PATH = SCHEMA_DIR / "EPCIS-JSON-Schema.json"
+#: the context URL every EPCIS 2.0 document references
+EPCIS_CONTEXT_URL = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent")
+
+
+@lru_cache(maxsize=1)
+def validator() -> Draft7Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
+
+
+def read_json(path: str | Path) -> Any:
+    p = Path(path)
+    try:
+        return json.loads(p.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError as exc:
+        raise ValidationFailed(f"{p} does not exist", hint="check the path") from exc
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed(
+            f"{p.name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            [Problem(record=f"line {exc.lineno}", field="json", message=exc.msg, source=p.name)],
+            hint="fix the JSON syntax and import again",
+        ) from exc
+
+
+def is_epcis(path: str | Path) -> bool:
+    """True when the file is a JSON object whose `type` is EPCISDocument or EPCISQueryDocument.
+
+    Cheap enough for dispatch: reads the file once, never raises.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("type") in ("EPCISDocument", "EPCISQueryDocument")
+
+
+def event_list(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events of an EPCISDocument or of an EPCISQueryDocument's query results."""
+    body = doc.get("epcisBody") or {}
+    if doc.get("type") == "EPCISQueryDocument":
+        body = ((body.get("queryResults") or {}).get("resultsBody")) or {}
+    events = body.get("eventList") or []
+    return [e for e in events if isinstance(e, dict)]
+
+
+def _where(path: list[Any], doc_type: str | None) -> tuple[str, str]:
+    """Schema error path -> ("event N", "field.sub[i]") or ("document", field)."""
+    parts = list(path)
+    prefix = ["epcisBody", "eventList"]
+    if doc_type == "EPCISQueryDocument":
+        prefix = ["epcisBody", "queryResults", "resultsBody", "eventList"]
+    record = "document"
+    if parts[: len(prefix)] == prefix and len(parts) > len(prefix) and isinstance(parts[len(prefix)], int):
+        record = f"event {parts[len(prefix)]}"
+        parts = parts[len(prefix) + 1:]
+    field = ""
+    for p in parts:
+        field += f"[{p}]" if isinstance(p, int) else (("." if field else "") + str(p))
+    return record, field or "(whole)"
+
+
+def validate_document(doc: Any, source: str = "") -> None:
+    """Raise ValidationFailed listing every schema problem (event index and field) of `doc`."""
+    if not isinstance(doc, dict) or doc.get("type") not in ("EPCISDocument", "EPCISQueryDocument"):
+        raise ValidationFailed(
+            f"{source or 'document'} is not an EPCIS 2.0 document (\"type\" must be \"EPCISDocument\")",
+            [Problem(record="document", field="type", message="expected EPCISDocument or EPCISQueryDocument",
+                     value=doc.get("type") if isinstance(doc, dict) else None, source=source)],
+            hint="export EPCIS 2.0 JSON/JSON-LD from the sending system",
+        )
+    problems: list[Problem] = []
+    for err in validator().iter_errors(doc):
+        # an if/then failure is reported on the innermost errors, which name the field
+        leaves = _leaves(err)
+        for leaf in leaves:
+            record, field = _where(list(leaf.absolute_path), doc.get("type"))
+            if leaf.validator == "required" and "'" in leaf.message:
+                missing = leaf.message.split("'")[1]
+                field = missing if field == "(whole)" else f"{field}.{missing}"
+            problems.append(Problem(record=record, field=field, message=leaf.message[:300],
+                                    value=_short(leaf.instance), source=source))
+    # the schema allows any string as an event type; refuse what no EPCIS 2.0 reader knows
+    for i, e in enumerate(event_list(doc)):
+        if e.get("type") not in EVENT_TYPES:
+            problems.append(Problem(record=f"event {i}", field="type", value=e.get("type"), source=source,
+                                    message=f"unknown event type; expected one of {', '.join(EVENT_TYPES)}"))
+    if problems:
+        seen: set[tuple[str, str, str]] = set()
+        unique = []
+        for p in problems:
+            k = (p.record, p.field, p.message)
+            if k not in seen:
+                seen.add(k)
+                unique.append(p)
+        raise ValidationFailed(
+            f"{source or 'the EPCIS document'} does not conform to the EPCIS 2.0 JSON Schema "
+            f"({len(unique)} problem{'s' if len(unique) != 1 else ''})",
+            unique,
+            hint="fix the listed events and fields; nothing was imported",
+        )
+
+
+def _leaves(err: Any) -> list[Any]:
+    if err.context:
+        # anyOf/oneOf: report the alternative that got furthest (deepest path)
+        best = max(err.context, key=lambda e: len(e.absolute_path))
+        return _leaves(best)
+    return [err]
+
+
+def _short(v: Any) -> Any:
+    if isinstance(v, (dict, list)):
+        s = json.dumps(v)[:80]
+        return s
+    return v
+
+
+def extra_context(doc: dict[str, Any]) -> list[Any]:
+    """The document's @context without the standard EPCIS context URL (extension prefixes)."""
+    ctx = doc.get("@context")
+    items = ctx if isinstance(ctx, list) else [ctx] if ctx is not None else []
+    return [c for c in items if c != EPCIS_CONTEXT_URL]
+
+
+__all__ = ["SCHEMA_PATH", "EPCIS_CONTEXT_URL", "EVENT_TYPES", "validator", "read_json", "is_epcis",
+           "event_list", "validate_document", "extra_context"]

@@ -1,0 +1,557 @@
+"""EPCIS 2.0 events -> graph facts (plain node and edge records), as the standard means them.
+
+Pure functions, no database: `map_events(events, context)` returns a `Mapped` holding nodes keyed
+by (label, id), edges keyed by (type, from, to[, role]) and the PACKED_IN links an unpack removes.
+`tracegraph.loaders.epcis` turns that into the import runner's records.
+
+The mapping (see docs/epcis.md for the full table):
+- ObjectEvent ADD (commissioning): sgtin -> Serial, lgtin -> Batch; ILMD `cbvmda:lotNumber`
+  names the batch (an lgtin of the serial's GTIN, in the serial's own form) -> PRODUCED.
+- TransformationEvent: input lgtins (MaterialLot, or Batch for sub-assemblies) CONSUMED_IN the
+  output batches; input sgtins COMPONENT_OF output sgtins; output serials PRODUCED by the batch.
+  Without an output lot, the batch is named by transformationID or the event id.
+- AggregationEvent: ADD/OBSERVE -> child PACKED_IN Container(parentID); DELETE unpacks.
+- ObjectEvent shipping -> Shipment (id = despatch advice, else the event id), SHIPPED_IN,
+  DELIVERED_TO the destination party (owning > possessing > location); receiving -> delivered.
+- Every event -> one EpcisEvent node holding the original JSON, linked by CONCERNS {role} to every
+  object, location, party and business transaction it names; nothing the model lacks is lost.
+- An event carrying an errorDeclaration is stored and linked but its effects are not applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+import rfc8785
+
+from tracegraph.loaders.identifiers import Identifier, lot_uri_like, parse_identifier, udi_hri
+
+CONCERNS = "CONCERNS"
+
+_VOCAB_PREFIXES = (
+    "https://ref.gs1.org/cbv/BizStep-", "https://ref.gs1.org/cbv/Disp-", "https://ref.gs1.org/cbv/BTT-",
+    "https://ref.gs1.org/cbv/SDT-", "urn:epcglobal:cbv:bizstep:", "urn:epcglobal:cbv:disp:",
+    "urn:epcglobal:cbv:btt:", "urn:epcglobal:cbv:sdt:",
+)
+
+NodeKey = tuple[str, str]
+EdgeKey = tuple[str, str, str, str, str, str]  # type, from_label, from_id, to_label, to_id, role
+
+
+def key_of(uri: str) -> str:
+    """The graph key an identifier stands for: the URI as given, or the key inside a tracegraph URN."""
+    ident = parse_identifier(uri)
+    return ident.extra["key"] if ident.kind == "tracegraph" else uri
+
+
+def short_vocab(value: str | None) -> str | None:
+    """CBV values may be bare words or full URIs; compare on the bare word."""
+    if not value:
+        return value
+    for p in _VOCAB_PREFIXES:
+        if value.startswith(p):
+            return value[len(p):]
+    return value
+
+
+def to_utc(value: str | None) -> str | None:
+    """EPCIS timestamps (with offset) -> the stored form: ISO-8601 UTC with microseconds."""
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def canonical_json(obj: Any) -> str:
+    return rfc8785.dumps(obj).decode("utf-8")
+
+
+def event_id(event: dict[str, Any]) -> str:
+    """The event's own eventID, else a content hash (stable: the same event always gets the same id)."""
+    eid = event.get("eventID")
+    if isinstance(eid, str) and eid:
+        return eid
+    digest = hashlib.sha256(rfc8785.dumps(event)).hexdigest()
+    return f"ni:///sha-256;{digest}?ver=CBV2.0"
+
+
+@dataclass
+class Mapped:
+    """Graph facts from a set of events. Node props merge (later, non-null values win)."""
+
+    nodes: dict[NodeKey, dict[str, Any]] = field(default_factory=dict)
+    edges: dict[EdgeKey, dict[str, Any]] = field(default_factory=dict)
+    #: (child_label, child_id or None, container_id): PACKED_IN links to delete in the graph
+    unpacked: list[tuple[str | None, str | None, str]] = field(default_factory=list)
+    #: per node, the properties that are only creation defaults (never overwrite a stored value)
+    defaults: dict[NodeKey, set[str]] = field(default_factory=dict)
+
+    def node(self, label: str, nid: str, **props: Any) -> NodeKey:
+        key = (label, nid)
+        cur = self.nodes.setdefault(key, {"id": nid})
+        for k, v in props.items():
+            if v is not None:
+                cur[k] = v
+                self.defaults.get(key, set()).discard(k)
+        return key
+
+    def default(self, key: NodeKey, **props: Any) -> None:
+        """Set properties only where the node has none yet (creation defaults)."""
+        cur = self.nodes[key]
+        for k, v in props.items():
+            if cur.get(k) is None and v is not None:
+                cur[k] = v
+                self.defaults.setdefault(key, set()).add(k)
+
+    def split(self, key: NodeKey) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(creation defaults, stated facts) of one node, `id` left out."""
+        d = self.defaults.get(key, set())
+        props = {k: v for k, v in self.nodes[key].items() if k != "id"}
+        return {k: v for k, v in props.items() if k in d}, {k: v for k, v in props.items() if k not in d}
+
+    def edge(self, etype: str, src: NodeKey, dst: NodeKey, role: str = "", **props: Any) -> None:
+        key = (etype, src[0], src[1], dst[0], dst[1], role)
+        cur = self.edges.setdefault(key, {})
+        if role:
+            cur["role"] = role
+        for k, v in props.items():
+            if v is not None:
+                cur[k] = v
+
+    def labels_of(self, nid: str) -> set[str]:
+        return {lbl for (lbl, i) in self.nodes if i == nid}
+
+
+# ---------------------------------------------------------------------------------------
+# helpers reading an event
+# ---------------------------------------------------------------------------------------
+
+
+def _qty_list(event: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return [q for q in event.get(name) or [] if isinstance(q, dict) and q.get("epcClass")]
+
+
+def _biz_transactions(event: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for bt in event.get("bizTransactionList") or []:
+        if isinstance(bt, dict) and bt.get("bizTransaction"):
+            out.append((short_vocab(bt.get("type")) or "", bt["bizTransaction"]))
+    return out
+
+
+def _party(event: dict[str, Any], listname: str, keyname: str) -> str | None:
+    """Destination/source by precedence: owning party, possessing party, location."""
+    items = [x for x in event.get(listname) or [] if isinstance(x, dict)]
+    for want in ("owning_party", "possessing_party", "location"):
+        for x in items:
+            if short_vocab(x.get("type")) == want and x.get(keyname):
+                return str(x[keyname])
+    return None
+
+
+def _ilmd_value(ilmd: dict[str, Any], name: str) -> Any:
+    for k, v in ilmd.items():
+        if k == f"cbvmda:{name}" or k.endswith(f"/{name}") or k.endswith(f"#{name}"):
+            return v
+    return None
+
+
+def _sort_key(item: tuple[int, dict[str, Any]]) -> tuple[str, int]:
+    return (to_utc(item[1].get("eventTime")) or "", item[0])
+
+
+# ---------------------------------------------------------------------------------------
+# the mapping
+# ---------------------------------------------------------------------------------------
+
+
+class _Mapper:
+    def __init__(self, known_labels: dict[str, str] | None = None) -> None:
+        self.m = Mapped()
+        self.known = dict(known_labels or {})  # id -> label already in the graph
+        self.lot_inputs: set[str] = set()
+        self.lot_outputs: set[str] = set()
+        self.packed: dict[NodeKey, str] = {}
+        self.shipments: list[dict[str, Any]] = []  # in-document shipments, for receiving
+        self.event_nodes: dict[str, NodeKey] = {}
+        self.cur_ev: NodeKey = ("EpcisEvent", "")
+
+    # --- classification -------------------------------------------------------------
+    def prescan(self, events: list[dict[str, Any]]) -> None:
+        """Which lgtins are produced (Batch) and which only consumed (MaterialLot)."""
+        for e in events:
+            t = e.get("type")
+            if t == "TransformationEvent":
+                for q in _qty_list(e, "inputQuantityList"):
+                    self.lot_inputs.add(q["epcClass"])
+                for q in _qty_list(e, "outputQuantityList"):
+                    self.lot_outputs.add(q["epcClass"])
+
+    def lot_label(self, uri: str) -> str:
+        if self.known.get(uri) in ("Batch", "MaterialLot"):
+            return self.known[uri]
+        if uri in self.lot_inputs and uri not in self.lot_outputs:
+            return "MaterialLot"
+        return "Batch"
+
+    # --- nodes ----------------------------------------------------------------------
+    def product(self, gtin: str) -> NodeKey:
+        return self.m.node("Product", gtin, gtin=gtin)
+
+    def obj(self, uri: str, *, side: str = "") -> tuple[NodeKey | None, Identifier]:
+        """The node an EPC / class identifier stands for (None for kinds the model lacks)."""
+        ident = parse_identifier(uri)
+        k = ident.kind
+        m = self.m
+        if k == "sgtin":
+            key = m.node("Serial", uri, gtin=ident.gtin, serial_no=ident.serial, product_id=ident.gtin)
+            m.default(key, status="in_stock", udi=udi_hri(ident.gtin, serial=ident.serial))
+            m.edge("OF", key, self.product(ident.gtin or ""))
+            return key, ident
+        if k == "lgtin":
+            label = self.lot_label(uri)
+            if label == "MaterialLot":
+                key = m.node("MaterialLot", uri, material_id=ident.gtin, gtin=ident.gtin, lot_no=ident.lot)
+                m.default(key, status="available", adjusted=False)
+                mat = m.node("Material", ident.gtin or "", name=None)
+                m.edge("OF", key, mat)
+            else:
+                key = m.node("Batch", uri, product_id=ident.gtin, gtin=ident.gtin, lot_no=ident.lot)
+                m.default(key, status="released", kind="finished")
+                m.edge("OF", key, self.product(ident.gtin or ""))
+            return key, ident
+        if k == "gtin":
+            if side == "input":
+                return m.node("Material", ident.gtin or uri), ident
+            return self.product(ident.gtin or uri), ident
+        if k == "sscc":
+            key = m.node("Container", uri, sscc=ident.sscc)
+            m.default(key, kind="sscc")
+            return key, ident
+        if k == "tracegraph":
+            label, nid = ident.extra["label"], ident.extra["key"]
+            if label == "Batch" and self.lot_label(uri) == "MaterialLot":
+                label = "MaterialLot"
+            key = m.node(label, nid)
+            defaults = {"Serial": {"status": "in_stock"}, "Batch": {"status": "released", "kind": "finished"},
+                        "MaterialLot": {"status": "available", "adjusted": False}}.get(label, {})
+            m.default(key, **defaults)
+            return key, ident
+        if k in ("grai", "giai"):
+            key = m.node("Equipment", uri)
+            m.default(key, kind="returnable_asset" if k == "grai" else "asset", name=uri)
+            return key, ident
+        return None, ident
+
+    def location(self, uri: str, kind: str) -> NodeKey:
+        ident = parse_identifier(uri)
+        key = self.m.node("Location", key_of(uri), gln=ident.gln, extension=ident.extension)
+        self.m.default(key, kind=kind, name=key[1])
+        return key
+
+    def customer(self, uri: str) -> NodeKey:
+        ident = parse_identifier(uri)
+        key = self.m.node("Customer", key_of(uri), gln=ident.gln)
+        self.m.default(key, kind="distributor", name=key[1])
+        return key
+
+    # --- one event ------------------------------------------------------------------
+    def link(self, ev: NodeKey, target: NodeKey | None, role: str) -> None:
+        if target is not None:
+            self.m.edge(CONCERNS, ev, target, role)
+
+    def event(self, e: dict[str, Any], context: list[Any]) -> None:
+        eid = event_id(e)
+        t = str(e.get("type"))
+        when = to_utc(e.get("eventTime"))
+        ev = self.m.node(
+            "EpcisEvent", eid, type=t, action=e.get("action"), biz_step=short_vocab(e.get("bizStep")),
+            disposition=short_vocab(e.get("disposition")), event_time=when,
+            event_time_zone_offset=e.get("eventTimeZoneOffset"), record_time=to_utc(e.get("recordTime")),
+            read_point=(e.get("readPoint") or {}).get("id"), biz_location=(e.get("bizLocation") or {}).get("id"),
+            error_declared=bool(e.get("errorDeclaration")), has_event_id=bool(e.get("eventID")),
+            json=canonical_json(e), context=canonical_json(context),
+        )
+        self.event_nodes[eid] = ev
+        self.cur_ev = ev
+        if (e.get("readPoint") or {}).get("id"):
+            self.link(ev, self.location(e["readPoint"]["id"], "read_point"), "readPoint")
+        if (e.get("bizLocation") or {}).get("id"):
+            self.link(ev, self.location(e["bizLocation"]["id"], "site"), "bizLocation")
+        for bt_type, bt in _biz_transactions(e):
+            key = self.m.node("BusinessTransaction", bt, type=bt_type or None)
+            self.link(ev, key, "bizTransaction")
+        for listname, keyname in (("sourceList", "source"), ("destinationList", "destination")):
+            for x in e.get(listname) or []:
+                if isinstance(x, dict) and short_vocab(x.get("type")) == "location" and x.get(keyname):
+                    self.link(ev, self.location(x[keyname], "site"), keyname)
+
+        # the objects, by role
+        epcs = [self.obj(u) for u in e.get("epcList") or []]
+        qtys = [(self.obj(q["epcClass"]), q) for q in _qty_list(e, "quantityList")]
+        for (key, _), role in [(x, "epc") for x in epcs] + [(x[0], "quantity") for x in qtys]:
+            self.link(ev, key, role)
+        effective = not e.get("errorDeclaration")
+        bs = short_vocab(e.get("bizStep")) or ""
+        action = e.get("action")
+
+        if t == "ObjectEvent" and effective:
+            self.object_effects(e, ev, eid, bs, action, when, epcs, qtys)
+        elif t in ("AggregationEvent", "AssociationEvent"):
+            pkey: NodeKey | None = None
+            if t == "AggregationEvent" and e.get("parentID"):
+                pident = parse_identifier(e["parentID"])
+                pkey = self.m.node("Container", e["parentID"], sscc=pident.sscc)
+                self.m.default(pkey, kind=pident.kind)
+            elif e.get("parentID"):
+                pkey = self.obj(e["parentID"])[0]
+            self.link(ev, pkey, "parent")
+            children = [self.obj(u) for u in e.get("childEPCs") or []]
+            for key, _ in children:
+                self.link(ev, key, "child")
+            for q in _qty_list(e, "childQuantityList"):
+                self.link(ev, self.obj(q["epcClass"])[0], "childQuantity")
+            if t == "AggregationEvent" and effective and pkey is not None:
+                self.aggregation_effects(action, pkey, [c for c, _ in children if c is not None])
+        elif t == "TransformationEvent":
+            ins = [self.obj(u, side="input") for u in e.get("inputEPCList") or []]
+            inq = [(self.obj(q["epcClass"], side="input"), q) for q in _qty_list(e, "inputQuantityList")]
+            outs = [self.obj(u) for u in e.get("outputEPCList") or []]
+            outq = [(self.obj(q["epcClass"]), q) for q in _qty_list(e, "outputQuantityList")]
+            for key, _ in ins:
+                self.link(ev, key, "input")
+            for (key, _), _q in inq:
+                self.link(ev, key, "inputQuantity")
+            for key, _ in outs:
+                self.link(ev, key, "output")
+            for (key, _), _q in outq:
+                self.link(ev, key, "outputQuantity")
+            if effective:
+                self.transformation_effects(e, ev, eid, when, ins, inq, outs, outq)
+        elif t == "TransactionEvent":
+            pass  # objects and business transactions are linked through the event node
+
+    # --- effects ----------------------------------------------------------------------
+    def batch_for_serials(self, e: dict[str, Any], serials: list[tuple[NodeKey, Identifier]],
+                          lots: list[NodeKey], when: str | None) -> None:
+        """PRODUCED edges: a serial belongs to the lot named in ILMD, or the listed lot of its GTIN."""
+        ilmd = e.get("ilmd") if isinstance(e.get("ilmd"), dict) else {}
+        lot_no = _ilmd_value(ilmd, "lotNumber")
+        expiry = _ilmd_value(ilmd, "itemExpirationDate")
+        for skey, ident in serials:
+            if skey[0] != "Serial":
+                continue
+            bkey: NodeKey | None = None
+            if isinstance(lot_no, str) and lot_no and ident.gtin:
+                uri = lot_uri_like(ident, ident.gtin, lot_no)
+                bkey, _ = self.obj(uri)
+            else:
+                same = [b for b in lots if b[0] == "Batch" and parse_identifier(b[1]).gtin == ident.gtin]
+                bkey = same[0] if len(same) == 1 else None
+            if isinstance(expiry, str):
+                self.m.node(*skey, expiry=expiry)
+            if bkey is not None and bkey[0] == "Batch":
+                self.m.node(*bkey, finished_at=when, expiry=expiry if isinstance(expiry, str) else None)
+                self.m.default(bkey, started_at=when)
+                self.m.edge("PRODUCED", bkey, skey)
+                self.m.node(*skey, batch_id=bkey[1])
+                self.link(self.cur_ev, bkey, "lot")
+                lot = parse_identifier(bkey[1]).lot
+                self.m.node(*skey, udi=udi_hri(ident.gtin, serial=ident.serial, lot=lot,
+                                               expiry=expiry if isinstance(expiry, str) else None))
+
+    def object_effects(self, e: dict[str, Any], ev: NodeKey, eid: str, bs: str, action: Any, when: str | None,
+                       epcs: list[tuple[NodeKey | None, Identifier]], qtys: list[Any]) -> None:
+        m = self.m
+        serials = [(k, i) for k, i in epcs if k is not None and k[0] == "Serial"]
+        lots = [k for (k, _i), _q in qtys if k is not None and k[0] in ("Batch", "MaterialLot")]
+        site = (e.get("bizLocation") or {}).get("id")
+        line = (e.get("readPoint") or {}).get("id")
+        if action == "ADD":
+            for k in lots:
+                if k[0] == "Batch":
+                    m.default(k, started_at=when, finished_at=when, site=site, line=line)
+            self.batch_for_serials(e, serials, lots, when)
+        things = [(k, 1.0) for k, _ in serials] + [
+            (k, float(q["quantity"]) if q.get("quantity") is not None else None)
+            for (k, _i), q in qtys if k is not None and k[0] in ("Batch", "MaterialLot")
+        ]
+        if bs == "shipping":
+            self.ship(e, eid, when, things)
+        elif bs == "receiving":
+            self.receive(e, eid, when, things)
+        if action == "DELETE" and (bs in ("decommissioning", "destroying", "disposing")
+                                   or short_vocab(e.get("disposition")) in ("destroyed", "disposed")):
+            for k, _ in serials:
+                m.node(*k, status="destroyed")
+
+    def ship(self, e: dict[str, Any], eid: str, when: str | None, things: list[tuple[NodeKey, float | None]]) -> None:
+        m = self.m
+        bts = _biz_transactions(e)
+        desadv = next((bt for typ, bt in bts if typ == "desadv"), None)
+        sid = key_of(desadv) if desadv else eid
+        dest = _party(e, "destinationList", "destination")
+        src = _party(e, "sourceList", "source")
+        dest, src = (key_of(dest) if dest else None), (key_of(src) if src else None)
+        skey = m.node("Shipment", sid, date=when, from_id=src, customer_id=dest)
+        m.default(skey, status="in_transit")
+        self.link(self.cur_ev, skey, "shipment")
+        for k, qty in things:
+            m.edge("SHIPPED_IN", k, skey, qty=qty)
+            if k[0] == "Serial":
+                m.node(*k, status="in_transit", customer_id=dest)
+        if dest:
+            m.edge("DELIVERED_TO", skey, self.customer(dest))
+        self.shipments.append({"key": skey, "things": {k for k, _ in things}, "bts": {bt for _, bt in bts}})
+
+    def receive(self, e: dict[str, Any], eid: str, when: str | None,
+                things: list[tuple[NodeKey, float | None]]) -> None:
+        m = self.m
+        bts = {bt for _, bt in _biz_transactions(e)}
+        mine = {k for k, _ in things}
+        cands = [s for s in self.shipments if s["things"] & mine]
+        match = [s for s in cands if s["bts"] & bts] or cands
+        dest = _party(e, "destinationList", "destination") or (e.get("bizLocation") or {}).get("id")
+        dest = key_of(dest) if dest else None
+        if match:
+            skey = match[-1]["key"]
+        else:
+            desadv = next((bt for typ, bt in _biz_transactions(e) if typ == "desadv"), None)
+            src = _party(e, "sourceList", "source")
+            skey = m.node("Shipment", key_of(desadv) if desadv else eid, from_id=key_of(src) if src else None)
+            m.default(skey, date=when)
+            for k, qty in things:
+                m.edge("SHIPPED_IN", k, skey, qty=qty)
+            self.shipments.append({"key": skey, "things": mine, "bts": bts})
+        self.link(self.cur_ev, skey, "shipment")
+        cur = m.nodes[skey]
+        customer = cur.get("customer_id") or dest
+        m.node(*skey, delivered_at=when, status="delivered", customer_id=customer)
+        if customer:
+            ckey = self.customer(customer)
+            m.edge("DELIVERED_TO", skey, ckey, date=when)
+            kind = m.nodes[ckey].get("kind")
+            status = "at_end_user" if kind in ("hospital", "end_user", "pharmacy") else "at_distributor"
+            for k, _ in things:
+                if k[0] == "Serial":
+                    m.node(*k, status=status, customer_id=customer)
+
+    def aggregation_effects(self, action: Any, parent: NodeKey, children: list[NodeKey]) -> None:
+        if action in ("ADD", "OBSERVE"):
+            for c in children:
+                self.packed[c] = parent[1]
+        elif action == "DELETE":
+            if children:
+                for c in children:
+                    if self.packed.get(c) == parent[1]:
+                        del self.packed[c]
+                    self.m.unpacked.append((c[0], c[1], parent[1]))
+            else:
+                for c in [c for c, p in self.packed.items() if p == parent[1]]:
+                    del self.packed[c]
+                self.m.unpacked.append((None, None, parent[1]))
+
+    def transformation_effects(self, e: dict[str, Any], ev: NodeKey, eid: str, when: str | None,
+                               ins: list[Any], inq: list[Any], outs: list[Any], outq: list[Any]) -> None:
+        m = self.m
+        out_serials = [(k, i) for k, i in outs if k is not None and k[0] == "Serial"]
+        out_batches = [k for (k, _i), _q in outq if k is not None and k[0] == "Batch"]
+        for k, _i in outs:
+            if k is not None and k[0] == "Batch":
+                out_batches.append(k)
+        site = (e.get("bizLocation") or {}).get("id")
+        line = (e.get("readPoint") or {}).get("id")
+        ilmd = e.get("ilmd") if isinstance(e.get("ilmd"), dict) else {}
+        lot_no = _ilmd_value(ilmd, "lotNumber")
+        if out_serials and isinstance(lot_no, str) and lot_no:
+            for _s, ident in out_serials:
+                if ident.gtin:
+                    key, _ = self.obj(lot_uri_like(ident, ident.gtin, lot_no))
+                    if key is not None and key[0] == "Batch" and key not in out_batches:
+                        out_batches.append(key)
+                        self.link(ev, key, "lot")
+        if not out_batches and (out_serials or ins or inq):
+            # no output lot named: the transformation itself is the production batch
+            bid = e.get("transformationID") or eid
+            gtins = {i.gtin for _k, i in out_serials if i.gtin}
+            gtins |= {i.gtin for (k, i), _q in outq if i.gtin}
+            product = next(iter(gtins)) if len(gtins) == 1 else None
+            bkey = m.node("Batch", str(bid), product_id=product, gtin=product)
+            m.default(bkey, status="released", kind="finished")
+            if product:
+                m.edge("OF", bkey, self.product(product))
+            out_batches.append(bkey)
+            self.link(ev, bkey, "transformation")
+        for b in out_batches:
+            m.node(*b, finished_at=when)
+            m.default(b, started_at=when, site=site, line=line)
+        # outputs of this batch
+        expiry = _ilmd_value(ilmd, "itemExpirationDate")
+        expiry = expiry if isinstance(expiry, str) else None
+        for skey, ident in out_serials:
+            same = [b for b in out_batches if parse_identifier(b[1]).gtin in (ident.gtin, None)]
+            for b in (same or out_batches)[:1]:
+                m.edge("PRODUCED", b, skey)
+                lot = parse_identifier(b[1]).lot
+                m.node(*skey, batch_id=b[1], expiry=expiry,
+                       udi=udi_hri(ident.gtin, serial=ident.serial, lot=lot, expiry=expiry))
+        for b in out_batches:
+            m.node(*b, expiry=expiry)
+        # inputs consumed
+        for (k, _i), q in inq:
+            if k is None or k[0] not in ("MaterialLot", "Batch"):
+                continue
+            for b in out_batches:
+                if b == k:
+                    continue
+                m.edge("CONSUMED_IN", k, b, qty=float(q["quantity"]) if q.get("quantity") is not None else None,
+                       uom=q.get("uom"), at=when)
+                if k[0] == "Batch":
+                    m.default(k, kind="subassembly")
+        for k, _i in ins:
+            if k is None:
+                continue
+            if k[0] == "Serial":
+                m.node(*k, status="consumed")
+                for s, _ in out_serials:
+                    m.edge("COMPONENT_OF", k, s, at=when)
+            elif k[0] in ("MaterialLot", "Batch"):
+                for b in out_batches:
+                    if b != k:
+                        m.edge("CONSUMED_IN", k, b, at=when)
+
+    def finish(self) -> Mapped:
+        for child, parent in self.packed.items():
+            if parent == child[1]:
+                continue
+            self.m.edge("PACKED_IN", child, ("Container", parent))
+        return self.m
+
+
+def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = None,
+               known_labels: dict[str, str] | None = None) -> Mapped:
+    """Map EPCIS events (dicts as in the JSON document) to graph facts.
+
+    `context` is the document's @context minus the standard context URL (namespace prefixes of
+    extensions), stored with each event so an export can declare them again. `known_labels`
+    (id -> label of nodes already in the graph) lets a later document consume a lot an earlier
+    one produced as the same node.
+    """
+    items = sorted(enumerate(list(events)), key=_sort_key)
+    mp = _Mapper(known_labels)
+    mp.prescan([e for _, e in items])
+    for _, e in items:
+        mp.event(e, list(context or []))
+    return mp.finish()
+
+
+__all__ = ["CONCERNS", "Mapped", "map_events", "event_id", "to_utc", "short_vocab", "canonical_json"]

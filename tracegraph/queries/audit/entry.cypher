@@ -1,0 +1,3 @@
+// One entry by seq, every stored property.
+MATCH (e:AuditEntry {seq: $seq})
+RETURN properties(e) AS e

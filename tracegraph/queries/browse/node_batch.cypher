@@ -1,0 +1,4 @@
+// Batch nodes by id, for the GraphQL DataLoaders (one round trip for a whole page).
+UNWIND $ids AS k
+MATCH (n:Batch {id: k})
+RETURN k AS key, n

@@ -1,0 +1,4 @@
+// Equipment nodes by id, for the GraphQL DataLoaders (one round trip for a whole page).
+UNWIND $ids AS k
+MATCH (n:Equipment {id: k})
+RETURN k AS key, n

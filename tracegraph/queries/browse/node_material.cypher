@@ -1,0 +1,4 @@
+// Material nodes by id, for the GraphQL DataLoaders (one round trip for a whole page).
+UNWIND $ids AS k
+MATCH (n:Material {id: k})
+RETURN k AS key, n

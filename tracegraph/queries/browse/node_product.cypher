@@ -1,0 +1,4 @@
+// Product nodes by id, for the GraphQL DataLoaders (one round trip for a whole page).
+UNWIND $ids AS k
+MATCH (n:Product {id: k})
+RETURN k AS key, n

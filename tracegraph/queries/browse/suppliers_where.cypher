@@ -1,0 +1,5 @@
+// Filters of the Supplier list (included by suppliers_page and suppliers_count; null parameters match all).
+MATCH (n:Supplier)
+WHERE ($q IS NULL OR n.id CONTAINS $q)
+  AND ($status IS NULL OR n.status = $status)
+  AND ($country IS NULL OR n.country = $country)

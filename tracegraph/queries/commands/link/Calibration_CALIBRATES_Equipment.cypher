@@ -1,0 +1,10 @@
+// GENERATED from queries/commands/templates/link.tmpl by
+// tracegraph.engine.commands.generate_queries(): do not edit by hand.
+// (:Calibration {id: $from_key})-[:CALIBRATES $props]->(:Equipment {id: $to_key}), audited on the source.
+//#include audit.guard
+MATCH (a:Calibration {id: $from_key})
+MATCH (b:Equipment {id: $to_key})
+CREATE (a)-[r:CALIBRATES]->(b)
+SET r = $props
+WITH h, [a, b] AS audit_targets
+//#include audit.append

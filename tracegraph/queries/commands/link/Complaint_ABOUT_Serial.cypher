@@ -1,0 +1,10 @@
+// GENERATED from queries/commands/templates/link.tmpl by
+// tracegraph.engine.commands.generate_queries(): do not edit by hand.
+// (:Complaint {id: $from_key})-[:ABOUT $props]->(:Serial {id: $to_key}), audited on the source.
+//#include audit.guard
+MATCH (a:Complaint {id: $from_key})
+MATCH (b:Serial {id: $to_key})
+CREATE (a)-[r:ABOUT]->(b)
+SET r = $props
+WITH h, [a, b] AS audit_targets
+//#include audit.append

@@ -1,0 +1,10 @@
+// GENERATED from queries/commands/templates/link.tmpl by
+// tracegraph.engine.commands.generate_queries(): do not edit by hand.
+// (:MaterialLot {id: $from_key})-[:DOCUMENTED_BY $props]->(:Document {id: $to_key}), audited on the source.
+//#include audit.guard
+MATCH (a:MaterialLot {id: $from_key})
+MATCH (b:Document {id: $to_key})
+CREATE (a)-[r:DOCUMENTED_BY]->(b)
+SET r = $props
+WITH h, [a, b] AS audit_targets
+//#include audit.append

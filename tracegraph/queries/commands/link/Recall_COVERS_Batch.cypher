@@ -1,0 +1,10 @@
+// GENERATED from queries/commands/templates/link.tmpl by
+// tracegraph.engine.commands.generate_queries(): do not edit by hand.
+// (:Recall {id: $from_key})-[:COVERS $props]->(:Batch {id: $to_key}), audited on the source.
+//#include audit.guard
+MATCH (a:Recall {id: $from_key})
+MATCH (b:Batch {id: $to_key})
+CREATE (a)-[r:COVERS]->(b)
+SET r = $props
+WITH h, [a, b] AS audit_targets
+//#include audit.append

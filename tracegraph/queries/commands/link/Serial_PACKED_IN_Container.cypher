@@ -1,0 +1,10 @@
+// GENERATED from queries/commands/templates/link.tmpl by
+// tracegraph.engine.commands.generate_queries(): do not edit by hand.
+// (:Serial {id: $from_key})-[:PACKED_IN $props]->(:Container {id: $to_key}), audited on the source.
+//#include audit.guard
+MATCH (a:Serial {id: $from_key})
+MATCH (b:Container {id: $to_key})
+CREATE (a)-[r:PACKED_IN]->(b)
+SET r = $props
+WITH h, [a, b] AS audit_targets
+//#include audit.append

@@ -1,0 +1,11 @@
+// EPCIS import: (EpcisEvent)-[:CONCERNS {role}]->(Product): what an event names, by role.
+//#include audit.guard
+WITH h
+UNWIND $rows AS r
+OPTIONAL MATCH (a:EpcisEvent {id: r.f})
+OPTIONAL MATCH (b:Product {id: r.t})
+FOREACH (_ IN CASE WHEN a IS NULL OR b IS NULL THEN [] ELSE [1] END |
+  MERGE (a)-[:CONCERNS {role: r.role}]->(b))
+WITH h, count(r) AS written
+WITH h, [] AS audit_targets
+//#include audit.append

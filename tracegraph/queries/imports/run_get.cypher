@@ -1,0 +1,2 @@
+MATCH (run:ImportRun {id: $import_id})
+RETURN run

@@ -1,0 +1,3 @@
+UNWIND $ids AS aid
+MATCH (a:RecallAlert {id: aid})
+RETURN a.id AS id

@@ -1,0 +1,2 @@
+MATCH (r:Recall {id: $id})-[:COVERS]->(s:Serial)
+RETURN s.id AS id

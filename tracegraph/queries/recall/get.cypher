@@ -1,0 +1,2 @@
+MATCH (r:Recall {id: $id})
+RETURN properties(r) AS recall

@@ -1,0 +1,26 @@
+// Account for recalled units of ONE customer: scanned serials get a disposition on their COVERS
+// edge (once), the customer's counters on AFFECTS grow, and outside a drill returned/destroyed
+// serials change status and a Return record is created (docs/model.md "Where a unit is now").
+//#include audit.guard
+MATCH (r:Recall {id: $id})-[a:AFFECTS]->(c:Customer {id: $customer})
+SET a.returned = coalesce(a.returned, 0.0) + $add.returned,
+    a.destroyed = coalesce(a.destroyed, 0.0) + $add.destroyed,
+    a.corrected = coalesce(a.corrected, 0.0) + $add.corrected,
+    a.consumed = coalesce(a.consumed, 0.0) + $add.consumed,
+    a.not_found = coalesce(a.not_found, 0.0) + $add.not_found,
+    a.last_return_at = $now,
+    r.updated_at = $now
+WITH h, r, c
+UNWIND (CASE WHEN size($serials) = 0 THEN [null] ELSE $serials END) AS sid
+OPTIONAL MATCH (r)-[cv:COVERS]->(s:Serial {id: sid})
+FOREACH (_ IN CASE WHEN cv IS NULL THEN [] ELSE [1] END |
+  SET cv.disposition = $disposition, cv.accounted_at = $now, cv.accounted_by = $actor_id)
+FOREACH (_ IN CASE WHEN cv IS NULL OR $new_status IS NULL THEN [] ELSE [1] END |
+  SET s.status = $new_status, s.customer_id = null, s.updated_at = $now)
+WITH h, r, c, collect(s) AS units
+FOREACH (rt IN CASE WHEN $return_node IS NULL THEN [] ELSE [$return_node] END |
+  CREATE (ret:Return)
+  SET ret = rt
+  FOREACH (u IN units | CREATE (u)-[:RETURNED_IN {qty: 1.0}]->(ret)))
+WITH h, [r, c] AS audit_targets
+//#include audit.append

@@ -1,0 +1,3 @@
+MATCH (x:Signature)-[:SIGNED]->(r:Recall {id: $id})
+RETURN properties(x) AS signature
+ORDER BY x.signed_at

@@ -1,0 +1,4 @@
+// Forward trace from batches by id ($ids: list of batch ids).
+UNWIND $ids AS sid
+MATCH (seed:Batch {id: sid})
+//#include trace.forward_tail
