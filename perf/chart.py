@@ -33,7 +33,7 @@ def draw(out: Path | None = None) -> Path:
         systems = sorted({r["system"] for r in rows if r["scenario"] == scenario})
         for system in systems:
             pts = sorted((int(r["serials"]), float(r["p50_ms"]), float(r["p95_ms"]))
-                         for r in rows if r["scenario"] == scenario and r["system"] == system)
+                         for r in rows if r["scenario"] == scenario and r["system"] == system and r.get("p50_ms") is not None)
             if not pts:
                 continue
             xs, p50, p95 = zip(*pts)

@@ -25,6 +25,29 @@ def query(name: str) -> str:
     return "\n".join(ln for ln in text.splitlines() if not ln.strip().startswith("//")).strip()
 
 
+_COLLECT = "RETURN collect(DISTINCT s.id) AS serials, collect(DISTINCT s.customer_id) AS customers"
+_AS_ROWS = (
+    "WITH collect(DISTINCT s.id) AS serials, collect(DISTINCT s.customer_id) AS customers "
+    "UNWIND [x IN serials | ['s', x]] + [c IN customers | ['c', c]] AS row RETURN row[0] AS k, row[1] AS id"
+)
+
+
+@lru_cache(maxsize=None)
+def row_query(name: str) -> str:
+    """The same query returning one small record per id: FalkorDB 4.16's Bolt endpoint hangs
+    when one record exceeds about 64 KB (measured: a list of 3,000 ids came back, 6,000 hung),
+    so over Bolt the big lists travel as rows."""
+    q = query(name)
+    return q.replace(_COLLECT, _AS_ROWS) if _COLLECT in q else q
+
+
+def _from_rows(rows: list[dict[str, Any]]) -> Answer:
+    out: Answer = {"serials": [], "customers": []}
+    for r in rows:
+        out["serials" if r["k"] == "s" else "customers"].append(r["id"])
+    return out
+
+
 def _impact_row(rows: list[dict[str, Any]]) -> Answer:
     if not rows:
         return {"serials": [], "customers": []}
@@ -35,21 +58,56 @@ def _impact_row(rows: list[dict[str, Any]]) -> Answer:
 class CypherSystem:
     """Runs perf/queries/*.cypher through any store with `run(cypher, params, write=False)`."""
 
-    def __init__(self, name: str, store: Any) -> None:
+    def __init__(self, name: str, store: Any, *, as_rows: bool = False, timeout_s: float | None = None) -> None:
         self.name = name
         self.store = store
+        self.as_rows = as_rows
+        self.timeout_s = timeout_s
+        self.dead: str | None = None
 
     def _read(self, q: str, **params: Any) -> list[dict[str, Any]]:
-        return self.store.run(query(q), params, write=False)
+        text = row_query(q) if self.as_rows else query(q)
+        if self.timeout_s is None:
+            return self.store.run(text, params, write=False)
+        return self._guarded(text, params)
+
+    def _guarded(self, text: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run in a daemon thread and give up after timeout_s: a hung Bolt connection never
+        answers again, so the system is marked dead and every later call fails fast."""
+        import threading
+
+        if self.dead:
+            raise TimeoutError(self.dead)
+        box: dict[str, Any] = {}
+
+        def go() -> None:
+            try:
+                box["rows"] = self.store.run(text, params, write=False)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                box["exc"] = exc
+
+        t = threading.Thread(target=go, daemon=True)
+        t.start()
+        t.join(self.timeout_s)
+        if t.is_alive():
+            self.dead = f"{self.name}: no answer within {self.timeout_s:.0f} s; connection abandoned"
+            raise TimeoutError(self.dead)
+        if "exc" in box:
+            raise box["exc"]
+        return box["rows"]
+
+    def _impact(self, q: str, **params: Any) -> Answer:
+        rows = self._read(q, **params)
+        return _from_rows(rows) if self.as_rows else _impact_row(rows)
 
     def lot_impact(self, lot_id: str) -> Answer:
-        return _impact_row(self._read("lot_impact", id=lot_id))
+        return self._impact("lot_impact", id=lot_id)
 
     def supplier_impact(self, supplier_id: str) -> Answer:
-        return _impact_row(self._read("supplier_impact", id=supplier_id))
+        return self._impact("supplier_impact", id=supplier_id)
 
     def equipment_impact(self, equipment_id: str, t0: int, t1: int) -> Answer:
-        return _impact_row(self._read("equipment_impact", id=equipment_id, t0=iso_at(t0), t1=iso_at(t1)))
+        return self._impact("equipment_impact", id=equipment_id, t0=iso_at(t0), t1=iso_at(t1))
 
     def backward(self, serial_id: str) -> Answer:
         rows = self._read("backward_trace", id=serial_id)
@@ -69,4 +127,4 @@ def engine_available() -> bool:
     return True
 
 
-__all__ = ["CypherSystem", "engine_available", "query"]
+__all__ = ["CypherSystem", "engine_available", "query", "row_query"]

@@ -163,11 +163,14 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def write_results(name: str, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None) -> Path:
+def write_results(
+    name: str, rows: list[dict[str, Any]], meta: dict[str, Any] | None = None, *, results_dir: Path | None = None
+) -> Path:
     """Write `perf/results/<name>-<UTC date>.json`: {"meta": ..., "rows": [...]}; returns the path."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    folder = results_dir or RESULTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc)
-    path = RESULTS_DIR / f"{name}-{stamp:%Y-%m-%d}.json"
+    path = folder / f"{name}-{stamp:%Y-%m-%d}.json"
     doc = {
         "meta": {"written_at": stamp.isoformat(timespec="seconds"), "machine": machine_info(), **(meta or {})},
         "rows": rows,
@@ -269,7 +272,7 @@ class PlantHandle:
             return None
         return Neo4jStore(
             f"bolt://127.0.0.1:{self.bolt_port}", password="", connect_timeout_s=10.0,
-            query_timeout_s=600.0, max_connection_pool_size=1, max_retry_time_s=2.0,
+            query_timeout_s=120.0, max_connection_pool_size=1, max_retry_time_s=2.0,
         )
 
     @cached_property
@@ -313,15 +316,24 @@ class PlantHandle:
         return {"serials": self.plant.n_serials, "nodes": self.plant.n_nodes, "edges": self.plant.n_edges}
 
     def close(self) -> None:
+        import threading
+
         for attr in ("bolt_store", "bolt_driver"):
             obj = self.__dict__.pop(attr, None)
             if obj is not None:
-                try:
-                    obj.close()
-                except Exception:
-                    pass
+                # closing a hung Bolt connection can block: never let it stop the shutdown
+                t = threading.Thread(target=_quiet_close, args=(obj,), daemon=True)
+                t.start()
+                t.join(5)
         self.store.close()
         self.server.stop()
+
+
+def _quiet_close(obj: Any) -> None:
+    try:
+        obj.close()
+    except Exception:
+        pass
 
 
 def _marker(path: Path) -> dict[str, Any]:
@@ -345,7 +357,9 @@ def _rewrite_aof(store: Any, timeout_s: float = 600) -> None:
         time.sleep(0.2)
 
 
-def plant(size: str, *, say: Say | None = None, rebuild: bool = False, seed: int = SEED) -> PlantHandle:
+def plant(
+    size: str, *, say: Say | None = None, rebuild: bool = False, seed: int = SEED, data_dir: Path | None = None
+) -> PlantHandle:
     """Build (first time) or reuse the plant of this size, with its FalkorDB graph loaded.
 
     Layout of perf/data/<size>/: plant.npz (arrays every baseline is built from),
@@ -357,7 +371,7 @@ def plant(size: str, *, say: Say | None = None, rebuild: bool = False, seed: int
     log = say or (lambda _m: None)
     n = size_serials(size)
     label = size.upper() if size.upper() in SIZES else str(n)
-    d = DATA_DIR / label
+    d = (data_dir or DATA_DIR) / label
     d.mkdir(parents=True, exist_ok=True)
     marker_path = d / "plant.json"
     marker = _marker(marker_path)
@@ -387,7 +401,7 @@ def plant(size: str, *, say: Say | None = None, rebuild: bool = False, seed: int
         server.bolt_port = st.bolt_port
     server.ensure_running()
     bolt_port = int(server.status().bolt_port or server.bolt_port)
-    store = FalkorDBStore(unix_socket_path=str(server.socket_path), graph=GRAPH, server=server, query_timeout_s=600)
+    store = FalkorDBStore(unix_socket_path=str(server.socket_path), graph=GRAPH, server=server, query_timeout_s=120)
 
     load_seconds = None
     if fresh or not marker.get("loaded"):

@@ -144,3 +144,22 @@ def test_empty_scope_and_bad_input_refused(empty_store) -> None:
     viewer = Actor(id="vic", name="Vic Viewer", roles=frozenset({"viewer"}))
     with pytest.raises(PermissionDenied):
         R.create_recall_from_cause(empty_store, viewer, _data(), ImpactCause(batches=["B1"]), clock=clock())
+
+
+def test_audit_chain_verifies_and_signatures_are_listed_centrally(empty_store) -> None:
+    from tracegraph.engine.audit_verify import verify
+    from tracegraph.engine.signatures import signature_status
+
+    build(empty_store)
+    ck = clock()
+    rec = R.create_recall_from_cause(empty_store, AUTHOR, _data(recall_class="I"), ImpactCause(batches=["B1"]),
+                                     clock=ck).recall
+    R.approve(empty_store, APPROVER, rec.id, password="pw", reason="ok", clock=ck)
+    central = signature_status(empty_store, "Recall", rec.id)
+    assert [(s.meaning, s.signer_id, s.valid) for s in central] == [("approved", "bob", True)]
+    R.start(empty_store, LOGISTICS, rec.id, clock=ck)
+    record_returns(empty_store, LOGISTICS, rec.id, "D1", "returned", scans=["B1-S0001"], clock=ck)
+    R.record_milestone(empty_store, LOGISTICS, rec.id, "progress_report", clock=ck)
+    R.record_milestone(empty_store, LOGISTICS, rec.id, "authority_report", reference="X-1", clock=ck)
+    report = verify(empty_store)
+    assert report.ok, report.problems[:5]

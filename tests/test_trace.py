@@ -21,6 +21,9 @@ def plant_store(store):
     p.batch("LATE", product="P9", inputs=["L9"], started_at="2026-03-01T00:00:00.000000+00:00")
     p.documented("Batch", "LATE", "DMR-1@1")
     p.serials("LATE", 1, prefix="LATE-S")
+    p.product("00812345678901")  # a real GTIN (valid check digit) for scanned-barcode look-ups
+    p.batch("GS1B", product="00812345678901", inputs=["L2"])
+    p.serial("GS1-UNIT-777", "GS1B", serial_no="777")
     p.calibration("CAL0", "EQ1", "2025-06-01T00:00:00.000000+00:00", "2025-12-31T00:00:00.000000+00:00")
     p.write(store)
     return store
@@ -93,6 +96,13 @@ def test_resolve_key(plant_store):
         resolve_key(plant_store, "NOPE")
     with pytest.raises(NotFound):
         backward_trace(plant_store, "NOPE")
+
+
+def test_resolve_scanned_barcode(plant_store):
+    pytest.importorskip("tracegraph.engine.scan")
+    assert resolve_key(plant_store, "(01)00812345678901(21)777") == ("Serial", "GS1-UNIT-777")
+    r = backward_trace(plant_store, "(01)00812345678901(21)777")
+    assert r.start["id"] == "GS1-UNIT-777" and {lot.id for lot in r.lots} == {"L2"}
 
 
 def test_cycle_only_plant(empty_store):

@@ -16,8 +16,10 @@ SER, CUS = LABEL_CODE["Serial"], LABEL_CODE["Customer"]
 
 _FWD = f"""
 WITH RECURSIVE r(n) AS ({{seed}} UNION SELECT e.dst FROM edges e JOIN r ON e.src = r.n)
-SELECT n.key, h.key FROM r JOIN nodes n ON n.i = r.n LEFT JOIN nodes h ON h.i = n.holder WHERE n.label = {SER}
+SELECT n.key, n.label, h.key FROM r JOIN nodes n ON n.i = r.n LEFT JOIN nodes h ON h.i = n.holder
 """
+# (no `WHERE n.label = ...` in SQL: SQLite 3.40 then builds a Bloom filter by scanning all nodes,
+# 50 ms even for a 100-unit trace; filtering the few non-serial rows in Python is its best case)
 _BWD = """
 WITH RECURSIVE r(n) AS (SELECT i FROM nodes WHERE key = ?1 UNION SELECT e.src FROM edges e JOIN r ON e.dst = r.n)
 SELECT n.key FROM r JOIN nodes n ON n.i = r.n WHERE n.key <> ?1
@@ -60,9 +62,11 @@ def build(plant: Plant, path: Path) -> None:
         CREATE INDEX edges_fwd ON edges(src, dst);
         CREATE INDEX edges_bwd ON edges(dst, src);
         CREATE INDEX usage_eq ON usage(eq, t_from, t_to, batch);
-        ANALYZE;
+
         """
     )
+    # no ANALYZE: with statistics, SQLite 3.40 plans Bloom filters that scan whole tables on
+    # every call (50 ms for a 100-unit trace); without them it walks the indexes (its best case)
     db.commit()
     db.close()
     tmp.replace(path)
@@ -79,7 +83,9 @@ class SqliteCTE:
     def _fwd(self, seed: str, params: tuple[object, ...]) -> Answer:
         serials: list[str] = []
         customers: set[str] = set()
-        for key, holder in self.db.execute(_FWD.format(seed=seed), params):
+        for key, label, holder in self.db.execute(_FWD.format(seed=seed), params):
+            if label != SER:
+                continue
             serials.append(key)
             if holder is not None:
                 customers.add(holder)

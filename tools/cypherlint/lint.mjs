@@ -3,15 +3,26 @@
 // (@neo4j-cypher/language-support). It catches syntax errors, undefined variables, and calls
 // to functions or procedures that Neo4j 5 does not have (FalkorDB-only algo.*, db.idx.*, ...).
 //
+// Neo4j's analysis is slow (about 0.2-2 s a query, most of it fixed cost), so the script
+//  * analyses each distinct query shape once: label and relationship-type names are replaced by
+//    one placeholder (with no labels declared they cannot change the analysis), which folds the
+//    families of generated per-label queries into one;
+//  * spreads the shapes over worker threads (one per CPU, at most 4);
+//  * remembers clean shapes in .cache.json (key: SHA-256 of package version + shape), so a re-run
+//    only analyses what changed. Delete the file to start over; it is never committed.
+//
 // Usage:
-//   node lint.mjs [--python PATH] [--queries FILE.json] [--self-check] [--json]
+//   node lint.mjs [--python PATH] [--queries FILE.json] [--self-check] [--json] [--no-cache]
 // Without --queries it runs `PATH dump_queries.py` (PATH defaults to $PYTHON or python3) to get
 // {name: text} with //#include fragments expanded. Exit code: 0 clean, 1 errors found,
 // 2 the self-check failed (the linter no longer flags known-bad queries).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { lintCypherQuery, isNotParamError, testData } from '@neo4j-cypher/language-support';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -64,10 +75,10 @@ const KNOWN_GOOD = {
 function selfCheck() {
   const problems = [];
   for (const [what, q] of Object.entries(KNOWN_BAD)) {
-    if (lint(q).errors.length === 0) problems.push(`known-bad query not flagged (${what}): ${q}`);
+    if (lint(shape(q)).errors.length === 0) problems.push(`known-bad query not flagged (${what}): ${q}`);
   }
   for (const [what, q] of Object.entries(KNOWN_GOOD)) {
-    const { errors } = lint(q);
+    const { errors } = lint(shape(q));
     if (errors.length) problems.push(`known-good query flagged (${what}): ${errors[0].message}`);
   }
   return problems;
@@ -81,22 +92,80 @@ function loadQueries() {
   return JSON.parse(out);
 }
 
-function main() {
-  const report = { self_check: selfCheck(), checked: 0, errors: [], warnings: [] };
+// `(n:Batch`, `[r:PRODUCED|SHIPPED_IN*1..3]`, `(:A:B` -> `(n:L`, `[r:L*1..3]`, `(:L`;
+// full-line comments become empty lines (line numbers stay right).
+export function shape(query) {
+  return query
+    .replace(/^\s*\/\/.*$/gm, '')
+    .replace(
+      /([(\[]\s*(?:[A-Za-z_]\w*\s*)?):\s*(?:`[^`]+`|[A-Za-z_]\w*)(?:\s*[|&:]\s*:?\s*!?(?:`[^`]+`|[A-Za-z_]\w*))*/g,
+      (_m, pre) => `${pre}:L`,
+    );
+}
+
+function describe(name, d) {
+  return {
+    query: name,
+    line: d.range.start.line + 1,
+    column: d.range.start.character + 1,
+    message: d.message.split('\n')[0],
+  };
+}
+
+function lintShapes(shapes) {
+  // -> [{key, errors, warnings}] with diagnostics reduced to plain objects
+  return shapes.map(({ key, text }) => {
+    const { errors, warnings } = lint(text);
+    return { key, errors: errors.map((d) => describe('', d)), warnings: warnings.map((d) => describe('', d)) };
+  });
+}
+
+async function lintParallel(shapes) {
+  const workers = Math.max(1, Math.min(4, availableParallelism(), Math.ceil(shapes.length / 20)));
+  if (workers === 1) return lintShapes(shapes);
+  const chunks = Array.from({ length: workers }, (_, i) => shapes.filter((_s, j) => j % workers === i));
+  const results = await Promise.all(
+    chunks.map(
+      (chunk) =>
+        new Promise((resolve, reject) => {
+          const w = new Worker(fileURLToPath(import.meta.url), { workerData: chunk, argv: [] });
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    ),
+  );
+  return results.flat();
+}
+
+async function main() {
+  const report = { self_check: selfCheck(), checked: 0, shapes: 0, cached: 0, errors: [], warnings: [] };
   if (!args.includes('--self-check')) {
     const queries = loadQueries();
+    const pkg = JSON.parse(
+      readFileSync(join(here, 'node_modules', '@neo4j-cypher', 'language-support', 'package.json'), 'utf8'),
+    ).version;
+    const cacheFile = join(here, '.cache.json');
+    const useCache = !args.includes('--no-cache') && !opt('--queries');
+    const cache = useCache && existsSync(cacheFile) ? JSON.parse(readFileSync(cacheFile, 'utf8')) : {};
+    const byKey = new Map(); // key -> {text, names}
     for (const [name, text] of Object.entries(queries)) {
       report.checked += 1;
-      const { errors, warnings } = lint(text);
-      const describe = (d) => ({
-        query: name,
-        line: d.range.start.line + 1,
-        column: d.range.start.character + 1,
-        message: d.message.split('\n')[0],
-      });
-      report.errors.push(...errors.map(describe));
-      report.warnings.push(...warnings.map(describe));
+      const s = shape(text);
+      const key = createHash('sha256').update(`${pkg}\n${s}`).digest('hex');
+      if (!byKey.has(key)) byKey.set(key, { key, text: s, names: [] });
+      byKey.get(key).names.push(name);
     }
+    report.shapes = byKey.size;
+    const todo = [...byKey.values()].filter((v) => !cache[v.key]);
+    report.cached = byKey.size - todo.length;
+    for (const r of await lintParallel(todo.map(({ key, text }) => ({ key, text })))) {
+      for (const name of byKey.get(r.key).names) {
+        report.errors.push(...r.errors.map((e) => ({ ...e, query: name })));
+        report.warnings.push(...r.warnings.map((e) => ({ ...e, query: name })));
+      }
+      if (!r.errors.length) cache[r.key] = true;
+    }
+    if (useCache) writeFileSync(cacheFile, JSON.stringify(cache));
   }
   if (args.includes('--json')) {
     console.log(JSON.stringify(report, null, 2));
@@ -104,9 +173,16 @@ function main() {
     for (const p of report.self_check) console.log(`SELF-CHECK FAILED: ${p}`);
     for (const e of report.errors) console.log(`ERROR ${e.query}:${e.line}:${e.column}: ${e.message}`);
     for (const w of report.warnings) console.log(`warning ${w.query}:${w.line}:${w.column}: ${w.message}`);
-    console.log(`${report.checked} queries checked against Neo4j 5: ${report.errors.length} errors, ${report.warnings.length} warnings`);
+    console.log(
+      `${report.checked} queries (${report.shapes} shapes, ${report.cached} cached) checked against Neo4j 5: ` +
+        `${report.errors.length} errors, ${report.warnings.length} warnings`,
+    );
   }
   process.exitCode = report.self_check.length ? 2 : report.errors.length ? 1 : 0;
 }
 
-main();
+if (isMainThread) {
+  await main();
+} else {
+  parentPort.postMessage(lintShapes(workerData));
+}

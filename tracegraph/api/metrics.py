@@ -67,7 +67,7 @@ class InstrumentedStore:
     def inner(self) -> GraphStore:
         return self._inner
 
-    def _timed(self, kind: str, name: str, fn: Any, *args: Any, **kwargs: Any) -> list[Row]:
+    def _timed(self, kind: str, name: str, fn: Any, /, *args: Any, **kwargs: Any) -> list[Row]:
         t0 = time.perf_counter()
         try:
             return fn(*args, **kwargs)

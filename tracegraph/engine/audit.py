@@ -23,8 +23,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import weakref
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import rfc8785
 from pydantic import BaseModel
@@ -136,6 +137,30 @@ def entry_hash_fast(entry: dict[str, Any]) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# positional form for verify: a stored row's values in ENTRY_FIELDS order
+_ROW_ORDER = [ENTRY_FIELDS.index(k) for k in _SORTED_FIELDS]
+_SEQ_POS = _SORTED_FIELDS.index("seq")
+_ROW_TEMPLATE = "{" + ",".join(
+    f'"{k}":' + ("%d" if k == "seq" else "%s") for k in _SORTED_FIELDS
+) + "}"
+
+
+def row_hash(row: Sequence[Any]) -> str:
+    """`entry_hash` of an entry given as its values in ENTRY_FIELDS order (verify's hot loop).
+
+    Fast when every field is a string and seq a safe integer (the only shapes the engine
+    writes); anything else takes the reference path, so a changed type changes the hash.
+    """
+    seq = row[0]
+    if type(seq) is int and -_SAFE_INT < seq < _SAFE_INT:
+        try:
+            vals = tuple(seq if i == 0 else _encode_str(row[i]) for i in _ROW_ORDER)
+            return hashlib.sha256((_ROW_TEMPLATE % vals).encode("utf-8")).hexdigest()
+        except (TypeError, UnicodeEncodeError):
+            pass
+    return entry_hash(dict(zip(ENTRY_FIELDS, row)))
+
+
 def changes_between(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
     """Field-level differences; fields equal in both are left out."""
     before = before or {}
@@ -156,7 +181,7 @@ def build_entry(seq: int, prev_hash: str, actor: Actor, spec: AuditSpec, ts: str
         "session": actor.session or "",
         "prev_hash": prev_hash,
     }
-    entry["hash"] = entry_hash(entry)
+    entry["hash"] = entry_hash_fast(entry)  # == entry_hash (RFC 8785), tested
     return entry
 
 
@@ -173,6 +198,25 @@ def head(store: GraphStore) -> Row:
 
 Prepare = Callable[[], tuple[dict[str, Any], AuditSpec]]
 
+#: the head this process last wrote or saw, per store: saves one round trip per write. Safe
+#: because only the compare-and-set decides: a stale head just fails the CAS and is re-read.
+_HEADS: "weakref.WeakKeyDictionary[Any, tuple[int, str]]" = weakref.WeakKeyDictionary()
+
+
+def _cached_head(store: GraphStore) -> Row | None:
+    try:
+        got = _HEADS.get(store)
+    except TypeError:
+        return None
+    return {"seq": got[0], "hash": got[1]} if got else None
+
+
+def _remember_head(store: GraphStore, seq: int, hash_: str) -> None:
+    try:
+        _HEADS[store] = (int(seq), str(hash_))
+    except TypeError:  # a store that cannot be weakly referenced: no cache
+        pass
+
 
 def audited_write(
     store: GraphStore,
@@ -184,18 +228,20 @@ def audited_write(
 ) -> list[Row]:
     """Run `query_name` (which must include audit.guard and audit.append) as one statement.
 
-    `prepare()` is called on every attempt, after the head was read, and returns the query's
-    own parameters and the AuditSpec; it reads current state for the before-values, and the
+    `prepare()` is called on every attempt, after the head used for the compare-and-set was
+    obtained (read, or cached from this process's last write), and returns the query's own
+    parameters and the AuditSpec; it reads current state for the before-values, and the
     compare-and-set guarantees nothing changed between that read and the write.
     Raises NotFound when the statement matched nothing although the head did not move.
     """
     clock = clock or SystemClock()
+    h = _cached_head(store) or head(store)
     for attempt in range(MAX_RETRIES):
-        h = head(store)
         params, spec = prepare()
         entry = build_entry(int(h["seq"]) + 1, str(h["hash"]), actor, spec, iso(clock.now()))
         rows = store.write(query_name, audit_prev_seq=int(h["seq"]), audit_entry=entry, **params)
         if rows:
+            _remember_head(store, entry["seq"], entry["hash"])
             return rows
         h2 = head(store)
         if int(h2["seq"]) == int(h["seq"]):
@@ -204,7 +250,10 @@ def audited_write(
                 f"{spec.action!r}",
                 hint="check the key; nothing was changed",
             )
-        time.sleep(min(0.001 * (attempt + 1), 0.02))
+        _remember_head(store, int(h2["seq"]), str(h2["hash"]))
+        if attempt:  # the first retry just caught up with a cached head; back off after that
+            time.sleep(min(0.001 * attempt, 0.02))
+        h = h2
     raise Conflict(
         f"could not append to the audit chain after {MAX_RETRIES} attempts (heavy concurrent writes)",
         hint="retry the command",
@@ -244,9 +293,14 @@ def history(
     since: str | None = None,
     action: str | None = None,
     limit: int = 100,
+    as_actor: Actor | None = None,
 ) -> list[AuditEntryView]:
     """Audit entries, newest first, filtered by record key (signatures of it included), user id,
-    time (ISO, inclusive) and action."""
+    time (ISO, inclusive) and action. `as_actor`: check that this caller may read the trail."""
+    if as_actor is not None:
+        from tracegraph.engine.permissions import require
+
+        require(as_actor, "audit.read")
     needle = None if target is None else '"field": "record_key", "new": ' + json.dumps(target)
     rows = store.read("audit.log", target=target, signed_needle=needle, actor=actor, since=since, action=action,
                       limit=int(limit))
@@ -255,6 +309,6 @@ def history(
 
 __all__ = [
     "Actor", "AuditSpec", "Change", "GENESIS_HASH", "ENTRY_FIELDS", "REDACTED", "canonical", "entry_hash",
-    "entry_hash_fast",
+    "entry_hash_fast", "row_hash",
     "changes_between", "build_entry", "AuditEntryView", "history", "ensure_head", "head", "audited_write",
 ]

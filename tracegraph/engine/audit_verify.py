@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from tracegraph import queries
-from tracegraph.engine.audit import ENTRY_FIELDS, GENESIS_HASH, Actor, entry_hash_fast
+from tracegraph.engine.audit import ENTRY_FIELDS, GENESIS_HASH, Actor, row_hash
 from tracegraph.engine.errors import DatabaseError, IntegrityError
 from tracegraph.engine.stores.base import GraphStore
 
@@ -34,6 +34,7 @@ MAX_PROBLEMS = 100
 #: actions after which a record may legitimately be gone from the graph
 DELETE_ACTIONS = frozenset({"delete", "purge"})
 _NKEYS = len(ENTRY_FIELDS) + 1  # hashed fields + hash
+_NONE: list[Any] = []
 _STATE_KINDS = frozenset({"record_mismatch", "record_missing"})
 
 
@@ -81,15 +82,29 @@ def _int_rows(store: GraphStore, query_name: str, params: dict[str, int]) -> lis
     return [list(r.values()) for r in store.read(query_name, **params)]
 
 
+def _fetch(store: GraphStore, after: int, upto: int) -> tuple[list[list[Any]], dict[int, list[Any]]]:
+    rows = _int_rows(store, "audit.page", {"after": after, "upto": upto})
+    prevs: dict[int, list[Any]] = {}
+    for s, p in _int_rows(store, "audit.prev_page", {"after": after, "upto": upto}):
+        prevs.setdefault(s, []).append(p)
+    return rows, prevs
+
+
 def _pages(store: GraphStore, after: int, upto: int, page: int) -> Iterator[tuple[list[list[Any]], dict[int, list[Any]]]]:
-    while after < upto:
-        hi = min(after + page, upto)
-        rows = _int_rows(store, "audit.page", {"after": after, "upto": hi})
-        prevs: dict[int, list[Any]] = {}
-        for s, p in _int_rows(store, "audit.prev_page", {"after": after, "upto": hi}):
-            prevs.setdefault(s, []).append(p)
-        yield rows, prevs
-        after = hi
+    """Pages in order; the next page is fetched in a thread while the caller hashes this one
+    (the database works in its own process meanwhile)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = [(lo, min(lo + page, upto)) for lo in range(after, upto, page)]
+    if not bounds:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-verify") as pool:
+        fut = pool.submit(_fetch, store, *bounds[0])
+        for i in range(len(bounds)):
+            result = fut.result()
+            if i + 1 < len(bounds):
+                fut = pool.submit(_fetch, store, *bounds[i + 1])
+            yield result
 
 
 def _norm(v: Any) -> Any:
@@ -153,7 +168,6 @@ def verify(
     # record -> (last seq about it, last action) and record -> field -> (seq, new value)
     last_about: dict[tuple[str, str], tuple[int, str]] = {}
     state: dict[tuple[str, str], dict[str, tuple[int, Any]]] = {}
-    fields = ENTRY_FIELDS
     for rows, prevs in _pages(store, from_seq - 1, upto, page_size):
         for row in rows:
             seq = row[0]
@@ -169,35 +183,35 @@ def verify(
                     problem(VerifyProblem(seq=expected, kind="missing_entry",
                                           message=f"unexpected entry seq {seq!r} where {expected} was expected"))
                     continue
-            entry = dict(zip(fields, row[:11]))
             stored_hash = row[11]
             if row[12] != _NKEYS:
                 problem(VerifyProblem(seq=seq, kind="extra_property", expected=_NKEYS, actual=row[12],
                                       message=f"entry {seq} has {row[12]} properties, expected {_NKEYS}: "
                                       "a property was added to or removed from it"))
-            if entry_hash_fast(entry) != stored_hash:
+            computed = row_hash(row)
+            if computed != stored_hash:
                 problem(VerifyProblem(
                     seq=seq, kind="hash_mismatch", field="hash",
                     message=f"entry {seq}: its stored hash does not match the hash of its fields "
                     "(a field of the entry, or its hash, was changed after it was written)",
-                    expected=entry_hash_fast(entry), actual=stored_hash,
+                    expected=computed, actual=stored_hash,
                 ))
-            if entry["prev_hash"] != prev_hash:
+            if row[10] != prev_hash:
                 problem(VerifyProblem(
-                    seq=seq, kind="prev_hash_mismatch", field="prev_hash", expected=prev_hash,
-                    actual=entry["prev_hash"],
+                    seq=seq, kind="prev_hash_mismatch", field="prev_hash", expected=prev_hash, actual=row[10],
                     message=f"entry {seq}: prev_hash does not equal the hash of entry {seq - 1} "
                     "(an entry was rewritten, removed or reordered)",
                 ))
-            want_prev = [seq - 1] if seq > 1 else []
-            got_prev = sorted(prevs.get(seq, []), key=str)
-            if got_prev != want_prev:
+            got_prev = prevs.get(seq, _NONE)
+            if got_prev != ([seq - 1] if seq > 1 else _NONE):
+                want_prev = [seq - 1] if seq > 1 else []
+                got = sorted(got_prev, key=str)
                 problem(VerifyProblem(
-                    seq=seq, kind="prev_edge", expected=want_prev, actual=got_prev,
-                    message=f"entry {seq}: PREV edges point to {got_prev}, expected {want_prev}",
+                    seq=seq, kind="prev_edge", expected=want_prev, actual=got,
+                    message=f"entry {seq}: PREV edges point to {got}, expected {want_prev}",
                 ))
             if check_state:
-                _fold(entry, seq, last_about, state, problem)
+                _fold(row, seq, last_about, state, problem)
             prev_hash = stored_hash
             expected += 1
             checked += 1
@@ -269,17 +283,17 @@ def _trusted_start(store: GraphStore, seq: int) -> tuple[str, str]:
 
 
 def _fold(
-    entry: dict[str, Any],
+    row: list[Any],
     seq: int,
     last_about: dict[tuple[str, str], tuple[int, str]],
     state: dict[tuple[str, str], dict[str, tuple[int, Any]]],
     problem: Callable[[VerifyProblem], None],
 ) -> None:
-    key = (entry["target_label"], entry["target_key"])
+    key = (row[5], row[6])  # target_label, target_key
     if not isinstance(key[0], str) or not isinstance(key[1], str) or not key[1]:
         return
-    last_about[key] = (seq, str(entry["action"]))
-    raw = entry["changes"]
+    last_about[key] = (seq, str(row[4]))  # action
+    raw = row[7]  # changes
     if raw in ("[]", "", None):
         return
     try:

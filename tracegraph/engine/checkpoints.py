@@ -232,9 +232,11 @@ def checkpoint_of_size(store: GraphStore, size: int) -> CheckpointView | None:
 # ------------------------------------------------------------------------------------------
 # proofs
 # ------------------------------------------------------------------------------------------
-def inclusion_proof(store: GraphStore, seq: int, *, size: int | None = None) -> dict[str, Any]:
+def inclusion_proof(store: GraphStore, seq: int, *, size: int | None = None, as_actor: Actor | None = None) -> dict[str, Any]:
     """Proof that entry `seq` is in the log of a signed checkpoint (the smallest covering it,
     or the one of `size`)."""
+    if as_actor is not None:
+        require(as_actor, "audit.read")
     if size is not None:
         cp = checkpoint_of_size(store, size)
     else:
@@ -262,9 +264,13 @@ def inclusion_proof(store: GraphStore, seq: int, *, size: int | None = None) -> 
     }
 
 
-def consistency_proof(store: GraphStore, first: int, second: int | None = None) -> dict[str, Any]:
+def consistency_proof(
+    store: GraphStore, first: int, second: int | None = None, *, as_actor: Actor | None = None
+) -> dict[str, Any]:
     """Proof that the log at size `first` is a prefix of the log at checkpoint size `second`
     (default: the latest checkpoint)."""
+    if as_actor is not None:
+        require(as_actor, "audit.read")
     cp2 = checkpoint_of_size(store, second) if second is not None else latest_checkpoint(store)
     if cp2 is None:
         raise NotFound(f"no signed checkpoint of size {second}" if second else "no checkpoint yet",

@@ -164,7 +164,7 @@ def _walk(
             if t not in allowed:
                 continue
             v = (TARGET_LABEL[t], e[_MID])
-            if v not in nodes or (v in depth and depth[v] <= du):
+            if v in depth or v not in nodes:
                 continue
             depth[v], parent[v] = du + 1, u
             queue.append(v)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 READ_CHUNK = 50_000
 #: properties compared when deciding whether an existing node changed
-_META = {"created_at", "updated_at", "source", "import_id", "last_import_id"}
+_META = {"created_at", "updated_at", "source", "import_id", "last_import_id", "import_hash", "import_hash_at"}
 _FLOAT_TOL = 1e-9
 
 Triple = tuple[str, str, str]
@@ -107,13 +107,23 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in after.items() if v is not None and k not in _META and not _same(before.get(k), v)}
 
 
-def existing_nodes(store: GraphStore, label: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Current properties of the nodes of `label` whose key is in `keys` (chunked reads)."""
-    out: dict[str, dict[str, Any]] = {}
+def existing_nodes(store: GraphStore, label: str, keys: Iterable[str]) -> dict[str, tuple[str | None, bool]]:
+    """Which of `keys` exist as `label` nodes: key -> (import_hash, hash still current)."""
+    out: dict[str, tuple[str | None, bool]] = {}
     ks = sorted(set(keys))
     for part in _chunks(ks, READ_CHUNK):
         for row in store.read(f"imports.existing_{label}", keys=part):
-            out[row["id"]] = row["props"] or {}
+            out[row["id"]] = (row["h"], bool(row["fresh"]))
+    return out
+
+
+def node_props(store: GraphStore, label: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Current modelled properties of these `label` nodes (flat columns: cheap to decode)."""
+    out: dict[str, dict[str, Any]] = {}
+    ks = sorted(set(keys))
+    for part in _chunks(ks, READ_CHUNK):
+        for row in store.read(f"imports.props_{label}", keys=part):
+            out[row["id"]] = {k: v for k, v in row.items() if v is not None}
     return out
 
 
@@ -145,7 +155,7 @@ def plan_import(store: GraphStore, batch: "ImportBatch") -> Plan:
             for fld, ref in rec.refs():
                 ref_users.append((rec, fld, ref))
                 wanted[ref.label].add(ref.key)
-    existing: dict[str, dict[str, dict[str, Any]]] = {
+    existing: dict[str, dict[str, tuple[str | None, bool]]] = {
         label: existing_nodes(store, label, keys) for label, keys in wanted.items() if keys
     }
     for rec, fld, ref in ref_users:
@@ -195,14 +205,21 @@ def plan_import(store: GraphStore, batch: "ImportBatch") -> Plan:
         counts = plan.node_counts.setdefault(stem, Counts())
         label = cls.LABEL
         have = existing.get(label, {})
+        to_diff: list[NodeRecord] = []
         for rec in recs:
             assert isinstance(rec, NodeRecord)
-            before = have.get(rec.id)
-            if before is None:
+            found = have.get(rec.id)
+            if found is None:
                 plan.new_nodes.setdefault(label, []).append(rec)
                 new_keys[label].add(rec.id)
                 counts.new += 1
-                continue
+            elif found[1] and found[0] == rec.content_hash():
+                counts.unchanged += 1  # imported before with these exact values, untouched since
+            else:
+                to_diff.append(rec)
+        current = node_props(store, label, (r.id for r in to_diff)) if to_diff else {}
+        for rec in to_diff:
+            before = current.get(rec.id, {})
             after = {k: v for k, v in rec.props().items() if k != "id"}
             diff = _diff(before, after)
             if diff:
@@ -256,7 +273,7 @@ def _existing_edges(store: GraphStore, t: Triple, edges: list[EdgeRow]) -> dict[
     for part in _chunks(pairs, READ_CHUNK):
         rows = store.read(f"imports.edges_{triple_name(t)}", pairs=[{"a": a, "b": b} for a, b in part])
         for row in rows:
-            out[(row["a"], row["b"])].append(row["props"] or {})
+            out[(row["a"], row["b"])].append({k: v for k, v in row.items() if k not in ("a", "b")})
     return out
 
 
@@ -264,7 +281,7 @@ def _check_lot_balance(
     store: GraphStore,
     batch: "ImportBatch",
     own: dict[str, dict[str, NodeRecord]],
-    existing: dict[str, dict[str, dict[str, Any]]],
+    existing: dict[str, dict[str, tuple[str | None, bool]]],
     all_edges: list[tuple[Record, EdgeRow]],
 ) -> list[Problem]:
     """Consumption + split/merge out of a lot <= its received quantity, unless `adjusted`;
@@ -274,7 +291,10 @@ def _check_lot_balance(
     last_rec: dict[str, Record] = {}
     problems: list[Problem] = []
     lot_recs = own.get("MaterialLot", {})
-    lots_existing = existing.get("MaterialLot", {})
+    moving = [e for _, e in all_edges
+              if e.frm.label == "MaterialLot" and e.type in ("CONSUMED_IN", "SPLIT_INTO", "MERGED_INTO")]
+    stored = {e.frm.key for e in moving if e.frm.key not in lot_recs and e.frm.key in existing.get("MaterialLot", {})}
+    lots_existing = node_props(store, "MaterialLot", stored) if stored else {}
     for rec, e in all_edges:
         if e.frm.label != "MaterialLot" or e.type not in ("CONSUMED_IN", "SPLIT_INTO", "MERGED_INTO"):
             continue
@@ -284,7 +304,7 @@ def _check_lot_balance(
         if e.type == "CONSUMED_IN" and lot_uom and e.props.get("uom") and e.props["uom"] != lot_uom:
             problems.append(rec.problem("uom", f"lot {e.frm.key!r} is counted in {lot_uom!r}; convert the quantity "
                                                f"to {lot_uom!r}", e.props["uom"]))
-    stored_lots = [k for k in outflow if k in lots_existing]
+    stored_lots = [k for k in outflow if k in existing.get("MaterialLot", {})]
     for part in _chunks(stored_lots, READ_CHUNK):
         for row in store.read("imports.lot_outflows", keys=part):
             outflow[row["lot"]].setdefault((row["type"], row["to"]), float(row["qty"] or 0.0))

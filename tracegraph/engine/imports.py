@@ -241,7 +241,8 @@ def run_import(
     plan = plan_import(store, batch)
     import_id = import_id or new_import_id(clock)
     report = ImportReport(import_id=import_id, status="dry_run" if dry_run else "running", dry_run=dry_run,
-                          counts={k: TypeCounts(**v) for k, v in plan.counts().items()}, files=source_files)
+                          counts={k: TypeCounts(**v) for k, v in plan.counts().items() if any(v.values())},
+                          files=source_files)
     report.changes = _sample_changes(plan)
     if dry_run:
         report.seconds = time.perf_counter() - t0
@@ -426,13 +427,19 @@ class KeyedChange(Change):
         return {"key": self.key, "field": self.field, "old": self.old, "new": self.new}
 
 
-def _enc(v: Any) -> str:
+#: floats travel as integers in millionths: FalkorDB's toFloat() parses strings in single
+#: precision (toFloat('6.4') = 6.40000009536743), toInteger() is exact, and int / 1e6 in double
+#: precision gives back exactly the double nearest to the 6-decimal value
+FLOAT_SCALE = 1_000_000
+
+
+def _enc(v: Any, kind: str = "s") -> str:
     if v is None:
         return ""
+    if kind == "f":
+        return str(int(round(float(v) * FLOAT_SCALE)))
     if isinstance(v, bool):
         return "t" if v else "f"
-    if isinstance(v, float):
-        return repr(v)
     return str(v)
 
 
@@ -441,13 +448,13 @@ def _node_blob(label: str, recs: list[NodeRecord]) -> str:
     out = []
     for rec in recs:
         p = rec.props()
-        out.append(US.join(_enc(p.get(f)) for f, _ in fields))
+        out.append(US.join([*(_enc(p.get(f), k) for f, k in fields), rec.content_hash(p)]))
     return RS.join(out)
 
 
 def _edge_blob(etype: str, edges: list[EdgeRow]) -> str:
     props = EDGE_PROPS[etype]
-    return RS.join(US.join([e.frm.key, e.to.key, *(_enc(e.props.get(p)) for p, _ in props)]) for e in edges)
+    return RS.join(US.join([e.frm.key, e.to.key, *(_enc(e.props.get(p), k) for p, k in props)]) for e in edges)
 
 
 def _sha(text: str) -> str:
@@ -513,7 +520,7 @@ class _Writer:
         log: list[dict[str, Any]] = []
         for label, changes in plan.changed_nodes.items():
             for part in _chunked(changes, self.chunk):
-                rows = [{"id": c.record.id, "props": c.after} for c in part]
+                rows = [{"id": c.record.id, "props": c.after, "hash": c.record.content_hash()} for c in part]
                 ch = [KeyedChange(c.record.id, f"{label}.{k}", c.before.get(k), v) for c in part
                       for k, v in c.after.items()]
                 log.append({"query": f"imports.patch_{label}", "kind": "rows", "payload": json.dumps(rows),
@@ -699,7 +706,7 @@ NODE_FIELDS: dict[str, list[tuple[str, str]]] = {
 def _expr(i: int, kind: str, required: bool) -> str:
     x = f"f[{i}]"
     if kind == "f":
-        return f"toFloat({x})"
+        return f"toInteger({x}) / 1000000.0"
     if kind == "i":
         return f"toInteger({x})"
     if kind == "b":
@@ -728,18 +735,25 @@ def render_queries() -> dict[str, str]:
         label = cls.LABEL
         fields = _node_fields(cls)
         props = ",\n  ".join(f"{n}: {_expr(i, k, req)}" for i, (n, k, req) in enumerate(fields))
+        props += f",\n  import_hash: f[{len(fields)}]"
         out[f"create_{label}"] = (
             f"{_HEADER}// Stage new {label} nodes from a RS/US-separated blob (fields in model order).\n{_PRELUDE}\n"
             f"UNWIND split($blob, $rs) AS line\nWITH h, run, split(line, $us) AS f\n"
-            f"CREATE (n:{label} {{\n  {props},\n  created_at: $now, updated_at: $now, source: $import_id, "
-            f"import_id: $import_id}})\n{_TAIL}\n")
+            f"CREATE (n:{label} {{\n  {props},\n  created_at: $now, updated_at: $now, import_hash_at: $now, "
+            f"source: $import_id, import_id: $import_id}})\n{_TAIL}\n")
         out[f"patch_{label}"] = (
             f"{_HEADER}// Commit-phase update of existing {label} nodes: only the changed properties.\n{_PRELUDE}\n"
             f"UNWIND $rows AS r\nMATCH (n:{label} {{id: r.id}})\n"
-            f"SET n += r.props, n.updated_at = $now, n.last_import_id = $import_id\n{_TAIL}\n")
+            f"SET n += r.props, n.updated_at = $now, n.last_import_id = $import_id, n.import_hash = r.hash,\n"
+            f"    n.import_hash_at = $now\n{_TAIL}\n")
         out[f"existing_{label}"] = (
-            f"{_HEADER}// Current properties of the {label} nodes with these keys.\n"
-            f"UNWIND $keys AS k\nMATCH (n:{label} {{id: k}})\nRETURN n.id AS id, properties(n) AS props\n")
+            f"{_HEADER}// Which of these keys exist as {label}; their import hash and whether it is still current.\n"
+            f"UNWIND $keys AS k\nMATCH (n:{label} {{id: k}})\n"
+            f"RETURN n.id AS id, n.import_hash AS h, n.import_hash_at = n.updated_at AS fresh\n")
+        cols = ", ".join(f"n.{n} AS {n}" for n, _, _ in fields)
+        out[f"props_{label}"] = (
+            f"{_HEADER}// Modelled properties of these {label} nodes, as flat columns.\n"
+            f"UNWIND $keys AS k\nMATCH (n:{label} {{id: k}})\nRETURN {cols}\n")
         out[f"staged_{label}"] = (
             f"{_HEADER}// How many {label} nodes an import created (rollback counts down to zero).\n"
             f"MATCH (n:{label}) WHERE n.import_id = $import_id\nRETURN count(n) AS c\n")
@@ -752,7 +766,7 @@ def render_queries() -> dict[str, str]:
         a, etype, b = t
         props = EDGE_PROPS[etype]
         plist = "".join(
-            f", `{p}`: " + (f"toFloat(f[{i + 2}])" if k == "f" else f"CASE f[{i + 2}] WHEN '' THEN null ELSE f[{i + 2}] END")
+            f", `{p}`: " + (f"toInteger(f[{i + 2}]) / 1000000.0" if k == "f" else f"CASE f[{i + 2}] WHEN '' THEN null ELSE f[{i + 2}] END")
             for i, (p, k) in enumerate(props))
         name = triple_name(t)
         out[f"edge_{name}"] = (
@@ -763,7 +777,7 @@ def render_queries() -> dict[str, str]:
         out[f"edges_{name}"] = (
             f"{_HEADER}// Existing ({a})-[:{etype}]->({b}) edges between these key pairs.\n"
             f"UNWIND $pairs AS p\nMATCH (a:{a} {{id: p.a}})-[e:{etype}]->(b:{b} {{id: p.b}})\n"
-            f"RETURN p.a AS a, p.b AS b, properties(e) AS props\n")
+            f"RETURN p.a AS a, p.b AS b{''.join(f', e.`{p}` AS `{p}`' for p, _ in props)}\n")
         disc = _disc(etype)
         where = f"\nWHERE r.disc IS NULL OR e.`{disc}` = r.disc" if disc else ""
         out[f"edgepatch_{name}"] = (

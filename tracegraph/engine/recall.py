@@ -341,7 +341,7 @@ def _transition(
     changes = [Change(k, getattr(rec, k, None), v) for k, v in props.items() if k != "updated_at"]
     if signature:
         changes.append(Change("signature", None, {"id": signature["id"], "meaning": signature["meaning"],
-                                                  "signer": signature["signer"],
+                                                  "signer": signature["signer_id"],
                                                   "content_hash": signature["content_hash"]}, state=False))
     spec = AuditSpec(action=action, target_label="Recall", target_key=rec.id, changes=changes, reason=reason)
     params = {"id": rec.id, "from_status": list(TRANSITIONS[to]), "props": props,
@@ -359,9 +359,11 @@ def approve(store: GraphStore, signer: Actor, recall_id: str, *, password: str |
     if rec.status != "draft":
         raise Conflict(f"recall {rec.id} is {rec.status}; only a draft can be approved")
     now = iso(clock.now())
+    change = {"approved_at": now, "approved_by": signer.id}
+    post = {**_props(store, recall_id), "status": "approved", "updated_at": now, **change}
     sig = signature_for(store=store, signer=signer, step="approve", record=rec.model_dump(), content=_signed_content(rec),
-                        password=password, reason=reason, ts=now)
-    return _transition(store, signer, rec, "approved", {"approved_at": now, "approved_by": signer.id},
+                        password=password, reason=reason, ts=now, post_props=post)
+    return _transition(store, signer, rec, "approved", change,
                        action="recall.approve", reason=reason, signature=sig, clock=clock)
 
 
@@ -407,8 +409,11 @@ def close(store: GraphStore, signer: Actor, recall_id: str, *, password: str | N
     eff = effectiveness(store, recall_id)
     now = iso(clock.now())
     props: dict[str, Any] = {"closed_at": now, "closed_by": signer.id, "effectiveness_pct": eff.overall_pct}
+    if not eff.meets_target and exception_justification and exception_justification.strip():
+        props["exception"] = exception_justification.strip()
+    post = {**_props(store, recall_id), "status": "closed", "updated_at": now, **props}
     sigs = [signature_for(store=store, signer=signer, step="close", record=rec.model_dump(), content=_signed_content(rec),
-                          password=password, reason=reason, ts=now)]
+                          password=password, reason=reason, ts=now, post_props=post)]
     if not eff.meets_target:
         if not exception_justification or not exception_justification.strip():
             raise Conflict(
@@ -420,14 +425,13 @@ def close(store: GraphStore, signer: Actor, recall_id: str, *, password: str | N
         sigs.append(signature_for(store=store, signer=signer, step="exception", record=rec.model_dump(),
                                   content={**_signed_content(rec), "effectiveness_pct": eff.overall_pct,
                                            "justification": exception_justification},
-                                  password=password, reason=exception_justification, ts=now))
-        props["exception"] = exception_justification.strip()
+                                  password=password, reason=exception_justification, ts=now, post_props=post))
     if rec.status not in TRANSITIONS["closed"]:
         raise Conflict(f"recall {rec.id} is {rec.status}")
     now_changes = {**props}
     spec_changes = [Change(k, getattr(rec, k, None), v) for k, v in {"status": "closed", **now_changes}.items()]
     for s in sigs:
-        spec_changes.append(Change(f"signature.{s['meaning']}", None, {"id": s["id"], "signer": s["signer"],
+        spec_changes.append(Change(f"signature.{s['meaning']}", None, {"id": s["id"], "signer": s["signer_id"],
                                                                       "content_hash": s["content_hash"]}, state=False))
     spec = AuditSpec(action="recall.close", target_label="Recall", target_key=rec.id, changes=spec_changes,
                      reason=reason)

@@ -323,10 +323,11 @@ CUSTOMER_COLUMNS = ("recall", "customer", "name", "kind", "country", "language",
                     "corrected", "consumed", "not_found")
 
 
-def _unit_rows(store: GraphStore, recall_id: str) -> list[tuple[Any, ...]]:
+def _unit_rows(store: GraphStore, recall_id: str, units: list[dict[str, Any]] | None = None) -> list[tuple[Any, ...]]:
+    if units is None:
+        units = store.read("recall.covered_units", id=recall_id, customer=None)
     return [(recall_id, u["id"], u["udi"], u["batch"], u["product"], u["status_at_decision"],
-             u["customer_at_decision"], u["status"], u["customer"], u["disposition"])
-            for u in store.read("recall.covered_units", id=recall_id, customer=None)]
+             u["customer_at_decision"], u["status"], u["customer"], u["disposition"]) for u in units]
 
 
 def _write_rows(path: Path, columns: tuple[str, ...], rows: list[tuple[Any, ...]], sheet: str) -> str:
@@ -348,10 +349,11 @@ def _write_rows(path: Path, columns: tuple[str, ...], rows: list[tuple[Any, ...]
     return str(path)
 
 
-def write_units_sheet(store: GraphStore, recall_id: str, path: str | Path) -> str:
+def write_units_sheet(store: GraphStore, recall_id: str, path: str | Path,
+                      units: list[dict[str, Any]] | None = None) -> str:
     """Every covered unit with its decision-time and current state (CSV or XLSX by extension)."""
     get_recall(store, recall_id)
-    return _write_rows(Path(path), UNIT_COLUMNS, _unit_rows(store, recall_id), "units")
+    return _write_rows(Path(path), UNIT_COLUMNS, _unit_rows(store, recall_id, units), "units")
 
 
 def write_customer_list(store: GraphStore, recall_id: str, path: str | Path) -> str:
@@ -392,9 +394,13 @@ def generate_notifications(
         unknown = set(customer_ids) - {c.id for c in custs}
         if unknown:
             raise NotFound(f"not affected by {recall_id}: {', '.join(sorted(unknown))}")
+    all_units = store.read("recall.covered_units", id=recall_id, customer=None)  # one read for letters + sheet
+    by_customer: dict[str, list[dict[str, Any]]] = {}
+    for u in all_units:
+        by_customer.setdefault(u["customer_at_decision"] or "", []).append(u)
     composed = []
     for c in custs[:letter_limit] if letter_limit is not None else custs:
-        blocks, meta = compose_letter(rec, c, _units_for(store, recall_id, c.id), company=company)
+        blocks, meta = compose_letter(rec, c, by_customer.get(c.id, []), company=company)
         meta.path = str(out / "letters" / f"{rec.id}_{_safe(c.id)}_{meta.language_used}.pdf")
         composed.append((blocks, meta))
     if composed:
@@ -405,7 +411,7 @@ def generate_notifications(
     res.timings_ms["letters"] = (time.perf_counter() - t0) * 1000
     t1 = time.perf_counter()
     res.customer_list = write_customer_list(store, recall_id, out / f"{rec.id}_customers.{sheet_format}")
-    res.units_sheet = write_units_sheet(store, recall_id, out / f"{rec.id}_units.{sheet_format}")
+    res.units_sheet = write_units_sheet(store, recall_id, out / f"{rec.id}_units.{sheet_format}", all_units)
     res.timings_ms["spreadsheet"] = (time.perf_counter() - t1) * 1000
     if mark_sent:
         if customer_ids:

@@ -106,6 +106,7 @@ def signature_for(
     password: str | None,
     reason: str,
     ts: str,
+    post_props: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Check the two-person rule of `step` and return the Signature node properties, to be created
     in the same statement as the step (so no signed step exists without its signature)."""
@@ -121,20 +122,36 @@ def signature_for(
     _verify_password(store, signer, password)
     if not reason.strip():
         raise SignatureError("a signature needs a reason / comment", hint="pass --reason")
+    record_key = str(record.get("id"))
+    after = {k: v for k, v in (post_props or record).items() if v is not None}
     return {
-        "id": f"SIG-{uuid.uuid4().hex[:16]}",
+        # field names of tracegraph.engine.signatures, so signature_status() lists these too
+        "id": f"SIG-{uuid.uuid4().hex[:20]}",
+        "record_label": "Recall",
+        "record_key": record_key,
         "meaning": rule["meaning"],
-        "signer": signer.id,
+        "signer_id": signer.id,
         "signer_name": signer.name,
         "signed_at": ts,
-        "record_label": "Recall",
-        "record_id": record.get("id"),
-        "content_hash": content_hash(content),
         "reason": reason,
+        "session": signer.session or "",
+        # the central scheme: hash of the record as it is right after this step (a later
+        # lifecycle step changes the record, and signature_status then shows it as changed)
+        "content_hash": _central_hash(after),
+        # the recall scheme: the decision content and snapshot digest, stable across steps
+        "decision_hash": content_hash(content),
         "created_at": ts,
-        "updated_at": ts,
         "source": signer.id,
     }
+
+
+def _central_hash(props: dict[str, Any]) -> str:
+    try:
+        from tracegraph.engine.signatures import content_hash as central
+
+        return central("Recall", props)
+    except ImportError:
+        return content_hash({"label": "Recall", "props": props})
 
 
 __all__ = ["require_recall", "signature_for", "content_hash", "policy"]

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from tracegraph.api.deps import check_permission
+from tracegraph.api.deps import ANY_USER, check_permission
 from tracegraph.engine.errors import AuthenticationFailed
 
 
@@ -32,7 +32,8 @@ class RequirePermission(BasePermission):
                 "this field needs a bearer token",
                 hint="POST /auth/login, then send Authorization: Bearer <token> with the GraphQL request",
             )
-        check_permission(actor, self.permission)
+        if self.permission != ANY_USER:
+            check_permission(actor, self.permission)
         return True
 
 
@@ -74,4 +75,9 @@ TYPE_RULES: dict[str, str] = {
         "CustomerImpact", "ProductImpact",
     )},
 }
-FREE_TYPES = frozenset({"PageInfo"})
+TYPE_RULES.update({
+    "AuditEntry": "audit.read", "AuditProblem": "audit.read", "AuditVerifyReport": "audit.verify",
+    "Checkpoint": "audit.read", "User": "users.manage", "Signature": "qms.read", "RecordResult": "records.status",
+    "Recall": "recall.read", "RecallCustomer": "recall.read",
+})
+FREE_TYPES = frozenset({"PageInfo", "Me"})

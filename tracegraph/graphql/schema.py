@@ -26,6 +26,7 @@ AREAS: tuple[tuple[str, str | None, str | None], ...] = (
     ("tracegraph.graphql.types_trace", "TraceQuery", None),
     ("tracegraph.graphql.types_audit", "AuditQuery", "AuditMutation"),
     ("tracegraph.graphql.types_users", "UsersQuery", "UsersMutation"),
+    ("tracegraph.graphql.types_records", "RecordsQuery", "RecordsMutation"),
     ("tracegraph.graphql.types_recall", "RecallQuery", "RecallMutation"),
 )
 

@@ -114,6 +114,11 @@ def parse_barcode(text: str) -> ParsedBarcode:
         return _from_elements(raw, "hri", None, msg.element_strings)
     r = biip.parse(t)
     sym = r.symbology_identifier.value if r.symbology_identifier else None
+    bare = re.sub(r"^\][A-Za-z]\d", "", t)
+    if bare.isdigit() and len(bare) in (8, 12, 13, 14) and r.gtin is not None:
+        # a bare GTIN (what a linear EAN/UPC symbol holds), not an element string starting with AI 9x
+        return ParsedBarcode(raw=raw, form="gtin", symbology=sym, gtin=r.gtin.as_gtin_14(),
+                             elements={"01": r.gtin.as_gtin_14()})
     if r.gs1_message is not None:
         form = "gs1_element_string"
         es = r.gs1_message.element_strings

@@ -27,7 +27,7 @@ from tracegraph.engine.clock import Clock
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_doc import event_list, extra_context, is_epcis, read_json, validate_document
 from tracegraph.loaders.epcis_export import ExportScope, build_document, check_document, export_epcis
-from tracegraph.loaders.epcis_map import Mapped, map_events
+from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
 from tracegraph.loaders import epcis_write
 
 if TYPE_CHECKING:
@@ -81,7 +81,12 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
     lot_ids = [q.get("epcClass") for e in events for k in ("inputQuantityList", "outputQuantityList",
                                                             "quantityList", "childQuantityList")
                for q in e.get(k) or [] if isinstance(q, dict)]
-    mapped = map_events(events, extra_context(doc), known_labels=_known_labels(store, lot_ids))
+    kinds: dict[str, str] = {}
+    if store is not None:
+        dests = sorted(destination_keys(events))
+        if dests:
+            kinds = {r["id"]: r["kind"] for r in store.read("epcis.customer_kinds", ids=dests) if r.get("kind")}
+    mapped = map_events(events, extra_context(doc), known_labels=_known_labels(store, lot_ids), customer_kinds=kinds)
     return EpcisBatch(source=source, document_id=doc.get("id"), events=len(events),
                       event_types=dict(Counter(str(e.get("type")) for e in events)), mapped=mapped)
 
@@ -245,11 +250,15 @@ def write_plant_epcis(batch_or_iter: Any, out_path: str | Path) -> int:
     `batch_or_iter` is an object with a `records` dict (file stem -> records), such a dict itself,
     or an iterable of such objects/dicts (merged). Records may be pydantic models or dicts.
     """
-    parts = [batch_or_iter] if isinstance(batch_or_iter, dict) or hasattr(batch_or_iter, "records") \
-        else list(batch_or_iter)
+    single = isinstance(batch_or_iter, dict) or hasattr(batch_or_iter, "records") \
+        or hasattr(batch_or_iter, "record_lists")
+    parts = [batch_or_iter] if single else list(batch_or_iter)
     merged: dict[str, list[Any]] = {}
     for part in parts:
-        recs = part.records if hasattr(part, "records") else part
+        if hasattr(part, "record_lists"):  # engine.imports.ImportBatch
+            recs = dict(part.record_lists())
+        else:
+            recs = part.records if hasattr(part, "records") else part
         for k, v in recs.items():
             merged.setdefault(k, []).extend(v or [])
     events = plant_events(merged)
@@ -259,7 +268,29 @@ def write_plant_epcis(batch_or_iter: Any, out_path: str | Path) -> int:
     return len(events)
 
 
-__all__ = [
+PLANT_FILES = ("products", "materials", "material_lots", "batches", "serials", "consumptions", "shipments",
+               "shipment_lines")
+
+
+def bundle_to_epcis(bundle_dir: str | Path, out_dir: str | Path) -> dict[str, Any]:
+    """The generator hook (`tracegraph generate --format epcis`): the CSV bundle in `bundle_dir`
+    as one EPCIS 2.0 document `out_dir/plant-events.jsonld`. Returns {file, events}."""
+    import csv
+
+    src, out = Path(bundle_dir), Path(out_dir)
+    records: dict[str, list[dict[str, Any]]] = {}
+    for stem in PLANT_FILES:
+        f = src / f"{stem}.csv"
+        if f.is_file():
+            with open(f, newline="", encoding="utf-8") as fh:
+                records[stem] = [{k: (v if v != "" else None) for k, v in row.items()} for row in csv.DictReader(fh)]
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "plant-events.jsonld"
+    n = write_plant_epcis(records, target)
+    return {"file": str(target), "events": n}
+
+
+__all__ = ["bundle_to_epcis", 
     "EpcisBatch", "EpcisImportResult", "ExportScope", "is_epcis", "is_epcis_batch", "load_epcis", "read_epcis",
     "load_document", "run_epcis", "run_epcis_import",
     "import_epcis", "export_epcis", "write_plant_epcis", "plant_events",

@@ -28,6 +28,26 @@ def validator() -> Draft7Validator:
     return Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
 
 
+@lru_cache(maxsize=1)
+def fast_validator() -> Any:
+    """GS1's schema compiled to Python by fastjsonschema: ~15x faster than jsonschema on large
+    documents, but stops at the first problem; jsonschema then lists every problem."""
+    import fastjsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return fastjsonschema.compile(schema)
+
+
+def _fast_ok(doc: Any) -> bool:
+    import fastjsonschema
+
+    try:
+        fast_validator()(doc)
+        return True
+    except fastjsonschema.JsonSchemaException:
+        return False
+
+
 def read_json(path: str | Path) -> Any:
     p = Path(path)
     try:
@@ -89,16 +109,8 @@ def validate_document(doc: Any, source: str = "") -> None:
             hint="export EPCIS 2.0 JSON/JSON-LD from the sending system",
         )
     problems: list[Problem] = []
-    for err in validator().iter_errors(doc):
-        # an if/then failure is reported on the innermost errors, which name the field
-        leaves = _leaves(err)
-        for leaf in leaves:
-            record, field = _where(list(leaf.absolute_path), doc.get("type"))
-            if leaf.validator == "required" and "'" in leaf.message:
-                missing = leaf.message.split("'")[1]
-                field = missing if field == "(whole)" else f"{field}.{missing}"
-            problems.append(Problem(record=record, field=field, message=leaf.message[:300],
-                                    value=_short(leaf.instance), source=source))
+    if not _fast_ok(doc):
+        problems = _all_problems(doc, source)
     # the schema allows any string as an event type; refuse what no EPCIS 2.0 reader knows
     for i, e in enumerate(event_list(doc)):
         if e.get("type") not in EVENT_TYPES:
@@ -118,6 +130,41 @@ def validate_document(doc: Any, source: str = "") -> None:
             unique,
             hint="fix the listed events and fields; nothing was imported",
         )
+
+
+def _problems_of(doc: Any, source: str, doc_type: str | None, index: int | None = None) -> list[Problem]:
+    out = []
+    for err in validator().iter_errors(doc):
+        # an if/then failure is reported on the innermost errors, which name the field
+        for leaf in _leaves(err):
+            record, field = _where(list(leaf.absolute_path), doc_type)
+            if index is not None and record == "event 0":
+                record = f"event {index}"
+            if leaf.validator == "required" and "'" in leaf.message:
+                missing = leaf.message.split("'")[1]
+                field = missing if field == "(whole)" else f"{field}.{missing}"
+            out.append(Problem(record=record, field=field, message=leaf.message[:300],
+                               value=_short(leaf.instance), source=source))
+    return out
+
+
+def _all_problems(doc: dict[str, Any], source: str) -> list[Problem]:
+    """Every schema problem: the document without its events, then each event on its own
+    (fast check first, the slow itemised check only for events that fail)."""
+    events = event_list(doc)
+    body = doc.get("epcisBody")
+    if not isinstance(body, dict) or not events:
+        return _problems_of(doc, source, doc.get("type"))
+    shell = {k: v for k, v in doc.items() if k != "epcisBody"}
+    shell["type"] = "EPCISDocument"
+    out = _problems_of({**shell, "epcisBody": {"eventList": []}}, source, "EPCISDocument")
+    raw = (body.get("queryResults") or {}).get("resultsBody", {}).get("eventList") \
+        if doc.get("type") == "EPCISQueryDocument" else body.get("eventList")
+    for i, e in enumerate(raw if isinstance(raw, list) else []):
+        mini = {**shell, "epcisBody": {"eventList": [e]}}
+        if not _fast_ok(mini):
+            out.extend(_problems_of(mini, source, "EPCISDocument", index=i))
+    return out
 
 
 def _leaves(err: Any) -> list[Any]:

@@ -175,9 +175,11 @@ def _sort_key(item: tuple[int, dict[str, Any]]) -> tuple[str, int]:
 
 
 class _Mapper:
-    def __init__(self, known_labels: dict[str, str] | None = None) -> None:
+    def __init__(self, known_labels: dict[str, str] | None = None,
+                 customer_kinds: dict[str, str] | None = None) -> None:
         self.m = Mapped()
         self.known = dict(known_labels or {})  # id -> label already in the graph
+        self.customer_kinds = dict(customer_kinds or {})  # customer id -> kind already in the graph
         self.lot_inputs: set[str] = set()
         self.lot_outputs: set[str] = set()
         self.packed: dict[NodeKey, str] = {}
@@ -351,7 +353,10 @@ class _Mapper:
             if skey[0] != "Serial":
                 continue
             bkey: NodeKey | None = None
-            if isinstance(lot_no, str) and lot_no and ident.gtin:
+            if isinstance(lot_no, str) and lot_no and ident.kind == "tracegraph":
+                bkey = m_batch = self.m.node("Batch", lot_no)  # a tracegraph key names its batch by key
+                self.m.default(m_batch, status="released", kind="finished")
+            elif isinstance(lot_no, str) and lot_no and ident.gtin:
                 uri = lot_uri_like(ident, ident.gtin, lot_no)
                 bkey, _ = self.obj(uri)
             else:
@@ -439,7 +444,7 @@ class _Mapper:
         if customer:
             ckey = self.customer(customer)
             m.edge("DELIVERED_TO", skey, ckey, date=when)
-            kind = m.nodes[ckey].get("kind")
+            kind = self.customer_kinds.get(ckey[1]) or m.nodes[ckey].get("kind")
             status = "at_end_user" if kind in ("hospital", "end_user", "pharmacy") else "at_distributor"
             for k, _ in things:
                 if k[0] == "Serial":
@@ -537,8 +542,21 @@ class _Mapper:
         return self.m
 
 
+def destination_keys(events: Iterable[dict[str, Any]]) -> set[str]:
+    """Graph keys of every destination party/location and receiving site the events name."""
+    out: set[str] = set()
+    for e in events:
+        for x in e.get("destinationList") or []:
+            if isinstance(x, dict) and x.get("destination"):
+                out.add(key_of(str(x["destination"])))
+        loc = (e.get("bizLocation") or {}).get("id") if isinstance(e.get("bizLocation"), dict) else None
+        if loc:
+            out.add(key_of(str(loc)))
+    return out
+
+
 def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = None,
-               known_labels: dict[str, str] | None = None) -> Mapped:
+               known_labels: dict[str, str] | None = None, customer_kinds: dict[str, str] | None = None) -> Mapped:
     """Map EPCIS events (dicts as in the JSON document) to graph facts.
 
     `context` is the document's @context minus the standard context URL (namespace prefixes of
@@ -547,11 +565,11 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     one produced as the same node.
     """
     items = sorted(enumerate(list(events)), key=_sort_key)
-    mp = _Mapper(known_labels)
+    mp = _Mapper(known_labels, customer_kinds)
     mp.prescan([e for _, e in items])
     for _, e in items:
         mp.event(e, list(context or []))
     return mp.finish()
 
 
-__all__ = ["CONCERNS", "Mapped", "map_events", "event_id", "to_utc", "short_vocab", "canonical_json"]
+__all__ = ["CONCERNS", "Mapped", "map_events", "destination_keys", "key_of", "event_id", "to_utc", "short_vocab", "canonical_json"]

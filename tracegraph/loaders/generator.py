@@ -32,7 +32,7 @@ from tracegraph.engine.model import RECORD_TYPES
 
 BASE = datetime(2025, 1, 1, tzinfo=timezone.utc)
 SPAN_DAYS = 600           # production runs over this many days
-END_DAYS = 640            # "now" of the plant: later events have not happened yet
+END_DAYS = 605            # "now" of the plant: later events have not happened yet
 MIN_PER_DAY = 24 * 60
 
 COUNTRIES = [  # (country, language, weight)
@@ -405,13 +405,12 @@ class _Plant:
         rng, w = self.rng, self.sink.write
         self.master_data()
         self.mats = {m[0]: m for m in self.materials}
-        est_batches = max(1, self.n_serials // 300)
-        step = SPAN_DAYS * MIN_PER_DAY / est_batches
         made = 0
         i = 0
         recent: list[str] = []
         while made < self.n_serials:
-            start = min(i * step, (SPAN_DAYS + 20) * MIN_PER_DAY) + rng.randrange(0, 120)
+            # time advances with the share of units made, so production fills the span exactly
+            start = made / self.n_serials * SPAN_DAYS * MIN_PER_DAY + rng.randrange(0, 120)
             i += 1
             gtin, bom, sa = rng.choice(self.products)
             n = min(rng.randint(50, 500), self.n_serials - made)

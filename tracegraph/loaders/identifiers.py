@@ -12,6 +12,7 @@ Only pure functions here: no database, no I/O.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, parse_qsl
@@ -202,8 +203,14 @@ def _parse_private(uri: str) -> Identifier | None:
 
 
 def parse_identifier(uri: str) -> Identifier:
-    """Classify an EPC URI, a GS1 Digital Link URI or a tracegraph URN; else kind/form `other`."""
-    text = uri.strip()
+    """Classify an EPC URI, a GS1 Digital Link URI or a tracegraph URN; else kind/form `other`.
+
+    Cached (a document names each unit in several events): treat the result as read-only."""
+    return _parse_cached(uri.strip())
+
+
+@lru_cache(maxsize=262_144)
+def _parse_cached(text: str) -> Identifier:
     return (_parse_epc(text) or _parse_digital_link(text) or _parse_private(text)
             or Identifier(uri=text, kind="other", form="other"))
 

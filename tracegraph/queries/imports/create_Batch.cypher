@@ -11,7 +11,7 @@ WITH h, run, split(line, $us) AS f
 CREATE (n:Batch {
   id: f[0],
   product_id: f[1],
-  qty: toFloat(f[2]),
+  qty: toInteger(f[2]) / 1000000.0,
   uom: CASE f[3] WHEN '' THEN null ELSE f[3] END,
   started_at: f[4],
   finished_at: CASE f[5] WHEN '' THEN null ELSE f[5] END,
@@ -20,7 +20,8 @@ CREATE (n:Batch {
   kind: CASE f[8] WHEN '' THEN null ELSE f[8] END,
   status: CASE f[9] WHEN '' THEN null ELSE f[9] END,
   extra: CASE f[10] WHEN '' THEN null ELSE f[10] END,
-  created_at: $now, updated_at: $now, source: $import_id, import_id: $import_id})
+  import_hash: f[11],
+  created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id})
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

@@ -12,7 +12,7 @@ CREATE (n:MaterialLot {
   id: f[0],
   material_id: f[1],
   supplier_id: CASE f[2] WHEN '' THEN null ELSE f[2] END,
-  qty_received: toFloat(f[3]),
+  qty_received: toInteger(f[3]) / 1000000.0,
   uom: f[4],
   received_at: f[5],
   po: CASE f[6] WHEN '' THEN null ELSE f[6] END,
@@ -20,7 +20,8 @@ CREATE (n:MaterialLot {
   status: CASE f[8] WHEN '' THEN null ELSE f[8] END,
   warehouse: CASE f[9] WHEN '' THEN null ELSE f[9] END,
   extra: CASE f[10] WHEN '' THEN null ELSE f[10] END,
-  created_at: $now, updated_at: $now, source: $import_id, import_id: $import_id})
+  import_hash: f[11],
+  created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id})
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

@@ -16,9 +16,10 @@ CREATE (n:Return {
   disposition: CASE f[4] WHEN '' THEN null ELSE f[4] END,
   item_kind: f[5],
   item_id: f[6],
-  qty: toFloat(f[7]),
+  qty: toInteger(f[7]) / 1000000.0,
   extra: CASE f[8] WHEN '' THEN null ELSE f[8] END,
-  created_at: $now, updated_at: $now, source: $import_id, import_id: $import_id})
+  import_hash: f[9],
+  created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id})
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

@@ -2,4 +2,4 @@
 // Existing (Batch)-[:OF]->(Product) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:Batch {id: p.a})-[e:OF]->(b:Product {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b

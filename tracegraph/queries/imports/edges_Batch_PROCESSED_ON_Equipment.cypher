@@ -2,4 +2,4 @@
 // Existing (Batch)-[:PROCESSED_ON]->(Equipment) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:Batch {id: p.a})-[e:PROCESSED_ON]->(b:Equipment {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b, e.`from` AS `from`, e.`to` AS `to`, e.`params` AS `params`, e.`operator` AS `operator`

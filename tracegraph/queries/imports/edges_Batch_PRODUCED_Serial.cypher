@@ -2,4 +2,4 @@
 // Existing (Batch)-[:PRODUCED]->(Serial) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:Batch {id: p.a})-[e:PRODUCED]->(b:Serial {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b

@@ -2,4 +2,4 @@
 // Existing (Batch)-[:RETURNED_IN]->(Return) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:Batch {id: p.a})-[e:RETURNED_IN]->(b:Return {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b, e.`qty` AS `qty`

@@ -2,4 +2,4 @@
 // Existing (Batch)-[:SHIPPED_IN]->(Shipment) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:Batch {id: p.a})-[e:SHIPPED_IN]->(b:Shipment {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b, e.`qty` AS `qty`

@@ -2,4 +2,4 @@
 // Existing (Calibration)-[:CALIBRATES]->(Equipment) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:Calibration {id: p.a})-[e:CALIBRATES]->(b:Equipment {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b

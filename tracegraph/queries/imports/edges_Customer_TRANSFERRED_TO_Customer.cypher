@@ -2,4 +2,4 @@
 // Existing (Customer)-[:TRANSFERRED_TO]->(Customer) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:Customer {id: p.a})-[e:TRANSFERRED_TO]->(b:Customer {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b, e.`date` AS `date`, e.`shipment_id` AS `shipment_id`

@@ -2,4 +2,4 @@
 // Existing (Inspection)-[:INSPECTED]->(MaterialLot) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:Inspection {id: p.a})-[e:INSPECTED]->(b:MaterialLot {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b

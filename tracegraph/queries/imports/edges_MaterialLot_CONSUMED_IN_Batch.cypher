@@ -2,4 +2,4 @@
 // Existing (MaterialLot)-[:CONSUMED_IN]->(Batch) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:MaterialLot {id: p.a})-[e:CONSUMED_IN]->(b:Batch {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b, e.`qty` AS `qty`, e.`uom` AS `uom`, e.`at` AS `at`

@@ -2,4 +2,4 @@
 // Existing (MaterialLot)-[:MERGED_INTO]->(MaterialLot) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:MaterialLot {id: p.a})-[e:MERGED_INTO]->(b:MaterialLot {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b, e.`qty` AS `qty`, e.`date` AS `date`

@@ -2,4 +2,4 @@
 // Existing (MaterialLot)-[:OF]->(Material) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:MaterialLot {id: p.a})-[e:OF]->(b:Material {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b

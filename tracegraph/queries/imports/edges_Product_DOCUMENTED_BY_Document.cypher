@@ -2,4 +2,4 @@
 // Existing (Product)-[:DOCUMENTED_BY]->(Document) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:Product {id: p.a})-[e:DOCUMENTED_BY]->(b:Document {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b

@@ -2,4 +2,4 @@
 // Existing (Serial)-[:COMPONENT_OF]->(Serial) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:Serial {id: p.a})-[e:COMPONENT_OF]->(b:Serial {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b, e.`at` AS `at`

@@ -2,4 +2,4 @@
 // Existing (Shipment)-[:DELIVERED_TO]->(Customer) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:Shipment {id: p.a})-[e:DELIVERED_TO]->(b:Customer {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b, e.`date` AS `date`

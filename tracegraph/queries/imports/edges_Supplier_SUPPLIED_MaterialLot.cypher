@@ -2,4 +2,4 @@
 // Existing (Supplier)-[:SUPPLIED]->(MaterialLot) edges between these key pairs.
 UNWIND $pairs AS p
 MATCH (a:Supplier {id: p.a})-[e:SUPPLIED]->(b:MaterialLot {id: p.b})
-RETURN p.a AS a, p.b AS b, properties(e) AS props
+RETURN p.a AS a, p.b AS b, e.`date` AS `date`, e.`qty` AS `qty`, e.`po` AS `po`

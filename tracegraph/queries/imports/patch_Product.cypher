@@ -8,7 +8,8 @@ FOREACH (x IN CASE WHEN pp IS NULL THEN [] ELSE [pp] END | SET x.done = true)
 WITH h, run
 UNWIND $rows AS r
 MATCH (n:Product {id: r.id})
-SET n += r.props, n.updated_at = $now, n.last_import_id = $import_id
+SET n += r.props, n.updated_at = $now, n.last_import_id = $import_id, n.import_hash = r.hash,
+    n.import_hash_at = $now
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

@@ -1,6 +1,9 @@
-// What `tracegraph scan` shows about a batch or material lot: product/material and unit counts
-// by status (batch) or where it went (lot).
-MATCH (n {id: $id}) WHERE $label IN labels(n)
+// What `tracegraph scan` shows about a batch or material lot ($label): product/material, its
+// units by status (batch), and its latest shipment.
+OPTIONAL MATCH (b:Batch {id: $id})
+OPTIONAL MATCH (l:MaterialLot {id: $id})
+WITH CASE $label WHEN 'Batch' THEN b ELSE l END AS n
+WHERE n IS NOT NULL
 OPTIONAL MATCH (n)-[:OF]->(p)
 OPTIONAL MATCH (n)-[:PRODUCED]->(s:Serial)
 WITH n, p, s.status AS st, count(s) AS c

@@ -1,6 +1,11 @@
 // Short backward-trace summary: how many material lots and batches (and component units) a
-// node came from, following material-flow edges against their direction.
-MATCH (n {id: $id}) WHERE $label IN labels(n)
+// serial, batch or lot came from, following material-flow edges against their direction.
+// $label picks which of the three indexed look-ups names the start node.
+OPTIONAL MATCH (s:Serial {id: $id})
+OPTIONAL MATCH (b:Batch {id: $id})
+OPTIONAL MATCH (l:MaterialLot {id: $id})
+WITH CASE $label WHEN 'Serial' THEN s WHEN 'Batch' THEN b ELSE l END AS n
+WHERE n IS NOT NULL
 OPTIONAL MATCH (n)<-[:PRODUCED|CONSUMED_IN|COMPONENT_OF|SPLIT_INTO|MERGED_INTO*1..30]-(u)
 WITH DISTINCT u
 RETURN

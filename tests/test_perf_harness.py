@@ -1,0 +1,92 @@
+"""Smoke test of the benchmark harness on a tiny plant (2,000 serials): every system gives the
+SAME answer for every scenario. No timing assertions (performance belongs in perf/)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+pytest.importorskip("scipy")
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # perf/ is a top-level folder of the repository, not installed
+    sys.path.insert(0, str(ROOT))
+
+from perf.harness import PlantHandle, Stats, plant, timeit, write_results  # noqa: E402
+from perf.scenarios import SCENARIOS, SYSTEMS, build_systems, goals, parameters, verify  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def handle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlantHandle]:
+    h = plant("XS", data_dir=tmp_path_factory.mktemp("perfdata"))
+    try:
+        yield h
+    finally:
+        h.close()
+
+
+@pytest.fixture(scope="module")
+def systems(handle: PlantHandle) -> list:
+    return build_systems(handle, list(SYSTEMS), lambda _m: None)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_system_gives_the_same_answer(handle: PlantHandle, systems: list, scenario: str) -> None:
+    args = parameters(handle, scenario, 3)
+    assert args, "the plant should offer parameters for every scenario"
+    mismatches, cost, failed = verify(systems, scenario, args)
+    assert failed == {}, failed
+    assert [m.to_dict() for m in mismatches] == []
+    assert set(cost) == {s.name for s in systems}
+
+
+def test_answers_are_not_trivially_empty(handle: PlantHandle, systems: list) -> None:
+    """A mismatch check over empty answers would prove nothing: the lot traces reach units."""
+    scipy_sys = next(s for s in systems if s.name == "scipy-csr")
+    reached = [len(scipy_sys.lot_impact(a[0])["serials"]) for a in parameters(handle, "lot_impact", 10)]
+    assert max(reached) > 0
+    sup = scipy_sys.supplier_impact(parameters(handle, "supplier_impact", 1)[0][0])
+    assert sup["serials"] and sup["customers"]
+    back = scipy_sys.backward(parameters(handle, "backward_trace", 1)[0][0])
+    assert any(k.startswith("LOT-") for k in back["ancestors"])
+    assert any(k.startswith("SUP-") for k in back["ancestors"])
+
+
+def test_a_wrong_answer_is_reported(handle: PlantHandle, systems: list) -> None:
+    class Liar:
+        name = "liar"
+
+        def lot_impact(self, lot_id: str) -> dict[str, list[str]]:
+            return {"serials": ["SN-nope"], "customers": []}
+
+    mismatches, _, _ = verify([systems[-1], Liar()], "lot_impact", parameters(handle, "lot_impact", 1))  # type: ignore[list-item]
+    assert len(mismatches) == 1 and mismatches[0].system == "liar"
+    assert mismatches[0].example["serials_extra"] == ["SN-nope"]
+
+
+def test_timeit_and_results_file(tmp_path: Path) -> None:
+    calls: list[int] = []
+    st = timeit(lambda x: calls.append(x) or [x, x], 7, args=[(1,), (2,)], warmup=1)
+    assert isinstance(st, Stats) and st.n == 7 and len(calls) == 8
+    assert st.items == 14 and st.min_ms <= st.p50_ms <= st.p95_ms <= st.p99_ms <= st.max_ms
+    row = {"scenario": "lot_impact", "system": "tracegraph", "size": "XS", **st.row()}
+    path = write_results("perf-XS", [row], {"note": "test"}, results_dir=tmp_path)
+    doc = json.loads(path.read_text())
+    assert doc["rows"][0]["p50_ms"] == row["p50_ms"]
+    assert doc["meta"]["machine"]["cores"] >= 1 and doc["meta"]["note"] == "test"
+
+
+def test_goals_are_checked_honestly() -> None:
+    rows = [
+        {"scenario": "lot_impact", "system": "tracegraph", "size": "M", "p50_ms": 2.0},
+        {"scenario": "supplier_impact", "system": "tracegraph", "size": "M", "p50_ms": 10.0},
+        {"scenario": "supplier_impact", "system": "sqlite-cte", "size": "M", "p50_ms": 100.0},
+        {"scenario": "supplier_impact", "system": "scipy-csr", "size": "M", "p50_ms": 2.0},
+    ]
+    by_goal = {g["goal"]: g["met"] for g in goals(rows) if g["system"] == "tracegraph"}
+    assert by_goal["lot impact p50 <= 1 ms (M)"] is False
+    assert by_goal["supplier impact >= 5x faster than sqlite-cte (M)"] is True
+    assert by_goal["supplier impact within 3x of scipy-csr (M)"] is False

@@ -1,0 +1,78 @@
+"""Recalls over REST: list, read, decide (from an impact cause), approve (e-signed), start.
+Every step is an engine command (engine/recall.py): audited, permission-checked there too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from tracegraph.api.deps import P, get_store, requires
+from tracegraph.engine import recall as rc
+from tracegraph.engine.audit import Actor
+from tracegraph.engine.errors import ValidationFailed
+from tracegraph.engine.trace_models import ImpactCause
+
+router = APIRouter(prefix="/recalls", tags=["recalls"])
+RecallId = Path(..., min_length=1, max_length=200)
+
+
+class RecallRequest(BaseModel):
+    decision: rc.RecallCreate
+    cause: ImpactCause
+
+
+class SignRequest(BaseModel):
+    password: str = Field(min_length=1, max_length=1024, description="re-entered at signing (21 CFR 11.200)")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("", response_model=list[rc.Recall], summary="Recalls, newest first")
+async def recalls_list(
+    request: Request,
+    status: str | None = Query(None, max_length=40),
+    drill: bool | None = None,
+    limit: int = Query(200, ge=1, le=1000),
+    actor: Actor = requires(P.RECALL_READ),
+) -> JSONResponse:
+    store = get_store(request)
+    rows = await run_in_threadpool(lambda: rc.list_recalls(store, status=status, drill=drill, limit=limit))
+    return JSONResponse([r.model_dump(mode="json") for r in rows])
+
+
+@router.get("/{recall_id}", response_model=rc.Recall, summary="One recall")
+async def recall_get(request: Request, recall_id: str = RecallId, actor: Actor = requires(P.RECALL_READ)) -> JSONResponse:
+    store = get_store(request)
+    rec = await run_in_threadpool(lambda: rc.get_recall(store, recall_id))
+    out = rec.model_dump(mode="json")
+    out["customers"] = [c.model_dump(mode="json") for c in await run_in_threadpool(lambda: rc.customers(store, recall_id))]
+    return JSONResponse(out)
+
+
+@router.post("", response_model=rc.CreatedRecall, status_code=201, summary="Decide a recall")
+async def recall_create(request: Request, body: RecallRequest, actor: Actor = requires(P.RECALL_CREATE)) -> JSONResponse:
+    """Run the impact of `cause` and freeze the affected set with the decision (one audited statement)."""
+    if body.cause.is_empty():
+        raise ValidationFailed("the recall cause is empty", hint="give lots, batches, serials, supplier, ...")
+    store = get_store(request)
+    res = await run_in_threadpool(lambda: rc.create_recall_from_cause(store, actor, body.decision, body.cause))
+    return JSONResponse(res.model_dump(mode="json"), status_code=201)
+
+
+@router.post("/{recall_id}/approve", response_model=rc.Recall, summary="Approve (e-signature)")
+async def recall_approve(
+    request: Request, body: SignRequest, recall_id: str = RecallId, actor: Actor = requires(P.RECALL_APPROVE)
+) -> JSONResponse:
+    store = get_store(request)
+    rec = await run_in_threadpool(lambda: rc.approve(store, actor, recall_id, password=body.password, reason=body.reason))
+    return JSONResponse(rec.model_dump(mode="json"))
+
+
+@router.post("/{recall_id}/start", response_model=rc.Recall, summary="Initiate the field action")
+async def recall_start(request: Request, recall_id: str = RecallId, actor: Actor = requires(P.RECALL_CREATE)) -> JSONResponse:
+    store = get_store(request)
+    rec = await run_in_threadpool(lambda: rc.start(store, actor, recall_id))
+    return JSONResponse(rec.model_dump(mode="json"))

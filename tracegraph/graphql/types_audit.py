@@ -1,0 +1,135 @@
+"""GraphQL for the audit trail: entries (of any record), verification, checkpoints, proofs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+from strawberry.experimental.pydantic import type as pyd_type
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from tracegraph.api.deps import P
+from tracegraph.engine import checkpoints as cps
+from tracegraph.engine.audit import AuditEntryView, history
+from tracegraph.engine.audit_verify import VerifyProblem, VerifyReport, verify
+from tracegraph.graphql.context import actor_of
+from tracegraph.graphql.pagination import Connection, connection, window
+from tracegraph.graphql.permissions import Perm
+
+READ = [Perm(P.AUDIT_READ)]
+
+
+@pyd_type(model=AuditEntryView, description="One entry of the hash-chained audit trail.")
+class AuditEntry:
+    seq: strawberry.auto
+    ts: strawberry.auto
+    actor: strawberry.auto
+    actor_name: strawberry.auto
+    action: strawberry.auto
+    target_label: strawberry.auto
+    target_key: strawberry.auto
+    changes: JSON
+    reason: strawberry.auto
+    session: strawberry.auto
+    prev_hash: strawberry.auto
+    hash: strawberry.auto
+
+
+@pyd_type(model=VerifyProblem)
+class AuditProblem:
+    seq: strawberry.auto
+    kind: strawberry.auto
+    message: strawberry.auto
+    field: strawberry.auto
+    expected: JSON | None
+    actual: JSON | None
+
+
+@pyd_type(model=VerifyReport, description="Result of recomputing the chain.")
+class AuditVerifyReport:
+    ok: strawberry.auto
+    from_seq: strawberry.auto
+    to_seq: strawberry.auto
+    entries_checked: strawberry.auto
+    records_checked: strawberry.auto
+    head_seq: strawberry.auto
+    head_hash: strawberry.auto
+    trusted_start: strawberry.auto
+    first_error: AuditProblem | None
+    problems: list[AuditProblem]
+    seconds: strawberry.auto
+    entries_per_second: strawberry.auto
+
+
+@pyd_type(model=cps.CheckpointView, all_fields=True, description="A signed checkpoint of the log.")
+class Checkpoint:
+    pass
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(permission_classes=READ, description="Audit entries, newest first, optionally filtered.")
+    async def audit_log(
+        self, info: Info, target: str | None = None, user: str | None = None, since: str | None = None,
+        action: str | None = None, first: int | None = None, after: str | None = None,
+    ) -> Connection[AuditEntry]:
+        skip, limit = window(first, after)
+        store = info.context.store
+        rows = await run_in_threadpool(
+            lambda: history(store, target=target, actor=user, since=since, action=action, limit=skip + limit + 1)
+        )
+        page = rows[skip:]
+
+        async def total() -> int:
+            from tracegraph.engine.audit import head
+
+            if target or user or since or action:
+                all_rows = await run_in_threadpool(
+                    lambda: history(store, target=target, actor=user, since=since, action=action, limit=10**9)
+                )
+                return len(all_rows)
+            return int((await run_in_threadpool(lambda: head(store)))["seq"])
+
+        return connection([AuditEntry.from_pydantic(r) for r in page], skip, limit, total)
+
+    @strawberry.field(permission_classes=READ, description="Every audit entry about one record (and its signatures).")
+    async def audit_history(self, info: Info, target: str, limit: int = 500) -> list[AuditEntry]:
+        store = info.context.store
+        rows = await run_in_threadpool(lambda: history(store, target=target, limit=min(limit, 5000)))
+        return [AuditEntry.from_pydantic(r) for r in rows]
+
+    @strawberry.field(permission_classes=READ)
+    async def audit_entry(self, info: Info, seq: int) -> AuditEntry | None:
+        store = info.context.store
+        rows = await run_in_threadpool(lambda: store.read("audit.entry", seq=seq))
+        return AuditEntry.from_pydantic(AuditEntryView.from_props(rows[0]["e"])) if rows else None
+
+    @strawberry.field(permission_classes=[Perm(P.AUDIT_VERIFY)], description="Recompute the chain (and record state).")
+    async def audit_verify(self, info: Info, from_seq: int = 1, check_state: bool = True) -> AuditVerifyReport:
+        store, actor = info.context.store, actor_of(info)
+        rep = await run_in_threadpool(lambda: verify(store, from_seq=from_seq, check_state=check_state, actor=actor))
+        return AuditVerifyReport.from_pydantic(rep)
+
+    @strawberry.field(permission_classes=READ, description="Signed checkpoints, newest first.")
+    async def checkpoints(self, info: Info, limit: int = 100) -> list[Checkpoint]:
+        store = info.context.store
+        rows = await run_in_threadpool(lambda: cps.list_checkpoints(store, limit=min(limit, 1000)))
+        return [Checkpoint.from_pydantic(r) for r in rows]
+
+    @strawberry.field(permission_classes=READ, description="Inclusion proof of one entry (verify offline).")
+    async def audit_proof(self, info: Info, seq: int, size: int | None = None) -> JSON:
+        store = info.context.store
+        return await run_in_threadpool(lambda: cps.inclusion_proof(store, seq, size=size))
+
+
+@strawberry.type
+class AuditMutation:
+    @strawberry.mutation(permission_classes=[Perm(P.AUDIT_CHECKPOINT)],
+                         description="Verify the chain since the last checkpoint, then sign a new one (audited).")
+    async def create_checkpoint(self, info: Info) -> Checkpoint:
+        store, actor = info.context.store, actor_of(info)
+        data_dir = info.context.settings.data_dir
+        cp = await run_in_threadpool(lambda: cps.create_checkpoint(store, data_dir, actor))
+        return Checkpoint.from_pydantic(cp)
