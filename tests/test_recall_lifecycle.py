@@ -71,7 +71,9 @@ def test_full_lifecycle_with_refusals(empty_store) -> None:
     # shipping is blocked as soon as a real recall covers the unit
     with pytest.raises(Conflict, match="may not ship"):
         assert_can_ship(empty_store, [ids["b1"][8]])
-    assert_can_ship(empty_store, ids["b2"])  # unaffected batch ships
+    assert_can_ship(empty_store, ids["b2"], ["B2"])  # unaffected batch ships
+    with pytest.raises(Conflict, match="Batch B1"):
+        assert_can_ship(empty_store, [], ["B1"])
     # start: quarantine of the two units in stock
     rec = R.start(empty_store, LOGISTICS, rec.id, clock=ck)
     assert rec.status == "in_progress" and rec.quarantined_serials == 2

@@ -89,3 +89,22 @@ def test_notification_steps_are_audited(approved) -> None:
     assert R.get_recall(store, rid).customers_notified_at is None  # H1 not notified yet
     update_customer(store, LOGISTICS, rid, "H1", "sent", clock=ck)
     assert R.get_recall(store, rid).customers_notified_at == ck.now().isoformat(timespec="microseconds")
+
+
+def test_zh_letter_falls_back_to_english_without_cjk_font(monkeypatch) -> None:
+    from tracegraph.engine import recall_notify as N
+    from tracegraph.engine.recall import Recall, RecallCustomer
+
+    monkeypatch.setattr(N, "CJK_FONTS", ())
+    monkeypatch.delenv("TRACEGRAPH_CJK_FONT", raising=False)
+    rec = Recall(id="R1", status="approved", jurisdiction="CN-NMPA", recall_class="I", type="relabel", reason="label",
+                 responsible="alice", created_by="alice", created_at="2026-01-01T00:00:00+00:00",
+                 updated_at="2026-01-01T00:00:00+00:00", decision_at="2026-01-01T00:00:00+00:00")
+    cust = RecallCustomer(id="H1", name="Hospital", language="zh-CN", units=2, serial_units=2)
+    blocks, meta = N.compose_letter(rec, cust, [{"id": "S1", "batch": "B1", "product": "P1",
+                                                 "customer_at_decision": "H1"}])
+    assert meta.language_used == "en" and "CJK font" in (meta.fallback_reason or "")
+    text = "\n".join(b[0] for b in blocks)
+    assert "corrected labels" in text and "S1" in text and "2 unit(s)" in text
+    _, meta = N.compose_letter(rec, cust.model_copy(update={"language": "fr"}), [])
+    assert meta.language_used == "en" and "no letter template for fr" in meta.fallback_reason

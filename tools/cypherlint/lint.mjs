@@ -8,8 +8,10 @@
 //    one placeholder (with no labels declared they cannot change the analysis), which folds the
 //    families of generated per-label queries into one;
 //  * spreads the shapes over worker threads (one per CPU, at most 4);
-//  * remembers clean shapes in .cache.json (key: SHA-256 of package version + shape), so a re-run
-//    only analyses what changed. Delete the file to start over; it is never committed.
+//  * remembers clean shapes in .cache.json (key: SHA-256 of package version + shape text), so a
+//    re-run only analyses what changed. The key covers the exact text, so a cached entry is a
+//    proof that this very shape passed; committing the file lets CI skip unchanged queries.
+//    Errors are never cached; --no-cache ignores the file; the self-check never uses it.
 //
 // Usage:
 //   node lint.mjs [--python PATH] [--queries FILE.json] [--self-check] [--json] [--no-cache]
@@ -165,7 +167,11 @@ async function main() {
       }
       if (!r.errors.length) cache[r.key] = true;
     }
-    if (useCache) writeFileSync(cacheFile, JSON.stringify(cache));
+    if (useCache) {
+      // only the shapes of today's queries, sorted: the file is small and diffs stay readable
+      const kept = Object.fromEntries([...byKey.keys()].filter((k) => cache[k]).sort().map((k) => [k, true]));
+      writeFileSync(cacheFile, JSON.stringify(kept, null, 0).replaceAll(',', ',\n') + '\n');
+    }
   }
   if (args.includes('--json')) {
     console.log(JSON.stringify(report, null, 2));
