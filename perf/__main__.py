@@ -22,7 +22,7 @@ from perf.harness import peak_rss_mb, plant, write_results
 from perf.scenarios import SCENARIOS, SYSTEMS, build_systems, goals, ratios, run
 
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 
 
 def _table(rows: list[dict[str, Any]], size: str) -> Table:
@@ -53,7 +53,7 @@ def _table(rows: list[dict[str, Any]], size: str) -> Table:
 def cmd_run(a: argparse.Namespace) -> int:
     started = time.perf_counter()
     say = (lambda m: err.print(m)) if not a.quiet else (lambda m: None)
-    h = plant(a.size, say=say, rebuild=a.rebuild)
+    h = plant(a.size, say=say, rebuild=a.rebuild, generator=a.generator)
     try:
         say(f"plant {h.size}: {h.plant.n_nodes:,} nodes, {h.plant.n_edges:,} edges (loader {h.loader})")
         systems = build_systems(h, a.systems, say)
@@ -61,7 +61,8 @@ def cmd_run(a: argparse.Namespace) -> int:
         meta = {
             "size": h.size,
             "plant": {**h.counts(), "loader": h.loader, "load_seconds": h.load_seconds,
-                      "generator": "perf.plants (numpy, seed 7)"},
+                      "generator": "perf.plants (numpy, seed 7)" if a.generator == "perf"
+                      else "tracegraph.loaders.generator.generate_plant (seed 7)"},
             "db_memory": h.db_memory(),
             "peak_rss_mb": peak_rss_mb(),
             "systems": [s.name for s in systems],
@@ -111,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
                    choices=list(SYSTEMS), help="systems to compare (first = reference answer)")
     r.add_argument("--repeat", type=int, default=30, help="timed calls per scenario and system (default 30)")
     r.add_argument("--rebuild", action="store_true", help="regenerate and reload the plant")
+    r.add_argument("--generator", choices=["perf", "tracegraph"], default="perf",
+                   help="perf: numpy plant + bulk UNWIND load (default); tracegraph: the product's "
+                   "generator loaded through the audited importer (slower to build)")
     r.add_argument("--quiet", action="store_true", help="no progress on stderr")
     r.set_defaults(fn=cmd_run)
     c = sub.add_parser("chart", help="redraw perf/results/latency.png from every result file")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import shutil
@@ -39,7 +40,9 @@ def run(size: int, *, seed: int = 1, chunk_size: int = 20_000, appendfsync: str 
     server = EmbeddedServer(work / "db", appendfsync=appendfsync)
     out: list[dict[str, Any]] = []
     base = {"bench": "import", "serials": size, "seed": seed, "chunk_size": chunk_size, "appendfsync": appendfsync,
-            "python": platform.python_version(), "machine": platform.machine()}
+            "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+            # the load average says how much the machine was shared while measuring
+            "load_avg_1m_start": round(os.getloadavg()[0], 2)}
     try:
         t = time.perf_counter()
         stats = generate_bundle(work / "bundle", serials=size, seed=seed)
@@ -73,6 +76,7 @@ def run(size: int, *, seed: int = 1, chunk_size: int = 20_000, appendfsync: str 
         info = store._db.connection.info("memory")  # noqa: SLF001 - a benchmark may peek
         db_mb = float(info.get("used_memory_peak", 0)) / 1e6
         for r in out:
+            r["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
             r["peak_rss_mb"] = round(_rss_mb(), 1)
             r["db_peak_mb"] = round(db_mb, 1)
         store.close()
@@ -94,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
         rate = r.get("items_per_s") or r.get("rows_per_s") or r.get("records_per_s") or 0
         n = r.get("items", r.get("rows", r.get("records_checked")))
         print(f"{r['step']:32s} {r['seconds']:8.1f} s  {n:>10,} items  {rate:>10,.0f}/s")
-    print(f"peak RSS {res[-1]['peak_rss_mb']:.0f} MB, database peak memory {res[-1]['db_peak_mb']:.0f} MB")
+    print(f"peak RSS {res[-1]['peak_rss_mb']:.0f} MB, database peak memory {res[-1]['db_peak_mb']:.0f} MB, "
+          f"load average {res[0]['load_avg_1m_start']} -> {res[-1]['load_avg_1m_end']} on {res[0]['cpus']} cpus")
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"import-{args.serials}.json"
     path.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")

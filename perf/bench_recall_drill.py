@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--letters", type=int, default=20)
     ap.add_argument("--target", type=float, default=5.0, help="goal in seconds (impact + campaign + sheet)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--fallback", action="store_true", help="identify with the recall's own forward trace "
+                    "instead of tracegraph.engine.impact")
     args = ap.parse_args(argv)
 
     from perf.harness import machine_info, plant, write_results
@@ -65,13 +67,15 @@ def main(argv: list[str] | None = None) -> int:
         batches = pick_batches(store, args.units)
         with tempfile.TemporaryDirectory() as tmp:
             rep = run_drill(store, QA, ImpactCause(batches=batches), tmp, jurisdiction="US-FDA", recall_class="I",
-                            letter_limit=args.letters, sheet_format="xlsx", target_s=None)
+                            letter_limit=args.letters, sheet_format="xlsx", target_s=None,
+                            use_impact=not args.fallback)
             t0 = time.perf_counter()
             write_units_sheet(store, rep.recall_id, Path(tmp) / "units.csv")
             csv_ms = (time.perf_counter() - t0) * 1000
         core_ms = rep.timings_ms["identify"] + rep.timings_ms["snapshot"] + rep.timings_ms["spreadsheet"]
         row = {
-            "scenario": "recall_drill", "system": "tracegraph", "size": args.size, **h.counts(),
+            "scenario": "recall_drill", "system": "tracegraph",
+            "identify_with": "recall-fallback" if args.fallback else "impact", "size": args.size, **h.counts(),
             "batches": len(batches), "units": rep.units, "customers": rep.customers, "letters": rep.letters,
             **{f"{k}_ms": v for k, v in rep.timings_ms.items()}, "units_csv_ms": round(csv_ms, 1),
             "total_ms": rep.total_ms, "core_ms": round(core_ms, 1), "goal_ms": args.target * 1000,

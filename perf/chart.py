@@ -14,7 +14,8 @@ def latest_rows(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     keyed: dict[tuple[str, str, str], dict[str, Any]] = {}
     for doc in docs:
         for r in doc.get("rows", []):
-            keyed[(r["scenario"], r["system"], str(r["size"]))] = r
+            if not str(r["size"]).endswith("-tg"):  # the product-generator runs are not on the size axis
+                keyed[(r["scenario"], r["system"], str(r["size"]))] = r
     return list(keyed.values())
 
 
@@ -27,18 +28,22 @@ def draw(out: Path | None = None) -> Path:
     from perf.scenarios import SCENARIOS
 
     rows = latest_rows(read_results())
+    order = ["tracegraph", "falkordb-cypher", "tracegraph-bolt", "sqlite-cte", "sqlite-erp", "networkx", "scipy-csr"]
+    names = order + sorted({r["system"] for r in rows} - set(order))
+    colors = {name: f"C{i % 10}" for i, name in enumerate(names)}
     out = out or RESULTS_DIR / "latency.png"
     fig, axes = plt.subplots(2, 2, figsize=(12, 9))
     for ax, scenario in zip(axes.flat, SCENARIOS):
-        systems = sorted({r["system"] for r in rows if r["scenario"] == scenario})
+        present = {r["system"] for r in rows if r["scenario"] == scenario}
+        systems = [n for n in names if n in present]
         for system in systems:
             pts = sorted((int(r["serials"]), float(r["p50_ms"]), float(r["p95_ms"]))
                          for r in rows if r["scenario"] == scenario and r["system"] == system and r.get("p50_ms") is not None)
             if not pts:
                 continue
             xs, p50, p95 = zip(*pts)
-            (line,) = ax.plot(xs, p50, marker="o", label=system)
-            ax.fill_between(xs, p50, p95, color=line.get_color(), alpha=0.12)
+            ax.plot(xs, p50, marker="o", label=system, color=colors[system])
+            ax.fill_between(xs, p50, p95, color=colors[system], alpha=0.12)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(scenario.replace("_", " "))

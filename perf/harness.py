@@ -358,9 +358,19 @@ def _rewrite_aof(store: Any, timeout_s: float = 600) -> None:
 
 
 def plant(
-    size: str, *, say: Say | None = None, rebuild: bool = False, seed: int = SEED, data_dir: Path | None = None
+    size: str,
+    *,
+    say: Say | None = None,
+    rebuild: bool = False,
+    seed: int = SEED,
+    data_dir: Path | None = None,
+    generator: str = "perf",
 ) -> PlantHandle:
     """Build (first time) or reuse the plant of this size, with its FalkorDB graph loaded.
+
+    `generator="perf"` (default): perf/plants.py numpy plant, bulk-loaded with UNWIND.
+    `generator="tracegraph"`: tracegraph.loaders.generator.generate_plant() loaded through the
+    real audited importer (engine/imports.run_import); data in perf/data/<size>-tg/.
 
     Layout of perf/data/<size>/: plant.npz (arrays every baseline is built from),
     db/ (the embedded FalkorDB data folder), cte.sqlite, erp.sqlite, plant.json (marker).
@@ -371,11 +381,13 @@ def plant(
     log = say or (lambda _m: None)
     n = size_serials(size)
     label = size.upper() if size.upper() in SIZES else str(n)
-    d = (data_dir or DATA_DIR) / label
+    if generator not in ("perf", "tracegraph"):
+        raise ValueError(f"unknown generator {generator!r}; use perf or tracegraph")
+    d = (data_dir or DATA_DIR) / (label if generator == "perf" else f"{label}-tg")
     d.mkdir(parents=True, exist_ok=True)
     marker_path = d / "plant.json"
     marker = _marker(marker_path)
-    expected = {"n_serials": n, "seed": seed, "version": PLANT_VERSION}
+    expected = {"n_serials": n, "seed": seed, "version": PLANT_VERSION, "generator": generator}
     fresh = rebuild or any(marker.get(k) != v for k, v in expected.items())
     if fresh:
         for f in ("plant.npz", "cte.sqlite", "erp.sqlite"):
@@ -383,13 +395,21 @@ def plant(
         marker_path.unlink(missing_ok=True)
 
     npz = d / "plant.npz"
+    tg_batch = None
     if npz.exists():
         p = Plant.load(npz)
     else:
         t0 = time.perf_counter()
-        p = generate(n, seed)
+        if generator == "perf":
+            p = generate(n, seed)
+        else:
+            from perf.plants import from_import_batch
+            from tracegraph.loaders.generator import generate_plant
+
+            tg_batch = generate_plant(n, seed)
+            p = from_import_batch(tg_batch, n, seed)
         p.save(npz)
-        log(f"generated {p.n_nodes:,} nodes, {p.n_edges:,} edges in {time.perf_counter() - t0:.1f} s")
+        log(f"generated ({generator}) {p.n_nodes:,} nodes, {p.n_edges:,} edges in {time.perf_counter() - t0:.1f} s")
 
     server = EmbeddedServer(d / "db", appendfsync="no", bolt_port=None, start_timeout_s=600)
     st = server.status()
@@ -408,25 +428,37 @@ def plant(
         store.drop_graph()
         store.apply_schema()
         t0 = time.perf_counter()
-        from perf.falkor_load import load_plant
+        if generator == "perf":
+            from perf.falkor_load import load_plant
 
-        last = [time.perf_counter()]
+            last = [time.perf_counter()]
 
-        def progress(what: str, done: int, total: int) -> None:
-            if done == total or time.perf_counter() - last[0] > 5:
-                last[0] = time.perf_counter()
-                log(f"  {what}: {done:,}/{total:,}")
+            def progress(what: str, done: int, total: int) -> None:
+                if done == total or time.perf_counter() - last[0] > 5:
+                    last[0] = time.perf_counter()
+                    log(f"  {what}: {done:,}/{total:,}")
 
-        load_plant(store, p, progress)
+            load_plant(store, p, progress)
+            loader = "perf.falkor_load"
+        else:
+            from tracegraph.engine.audit import Actor
+            from tracegraph.engine.imports import run_import
+            from tracegraph.loaders.generator import generate_plant
+
+            if tg_batch is None:
+                tg_batch = generate_plant(n, seed)
+            report = run_import(store, tg_batch, Actor.system("perf harness"), source_files=[])
+            log(f"  imported {report.items_written:,} items, {report.audit_entries} audit entries")
+            loader = "tracegraph.engine.imports.run_import"
         load_seconds = time.perf_counter() - t0
         _rewrite_aof(store)
         log(f"loaded into FalkorDB in {load_seconds:.1f} s "
             f"({(p.n_nodes + p.n_edges) / load_seconds:,.0f} items/s)")
-        marker = {**expected, "loaded": True, "loader": "perf.falkor_load", "load_seconds": round(load_seconds, 1),
+        marker = {**expected, "loaded": True, "loader": loader, "load_seconds": round(load_seconds, 1),
                   "nodes": p.n_nodes, "edges": p.n_edges}
         marker_path.write_text(json.dumps(marker, indent=2))
     return PlantHandle(
-        size=label, dir=d, plant=p, store=store, server=server, bolt_port=bolt_port,
+        size=label if generator == "perf" else f"{label}-tg", dir=d, plant=p, store=store, server=server, bolt_port=bolt_port,
         loader=str(marker.get("loader", "perf.falkor_load")), load_seconds=load_seconds or marker.get("load_seconds"),
     )
 

@@ -255,4 +255,116 @@ def iso_at(seconds: int) -> str:
     return (EPOCH + timedelta(seconds=int(seconds))).isoformat(timespec="microseconds")
 
 
-__all__ = ["Plant", "generate", "LABELS", "LABEL_CODE", "TRACE_EDGES", "SIZES", "iso_at", "_iso"]
+__all__ = ["Plant", "generate", "from_import_batch", "LABELS", "LABEL_CODE", "TRACE_EDGES", "SIZES", "iso_at", "_iso"]
+
+
+# ---------------------------------------------------------------------------------------
+# tracegraph's own generator (tracegraph.loaders.generator) as a Plant
+# ---------------------------------------------------------------------------------------
+
+HELD = frozenset({"in_transit", "at_distributor", "at_end_user"})
+
+
+def _secs(ts: str | None) -> int:
+    if not ts:
+        return 0
+    return int((datetime.fromisoformat(str(ts).replace("Z", "+00:00")) - EPOCH).total_seconds())
+
+
+def from_import_batch(batch: object, n_serials: int, seed: int) -> Plant:
+    """The arrays of a plant made by `tracegraph.loaders.generator.generate_plant` (the records
+    the importer writes), so every baseline answers over exactly the graph the importer built.
+
+    Lots may have no supplier (made by split/merge) and several parents (merge); batches may
+    form legal rework cycles; some batches ship without serials. Customers of a unit are its
+    current holder when its status is in_transit / at_distributor / at_end_user (as impact())."""
+    b = batch
+    blocks: list[tuple[str, list[str]]] = [
+        ("Supplier", [r.id for r in b.suppliers]),  # type: ignore[attr-defined]
+        ("Material", [r.id for r in b.materials]),  # type: ignore[attr-defined]
+        ("MaterialLot", [r.id for r in b.material_lots]),  # type: ignore[attr-defined]
+        ("Batch", [r.id for r in b.batches]),  # type: ignore[attr-defined]
+        ("Serial", [r.id for r in b.serials]),  # type: ignore[attr-defined]
+        ("Equipment", [r.id for r in b.equipment]),  # type: ignore[attr-defined]
+        ("Customer", [r.id for r in b.customers]),  # type: ignore[attr-defined]
+        ("Shipment", [r.id for r in b.shipments]),  # type: ignore[attr-defined]
+    ]
+    keys: list[str] = []
+    labels: list[int] = []
+    index: dict[tuple[str, str], int] = {}
+    off: dict[str, int] = {}
+    for label, ids in blocks:
+        off[label] = len(keys)
+        for k in ids:
+            index[(label, k)] = len(keys)
+            keys.append(k)
+            labels.append(LABEL_CODE[label])
+
+    def ix(label: str, key: str | None) -> int:
+        return index.get((label, key), -1) if key else -1
+
+    edges: dict[str, tuple[list[int], list[int]]] = {t: ([], []) for t in (
+        "SUPPLIED", "OF", "SPLIT_INTO", "MERGED_INTO", "CONSUMED_IN", "PRODUCED", "COMPONENT_OF",
+        "PROCESSED_ON", "SHIPPED_IN", "DELIVERED_TO")}
+
+    def add(t: str, a: int, z: int) -> None:
+        if a >= 0 and z >= 0:
+            edges[t][0].append(a)
+            edges[t][1].append(z)
+
+    lot_sup, lot_mat = [], []
+    for r in b.material_lots:  # type: ignore[attr-defined]
+        me = ix("MaterialLot", r.id)
+        s = ix("Supplier", r.supplier_id)
+        add("SUPPLIED", s, me)
+        add("OF", me, ix("Material", r.material_id))
+        lot_sup.append(s - off["Supplier"] if s >= 0 else -1)
+        lot_mat.append(max(0, ix("Material", r.material_id) - off["Material"]))
+    for r in b.lot_links:  # type: ignore[attr-defined]
+        add("SPLIT_INTO" if r.kind == "split" else "MERGED_INTO", ix("MaterialLot", r.from_lot_id), ix("MaterialLot", r.to_lot_id))
+    for r in b.consumptions:  # type: ignore[attr-defined]
+        src = ix("MaterialLot" if r.input_kind == "lot" else "Batch", r.input_id)
+        add("CONSUMED_IN", src, ix("Batch", r.batch_id))
+    ser_batch, ser_status, ser_holder = [], [], []
+    for r in b.serials:  # type: ignore[attr-defined]
+        bi = ix("Batch", r.batch_id)
+        add("PRODUCED", bi, ix("Serial", r.id))
+        ser_batch.append(bi - off["Batch"])
+        ser_status.append(r.status)
+        c = ix("Customer", r.customer_id) if r.status in HELD else -1
+        ser_holder.append(c - off["Customer"] if c >= 0 else -1)
+    for r in b.components:  # type: ignore[attr-defined]
+        add("COMPONENT_OF", ix("Serial", r.component_id), ix("Serial", r.assembly_id))
+    p_from, p_to = [], []
+    for r in b.equipment_usage:  # type: ignore[attr-defined]
+        a, z = ix("Batch", r.batch_id), ix("Equipment", r.equipment_id)
+        if a >= 0 and z >= 0:
+            add("PROCESSED_ON", a, z)
+            p_from.append(_secs(r.from_))
+            p_to.append(_secs(r.to))
+    for r in b.shipment_lines:  # type: ignore[attr-defined]
+        add("SHIPPED_IN", ix("Serial" if r.item_kind == "serial" else "Batch", r.item_id), ix("Shipment", r.shipment_id))
+    ship_date, ship_cust, ship_from = [], [], []
+    for r in b.shipments:  # type: ignore[attr-defined]
+        c = ix("Customer", r.customer_id)
+        add("DELIVERED_TO", ix("Shipment", r.id), c)
+        ship_date.append(_secs(r.date))
+        ship_cust.append(max(0, c - off["Customer"]))
+        f = ix("Customer", r.from_id)
+        ship_from.append(f - off["Customer"] if f >= 0 else -1)
+    i64 = np.int64
+    props: dict[str, dict[str, np.ndarray]] = {
+        "Serial": {"batch": np.array(ser_batch, dtype=i64), "status": np.array(ser_status, dtype="U16"),
+                   "holder": np.array(ser_holder, dtype=i64)},
+        "Batch": {"start": np.array([_secs(r.started_at) for r in b.batches], dtype=i64),  # type: ignore[attr-defined]
+                  "sub": np.array([r.kind != "finished" for r in b.batches], dtype=bool)},  # type: ignore[attr-defined]
+        "MaterialLot": {"supplier": np.array(lot_sup, dtype=i64), "material": np.array(lot_mat, dtype=i64)},
+        "Customer": {"distributor": np.array([r.kind == "distributor" for r in b.customers], dtype=bool)},  # type: ignore[attr-defined]
+        "Shipment": {"date": np.array(ship_date, dtype=i64), "customer": np.array(ship_cust, dtype=i64),
+                     "from": np.array(ship_from, dtype=i64)},
+    }
+    return Plant(
+        n_serials=n_serials, seed=seed, keys=np.array(keys, dtype=object), labels=np.array(labels, dtype=np.int8),
+        edges={t: (np.array(s, dtype=i64), np.array(d, dtype=i64)) for t, (s, d) in edges.items()},
+        processed_from=np.array(p_from, dtype=i64), processed_to=np.array(p_to, dtype=i64), node_props=props,
+    )

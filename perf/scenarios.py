@@ -47,9 +47,9 @@ def parameters(h: PlantHandle, scenario: str, k: int, seed: int = 11) -> list[tu
     if scenario == "backward_trace":
         return [(x,) for x in pick("Serial", k)]
     if scenario == "equipment_impact":
-        span = int(p.processed_to.max())
+        lo, hi = int(p.processed_from.min()), int(p.processed_to.max())
         eqs = pick("Equipment", k)
-        starts = rng.integers(0, max(1, span - WINDOW_S), len(eqs)).tolist()
+        starts = rng.integers(lo, max(lo + 1, hi - WINDOW_S), len(eqs)).tolist()
         return [(e, int(t0), int(t0) + WINDOW_S) for e, t0 in zip(eqs, starts)]
     raise ValueError(f"unknown scenario {scenario!r}; use one of {', '.join(SCENARIOS)}")
 

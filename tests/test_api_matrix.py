@@ -78,7 +78,7 @@ FIELD_ARGS: dict[str, str] = {
     "setRoles": '(username: "no-such-user", roles: ["viewer"], reason: "matrix test")',
     "resetPassword": '(username: "no-such-user", newPassword: "short", reason: "matrix test")',
     "unlockUser": '(username: "no-such-user", reason: "matrix test")',
-    "sign": '(label: "Batch", key: "NO-SUCH", meaning: "reviewed", password: "Correct-Horse-42!", reason: "matrix test")',,
+    "sign": '(label: "Batch", key: "NO-SUCH", meaning: "reviewed", password: "Correct-Horse-42!", reason: "matrix test")',
     "createRecall": '(input: {jurisdiction: "US-FDA", recallClass: "II", reason: "", responsible: "u-qa", cause: {}})',
     "startRecall": '(id: "RC-NONE")',
     "approveRecall": '(id: "RC-NONE", password: "x", reason: "matrix test")',

@@ -17,6 +17,7 @@ from tracegraph.engine import commands
 from tracegraph.engine.audit import ENTRY_FIELDS, Actor, entry_hash, entry_hash_fast
 from tracegraph.engine.audit_verify import verify, verify_or_raise
 from tracegraph.engine.errors import IntegrityError
+from tracegraph.engine.stores.falkordb import FalkorDBStore
 
 QA = Actor("qa.lead", "Quinn Lead", frozenset({"qa_manager"}))
 
@@ -224,18 +225,22 @@ def test_rewriting_an_entry_with_a_recomputed_hash_is_named(empty_store: Any) ->
 
 
 def test_concurrent_writers_lose_nothing_and_never_fork(empty_store: Any) -> None:
-    """16 threads x 60 audited commands on the embedded database, then verify."""
+    """16 writers (own connections) x 60 audited commands on the embedded database, then verify."""
     threads, per = 16, 60
     errors: list[BaseException] = []
 
     def work(t: int) -> None:
+        # a connection of its own per writer, like separate processes: they race the CAS
+        own = FalkorDBStore(unix_socket_path=empty_store.location.removeprefix("unix:"), graph=empty_store.graph_name)
         try:
             key = f"C-{t}"
-            commands.create(empty_store, "Customer", key, {"name": f"Customer {t}", "n": 0}, QA)
+            commands.create(own, "Customer", key, {"name": f"Customer {t}", "n": 0}, QA)
             for i in range(1, per):
-                commands.update(empty_store, "Customer", key, {"n": i}, QA)
+                commands.update(own, "Customer", key, {"n": i}, QA)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
+        finally:
+            own.close()
 
     ts = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
     for t in ts:

@@ -399,3 +399,11 @@ def test_non_finite_floats(db: GraphStore, value: float) -> None:
         return
     got = db.run("RETURN $v AS v", {"v": value}, write=False)[0]["v"]
     assert (got != got) if value != value else got == value
+
+
+def test_read_only_queries_cannot_write(db: GraphStore) -> None:
+    if _is_bolt_falkordb(db):
+        pytest.skip("capability: FalkorDB over Bolt runs writes inside read transactions (no access modes)")
+    with pytest.raises(DatabaseError):
+        db.run("CREATE (:Supplier {id: 'sneaky'})", write=False)
+    assert db.run("MATCH (s:Supplier {id: 'sneaky'}) RETURN count(s) AS c", write=False) == [{"c": 0}]

@@ -463,3 +463,62 @@ def test_write_plant_epcis_for_the_generator(tmp_path: Path, fresh: Any) -> None
     r = one(s, "MATCH (:MaterialLot {id: 'L-1'})-[c:CONSUMED_IN]->(b:Batch)-[:PRODUCED]->(x:Serial) "
                "WHERE x.serial_no = '1001' RETURN b.id AS b, c.qty AS q, x.status AS st")
     assert r == {"b": "https://id.gs1.org/01/09506000134352/10/B-1", "q": 1.5, "st": "in_transit"}
+
+
+def test_units_join_a_product_the_graph_knows_by_part_number(fresh: Any) -> None:
+    from plantbuilder import Plant
+
+    p = Plant()
+    p.add("Product", "PUMP-200", name="Infusion pump", gtin=GTIN, part_no="PUMP-200")
+    s = fresh()
+    p.write(s)
+    import_epcis(s, scenario(), ACTOR)
+    r = one(s, "MATCH (x:Serial {id: $id})-[:OF]->(p:Product) RETURN p.id AS p, x.product_id AS pid", id=S + "S1")
+    assert r == {"p": "PUMP-200", "pid": "PUMP-200"}
+    assert one(s, "MATCH (p:Product) RETURN count(p) AS c")["c"] == 1
+
+
+def test_cli_import_dispatches_epcis_documents(fresh: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import tracegraph.cli.imports as cli_imports
+    from tracegraph.cli import app
+
+    s = fresh()
+
+    class Keep:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(s, name)
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(cli_imports, "store", lambda: Keep())
+    path = str(example("Example_9.6.3-AggregationEvent.jsonld"))
+    res = CliRunner().invoke(app, ["import", path, "--dry-run", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["status"] == "dry_run"
+    assert one(s, "MATCH (n:Container) RETURN count(n) AS c")["c"] == 0
+    res = CliRunner().invoke(app, ["import", path, "--json"])
+    assert res.exit_code == 0, res.output
+    rep = json.loads(res.stdout)
+    assert rep["status"] == "committed" and rep["files"][0]["name"] == Path(path).name
+    assert one(s, "MATCH (:Serial)-[:PACKED_IN]->(k:Container) RETURN count(*) AS c")["c"] == 2
+
+
+def test_receiving_in_a_later_document_closes_the_earlier_shipment(fresh: Any) -> None:
+    doc = json.loads(example("Example_9.6.1-ObjectEvent.jsonld").read_text())
+    shipping, receiving = _events(doc)
+    receiving["bizTransactionList"] = []  # nothing in common with the shipping event but the unit
+    s = fresh()
+    first = copy.deepcopy(doc)
+    first["epcisBody"]["eventList"] = [shipping]
+    second = copy.deepcopy(doc)
+    second["epcisBody"]["eventList"] = [receiving]
+    import_epcis(s, first, ACTOR)
+    assert one(s, "MATCH (sh:Shipment) RETURN sh.status AS st")["st"] == "in_transit"
+    import_epcis(s, second, ACTOR)
+    rows = s.run("MATCH (sh:Shipment) RETURN sh.id AS id, sh.status AS st, sh.customer_id AS c", write=False)
+    assert rows == [{"id": shipping["eventID"], "st": "delivered", "c": "urn:epc:id:sgln:0012345.11111.0"}]
+    st = one(s, "MATCH (x:Serial {id: 'urn:epc:id:sgtin:0614141.107346.2018'}) RETURN x.status AS st")["st"]
+    assert st == "at_distributor"

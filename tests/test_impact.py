@@ -211,6 +211,14 @@ def test_max_depth_and_edge_types(plant_store):
         ImpactOptions(edge_types=["SHIPPED_IN"])
 
 
+def test_history_gives_shipment_refs(plant_store):
+    plain = {s.id: s for s in run(plant_store, batches=["FIN1"]).serials}
+    assert plain["FIN1-S0003"].shipment is None  # the fast default skips the history
+    hist = {s.id: s for s in run(plant_store, {"with_history": True}, batches=["FIN1"]).serials}
+    assert (hist["FIN1-S0003"].shipment, hist["FIN1-S0003"].date) == ("SH2", "2026-02-20")
+    assert hist["FIN1-S0003"].status == plain["FIN1-S0003"].status == "at_end_user"
+
+
 def test_serial_limit_keeps_counts(plant_store):
     r = impact(plant_store, ImpactCause(batches=["FIN1"]), ImpactOptions(serial_limit=3, include_paths=False))
     assert len(r.serials) == 3 and r.truncated and r.counts["serials"] == 8

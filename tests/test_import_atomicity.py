@@ -200,3 +200,25 @@ def test_resume_of_a_staging_run_restarts_from_the_same_files(empty_store: Falko
     assert rep.status == "committed" and run_id in rep.message
     imp(reference, plant)
     assert snapshot(empty_store) == snapshot(reference)
+
+
+def test_a_live_import_is_never_recovered_under_its_feet(empty_store: FalkorDBStore, plant: Path) -> None:
+    run_id = kill_during(empty_store, plant, "stage", 1, 500)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        # pretend the import's process is still alive (it is the sleeper's pid now)
+        empty_store.run("MATCH (r:ImportRun {id: $id}) SET r.pid = $pid", {"id": run_id, "pid": sleeper.pid})
+        with pytest.raises(Conflict, match="still running"):
+            imp(empty_store, FIXTURE)
+        with pytest.raises(Conflict):
+            rollback_import(empty_store, run_id, ACTOR)
+        # a run started on another host is left alone by the automatic check...
+        empty_store.run("MATCH (r:ImportRun {id: $id}) SET r.host = 'other-host'", {"id": run_id})
+        with pytest.raises(Conflict, match="other-host"):
+            imp(empty_store, FIXTURE)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # ...but an operator may roll it back explicitly
+    assert rollback_import(empty_store, run_id, ACTOR).status == "rolled_back"
+    assert imp(empty_store, FIXTURE).status == "committed"

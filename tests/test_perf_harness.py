@@ -90,3 +90,31 @@ def test_goals_are_checked_honestly() -> None:
     assert by_goal["lot impact p50 <= 1 ms (M)"] is False
     assert by_goal["supplier impact >= 5x faster than sqlite-cte (M)"] is True
     assert by_goal["supplier impact within 3x of scipy-csr (M)"] is False
+
+
+def test_baselines_agree_on_the_product_generator_plant(tmp_path: Path) -> None:
+    """tracegraph's own generator (rework cycles, merges, lots without supplier, batch shipments)
+    converted to arrays: the four in-memory/SQLite baselines still give one answer."""
+    from perf.baselines.networkx_bfs import NetworkxBFS
+    from perf.baselines.scipy_csr import ScipyCSR
+    from perf.baselines.sqlite_cte import SqliteCTE, build as build_cte
+    from perf.baselines.sqlite_erp import SqliteERP, build as build_erp
+    from perf.plants import from_import_batch
+    from tracegraph.loaders.generator import generate_plant
+
+    batch = generate_plant(300, seed=3)
+    p = from_import_batch(batch, 300, 3)
+    assert p.n_serials == 300 and len(p.block("Serial")) == len(batch.serials)
+    assert len(p.edges["CONSUMED_IN"][0]) == len(batch.consumptions)
+    build_cte(p, tmp_path / "cte.sqlite")
+    build_erp(p, tmp_path / "erp.sqlite")
+    systems = [ScipyCSR(p), NetworkxBFS(p), SqliteCTE(tmp_path / "cte.sqlite"), SqliteERP(tmp_path / "erp.sqlite")]
+
+    class H:  # the part of PlantHandle that `parameters` reads
+        plant = p
+
+    for scenario in SCENARIOS:
+        mismatches, _, failed = verify(systems, scenario, parameters(H, scenario, 3))  # type: ignore[arg-type]
+        assert failed == {} and [m.to_dict() for m in mismatches] == [], scenario
+    for s in systems:
+        s.close()

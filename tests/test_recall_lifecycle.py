@@ -165,3 +165,28 @@ def test_audit_chain_verifies_and_signatures_are_listed_centrally(empty_store) -
     R.record_milestone(empty_store, LOGISTICS, rec.id, "authority_report", reference="X-1", clock=ck)
     report = verify(empty_store)
     assert report.ok, report.problems[:5]
+
+
+def test_fallback_identification_matches_impact(empty_store) -> None:
+    """Without the impact engine the recall's own forward trace finds the same units, and places
+    non-serialised quantities (shipped, transferred on, in stock)."""
+    from plantbuilder import Plant
+
+    ids = build(empty_store)
+    p = Plant()
+    p.lot("L7", "S7", material="M7")
+    p.batch("NS", product="P3", inputs=["L7"], qty=100)
+    p.nodes["Product"].pop("P1", None)
+    p.customer("D7", kind="distributor")
+    p.customer("H7", kind="hospital")
+    p.shipment("SH70", "D7", "2026-02-15", "2026-02-16", batches={"NS": 60})
+    p.shipment("SH71", "H7", "2026-02-20", "2026-02-22", batches={"NS": 20}, from_id="D7")
+    p.write(empty_store)
+    a = identify(empty_store, ImpactCause(lots=["L1"]), use_impact=False)
+    b = identify(empty_store, ImpactCause(lots=["L1"]))
+    assert {s.id for s in a.serials} == {s.id for s in b.serials} == set(ids["b1"])
+    assert {c.id: c.units for c in a.customers} == {c.id: c.units for c in b.customers}
+    q = identify(empty_store, ImpactCause(lots=["L7"]), use_impact=False)
+    held = {(x.customer, x.status): x.qty for x in q.quantities}
+    assert held == {("D7", "at_distributor"): 40.0, ("H7", "at_end_user"): 20.0, (None, "in_stock"): 40.0}
+    assert {c.id: c.units for c in q.customers} == {"D7": 40.0, "H7": 20.0}

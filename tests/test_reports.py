@@ -16,7 +16,7 @@ from tracegraph.engine.trace_models import ImpactCause, ImpactOptions
 @pytest.fixture(scope="module")
 def result(store):
     demo_plant().write(store)
-    return impact(store, ImpactCause(lots=["L1"]), ImpactOptions())
+    return impact(store, ImpactCause(lots=["L1"]), ImpactOptions(with_history=True))
 
 
 def test_xlsx_units_sheet(result, tmp_path):

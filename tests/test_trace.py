@@ -165,9 +165,9 @@ def test_cli_trace_forward_json_and_table(cli):
 def test_cli_impact_variants(cli, tmp_path):
     code, out = cli("impact", "--lot", "L2", "--lot", "L9", "--json")
     assert code == 0, out
-    assert {b["id"] for b in json.loads(out)["batches"]} == {"FIN1", "FIN2", "OTHER", "RW1", "LATE"}
+    assert {b["id"] for b in json.loads(out)["batches"]} == {"FIN1", "FIN2", "OTHER", "RW1", "LATE", "GS1B"}
     code, out = cli("impact", "--supplier", "S1", "--from", "2026-03-01", "--to", "2026-03-31", "--json")
-    assert {b["id"] for b in json.loads(out)["batches"]} == {"FIN1", "FIN2", "RW1"}
+    assert {b["id"] for b in json.loads(out)["batches"]} == {"FIN1", "FIN2", "RW1", "GS1B"}
     code, out = cli("impact", "--equipment", "EQ1", "--from", "2026-03-10", "--to", "2026-03-10", "--json")
     assert {b["id"] for b in json.loads(out)["batches"]} == {"FIN2"}
     code, out = cli("impact", "--document", "DMR-1@2", "--json")

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         default=SecretStr(""),
         description="Bearer token for GET /metrics; empty: /metrics answers loopback clients only.",
     )
+    token_cache_s: float = Field(
+        default=5.0, ge=0,
+        description="API: remember a verified token this long per process (0: check the database on every "
+        "request). Logout in the same process takes effect at once; in other workers within this time.",
+    )
     api_max_query_depth: int = Field(default=12, gt=0, description="GraphQL query depth limit.")
     api_max_aliases: int = Field(default=30, gt=0, description="GraphQL aliases per query limit.")
     api_max_tokens: int = Field(default=2000, gt=0, description="GraphQL tokens per query limit.")

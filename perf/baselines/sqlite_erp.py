@@ -1,7 +1,7 @@
 """SQLite as an ERP stores it: normalized tables (lots, production orders, stock moves,
 serials, deliveries) joined by business keys, and the recursive SQL an ERP report runs.
 
-    supplier(id)                   lot(id, supplier_id, material_id, parent_lot_id)
+    supplier(id)                   lot(id, supplier_id, material_id)   lot_link(from_lot_id, to_lot_id, kind)
     production_order(id, started_at, kind)
     stock_move(id, lot_id | src_order_id, dest_order_id, qty)     -- consumption lines
     serial(id, order_id, status, customer_id)    serial_component(component_id, assembly_id)
@@ -29,7 +29,7 @@ UNION ALL
 SELECT DISTINCT 'c', s.customer_id FROM units u CROSS JOIN serial s ON s.id = u.id WHERE s.customer_id IS NOT NULL
 """
 _ORDERS_FROM_LOTS = """
-lots(id) AS ({lot_seed} UNION SELECT l.id FROM lot l JOIN lots ON l.parent_lot_id = lots.id),
+lots(id) AS ({lot_seed} UNION SELECT k.to_lot_id FROM lots CROSS JOIN lot_link k ON k.from_lot_id = lots.id),
 orders(id) AS (
     SELECT m.dest_order_id FROM stock_move m JOIN lots ON m.lot_id = lots.id
     UNION SELECT m.dest_order_id FROM stock_move m JOIN orders o ON m.src_order_id = o.id
@@ -54,12 +54,12 @@ orders(id) AS (
 ),
 lots(id) AS (
     SELECT m.lot_id FROM stock_move m JOIN orders o ON m.dest_order_id = o.id WHERE m.lot_id IS NOT NULL
-    UNION SELECT l.parent_lot_id FROM lot l JOIN lots ON l.id = lots.id WHERE l.parent_lot_id IS NOT NULL
+    UNION SELECT k.from_lot_id FROM lots CROSS JOIN lot_link k ON k.to_lot_id = lots.id
 )
 SELECT id FROM units WHERE id <> ?1
 UNION ALL SELECT id FROM orders
 UNION ALL SELECT id FROM lots
-UNION ALL SELECT DISTINCT l.supplier_id FROM lot l JOIN lots ON l.id = lots.id
+UNION ALL SELECT DISTINCT l.supplier_id FROM lots CROSS JOIN lot l ON l.id = lots.id WHERE l.supplier_id IS NOT NULL
 """
 
 
@@ -75,7 +75,8 @@ def build(plant: Plant, path: Path) -> None:
         """
         PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
         CREATE TABLE supplier(id TEXT PRIMARY KEY, name TEXT);
-        CREATE TABLE lot(id TEXT PRIMARY KEY, supplier_id TEXT NOT NULL, material_id TEXT, parent_lot_id TEXT);
+        CREATE TABLE lot(id TEXT PRIMARY KEY, supplier_id TEXT, material_id TEXT);
+        CREATE TABLE lot_link(from_lot_id TEXT NOT NULL, to_lot_id TEXT NOT NULL, kind TEXT);
         CREATE TABLE production_order(id TEXT PRIMARY KEY, started_at INTEGER, kind TEXT);
         CREATE TABLE stock_move(id INTEGER PRIMARY KEY, lot_id TEXT, src_order_id TEXT, dest_order_id TEXT NOT NULL, qty REAL);
         CREATE TABLE serial(id TEXT PRIMARY KEY, order_id TEXT NOT NULL, status TEXT, customer_id TEXT);
@@ -88,14 +89,17 @@ def build(plant: Plant, path: Path) -> None:
     blk = {lbl: plant.block(lbl) for lbl in ("Supplier", "MaterialLot", "Batch", "Serial", "Customer", "Shipment", "Material")}
     db.executemany("INSERT INTO supplier VALUES (?, ?)", ((s, s) for s in k[blk["Supplier"]].tolist()))
     lp = plant.node_props["MaterialLot"]
-    parent = {int(d): int(s) for s, d in zip(*plant.edges["SPLIT_INTO"])}
     lot_idx = blk["MaterialLot"].tolist()
-    sup_keys = k[blk["Supplier"]][lp["supplier"]].tolist()
+    sup_all = k[blk["Supplier"]]
+    sup_keys = [sup_all[x] if x >= 0 else None for x in lp["supplier"].tolist()]
     mat_keys = k[blk["Material"]][lp["material"]].tolist()
     db.executemany(
-        "INSERT INTO lot VALUES (?,?,?,?)",
-        ((k[i], sup_keys[j], mat_keys[j], k[parent[i]] if i in parent else None) for j, i in enumerate(lot_idx)),
+        "INSERT INTO lot VALUES (?,?,?)", ((k[i], sup_keys[j], mat_keys[j]) for j, i in enumerate(lot_idx))
     )
+    for kind in ("SPLIT_INTO", "MERGED_INTO"):
+        if kind in plant.edges:
+            a, b = plant.edges[kind]
+            db.executemany("INSERT INTO lot_link VALUES (?,?,?)", ((k[x], k[y], kind) for x, y in zip(a.tolist(), b.tolist())))
     bp = plant.node_props["Batch"]
     db.executemany(
         "INSERT INTO production_order VALUES (?,?,?)",
@@ -132,7 +136,8 @@ def build(plant: Plant, path: Path) -> None:
     db.executescript(
         """
         CREATE INDEX lot_supplier ON lot(supplier_id);
-        CREATE INDEX lot_parent ON lot(parent_lot_id);
+        CREATE INDEX link_from ON lot_link(from_lot_id);
+        CREATE INDEX link_to ON lot_link(to_lot_id);
         CREATE INDEX move_lot ON stock_move(lot_id);
         CREATE INDEX move_src ON stock_move(src_order_id);
         CREATE INDEX move_dest ON stock_move(dest_order_id);

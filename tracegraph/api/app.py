@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from tracegraph import __version__
 from tracegraph.api import errors
-from tracegraph.api.deps import PUBLIC
+from tracegraph.api.deps import PUBLIC, TokenCache
 from tracegraph.api.metrics import ApiMetrics, InstrumentedStore
 from tracegraph.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from tracegraph.engine.stores.base import GraphStore
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.token_cache = TokenCache(settings.token_cache_s)
     app.state.store = InstrumentedStore(store, metrics) if store is not None else None
 
     errors.install(app)

@@ -8,6 +8,9 @@ the engine's (`tracegraph.engine.permissions`), never decided here.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
 from typing import Any
 
 from fastapi import Depends, Request
@@ -61,11 +64,52 @@ def token_from_header(value: str | None) -> str:
     return token.strip()
 
 
-def actor_for_token(store: GraphStore, token: str) -> Actor:
+class TokenCache:
+    """Verified tokens remembered for `ttl` seconds per process, keyed by the token's SHA-256
+    (the secret itself is not kept). Saves one database read per request; `forget` on logout."""
+
+    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._items: dict[str, tuple[float, Actor]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def get(self, token: str) -> Actor | None:
+        if self.ttl <= 0:
+            return None
+        with self._lock:
+            hit = self._items.get(self._key(token))
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, token: str, actor: Actor) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if len(self._items) >= self.max_entries:
+                self._items.clear()
+            self._items[self._key(token)] = (time.monotonic() + self.ttl, actor)
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._items.pop(self._key(token), None)
+
+
+def actor_for_token(store: GraphStore, token: str, cache: TokenCache | None = None) -> Actor:
     """The engine decides whether the token is valid, unexpired and not revoked."""
     from tracegraph.engine import auth
 
-    return auth.actor_from_token(store, token)
+    if cache is not None and (hit := cache.get(token)) is not None:
+        return hit
+    actor = auth.actor_from_token(store, token)
+    if cache is not None:
+        cache.put(token, actor)
+    return actor
 
 
 def check_permission(actor: Actor, permission: str) -> None:
@@ -76,7 +120,10 @@ def check_permission(actor: Actor, permission: str) -> None:
 
 async def authenticate(request: Request, authorization: str | None) -> Actor:
     token = token_from_header(authorization)
-    actor = await run_in_threadpool(actor_for_token, get_store(request), token)
+    cache = getattr(request.app.state, "token_cache", None)
+    actor = (cache.get(token) if cache is not None else None) or await run_in_threadpool(
+        actor_for_token, get_store(request), token, cache
+    )
     request.state.actor_id = actor.id
     request.state.actor = actor
     request.state.token = token

@@ -61,6 +61,7 @@ async def logout(request: Request, actor: Any = AUTHENTICATED) -> LogoutResponse
     """Revoke the token this request carries (audited)."""
     store = get_store(request)
     token = request.state.token
+    request.app.state.token_cache.forget(token)
     return LogoutResponse(revoked=await run_in_threadpool(lambda: auth.logout(store, token)))
 
 

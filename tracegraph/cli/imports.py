@@ -89,10 +89,10 @@ def import_cmd(
             if as_json:
                 print_json([r.model_dump() for r in runs])
                 return
-            t = Table("id", "status", "actor", "started", "finished", "files")
+            t = Table("id", "status", "actor", "started", "finished", "files", "rows")
             for r in runs:
-                t.add_row(r.id, r.status, r.actor, r.started_at, r.finished_at or "",
-                          ", ".join(f.get("name", "") for f in r.files))
+                t.add_row(r.id, r.status, r.actor, r.started_at[:19], (r.finished_at or "")[:19], str(len(r.files)),
+                          f"{sum(int(f.get('rows') or 0) for f in r.files):,}")
             console.print(t)
             return
         if rollback:
@@ -100,6 +100,17 @@ def import_cmd(
                 rep = imp.rollback_import(st, rollback, actor, progress=prog)
             print_json(rep.model_dump()) if as_json else _print_report(rep, [])
             return
+        if path is not None and path.is_file() and not resume:
+            # EPCIS 2.0 JSON/JSON-LD documents (dispatch on content); added by the EPCIS module
+            from tracegraph.loaders.epcis import is_epcis, load_epcis, run_epcis_import
+
+            if is_epcis(path):
+                ebatch = load_epcis(path, st)
+                with _progress(not as_json and not dry_run) as prog:
+                    rep = run_epcis_import(st, ebatch, actor, source_files=[imp.SourceFile.of_path(path)],
+                                           dry_run=dry_run, progress=prog)
+                print_json(rep.model_dump()) if as_json else _print_report(rep, [])
+                return
         bundle = None
         if path is not None:
             from tracegraph.loaders.bundle import load_bundle

@@ -24,6 +24,7 @@ def _show(rep) -> None:  # type: ignore[no-untyped-def]
     t.add_row("is", f"{r.label} [bold]{r.id}[/bold]  (matched by {r.matched_by})")
     if rep.product:
         name = rep.product.get("name") or ""
+        name = "" if name == rep.product.get("id") else name
         t.add_row("product", f"{rep.product.get('id')} {name}".strip())
     if rep.batch:
         t.add_row("batch", str(rep.batch.get("id")))
@@ -34,7 +35,9 @@ def _show(rep) -> None:  # type: ignore[no-untyped-def]
     if rep.status:
         t.add_row("status", str(rep.status))
     if rep.holder:
-        t.add_row("where now", f"{rep.holder.get('id')} {rep.holder.get('name') or ''} ({rep.holder.get('kind') or '?'})")
+        hname = rep.holder.get("name") or ""
+        hname = "" if hname == rep.holder.get("id") else hname
+        t.add_row("where now", f"{rep.holder.get('id')} {hname} ({rep.holder.get('kind') or '?'})".replace("  ", " "))
     elif rep.status:
         t.add_row("where now", "at our site" if rep.status in ("in_stock", "quarantined") else str(rep.status))
     if rep.container:

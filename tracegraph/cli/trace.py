@@ -159,7 +159,8 @@ def forward(
     """
     from tracegraph.engine.impact import forward_trace
 
-    r = forward_trace(store(), key, as_of=as_of, max_depth=max_depth, include_returned=not exclude_returned)
+    r = forward_trace(store(), key, as_of=as_of, max_depth=max_depth, include_returned=not exclude_returned,
+                      with_history=bool(csv_path or xlsx_path))
     _export(r, csv_path, xlsx_path)
     if as_json:
         print_json(r.model_dump(mode="json"))
@@ -200,6 +201,7 @@ def impact_cmd(
             equipment=equipment, date_from=date_from, date_to=date_to, as_of=as_of, max_depth=max_depth,
             edge=edge, exclude_returned=exclude_returned, no_paths=no_paths,
         )
+        options.with_history = bool(csv_path or xlsx_path)
     except pydantic.ValidationError as exc:
         raise ValidationFailed(
             "invalid impact question",

@@ -7,7 +7,7 @@ Writing commands act as the logged-in user (`tracegraph login` saves a token in
 from __future__ import annotations
 
 import sys
-from typing import Optional
+
 
 import typer
 from rich.table import Table

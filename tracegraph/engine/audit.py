@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import contextlib
+import random
+import threading
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -36,7 +39,9 @@ from tracegraph.engine.errors import Conflict, NotFound
 from tracegraph.engine.stores.base import GraphStore, Row
 
 GENESIS_HASH = "0" * 64
-MAX_RETRIES = 200
+MAX_RETRIES = 10_000
+#: how long one command keeps retrying its compare-and-set against other processes
+RETRY_SECONDS = 60.0
 
 #: the stored fields of an AuditEntry that the hash covers (everything but `hash` itself)
 ENTRY_FIELDS = (
@@ -203,6 +208,24 @@ Prepare = Callable[[], tuple[dict[str, Any], AuditSpec]]
 _HEADS: "weakref.WeakKeyDictionary[Any, tuple[int, str]]" = weakref.WeakKeyDictionary()
 
 
+_LOCKS: "weakref.WeakKeyDictionary[Any, threading.RLock]" = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+_NO_LOCK = contextlib.nullcontext()
+
+
+def _writer_lock(store: GraphStore) -> Any:
+    """One re-entrant lock per store object: same-process writers take turns (the database
+    serialises writes anyway), so they never starve each other in CAS retries."""
+    try:
+        with _LOCKS_GUARD:
+            lock = _LOCKS.get(store)
+            if lock is None:
+                lock = _LOCKS[store] = threading.RLock()
+        return lock
+    except TypeError:
+        return _NO_LOCK
+
+
 def _cached_head(store: GraphStore) -> Row | None:
     try:
         got = _HEADS.get(store)
@@ -235,27 +258,32 @@ def audited_write(
     Raises NotFound when the statement matched nothing although the head did not move.
     """
     clock = clock or SystemClock()
-    h = _cached_head(store) or head(store)
-    for attempt in range(MAX_RETRIES):
-        params, spec = prepare()
-        entry = build_entry(int(h["seq"]) + 1, str(h["hash"]), actor, spec, iso(clock.now()))
-        rows = store.write(query_name, audit_prev_seq=int(h["seq"]), audit_entry=entry, **params)
-        if rows:
-            _remember_head(store, entry["seq"], entry["hash"])
-            return rows
-        h2 = head(store)
-        if int(h2["seq"]) == int(h["seq"]):
-            raise NotFound(
-                f"{spec.target_label} {spec.target_key!r} was not found, or is not in a state that allows "
-                f"{spec.action!r}",
-                hint="check the key; nothing was changed",
-            )
-        _remember_head(store, int(h2["seq"]), str(h2["hash"]))
-        if attempt:  # the first retry just caught up with a cached head; back off after that
-            time.sleep(min(0.001 * attempt, 0.02))
-        h = h2
+    with _writer_lock(store):  # threads of one process queue here instead of racing the CAS
+        h = _cached_head(store) or head(store)
+        deadline = time.monotonic() + RETRY_SECONDS
+        for attempt in range(MAX_RETRIES):
+            params, spec = prepare()
+            entry = build_entry(int(h["seq"]) + 1, str(h["hash"]), actor, spec, iso(clock.now()))
+            rows = store.write(query_name, audit_prev_seq=int(h["seq"]), audit_entry=entry, **params)
+            if rows:
+                _remember_head(store, entry["seq"], entry["hash"])
+                return rows
+            h2 = head(store)
+            if int(h2["seq"]) == int(h["seq"]):
+                raise NotFound(
+                    f"{spec.target_label} {spec.target_key!r} was not found, or is not in a state that allows "
+                    f"{spec.action!r}",
+                    hint="check the key; nothing was changed",
+                )
+            _remember_head(store, int(h2["seq"]), str(h2["hash"]))
+            h = h2
+            if time.monotonic() > deadline:
+                break
+            if attempt:  # the first retry only caught up with a cached head; back off after that
+                time.sleep(random.uniform(0, min(0.002 * attempt, 0.05)))
     raise Conflict(
-        f"could not append to the audit chain after {MAX_RETRIES} attempts (heavy concurrent writes)",
+        f"could not append to the audit chain within {RETRY_SECONDS:.0f} s (heavy concurrent writes "
+        "from other processes)",
         hint="retry the command",
     )
 

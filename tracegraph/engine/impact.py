@@ -12,6 +12,7 @@ the totals always reconcile (sum per status == total; sum per customer == units 
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import defaultdict, deque
 from typing import Any, Iterable
@@ -128,47 +129,93 @@ def _seeds(store: GraphStore, cause: ImpactCause) -> tuple[dict[NodeKey, list[st
 # The reached subgraph
 # ---------------------------------------------------------------------------------------
 
+#: field separator of packed rows (a parameter, so no literal escapes differ between backends)
+SEP = "\x1f"
 
-def _fetch(store: GraphStore, seeds: Iterable[NodeKey]) -> dict[NodeKey, Row]:
+
+def _opt(v: str) -> str | None:
+    return v if v != "" else None
+
+
+def _edge(packed: str) -> list[Any]:
+    """One packed edge -> [type, target, qty, date, delivered_at, customer_id, from_id, disposition, at]."""
+    f = packed.split(SEP)
+    qty = float(f[2]) if f[2] else None
+    return [f[0], f[1], qty] + [_opt(x) for x in f[3:9]]
+
+
+def _fetch_material(store: GraphStore, seeds: Iterable[NodeKey]) -> dict[NodeKey, Row]:
+    """Lots and batches downstream of the lot / batch seeds, each with its parsed out-edges."""
     by_label: dict[str, list[str]] = defaultdict(list)
     for label, id_ in seeds:
         by_label[label].append(id_)
-    query = {"MaterialLot": "trace.forward_lots", "Batch": "trace.forward_batches", "Serial": "trace.forward_serials"}
+    query = {"MaterialLot": "trace.forward_lots", "Batch": "trace.forward_batches"}
     nodes: dict[NodeKey, Row] = {}
     for label, ids in by_label.items():
-        for row in store.read(query[label], ids=sorted(set(ids))):
+        if label not in query:
+            continue
+        for row in store.read(query[label], ids=sorted(set(ids)), sep=SEP):
+            row["out"] = [_edge(e) for e in row["out"] if e]
             nodes[(row["l"], row["id"])] = row
     return nodes
 
 
-def _walk(
-    nodes: dict[NodeKey, Row], seeds: dict[NodeKey, list[str]], options: ImpactOptions
-) -> tuple[dict[NodeKey, int], dict[NodeKey, NodeKey | None]]:
-    """Breadth-first over the reached subgraph: shortest depth and one parent per node."""
-    allowed = set(options.edge_types or FORWARD_EDGES)
-    depth: dict[NodeKey, int] = {}
-    parent: dict[NodeKey, NodeKey | None] = {}
-    queue: deque[NodeKey] = deque()
-    for s in sorted(seeds):
-        if s in nodes and s not in depth:
-            depth[s], parent[s] = 0, None
-            queue.append(s)
-    max_depth = options.max_depth
-    while queue:
-        u = queue.popleft()
-        du = depth[u]
-        if max_depth is not None and du >= max_depth:
-            continue
-        for e in nodes[u]["out"]:
-            t = e[_TYPE]
-            if t not in allowed:
+def _unit(packed: str) -> dict[str, Any]:
+    f = packed.split(SEP)
+    return {"id": f[0], "bt": _opt(f[1]), "st": _opt(f[2]), "cu": _opt(f[3]), "wh": _opt(f[4]), "pr": _opt(f[5])}
+
+
+class _Walk:
+    """Breadth-first over the reached subgraph: shortest depth and one parent per node.
+
+    Material nodes (lots, batches) first, from the database's deduplicated traversal; then the
+    units, which only lead to other units (COMPONENT_OF), seeded at their batch's depth + 1."""
+
+    def __init__(self, options: ImpactOptions) -> None:
+        self.allowed = set(options.edge_types or FORWARD_EDGES)
+        self.max_depth = options.max_depth
+        self.depth: dict[NodeKey, int] = {}
+        self.parent: dict[NodeKey, NodeKey | None] = {}
+
+    def _room(self, d: int) -> bool:
+        return self.max_depth is None or d < self.max_depth
+
+    def material(self, nodes: dict[NodeKey, Row], seeds: Iterable[NodeKey]) -> None:
+        queue: deque[NodeKey] = deque()
+        for s in sorted(seeds):
+            if s in nodes and s not in self.depth:
+                self.depth[s], self.parent[s] = 0, None
+                queue.append(s)
+        while queue:
+            u = queue.popleft()
+            du = self.depth[u]
+            if not self._room(du):
                 continue
-            v = (TARGET_LABEL[t], e[_MID])
-            if v in depth or v not in nodes:
+            for e in nodes[u]["out"]:
+                t = e[_TYPE]
+                if t not in self.allowed or t not in TARGET_LABEL:
+                    continue
+                v = (TARGET_LABEL[t], e[_MID])
+                if v in self.depth or v not in nodes:
+                    continue
+                self.depth[v], self.parent[v] = du + 1, u
+                queue.append(v)
+
+    def units(self, start: list[tuple[int, str, int, NodeKey | None]], assemblies: dict[str, list[str]]) -> None:
+        """`start`: (depth, serial id, tie-break, parent) candidates; `assemblies`: component -> assemblies."""
+        heap = list(start)
+        heapq.heapify(heap)
+        follow = "COMPONENT_OF" in self.allowed
+        while heap:
+            d, sid, _, par = heapq.heappop(heap)
+            k = ("Serial", sid)
+            if k in self.depth:
                 continue
-            depth[v], parent[v] = du + 1, u
-            queue.append(v)
-    return depth, parent
+            self.depth[k], self.parent[k] = d, par
+            if follow and self._room(d):
+                for a in assemblies.get(sid, ()):
+                    if ("Serial", a) not in self.depth:
+                        heapq.heappush(heap, (d + 1, a, 2, k))
 
 
 class _Paths:
@@ -309,12 +356,45 @@ def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None 
             hint="name at least one lot, supplier, equipment, batch, document or serial range",
         )
     seeds, explicit = _seeds(store, cause)
-    nodes = _fetch(store, seeds) if seeds else {}
-    missing = [k for k in explicit if k not in nodes]
+    nodes = _fetch_material(store, seeds)
+    walk = _Walk(options)
+    walk.material(nodes, [k for k in seeds if k[0] != "Serial"])
+    depth, parent = walk.depth, walk.parent
+
+    # units: serials of the reached batches (one statement), then assemblies (one statement)
+    serial_seeds = sorted(k[1] for k in seeds if k[0] == "Serial")
+    produce = "PRODUCED" in walk.allowed
+    bids = sorted(k[1] for k in depth if k[0] == "Batch" and nodes[k]["ns"] and produce and walk._room(depth[k]))
+    units: dict[str, dict[str, Any]] = {}
+    if bids:
+        for packed in store.read("trace.units", bids=bids, sep=SEP)[0]["units"]:
+            u = _unit(packed)
+            units[u["id"]] = u
+    assemblies: dict[str, list[str]] = defaultdict(list)
+    component_at: dict[str, list[str | None]] = defaultdict(list)
+    if bids or serial_seeds:
+        for row in store.read("trace.assemblies", bids=bids, sids=serial_seeds, sep=SEP):
+            u = _unit(row["unit"])
+            units.setdefault(u["id"], u)
+            for c in row["comps"]:
+                if c:
+                    cid, at = c.split(SEP)
+                    assemblies[cid].append(u["id"])
+                    component_at[cid].append(_opt(at))
+    missing = [k for k in explicit if (k not in nodes if k[0] != "Serial" else k[1] not in units)]
     if missing:
         names = ", ".join(f"{lbl} {i!r}" for lbl, i in missing)
         raise NotFound(f"not found: {names}", hint="keys are business keys as imported (lot code, batch id, serial)")
-    depth, parent = _walk(nodes, seeds, options)
+    start: list[tuple[int, str, int, NodeKey | None]] = [(0, sid, 0, None) for sid in serial_seeds]
+    by_batch: dict[str, list[str]] = defaultdict(list)
+    for u in units.values():
+        if u["bt"]:
+            by_batch[u["bt"]].append(u["id"])
+    for bid in bids:
+        bk = ("Batch", bid)
+        start.extend((depth[bk] + 1, sid, 1, bk) for sid in by_batch.get(bid, ()))
+    walk.units(start, assemblies)
+
     paths = _Paths(parent, seeds)
     with_paths = options.include_paths
     bound = as_of_key(options.as_of)
@@ -326,17 +406,28 @@ def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None 
     serial_keys = [k for k in reached if k[0] == "Serial"]
     # batch-level quantities for batches without serials; a rework batch re-processes units that
     # are already counted in the batch they came from, so it adds no quantity of its own
-    nonserial = [k for k in batch_keys if nodes[k]["k"] != "rework"
-                 and not any(e[_TYPE] == "PRODUCED" for e in nodes[k]["out"])]
+    nonserial = [k for k in batch_keys if nodes[k]["k"] != "rework" and not nodes[k]["ns"]]
+
+    # unit history (shipments, returns, components) only when a question needs it
+    history: dict[str, list[list[Any]]] = defaultdict(list)
+    need_history = (not current or options.with_history
+                    or any(not units[k[1]]["st"] for k in serial_keys))
+    if need_history and serial_keys:
+        for packed in store.read("trace.unit_history", sids=[k[1] for k in serial_keys], sep=SEP)[0]["h"]:
+            f = packed.split(SEP)
+            history[f[0]].append(_edge(SEP.join(f[1:] + [""])))
+        for k in serial_keys:
+            for a_id, at in zip(assemblies.get(k[1], ()), component_at.get(k[1], ())):
+                history[k[1]].append(["COMPONENT_OF", a_id, None, None, None, None, None, None, at])
 
     # customers whose kind we need (as-of and batch-level rows classify by destination kind)
     wanted: set[str] = set()
     for k in serial_keys:
-        row = nodes[k]
+        row = units[k[1]]
         if row["cu"]:
             wanted.add(row["cu"])
-        if not current or not row["st"]:
-            wanted.update(e[_CUST] for e in row["out"] if e[_TYPE] in ("SHIPPED_IN", "RETURNED_IN") and e[_CUST])
+    for out in history.values():
+        wanted.update(e[_CUST] for e in out if e[_CUST])
     for k in nonserial:
         wanted.update(e[_CUST] for e in nodes[k]["out"] if e[_TYPE] in ("SHIPPED_IN", "RETURNED_IN") and e[_CUST])
     cust_rows = {r["id"]: r for r in store.read("trace.customers", ids=sorted(wanted))} if wanted else {}
@@ -349,12 +440,13 @@ def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None 
 
     serials: list[AffectedSerial] = []
     for k in serial_keys:
-        row = nodes[k]
+        row = units[k[1]]
+        out = history.get(k[1], [])
         if current and row["st"]:
             status, customer = row["st"], row["cu"]
-            shipment, date = _last_shipment(row["out"])
+            shipment, date = _last_shipment(out)
         else:
-            status, customer, shipment, date = classify_serial(row["out"], bound, kinds)
+            status, customer, shipment, date = classify_serial(out, bound, kinds)
         if not options.include_returned and status in RETURNED_STATUSES:
             continue
         product = row["pr"]
@@ -390,7 +482,7 @@ def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None 
     batches = [
         AffectedBatch.model_construct(
             id=k[1], product=nodes[k]["pr"], kind=nodes[k]["k"], qty=nodes[k]["q"], uom=nodes[k]["u"],
-            started_at=nodes[k]["sa"], status=nodes[k]["st"], serialised=any(e[_TYPE] == "PRODUCED" for e in nodes[k]["out"]),
+            started_at=nodes[k]["sa"], status=nodes[k]["st"], serialised=bool(nodes[k]["ns"]),
             units=per_batch.get(k[1], 0), depth=depth[k], path=paths(k) if with_paths else [],
         )
         for k in batch_keys

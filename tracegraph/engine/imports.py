@@ -304,10 +304,13 @@ def unfinished_imports(store: GraphStore) -> list[ImportRunInfo]:
     return [_info(r) for r in store.read("imports.run_unfinished")]
 
 
-def _process_alive(info: ImportRunInfo) -> bool:
-    if not info.pid or info.host != socket.gethostname():
-        return False
-    if info.pid == os.getpid():
+def _process_alive(info: ImportRunInfo, *, other_hosts_alive: bool = False) -> bool:
+    """Is the process that runs this import still there? A run started on another host cannot
+    be checked from here: the automatic recovery leaves it alone (`other_hosts_alive`), an
+    operator's explicit --rollback/--resume may take it over."""
+    if info.host != socket.gethostname():
+        return other_hosts_alive
+    if not info.pid or info.pid == os.getpid():
         return False
     try:
         os.kill(info.pid, 0)
@@ -329,9 +332,9 @@ def recover_unfinished(
     rolled back (it was staging) or finished (it was committing). A live one is a Conflict."""
     out = []
     for info in unfinished_imports(store):
-        if _process_alive(info):
+        if _process_alive(info, other_hosts_alive=True):
             raise Conflict(
-                f"import {info.id} is still running (pid {info.pid}, started {info.started_at})",
+                f"import {info.id} is still running (pid {info.pid} on {info.host}, started {info.started_at})",
                 hint="wait for it to finish, or stop that process and run `tracegraph import --rollback "
                      f"{info.id}`",
             )
@@ -597,11 +600,10 @@ class _Writer:
             try:
                 self._write(step["query"], params, self._spec("import.commit", ch))
             except NotFound:
-                # the statement matched nothing although the head did not move: the step was
-                # marked done by an earlier attempt whose reply we never saw
-                if not self.store.read("imports.log_list", import_id=self.import_id) or not any(
-                        r["id"] == step["id"] and r["done"]
-                        for r in self.store.read("imports.log_list", import_id=self.import_id)):
+                # matched nothing although the head did not move: fine only if an earlier attempt
+                # (whose reply was lost) already applied this step and marked it done
+                now = {r["id"]: r["done"] for r in self.store.read("imports.log_list", import_id=self.import_id)}
+                if not now.get(step["id"]):
                     raise
             self.items += int(step["count"] or 0)
             self._tick("commit")

@@ -68,6 +68,7 @@ def run_drill(
     target_s: float | None = None,
     clock: Clock | None = None,
     affected: AffectedSet | None = None,
+    use_impact: bool = True,
 ) -> DrillReport:
     """Run a timed mock recall of `cause` and record it. Never changes a real unit's status."""
     clock = clock or SystemClock()
@@ -78,7 +79,7 @@ def run_drill(
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
     t0 = time.perf_counter()
-    aff = affected or identify(store, cause)
+    aff = affected or identify(store, cause, use_impact=use_impact)
     timings["identify"] = (time.perf_counter() - t0) * 1000
     if aff.units == 0:
         raise ValidationFailed("the drill's cause reaches no units", hint="choose a lot or batch that was used")

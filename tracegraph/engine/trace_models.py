@@ -90,6 +90,7 @@ class ImpactOptions(BaseModel):
     as_of: str | None = Field(None, description="classify units from the shipment history as of this date/time")
     include_returned: bool = True
     include_paths: bool = True
+    with_history: bool = Field(False, description="fetch each unit's last shipment (id, date); implied by as_of")
     serial_limit: int | None = Field(None, ge=0, description="list at most this many serials (counts stay complete)")
 
     @field_validator("edge_types")

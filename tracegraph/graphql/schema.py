@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.tools import merge_types
 
 from tracegraph.graphql.errors import ShapeErrors
@@ -74,6 +80,8 @@ def build_schema(*, max_depth: int | None = None, max_aliases: int | None = None
         QueryDepthLimiter(max_depth=max_depth or DEFAULT_LIMITS["depth"]),
         MaxAliasesLimiter(max_alias_count=max_aliases or DEFAULT_LIMITS["aliases"]),
         MaxTokensLimiter(max_token_count=max_tokens or DEFAULT_LIMITS["tokens"]),
+        ParserCache(maxsize=512),
+        ValidationCache(maxsize=512),
         ShapeErrors(),
     ]
     return TracegraphSchema(query=query, mutation=mutation, extensions=extensions)

@@ -162,16 +162,21 @@ class ScanResult:
 
 
 
+# The engine's pydantic results are returned AS THEY ARE: strawberry reads fields with getattr,
+# so only the fields a query selects are touched. A deep `from_pydantic` conversion of a large
+# impact result cost more than the analysis itself.
+
+
 def impact_out(result: Any) -> ImpactResult:
-    return ImpactResult.from_pydantic(result)
+    return result  # type: ignore[no-any-return]
 
 
 def backward_out(result: Any) -> BackwardResult:
-    return BackwardResult.from_pydantic(result)
+    return result  # type: ignore[no-any-return]
 
 
 def scan_out(result: Any) -> ScanResult:
-    return ScanResult.from_pydantic(result)
+    return result  # type: ignore[no-any-return]
 
 
 # -- root fields ---------------------------------------------------------------------------

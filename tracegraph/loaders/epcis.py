@@ -74,6 +74,16 @@ def _known_labels(store: GraphStore | None, ids: Iterable[str]) -> dict[str, str
     return {r["node"]["id"]: r["label"] for r in rows}
 
 
+def _all_uris(events: list[dict[str, Any]]) -> set[str]:
+    out: set[str] = set()
+    for e in events:
+        for k in ("epcList", "childEPCs", "inputEPCList", "outputEPCList"):
+            out.update(u for u in e.get(k) or [] if isinstance(u, str))
+        for k in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"):
+            out.update(q["epcClass"] for q in e.get(k) or [] if isinstance(q, dict) and q.get("epcClass"))
+    return out
+
+
 def load_document(doc: dict[str, Any], source: str = "document", store: GraphStore | None = None) -> EpcisBatch:
     """Validate an already-parsed EPCIS document and map its events (nothing is written)."""
     validate_document(doc, source)
@@ -86,7 +96,33 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
         dests = sorted(destination_keys(events))
         if dests:
             kinds = {r["id"]: r["kind"] for r in store.read("epcis.customer_kinds", ids=dests) if r.get("kind")}
-    mapped = map_events(events, extra_context(doc), known_labels=_known_labels(store, lot_ids), customer_kinds=kinds)
+    products: dict[str, str] = {}
+    if store is not None:
+        from tracegraph.engine.scan import gtin_forms
+        from tracegraph.loaders.identifiers import parse_identifier
+
+        gtins = {i.gtin for i in (parse_identifier(u) for u in _all_uris(events)) if i.gtin}
+        forms = sorted({f for g in gtins for f in gtin_forms(g)})
+        if forms:
+            for r in store.read("epcis.products_by_gtin", gtins=forms):
+                g14 = str(r["gtin"]).zfill(14)
+                if r["id"] != g14:
+                    products.setdefault(g14, r["id"])
+    opened: list[dict[str, Any]] = []
+    receiving = [e for e in events if e.get("type") == "ObjectEvent"
+                 and str(e.get("bizStep") or "").endswith("receiving")]
+    if store is not None and receiving:
+        ids = sorted({u for e in receiving for u in e.get("epcList") or [] if isinstance(u, str)}
+                     | {q["epcClass"] for e in receiving for q in e.get("quantityList") or []
+                        if isinstance(q, dict) and q.get("epcClass")})
+        by_id: dict[str, dict[str, Any]] = {}
+        rows = store.read("epcis.open_shipments", ids=ids) if ids else []
+        for r in sorted(rows, key=lambda r: (r.get("date") or "", r["id"])):
+            sh = by_id.setdefault(r["id"], {"id": r["id"], "customer_id": r.get("customer_id"), "things": []})
+            sh["things"].append((r["label"], r["item"]))
+        opened = list(by_id.values())
+    mapped = map_events(events, extra_context(doc), known_labels=_known_labels(store, lot_ids), customer_kinds=kinds,
+                        product_ids=products, open_shipments=opened)
     return EpcisBatch(source=source, document_id=doc.get("id"), events=len(events),
                       event_types=dict(Counter(str(e.get("type")) for e in events)), mapped=mapped)
 

@@ -180,6 +180,7 @@ class _Mapper:
         self.m = Mapped()
         self.known = dict(known_labels or {})  # id -> label already in the graph
         self.customer_kinds = dict(customer_kinds or {})  # customer id -> kind already in the graph
+        self.product_ids: dict[str, str] = {}  # 14-digit GTIN -> key of the existing Product
         self.lot_inputs: set[str] = set()
         self.lot_outputs: set[str] = set()
         self.packed: dict[NodeKey, str] = {}
@@ -207,7 +208,11 @@ class _Mapper:
 
     # --- nodes ----------------------------------------------------------------------
     def product(self, gtin: str) -> NodeKey:
-        return self.m.node("Product", gtin, gtin=gtin)
+        if gtin in self.product_ids:
+            return ("Product", self.product_ids[gtin])  # exists in the graph: link, do not touch
+        key = self.m.node("Product", gtin, gtin=gtin)
+        self.m.default(key, name=gtin)
+        return key
 
     def obj(self, uri: str, *, side: str = "") -> tuple[NodeKey | None, Identifier]:
         """The node an EPC / class identifier stands for (None for kinds the model lacks)."""
@@ -215,7 +220,8 @@ class _Mapper:
         k = ident.kind
         m = self.m
         if k == "sgtin":
-            key = m.node("Serial", uri, gtin=ident.gtin, serial_no=ident.serial, product_id=ident.gtin)
+            key = m.node("Serial", uri, gtin=ident.gtin, serial_no=ident.serial,
+                         product_id=self.product_ids.get(ident.gtin or "", ident.gtin))
             m.default(key, status="in_stock", udi=udi_hri(ident.gtin, serial=ident.serial))
             m.edge("OF", key, self.product(ident.gtin or ""))
             return key, ident
@@ -227,7 +233,8 @@ class _Mapper:
                 mat = m.node("Material", ident.gtin or "", name=None)
                 m.edge("OF", key, mat)
             else:
-                key = m.node("Batch", uri, product_id=ident.gtin, gtin=ident.gtin, lot_no=ident.lot)
+                key = m.node("Batch", uri, product_id=self.product_ids.get(ident.gtin or "", ident.gtin),
+                             gtin=ident.gtin, lot_no=ident.lot)
                 m.default(key, status="released", kind="finished")
                 m.edge("OF", key, self.product(ident.gtin or ""))
             return key, ident
@@ -438,8 +445,9 @@ class _Mapper:
                 m.edge("SHIPPED_IN", k, skey, qty=qty)
             self.shipments.append({"key": skey, "things": mine, "bts": bts})
         self.link(self.cur_ev, skey, "shipment")
-        cur = m.nodes[skey]
-        customer = cur.get("customer_id") or dest
+        known = next((s.get("customer_id") for s in self.shipments if s["key"] == skey), None)
+        cur = m.nodes.get(skey) or m.nodes[m.node(*skey)]
+        customer = cur.get("customer_id") or known or dest
         m.node(*skey, delivered_at=when, status="delivered", customer_id=customer)
         if customer:
             ckey = self.customer(customer)
@@ -556,7 +564,9 @@ def destination_keys(events: Iterable[dict[str, Any]]) -> set[str]:
 
 
 def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = None,
-               known_labels: dict[str, str] | None = None, customer_kinds: dict[str, str] | None = None) -> Mapped:
+               known_labels: dict[str, str] | None = None, customer_kinds: dict[str, str] | None = None,
+               product_ids: dict[str, str] | None = None,
+               open_shipments: list[dict[str, Any]] | None = None) -> Mapped:
     """Map EPCIS events (dicts as in the JSON document) to graph facts.
 
     `context` is the document's @context minus the standard context URL (namespace prefixes of
@@ -566,6 +576,10 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     """
     items = sorted(enumerate(list(events)), key=_sort_key)
     mp = _Mapper(known_labels, customer_kinds)
+    mp.product_ids = dict(product_ids or {})
+    for sh in open_shipments or []:  # shipments earlier documents opened, oldest first
+        mp.shipments.append({"key": ("Shipment", sh["id"]), "things": set(sh["things"]), "bts": set(),
+                             "customer_id": sh.get("customer_id")})
     mp.prescan([e for _, e in items])
     for _, e in items:
         mp.event(e, list(context or []))

@@ -1,0 +1,241 @@
+"""API load benchmark: GraphQL `traceBack` and `impact` against a real `tracegraph serve`.
+
+    python -m perf.bench_api --size S --workers 2 --concurrency 16 --requests 4000 --seconds 30
+
+What it does, and why this way:
+* builds (or reuses) a generated plant with the perf harness, in its own data folder
+  (perf/data/api/<size>, so other benchmarks' servers are never touched);
+* starts `tracegraph serve` as a SEPARATE process on 127.0.0.1 (uvicorn, N workers) on that
+  data folder, creates a bench user, and logs in over REST;
+* drives it from this process with a minimal asyncio HTTP/1.1 keep-alive client (C
+  connections; cheaper than httpx, so more CPU is left to the server on a 2-core machine);
+* every run is bounded by a request count AND a time limit, and only talks to 127.0.0.1;
+* reports requests/s and p50/p95/p99 latency per scenario at the concurrency used, and
+  writes perf/results/api-<date>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_USER = "bench-admin"
+BENCH_PASSWORD = "Bench-Password-2026!"
+
+TRACE_BACK = ("query($k: String!) { traceBack(key: $k, siblingLimit: 0) { counts "
+              "batches { id product } lots { id depth } suppliers { supplier name } } }")
+IMPACT = ("query($lot: String!) { impact(cause: {lots: [$lot]}, options: {includePaths: false, serialLimit: 50}) "
+          "{ counts byStatus customers { id units } } }")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- a minimal HTTP/1.1 keep-alive client ------------------------------------------------------------
+
+
+class Conn:
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def post(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+        assert self.reader is not None and self.writer is not None
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        await self.writer.drain()
+        status_line = await self.reader.readline()
+        status = int(status_line.split(b" ", 2)[1])
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            k, _, v = line.partition(b":")
+            if k.strip().lower() == b"content-length":
+                length = int(v.strip())
+        data = await self.reader.readexactly(length) if length else b""
+        return status, data
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            try:
+                await self.writer.wait_closed()
+            except Exception:
+                pass
+
+
+async def _load(
+    port: int, token: str, bodies: list[bytes], concurrency: int, max_requests: int, max_seconds: float
+) -> dict[str, Any]:
+    conns = [Conn("127.0.0.1", port) for _ in range(concurrency)]
+    await asyncio.gather(*(c.open() for c in conns))
+    lat: list[float] = []
+    errors = 0
+    sent = 0
+    deadline = time.perf_counter() + max_seconds
+
+    async def worker(c: Conn, wid: int) -> None:
+        nonlocal sent, errors
+        i = wid
+        while sent < max_requests and time.perf_counter() < deadline:
+            sent += 1
+            body = bodies[i % len(bodies)]
+            i += concurrency
+            t0 = time.perf_counter()
+            status, data = await c.post("/graphql", body, token)
+            dt = time.perf_counter() - t0
+            if status != 200 or b'"errors"' in data[:200]:
+                errors += 1
+            lat.append(dt)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(c, i) for i, c in enumerate(conns)))
+    wall = time.perf_counter() - t0
+    await asyncio.gather(*(c.close() for c in conns))
+    a = np.array(lat) * 1000
+    return {
+        "requests": len(lat),
+        "errors": errors,
+        "seconds": round(wall, 2),
+        "rps": round(len(lat) / wall, 1) if wall else 0.0,
+        "p50_ms": round(float(np.percentile(a, 50)), 2) if len(a) else None,
+        "p95_ms": round(float(np.percentile(a, 95)), 2) if len(a) else None,
+        "p99_ms": round(float(np.percentile(a, 99)), 2) if len(a) else None,
+        "max_ms": round(float(a.max()), 2) if len(a) else None,
+    }
+
+
+# -- server lifecycle -------------------------------------------------------------------------------------
+
+
+def _wait_health(port: int, timeout_s: float = 120) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except Exception:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"tracegraph serve did not answer on 127.0.0.1:{port} within {timeout_s:.0f} s")
+
+
+def _login(port: int) -> str:
+    import urllib.request
+
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/auth/login",
+        data=json.dumps({"username": BENCH_USER, "password": BENCH_PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return str(json.loads(r.read())["token"])
+
+
+def _ensure_user(store: Any) -> None:
+    from tracegraph.engine import auth
+    from tracegraph.engine.errors import Conflict
+
+    if auth.get_user(store, BENCH_USER) is not None:
+        return
+    try:
+        auth.init_admin(store, BENCH_USER, "Bench Admin", BENCH_PASSWORD)
+    except Conflict:  # other users exist: add ours through an administrator-equivalent system actor
+        from tracegraph.engine.audit import Actor
+
+        auth.add_user(store, Actor.system("bench"), BENCH_USER, "Bench Admin", BENCH_PASSWORD, ["viewer"],
+                      reason="API benchmark user")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", default="S", help="plant size (XS, S, M or a number of serials)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--requests", type=int, default=4000, help="max requests per scenario")
+    ap.add_argument("--seconds", type=float, default=30.0, help="max seconds per scenario")
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--scenarios", nargs="*", default=["traceBack", "impact"])
+    args = ap.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))
+    from perf.harness import DATA_DIR, GRAPH, machine_info, plant, sample, write_results
+
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    handle = plant(args.size, say=say, data_dir=DATA_DIR / "api")
+    p = handle.plant
+    _ensure_user(handle.store)
+    serials = [str(p.keys[i]) for i in sample(p.block("Serial").tolist(), 500)]
+    lots = [str(p.keys[i]) for i in sample(p.block("MaterialLot").tolist(), 500)]
+    port = _free_port()
+    env = dict(os.environ, TRACEGRAPH_DATA_DIR=str(handle.server.data_dir), TRACEGRAPH_GRAPH=GRAPH,
+               TRACEGRAPH_DATABASE_URL="", TRACEGRAPH_APPENDFSYNC="no")
+    cmd = [sys.executable, "-m", "tracegraph.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--workers", str(args.workers), "--log-level", "warning", "--keep-db"]
+    say(f"starting: {' '.join(cmd)}")
+    server = subprocess.Popen(cmd, env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              start_new_session=True)
+    rows: list[dict[str, Any]] = []
+    try:
+        _wait_health(port)
+        token = _login(port)
+        for name in args.scenarios:
+            if name == "traceBack":
+                bodies = [json.dumps({"query": TRACE_BACK, "variables": {"k": k}}).encode() for k in serials]
+            elif name == "impact":
+                bodies = [json.dumps({"query": IMPACT, "variables": {"lot": k}}).encode() for k in lots]
+            else:
+                raise SystemExit(f"unknown scenario {name}")
+            random.Random(3).shuffle(bodies)
+            asyncio.run(_load(port, token, bodies, min(args.concurrency, 8), args.warmup, 30))
+            res = asyncio.run(_load(port, token, bodies, args.concurrency, args.requests, args.seconds))
+            row = {"scenario": f"graphql.{name}", "size": handle.size, "workers": args.workers,
+                   "concurrency": args.concurrency, **res,
+                   "goal": {"rps": 1000, "p99_ms": 50},
+                   "meets_goal": bool(res["rps"] >= 1000 and (res["p99_ms"] or 1e9) <= 50)}
+            rows.append(row)
+            say(json.dumps(row))
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGTERM)  # graceful: uvicorn finishes requests, closes stores
+            server.wait(timeout=30)
+        except Exception:
+            os.killpg(server.pid, signal.SIGKILL)
+        handle.close()
+    path = write_results("api", rows, meta={"size": handle.size, "nodes": p.n_nodes, "edges": p.n_edges,
+                                            "machine": machine_info(), "client": "asyncio HTTP/1.1 keep-alive"})
+    say(f"wrote {path}")
+    print(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

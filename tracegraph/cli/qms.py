@@ -1,0 +1,157 @@
+"""`tracegraph qms ...`: open, move, show and list quality records (complaints, deviations,
+CAPA, change control). Thin over engine/qms: every step is an audited engine command."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from tracegraph.cli.common import JSON_OPTION, clean_errors, console, print_json, settings, store
+from tracegraph.engine.errors import Problem, ValidationFailed
+
+app = typer.Typer(help="Quality records: complaints, deviations, CAPA, change control.", no_args_is_help=True)
+TYPES_HELP = "complaint, deviation, capa or change-control"
+
+
+def _pairs(values: list[str], what: str) -> dict[str, object]:
+    """`--field key=value` options; JSON-looking values (true, 3, ["a"]) are parsed."""
+    import json
+
+    out: dict[str, object] = {}
+    problems = []
+    for v in values:
+        if "=" not in v:
+            problems.append(Problem(record=what, field=v, message="expected key=value"))
+            continue
+        k, raw = v.split("=", 1)
+        try:
+            out[k.strip()] = json.loads(raw) if raw[:1] in '[{"' or raw in ("true", "false", "null") else raw
+        except ValueError:
+            out[k.strip()] = raw
+    if problems:
+        raise ValidationFailed(f"bad --{what} option", problems)
+    return out
+
+
+def _refs(values: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for v in values:
+        if ":" not in v:
+            raise ValidationFailed("bad reference", [Problem(record="about", field=v, message="expected Label:KEY, e.g. Serial:S-1")])
+        label, key = v.split(":", 1)
+        out.setdefault(label, []).append(key)
+    return out
+
+
+def _show(rec) -> None:  # type: ignore[no-untyped-def]
+    console.print(f"[bold]{rec.label} {rec.id}[/bold]  status: [bold]{rec.status}[/bold]")
+    t = Table("field", "value", show_header=False)
+    for k, v in sorted(rec.props.items()):
+        t.add_row(k, str(v))
+    console.print(t)
+    if rec.concerns:
+        console.print("concerns: " + ", ".join(f"{c.get('label', '')} {c['id']}" for c in rec.concerns))
+    if rec.addressed_by:
+        console.print("addressed by: " + ", ".join(f"{c['label']} {c['id']}" for c in rec.addressed_by))
+    for s in rec.signatures:
+        state = "valid" if s["valid"] else "INVALID (record changed after signing)"
+        console.print(f"signed: {s['signer_name']} ({s['signer_id']}), {s['meaning']}, {s['signed_at']} [{state}]")
+    if rec.next_steps:
+        console.print("next steps: " + ", ".join(rec.next_steps))
+
+
+@app.command("open")
+@clean_errors
+def open_cmd(
+    kind: str = typer.Argument(..., help=TYPES_HELP),
+    field: list[str] = typer.Option([], "--field", "-f", help="key=value, repeatable"),
+    about: list[str] = typer.Option([], "--about", help="Label:KEY the record concerns, repeatable"),
+    addresses: list[str] = typer.Option([], "--addresses", help="Complaint:KEY or Deviation:KEY (CAPA)"),
+    reason: str = typer.Option("", "--reason"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Open a quality record.
+
+    Example: tracegraph qms open complaint -f reporter="City Hospital" -f event_date=2026-03-01 -f description="cracked housing" --about Serial:S-1
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms import open_record, record_type
+
+    s = store()
+    rec = open_record(s, record_type(kind), cli_actor(s, settings().data_dir), _pairs(field, "field"),
+                      about=_refs(about), addresses=_refs(addresses), reason=reason)
+    print_json(rec.model_dump()) if as_json else _show(rec)
+
+
+@app.command("step")
+@clean_errors
+def step_cmd(
+    kind: str = typer.Argument(..., help=TYPES_HELP),
+    key: str = typer.Argument(...),
+    step: str = typer.Argument(..., help="the lifecycle step (see `qms show`)"),
+    field: list[str] = typer.Option([], "--field", "-f", help="key=value, repeatable"),
+    reason: str = typer.Option("", "--reason"),
+    password: Optional[str] = typer.Option(None, "--password", help="for signed steps; prompted if needed"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Take one lifecycle step; signed steps ask for your password (21 CFR 11.200).
+
+    Example: tracegraph qms step capa CAPA-20260301-1A2B3C close -f effective=true -f effectiveness_result="no recurrence"
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms import move, record_type
+
+    s = store()
+    rt = record_type(kind)
+    actor = cli_actor(s, settings().data_dir)
+    t = rt.transition(step)
+    if t.signature and not password:
+        password = typer.prompt(f"password of {actor.id} to sign ({t.signature})", hide_input=True)
+    rec = move(s, rt, actor, key, step, fields=_pairs(field, "field"), reason=reason, password=password,
+               username=actor.id if t.signature else None)
+    print_json(rec.model_dump()) if as_json else _show(rec)
+
+
+@app.command("show")
+@clean_errors
+def show_cmd(kind: str = typer.Argument(..., help=TYPES_HELP), key: str = typer.Argument(...),
+             as_json: bool = JSON_OPTION) -> None:
+    """Show one record with what it concerns, its signatures (and whether they still bind) and next steps.
+
+    Example: tracegraph qms show complaint CMP-20260301-1A2B3C
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms import get_record, record_type
+
+    s = store()
+    rec = get_record(s, record_type(kind), key, cli_actor(s, settings().data_dir))
+    print_json(rec.model_dump()) if as_json else _show(rec)
+
+
+@app.command("list")
+@clean_errors
+def list_cmd(kind: str = typer.Argument(..., help=TYPES_HELP), status: Optional[str] = typer.Option(None, "--status"),
+             limit: int = typer.Option(50, "--limit"), as_json: bool = JSON_OPTION) -> None:
+    """List records of one type, newest first.
+
+    Example: tracegraph qms list capa --status in_progress
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms import list_records, record_type
+
+    s = store()
+    recs = list_records(s, record_type(kind), cli_actor(s, settings().data_dir), status=status, limit=limit)
+    if as_json:
+        print_json([r.model_dump() for r in recs])
+        return
+    t = Table("id", "status", "title / description", "created", "concerns")
+    for r in recs:
+        title = str(r.props.get("title") or r.props.get("description") or "")[:50]
+        t.add_row(r.id, r.status, title, str(r.props.get("created_at", ""))[:10], ", ".join(c["id"] for c in r.concerns))
+    console.print(t)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="qms")

@@ -1,0 +1,165 @@
+"""The quality record types, as data. Each is small and alike: what is entered when it is
+opened, what it may concern, and its lifecycle. Permissions come from engine/permissions.py;
+signature meanings and two-person rules from engine/signatures.py."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tracegraph.engine.qms.lifecycle import RecordType, Transition as T
+
+
+class _Fields(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+
+# -- complaints -------------------------------------------------------------------------------
+class ComplaintFields(_Fields):
+    reporter: str = Field(min_length=1, description="who reported it (customer, hospital, patient)")
+    event_date: date
+    description: str = Field(min_length=1)
+    patient_involved: bool = False
+    injury: bool = False
+    reportable: bool | None = Field(None, description="adverse event / vigilance report required?")
+    reportability_rationale: str | None = None
+    investigation: str | None = None
+    root_cause: str | None = None
+    conclusion: str | None = None
+
+
+COMPLAINT = RecordType(
+    label="Complaint", prefix="CMP", title="complaint", open_permission="qms.complaint.create",
+    fields=ComplaintFields, about=("Serial", "Batch"),
+    transitions=(
+        T(name="investigate", from_statuses=("open",), to="investigating", permission="qms.complaint.create",
+          help="start the investigation (the unit's backward trace is the starting point)"),
+        T(name="decide-reportability", from_statuses=("open", "investigating"), to="investigating",
+          permission="qms.complaint.create", required=("reportable", "reportability_rationale"),
+          help="decide whether an MDR/vigilance report is required, and why"),
+        T(name="conclude", from_statuses=("investigating",), to="concluded", permission="qms.complaint.create",
+          required=("reportable", "investigation", "conclusion"), help="record the investigation's result"),
+        T(name="close", from_statuses=("concluded",), to="closed", permission="qms.approve", signature="closed",
+          help="QA closes the complaint with an electronic signature"),
+        T(name="cancel", from_statuses=("open",), to="cancelled", permission="qms.write", reason_required=True,
+          help="a duplicate or not a complaint"),
+    ),
+)
+
+
+# -- deviations / nonconformances ------------------------------------------------------------------
+class Severity(str, Enum):
+    minor = "minor"
+    major = "major"
+    critical = "critical"
+
+
+class Disposition(str, Enum):
+    use_as_is = "use_as_is"
+    rework = "rework"
+    scrap = "scrap"
+    return_to_supplier = "return_to_supplier"
+
+
+class DeviationFields(_Fields):
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    category: str = "process"
+    severity: Severity = Severity.minor
+    impact_assessment: str | None = None
+    disposition: Disposition | None = None
+    disposition_rationale: str | None = None
+
+
+DEVIATION = RecordType(
+    label="Deviation", prefix="DEV", title="deviation / nonconformance", open_permission="qms.write",
+    fields=DeviationFields, about=("Batch", "MaterialLot", "Equipment", "Document", "Supplier"),
+    transitions=(
+        T(name="assess", from_statuses=("open",), to="assessed", permission="qms.write",
+          required=("impact_assessment",), help="record the impact assessment (see `tracegraph impact`)"),
+        T(name="disposition", from_statuses=("assessed",), to="dispositioned", permission="qms.approve",
+          required=("disposition", "disposition_rationale"), signature="approved",
+          help="QA decides: use as is, rework, scrap or return to supplier (signed)"),
+        T(name="close", from_statuses=("dispositioned",), to="closed", permission="qms.approve", signature="closed"),
+    ),
+)
+
+
+# -- CAPA ---------------------------------------------------------------------------------------
+class CapaFields(_Fields):
+    title: str = Field(min_length=1)
+    source: str = Field(description="complaint, deviation, audit, trend, management review")
+    problem: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    due_date: date
+    root_cause: str | None = None
+    actions: list[str] = Field(default_factory=list)
+    effectiveness_criteria: str | None = None
+    effectiveness_result: str | None = None
+    effective: bool | None = None
+
+
+CAPA = RecordType(
+    label="CAPA", prefix="CAPA", title="corrective and preventive action", open_permission="qms.write",
+    fields=CapaFields, about=("Batch", "MaterialLot", "Equipment", "Document", "Supplier"),
+    addresses=("Complaint", "Deviation"),
+    transitions=(
+        T(name="plan", from_statuses=("open",), to="in_progress", permission="qms.write",
+          required=("root_cause", "actions", "effectiveness_criteria"), help="root cause, actions, how to judge success"),
+        T(name="implemented", from_statuses=("in_progress",), to="effectiveness_check", permission="qms.write",
+          help="actions done; the effectiveness check starts"),
+        T(name="close", from_statuses=("effectiveness_check",), to="closed", permission="qms.approve",
+          required=("effectiveness_result", "effective"), signature="closed",
+          help="closed (signed) by someone other than its author"),
+    ),
+)
+
+
+# -- change control ----------------------------------------------------------------------------------
+class ChangeControlFields(_Fields):
+    title: str = Field(min_length=1)
+    change_type: str = Field(description="document, process, material, supplier, equipment")
+    description: str = Field(min_length=1)
+    justification: str = Field(min_length=1)
+    impact_assessment: str | None = None
+    effective_date: date | None = None
+    new_document_versions: list[str] = Field(default_factory=list)
+
+
+CHANGE_CONTROL = RecordType(
+    label="ChangeControl", prefix="CC", title="change control", open_permission="qms.write", initial="draft",
+    fields=ChangeControlFields, about=("Document", "Equipment", "Supplier", "Batch", "MaterialLot"),
+    transitions=(
+        T(name="submit", from_statuses=("draft",), to="submitted", permission="qms.write",
+          required=("impact_assessment",), signature="authored", help="submit with the impact assessment (signed)"),
+        T(name="approve", from_statuses=("submitted",), to="approved", permission="qms.approve", signature="approved",
+          help="approved by someone other than the author (signed)"),
+        T(name="implement", from_statuses=("approved",), to="implemented", permission="qms.write",
+          required=("effective_date",), help="implemented, with its effective date and new document versions"),
+        T(name="close", from_statuses=("implemented",), to="closed", permission="qms.approve", signature="closed"),
+        T(name="reject", from_statuses=("submitted",), to="rejected", permission="qms.approve", reason_required=True),
+    ),
+)
+
+
+RECORD_TYPES: dict[str, RecordType] = {
+    rt.label.lower(): rt for rt in (COMPLAINT, DEVIATION, CAPA, CHANGE_CONTROL)
+}
+RECORD_TYPES["change-control"] = CHANGE_CONTROL
+RECORD_TYPES.pop("changecontrol")
+
+
+def record_type(name: str) -> RecordType:
+    from tracegraph.engine.errors import ValidationFailed, Problem
+
+    rt = RECORD_TYPES.get(name.lower())
+    if rt is None:
+        raise ValidationFailed(f"unknown quality record type {name!r}",
+                               [Problem(record="type", field="type", value=name, message="unknown")],
+                               hint=f"types: {', '.join(RECORD_TYPES)}")
+    return rt
+
+
+__all__ = ["COMPLAINT", "DEVIATION", "CAPA", "CHANGE_CONTROL", "RECORD_TYPES", "record_type"]
