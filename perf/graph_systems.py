@@ -25,9 +25,10 @@ def query(name: str) -> str:
     return "\n".join(ln for ln in text.splitlines() if not ln.strip().startswith("//")).strip()
 
 
-_COLLECT = "RETURN collect(DISTINCT s.id) AS serials, collect(DISTINCT s.customer_id) AS customers"
+_HOLDER = "CASE WHEN s.status IN ['in_transit', 'at_distributor', 'at_end_user'] THEN s.customer_id END"
+_COLLECT = f"RETURN collect(s.id) AS serials,\n       collect(DISTINCT {_HOLDER}) AS customers"
 _AS_ROWS = (
-    "WITH collect(DISTINCT s.id) AS serials, collect(DISTINCT s.customer_id) AS customers "
+    f"WITH collect(s.id) AS serials, collect(DISTINCT {_HOLDER}) AS customers "
     "UNWIND [x IN serials | ['s', x]] + [c IN customers | ['c', c]] AS row RETURN row[0] AS k, row[1] AS id"
 )
 

@@ -125,3 +125,10 @@ def test_cli_generate_json(tmp_path: Path) -> None:
     assert out["rows"]["serials"] == 500 and (tmp_path / "p" / "serials.csv").is_file()
     res = CliRunner().invoke(app, ["generate", "--serials", "10", str(tmp_path / "q"), "--format", "xml"])
     assert res.exit_code == 2
+
+
+def test_generate_both_formats_calls_the_epcis_hook(tmp_path: Path) -> None:
+    pytest.importorskip("tracegraph.loaders.epcis")
+    stats = generate_bundle(tmp_path / "p", serials=300, seed=2, fmt="both")
+    assert (tmp_path / "p" / "serials.csv").is_file()
+    assert stats["epcis"] and (tmp_path / "p" / "epcis").is_dir()

@@ -6,6 +6,7 @@ WITH DISTINCT b0
 MATCH (b0)-[:CONSUMED_IN*0..]->(b)
 WITH DISTINCT b
 MATCH (b)-[:PRODUCED]->(s0)
-WITH DISTINCT s0
 MATCH (s0)-[:COMPONENT_OF*0..]->(s)
-RETURN collect(DISTINCT s.id) AS serials, collect(DISTINCT s.customer_id) AS customers
+WITH DISTINCT s
+RETURN collect(s.id) AS serials,
+       collect(DISTINCT CASE WHEN s.status IN ['in_transit', 'at_distributor', 'at_end_user'] THEN s.customer_id END) AS customers

@@ -155,3 +155,27 @@ def list_cmd(kind: str = typer.Argument(..., help=TYPES_HELP), status: Optional[
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="qms")
+
+
+@app.command("checklist")
+@clean_errors
+def checklist_cmd(batch: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
+    """The batch release checklist: each condition, whether it holds, and why.
+
+    Example: tracegraph qms checklist B-2026-0042
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms.release import release_checklist
+
+    s = store()
+    cl = release_checklist(s, batch, cli_actor(s, settings().data_dir))
+    if as_json:
+        print_json(cl.model_dump())
+        return
+    console.print(f"[bold]batch {cl.batch}[/bold]: " + ("[green]releasable[/green]" if cl.releasable else "[red]not releasable[/red]"))
+    t = Table("condition", "ok", "why", "details")
+    for c in cl.conditions:
+        t.add_row(c.name, "yes" if c.ok else "[red]NO[/red]", c.why, "\n".join(c.details[:10]))
+    console.print(t)
+    if not cl.releasable:
+        raise typer.Exit(4)

@@ -18,6 +18,7 @@ from tracegraph.engine.model import (
     EDGE_DISCRIMINATOR,
     EDGE_PROPS,
     EDGE_TRIPLES,
+    EdgeRecord,
     EdgeRow,
     NodeRecord,
     Record,
@@ -175,6 +176,9 @@ def plan_import(store: GraphStore, batch: "ImportBatch") -> Plan:
                 if t not in allowed:
                     problems.append(rec.problem(e.field, f"{e.type} from {e.frm.label} to {e.to.label} is not "
                                                          "part of the model (docs/model.md)", e.frm.key))
+                    continue
+                if not isinstance(rec, EdgeRecord):
+                    all_edges.append((rec, e))  # implied by a node: unique because node keys are
                     continue
                 first_rec = seen_edges.get(e.identity)
                 if first_rec is not None:

@@ -24,7 +24,7 @@ from tracegraph.engine.errors import NotFound, Problem, ValidationFailed
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_doc import EPCIS_CONTEXT_URL, validator
 from tracegraph.loaders.identifiers import (
-    lgtin_digital_link, parse_identifier, private_urn, sgtin_digital_link,
+    lgtin_digital_link, private_urn, sgtin_digital_link,
 )
 
 

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from tracegraph.engine.audit import Actor, AuditSpec, Change, audited_write, canonical
+from tracegraph.engine.audit import Actor, AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import Mapped
@@ -97,7 +97,9 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
     for qname, rows in steps:
         for i in range(0, len(rows), CHUNK):
             chunk = rows[i:i + CHUNK]
-            digest = hashlib.sha256(canonical(chunk)).hexdigest()
+            # a fingerprint of the chunk for the audit entry (sorted-key JSON: fast, stable)
+            digest = hashlib.sha256(json.dumps(chunk, sort_keys=True, separators=(",", ":"),
+                                               ensure_ascii=False, default=str).encode("utf-8")).hexdigest()
 
             def prepare(chunk: list[dict[str, Any]] = chunk, qname: str = qname, digest: str = digest) -> tuple[dict[str, Any], AuditSpec]:
                 spec = AuditSpec(action="import", target_label="ImportRun", target_key=res.import_id,

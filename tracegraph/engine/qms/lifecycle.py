@@ -65,6 +65,10 @@ class RecordType(BaseModel):
     addresses: tuple[str, ...] = ()  # labels it may address
     transitions: tuple[Transition, ...] = ()
     closed_statuses: tuple[str, ...] = ("closed", "cancelled")
+    #: guard(store, record, step): raise to refuse a step (e.g. the release checklist)
+    guard: Any = None
+    #: after(store, actor, record, step, clock): a follow-up write; raise to have the step undone
+    after: Any = None
 
     def transition(self, name: str) -> Transition:
         for t in self.transitions:
@@ -268,6 +272,8 @@ def move(
         )
     if t.reason_required and not reason.strip():
         raise ValidationFailed(f"step {step!r} needs a reason", [Problem(record=key, field="reason", message="required")])
+    if rt.guard is not None:
+        rt.guard(store, current, step)
     if t.signature:
         _pre_sign_checks(store, rt, actor, key, t.signature, password, current.props)
     rec = _apply_move(store, rt, actor, key, t.from_statuses, t.to, given, step, reason, clock)
@@ -281,6 +287,14 @@ def move(
             _apply_move(store, rt, Actor.system("tracegraph compensation"), key, (t.to,), current.status,
                         {}, f"{step}_reverted", "the signature was refused, so the step was undone", clock)
             raise
+        rec = get_record(store, rt, key)
+    if rt.after is not None:
+        try:
+            rt.after(store, actor, rec, step, clock)
+        except TracegraphError as exc:
+            _apply_move(store, rt, Actor.system("tracegraph compensation"), key, (t.to,), current.status,
+                        {}, f"{step}_reverted", f"the follow-up write failed: {exc}", clock)
+            raise Conflict(f"{rt.label} {key!r}: step {step!r} was undone because its follow-up failed: {exc}") from None
         rec = get_record(store, rt, key)
     return rec
 

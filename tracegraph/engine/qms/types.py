@@ -148,6 +148,9 @@ RECORD_TYPES: dict[str, RecordType] = {
     rt.label.lower(): rt for rt in (COMPLAINT, DEVIATION, CAPA, CHANGE_CONTROL)
 }
 RECORD_TYPES["change-control"] = CHANGE_CONTROL
+from tracegraph.engine.qms.release import RELEASE  # noqa: E402  (release.py needs lifecycle only)
+
+RECORD_TYPES["release"] = RELEASE
 RECORD_TYPES.pop("changecontrol")
 
 
