@@ -174,3 +174,12 @@ def test_checkpoint_refuses_a_tampered_log(log: dict[str, Any]) -> None:
     finally:
         s.run("MATCH (e:AuditEntry) WHERE e.seq = 16 SET e.reason = ''")
     assert cp.create_checkpoint(s, log["dir"], QA).size == s.read("audit.head")[0]["seq"] - 1
+
+
+def test_incremental_verify_starts_from_a_checkpoint(log: dict[str, Any]) -> None:
+    from tracegraph.engine.audit_verify import verify
+
+    r = verify(log["store"], from_seq=log["first"].size + 1)
+    assert r.ok and r.trusted_start == f"checkpoint {log['first'].id}"
+    bad = verify(log["store"], from_seq=log["first"].size + 1, trusted_hash="ab" * 32)
+    assert not bad.ok and bad.first_error.seq == log["first"].size + 1  # type: ignore[union-attr]

@@ -521,3 +521,20 @@ def test_receiving_in_a_later_document_closes_the_earlier_shipment(fresh: Any) -
     assert rows == [{"id": shipping["eventID"], "st": "delivered", "c": "urn:epc:id:sgln:0012345.11111.0"}]
     st = one(s, "MATCH (x:Serial {id: 'urn:epc:id:sgtin:0614141.107346.2018'}) RETURN x.status AS st")["st"]
     assert st == "at_distributor"
+
+
+def test_units_without_gtin_keep_their_product_through_epcis(tmp_path: Path, fresh: Any) -> None:
+    records = {
+        "products": [{"id": "PN-7", "name": "Catheter kit"}],  # an ERP part number, no GTIN
+        "batches": [{"id": "B-7", "product_id": "PN-7", "qty": 1.0, "started_at": "2026-03-01T08:00:00+00:00"}],
+        "serials": [{"id": "U-7", "batch_id": "B-7", "product_id": "PN-7", "serial_no": "7"}],
+    }
+    out = tmp_path / "p.jsonld"
+    write_plant_epcis(records, out)
+    doc = json.loads(out.read_text())
+    assert schema_errors(doc) == [] and {"tracegraph": "https://ns.tracegraph.dev/epcis/"} in doc["@context"]
+    s = fresh()
+    import_epcis(s, out, ACTOR)
+    r = one(s, "MATCH (b:Batch {id: 'B-7'})-[:PRODUCED]->(u:Serial {id: 'U-7'})-[:OF]->(p:Product {id: 'PN-7'}) "
+               "MATCH (b)-[:OF]->(p) RETURN u.product_id AS pid")
+    assert r == {"pid": "PN-7"}

@@ -179,3 +179,85 @@ def checklist_cmd(batch: str = typer.Argument(...), as_json: bool = JSON_OPTION)
     console.print(t)
     if not cl.releasable:
         raise typer.Exit(4)
+
+
+@app.command("open-items")
+@clean_errors
+def open_items_cmd(as_json: bool = JSON_OPTION) -> None:
+    """Open quality records by type, owner and age, and how many are overdue.
+
+    Example: tracegraph qms open-items --json
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms.insights import open_items
+
+    s = store()
+    res = open_items(s, cli_actor(s, settings().data_dir))
+    if as_json:
+        print_json(res.model_dump())
+        return
+    console.print(f"open: {len(res.items)}  overdue: {res.overdue}  by age: {res.by_age}")
+    t = Table("id", "type", "status", "owner", "age (days)", "due", "overdue")
+    for i in res.items:
+        t.add_row(i.id, i.type, i.status, i.owner or "", f"{i.age_days:.1f}", i.due_date or "", "yes" if i.overdue else "")
+    console.print(t)
+
+
+@app.command("scorecard")
+@clean_errors
+def scorecard_cmd(supplier: Optional[str] = typer.Argument(None), as_json: bool = JSON_OPTION) -> None:
+    """Supplier scorecards: lots, inspection results, deviations and complaints traced to their lots.
+
+    Example: tracegraph qms scorecard SUP-0001
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms.insights import supplier_scorecard
+
+    s = store()
+    cards = supplier_scorecard(s, supplier, cli_actor(s, settings().data_dir))
+    if as_json:
+        print_json([c.model_dump() for c in cards])
+        return
+    t = Table("supplier", "name", "status", "lots", "accept", "cond.", "reject", "accept %", "deviations", "complaints")
+    for c in cards:
+        rate = f"{c.acceptance_rate * 100:.1f}" if c.acceptance_rate is not None else "-"
+        t.add_row(c.supplier, c.name or "", c.status or "", str(c.lots), str(c.accepted), str(c.conditional),
+                  str(c.rejected), rate, str(c.deviations), str(c.complaints))
+    console.print(t)
+
+
+@app.command("oot")
+@clean_errors
+def oot_cmd(equipment: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
+    """Impact of an out-of-tolerance calibration: everything made on the machine since its last good one.
+
+    Example: tracegraph qms oot EQ-0003
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms.insights import out_of_tolerance_impact
+
+    s = store()
+    r = out_of_tolerance_impact(s, equipment, cli_actor(s, settings().data_dir))
+    if as_json:
+        print_json(r.model_dump())
+        return
+    console.print(f"[bold]{equipment}[/bold]: {r.finding['result']} on {r.finding['date']}; last good calibration "
+                  f"{r.last_good['date'] if r.last_good else 'none'}; window {r.window_from or 'start'} .. {r.window_to}")
+    console.print(f"affected: {r.impact['counts']}")
+
+
+@app.command("doc-in-effect")
+@clean_errors
+def doc_cmd(doc_id: str = typer.Argument(...), at: str = typer.Option(..., "--at", help="ISO date or timestamp"),
+            as_json: bool = JSON_OPTION) -> None:
+    """Which version of a controlled document was in effect at a moment.
+
+    Example: tracegraph qms doc-in-effect SOP-12 --at 2026-02-01
+    """
+    from tracegraph.engine.qms.insights import document_in_effect
+
+    props = document_in_effect(store(), doc_id, at)
+    if as_json:
+        print_json(props)
+    else:
+        console.print(f"{doc_id} at {at}: " + (f"version {props.get('version')} ({props.get('id')})" if props else "no version in effect"))

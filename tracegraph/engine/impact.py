@@ -129,21 +129,6 @@ def _seeds(store: GraphStore, cause: ImpactCause) -> tuple[dict[NodeKey, list[st
 # The reached subgraph
 # ---------------------------------------------------------------------------------------
 
-#: field separator of packed rows (a parameter, so no literal escapes differ between backends)
-SEP = "\x1f"
-
-
-def _opt(v: str) -> str | None:
-    return v if v != "" else None
-
-
-def _edge(packed: str) -> list[Any]:
-    """One packed edge -> [type, target, qty, date, delivered_at, customer_id, from_id, disposition, at]."""
-    f = packed.split(SEP)
-    qty = float(f[2]) if f[2] else None
-    return [f[0], f[1], qty] + [_opt(x) for x in f[3:9]]
-
-
 def _fetch_material(store: GraphStore, seeds: Iterable[NodeKey]) -> dict[NodeKey, Row]:
     """Lots and batches downstream of the lot / batch seeds, each with its parsed out-edges."""
     by_label: dict[str, list[str]] = defaultdict(list)
@@ -154,15 +139,11 @@ def _fetch_material(store: GraphStore, seeds: Iterable[NodeKey]) -> dict[NodeKey
     for label, ids in by_label.items():
         if label not in query:
             continue
-        for row in store.read(query[label], ids=sorted(set(ids)), sep=SEP):
-            row["out"] = [_edge(e) for e in row["out"] if e]
+        for row in store.read(query[label], ids=sorted(set(ids))):
+            row["out"] = [list(e) + [None] for e in row["out"] if e]
+            row["ns"] = 0
             nodes[(row["l"], row["id"])] = row
     return nodes
-
-
-def _unit(packed: str) -> dict[str, Any]:
-    f = packed.split(SEP)
-    return {"id": f[0], "bt": _opt(f[1]), "st": _opt(f[2]), "cu": _opt(f[3]), "wh": _opt(f[4]), "pr": _opt(f[5])}
 
 
 class _Walk:
@@ -374,33 +355,36 @@ def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None 
 
     # units: serials of the reached batches (one statement), then assemblies (one statement)
     serial_seeds = sorted(k[1] for k in seeds if k[0] == "Serial")
-    produce = "PRODUCED" in walk.allowed
-    bids = sorted(k[1] for k in depth if k[0] == "Batch" and nodes[k]["ns"] and produce and walk._room(depth[k]))
+    reached_batches = sorted(k[1] for k in depth if k[0] == "Batch")
     units: dict[str, dict[str, Any]] = {}
-    if bids:
-        for packed in store.read("trace.units", bids=bids, sep=SEP)[0]["units"]:
-            u = _unit(packed)
-            units[u["id"]] = u
+    by_batch: dict[str, list[str]] = {}
+    if reached_batches:
+        for row in store.read("trace.units", bids=reached_batches):
+            bid = row["bid"]
+            pr = nodes[("Batch", bid)]["pr"]
+            nodes[("Batch", bid)]["ns"] = len(row["ids"])
+            by_batch[bid] = row["ids"]
+            for sid, st_, cu in zip(row["ids"], row["sts"], row["cus"]):
+                units[sid] = {"id": sid, "bt": bid, "st": st_ or None, "cu": cu or None, "wh": None, "pr": pr}
+            for sid, wh in row["whs"]:
+                units[sid]["wh"] = wh
+    produce = "PRODUCED" in walk.allowed
+    bids = [b for b in reached_batches if b in by_batch and produce and walk._room(depth[("Batch", b)])]
     assemblies: dict[str, list[str]] = defaultdict(list)
     component_at: dict[str, list[str | None]] = defaultdict(list)
-    if bids or serial_seeds:
-        for row in store.read("trace.assemblies", bids=bids, sids=serial_seeds, sep=SEP):
-            u = _unit(row["unit"])
-            units.setdefault(u["id"], u)
-            for c in row["comps"]:
-                if c:
-                    cid, at = c.split(SEP)
-                    assemblies[cid].append(u["id"])
-                    component_at[cid].append(_opt(at))
+    if by_batch or serial_seeds:
+        for row in store.read("trace.assemblies", bids=sorted(by_batch), sids=serial_seeds):
+            units.setdefault(row["id"], {"id": row["id"], "bt": row["bt"], "st": row["st"], "cu": row["cu"],
+                                         "wh": row["wh"], "pr": row["pr"]})
+            for cid, at in row["comps"]:
+                if cid:
+                    assemblies[cid].append(row["id"])
+                    component_at[cid].append(at)
     missing = [k for k in explicit if (k not in nodes if k[0] != "Serial" else k[1] not in units)]
     if missing:
         names = ", ".join(f"{lbl} {i!r}" for lbl, i in missing)
         raise NotFound(f"not found: {names}", hint="keys are business keys as imported (lot code, batch id, serial)")
     start: list[tuple[int, str, int, NodeKey | None]] = [(0, sid, 0, None) for sid in serial_seeds]
-    by_batch: dict[str, list[str]] = defaultdict(list)
-    for u in units.values():
-        if u["bt"]:
-            by_batch[u["bt"]].append(u["id"])
     for bid in bids:
         bk = ("Batch", bid)
         start.extend((depth[bk] + 1, sid, 1, bk) for sid in by_batch.get(bid, ()))
@@ -424,9 +408,8 @@ def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None 
     need_history = (not current or options.with_history
                     or any(not units[k[1]]["st"] for k in serial_keys))
     if need_history and serial_keys:
-        for packed in store.read("trace.unit_history", sids=[k[1] for k in serial_keys], sep=SEP)[0]["h"]:
-            f = packed.split(SEP)
-            history[f[0]].append(_edge(SEP.join(f[1:] + [""])))
+        for h in store.read("trace.unit_history", sids=[k[1] for k in serial_keys])[0]["h"]:
+            history[h[0]].append(list(h[1:]) + [None])
         for k in serial_keys:
             for a_id, at in zip(assemblies.get(k[1], ()), component_at.get(k[1], ())):
                 history[k[1]].append(["COMPONENT_OF", a_id, None, None, None, None, None, None, at])

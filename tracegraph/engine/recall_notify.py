@@ -326,21 +326,18 @@ CUSTOMER_COLUMNS = ("recall", "customer", "name", "kind", "country", "language",
 def _unit_rows(store: GraphStore, recall_id: str, units: list[dict[str, Any]] | None = None) -> list[tuple[Any, ...]]:
     if units is None:
         units = store.read("recall.covered_units", id=recall_id, customer=None)
-    return [(recall_id, u["id"], u["udi"], u["batch"], u["product"], u["status_at_decision"],
+    rows = [(recall_id, u["id"], u["udi"], u["batch"], u["product"], u["status_at_decision"],
              u["customer_at_decision"], u["status"], u["customer"], u["disposition"]) for u in units]
+    rows.sort(key=lambda r: (r[6] or "", r[1]))
+    return rows
 
 
 def _write_rows(path: Path, columns: tuple[str, ...], rows: list[tuple[Any, ...]], sheet: str) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
+        from tracegraph.engine.recall_xlsx import write_xlsx
 
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet(sheet)
-        ws.append(list(columns))
-        for r in rows:
-            ws.append(list(r))
-        wb.save(str(path))
+        write_xlsx(path, columns, rows, sheet=sheet)
     else:
         with path.open("w", newline="", encoding="utf-8") as fh:
             wr = csv.writer(fh)

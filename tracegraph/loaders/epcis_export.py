@@ -24,8 +24,14 @@ from tracegraph.engine.errors import NotFound, Problem, ValidationFailed
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_doc import EPCIS_CONTEXT_URL, validator
 from tracegraph.loaders.identifiers import (
-    lgtin_digital_link, private_urn, sgtin_digital_link,
+    PRIVATE_PREFIX, lgtin_digital_link, private_urn, sgtin_digital_link,
 )
+
+
+#: the one tracegraph extension: ILMD `tracegraph:productId` names the product of units that have
+#: no GTIN (ERP part numbers), declared in @context like any EPCIS extension namespace
+TG_PRODUCT = "tracegraph:productId"
+TG_CONTEXT = {"tracegraph": "https://ns.tracegraph.dev/epcis/"}
 
 
 class ExportScope(BaseModel):
@@ -114,6 +120,9 @@ def commissioning_events(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
         ilmd: dict[str, Any] = {}
         if bid:
             ilmd["cbvmda:lotNumber"] = m.get("batch_lot") or bid
+        pid = next((r["serial"].get("product_id") for r in rs if r["serial"].get("product_id")), None)
+        if pid and any(u.startswith(PRIVATE_PREFIX) for u in epcs):
+            ilmd[TG_PRODUCT] = pid  # units without a GTIN: name their product (tracegraph extension)
         exp = next((r["serial"].get("expiry") for r in rs if r["serial"].get("expiry")), None)
         if exp:
             ilmd["cbvmda:itemExpirationDate"] = exp[:10]
@@ -203,6 +212,8 @@ def build_document(events: list[dict[str, Any]], contexts: Iterable[Any] = (), *
     for c in contexts:
         if c not in ctx:
             ctx.append(c)
+    if any(TG_PRODUCT in (e.get("ilmd") or {}) for e in events) and TG_CONTEXT not in ctx:
+        ctx.append(TG_CONTEXT)
     return {
         "@context": ctx,
         "type": "EPCISDocument",

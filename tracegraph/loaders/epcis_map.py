@@ -356,9 +356,16 @@ class _Mapper:
         ilmd = e.get("ilmd") if isinstance(e.get("ilmd"), dict) else {}
         lot_no = _ilmd_value(ilmd, "lotNumber")
         expiry = _ilmd_value(ilmd, "itemExpirationDate")
+        tg_product = ilmd.get("tracegraph:productId")
         for skey, ident in serials:
             if skey[0] != "Serial":
                 continue
+            pkey: NodeKey | None = None
+            if isinstance(tg_product, str) and tg_product and not ident.gtin:
+                pkey = self.m.node("Product", tg_product)
+                self.m.default(pkey, name=tg_product)
+                self.m.node(*skey, product_id=tg_product)
+                self.m.edge("OF", skey, pkey)
             bkey: NodeKey | None = None
             if isinstance(lot_no, str) and lot_no and ident.kind == "tracegraph":
                 bkey = m_batch = self.m.node("Batch", lot_no)  # a tracegraph key names its batch by key
@@ -371,6 +378,9 @@ class _Mapper:
                 bkey = same[0] if len(same) == 1 else None
             if isinstance(expiry, str):
                 self.m.node(*skey, expiry=expiry)
+            if bkey is not None and bkey[0] == "Batch" and pkey is not None:
+                self.m.node(*bkey, product_id=tg_product)
+                self.m.edge("OF", bkey, pkey)
             if bkey is not None and bkey[0] == "Batch":
                 self.m.node(*bkey, finished_at=when, expiry=expiry if isinstance(expiry, str) else None)
                 self.m.default(bkey, started_at=when)

@@ -1,18 +1,16 @@
 // Assemblies reached through COMPONENT_OF from the serials of the given batches ($bids) or from
-// given serials ($sids, which are returned themselves too), each packed like trace.units, with
-// its components packed as component id + $sep + COMPONENT_OF.at.
+// given serials ($sids, which are returned themselves too), with their components
+// ([component id, COMPONENT_OF.at]).
 UNWIND $bids AS bid
 MATCH (:Batch {id: bid})-[:PRODUCED]->(:Serial)-[:COMPONENT_OF*1..]->(a)
 WITH DISTINCT a
 OPTIONAL MATCH (c:Serial)-[r:COMPONENT_OF]->(a)
-RETURN a.id + $sep + coalesce(a.batch_id, '') + $sep + coalesce(a.status, '') + $sep + coalesce(a.customer_id, '')
-       + $sep + coalesce(a.warehouse, '') + $sep + coalesce(a.product_id, '') AS unit,
-       collect(c.id + $sep + coalesce(r.at, '')) AS comps
+RETURN a.id AS id, a.batch_id AS bt, a.status AS st, a.customer_id AS cu, a.warehouse AS wh, a.product_id AS pr,
+       collect([c.id, r.at]) AS comps
 UNION
 UNWIND $sids AS sid
 MATCH (:Serial {id: sid})-[:COMPONENT_OF*0..]->(a)
 WITH DISTINCT a
 OPTIONAL MATCH (c:Serial)-[r:COMPONENT_OF]->(a)
-RETURN a.id + $sep + coalesce(a.batch_id, '') + $sep + coalesce(a.status, '') + $sep + coalesce(a.customer_id, '')
-       + $sep + coalesce(a.warehouse, '') + $sep + coalesce(a.product_id, '') AS unit,
-       collect(c.id + $sep + coalesce(r.at, '')) AS comps
+RETURN a.id AS id, a.batch_id AS bt, a.status AS st, a.customer_id AS cu, a.warehouse AS wh, a.product_id AS pr,
+       collect([c.id, r.at]) AS comps

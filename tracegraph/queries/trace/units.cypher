@@ -1,6 +1,7 @@
-// The serials the given batches produced, one packed string each ($sep-separated: id, batch,
-// status, customer_id, warehouse, product_id): one value per unit keeps 30k-unit answers fast.
+// The serials the given batches produced, as parallel lists per batch (ids, statuses, current
+// customers) plus [id, warehouse] pairs for units that have a warehouse: few values per unit
+// keep 30k-unit answers fast to transfer and parse.
 UNWIND $bids AS bid
 MATCH (:Batch {id: bid})-[:PRODUCED]->(s)
-RETURN collect(s.id + $sep + bid + $sep + coalesce(s.status, '') + $sep + coalesce(s.customer_id, '') + $sep
-               + coalesce(s.warehouse, '') + $sep + coalesce(s.product_id, '')) AS units
+RETURN bid, collect(s.id) AS ids, collect(coalesce(s.status, '')) AS sts, collect(coalesce(s.customer_id, '')) AS cus,
+       collect(CASE WHEN s.warehouse IS NULL THEN null ELSE [s.id, s.warehouse] END) AS whs

@@ -1,0 +1,123 @@
+"""Quality questions answered from the graph: open items by age and owner (dashboards), the
+document version in effect at a moment, supplier scorecards, and the impact of an equipment
+found out of tolerance (every unit made on it since its last good calibration)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from tracegraph.engine.audit import Actor
+from tracegraph.engine.clock import Clock, SystemClock, iso
+from tracegraph.engine.errors import NotFound
+from tracegraph.engine.permissions import require
+from tracegraph.engine.stores.base import GraphStore
+
+
+class OpenItem(BaseModel):
+    id: str
+    type: str
+    status: str
+    owner: str | None = None
+    created_at: str | None = None
+    due_date: str | None = None
+    age_days: float = 0.0
+    overdue: bool = False
+
+
+class OpenItems(BaseModel):
+    items: list[OpenItem]
+    by_type: dict[str, int]
+    by_owner: dict[str, int]
+    by_age: dict[str, int] = Field(description="buckets: <7d, 7-30d, 30-90d, >90d")
+    overdue: int
+
+
+def open_items(store: GraphStore, actor: Actor | None = None, *, clock: Clock | None = None) -> OpenItems:
+    """Every open quality record with its age; overdue when a due date has passed."""
+    if actor is not None:
+        require(actor, "qms.read")
+    now = (clock or SystemClock()).now()
+    items: list[OpenItem] = []
+    for r in store.read("quality.open_items"):
+        created = datetime.fromisoformat(r["created_at"]) if r.get("created_at") else now
+        age = max(0.0, (now - created).total_seconds() / 86400)
+        overdue = bool(r.get("due_date") and str(r["due_date"]) < iso(now)[:10])
+        items.append(OpenItem(**r, age_days=round(age, 2), overdue=overdue))
+    buckets = {"<7d": 0, "7-30d": 0, "30-90d": 0, ">90d": 0}
+    by_type: dict[str, int] = {}
+    by_owner: dict[str, int] = {}
+    for it in items:
+        by_type[it.type] = by_type.get(it.type, 0) + 1
+        by_owner[it.owner or "?"] = by_owner.get(it.owner or "?", 0) + 1
+        key = "<7d" if it.age_days < 7 else "7-30d" if it.age_days < 30 else "30-90d" if it.age_days < 90 else ">90d"
+        buckets[key] += 1
+    return OpenItems(items=items, by_type=by_type, by_owner=by_owner, by_age=buckets,
+                     overdue=sum(1 for i in items if i.overdue))
+
+
+def document_in_effect(store: GraphStore, doc_id: str, at: str) -> dict | None:
+    """The version of `doc_id` in effect at `at` (ISO date or timestamp), or None."""
+    rows = store.read("quality.document_in_effect", doc_id=doc_id, at=at)
+    return rows[0]["props"] if rows else None
+
+
+class SupplierScore(BaseModel):
+    supplier: str
+    name: str | None = None
+    status: str | None = None
+    qualified_until: str | None = None
+    lots: int
+    accepted: int
+    conditional: int
+    rejected: int
+    deviations: int
+    complaints: int
+    acceptance_rate: float | None = Field(None, description="accepted / inspected lots")
+
+
+def supplier_scorecard(store: GraphStore, supplier: str | None = None, actor: Actor | None = None) -> list[SupplierScore]:
+    if actor is not None:
+        require(actor, "qms.read")
+    out = []
+    for r in store.read("quality.supplier_scorecard", supplier=supplier):
+        inspected = r["accepted"] + r["conditional"] + r["rejected"]
+        out.append(SupplierScore(**r, acceptance_rate=round(r["accepted"] / inspected, 4) if inspected else None))
+    if supplier and not out:
+        raise NotFound(f"supplier {supplier!r} does not exist")
+    return out
+
+
+class OutOfToleranceImpact(BaseModel):
+    equipment: str
+    finding: dict
+    last_good: dict | None
+    window_from: str | None
+    window_to: str
+    impact: dict
+
+
+def out_of_tolerance_impact(store: GraphStore, equipment: str, actor: Actor | None = None) -> OutOfToleranceImpact:
+    """An out-of-tolerance calibration puts in doubt everything made on the machine since the
+    last good calibration: run the impact analysis over exactly that usage window."""
+    from tracegraph.engine.impact import impact
+    from tracegraph.engine.trace_models import ImpactCause, ImpactOptions
+
+    if actor is not None:
+        require(actor, "impact.read")
+    cals = store.read("quality.last_good_calibration", equipment=equipment)
+    finding = next((c for c in cals if c["result"] in ("fail", "out_of_tolerance")), None)
+    if finding is None:
+        raise NotFound(f"equipment {equipment!r} has no failed or out-of-tolerance calibration",
+                       hint="record the calibration result first")
+    good = next((c for c in cals if c["result"] == "pass" and c["date"] < finding["date"]), None)
+    cause = ImpactCause(equipment=equipment, window_from=good["date"] if good else None, window_to=finding["date"])
+    result = impact(store, cause, ImpactOptions(include_paths=False, serial_limit=1000))
+    return OutOfToleranceImpact(equipment=equipment, finding=finding, last_good=good,
+                                window_from=good["date"] if good else None, window_to=finding["date"],
+                                impact=result.model_dump())
+
+
+__all__ = ["OpenItem", "OpenItems", "open_items", "document_in_effect", "SupplierScore", "supplier_scorecard",
+           "OutOfToleranceImpact", "out_of_tolerance_impact"]

@@ -1,0 +1,8 @@
+// Open quality records of every type: id, type, status, owner, created and due dates (dashboards).
+MATCH (n)
+WHERE (n:Complaint OR n:Deviation OR n:CAPA OR n:ChangeControl OR n:Release)
+  AND NOT n.status IN ['closed', 'cancelled', 'rejected', 'released']
+  AND coalesce(n.retired, false) = false
+RETURN n.id AS id, labels(n)[0] AS type, n.status AS status, coalesce(n.owner, n.created_by) AS owner,
+       n.created_at AS created_at, n.due_date AS due_date
+ORDER BY created_at
