@@ -103,8 +103,9 @@ def live_neo4j() -> Iterator[Neo4jStore]:
         store.close()
 
 
-def _wipe(store: GraphStore) -> None:
-    store.run("MATCH (n) DETACH DELETE n")
+def _wipe(store: Neo4jStore) -> None:
+    store.drop_graph(batch=500)
+    assert store.run("MATCH (n) RETURN count(n) AS c", write=False) == [{"c": 0}]
     store.apply_schema()
 
 

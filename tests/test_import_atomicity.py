@@ -93,6 +93,13 @@ def kill_during(store: FalkorDBStore, bundle: Path, phase: str, at: int, chunk: 
     return run.id
 
 
+def joined_to_existing(store: FalkorDBStore, run_id: str) -> int:
+    """Edges between a node staged by `run_id` and any node that is not (either direction)."""
+    rows = store.run("MATCH (a)-[e]-(b) WHERE a.import_id = $id AND coalesce(b.import_id, '') <> $id "
+                     "RETURN count(e) AS c", {"id": run_id})
+    return int(rows[0]["c"])
+
+
 def imp(store: Any, path: Path, **kw: Any):
     b = load_bundle(path)
     return run_import(store, b.batch, ACTOR, source_files=b.files, **kw)
@@ -113,9 +120,7 @@ def test_kill_while_staging_then_rollback_restores_before(empty_store: FalkorDBS
     assert info.status == "staging" and info.actor == "u-killed"
     assert snapshot(empty_store) != before  # the killed import did write some chunks
     # staged nodes are not joined to existing data: a trace from existing nodes cannot see them
-    rows = empty_store.run("MATCH (a)-[e]->(b) WHERE a.import_id = $id AND (b.import_id IS NULL OR b.import_id <> $id) "
-                           "RETURN count(e) AS c", {"id": run_id})
-    assert rows[0]["c"] == 0
+    assert joined_to_existing(empty_store, run_id) == 0
     with pytest.raises(Conflict):  # committed imports can't be undone; a staging one can't be resumed w/o input
         resume_import(empty_store, run_id, ACTOR, batch=load_bundle(FIXTURE).batch,
                       source_files=load_bundle(FIXTURE).files)
@@ -153,6 +158,22 @@ def _second_bundle(tmp_path: Path) -> Path:
     cus = (b / "customers.csv").read_text(encoding="utf-8")
     (b / "customers.csv").write_text(cus.replace("Petra Schulz", "Petra Schulz-Lang"), encoding="utf-8")
     return b
+
+
+def test_staged_nodes_stay_an_island_in_an_incremental_import(empty_store: FalkorDBStore,
+                                                              tmp_path: Path) -> None:
+    """A new serial of an existing batch: the PRODUCED edge from the existing batch waits for the
+    commit, so a forward trace from that batch cannot see the staged serial."""
+    second = _second_bundle(tmp_path)
+    imp(empty_store, FIXTURE)
+    before = snapshot(empty_store)
+    run_id = kill_during(empty_store, second, "stage", 1, 1)
+    assert empty_store.run("MATCH (s:Serial {id: 'IP-0005'}) RETURN s.import_id AS i")[0]["i"] == run_id
+    assert joined_to_existing(empty_store, run_id) == 0
+    reached = empty_store.run("MATCH (:Batch {id: 'FG-2601'})-[*1..3]->(s:Serial) RETURN collect(s.id) AS ids")
+    assert "IP-0005" not in reached[0]["ids"]
+    rollback_import(empty_store, run_id, ACTOR)
+    assert snapshot(empty_store) == before
 
 
 def test_kill_while_committing_then_resume_gives_exactly_after(empty_store: FalkorDBStore, reference: FalkorDBStore,

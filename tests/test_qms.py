@@ -168,3 +168,28 @@ def test_cli_open_step_show_list(store, users, embedded_server) -> None:  # type
     assert r.exit_code == 0 and "next steps: decide-reportability, conclude" in r.output
     r = runner.invoke(app, ["qms", "open", "capa", "-f", "title", "--json"], env=env)
     assert r.exit_code == 2 and "expected key=value" in r.output
+
+
+def test_document_versions_approval_effective_and_supersede(store, users) -> None:  # type: ignore[no-untyped-def]
+    from tracegraph.engine.qms import DOCUMENT
+    from tracegraph.engine.qms.insights import document_in_effect
+
+    ann, bob = users["qa.ann"], users["qa.bob"]
+    v1 = open_record(store, DOCUMENT, ann, {"doc_id": "WI-9", "version": "1", "title": "Torque"})
+    assert v1.id == "WI-9@1" and v1.status == "draft"
+    for doc in ("WI-9@1",):
+        move(store, DOCUMENT, ann, doc, "submit", password=PW["qa.ann"], username="qa.ann")
+        with pytest.raises(SignatureError):
+            move(store, DOCUMENT, ann, doc, "approve", password=PW["qa.ann"])
+        move(store, DOCUMENT, bob, doc, "approve", password=PW["qa.bob"], username="qa.bob")
+        move(store, DOCUMENT, bob, doc, "make-effective", fields={"effective_from": "2026-01-01"})
+    v2 = open_record(store, DOCUMENT, ann, {"doc_id": "WI-9", "version": "2", "title": "Torque v2"})
+    move(store, DOCUMENT, ann, v2.id, "submit", password=PW["qa.ann"])
+    move(store, DOCUMENT, bob, v2.id, "approve", password=PW["qa.bob"])
+    with pytest.raises(ValidationFailed, match="effective_from"):
+        move(store, DOCUMENT, bob, v2.id, "make-effective")
+    move(store, DOCUMENT, bob, v2.id, "make-effective", fields={"effective_from": "2026-06-01"})
+    old = get_record(store, DOCUMENT, "WI-9@1")
+    assert old.status == "superseded" and old.props["effective_to"] == "2026-06-01"
+    assert document_in_effect(store, "WI-9", "2026-03-01")["version"] == "1"
+    assert document_in_effect(store, "WI-9", "2026-07-01")["version"] == "2"

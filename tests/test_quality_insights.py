@@ -66,3 +66,18 @@ def test_open_items_by_age_owner_and_overdue(store) -> None:  # type: ignore[no-
     assert items.by_owner == {"qa.ann": 1, "cat": 1}
     assert items.by_age == {"<7d": 0, "7-30d": 1, "30-90d": 1, ">90d": 0}
     assert items.overdue == 1
+
+
+def test_daily_production_report(empty_store) -> None:  # type: ignore[no-untyped-def]
+    from tracegraph.engine.qms.insights import production_report
+
+    empty_store.run("""
+      CREATE (a:Batch {id: 'A', line: 'L1', product_id: 'P', started_at: '2026-03-01T08:00:00+00:00', qty: 3, status: 'released'}),
+             (b:Batch {id: 'B', line: 'L1', product_id: 'P', started_at: '2026-03-01T14:00:00+00:00', qty: 2}),
+             (c:Batch {id: 'C', line: 'L2', product_id: 'Q', started_at: '2026-03-02T08:00:00+00:00', qty: 1}),
+             (:Batch {id: 'D', line: 'L2', product_id: 'Q', started_at: '2026-03-09T08:00:00+00:00', qty: 1}),
+             (a)-[:PRODUCED]->(:Serial {id: 's1'}), (a)-[:PRODUCED]->(:Serial {id: 's2'}), (b)-[:PRODUCED]->(:Serial {id: 's3'})
+    """)
+    rows = production_report(empty_store, "2026-03-01", "2026-03-08")
+    assert [(r.day, r.line, r.product, r.batches, r.units, r.released) for r in rows] == [
+        ("2026-03-01", "L1", "P", 2, 3, 1), ("2026-03-02", "L2", "Q", 1, 0, 0)]

@@ -261,3 +261,26 @@ def doc_cmd(doc_id: str = typer.Argument(...), at: str = typer.Option(..., "--at
         print_json(props)
     else:
         console.print(f"{doc_id} at {at}: " + (f"version {props.get('version')} ({props.get('id')})" if props else "no version in effect"))
+
+
+@app.command("production")
+@clean_errors
+def production_cmd(day_from: str = typer.Option(..., "--from", help="first day (ISO date)"),
+                   day_to: str = typer.Option(..., "--to", help="day after the last (ISO date)"),
+                   as_json: bool = JSON_OPTION) -> None:
+    """Daily production report per line and product: batches, units, released batches.
+
+    Example: tracegraph qms production --from 2026-03-01 --to 2026-03-08
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms.insights import production_report
+
+    s = store()
+    rows = production_report(s, day_from, day_to, cli_actor(s, settings().data_dir))
+    if as_json:
+        print_json([r.model_dump() for r in rows])
+        return
+    t = Table("day", "line", "product", "batches", "units", "released")
+    for r in rows:
+        t.add_row(r.day, r.line, r.product, str(r.batches), str(r.units), str(r.released))
+    console.print(t)

@@ -1,6 +1,6 @@
 """Import planning: validate a whole ImportBatch against itself and the graph, then sort every
-record into new / changed / unchanged, and every edge into "written while staging" (it touches a
-new node) or "written at commit" (both ends already existed).
+record into new / changed / unchanged, and every edge into "written while staging" (both ends
+are new nodes) or "written at commit" (an end existed before the import).
 
 Nothing here writes. The planner reads the graph with one query per label (chunked) for the
 keys the batch defines or references, one per edge type for edges between existing nodes, and
@@ -71,8 +71,8 @@ class Plan:
 
     new_nodes: dict[str, list[NodeRecord]] = field(default_factory=dict)      # label -> records
     changed_nodes: dict[str, list[NodeChange]] = field(default_factory=dict)  # label -> changes
-    stage_edges: dict[Triple, list[EdgeRow]] = field(default_factory=dict)    # touch a new node
-    commit_edges: dict[Triple, list[EdgeRow]] = field(default_factory=dict)   # both ends existed
+    stage_edges: dict[Triple, list[EdgeRow]] = field(default_factory=dict)    # both ends are new
+    commit_edges: dict[Triple, list[EdgeRow]] = field(default_factory=dict)   # an end existed before
     changed_edges: dict[Triple, list[EdgeChange]] = field(default_factory=dict)
     node_counts: dict[str, Counts] = field(default_factory=dict)              # by record type (file stem)
     edge_counts: dict[str, Counts] = field(default_factory=dict)              # by edge type
@@ -239,8 +239,14 @@ def plan_import(store: GraphStore, batch: "ImportBatch") -> Plan:
     for rec, e in all_edges:
         t = (e.frm.label, e.type, e.to.label)
         counts = plan.edge_counts.setdefault(e.type, Counts())
-        if e.frm.key in new_keys.get(e.frm.label, ()) or e.to.key in new_keys.get(e.to.label, ()):
+        a_new = e.frm.key in new_keys.get(e.frm.label, ())
+        b_new = e.to.key in new_keys.get(e.to.label, ())
+        if a_new and b_new:  # inside the island of new nodes: written while staging
             plan.stage_edges.setdefault(t, []).append(e)
+            counts.new += 1
+            continue
+        if a_new or b_new:  # joins new to existing data: only at commit
+            plan.commit_edges.setdefault(t, []).append(e)
             counts.new += 1
             continue
         if isinstance(rec, NodeRecord):

@@ -11,7 +11,7 @@ How "all or nothing" works without multi-statement transactions (FalkorDB has no
    written on failure) and sort records into new / changed / unchanged.
 2. start: one audited statement takes the import lock and creates the `ImportRun` (status
    `staging`, files with SHA-256, counts, actor, pid).
-3. stage: new nodes, and edges that touch a new node, are written in chunks (each chunk one
+3. stage: new nodes, and edges between two new nodes, are written in chunks (each chunk one
    audited statement, tagged `import_id`). New nodes form an island: no edge joins them to
    existing nodes yet, so a trace started from existing data cannot reach them. Everything
    that touches existing data (changed properties, edges between existing nodes or between
@@ -567,13 +567,12 @@ class _Writer:
                             self._spec("import.stage", changes))
                 self.items += len(part)
                 self._tick("stage")
-        if self.log:
-            # the log is written in one audited statement (it is usually small: it only holds what
-            # touches data that existed before the import)
-            summary = [Change("commit steps", None, len(self.log)),
-                       Change("rows_sha256", None, _sha("".join(s["payload"] for s in self.log)))]
-            self._write("imports.log_add", {"steps": [{k: s[k] for k in ("id", "seq", "query", "kind", "payload",
-                                                                          "count", "changes")} for s in self.log]},
+        # the commit log (what touches data that existed before the import), a few steps a statement
+        for part in _chunked(self.log, 8):
+            summary = [Change("commit steps", None, [st["seq"] for st in part]),
+                       Change("rows_sha256", None, _sha("".join(st["payload"] for st in part)))]
+            self._write("imports.log_add", {"steps": [{k: st[k] for k in ("id", "seq", "query", "kind", "payload",
+                                                                           "count", "changes")} for st in part]},
                         self._spec("import.stage", summary))
 
     # -- commit -----------------------------------------------------------------------

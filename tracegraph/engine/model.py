@@ -84,6 +84,7 @@ class Edge(str, Enum):
     CALIBRATES = "CALIBRATES"          # (Calibration)->(Equipment)
     RETURNED_IN = "RETURNED_IN"        # (Serial|Batch)->(Return) {qty}
     PACKED_IN = "PACKED_IN"            # (Serial)->(Container)
+    CONCERNS = "CONCERNS"              # (EpcisEvent)->(x) {role}: what a stored EPCIS event names
 
 
 #: labels that carry a unique business key `id` (constraint + exact-match index on both backends)

@@ -121,3 +121,23 @@ def out_of_tolerance_impact(store: GraphStore, equipment: str, actor: Actor | No
 
 __all__ = ["OpenItem", "OpenItems", "open_items", "document_in_effect", "SupplierScore", "supplier_scorecard",
            "OutOfToleranceImpact", "out_of_tolerance_impact"]
+
+
+class ProductionRow(BaseModel):
+    day: str
+    line: str
+    product: str
+    batches: int
+    units: int
+    planned_qty: float
+    released: int
+
+
+def production_report(store: GraphStore, day_from: str, day_to: str, actor: Actor | None = None) -> list[ProductionRow]:
+    """Daily production per line and product for [day_from, day_to) (ISO dates)."""
+    if actor is not None:
+        require(actor, "records.read")
+    return [ProductionRow(**r) for r in store.read("quality.production_report", **{"from": day_from, "to": day_to})]
+
+
+__all__ += ["ProductionRow", "production_report"]

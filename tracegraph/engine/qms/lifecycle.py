@@ -214,6 +214,8 @@ def open_record(
     addresses = {k: list(v) for k, v in (addresses or {}).items() if v}
     _check_refs(store, about, rt.about, "about")
     _check_refs(store, addresses, rt.addresses, "addresses")
+    if key is None and rt.label == "Document":
+        key = f"{fields['doc_id']}@{fields['version']}"  # the model's key for a document version
     rec_id = key or _new_id(rt, clock)
     now = iso(clock.now())
     props = {k: v for k, v in fields.items() if v is not None}

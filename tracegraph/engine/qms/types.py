@@ -144,8 +144,49 @@ CHANGE_CONTROL = RecordType(
 )
 
 
+# -- controlled documents ------------------------------------------------------------------------------
+class DocumentFields(_Fields):
+    doc_id: str = Field(min_length=1, description="the document number, e.g. SOP-12")
+    version: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    kind: str = "SOP"
+    change_control: str | None = Field(None, description="the change control that introduced this version")
+    effective_from: date | None = None
+    training_required: bool = True
+
+
+def _supersede_previous(store, actor, rec, step, clock) -> None:  # type: ignore[no-untyped-def]
+    """Making a version effective supersedes the version in effect before it (effective_to set)."""
+    if step != "make-effective":
+        return
+    from tracegraph.engine import commands
+
+    start = rec.props["effective_from"]
+    for row in store.read("quality.document_versions", doc_id=rec.props["doc_id"]):
+        p = row["props"]
+        if p["id"] != rec.id and p.get("status") == "effective":
+            commands.update(store, "Document", p["id"], {"status": "superseded", "effective_to": start}, actor,
+                            reason=f"superseded by {rec.id}", clock=clock)
+
+
+DOCUMENT = RecordType(
+    label="Document", prefix="DOC", title="controlled document version", open_permission="qms.write",
+    initial="draft", fields=DocumentFields, after=_supersede_previous,
+    closed_statuses=("superseded", "obsolete"),
+    transitions=(
+        T(name="submit", from_statuses=("draft",), to="review", permission="qms.write", signature="authored"),
+        T(name="approve", from_statuses=("review",), to="approved", permission="qms.approve", signature="approved",
+          help="approved (signed) by someone other than the author"),
+        T(name="make-effective", from_statuses=("approved",), to="effective", permission="qms.approve",
+          required=("effective_from",), help="in effect from a date; the previous effective version is superseded"),
+        T(name="obsolete", from_statuses=("effective", "superseded"), to="obsolete", permission="qms.approve",
+          reason_required=True),
+    ),
+)
+
+
 RECORD_TYPES: dict[str, RecordType] = {
-    rt.label.lower(): rt for rt in (COMPLAINT, DEVIATION, CAPA, CHANGE_CONTROL)
+    rt.label.lower(): rt for rt in (COMPLAINT, DEVIATION, CAPA, CHANGE_CONTROL, DOCUMENT)
 }
 RECORD_TYPES["change-control"] = CHANGE_CONTROL
 from tracegraph.engine.qms.release import RELEASE  # noqa: E402  (release.py needs lifecycle only)
@@ -165,4 +206,4 @@ def record_type(name: str) -> RecordType:
     return rt
 
 
-__all__ = ["COMPLAINT", "DEVIATION", "CAPA", "CHANGE_CONTROL", "RECORD_TYPES", "record_type"]
+__all__ = ["COMPLAINT", "DEVIATION", "CAPA", "CHANGE_CONTROL", "DOCUMENT", "RECORD_TYPES", "record_type"]

@@ -272,6 +272,16 @@ class Neo4jStore:
         """False on FalkorDB over Bolt, where constraints cannot be created (see apply_schema)."""
         return not self.is_falkordb
 
+    def drop_graph(self, batch: int = 10_000) -> None:
+        """Delete every node and relationship (tests, `tracegraph db reset`), in batches so a big
+        Neo4j database does not need one huge transaction. Schema objects stay."""
+        while True:
+            rows = self.run(
+                "MATCH (n) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS deleted", {"batch": batch}
+            )
+            if not rows or int(rows[0]["deleted"]) == 0:
+                return
+
     def ping(self) -> bool:
         try:
             return self.run("RETURN 1 AS ok", write=False) == [{"ok": 1}]
