@@ -44,8 +44,10 @@ from tracegraph.loaders.bundle import load_bundle
 sock, graph, bundle, phase, at, chunk = sys.argv[1:7]
 store = FalkorDBStore(unix_socket_path=sock, graph=graph)
 b = load_bundle(bundle)
-def progress(p, done, total):
-    if p == phase and done >= int(at):
+seen = {}
+def progress(p, done, total):  # called after each finished step (chunk) of a phase
+    seen[p] = seen.get(p, 0) + 1
+    if p == phase and seen[p] >= int(at):
         os.kill(os.getpid(), signal.SIGKILL)
 run_import(store, b.batch, Actor(id="u-killed", name="Killed Import"), source_files=b.files,
            progress=progress, chunk_size=int(chunk))

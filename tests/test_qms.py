@@ -193,3 +193,20 @@ def test_document_versions_approval_effective_and_supersede(store, users) -> Non
     assert old.status == "superseded" and old.props["effective_to"] == "2026-06-01"
     assert document_in_effect(store, "WI-9", "2026-03-01")["version"] == "1"
     assert document_in_effect(store, "WI-9", "2026-07-01")["version"] == "2"
+
+
+def test_training_records_and_matrix(store, users) -> None:  # type: ignore[no-untyped-def]
+    from tracegraph.engine.qms import move as qmove
+    from tracegraph.engine.qms.insights import training_matrix
+    from tracegraph.engine.qms.types import TRAINING
+
+    cells = {(c.user, c.document): c.trained for c in training_matrix(store)}
+    assert cells[("qa.ann", "WI-9@2")] is False  # effective since the document test above
+    tr = open_record(store, TRAINING, users["qa.bob"], {"user_id": "qa.ann", "document_id": "WI-9@2",
+                                                        "trained_at": "2026-06-02"}, about={"Document": ["WI-9@2"]})
+    cells = {(c.user, c.document): c.trained for c in training_matrix(store, role="qa_manager")}
+    assert cells[("qa.ann", "WI-9@2")] is True and cells[("qa.bob", "WI-9@2")] is False
+    assert ("cmp.cat", "WI-9@2") not in cells  # filtered by role
+    qmove(store, TRAINING, users["qa.bob"], tr.id, "withdraw", reason="recorded in error")
+    cells = {(c.user, c.document): c.trained for c in training_matrix(store)}
+    assert cells[("qa.ann", "WI-9@2")] is False

@@ -81,3 +81,20 @@ def test_daily_production_report(empty_store) -> None:  # type: ignore[no-untype
     rows = production_report(empty_store, "2026-03-01", "2026-03-08")
     assert [(r.day, r.line, r.product, r.batches, r.units, r.released) for r in rows] == [
         ("2026-03-01", "L1", "P", 2, 3, 1), ("2026-03-02", "L2", "Q", 1, 0, 0)]
+
+
+def test_lot_inventory_at_a_date(empty_store) -> None:  # type: ignore[no-untyped-def]
+    from tracegraph.engine.qms.insights import lot_inventory
+
+    empty_store.run("""
+      CREATE (l:MaterialLot {id: 'L-7', material_id: 'RESIN', qty_received: 100.0, uom: 'kg', received_at: '2026-01-01'}),
+             (l2:MaterialLot {id: 'L-7A', qty_received: 20.0, received_at: '2026-02-01'}),
+             (b1:Batch {id: 'B1'}), (b2:Batch {id: 'B2'}),
+             (l)-[:CONSUMED_IN {qty: 30.0, at: '2026-01-10'}]->(b1), (l)-[:CONSUMED_IN {qty: 25.0, at: '2026-03-10'}]->(b2),
+             (l)-[:SPLIT_INTO {qty: 20.0, date: '2026-02-01'}]->(l2)
+    """)
+    by = {p.lot: p for p in lot_inventory(empty_store, "2026-02-15")}
+    assert by["L-7"].on_hand == 50.0 and by["L-7"].consumed == 30.0 and by["L-7"].moved == 20.0
+    assert by["L-7A"].on_hand == 20.0
+    assert lot_inventory(empty_store, "2026-03-31", lot="L-7")[0].on_hand == 25.0
+    assert lot_inventory(empty_store, "2025-12-31") == []

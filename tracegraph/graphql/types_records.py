@@ -24,16 +24,16 @@ class Signature:
     pass
 
 
-@strawberry.type(description="A record after a command: label, key and its properties.")
+@strawberry.type(description="A record after a command: label, key, its properties and the audit entry.")
 class RecordResult:
     label: str
     key: str
     props: JSON
+    audit_seq: int | None
 
 
 def _record(view: Any, label: str, key: str) -> RecordResult:
-    data = view.model_dump(mode="json") if hasattr(view, "model_dump") else dict(view)
-    return RecordResult(label=label, key=key, props=data)
+    return RecordResult(label=view.label, key=view.key, props=view.props, audit_seq=view.audit_seq)
 
 
 @strawberry.type

@@ -141,3 +141,39 @@ def production_report(store: GraphStore, day_from: str, day_to: str, actor: Acto
 
 
 __all__ += ["ProductionRow", "production_report"]
+
+
+class TrainingCell(BaseModel):
+    user: str
+    name: str | None = None
+    document: str
+    title: str | None = None
+    trained: bool
+
+
+def training_matrix(store: GraphStore, role: str | None = None, actor: Actor | None = None) -> list[TrainingCell]:
+    """Who is trained on which effective document version (optionally for one role); gaps are `trained=False`."""
+    if actor is not None:
+        require(actor, "qms.read")
+    return [TrainingCell(**r) for r in store.read("quality.training_matrix", role=role)]
+
+
+class LotPosition(BaseModel):
+    lot: str
+    material: str | None = None
+    warehouse: str
+    uom: str
+    received: float
+    consumed: float
+    moved: float
+    on_hand: float
+
+
+def lot_inventory(store: GraphStore, at: str, lot: str | None = None, actor: Actor | None = None) -> list[LotPosition]:
+    """Stock of material lots at a moment, from receipts, consumptions and splits/merges up to then."""
+    if actor is not None:
+        require(actor, "records.read")
+    return [LotPosition(**r) for r in store.read("quality.lot_inventory", at=at, lot=lot)]
+
+
+__all__ += ["TrainingCell", "training_matrix", "LotPosition", "lot_inventory"]

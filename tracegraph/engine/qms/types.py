@@ -185,6 +185,25 @@ DOCUMENT = RecordType(
 )
 
 
+# -- training records -----------------------------------------------------------------------------
+class TrainingFields(_Fields):
+    user_id: str = Field(min_length=1, description="who was trained")
+    document_id: str = Field(min_length=1, description="the document VERSION key, DOCID@version")
+    trained_at: date
+    trainer: str | None = None
+    method: str = "read and understood"
+
+
+TRAINING = RecordType(
+    label="TrainingRecord", prefix="TR", title="training record", open_permission="qms.write", initial="completed",
+    fields=TrainingFields, about=("Document",), closed_statuses=("completed", "withdrawn"),
+    transitions=(
+        T(name="withdraw", from_statuses=("completed",), to="withdrawn", permission="qms.write", reason_required=True,
+          help="the training is no longer valid (e.g. recorded in error)"),
+    ),
+)
+
+
 RECORD_TYPES: dict[str, RecordType] = {
     rt.label.lower(): rt for rt in (COMPLAINT, DEVIATION, CAPA, CHANGE_CONTROL, DOCUMENT)
 }
@@ -192,6 +211,7 @@ RECORD_TYPES["change-control"] = CHANGE_CONTROL
 from tracegraph.engine.qms.release import RELEASE  # noqa: E402  (release.py needs lifecycle only)
 
 RECORD_TYPES["release"] = RELEASE
+RECORD_TYPES["training"] = TRAINING
 RECORD_TYPES.pop("changecontrol")
 
 
@@ -206,4 +226,4 @@ def record_type(name: str) -> RecordType:
     return rt
 
 
-__all__ = ["COMPLAINT", "DEVIATION", "CAPA", "CHANGE_CONTROL", "DOCUMENT", "RECORD_TYPES", "record_type"]
+__all__ = ["COMPLAINT", "DEVIATION", "CAPA", "CHANGE_CONTROL", "DOCUMENT", "TRAINING", "RECORD_TYPES", "record_type"]

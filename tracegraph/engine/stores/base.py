@@ -44,11 +44,11 @@ class GraphStore(Protocol):
 
 def plain(value: Any) -> Any:
     """Turn driver-specific values (nodes, dates, ordered dicts) into JSON-like Python values."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value  # the common case first: no imports, no further checks (hot path)
     from collections import OrderedDict
     import datetime as _dt
 
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
     if isinstance(value, (dict, OrderedDict)):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
