@@ -284,3 +284,47 @@ def production_cmd(day_from: str = typer.Option(..., "--from", help="first day (
     for r in rows:
         t.add_row(r.day, r.line, r.product, str(r.batches), str(r.units), str(r.released))
     console.print(t)
+
+
+@app.command("training-matrix")
+@clean_errors
+def training_cmd(role: Optional[str] = typer.Option(None, "--role"), gaps_only: bool = typer.Option(False, "--gaps"),
+                 as_json: bool = JSON_OPTION) -> None:
+    """Who is trained on which effective document version; --gaps lists only the missing trainings.
+
+    Example: tracegraph qms training-matrix --role qa --gaps
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms.insights import training_matrix
+
+    s = store()
+    cells = [c for c in training_matrix(s, role, cli_actor(s, settings().data_dir)) if not (gaps_only and c.trained)]
+    if as_json:
+        print_json([c.model_dump() for c in cells])
+        return
+    t = Table("user", "name", "document", "title", "trained")
+    for c in cells:
+        t.add_row(c.user, c.name or "", c.document, c.title or "", "yes" if c.trained else "[red]NO[/red]")
+    console.print(t)
+
+
+@app.command("inventory")
+@clean_errors
+def inventory_cmd(at: str = typer.Option(..., "--at", help="ISO date or timestamp"), lot: Optional[str] = typer.Option(None, "--lot"),
+                  as_json: bool = JSON_OPTION) -> None:
+    """Material lot stock at a moment: received, consumed, split/merged away, on hand.
+
+    Example: tracegraph qms inventory --at 2026-03-31 --lot LOT-000123
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms.insights import lot_inventory
+
+    s = store()
+    rows = lot_inventory(s, at, lot, cli_actor(s, settings().data_dir))
+    if as_json:
+        print_json([r.model_dump() for r in rows])
+        return
+    t = Table("lot", "material", "warehouse", "received", "consumed", "moved", "on hand", "uom")
+    for r in rows[:500]:
+        t.add_row(r.lot, r.material or "", r.warehouse, f"{r.received:g}", f"{r.consumed:g}", f"{r.moved:g}", f"{r.on_hand:g}", r.uom)
+    console.print(t)
