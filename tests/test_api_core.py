@@ -181,3 +181,12 @@ def test_scan_and_export(api: Api) -> None:
     assert doc["type"] == "EPCISDocument"
     r = api.client.get("/export/epcis", params={"kind": "batch"}, headers=api.headers("viewer"))
     assert r.status_code == 422
+
+
+def test_dashboard_page_is_served_without_inline_script(api: Api) -> None:
+    r = api.client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert '<script src="/static/app.js"></script>' in r.text and "<script>" not in r.text  # CSP: script-src 'self'
+    js = api.client.get("/static/app.js")
+    assert js.status_code == 200 and "/graphql" in js.text and "/auth/login" in js.text
+    assert "script-src 'self'" in r.headers["content-security-policy"]

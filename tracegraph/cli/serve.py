@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Optional
@@ -58,6 +59,12 @@ def serve(
         f"tracegraph API on http://{host}:{port}  (docs /docs, GraphQL /graphql"
         f"{' with GraphiQL' if dev else ''}, {workers} worker(s), database {s.backend})"
     )
+    def _stop(signum: int, frame: object) -> None:
+        # uvicorn handles the signal first (finishes open requests, runs the lifespan shutdown),
+        # then re-raises it: end here with a normal exit so the cleanup below runs
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         uvicorn.run(
             "tracegraph.api.app:create_app",
@@ -72,6 +79,8 @@ def serve(
             timeout_graceful_shutdown=15,
             proxy_headers=False,
         )
+    except KeyboardInterrupt:
+        pass
     finally:
         if started_db and server is not None and not keep_db:
             server.stop()

@@ -144,7 +144,6 @@ def entry_hash_fast(entry: dict[str, Any]) -> str:
 
 # positional form for verify: a stored row's values in ENTRY_FIELDS order
 _ROW_ORDER = [ENTRY_FIELDS.index(k) for k in _SORTED_FIELDS]
-_SEQ_POS = _SORTED_FIELDS.index("seq")
 _ROW_TEMPLATE = "{" + ",".join(
     f'"{k}":' + ("%d" if k == "seq" else "%s") for k in _SORTED_FIELDS
 ) + "}"

@@ -152,6 +152,25 @@ RESERVED_PROPS: frozenset[str] = frozenset(
 )
 
 
+_TEMPORAL: dict[type, tuple[str, ...]] = {}
+
+
+def _temporal_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """Fields of a record class holding datetimes or dates (converted to strings when stored)."""
+    got = _TEMPORAL.get(cls)
+    if got is None:
+        import typing as _t
+
+        def temporal(a: Any) -> bool:
+            if a in (_datetime, _date, AwareDatetime) or (isinstance(a, type) and issubclass(a, _date)):
+                return True
+            return any(temporal(x) for x in _t.get_args(a))
+
+        got = tuple(n for n, f in cls.model_fields.items() if temporal(f.annotation))
+        _TEMPORAL[cls] = got
+    return got
+
+
 def to_store(value: Any) -> Any:
     """The stored form of a record value: timestamps as ISO UTC with microseconds, days as
     YYYY-MM-DD, enums as their value; everything else unchanged."""
@@ -283,8 +302,9 @@ class Record(BaseModel):
     def refs(self) -> list[tuple[str, Ref]]:
         """(field, node) pairs this record points to."""
         out = []
+        d = self.__dict__
         for fld, label in self.REFS.items():
-            v = getattr(self, fld, None)
+            v = d.get(fld)
             if v:
                 out.append((fld, Ref(label, v)))
         return out
@@ -318,8 +338,14 @@ class NodeRecord(Record):
 
     def props(self) -> dict[str, Any]:
         """Stored properties (None for absent values; `extra` as a JSON string)."""
-        out = {f: to_store(getattr(self, f)) for f in type(self).model_fields}
-        out["extra"] = self.extra_json()
+        cls = type(self)
+        d = self.__dict__
+        out = {f: d.get(f) for f in cls.model_fields}
+        for f in _temporal_fields(cls):  # only these need converting (hot path of large imports)
+            v = out[f]
+            if v is not None:
+                out[f] = to_store(v)
+        out["extra"] = self.extra_json() if self.__pydantic_extra__ else None
         return out
 
     def content_hash(self, props: dict[str, Any] | None = None) -> str:
