@@ -5,6 +5,7 @@ Examples:
     python -m perf run --size M --scenarios lot_impact supplier_impact --repeat 50
     python -m perf run --size S --json > s.json
     python -m perf chart
+    python -m perf report
 """
 
 from __future__ import annotations
@@ -94,6 +95,39 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
+def _ms(v: float) -> str:
+    return f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    """A markdown table of the newest result file per size (for docs/perf.md)."""
+    from perf.harness import read_results
+
+    latest: dict[str, dict[str, Any]] = {}
+    for doc in read_results():
+        latest[str(doc["meta"].get("size"))] = doc
+    for size, doc in latest.items():
+        m = doc["meta"]
+        plant_info = m.get("plant", {})
+        out.print(f"\n### {size}: {plant_info.get('nodes', 0):,} nodes, {plant_info.get('edges', 0):,} edges "
+                  f"({m.get('written_at')}, load avg {m['machine'].get('load_avg')}, db {m.get('db_memory', {}).get('used_memory_mb')} MB)\n")
+        systems = [s for s in m.get("systems", [])]
+        out.print("| scenario | " + " | ".join(systems) + " |")
+        out.print("|---|" + "---:|" * len(systems))
+        scen = list(dict.fromkeys(r["scenario"] for r in doc["rows"]))
+        for sc in scen:
+            cells = []
+            for sy in systems:
+                r = next((r for r in doc["rows"] if r["scenario"] == sc and r["system"] == sy), None)
+                if r is None or r.get("p50_ms") is None:
+                    cells.append("error" if r else "")
+                else:
+                    star = "*" if r.get("note") else ""
+                    cells.append(f"{_ms(r['p50_ms'])}{star} / {_ms(r['p95_ms'])}")
+            out.print(f"| {sc} | " + " | ".join(cells) + " |")
+    return 0
+
+
 def cmd_chart(a: argparse.Namespace) -> int:
     from perf.chart import draw
 
@@ -119,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     r.set_defaults(fn=cmd_run)
     c = sub.add_parser("chart", help="redraw perf/results/latency.png from every result file")
     c.set_defaults(fn=cmd_chart)
+    rp = sub.add_parser("report", help="markdown table (p50 / p95 ms) of the newest result per size")
+    rp.set_defaults(fn=cmd_report)
     a = ap.parse_args(argv)
     return int(a.fn(a))
 

@@ -53,7 +53,7 @@ def make_users(store: Any) -> None:
 def make_api(store: Any, tmp: Path, *, raise_server_exceptions: bool = True, **settings: Any) -> Api:
     s = load_settings(data_dir=tmp, **settings)
     app = create_app(s, store=store)
-    client = TestClient(app, raise_server_exceptions=raise_server_exceptions)
+    client = TestClient(app, raise_server_exceptions=raise_server_exceptions, client=("127.0.0.1", 50000))
     api = Api(client=client, store=store)
     for role in permissions.ROLES:
         api.tokens[role] = api.login(role_user(role))

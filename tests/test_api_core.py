@@ -62,7 +62,7 @@ def test_cors_is_off_by_default_and_configurable(api: Api, store: Any, tmp_path:
 
 def test_metrics_loopback_only_without_token(api: Api, store: Any, tmp_path: Path) -> None:
     api.client.get("/health")
-    r = api.client.get("/metrics")  # the test client counts as loopback
+    r = api.client.get("/metrics")  # the test client connects from 127.0.0.1
     assert r.status_code == 200
     assert 'tracegraph_http_requests_total{method="GET",route="/health",status="200"}' in r.text
     assert "tracegraph_db_query_duration_seconds_bucket" in r.text
@@ -70,8 +70,8 @@ def test_metrics_loopback_only_without_token(api: Api, store: Any, tmp_path: Pat
     remote = TestClient(api.client.app, client=("203.0.113.7", 5000))
     assert remote.get("/metrics").status_code == 403
     app = create_app(load_settings(data_dir=tmp_path, metrics_token="s3cret-metrics"), store=store)
-    c = TestClient(app)
-    assert c.get("/metrics").status_code == 401
+    c = TestClient(app, client=("127.0.0.1", 50001))
+    assert c.get("/metrics").status_code == 401  # a configured token is required even on loopback
     assert c.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert c.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"}).status_code == 200
 

@@ -48,8 +48,14 @@ def test_complaint_lifecycle_to_signed_closure(store, users) -> None:  # type: i
     with pytest.raises(ValidationFailed, match="needs reportable, reportability_rationale"):
         move(store, COMPLAINT, users["cmp.cat"], c.id, "decide-reportability")
     move(store, COMPLAINT, users["cmp.cat"], c.id, "investigate", clock=clock)
-    move(store, COMPLAINT, users["cmp.cat"], c.id, "decide-reportability",
-         fields={"reportable": True, "reportability_rationale": "injury possible"}, clock=clock)
+    with pytest.raises(ValidationFailed, match="jurisdiction, severity"):
+        move(store, COMPLAINT, users["cmp.cat"], c.id, "decide-reportability",
+             fields={"reportable": True, "reportability_rationale": "injury possible"}, clock=clock)
+    c = move(store, COMPLAINT, users["cmp.cat"], c.id, "decide-reportability",
+             fields={"reportable": True, "reportability_rationale": "injury possible", "jurisdiction": "EU-MDR",
+                     "severity": "serious_injury"}, clock=clock)
+    assert c.props["report_due"].startswith("2026-03-1") and c.props["report_clock"] == "serious_incident"
+    move(store, COMPLAINT, users["cmp.cat"], c.id, "report", fields={"reported_at": "2026-03-05"}, clock=clock)
     c = move(store, COMPLAINT, users["cmp.cat"], c.id, "conclude",
              fields={"investigation": "lot L-1 resin brittle", "conclusion": "supplier issue"}, clock=clock)
     assert c.status == "concluded"
@@ -165,7 +171,7 @@ def test_cli_open_step_show_list(store, users, embedded_server) -> None:  # type
     r = runner.invoke(app, ["qms", "list", "complaint", "--status", "investigating", "--json"], env=env)
     assert rec["id"] in [x["id"] for x in json.loads(r.stdout)]
     r = runner.invoke(app, ["qms", "show", "complaint", rec["id"]], env=env)
-    assert r.exit_code == 0 and "next steps: decide-reportability, conclude" in r.output
+    assert r.exit_code == 0 and "next steps: decide-reportability, report, conclude" in r.output
     r = runner.invoke(app, ["qms", "open", "capa", "-f", "title", "--json"], env=env)
     assert r.exit_code == 2 and "expected key=value" in r.output
 
@@ -185,7 +191,10 @@ def test_document_versions_approval_effective_and_supersede(store, users) -> Non
         move(store, DOCUMENT, bob, doc, "make-effective", fields={"effective_from": "2026-01-01"})
     v2 = open_record(store, DOCUMENT, ann, {"doc_id": "WI-9", "version": "2", "title": "Torque v2"})
     move(store, DOCUMENT, ann, v2.id, "submit", password=PW["qa.ann"])
-    move(store, DOCUMENT, bob, v2.id, "approve", password=PW["qa.bob"])
+    v2 = move(store, DOCUMENT, bob, v2.id, "approve", password=PW["qa.bob"])
+    # neither signer has a training record on the version in effect (WI-9@1): flagged, not refused
+    assert {x["signer_id"]: x["untrained_on"] for x in v2.signatures} == {"qa.ann": ["WI-9@1"], "qa.bob": ["WI-9@1"]}
+    assert len(v2.flags) == 2
     with pytest.raises(ValidationFailed, match="effective_from"):
         move(store, DOCUMENT, bob, v2.id, "make-effective")
     move(store, DOCUMENT, bob, v2.id, "make-effective", fields={"effective_from": "2026-06-01"})

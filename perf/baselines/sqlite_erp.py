@@ -65,8 +65,6 @@ UNION ALL SELECT DISTINCT l.supplier_id FROM lots CROSS JOIN lot l ON l.id = lot
 
 def build(plant: Plant, path: Path) -> None:
     """Write the ERP-shaped database from the plant arrays."""
-    from perf.plants import LABELS  # noqa: F401  (documentation of the label blocks)
-
     k = plant.keys
     tmp = path.with_suffix(".tmp")
     tmp.unlink(missing_ok=True)

@@ -62,7 +62,7 @@ async def health(request: Request) -> JSONResponse:
 def _is_loopback(host: str | None) -> bool:
     if not host:
         return False
-    if host in {"localhost", "testclient"}:  # Starlette's TestClient reports "testclient"
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback

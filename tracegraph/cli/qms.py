@@ -11,8 +11,8 @@ from rich.table import Table
 from tracegraph.cli.common import JSON_OPTION, clean_errors, console, print_json, settings, store
 from tracegraph.engine.errors import Problem, ValidationFailed
 
-app = typer.Typer(help="Quality records: complaints, deviations, CAPA, change control.", no_args_is_help=True)
-TYPES_HELP = "complaint, deviation, capa or change-control"
+app = typer.Typer(help="Quality records: complaints, deviations, CAPA, change control, releases, calibrations, suppliers.", no_args_is_help=True)
+TYPES_HELP = "complaint, deviation, capa, change-control, document, release, training, calibration or supplier"
 
 
 def _pairs(values: list[str], what: str) -> dict[str, object]:
@@ -58,6 +58,8 @@ def _show(rec) -> None:  # type: ignore[no-untyped-def]
     for s in rec.signatures:
         state = "valid" if s["valid"] else "INVALID (record changed after signing)"
         console.print(f"signed: {s['signer_name']} ({s['signer_id']}), {s['meaning']}, {s['signed_at']} [{state}]")
+    for f in rec.flags:
+        console.print(f"[yellow]flag:[/yellow] {f}")
     if rec.next_steps:
         console.print("next steps: " + ", ".join(rec.next_steps))
 
@@ -183,8 +185,9 @@ def checklist_cmd(batch: str = typer.Argument(...), as_json: bool = JSON_OPTION)
 
 @app.command("open-items")
 @clean_errors
-def open_items_cmd(as_json: bool = JSON_OPTION) -> None:
-    """Open quality records by type, owner and age, and how many are overdue.
+def open_items_cmd(alert_days: int = typer.Option(7, "--alert-days", help="CAPA alert horizon in days"),
+                   as_json: bool = JSON_OPTION) -> None:
+    """Open quality records by type, owner and age, how many are overdue, and the CAPA alerts.
 
     Example: tracegraph qms open-items --json
     """
@@ -192,7 +195,7 @@ def open_items_cmd(as_json: bool = JSON_OPTION) -> None:
     from tracegraph.engine.qms.insights import open_items
 
     s = store()
-    res = open_items(s, cli_actor(s, settings().data_dir))
+    res = open_items(s, cli_actor(s, settings().data_dir), alert_days=alert_days)
     if as_json:
         print_json(res.model_dump())
         return
@@ -201,6 +204,8 @@ def open_items_cmd(as_json: bool = JSON_OPTION) -> None:
     for i in res.items:
         t.add_row(i.id, i.type, i.status, i.owner or "", f"{i.age_days:.1f}", i.due_date or "", "yes" if i.overdue else "")
     console.print(t)
+    for a in res.alerts:
+        console.print(f"[{'red' if a['state'] == 'overdue' else 'yellow'}]{a['message']}[/]")
 
 
 @app.command("scorecard")
@@ -328,3 +333,146 @@ def inventory_cmd(at: str = typer.Option(..., "--at", help="ISO date or timestam
     for r in rows[:500]:
         t.add_row(r.lot, r.material or "", r.warehouse, f"{r.received:g}", f"{r.consumed:g}", f"{r.moved:g}", f"{r.on_hand:g}", r.uom)
     console.print(t)
+
+
+def _table(rows: list, cols: list[str]) -> None:  # type: ignore[type-arg]
+    t = Table(*cols)
+    for r in rows:
+        d = r.model_dump()
+        t.add_row(*["" if d.get(c) is None else str(d.get(c)) for c in cols])
+    console.print(t)
+
+
+@app.command("alerts")
+@clean_errors
+def alerts_cmd(within: int = typer.Option(7, "--within", help="also CAPAs due within this many days"),
+               owner: Optional[str] = typer.Option(None, "--owner"), as_json: bool = JSON_OPTION) -> None:
+    """CAPA alerts: overdue CAPAs and those due soon, with their owners (exit 4 if any is overdue).
+
+    Example: tracegraph qms alerts --within 14 --owner qa.ann
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms.alerts import capa_alerts
+
+    s = store()
+    alerts = capa_alerts(s, within_days=within, owner=owner, actor=cli_actor(s, settings().data_dir))
+    if as_json:
+        print_json([a.model_dump() for a in alerts])
+        return
+    _table(alerts, ["capa", "owner", "status", "due_date", "days_left", "state", "title"])
+    if any(a.state == "overdue" for a in alerts):
+        raise typer.Exit(4)
+
+
+@app.command("suppliers")
+@clean_errors
+def suppliers_cmd(expiring_within: Optional[int] = typer.Option(None, "--expiring-within", help="days"),
+                  unapproved_receipts: bool = typer.Option(False, "--unapproved-receipts",
+                                                           help="lots received while the supplier was not approved"),
+                  supplier: Optional[str] = typer.Option(None, "--supplier"), as_json: bool = JSON_OPTION) -> None:
+    """The approved supplier list (status, qualified until, days left), or lots received from
+    suppliers not approved on the receipt date. Qualify with `qms step supplier SUP qualify`.
+
+    Example: tracegraph qms suppliers --expiring-within 60
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms.suppliers import lots_from_unapproved_suppliers, supplier_list
+
+    s = store()
+    actor = cli_actor(s, settings().data_dir)
+    if unapproved_receipts:
+        rows = lots_from_unapproved_suppliers(s, supplier, actor=actor)
+        cols = ["lot", "supplier", "received", "supplier_status", "qualified_until", "why"]
+    else:
+        rows = [r for r in supplier_list(s, expiring_within=expiring_within, actor=actor)
+                if supplier is None or r.supplier == supplier]
+        cols = ["supplier", "name", "status", "qualified_until", "days_left", "expiring"]
+    if as_json:
+        print_json([r.model_dump() for r in rows])
+        return
+    _table(rows, cols)
+
+
+@app.command("equipment")
+@clean_errors
+def equipment_cmd(due_within: Optional[int] = typer.Option(None, "--due-within", help="days"),
+                  as_json: bool = JSON_OPTION) -> None:
+    """Calibration schedule: each equipment's last calibration and next due date; with
+    --due-within only what is overdue, failed, never calibrated or due within DAYS.
+
+    Example: tracegraph qms equipment --due-within 30
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms.equipment import calibration_schedule
+
+    s = store()
+    rows = calibration_schedule(s, due_within=due_within, actor=cli_actor(s, settings().data_dir))
+    if as_json:
+        print_json([r.model_dump() for r in rows])
+        return
+    _table(rows, ["equipment", "name", "last_date", "last_result", "due_at", "days_left", "state"])
+
+
+@app.command("calibrate")
+@clean_errors
+def calibrate_cmd(equipment: str = typer.Argument(...), on: str = typer.Option(..., "--date", help="ISO date"),
+                  result: str = typer.Option(..., "--result", help="pass, fail or out_of_tolerance"),
+                  due_at: Optional[str] = typer.Option(None, "--due-at", help="next due date (required on pass)"),
+                  kind: str = typer.Option("calibration", "--kind", help="calibration or maintenance"),
+                  certificate: Optional[str] = typer.Option(None, "--certificate"),
+                  notes: Optional[str] = typer.Option(None, "--notes"), as_json: bool = JSON_OPTION) -> None:
+    """Record a calibration; an out-of-tolerance/failed result prints the impact since the last good one.
+
+    Example: tracegraph qms calibrate EQ-0003 --date 2026-03-01 --result pass --due-at 2026-09-01
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms.equipment import record_calibration
+
+    s = store()
+    out = record_calibration(s, cli_actor(s, settings().data_dir), equipment, on=on, result=result, due_at=due_at,
+                             kind=kind, certificate=certificate, notes=notes)
+    if as_json:
+        print_json(out.model_dump())
+        return
+    _show(out.record)
+    if out.impact is not None:
+        i = out.impact
+        console.print(f"[red]{result}[/red]: window {i.window_from or 'start'} .. {i.window_to}; affected: {i.impact['counts']}")
+
+
+@app.command("released-rejected-lots")
+@clean_errors
+def released_rejected_cmd(as_json: bool = JSON_OPTION) -> None:
+    """Released batches that used a lot whose incoming inspection was later rejected or reopened.
+
+    Example: tracegraph qms released-rejected-lots --json
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms.insights import released_batches_with_rejected_lots
+
+    s = store()
+    rows = released_batches_with_rejected_lots(s, cli_actor(s, settings().data_dir))
+    if as_json:
+        print_json([r.model_dump() for r in rows])
+        return
+    _table(rows, ["batch", "released_at", "lot", "inspection", "result", "inspection_status", "after_release"])
+
+
+@app.command("overdue-calibration-batches")
+@clean_errors
+def overdue_cal_cmd(equipment: Optional[str] = typer.Option(None, "--equipment"),
+                    status: Optional[str] = typer.Option(None, "--status", help="only batches in this status"),
+                    as_json: bool = JSON_OPTION) -> None:
+    """Batches made on equipment whose calibration was overdue, failed or missing at the time.
+
+    Example: tracegraph qms overdue-calibration-batches --status released
+    """
+    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.qms.equipment import batches_on_overdue_equipment
+
+    s = store()
+    rows = batches_on_overdue_equipment(s, equipment, status=status, actor=cli_actor(s, settings().data_dir))
+    if as_json:
+        print_json([r.model_dump() for r in rows])
+        return
+    _table(rows, ["batch", "batch_status", "equipment", "used_from", "calibration", "calibration_due", "why"])

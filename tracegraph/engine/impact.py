@@ -358,16 +358,17 @@ def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None 
     reached_batches = sorted(k[1] for k in depth if k[0] == "Batch")
     units: dict[str, dict[str, Any]] = {}
     by_batch: dict[str, list[str]] = {}
-    if reached_batches:
-        for row in store.read("trace.units", bids=reached_batches):
-            bid = row["bid"]
-            pr = nodes[("Batch", bid)]["pr"]
-            nodes[("Batch", bid)]["ns"] = len(row["ids"])
-            by_batch[bid] = row["ids"]
-            for sid, st_, cu in zip(row["ids"], row["sts"], row["cus"]):
-                units[sid] = {"id": sid, "bt": bid, "st": st_ or None, "cu": cu or None, "wh": None, "pr": pr}
-            for sid, wh in row["whs"]:
-                units[sid]["wh"] = wh
+    for bid in reached_batches:
+        row = nodes[("Batch", bid)]
+        if not row["ids"]:
+            continue
+        row["ns"] = len(row["ids"])
+        by_batch[bid] = row["ids"]
+        pr = row["pr"]
+        for sid, st_, cu in zip(row["ids"], row["sts"], row["cus"]):
+            units[sid] = {"id": sid, "bt": bid, "st": st_ or None, "cu": cu or None, "wh": None, "pr": pr}
+        for sid, wh in row["whs"]:
+            units[sid]["wh"] = wh
     produce = "PRODUCED" in walk.allowed
     bids = [b for b in reached_batches if b in by_batch and produce and walk._room(depth[("Batch", b)])]
     assemblies: dict[str, list[str]] = defaultdict(list)

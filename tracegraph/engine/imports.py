@@ -495,7 +495,8 @@ class _Writer:
 
     # -- start ------------------------------------------------------------------------
     def start(self, files: list[SourceFile], plan: Plan) -> None:
-        n_stage = sum(-(-len(v) // self.chunk) for v in plan.new_nodes.values()) + sum(
+        n_stage = -(-len(plan.linked_serials) // self.chunk) + sum(
+            -(-len(v) // self.chunk) for v in plan.new_nodes.values()) + sum(
             -(-len(v) // self.chunk) for v in plan.stage_edges.values())
         self.log = self._build_log(plan)
         self.steps_total = n_stage + len(self.log)
@@ -558,6 +559,14 @@ class _Writer:
                             self._spec("import.stage", changes))
                 self.items += len(part)
                 self._tick("stage")
+        for part in _chunked(plan.linked_serials, self.chunk):
+            blob = _node_blob("Serial", part)
+            changes = [Change("Serial created with PRODUCED and OF", None, len(part)),
+                       Change("rows_sha256", None, _sha(blob))]
+            self._write("imports.create_Serial_linked", {"blob": blob, "phase": "staging", "pending_id": None},
+                        self._spec("import.stage", changes))
+            self.items += 3 * len(part)
+            self._tick("stage")
         for t, edges in plan.stage_edges.items():
             for part in _chunked(edges, self.chunk):
                 blob = _edge_blob(t[1], part)
@@ -763,6 +772,18 @@ def render_queries() -> dict[str, str]:
             f"//#include audit.guard\nMATCH (run:ImportRun {{id: $import_id}}) WHERE run.status = 'staging'\n"
             f"MATCH (n:{label}) WHERE n.import_id = $import_id\nWITH h, run, n LIMIT $limit\nDETACH DELETE n\n"
             f"{_TAIL}\n")
+    sfields = _node_fields(SerialRecord)
+    spos = {n: i for i, (n, _, _) in enumerate(sfields)}
+    sprops = ",\n  ".join(f"{n}: {_expr(i, k, req)}" for i, (n, k, req) in enumerate(sfields))
+    sprops += f",\n  import_hash: f[{len(sfields)}]"
+    out["create_Serial_linked"] = (
+        f"{_HEADER}// Stage new Serial nodes whose Batch and Product are new in the same import, with their\n"
+        f"// (Batch)-[:PRODUCED]->(Serial)-[:OF]->(Product) edges, in one pass.\n{_PRELUDE}\n"
+        f"UNWIND split($blob, $rs) AS line\nWITH h, run, split(line, $us) AS f\n"
+        f"MATCH (b:Batch {{id: f[{spos['batch_id']}]}})\nMATCH (p:Product {{id: f[{spos['product_id']}]}})\n"
+        f"CREATE (b)-[:PRODUCED {{import_id: $import_id}}]->(n:Serial {{\n  {sprops},\n"
+        f"  created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id}})"
+        f"-[:OF {{import_id: $import_id}}]->(p)\n{_TAIL}\n")
     for t in EDGE_TRIPLES:
         a, etype, b = t
         props = EDGE_PROPS[etype]

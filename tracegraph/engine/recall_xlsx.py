@@ -53,16 +53,22 @@ def _clean(text: str) -> str:
 
 
 def _cell(v: Any) -> str:
-    if v is None or v == "":
+    t = type(v)
+    if t is str:
+        if not v:
+            return "<c/>"
+        if not v.isprintable():
+            v = _clean(v)
+        if "&" in v or "<" in v or ">" in v:
+            v = escape(v)
+        return '<c t="inlineStr"><is><t>' + v + "</t></is></c>"
+    if v is None:
         return "<c/>"
-    if isinstance(v, bool):
+    if t is bool:
         return f'<c t="b"><v>{int(v)}</v></c>'
-    if isinstance(v, (int, float)):
+    if t is int or t is float:
         return f"<c><v>{v!r}</v></c>"
-    s = str(v)
-    if not s.isprintable():
-        s = _clean(s)
-    return f'<c t="inlineStr"><is><t>{escape(s)}</t></is></c>'
+    return _cell(str(v))
 
 
 def write_xlsx(path: str | Path, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet: str = "data") -> int:

@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Protocol
 
 from tracegraph.engine.imports import ImportBatch
 from tracegraph.engine.model import RECORD_TYPES
@@ -504,10 +504,6 @@ def generate_bundle(out: str | Path, *, serials: int, seed: int = 1, fmt: str = 
         if fmt == "epcis":
             shutil.rmtree(csv_dir, ignore_errors=True)
     return stats
-
-
-def iter_files(out: Path) -> Iterator[Path]:
-    yield from sorted(out.glob("*.csv"))
 
 
 __all__ = ["generate_plant", "generate_bundle", "generate_rows", "CsvSink", "BatchSink", "EPCIS_HOOK"]

@@ -5,6 +5,7 @@ found out of tolerance (every unit made on it since its last good calibration)."
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -32,10 +33,13 @@ class OpenItems(BaseModel):
     by_owner: dict[str, int]
     by_age: dict[str, int] = Field(description="buckets: <7d, 7-30d, 30-90d, >90d")
     overdue: int
+    alerts: list[Any] = Field(default_factory=list, description="CAPA alerts: overdue or due within alert_days")
 
 
-def open_items(store: GraphStore, actor: Actor | None = None, *, clock: Clock | None = None) -> OpenItems:
-    """Every open quality record with its age; overdue when a due date has passed."""
+def open_items(store: GraphStore, actor: Actor | None = None, *, clock: Clock | None = None,
+               alert_days: int = 7) -> OpenItems:
+    """Every open quality record with its age; overdue when a due date (a CAPA's due_date, a
+    reportable complaint's report deadline) has passed; plus the CAPA alerts."""
     if actor is not None:
         require(actor, "qms.read")
     now = (clock or SystemClock()).now()
@@ -43,7 +47,8 @@ def open_items(store: GraphStore, actor: Actor | None = None, *, clock: Clock | 
     for r in store.read("quality.open_items"):
         created = datetime.fromisoformat(r["created_at"]) if r.get("created_at") else now
         age = max(0.0, (now - created).total_seconds() / 86400)
-        overdue = bool(r.get("due_date") and str(r["due_date"]) < iso(now)[:10])
+        due = str(r.get("due_date") or "")
+        overdue = bool(due and due < (iso(now) if len(due) > 10 else iso(now)[:10]))
         items.append(OpenItem(**r, age_days=round(age, 2), overdue=overdue))
     buckets = {"<7d": 0, "7-30d": 0, "30-90d": 0, ">90d": 0}
     by_type: dict[str, int] = {}
@@ -53,8 +58,11 @@ def open_items(store: GraphStore, actor: Actor | None = None, *, clock: Clock | 
         by_owner[it.owner or "?"] = by_owner.get(it.owner or "?", 0) + 1
         key = "<7d" if it.age_days < 7 else "7-30d" if it.age_days < 30 else "30-90d" if it.age_days < 90 else ">90d"
         buckets[key] += 1
+    from tracegraph.engine.qms.alerts import capa_alerts
+
     return OpenItems(items=items, by_type=by_type, by_owner=by_owner, by_age=buckets,
-                     overdue=sum(1 for i in items if i.overdue))
+                     overdue=sum(1 for i in items if i.overdue),
+                     alerts=[a.model_dump() for a in capa_alerts(store, now, within_days=alert_days)])
 
 
 def document_in_effect(store: GraphStore, doc_id: str, at: str) -> dict | None:
@@ -177,3 +185,33 @@ def lot_inventory(store: GraphStore, at: str, lot: str | None = None, actor: Act
 
 
 __all__ += ["TrainingCell", "training_matrix", "LotPosition", "lot_inventory"]
+
+
+class ReleasedWithRejectedLot(BaseModel):
+    batch: str
+    released_at: str | None = None
+    lot: str
+    lot_status: str | None = None
+    inspection: str | None = None
+    result: str | None = None
+    inspection_status: str | None = None
+    inspection_date: str | None = None
+    after_release: bool | None = Field(None, description="the rejection/reopening is dated after the release")
+
+
+def released_batches_with_rejected_lots(store: GraphStore, actor: Actor | None = None) -> list[ReleasedWithRejectedLot]:
+    """Released batches (also through sub-assemblies) that used a lot whose incoming inspection was
+    later rejected or reopened (or the lot itself rejected): candidates for a recall assessment."""
+    if actor is not None:
+        require(actor, "qms.read")
+    out = []
+    for r in store.read("quality.released_with_rejected_lots"):
+        changed = r.pop("changed_at", None)
+        after = None
+        if r.get("released_at") and changed:
+            after = str(changed)[:10] >= str(r["released_at"])[:10]
+        out.append(ReleasedWithRejectedLot(**r, after_release=after))
+    return out
+
+
+__all__ += ["ReleasedWithRejectedLot", "released_batches_with_rejected_lots"]

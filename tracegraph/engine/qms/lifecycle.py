@@ -67,8 +67,17 @@ class RecordType(BaseModel):
     closed_statuses: tuple[str, ...] = ("closed", "cancelled")
     #: guard(store, record, step): raise to refuse a step (e.g. the release checklist)
     guard: Any = None
-    #: after(store, actor, record, step, clock): a follow-up write; raise to have the step undone
+    #: after(store, actor, record, step, clock): a follow-up write; raise to have the step undone.
+    #: Also called with step="open" after opening (nothing to undo then: it raises to the caller).
     after: Any = None
+    #: derive(store, record, step, given, clock) -> dict: fields computed from the step's input and
+    #: written by the SAME statement as the move (e.g. a complaint's report deadline)
+    derive: Any = None
+    #: training_docs(store, record, signed_at) -> document version ids a signer must be trained on;
+    #: a signature by someone without a TrainingRecord on them is flagged (not refused)
+    training_docs: Any = None
+    #: the edge from the record to what it concerns (Calibration -[:CALIBRATES]-> Equipment)
+    about_rel: str = "ABOUT"
 
     def transition(self, name: str) -> Transition:
         for t in self.transitions:
@@ -91,6 +100,7 @@ class QualityRecord(BaseModel):
     concerns: list[dict[str, Any]] = Field(default_factory=list)
     addressed_by: list[dict[str, Any]] = Field(default_factory=list)
     signatures: list[dict[str, Any]] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list, description="warnings that do not block, e.g. untrained signer")
     next_steps: list[str] = Field(default_factory=list)
     audit_seq: int | None = None
 
@@ -104,7 +114,7 @@ def generate_queries(types: list[RecordType] | None = None, write: bool = False)
     out: dict[Path, str] = {}
     for rt in types or list(RECORD_TYPES.values()):
         for op, text in tmpl.items():
-            out[_QUERY_DIR / op / f"{rt.label}.cypher"] = text.format(label=rt.label)
+            out[_QUERY_DIR / op / f"{rt.label}.cypher"] = text.format(label=rt.label, about_rel=rt.about_rel)
     if write:
         for path, text in out.items():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -177,11 +187,16 @@ def get_record(store: GraphStore, rt: RecordType, key: str, actor: Actor | None 
 
     sigs = [s.model_dump() for s in signature_status(store, rt.label, key)]
     status = str(props.get("status", ""))
-    return QualityRecord(
+    rec = QualityRecord(
         label=rt.label, id=key, status=status, props=props, concerns=rows[0]["concerns"],
         addressed_by=rows[0]["addressed_by"], signatures=sigs,
         next_steps=[t.name for t in rt.transitions if status in t.from_statuses],
     )
+    if rt.training_docs is not None and sigs:
+        from tracegraph.engine.qms.training_flags import flag_untrained_signers
+
+        flag_untrained_signers(store, rt, rec)
+    return rec
 
 
 def list_records(store: GraphStore, rt: RecordType, actor: Actor | None = None, *, status: str | None = None,
@@ -239,6 +254,11 @@ def open_record(
         raise
     rec = get_record(store, rt, rec_id)
     rec.audit_seq = rows[0]["audit_seq"]
+    if rt.after is not None:
+        rt.after(store, actor, rec, "open", clock)
+        seq = rec.audit_seq
+        rec = get_record(store, rt, rec_id)
+        rec.audit_seq = seq
     return rec
 
 
@@ -276,6 +296,8 @@ def move(
         raise ValidationFailed(f"step {step!r} needs a reason", [Problem(record=key, field="reason", message="required")])
     if rt.guard is not None:
         rt.guard(store, current, step)
+    if rt.derive is not None:
+        given = {**given, **(rt.derive(store, current, step, given, clock) or {})}
     if t.signature:
         _pre_sign_checks(store, rt, actor, key, t.signature, password, current.props)
     rec = _apply_move(store, rt, actor, key, t.from_statuses, t.to, given, step, reason, clock)

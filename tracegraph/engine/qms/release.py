@@ -21,6 +21,7 @@ from tracegraph.engine.clock import Clock
 from tracegraph.engine.errors import NotFound, Problem, ValidationFailed
 from tracegraph.engine.permissions import require
 from tracegraph.engine.qms.lifecycle import QualityRecord, RecordType, Transition as T, get_record, move, open_record
+from tracegraph.engine.qms.training_flags import release_docs
 from tracegraph.engine.stores.base import GraphStore
 
 PASSING_INSPECTION = {"accept", "conditional"}
@@ -48,7 +49,7 @@ def _after(store: GraphStore, actor: Actor, rec: QualityRecord, step: str, clock
 
 RELEASE = RecordType(
     label="Release", prefix="REL", title="batch release", open_permission="qms.write", fields=ReleaseFields,
-    about=("Batch",), guard=_guard, after=_after,
+    about=("Batch",), guard=_guard, after=_after, training_docs=release_docs,
     transitions=(
         T(name="review", from_statuses=("open",), to="reviewed", permission="qms.sign", signature="reviewed",
           help="the record review, signed; the checklist must pass"),

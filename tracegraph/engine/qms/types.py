@@ -4,16 +4,28 @@ signature meanings and two-person rules from engine/signatures.py."""
 
 from __future__ import annotations
 
+import datetime as _dt
 from datetime import date
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracegraph.engine.qms.lifecycle import RecordType, Transition as T
+from tracegraph.engine.qms.training_flags import concerned_docs, document_docs
+from tracegraph.engine.qms.vigilance import derive_report_due, require_report_before_close
 
 
 class _Fields(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+
+class EventSeverity(str, Enum):
+    death = "death"
+    serious_deterioration = "serious_deterioration"
+    serious_injury = "serious_injury"
+    malfunction = "malfunction"
+    public_health_threat = "public_health_threat"
 
 
 # -- complaints -------------------------------------------------------------------------------
@@ -28,17 +40,31 @@ class ComplaintFields(_Fields):
     investigation: str | None = None
     root_cause: str | None = None
     conclusion: str | None = None
+    jurisdiction: str | None = Field(None, description="EU-MDR, US-FDA or CN-NMPA: whose vigilance rules apply")
+    severity: EventSeverity | None = Field(None, description="of the event: death, serious_injury, ...")
+    aware_at: date | None = Field(None, description="when the manufacturer became aware (default: opening day)")
+    device_class: str | None = None
+    remedial_action: bool = Field(False, description="remedial action needed to prevent substantial harm (803.53(a))")
+    authority_requested: bool = Field(False, description="the authority asked for a 5-day report (803.53(b))")
+    reported_at: date | None = None
+    report_reference: str | None = None
+    report_due: str | None = Field(None, description="computed when decided reportable")
+    report_clock: str | None = None
+    report_article: str | None = None
 
 
 COMPLAINT = RecordType(
     label="Complaint", prefix="CMP", title="complaint", open_permission="qms.complaint.create",
-    fields=ComplaintFields, about=("Serial", "Batch"),
+    fields=ComplaintFields, about=("Serial", "Batch"), derive=derive_report_due, guard=require_report_before_close,
     transitions=(
         T(name="investigate", from_statuses=("open",), to="investigating", permission="qms.complaint.create",
           help="start the investigation (the unit's backward trace is the starting point)"),
         T(name="decide-reportability", from_statuses=("open", "investigating"), to="investigating",
           permission="qms.complaint.create", required=("reportable", "reportability_rationale"),
-          help="decide whether an MDR/vigilance report is required, and why"),
+          help="decide whether an MDR/vigilance report is required, and why (reportable: computes report_due "
+               "from jurisdiction, severity and aware_at)"),
+        T(name="report", from_statuses=("investigating",), to="investigating", permission="qms.complaint.create",
+          required=("reported_at",), help="record that the MDR/vigilance report was submitted (reported_at, reference)"),
         T(name="conclude", from_statuses=("investigating",), to="concluded", permission="qms.complaint.create",
           required=("reportable", "investigation", "conclusion"), help="record the investigation's result"),
         T(name="close", from_statuses=("concluded",), to="closed", permission="qms.approve", signature="closed",
@@ -131,6 +157,7 @@ class ChangeControlFields(_Fields):
 CHANGE_CONTROL = RecordType(
     label="ChangeControl", prefix="CC", title="change control", open_permission="qms.write", initial="draft",
     fields=ChangeControlFields, about=("Document", "Equipment", "Supplier", "Batch", "MaterialLot"),
+    training_docs=concerned_docs,
     transitions=(
         T(name="submit", from_statuses=("draft",), to="submitted", permission="qms.write",
           required=("impact_assessment",), signature="authored", help="submit with the impact assessment (signed)"),
@@ -171,7 +198,7 @@ def _supersede_previous(store, actor, rec, step, clock) -> None:  # type: ignore
 
 DOCUMENT = RecordType(
     label="Document", prefix="DOC", title="controlled document version", open_permission="qms.write",
-    initial="draft", fields=DocumentFields, after=_supersede_previous,
+    initial="draft", fields=DocumentFields, after=_supersede_previous, training_docs=document_docs,
     closed_statuses=("superseded", "obsolete"),
     transitions=(
         T(name="submit", from_statuses=("draft",), to="review", permission="qms.write", signature="authored"),
@@ -204,6 +231,77 @@ TRAINING = RecordType(
 )
 
 
+# -- calibration / maintenance of equipment ---------------------------------------------------------
+class CalibrationResult(str, Enum):
+    pass_ = "pass"
+    fail = "fail"
+    out_of_tolerance = "out_of_tolerance"
+
+
+class CalibrationFields(_Fields):
+    equipment_id: str = Field(min_length=1)
+    date: _dt.date
+    result: CalibrationResult
+    due_at: _dt.date | None = Field(None, description="next calibration due (required when it passed)")
+    kind: Literal["calibration", "maintenance"] = Field(
+        "calibration", description="maintenance records do not count as calibrations (schedule, checklist)")
+    performed_by: str | None = None
+    certificate: str | None = None
+    notes: str | None = None
+
+
+def _calibration_after(store, actor, rec, step, clock) -> None:  # type: ignore[no-untyped-def]
+    from tracegraph.engine.qms.equipment import after_calibration
+
+    after_calibration(store, actor, rec, step, clock)
+
+
+CALIBRATION = RecordType(
+    label="Calibration", prefix="CAL", title="calibration / maintenance", open_permission="qms.write",
+    initial="recorded", fields=CalibrationFields, about=("Equipment",), about_rel="CALIBRATES",
+    after=_calibration_after, closed_statuses=("recorded", "voided"),
+    transitions=(
+        T(name="void", from_statuses=("recorded",), to="voided", permission="qms.approve", reason_required=True,
+          help="recorded in error (the record stays, marked voided)"),
+    ),
+)
+
+
+# -- approved supplier list ---------------------------------------------------------------------------
+class SupplierFields(_Fields):
+    name: str = Field(min_length=1)
+    country: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    qualified_until: date | None = None
+    qualification_basis: str | None = Field(None, description="audit report, questionnaire, certificate")
+    effective_from: date | None = Field(None, description="the day the new status applies (default today)")
+    history: list[str] = Field(default_factory=list, description="effective_from|status|qualified_until, appended")
+
+
+def _supplier_derive(store, rec, step, given, clock):  # type: ignore[no-untyped-def]
+    from tracegraph.engine.qms.suppliers import derive_history
+
+    return derive_history(store, rec, step, given, clock)
+
+
+_QUALIFIABLE = ("pending", "approved", "conditional", "disqualified")
+SUPPLIER = RecordType(
+    label="Supplier", prefix="SUP", title="supplier (approved supplier list)", open_permission="qms.write",
+    initial="pending", fields=SupplierFields, derive=_supplier_derive, closed_statuses=("approved", "conditional",
+                                                                                         "disqualified", "pending"),
+    transitions=(
+        T(name="qualify", from_statuses=_QUALIFIABLE, to="approved", permission="qms.approve", signature="approved",
+          required=("qualified_until", "qualification_basis"), help="approved until a date, on a basis (signed by QA)"),
+        T(name="conditional", from_statuses=_QUALIFIABLE, to="conditional", permission="qms.approve",
+          signature="approved", required=("qualified_until",), reason_required=True,
+          help="approved with conditions (e.g. 100% incoming inspection), signed"),
+        T(name="disqualify", from_statuses=("pending", "approved", "conditional"), to="disqualified",
+          permission="qms.approve", signature="approved", reason_required=True, help="removed from the list, signed"),
+    ),
+)
+
+
 RECORD_TYPES: dict[str, RecordType] = {
     rt.label.lower(): rt for rt in (COMPLAINT, DEVIATION, CAPA, CHANGE_CONTROL, DOCUMENT)
 }
@@ -212,6 +310,8 @@ from tracegraph.engine.qms.release import RELEASE  # noqa: E402  (release.py nee
 
 RECORD_TYPES["release"] = RELEASE
 RECORD_TYPES["training"] = TRAINING
+RECORD_TYPES["calibration"] = CALIBRATION
+RECORD_TYPES["supplier"] = SUPPLIER
 RECORD_TYPES.pop("changecontrol")
 
 
@@ -226,4 +326,4 @@ def record_type(name: str) -> RecordType:
     return rt
 
 
-__all__ = ["COMPLAINT", "DEVIATION", "CAPA", "CHANGE_CONTROL", "DOCUMENT", "TRAINING", "RECORD_TYPES", "record_type"]
+__all__ = ["COMPLAINT", "DEVIATION", "CAPA", "CHANGE_CONTROL", "DOCUMENT", "TRAINING", "CALIBRATION", "SUPPLIER", "RECORD_TYPES", "record_type"]

@@ -9,7 +9,8 @@ WHERE x = b OR (x:MaterialLot AND (x)-[:CONSUMED_IN]->(b))
 WITH b, lots, collect(DISTINCT CASE WHEN d IS NULL THEN NULL ELSE {id: d.id, status: d.status, about: x.id} END) AS deviations
 OPTIONAL MATCH (b)-[u:PROCESSED_ON]->(e:Equipment)
 OPTIONAL MATCH (c:Calibration)-[:CALIBRATES]->(e)
-WHERE c.date <= coalesce(u.from, b.started_at)
+WHERE c.date <= coalesce(u.from, b.started_at) AND coalesce(c.status, 'recorded') <> 'voided'
+  AND coalesce(c.kind, 'calibration') = 'calibration'
 WITH b, lots, deviations, u, e, c ORDER BY c.date DESC
 WITH b, lots, deviations, u, e, collect(c)[0] AS cal
 WITH b, lots, deviations,
