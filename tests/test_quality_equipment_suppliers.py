@@ -195,3 +195,19 @@ def test_signatures_by_untrained_people_are_flagged_not_refused(empty_store) -> 
     # a training recorded later, dated before the signature, clears the flag (late entry)
     s.run("CREATE (:TrainingRecord {id: 'TR-3', user_id: 'qa.mo', document_id: 'SOP-7@3', trained_at: '2026-02-01'})")
     assert get_record(s, CHANGE_CONTROL, cc.id).flags == []
+
+
+def test_inspection_reopen_shows_the_released_batch(store, users) -> None:  # type: ignore[no-untyped-def]
+    from tracegraph.engine.qms.types import INSPECTION
+
+    ann, bob = users["qa.ann"], users["qa.bob"]
+    ins = open_record(store, INSPECTION, users["qa.cy"], {"lot_id": "LOT-3", "date": "2026-03-01", "result": "accept"},
+                      about={"MaterialLot": ["LOT-3"]})
+    assert ins.status == "completed" and ins.concerns == [{"id": "LOT-3", "label": "MaterialLot"}]
+    assert "B-good" not in [r.batch for r in released_batches_with_rejected_lots(store)]
+    move(store, INSPECTION, ann, ins.id, "reopen", reason="supplier recalled the resin")
+    assert ("B-good", ins.id) in [(r.batch, r.inspection) for r in released_batches_with_rejected_lots(store)]
+    done = move(store, INSPECTION, bob, ins.id, "complete", fields={"result": "reject"}, password=PW["qa.bob"],
+                username="qa.bob")
+    assert done.status == "completed" and done.props["result"] == "reject" and done.signatures[0]["meaning"] == "approved"
+    assert ("B-good", ins.id) in [(r.batch, r.inspection) for r in released_batches_with_rejected_lots(store)]

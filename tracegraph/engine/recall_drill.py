@@ -102,6 +102,8 @@ def run_drill(
     notes = generate_notifications(store, actor, rid, out / rid, mark_sent=True, letter_limit=letter_limit,
                                    sheet_format=sheet_format, clock=clock)  # type: ignore[arg-type]
     timings["letters"] = notes.timings_ms.get("letters", 0.0)
+    timings["letters_read_units"] = notes.timings_ms.get("read_units", 0.0)
+    timings["letters_fonts"] = notes.timings_ms.get("fonts", 0.0)
     timings["spreadsheet"] = notes.timings_ms.get("spreadsheet", 0.0)
     t0 = time.perf_counter()
     rec = _transition(store, actor, get_recall(store, rid), "effectiveness_check", {"completed_at": iso(clock.now())},

@@ -399,6 +399,7 @@ def generate_notifications(
         if unknown:
             raise NotFound(f"not affected by {recall_id}: {', '.join(sorted(unknown))}")
     all_units = store.read("recall.covered_units", id=recall_id, customer=None)  # one read for letters + sheet
+    res.timings_ms["read_units"] = (time.perf_counter() - t0) * 1000
     by_customer: dict[str, list[dict[str, Any]]] = {}
     for u in all_units:
         by_customer.setdefault(u["customer_at_decision"] or "", []).append(u)
@@ -408,7 +409,9 @@ def generate_notifications(
         meta.path = str(out / "letters" / f"{rec.id}_{_safe(c.id)}_{meta.language_used}.pdf")
         composed.append((blocks, meta))
     if composed:
+        tf = time.perf_counter()
         fonts = FontKit([b[0] for blocks, _ in composed for b in blocks], out / "letters")
+        res.timings_ms["fonts"] = (time.perf_counter() - tf) * 1000
         for blocks, meta in composed:
             render_blocks(blocks, Path(meta.path), fonts)
             res.letters.append(meta)

@@ -92,7 +92,7 @@ def _inspections(lots: list[dict]) -> Condition:
         results = set(lot["results"])
         if not results:
             bad.append(f"{lot['lot']}: no incoming inspection")
-        elif "reject" in results or not results & PASSING_INSPECTION:
+        elif "reject" in results or "reopened" in results or not results & PASSING_INSPECTION:
             bad.append(f"{lot['lot']}: inspection {', '.join(sorted(results))}")
     if bad:
         return Condition(name="inspections", ok=False, why=f"{len(bad)} of {len(lots)} lots not accepted", details=bad)

@@ -267,6 +267,30 @@ CALIBRATION = RecordType(
 )
 
 
+# -- incoming inspection of material lots --------------------------------------------------------------
+class InspectionFields(_Fields):
+    lot_id: str = Field(min_length=1)
+    date: _dt.date
+    result: Literal["accept", "reject", "conditional"]
+    sample_size: int | None = None
+    defects: int | None = None
+    inspector: str | None = None
+    notes: str | None = None
+
+
+INSPECTION = RecordType(
+    label="Inspection", prefix="INS", title="incoming inspection", open_permission="qms.write", initial="completed",
+    fields=InspectionFields, about=("MaterialLot",), about_rel="INSPECTED", closed_statuses=("completed",),
+    transitions=(
+        T(name="reopen", from_statuses=("completed",), to="reopened", permission="qms.approve", reason_required=True,
+          help="new evidence puts the result in doubt: the lot no longer counts as accepted (release checklist, "
+               "`qms released-rejected-lots`)"),
+        T(name="complete", from_statuses=("reopened",), to="completed", permission="qms.approve",
+          required=("result",), signature="approved", help="the re-decided result, signed by QA"),
+    ),
+)
+
+
 # -- approved supplier list ---------------------------------------------------------------------------
 class SupplierFields(_Fields):
     name: str = Field(min_length=1)
@@ -312,6 +336,7 @@ RECORD_TYPES["release"] = RELEASE
 RECORD_TYPES["training"] = TRAINING
 RECORD_TYPES["calibration"] = CALIBRATION
 RECORD_TYPES["supplier"] = SUPPLIER
+RECORD_TYPES["inspection"] = INSPECTION
 RECORD_TYPES.pop("changecontrol")
 
 
@@ -326,4 +351,4 @@ def record_type(name: str) -> RecordType:
     return rt
 
 
-__all__ = ["COMPLAINT", "DEVIATION", "CAPA", "CHANGE_CONTROL", "DOCUMENT", "TRAINING", "CALIBRATION", "SUPPLIER", "RECORD_TYPES", "record_type"]
+__all__ = ["COMPLAINT", "DEVIATION", "CAPA", "CHANGE_CONTROL", "DOCUMENT", "TRAINING", "CALIBRATION", "SUPPLIER", "INSPECTION", "RECORD_TYPES", "record_type"]

@@ -2,7 +2,7 @@
 MATCH (b:Batch {id: $batch})
 OPTIONAL MATCH (l:MaterialLot)-[:CONSUMED_IN]->(b)
 OPTIONAL MATCH (i:Inspection)-[:INSPECTED]->(l)
-WITH b, l, collect(i.result) AS results
+WITH b, l, collect(CASE WHEN i.status = 'reopened' THEN 'reopened' ELSE i.result END) AS results
 WITH b, collect(CASE WHEN l IS NULL THEN NULL ELSE {lot: l.id, results: results} END) AS lots
 OPTIONAL MATCH (d:Deviation)-[:ABOUT]->(x)
 WHERE x = b OR (x:MaterialLot AND (x)-[:CONSUMED_IN]->(b))
