@@ -27,7 +27,7 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run(size: int, *, seed: int = 1, chunk_size: int = 20_000, appendfsync: str = "always") -> list[dict[str, Any]]:
+def run(size: int, *, seed: int = 1, chunk_size: int = 100_000, appendfsync: str = "always") -> list[dict[str, Any]]:
     """Measure one plant of `size` serials; returns one record per measured step."""
     from tracegraph.engine.audit import Actor
     from tracegraph.engine.imports import run_import
@@ -61,6 +61,11 @@ def run(size: int, *, seed: int = 1, chunk_size: int = 20_000, appendfsync: str 
         store.apply_schema()
         actor = Actor.system("bench")
         t = time.perf_counter()
+        dry = run_import(store, bundle.batch, actor, source_files=bundle.files, chunk_size=chunk_size, dry_run=True)
+        plan_s = time.perf_counter() - t
+        out.append({**base, "step": "plan only (dry run, empty graph)", "seconds": plan_s, "rows": rows,
+                    "rows_per_s": rows / plan_s, "status": dry.status})
+        t = time.perf_counter()
         rep = run_import(store, bundle.batch, actor, source_files=bundle.files, chunk_size=chunk_size)
         imp_s = time.perf_counter() - t
         out.append({**base, "step": "import (plan+stage+commit)", "seconds": imp_s, "items": rep.items_written,
@@ -90,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--serials", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--chunk-size", type=int, default=20_000)
+    ap.add_argument("--chunk-size", type=int, default=100_000)
     ap.add_argument("--appendfsync", default="always", choices=["always", "everysec", "no"])
     args = ap.parse_args(argv)
     res = run(args.serials, seed=args.seed, chunk_size=args.chunk_size, appendfsync=args.appendfsync)
@@ -101,7 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"peak RSS {res[-1]['peak_rss_mb']:.0f} MB, database peak memory {res[-1]['db_peak_mb']:.0f} MB, "
           f"load average {res[0]['load_avg_1m_start']} -> {res[-1]['load_avg_1m_end']} on {res[0]['cpus']} cpus")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"import-{args.serials}.json"
+    suffix = "" if args.appendfsync == "always" else f"-{args.appendfsync}"
+    path = RESULTS / f"import-{args.serials}{suffix}.json"
     path.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {path}")
 

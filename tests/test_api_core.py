@@ -190,3 +190,10 @@ def test_dashboard_page_is_served_without_inline_script(api: Api) -> None:
     js = api.client.get("/static/app.js")
     assert js.status_code == 200 and "/graphql" in js.text and "/auth/login" in js.text
     assert "script-src 'self'" in r.headers["content-security-policy"]
+
+
+def test_openapi_docs_are_served_with_their_own_csp(api: Api) -> None:
+    r = api.client.get("/docs")
+    assert r.status_code == 200 and "swagger" in r.text.lower()
+    assert "cdn.jsdelivr.net" in r.headers["content-security-policy"]
+    assert "cdn.jsdelivr.net" not in api.client.get("/health").headers["content-security-policy"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tracegraph.cli.reference import README, commands, current_block, markdown
+from tracegraph.cli.reference import README, SET_BEGIN, SET_END, commands, current_block, markdown, settings_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +20,11 @@ def test_readme_cli_reference_is_current() -> None:
     block = current_block(README.read_text(encoding="utf-8"))
     assert block is not None, "README.md has no CLI reference block"
     assert block == markdown(), "README's CLI reference is stale: run `python -m tracegraph.cli.reference --write`"
+
+
+def test_readme_settings_table_is_current() -> None:
+    block = current_block(README.read_text(encoding="utf-8"), SET_BEGIN, SET_END)
+    assert block == settings_markdown(), "README's settings table is stale: run `python -m tracegraph.cli.reference --write`"
 
 
 def test_quick_start_is_two_make_targets_that_exist() -> None:

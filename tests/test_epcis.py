@@ -54,7 +54,8 @@ def fresh(embedded_server: Any) -> Iterator[Any]:
 def snapshot(store: Any) -> tuple[set[Any], set[Any]]:
     """Every business node (label, id, properties) and edge (type, ends, properties)."""
     nodes = store.run(
-        "MATCH (n) WHERE NOT n:AuditEntry AND NOT n:AuditHead RETURN labels(n)[0] AS l, properties(n) AS p",
+        "MATCH (n) WHERE NOT n:AuditEntry AND NOT n:AuditHead AND NOT n:ImportRun AND NOT n:ImportLock "
+        "AND NOT n:ImportPending RETURN labels(n)[0] AS l, properties(n) AS p",
         write=False)
     edges = store.run(
         "MATCH (a)-[r]->(b) WHERE NOT type(r) IN ['PREV', 'ABOUT'] "

@@ -108,3 +108,17 @@ def test_zh_letter_falls_back_to_english_without_cjk_font(monkeypatch) -> None:
     assert "corrected labels" in text and "S1" in text and "2 unit(s)" in text
     _, meta = N.compose_letter(rec, cust.model_copy(update={"language": "fr"}), [])
     assert meta.language_used == "en" and "no letter template for fr" in meta.fallback_reason
+
+
+def test_streaming_xlsx_round_trips_through_openpyxl(tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    from tracegraph.engine.recall_xlsx import write_xlsx
+
+    rows = [("a<b&c>", 1, 2.5, None, True, "北京\x01"), ("", 0, -1.0, "x", False, "z")]
+    n = write_xlsx(tmp_path / "t.xlsx", ["s", "i", "f", "n", "b", "u"], rows, sheet="units")
+    assert n == 2
+    got = [list(r) for r in load_workbook(tmp_path / "t.xlsx", read_only=True)["units"].iter_rows(values_only=True)]
+    assert got[0] == ["s", "i", "f", "n", "b", "u"]
+    assert got[1] == ["a<b&c>", 1, 2.5, None, True, "北京"]
+    assert got[2][1:5] == [0, -1.0, "x", False]

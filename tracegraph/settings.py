@@ -47,10 +47,10 @@ class Settings(BaseSettings):
         default="always",
         description="Embedded durability: fsync every write (regulated default) or once a second.",
     )
-    connect_timeout_s: float = Field(default=5.0, gt=0)
-    query_timeout_s: float = Field(default=60.0, gt=0)
+    connect_timeout_s: float = Field(default=5.0, gt=0, description="Give up connecting to the database after this long (a clear error, never a hang).")
+    query_timeout_s: float = Field(default=60.0, gt=0, description="Server-side timeout of one query; reads that run longer are stopped.")
     bolt_port: int | None = Field(default=None, description="Also open FalkorDB's Bolt endpoint on this port.")
-    token_ttl_minutes: int = Field(default=480, gt=0)
+    token_ttl_minutes: int = Field(default=480, gt=0, description="Lifetime of a login token (API and `tracegraph login`).")
     timezone: str = Field(default="UTC", description="Display timezone; storage is always UTC.")
     rules_dir: Path | None = Field(
         default=None,

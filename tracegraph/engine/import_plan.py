@@ -30,7 +30,9 @@ from tracegraph.engine.stores.base import GraphStore
 if TYPE_CHECKING:
     from tracegraph.engine.imports import ImportBatch
 
-READ_CHUNK = 50_000
+READ_CHUNK = 100_000
+#: record / field separators of the string blobs sent to the server (rejected in input text)
+RS, US = "\x1e", "\x1f"
 #: properties compared when deciding whether an existing node changed
 _META = {"created_at", "updated_at", "source", "import_id", "last_import_id", "import_hash", "import_hash_at"}
 _FLOAT_TOL = 1e-9
@@ -113,12 +115,19 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in after.items() if v is not None and k not in _META and not _same(before.get(k), v)}
 
 
+def label_empty(store: GraphStore, label: str) -> bool:
+    """True when the graph has no `label` node at all: a first load then needs no per-key lookup."""
+    return not store.read(f"imports.any_{label}")
+
+
 def existing_nodes(store: GraphStore, label: str, keys: Iterable[str]) -> dict[str, tuple[str | None, bool]]:
     """Which of `keys` exist as `label` nodes: key -> (import_hash, hash still current)."""
     out: dict[str, tuple[str | None, bool]] = {}
     ks = sorted(set(keys))
+    if not ks or label_empty(store, label):
+        return out
     for part in _chunks(ks, READ_CHUNK):
-        for row in store.read(f"imports.existing_{label}", keys=part):
+        for row in store.read(f"imports.existing_{label}", blob=RS.join(part), rs=RS):
             out[row["id"]] = (row["h"], bool(row["fresh"]))
     return out
 
@@ -302,7 +311,7 @@ def _existing_edges(store: GraphStore, t: Triple, edges: list[EdgeRow]) -> dict[
     out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     pairs = sorted({(e.frm.key, e.to.key) for e in edges})
     for part in _chunks(pairs, READ_CHUNK):
-        rows = store.read(f"imports.edges_{triple_name(t)}", pairs=[{"a": a, "b": b} for a, b in part])
+        rows = store.read(f"imports.edges_{triple_name(t)}", blob=RS.join(a + US + b for a, b in part), rs=RS, us=US)
         for row in rows:
             out[(row["a"], row["b"])].append({k: v for k, v in row.items() if k not in ("a", "b")})
     return out

@@ -33,6 +33,8 @@ existing records are written with before/after values in the audit entry of thei
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -85,7 +87,7 @@ from tracegraph.engine.stores.base import GraphStore
 #: rejected in input text), split server-side. Far faster than a list of maps, which the
 #: FalkorDB client sends as Cypher literal text.
 RS, US = "\x1e", "\x1f"
-DEFAULT_CHUNK = 20_000
+DEFAULT_CHUNK = 100_000
 
 #: progress(phase, done, total): phase is "stage", "commit" or "rollback"; done/total in steps
 Progress = Callable[[str, int, int], None]
@@ -214,6 +216,24 @@ class ImportRunInfo(BaseModel):
     error: str | None = None
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a bulk step.
+
+    A large import holds millions of live objects (records, refs, edge rows); every full
+    collection walks all of them, and the allocations of planning trigger many: measured, a
+    third to 40% of planning and parsing time. Records form no reference cycles, so plain
+    reference counting still frees everything; the collector is restored (and run once by
+    the interpreter later, as usual) when the step ends."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def run_import(
     store: GraphStore,
     batch: ImportBatch,
@@ -234,6 +254,15 @@ def run_import(
     `recover` (default) an unfinished import left by a dead process is first rolled back
     (staging) or finished (committing).
     """
+    with gc_paused():
+        return _run_import(store, batch, actor, source_files=source_files, dry_run=dry_run, progress=progress,
+                           clock=clock, chunk_size=chunk_size, import_id=import_id, recover=recover)
+
+
+def _run_import(
+    store: GraphStore, batch: ImportBatch, actor: Actor, *, source_files: list[SourceFile], dry_run: bool,
+    progress: Progress | None, clock: Clock | None, chunk_size: int, import_id: str | None, recover: bool,
+) -> ImportReport:
     clock = clock or SystemClock()
     t0 = time.perf_counter()
     if recover and not dry_run:
@@ -447,11 +476,20 @@ def _enc(v: Any, kind: str = "s") -> str:
 
 
 def _node_blob(label: str, recs: list[NodeRecord]) -> str:
+    """One chunk of new nodes as a RS/US blob (the hot loop of a large import: strings, the
+    common value, pass through untouched; everything else goes through `_enc`)."""
     fields = NODE_FIELDS[label]
-    out = []
+    names = [f for f, _ in fields]
+    kinds = [k for _, k in fields]
+    floats = [k == "f" for k in kinds]
+    enc, join, out = _enc, US.join, []
+    append = out.append
     for rec in recs:
         p = rec.props()
-        out.append(US.join([*(_enc(p.get(f), k) for f, k in fields), rec.content_hash(p)]))
+        vals = [v if (v.__class__ is str and not fl) else enc(v, k)
+                for v, k, fl in zip([p.get(f) for f in names], kinds, floats)]
+        vals.append(rec.content_hash(p))
+        append(join(vals))
     return RS.join(out)
 
 
@@ -757,9 +795,13 @@ def render_queries() -> dict[str, str]:
             f"SET n += r.props, n.updated_at = $now, n.last_import_id = $import_id, n.import_hash = r.hash,\n"
             f"    n.import_hash_at = $now\n{_TAIL}\n")
         out[f"existing_{label}"] = (
-            f"{_HEADER}// Which of these keys exist as {label}; their import hash and whether it is still current.\n"
-            f"UNWIND $keys AS k\nMATCH (n:{label} {{id: k}})\n"
+            f"{_HEADER}// Which of these keys (one RS-separated string: far cheaper to send and parse than a\n"
+            f"// list literal) exist as {label}; their import hash and whether it is still current.\n"
+            f"UNWIND split($blob, $rs) AS k\nMATCH (n:{label} {{id: k}})\n"
             f"RETURN n.id AS id, n.import_hash AS h, n.import_hash_at = n.updated_at AS fresh\n")
+        out[f"any_{label}"] = (
+            f"{_HEADER}// Is there any {label} node at all? (A first load skips the per-key lookups.)\n"
+            f"MATCH (n:{label})\nRETURN n.id AS id\nLIMIT 1\n")
         cols = ", ".join(f"n.{n} AS {n}" for n, _, _ in fields)
         out[f"props_{label}"] = (
             f"{_HEADER}// Modelled properties of these {label} nodes, as flat columns.\n"
@@ -797,9 +839,11 @@ def render_queries() -> dict[str, str]:
             f"MATCH (a:{a} {{id: f[0]}})\nMATCH (b:{b} {{id: f[1]}})\n"
             f"CREATE (a)-[e:{etype} {{import_id: $import_id{plist}}}]->(b)\n{_TAIL}\n")
         out[f"edges_{name}"] = (
-            f"{_HEADER}// Existing ({a})-[:{etype}]->({b}) edges between these key pairs.\n"
-            f"UNWIND $pairs AS p\nMATCH (a:{a} {{id: p.a}})-[e:{etype}]->(b:{b} {{id: p.b}})\n"
-            f"RETURN p.a AS a, p.b AS b{''.join(f', e.`{p}` AS `{p}`' for p, _ in props)}\n")
+            f"{_HEADER}// Existing ({a})-[:{etype}]->({b}) edges between these key pairs (RS-separated\n"
+            f"// pairs of US-separated keys).\n"
+            f"UNWIND split($blob, $rs) AS line\nWITH split(line, $us) AS p\n"
+            f"MATCH (a:{a} {{id: p[0]}})-[e:{etype}]->(b:{b} {{id: p[1]}})\n"
+            f"RETURN p[0] AS a, p[1] AS b{''.join(f', e.`{p}` AS `{p}`' for p, _ in props)}\n")
         disc = _disc(etype)
         where = f"\nWHERE r.disc IS NULL OR e.`{disc}` = r.disc" if disc else ""
         out[f"edgepatch_{name}"] = (
@@ -824,7 +868,7 @@ def write_queries(directory: Path | None = None) -> list[Path]:
 __all__ = [
     "SourceFile", "ImportBatch", "ImportReport", "ImportRunInfo", "TypeCounts", "run_import", "rollback_import",
     "resume_import", "recover_unfinished", "unfinished_imports", "list_imports", "get_import", "new_import_id",
-    "render_queries", "write_queries", "Progress", "DEFAULT_CHUNK",
+    "render_queries", "write_queries", "Progress", "DEFAULT_CHUNK", "gc_paused",
 ]
 
 

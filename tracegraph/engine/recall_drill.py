@@ -51,6 +51,18 @@ class DrillReport(BaseModel):
     files: list[str] = Field(default_factory=list)
 
 
+def cause_text(cause: dict[str, Any], show: int = 5) -> str:
+    """A short human summary of a cause (a drill of 5,000 batches must not print 5,000 ids)."""
+    parts = []
+    for k, v in sorted(cause.items()):
+        if isinstance(v, list):
+            more = f" (+{len(v) - show} more)" if len(v) > show else ""
+            parts.append(f"{k} {', '.join(map(str, v[:show]))}{more}")
+        elif v not in (None, "", {}):
+            parts.append(f"{k} {v}")
+    return "; ".join(parts) or "-"
+
+
 def _fingerprint(store: GraphStore, batches: list[str]) -> list[dict[str, Any]]:
     return store.read("recall.status_counts", batches=batches)
 
@@ -87,7 +99,7 @@ def run_drill(
     before = _fingerprint(store, batches)
     t0 = time.perf_counter()
     data = RecallCreate(jurisdiction=jurisdiction, recall_class=recall_class, type="removal",  # type: ignore[arg-type]
-                        reason=f"mock recall drill of {json.dumps(aff.cause, sort_keys=True)}",
+                        reason=f"mock recall drill of {cause_text(aff.cause)}",
                         health_hazard="drill", responsible=actor.id, drill=True)
     created = create_recall(store, actor, data, aff, clock=clock)
     rid = created.recall.id
@@ -159,7 +171,7 @@ def _report_pdf(rep: DrillReport, path: Path) -> None:
     pdf.set_font(fam, size=10)
     lines = [
         f"Recall record: {rep.recall_id} (drill, real statuses untouched: {rep.real_data_untouched})",
-        f"Cause: {json.dumps(rep.cause, sort_keys=True)}",
+        f"Cause: {cause_text(rep.cause)}",
         f"Started {rep.started_at}, finished {rep.finished_at}",
         f"Units {rep.units:g} ({rep.serials} serials) in {rep.batches} batches, {rep.customers} customers",
         f"Letters generated: {rep.letters}; spreadsheet rows: {rep.spreadsheet_rows}",

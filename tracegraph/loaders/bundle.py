@@ -22,7 +22,7 @@ from typing import IO, Iterator
 from pydantic import ValidationError
 
 from tracegraph.engine.errors import Problem, ValidationFailed
-from tracegraph.engine.imports import ImportBatch, SourceFile
+from tracegraph.engine.imports import ImportBatch, SourceFile, gc_paused
 from tracegraph.engine.model import RECORD_TYPES, Record, problems_from
 
 #: stop collecting after this many problems (the report says so); every file is still read
@@ -107,6 +107,11 @@ def _rows_csv(text: IO[str]) -> Iterator[tuple[int, dict[str, str] | None, list[
 
 def load_bundle(path: str | Path) -> Bundle:
     """Read and validate a bundle folder or zip. Raises ValidationFailed listing every problem."""
+    with gc_paused():  # hundreds of thousands of records, no cycles: full collections only cost
+        return _load_bundle(path)
+
+
+def _load_bundle(path: str | Path) -> Bundle:
     src = _Source(Path(path))
     batch = ImportBatch()
     files: list[SourceFile] = []

@@ -2,7 +2,9 @@
 
     is_epcis(path)                      -> bool: dispatch test for `tracegraph import`
     load_epcis(path)                    -> ImportBatch (meta["epcis"]): validated + mapped, unwritten
-    run_epcis_import(store, batch, actor, source_files=, dry_run=) -> ImportReport (like run_import)
+    run_epcis_import(store, batch, actor, source_files=, dry_run=) -> ImportReport (like run_import,
+                                          all or nothing: an ImportRun of the import runner)
+    resume_epcis_import(store, id, batch, actor, source_files=) -> ImportReport: --resume with the file
     read_epcis(path) / run_epcis(...)   -> the same without the ImportBatch wrapper
     import_epcis(store, path, actor)    -> EpcisImportResult: read + write (audited)
     export_epcis(store, scope)          -> dict: a schema-valid EPCISDocument
@@ -158,13 +160,16 @@ def is_epcis_batch(batch: Any) -> bool:
 
 
 def run_epcis(store: GraphStore, batch: EpcisBatch, actor: Actor, *, dry_run: bool = False,
-              clock: Clock | None = None, progress: Callable[[int, int], None] | None = None) -> EpcisImportResult:
-    """Write a loaded batch (or, with dry_run, only report what it would write)."""
+              clock: Clock | None = None, progress: Callable[..., None] | None = None,
+              files: list[Any] | None = None, chunk: int = epcis_write.CHUNK) -> EpcisImportResult:
+    """Write a loaded batch all or nothing, as one ImportRun (or, with dry_run, only report what
+    it would write)."""
     if dry_run:
         steps, res = epcis_write.plan(batch.mapped)
         res.import_id = "dry-run"
     else:
-        res = epcis_write.write(store, batch.mapped, actor, source=batch.source, clock=clock, progress=progress)
+        res = epcis_write.write(store, batch.mapped, actor, source=batch.source, clock=clock, progress=progress,
+                                files=files, chunk=chunk)
     return EpcisImportResult(import_id=res.import_id, source=batch.source, dry_run=dry_run, events=batch.events,
                              event_types=batch.event_types, nodes=res.nodes, edges=res.edges,
                              unpacked=res.unpacked, audit_entries=res.audit_entries)
@@ -172,18 +177,27 @@ def run_epcis(store: GraphStore, batch: EpcisBatch, actor: Actor, *, dry_run: bo
 
 def run_epcis_import(store: GraphStore, batch: "ImportBatch", actor: Actor, *, source_files: list[Any] | None = None,
                      dry_run: bool = False, progress: Callable[[str, int, int], None] | None = None,
-                     clock: Clock | None = None, **_: Any) -> "ImportReport":
-    """`run_import` for a batch from `load_epcis`: writes the EPCIS facts (audited chunks, MERGE by
-    key, so re-running an interrupted or repeated import converges) and returns an ImportReport."""
+                     clock: Clock | None = None, chunk_size: int = epcis_write.CHUNK, **_: Any) -> "ImportReport":
+    """`run_import` for a batch from `load_epcis`: the EPCIS facts are written all or nothing as
+    one ImportRun (staged island + commit log, see loaders/epcis_write.py), so `tracegraph import
+    --list/--rollback/--resume` and the automatic recovery treat it like an ERP bundle import."""
     import time
 
     from tracegraph.engine.imports import ImportReport, TypeCounts
 
     eb: EpcisBatch = batch.meta["epcis"]
     t0 = time.perf_counter()
-    prog = (lambda d, n: progress("stage", d, n)) if progress else None
-    res = run_epcis(store, eb, actor, dry_run=dry_run, clock=clock, progress=prog)
-    counts = {k: TypeCounts(new=v) for k, v in res.nodes.items()}
+    if dry_run:
+        _, res = epcis_write.plan(eb.mapped)
+        res.import_id = "dry-run"
+        if store is not None:
+            _, _, res = epcis_write.split_new(store, eb.mapped, eb.source)
+            res.import_id = "dry-run"
+    else:
+        res = epcis_write.write(store, eb.mapped, actor, source=eb.source, clock=clock, progress=progress,
+                                files=source_files, chunk=min(chunk_size, epcis_write.CHUNK))
+    counts = {k: TypeCounts(new=res.new_nodes.get(k, v), changed=res.existing_nodes.get(k, 0))
+              for k, v in res.nodes.items()}
     counts.update({f"edge:{k}": TypeCounts(new=v) for k, v in res.edges.items()})
     secs = time.perf_counter() - t0
     items = sum(res.nodes.values()) + sum(res.edges.values())
@@ -194,6 +208,40 @@ def run_epcis_import(store: GraphStore, batch: "ImportBatch", actor: Actor, *, s
         message=f"EPCIS document: {eb.events} events ({', '.join(f'{k} {v}' for k, v in eb.event_types.items())})"
                 + (f"; {res.unpacked} unpack(s)" if res.unpacked else ""),
     )
+
+
+def rollback_epcis_import(store: GraphStore, import_id: str, actor: Actor, *,
+                          progress: Callable[[str, int, int], None] | None = None,
+                          clock: Clock | None = None) -> "ImportReport":
+    """`tracegraph import --rollback ID` for an EPCIS run that never reached its commit: its
+    staged island and commit log are deleted, the graph is exactly as before."""
+    return epcis_write.rollback_run(store, import_id, actor, clock=clock, progress=progress)  # type: ignore[no-any-return]
+
+
+def resume_epcis_import(store: GraphStore, import_id: str, batch: "ImportBatch", actor: Actor, *,
+                        source_files: list[Any], progress: Callable[[str, int, int], None] | None = None,
+                        clock: Clock | None = None, chunk_size: int = epcis_write.CHUNK) -> "ImportReport":
+    """`tracegraph import FILE.jsonld --resume ID`: a committing run is finished from its log
+    (the file is not needed); a staging run is rolled back and written again from the same file
+    (SHA-256 checked against the run)."""
+    from tracegraph.engine import imports as imp
+    from tracegraph.engine.errors import Conflict
+
+    info = imp.get_import(store, import_id)
+    if info.status != "staging":
+        return epcis_write.finish_run(store, import_id, actor, clock=clock, progress=progress)
+    recorded = sorted((f.get("name"), f.get("sha256")) for f in info.files)
+    given = sorted((f.name, f.sha256) for f in source_files)
+    if recorded != given:
+        raise Conflict(
+            f"the file given is not the file of import {import_id} (SHA-256 differs)",
+            hint=f"give the original file, or roll it back with `--rollback {import_id}`",
+        )
+    epcis_write.rollback_run(store, import_id, actor, clock=clock, progress=progress)
+    rep = run_epcis_import(store, batch, actor, source_files=source_files, progress=progress, clock=clock,
+                           chunk_size=chunk_size)
+    rep.message = f"restarted staging of {import_id} as {rep.import_id}; " + rep.message
+    return rep
 
 
 def import_epcis(store: GraphStore, path: str | Path | dict[str, Any], actor: Actor, *, dry_run: bool = False,
@@ -328,6 +376,7 @@ def bundle_to_epcis(bundle_dir: str | Path, out_dir: str | Path) -> dict[str, An
 
 __all__ = ["bundle_to_epcis", 
     "EpcisBatch", "EpcisImportResult", "ExportScope", "is_epcis", "is_epcis_batch", "load_epcis", "read_epcis",
-    "load_document", "run_epcis", "run_epcis_import",
+    "load_document", "run_epcis", "run_epcis_import", "resume_epcis_import",
+    "rollback_epcis_import",
     "import_epcis", "export_epcis", "write_plant_epcis", "plant_events",
 ]

@@ -1,27 +1,51 @@
-"""Write mapped EPCIS facts into the graph: audited, chunked, idempotent (MERGE by key).
+"""Write mapped EPCIS facts into the graph all or nothing, as a run of the import runner.
 
 Why a writer of its own: EPCIS brings nodes and edges the ERP record types do not have
 (EpcisEvent, Location, Container, BusinessTransaction; CONCERNS and PACKED_IN; unpacking, which
 DELETEs) and leaves out fields those records require (a serial observed without its batch, a
-shipment without a known sender). Every chunk is ONE statement that changes the data and
-appends one audit entry (action `import`, target the import id, changes = row count and SHA-256
-of the chunk), like the ERP import runner.
+shipment without a known sender), so its rows go through the `epcis.tx_*` queries (MERGE by key)
+instead of the ERP record queries.
+
+Why it still uses the import runner (engine/imports.py) for everything else: an EPCIS import must
+apply completely or not at all, and `tracegraph import --list/--rollback/--resume` and the
+automatic recovery before the next import must work for it too. So an EPCIS import is an
+ordinary `ImportRun`:
+
+1. start: one audited statement takes the import lock and creates the run (status `staging`).
+2. stage: nodes that are NEW and of an ERP label the runner knows how to roll back (Product,
+   Material, Customer, Equipment, MaterialLot, Batch, Serial, Shipment), and edges between two
+   such new nodes, are written in chunks tagged `import_id` -- an island nothing existing points
+   to. Everything else (new EpcisEvent/Location/Container/BusinessTransaction nodes, every
+   update of an existing node, every edge touching an existing node or an EPCIS-only node,
+   unpacking) is written as `ImportPending` log steps (a few per audited statement).
+3. commit: one statement flips the run to `committing`; the log steps are applied in order, each
+   one audited statement that marks its step done (so none is applied twice); then `committed`.
+
+A killed process therefore leaves either a `staging` run (rolled back by `rollback_import`:
+it deletes the island and the log -- the graph is exactly as before) or a `committing` run
+(finished by `resume_import` from the log alone -- the graph is exactly as after). Both are done
+by the runner's own functions, which know nothing about EPCIS.
+
+Audit: every statement appends one entry with action `import` about the ImportRun; its changes
+(all `state: false`, summaries rather than record fields) name the step, the query, the row count
+and the SHA-256 of the rows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from tracegraph.engine.audit import Actor, AuditSpec, Change, audited_write
+from tracegraph.engine.audit import Actor, AuditSpec, Change
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import Mapped
 
 CHUNK = 2000
+#: log steps per `imports.log_add` statement, and the payload size that closes a group early
+LOG_GROUP, LOG_GROUP_BYTES = 8, 4 << 20
 
 #: node labels in write order (ends of edges first)
 NODE_ORDER = ("Product", "Material", "Customer", "Location", "Equipment", "BusinessTransaction", "MaterialLot",
@@ -35,6 +59,9 @@ EDGE_QUERIES = {
 CONCERNS_TARGETS = {"Serial", "Batch", "MaterialLot", "Product", "Material", "Container", "Location", "Customer",
                     "Shipment", "Equipment", "BusinessTransaction"}
 
+#: progress(phase, done, total): phase "stage", "commit" or "rollback" (the runner's Progress)
+Progress = Callable[[str, int, int], None]
+
 
 @dataclass
 class WriteResult:
@@ -44,6 +71,19 @@ class WriteResult:
     skipped_edges: dict[str, int] = field(default_factory=dict)
     unpacked: int = 0
     audit_entries: int = 0
+    #: per node label: how many keys are new / already in the graph (filled by `split_new`)
+    new_nodes: dict[str, int] = field(default_factory=dict)
+    existing_nodes: dict[str, int] = field(default_factory=dict)
+    staged_steps: int = 0
+    logged_steps: int = 0
+
+
+@dataclass
+class Step:
+    """One statement's worth of rows for one `epcis.<name>` query."""
+
+    query: str  # without the area and the tx_ prefix, e.g. "upsert_serial"
+    rows: list[dict[str, Any]]
 
 
 def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteResult]:
@@ -63,13 +103,13 @@ def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteR
     for (etype, fl, fid, tl, tid, role), props in mapped.edges.items():
         if etype == "CONCERNS" and tl in CONCERNS_TARGETS:
             q = f"epcis.concerns_{tl.lower()}"
-            row = {"f": fid, "t": tid, "role": role}
+            row = {"f": fid, "t": tid, "role": role, "fl": fl, "tl": tl}
         elif etype == "PACKED_IN" and fl in ("Serial", "Container"):
             q = f"epcis.pack_{fl.lower()}"
-            row = {"f": fid, "t": tid}
+            row = {"f": fid, "t": tid, "fl": fl, "tl": tl}
         elif (etype, fl, tl) in EDGE_QUERIES:
             q = f"epcis.edge_{etype.lower()}_{fl.lower()}_{tl.lower()}"
-            row = {"f": fid, "t": tid, "props": {k: v for k, v in props.items() if k != "role"}}
+            row = {"f": fid, "t": tid, "props": {k: v for k, v in props.items() if k != "role"}, "fl": fl, "tl": tl}
         else:
             res.skipped_edges[f"{fl}-{etype}->{tl}"] = res.skipped_edges.get(f"{fl}-{etype}->{tl}", 0) + 1
             continue
@@ -85,36 +125,276 @@ def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteR
     return steps, res
 
 
-def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock: Clock | None = None,
-          import_id: str | None = None, progress: Callable[[int, int], None] | None = None) -> WriteResult:
-    """Write everything in `mapped`; returns counts. Safe to repeat (MERGE by key)."""
-    clock = clock or SystemClock()
+def _stageable() -> frozenset[str]:
+    """Labels the runner's rollback deletes by `import_id` (the ERP node labels)."""
+    from tracegraph.engine.imports import NODE_FIELDS
+
+    return frozenset(NODE_FIELDS) & frozenset(NODE_ORDER)
+
+
+def existing_keys(store: GraphStore, label: str, ids: list[str]) -> set[str]:
+    """Which of `ids` already exist as `label` (one indexed lookup per 5000 keys)."""
+    out: set[str] = set()
+    for i in range(0, len(ids), 5000):
+        out.update(r["id"] for r in store.read(f"epcis.existing_{label.lower()}", keys=ids[i:i + 5000]))
+    return out
+
+
+def split_new(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK
+              ) -> tuple[list[Step], list[Step], WriteResult]:
+    """(staging steps, commit-log steps, counts): the island of new ERP-label nodes (and edges
+    between them) is staged; everything touching existing data or EPCIS-only labels is logged."""
     steps, res = plan(mapped)
-    res.import_id = import_id or f"epcis-{uuid.uuid4().hex[:12]}"
-    now = iso(clock.now())
-    total = sum((len(rows) + CHUNK - 1) // CHUNK for _, rows in steps)
-    done = 0
+    stageable = _stageable()
+    new: set[tuple[str, str]] = set()
     for qname, rows in steps:
-        for i in range(0, len(rows), CHUNK):
-            chunk = rows[i:i + CHUNK]
-            # a fingerprint of the chunk for the audit entry (sorted-key JSON: fast, stable)
-            digest = hashlib.sha256(json.dumps(chunk, sort_keys=True, separators=(",", ":"),
-                                               ensure_ascii=False, default=str).encode("utf-8")).hexdigest()
+        if not qname.startswith("epcis.upsert_"):
+            continue
+        label = next(lb for lb in NODE_ORDER if lb.lower() == qname.removeprefix("epcis.upsert_"))
+        ids = [r["id"] for r in rows]
+        have = existing_keys(store, label, ids)
+        res.existing_nodes[label] = len(have)
+        res.new_nodes[label] = len(rows) - len(have)
+        if label in stageable:
+            new.update((label, r["id"]) for r in rows if r["id"] not in have)
+    stage: list[Step] = []
+    log: list[Step] = []
+    for qname, rows in steps:
+        name = qname.removeprefix("epcis.")
+        s_rows: list[dict[str, Any]] = []
+        l_rows: list[dict[str, Any]] = []
+        for r in rows:
+            if name.startswith("upsert_"):
+                label = next(lb for lb in NODE_ORDER if lb.lower() == name.removeprefix("upsert_"))
+                r = {**r, "src": source}
+                (s_rows if (label, r["id"]) in new else l_rows).append(r)
+            elif name == "unpack":
+                l_rows.append(r)
+            else:
+                fl, tl = r.pop("fl"), r.pop("tl")
+                (s_rows if (fl, r["f"]) in new and (tl, r["t"]) in new else l_rows).append(r)
+        for i in range(0, len(s_rows), chunk):
+            stage.append(Step(name, s_rows[i:i + chunk]))
+        for i in range(0, len(l_rows), chunk):
+            log.append(Step(name, l_rows[i:i + chunk]))
+    res.staged_steps, res.logged_steps = len(stage), len(log)
+    return stage, log, res
 
-            def prepare(chunk: list[dict[str, Any]] = chunk, qname: str = qname, digest: str = digest) -> tuple[dict[str, Any], AuditSpec]:
-                spec = AuditSpec(action="import", target_label="ImportRun", target_key=res.import_id,
-                                 changes=[Change("query", None, qname, state=False),
-                                          Change("rows", None, len(chunk), state=False),
-                                          Change("sha256", None, digest, state=False),
-                                          Change("source", None, source, state=False)])
-                return {"rows": chunk, "now": now, "source": source, "import_id": res.import_id}, spec
 
-            audited_write(store, qname, prepare, actor, clock=clock)
-            res.audit_entries += 1
-            done += 1
-            if progress:
-                progress(done, total)
+def _digest(rows: Any) -> str:
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                     default=str).encode("utf-8")).hexdigest()
+
+
+def _writer_class() -> type:
+    """The runner's `_Writer`, with every audit entry of an EPCIS run under action `import`
+    (the EPCIS audit contract since the first version) and all changes as summaries."""
+    from tracegraph.engine.imports import _Writer
+
+    class EpcisWriter(_Writer):  # type: ignore[misc, valid-type]
+        def _spec(self, action: str, changes: list[Change], reason: str = "") -> AuditSpec:
+            summary = [Change("step", None, action, state=False)]
+            summary += [Change(c.field, c.old, c.new, state=False) for c in changes]
+            return AuditSpec(action="import", target_label="ImportRun", target_key=self.import_id,
+                             changes=summary, reason=reason)
+
+    return EpcisWriter
+
+
+def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock: Clock | None = None,
+          import_id: str | None = None, progress: Progress | Callable[[int, int], None] | None = None,
+          files: list[Any] | None = None, chunk: int = CHUNK, recover: bool = True) -> WriteResult:
+    """Write everything in `mapped` as one all-or-nothing ImportRun (see the module docstring).
+
+    `progress` is either the runner's (phase, done, total) or the older (done, total). With
+    `recover` (default) an unfinished import left by a dead process is first rolled back or
+    finished, as `run_import` does. Raises Conflict while another import holds the lock.
+    """
+    from tracegraph.engine import imports as imp
+
+    clock = clock or SystemClock()
+    if recover:
+        recover_unfinished(store, actor, clock=clock)
+    stage, log, res = split_new(store, mapped, source, chunk)
+    res.import_id = import_id or imp.new_import_id(clock)
+    prog = _adapt(progress)
+    w = _writer_class()(store, actor, clock, res.import_id, chunk, prog)
+    files = list(files or [])
+    if not files:
+        files = [imp.SourceFile.of_bytes(source, json.dumps(sorted(map(str, mapped.nodes))).encode("utf-8"))]
+    log_rows = []
+    for i, st in enumerate(log):
+        payload = json.dumps(st.rows, separators=(",", ":"), ensure_ascii=False, default=str)
+        log_rows.append({"id": f"{res.import_id}#{i}", "seq": i, "query": f"epcis.tx_{st.query}", "kind": "rows",
+                         "payload": payload, "count": len(st.rows), "changes": "[]"})
+    w.steps_total = len(stage) + len(log)
+    _start(w, files, res)
+    try:
+        for st in stage:
+            w._write(f"epcis.tx_{st.query}", {"rows": st.rows, "phase": "staging", "pending_id": None},
+                     w._spec("import.stage", [Change("query", None, st.query), Change("rows", None, len(st.rows)),
+                                              Change("sha256", None, _digest(st.rows)),
+                                              Change("source", None, source)]))
+            w.items += len(st.rows)
+            w._tick("stage")
+        group: list[dict[str, Any]] = []
+        size = 0
+        for step in log_rows:
+            group.append(step)
+            size += len(step["payload"])
+            if len(group) >= LOG_GROUP or size >= LOG_GROUP_BYTES:
+                _log_add(w, group, source)
+                group, size = [], 0
+        if group:
+            _log_add(w, group, source)
+        w.commit()
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)) or w.phase != "staging":
+            raise  # a committing run is finished by resume/recover, never undone
+        try:
+            w.rollback(result="failed", error=str(exc)[:2000])
+        except Exception:
+            pass
+        raise
+    res.audit_entries = w.entries
     return res
 
 
-__all__ = ["WriteResult", "plan", "write", "CHUNK"]
+def _adapt(progress: Any) -> Progress | None:
+    if progress is None:
+        return None
+    import inspect
+
+    try:
+        n = len(inspect.signature(progress).parameters)
+    except (TypeError, ValueError):
+        n = 3
+    if n >= 3:
+        return progress  # type: ignore[no-any-return]
+    return lambda phase, done, total: progress(done, total)
+
+
+def _start(w: Any, files: list[Any], res: WriteResult) -> None:
+    """The runner's start statement (lock + ImportRun), with the EPCIS counts."""
+    import os
+    import socket
+
+    from tracegraph.engine.errors import Conflict, NotFound
+    from tracegraph.engine.imports import unfinished_imports
+
+    counts = {label: {"new": res.new_nodes.get(label, 0), "changed": res.existing_nodes.get(label, 0),
+                      "unchanged": 0} for label in res.nodes}
+    counts.update({f"edge:{k}": {"new": v, "changed": 0, "unchanged": 0} for k, v in res.edges.items()})
+    run = {
+        "id": w.import_id, "status": "staging", "result": None, "actor": w.actor.id, "actor_name": w.actor.name,
+        "started_at": iso(w.clock.now()), "format": "epcis",
+        "files": json.dumps([f.model_dump() for f in files], sort_keys=True),
+        "counts": json.dumps(counts, sort_keys=True), "pid": os.getpid(), "host": socket.gethostname(),
+        "steps_total": w.steps_total, "steps_done": 0,
+    }
+    changes = [Change("files", None, [f"{f.name} sha256:{f.sha256}" for f in files]),
+               Change("counts", None, counts)]
+    try:
+        w._write("imports.run_start", {"run": run}, w._spec("import.start", changes))
+    except NotFound:
+        holder = unfinished_imports(w.store)
+        raise Conflict(
+            "another import holds the import lock" + (f" ({holder[0].id}, {holder[0].status})" if holder else ""),
+            hint="wait for it, or resume/roll it back with `tracegraph import --resume/--rollback ID`",
+        ) from None
+    w.phase = "staging"
+
+
+def _log_add(w: Any, group: list[dict[str, Any]], source: str) -> None:
+    summary = [Change("commit steps", None, [{"seq": s["seq"], "query": s["query"], "rows": s["count"],
+                                              "sha256": hashlib.sha256(s["payload"].encode("utf-8")).hexdigest()}
+                                             for s in group]),
+               Change("source", None, source)]
+    w._write("imports.log_add", {"steps": group}, w._spec("import.stage", summary))
+
+
+# ---------------------------------------------------------------------------------------
+# Dead runs. The runner's rollback_import/resume_import work on EPCIS runs as they are; these
+# do the same with the EPCIS writer, whose audit entries are all `state: false` summaries (the
+# runner's rollback records "<Label> removed" counts as if they were ImportRun fields, which
+# `audit verify` then reports as mismatches).
+# ---------------------------------------------------------------------------------------
+
+
+def is_epcis_run(store: GraphStore, import_id: str) -> bool:
+    rows = store.read("imports.run_get", import_id=import_id)
+    return bool(rows) and dict(rows[0]["run"]).get("format") == "epcis"
+
+
+def rollback_run(store: GraphStore, import_id: str, actor: Actor, *, clock: Clock | None = None,
+                 progress: Progress | None = None) -> Any:
+    """`rollback_import` for an EPCIS run: delete its island and its log (graph as before)."""
+    import time
+
+    from tracegraph.engine import imports as imp
+    from tracegraph.engine.errors import Conflict
+
+    info = imp.get_import(store, import_id)
+    if info.status in ("rolled_back", "failed"):
+        return imp.ImportReport(import_id=import_id, status=info.status, message="already rolled back")
+    if info.status != "staging":
+        raise Conflict(
+            f"import {import_id} is {info.status}; only a run that is still staging can be rolled back",
+            hint=("finish it with `tracegraph import --resume " + import_id + "`") if info.status == "committing"
+            else "correct committed records with a new import",
+        )
+    if imp._process_alive(info):
+        raise Conflict(f"import {import_id} is still running (pid {info.pid})", hint="stop that process first")
+    t0 = time.perf_counter()
+    w = _writer_class()(store, actor, clock or SystemClock(), import_id, imp.DEFAULT_CHUNK, progress)
+    w.phase = "staging"
+    w.rollback(result="rolled_back")
+    return imp.ImportReport(import_id=import_id, status="rolled_back", seconds=time.perf_counter() - t0,
+                            audit_entries=w.entries, message="staged records removed; the graph is as before")
+
+
+def finish_run(store: GraphStore, import_id: str, actor: Actor, *, clock: Clock | None = None,
+               progress: Progress | None = None) -> Any:
+    """`resume_import` for a committing EPCIS run: apply the rest of its log (graph as after)."""
+    import time
+
+    from tracegraph.engine import imports as imp
+    from tracegraph.engine.errors import Conflict
+
+    info = imp.get_import(store, import_id)
+    if info.status == "committed":
+        return imp.ImportReport(import_id=import_id, status="committed", message="already committed")
+    if info.status != "committing":
+        raise Conflict(f"import {import_id} is {info.status}, not committing",
+                       hint=f"roll it back with `--rollback {import_id}` or give the file to `--resume`")
+    if imp._process_alive(info):
+        raise Conflict(f"import {import_id} is still running (pid {info.pid})", hint="wait for it")
+    t0 = time.perf_counter()
+    w = _writer_class()(store, actor, clock or SystemClock(), import_id, imp.DEFAULT_CHUNK, progress)
+    w.phase = "committing"
+    w.apply_log()
+    w.finish()
+    return imp.ImportReport(import_id=import_id, status="committed", seconds=time.perf_counter() - t0,
+                            items_written=w.items, audit_entries=w.entries, message="commit finished")
+
+
+def recover_unfinished(store: GraphStore, actor: Actor, *, clock: Clock | None = None,
+                       progress: Progress | None = None) -> list[Any]:
+    """The runner's automatic check before an import, EPCIS runs handled by the EPCIS writer:
+    a dead staging run is rolled back, a dead committing run finished, a live one is a Conflict."""
+    from tracegraph.engine import imports as imp
+
+    runs = imp.unfinished_imports(store)
+    if any(not is_epcis_run(store, i.id) or imp._process_alive(i, other_hosts_alive=True) for i in runs):
+        return imp.recover_unfinished(store, actor, clock=clock, progress=progress)  # ERP run, or a Conflict
+    out = []
+    for info in runs:
+        if info.status == "committing":
+            out.append(finish_run(store, info.id, actor, clock=clock, progress=progress))
+        else:
+            out.append(rollback_run(store, info.id, actor, clock=clock, progress=progress))
+    return out
+
+
+__all__ = ["WriteResult", "plan", "split_new", "write", "CHUNK", "is_epcis_run", "rollback_run", "finish_run",
+           "recover_unfinished"]

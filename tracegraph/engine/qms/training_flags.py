@@ -13,7 +13,12 @@ from tracegraph.engine.stores.base import GraphStore
 
 def flag_untrained_signers(store: GraphStore, rt: Any, rec: Any) -> None:
     """Add `untrained_on` to each signature and a line to `rec.flags` per untrained signer."""
-    per_sig = [(s, list(rt.training_docs(store, rec, s["signed_at"]) or [])) for s in rec.signatures]
+    by_day: dict[str, list[str]] = {}  # one look-up per signing day, not per signature
+    for s in rec.signatures:
+        day = str(s["signed_at"])[:10]
+        if day not in by_day:
+            by_day[day] = list(rt.training_docs(store, rec, s["signed_at"]) or [])
+    per_sig = [(s, by_day[str(s["signed_at"])[:10]]) for s in rec.signatures]
     docs = sorted({d for _, ds in per_sig for d in ds})
     users = sorted({s["signer_id"] for s, _ in per_sig})
     trained: dict[tuple[str, str], list[str]] = {}

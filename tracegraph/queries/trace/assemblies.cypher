@@ -4,13 +4,13 @@
 UNWIND $bids AS bid
 MATCH (:Batch {id: bid})-[:PRODUCED]->(:Serial)-[:COMPONENT_OF*1..]->(a)
 WITH DISTINCT a
-OPTIONAL MATCH (c:Serial)-[r:COMPONENT_OF]->(a)
+OPTIONAL MATCH (a)<-[r:COMPONENT_OF]-(c)
 RETURN a.id AS id, a.batch_id AS bt, a.status AS st, a.customer_id AS cu, a.warehouse AS wh, a.product_id AS pr,
        collect([c.id, r.at]) AS comps
 UNION
 UNWIND $sids AS sid
 MATCH (:Serial {id: sid})-[:COMPONENT_OF*0..]->(a)
 WITH DISTINCT a
-OPTIONAL MATCH (c:Serial)-[r:COMPONENT_OF]->(a)
+OPTIONAL MATCH (a)<-[r:COMPONENT_OF]-(c)
 RETURN a.id AS id, a.batch_id AS bt, a.status AS st, a.customer_id AS cu, a.warehouse AS wh, a.product_id AS pr,
        collect([c.id, r.at]) AS comps

@@ -2,7 +2,7 @@
 // Everything upstream over the material-flow edges, deduplicated (rework loops end), each node
 // with its incoming flow edges, the complaints/deviations ABOUT it, its suppliers (SUPPLIED
 // properties) and incoming inspections, in one statement.
-MATCH (n)-[:CONSUMED_IN|SPLIT_INTO|MERGED_INTO|PRODUCED|COMPONENT_OF*0..]->(start)
+MATCH (start)<-[:CONSUMED_IN|SPLIT_INTO|MERGED_INTO|PRODUCED|COMPONENT_OF*0..]-(n)
 WITH DISTINCT n
 OPTIONAL MATCH (m)-[r:CONSUMED_IN|SPLIT_INTO|MERGED_INTO|PRODUCED|COMPONENT_OF]->(n)
 WITH n, collect(CASE WHEN r IS NULL THEN null ELSE [type(r), labels(m)[0], m.id, r.qty] END) AS ins
