@@ -29,7 +29,7 @@ from tracegraph.engine.imports import (
 )
 from tracegraph.engine.stores.falkordb import FalkorDBStore
 from tracegraph.loaders.bundle import load_bundle
-from tracegraph.loaders.epcis import load_epcis, resume_epcis_import, run_epcis_import
+from tracegraph.loaders.epcis import load_epcis, resume_epcis_import, rollback_epcis_import, run_epcis_import
 from tracegraph.loaders.generator import generate_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,7 +170,9 @@ def test_kill_while_staging_then_rollback_restores_before(graph: FalkorDBStore, 
     assert joined_to_existing(graph, run_id) == 0  # ...but only as an island nothing existing reaches
     # no EPCIS event is visible before the commit
     assert graph.run("MATCH (e:EpcisEvent) RETURN count(e) AS c")[0]["c"] == 0
-    rep = rollback_import(graph, run_id, ACTOR)
+    with pytest.raises(Conflict):  # a staging run can't be resumed without its file
+        resume_import(graph, run_id, ACTOR)
+    rep = rollback_epcis_import(graph, run_id, ACTOR)
     assert rep.status == "rolled_back"
     assert snapshot(graph) == before
     assert graph.run("MATCH (p:ImportPending) RETURN count(p) AS c")[0]["c"] == 0
@@ -190,8 +192,9 @@ def test_kill_while_committing_then_resume_gives_exactly_after(graph: FalkorDBSt
     half = snapshot(graph)
     assert half not in (before, after)  # really killed in the middle of the commit
     with pytest.raises(Conflict):  # a decided import cannot be undone
-        rollback_import(graph, run_id, ACTOR)
-    rep = resume_import(graph, run_id, ACTOR)  # no input needed: the rest is in the log
+        rollback_epcis_import(graph, run_id, ACTOR)
+    rep = resume_epcis_import(graph, run_id, load_epcis(plant, graph), ACTOR,
+                              source_files=[SourceFile.of_path(plant)])  # the rest comes from the log
     assert rep.status == "committed"
     assert get_import(graph, run_id).status == "committed"
     assert snapshot(graph) == after
@@ -271,3 +274,57 @@ def test_a_failing_statement_rolls_the_run_back(graph: FalkorDBStore, plant: Pat
     assert [r.status for r in list_imports(graph)][0] == "failed"
     assert unfinished_imports(graph) == []
     assert_verifies(graph)
+
+
+def test_the_runners_own_rollback_and_resume_handle_epcis_runs(graph: FalkorDBStore, plant: Path,
+                                                               expected: tuple[Any, Any]) -> None:
+    """engine/imports.py's rollback_import/resume_import (what an ERP import's automatic check
+    calls) know nothing about EPCIS, yet leave the graph exactly as before / after."""
+    before, after = expected
+    run_id = kill_during(graph, plant, "stage", 4)
+    assert rollback_import(graph, run_id, ACTOR).status == "rolled_back"
+    assert snapshot(graph) == before
+    run_id = kill_during(graph, plant, "commit", 6)
+    assert resume_import(graph, run_id, ACTOR).status == "committed"
+    assert snapshot(graph) == after
+    # (the runner's rollback entries record counts as ImportRun fields: a known verify finding)
+    assert_verifies(graph, erp_runs=(run_id, *[r.id for r in list_imports(graph)]))
+
+
+def test_cli_rollback_and_resume_of_epcis_runs(embedded_server: Any, plant: Path, small: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch, expected: tuple[Any, Any]) -> None:
+    from typer.testing import CliRunner
+
+    from tracegraph.cli import app
+
+    before, after = expected
+    name = f"t_epcis_cli_{os.getpid()}"
+    monkeypatch.setenv("TRACEGRAPH_DATA_DIR", str(embedded_server.data_dir))
+    monkeypatch.setenv("TRACEGRAPH_GRAPH", name)
+    monkeypatch.setenv("TRACEGRAPH_APPENDFSYNC", embedded_server.appendfsync)
+    s = FalkorDBStore(unix_socket_path=str(embedded_server.socket_path), graph=name, server=embedded_server)
+    s.drop_graph()
+    s.apply_schema()
+    try:
+        runner = CliRunner()
+        res = runner.invoke(app, ["import", str(small), "--json"])
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stdout)["status"] == "committed"
+        assert snapshot(s) == before
+        run_id = kill_during(s, plant, "stage", 3)
+        res = runner.invoke(app, ["import", "--list", "--json"])
+        assert res.exit_code == 0, res.output
+        assert {r["id"]: r["status"] for r in json.loads(res.stdout)}[run_id] == "staging"
+        res = runner.invoke(app, ["import", "--rollback", run_id, "--json"])
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stdout)["status"] == "rolled_back"
+        assert snapshot(s) == before
+        run_id = kill_during(s, plant, "commit", 5)
+        res = runner.invoke(app, ["import", "--resume", run_id, "--json"])  # no file needed when committing
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stdout)["status"] == "committed"
+        assert snapshot(s) == after
+        assert_verifies(s)
+    finally:
+        s.drop_graph()
+        s.close()

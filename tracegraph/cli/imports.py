@@ -71,7 +71,7 @@ def import_cmd(
     chunk_size: int = typer.Option(20_000, "--chunk-size", min=1, help="Records per write statement."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Import an ERP bundle (folder or zip of CSV/JSONL files) all or nothing.
+    """Import an ERP bundle (folder or zip of CSV/JSONL files) or a GS1 EPCIS 2.0 document, all or nothing.
 
     The whole bundle is validated first; every problem is listed with file, row and field,
     and nothing is written. An interrupted import is rolled back or finished automatically
@@ -95,20 +95,35 @@ def import_cmd(
                           f"{sum(int(f.get('rows') or 0) for f in r.files):,}")
             console.print(t)
             return
+        # EPCIS runs are ImportRuns too; their rollback/finish uses the EPCIS writer (loaders/epcis_write.py)
+        from tracegraph.loaders import epcis_write
+
         if rollback:
+            undo = epcis_write.rollback_run if epcis_write.is_epcis_run(st, rollback) else imp.rollback_import
             with _progress(not as_json) as prog:
-                rep = imp.rollback_import(st, rollback, actor, progress=prog)
+                rep = undo(st, rollback, actor, progress=prog)
             print_json(rep.model_dump()) if as_json else _print_report(rep, [])
             return
-        if path is not None and path.is_file() and not resume:
+        if resume and path is None and epcis_write.is_epcis_run(st, resume) \
+                and imp.get_import(st, resume).status != "staging":
+            with _progress(not as_json) as prog:
+                rep = epcis_write.finish_run(st, resume, actor, progress=prog)
+            print_json(rep.model_dump()) if as_json else _print_report(rep, [])
+            return
+        if path is not None and path.is_file():
             # EPCIS 2.0 JSON/JSON-LD documents (dispatch on content); added by the EPCIS module
-            from tracegraph.loaders.epcis import is_epcis, load_epcis, run_epcis_import
+            from tracegraph.loaders.epcis import is_epcis, load_epcis, resume_epcis_import, run_epcis_import
 
             if is_epcis(path):
                 ebatch = load_epcis(path, st)
+                files = [imp.SourceFile.of_path(path)]
                 with _progress(not as_json and not dry_run) as prog:
-                    rep = run_epcis_import(st, ebatch, actor, source_files=[imp.SourceFile.of_path(path)],
-                                           dry_run=dry_run, progress=prog)
+                    if resume:
+                        rep = resume_epcis_import(st, resume, ebatch, actor, source_files=files, progress=prog,
+                                                  chunk_size=chunk_size)
+                    else:
+                        rep = run_epcis_import(st, ebatch, actor, source_files=files, dry_run=dry_run,
+                                               progress=prog, chunk_size=chunk_size)
                 print_json(rep.model_dump()) if as_json else _print_report(rep, [])
                 return
         bundle = None

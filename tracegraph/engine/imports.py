@@ -476,20 +476,11 @@ def _enc(v: Any, kind: str = "s") -> str:
 
 
 def _node_blob(label: str, recs: list[NodeRecord]) -> str:
-    """One chunk of new nodes as a RS/US blob (the hot loop of a large import: strings, the
-    common value, pass through untouched; everything else goes through `_enc`)."""
     fields = NODE_FIELDS[label]
-    names = [f for f, _ in fields]
-    kinds = [k for _, k in fields]
-    floats = [k == "f" for k in kinds]
-    enc, join, out = _enc, US.join, []
-    append = out.append
+    out = []
     for rec in recs:
         p = rec.props()
-        vals = [v if (v.__class__ is str and not fl) else enc(v, k)
-                for v, k, fl in zip([p.get(f) for f in names], kinds, floats)]
-        vals.append(rec.content_hash(p))
-        append(join(vals))
+        out.append(US.join([*(_enc(p.get(f), k) for f, k in fields), rec.content_hash(p)]))
     return RS.join(out)
 
 
