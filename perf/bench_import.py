@@ -50,29 +50,49 @@ def run(size: int, *, seed: int = 1, chunk_size: int = 100_000, appendfsync: str
         rows = sum(stats["rows"].values())
         out.append({**base, "step": "generate", "seconds": gen_s, "rows": rows, "rows_per_s": rows / gen_s})
 
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         bundle = load_bundle(work / "bundle")
         load_s = time.perf_counter() - t
-        out.append({**base, "step": "parse+validate CSV", "seconds": load_s, "rows": rows, "rows_per_s": rows / load_s})
+        out.append({**base, "step": "parse+validate CSV", "seconds": load_s, "rows": rows, "rows_per_s": rows / load_s,
+                    "cpu_s": time.process_time() - c})
 
         server.ensure_running()
         store = FalkorDBStore(unix_socket_path=str(server.socket_path), graph="bench", query_timeout_s=600,
                               server=server)
         store.apply_schema()
         actor = Actor.system("bench")
-        t = time.perf_counter()
+        # seconds per named write query (the database's share of staging, by statement kind)
+        db_s: dict[str, float] = {}
+        _write = store.write
+
+        def timed_write(name: str, /, **params: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return _write(name, **params)
+            finally:
+                key = name.split(".", 1)[-1]
+                db_s[key] = db_s.get(key, 0.0) + time.perf_counter() - t0
+
+        store.write = timed_write  # type: ignore[method-assign]
+        t, c = time.perf_counter(), time.process_time()
         dry = run_import(store, bundle.batch, actor, source_files=bundle.files, chunk_size=chunk_size, dry_run=True)
         plan_s = time.perf_counter() - t
         out.append({**base, "step": "plan only (dry run, empty graph)", "seconds": plan_s, "rows": rows,
-                    "rows_per_s": rows / plan_s, "status": dry.status})
-        t = time.perf_counter()
+                    "rows_per_s": rows / plan_s, "status": dry.status, "cpu_s": time.process_time() - c})
+        t, c = time.perf_counter(), time.process_time()
         rep = run_import(store, bundle.batch, actor, source_files=bundle.files, chunk_size=chunk_size)
         imp_s = time.perf_counter() - t
         out.append({**base, "step": "import (plan+stage+commit)", "seconds": imp_s, "items": rep.items_written,
-                    "items_per_s": rep.items_written / imp_s, "audit_entries": rep.audit_entries})
+                    "items_per_s": rep.items_written / imp_s, "audit_entries": rep.audit_entries,
+                    "cpu_s": time.process_time() - c, "db_write_s": {k: round(v, 2) for k, v in db_s.items()}})
         out.append({**base, "step": "end to end (CSV -> committed)", "seconds": load_s + imp_s,
                     "items": rep.items_written, "items_per_s": rep.items_written / (load_s + imp_s)})
 
+        # sanity: what the graph holds now (a faster import that loses items is no faster)
+        held = {"serials": store.run("MATCH (s:Serial) RETURN count(s) AS c", write=False)[0]["c"],
+                "produced": store.run("MATCH (:Batch)-[r:PRODUCED]->(:Serial) RETURN count(r) AS c", write=False)[0]["c"],
+                "serial_of": store.run("MATCH (:Serial)-[r:OF]->(:Product) RETURN count(r) AS c", write=False)[0]["c"]}
+        out[-2]["graph_after"] = held
         t = time.perf_counter()
         rep2 = run_import(store, bundle.batch, actor, source_files=bundle.files, chunk_size=chunk_size)
         re_s = time.perf_counter() - t
@@ -102,7 +122,12 @@ def main(argv: list[str] | None = None) -> None:
     for r in res:
         rate = r.get("items_per_s") or r.get("rows_per_s") or r.get("records_per_s") or 0
         n = r.get("items", r.get("rows", r.get("records_checked")))
-        print(f"{r['step']:32s} {r['seconds']:8.1f} s  {n:>10,} items  {rate:>10,.0f}/s")
+        cpu = f"  (python cpu {r['cpu_s']:.1f} s)" if "cpu_s" in r else ""
+        print(f"{r['step']:32s} {r['seconds']:8.1f} s  {n:>10,} items  {rate:>10,.0f}/s{cpu}")
+        if r.get("graph_after"):
+            print(f"{'':32s} graph after import: {r['graph_after']}")
+        if r.get("db_write_s"):
+            print(f"{'':32s} database writes by kind (s): {r['db_write_s']}")
     print(f"peak RSS {res[-1]['peak_rss_mb']:.0f} MB, database peak memory {res[-1]['db_peak_mb']:.0f} MB, "
           f"load average {res[0]['load_avg_1m_start']} -> {res[-1]['load_avg_1m_end']} on {res[0]['cpus']} cpus")
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,13 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/recalls"): {},
     ("POST", "/recalls/{recall_id}/start"): {"path": {"recall_id": "RC-NONE"}},
     ("POST", "/recalls/{recall_id}/approve"): {"path": {"recall_id": "RC-NONE"}},
+    # quality records (QMS)
+    ("GET", "/qms/open-items"): {},
+    ("GET", "/qms/checklist/{batch}"): {"path": {"batch": "FIN1"}},
+    ("GET", "/qms/{kind}"): {"path": {"kind": "complaint"}, "params": {"limit": 2}},
+    ("GET", "/qms/{kind}/{key}"): {"path": {"kind": "complaint", "key": "CMP-NONE"}},
+    ("POST", "/qms/{kind}"): {"path": {"kind": "complaint"}},
+    ("POST", "/qms/{kind}/{key}/steps/{step}"): {"path": {"kind": "complaint", "key": "CMP-NONE", "step": "investigate"}},
 }
 
 #: arguments for every GraphQL root field (a new field needs an entry: the test says so)
@@ -85,6 +92,14 @@ FIELD_ARGS: dict[str, str] = {
     "cancelRecall": '(id: "RC-NONE", reason: "matrix test")',
     "completeRecall": '(id: "RC-NONE", reason: "matrix test")',
     "closeRecall": '(id: "RC-NONE", password: "x", reason: "matrix test")',
+    # quality records (QMS)
+    "qualityRecord": '(type: "complaint", id: "CMP-NONE")', "qualityRecords": '(type: "complaint", first: 2)',
+    "releaseChecklist": '(batch: "FIN1")', "openItems": "", "capaAlerts": "(withinDays: 7)",
+    "supplierScorecards": "", "trainingMatrix": "", "productionReport": '(from: "2026-01-01", to: "2026-12-31")',
+    "documentInEffect": '(docId: "SOP-NONE", at: "2026-03-01")',
+    # invalid fields / an unknown step: every holder of the gate permission gets validation_failed
+    "openQualityRecord": '(type: "complaint", fields: {}, reason: "matrix test")',
+    "qualityStep": '(type: "complaint", id: "CMP-NONE", step: "no-such-step", reason: "matrix test")',
 }
 
 

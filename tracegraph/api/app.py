@@ -38,6 +38,7 @@ ROUTE_MODULES = (
     "routes_audit",
     "routes_export",
     "routes_recall",
+    "routes_qms",
 )
 
 DESCRIPTION = """\

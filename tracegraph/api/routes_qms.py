@@ -93,9 +93,13 @@ async def qms_checklist(request: Request, batch: str = Path(..., min_length=1, m
 
 @router.get("/{kind}", response_model=list[QualityRecord], summary="Quality records of one type")
 async def qms_list(request: Request, kind: str = TypePath, status: str | None = Query(None, max_length=40),
-                   limit: int = Query(50, ge=1, le=1000), actor: Actor = requires(P.QMS_READ)) -> JSONResponse:
+                   limit: int = Query(50, ge=1, le=1000),
+                   after: str | None = Query(None, max_length=200, description="the last id of the previous page"),
+                   actor: Actor = requires(P.QMS_READ)) -> JSONResponse:
+    """Newest id first; page with `after` = the last id received."""
     store = get_store(request)
-    rows = await run_in_threadpool(lambda: list_records(store, record_type(kind), actor, status=status, limit=limit))
+    rows = await run_in_threadpool(lambda: list_records(store, record_type(kind), actor, status=status, after=after,
+                                                        limit=limit))
     return JSONResponse([record_json(kind, r) for r in rows])
 
 

@@ -87,6 +87,8 @@ from tracegraph.engine.stores.base import GraphStore
 #: rejected in input text), split server-side. Far faster than a list of maps, which the
 #: FalkorDB client sends as Cypher literal text.
 RS, US = "\x1e", "\x1f"
+#: group separator (also rejected in input text) for blobs grouped by a shared endpoint
+GS = "\x1d"
 DEFAULT_CHUNK = 100_000
 
 #: progress(phase, done, total): phase is "stage", "commit" or "rollback"; done/total in steps
@@ -484,6 +486,22 @@ def _node_blob(label: str, recs: list[NodeRecord]) -> str:
     return RS.join(out)
 
 
+def _linked_serial_blob(recs: list[NodeRecord]) -> str:
+    """Serials grouped by (batch, product): groups joined by GS, each `batch US product` then the
+    serial lines (as `_node_blob`), joined by RS. Input order is kept within a group."""
+    fields = NODE_FIELDS["Serial"]
+    groups: dict[tuple[str, str], list[str]] = {}
+    for rec in recs:
+        p = rec.props()
+        line = US.join([*(_enc(p.get(f), k) for f, k in fields), rec.content_hash(p)])
+        key = (p["batch_id"], p["product_id"])
+        got = groups.get(key)
+        if got is None:
+            groups[key] = got = [US.join(key)]
+        got.append(line)
+    return GS.join(RS.join(lines) for lines in groups.values())
+
+
 def _edge_blob(etype: str, edges: list[EdgeRow]) -> str:
     props = EDGE_PROPS[etype]
     return RS.join(US.join([e.frm.key, e.to.key, *(_enc(e.props.get(p), k) for p, k in props)]) for e in edges)
@@ -589,10 +607,11 @@ class _Writer:
                 self.items += len(part)
                 self._tick("stage")
         for part in _chunked(plan.linked_serials, self.chunk):
-            blob = _node_blob("Serial", part)
+            blob = _linked_serial_blob(part)
             changes = [Change("Serial created with PRODUCED and OF", None, len(part)),
                        Change("rows_sha256", None, _sha(blob))]
-            self._write("imports.create_Serial_linked", {"blob": blob, "phase": "staging", "pending_id": None},
+            self._write("imports.create_Serial_linked", {"blob": blob, "phase": "staging", "pending_id": None,
+                                                         "gs": GS},
                         self._spec("import.stage", changes))
             self.items += 3 * len(part)
             self._tick("stage")
@@ -812,8 +831,12 @@ def render_queries() -> dict[str, str]:
     out["create_Serial_linked"] = (
         f"{_HEADER}// Stage new Serial nodes whose Batch and Product are new in the same import, with their\n"
         f"// (Batch)-[:PRODUCED]->(Serial)-[:OF]->(Product) edges, in one pass.\n{_PRELUDE}\n"
-        f"UNWIND split($blob, $rs) AS line\nWITH h, run, split(line, $us) AS f\n"
-        f"MATCH (b:Batch {{id: f[{spos['batch_id']}]}})\nMATCH (p:Product {{id: f[{spos['product_id']}]}})\n"
+        f"// The blob is grouped by batch (GS between groups; a group's first line is `batch US product`), so\n"
+        f"// the batch and product are looked up once per batch instead of once per serial.\n"
+        f"UNWIND split($blob, $gs) AS grp\nWITH h, run, split(grp, $rs) AS lines\n"
+        f"WITH h, run, lines, split(lines[0], $us) AS bp\n"
+        f"MATCH (b:Batch {{id: bp[0]}})\nMATCH (p:Product {{id: bp[1]}})\n"
+        f"UNWIND lines[1..] AS line\nWITH h, run, b, p, split(line, $us) AS f\n"
         f"CREATE (b)-[:PRODUCED {{import_id: $import_id}}]->(n:Serial {{\n  {sprops},\n"
         f"  created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id}})"
         f"-[:OF {{import_id: $import_id}}]->(p)\n{_TAIL}\n")

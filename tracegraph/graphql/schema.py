@@ -34,6 +34,7 @@ AREAS: tuple[tuple[str, str | None, str | None], ...] = (
     ("tracegraph.graphql.types_users", "UsersQuery", "UsersMutation"),
     ("tracegraph.graphql.types_records", "RecordsQuery", "RecordsMutation"),
     ("tracegraph.graphql.types_recall", "RecallQuery", "RecallMutation"),
+    ("tracegraph.graphql.types_qms", "QmsQuery", "QmsMutation"),
 )
 
 DEFAULT_LIMITS = {"depth": 12, "aliases": 30, "tokens": 2000}

@@ -187,12 +187,9 @@ def run_epcis_import(store: GraphStore, batch: "ImportBatch", actor: Actor, *, s
 
     eb: EpcisBatch = batch.meta["epcis"]
     t0 = time.perf_counter()
-    if dry_run:
-        _, res = epcis_write.plan(eb.mapped)
+    if dry_run:  # new vs existing keys, nothing written
+        _, _, res = epcis_write.split_new(store, eb.mapped, eb.source)
         res.import_id = "dry-run"
-        if store is not None:
-            _, _, res = epcis_write.split_new(store, eb.mapped, eb.source)
-            res.import_id = "dry-run"
     else:
         res = epcis_write.write(store, eb.mapped, actor, source=eb.source, clock=clock, progress=progress,
                                 files=source_files, chunk=min(chunk_size, epcis_write.CHUNK))
@@ -247,8 +244,15 @@ def resume_epcis_import(store: GraphStore, import_id: str, batch: "ImportBatch",
 def import_epcis(store: GraphStore, path: str | Path | dict[str, Any], actor: Actor, *, dry_run: bool = False,
                  clock: Clock | None = None, progress: Callable[[int, int], None] | None = None) -> EpcisImportResult:
     """Validate, map and write one EPCIS document (a path, or a parsed dict)."""
-    batch = load_document(path, "document", store) if isinstance(path, dict) else read_epcis(path, store)
-    return run_epcis(store, batch, actor, dry_run=dry_run, clock=clock, progress=progress)
+    from tracegraph.engine.imports import SourceFile
+
+    if isinstance(path, dict):
+        batch = load_document(path, "document", store)
+        files = [SourceFile.of_bytes("document", json.dumps(path, sort_keys=True, default=str).encode("utf-8"))]
+    else:
+        batch = read_epcis(path, store)
+        files = [SourceFile.of_path(Path(path))]
+    return run_epcis(store, batch, actor, dry_run=dry_run, clock=clock, progress=progress, files=files)
 
 
 # ---------------------------------------------------------------------------------------

@@ -7,10 +7,15 @@ OPTIONAL MATCH (pp:ImportPending {id: $pending_id})
 WITH h, run, pp WHERE pp IS NULL OR pp.done = false
 FOREACH (x IN CASE WHEN pp IS NULL THEN [] ELSE [pp] END | SET x.done = true)
 WITH h, run
-UNWIND split($blob, $rs) AS line
-WITH h, run, split(line, $us) AS f
-MATCH (b:Batch {id: f[4]})
-MATCH (p:Product {id: f[5]})
+// The blob is grouped by batch (GS between groups; a group's first line is `batch US product`), so
+// the batch and product are looked up once per batch instead of once per serial.
+UNWIND split($blob, $gs) AS grp
+WITH h, run, split(grp, $rs) AS lines
+WITH h, run, lines, split(lines[0], $us) AS bp
+MATCH (b:Batch {id: bp[0]})
+MATCH (p:Product {id: bp[1]})
+UNWIND lines[1..] AS line
+WITH h, run, b, p, split(line, $us) AS f
 CREATE (b)-[:PRODUCED {import_id: $import_id}]->(n:Serial {
   id: f[0],
   udi: CASE f[1] WHEN '' THEN null ELSE f[1] END,
