@@ -71,7 +71,7 @@ def import_cmd(
     chunk_size: int = typer.Option(20_000, "--chunk-size", min=1, help="Records per write statement."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Import an ERP bundle (folder or zip of CSV/JSONL files) or a GS1 EPCIS 2.0 document, all or nothing.
+    """Import an ERP bundle (folder or zip of CSV/JSONL files) all or nothing.
 
     The whole bundle is validated first; every problem is listed with file, row and field,
     and nothing is written. An interrupted import is rolled back or finished automatically

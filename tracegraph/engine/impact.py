@@ -50,6 +50,9 @@ _FAR_FUTURE = "9999-12-31T99"
 
 # positions in one `out` entry of queries/trace/forward_tail.cypher
 _TYPE, _MID, _QTY, _DATE, _DELIVERED, _CUST, _FROM, _DISP, _AT = range(9)
+_PAD: list[Any] = [None] * 9  # flow edges come as [type, id, qty]: padded to the full width
+#: separates the fields of one unit in `forward_material`'s `us` strings (never in an id or status)
+_SEP = "\x1f"
 
 
 def as_of_key(as_of: str | None) -> str:
@@ -198,8 +201,8 @@ def _fetch_material(store: GraphStore, seeds: Iterable[NodeKey]) -> dict[NodeKey
     for label, ids in by_label.items():
         if label not in query:
             continue
-        for row in read_fast(store, query[label], ids=sorted(set(ids))):
-            row["out"] = [list(e) + [None] for e in row["out"] if e]
+        for row in read_fast(store, query[label], ids=sorted(set(ids)), sep=_SEP):
+            row["out"] = [e + _PAD[len(e):] for e in row["out"] if e]
             row["ns"] = 0
             nodes[(row["l"], row["id"])] = row
     return nodes
@@ -436,15 +439,16 @@ def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None 
     by_batch: dict[str, list[str]] = {}
     for bid in reached_batches:
         row = nodes[("Batch", bid)]
-        if not row["ids"]:
+        if not row["us"]:
             continue
-        row["ns"] = len(row["ids"])
-        by_batch[bid] = row["ids"]
         pr = row["pr"]
-        for sid, st_, cu in zip(row["ids"], row["sts"], row["cus"]):
-            units[sid] = {"id": sid, "bt": bid, "st": st_ or None, "cu": cu or None, "wh": None, "pr": pr}
-        for sid, wh in row["whs"]:
-            units[sid]["wh"] = wh
+        ids = []
+        for u in row["us"]:
+            sid, st_, cu, wh = u.rsplit(_SEP, 3)
+            ids.append(sid)
+            units[sid] = {"id": sid, "bt": bid, "st": st_ or None, "cu": cu or None, "wh": wh or None, "pr": pr}
+        row["ns"] = len(ids)
+        by_batch[bid] = ids
     produce = "PRODUCED" in walk.allowed
     bids = [b for b in reached_batches if b in by_batch and produce and walk._room(depth[("Batch", b)])]
     assemblies: dict[str, list[str]] = defaultdict(list)
