@@ -198,7 +198,8 @@ def test_kill_while_committing_then_resume_gives_exactly_after(empty_store: Falk
     # the before/after of the changed lot is in the audit chain exactly once
     changes = [c for r in empty_store.run("MATCH (e:AuditEntry) RETURN e.changes AS c") for c in json.loads(r["c"])
                if c.get("key") == "LOT-PC-2602"]
-    assert changes == [{"key": "LOT-PC-2602", "field": "MaterialLot.qty_received", "old": 250.0, "new": 260.0}]
+    assert changes == [{"key": "LOT-PC-2602", "field": "MaterialLot.qty_received", "old": 250.0, "new": 260.0,
+                        "state": False}]
 
 
 def test_next_import_finishes_a_dead_committing_run(empty_store: FalkorDBStore, reference: FalkorDBStore,

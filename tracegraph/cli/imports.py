@@ -68,7 +68,7 @@ def import_cmd(
     resume: Optional[str] = typer.Option(None, "--resume", help="Finish an interrupted import (ID)."),
     rollback: Optional[str] = typer.Option(None, "--rollback", help="Undo an import that did not commit (ID)."),
     list_runs: bool = typer.Option(False, "--list", help="List recent imports."),
-    chunk_size: int = typer.Option(20_000, "--chunk-size", min=1, help="Records per write statement."),
+    chunk_size: int = typer.Option(100_000, "--chunk-size", min=1, help="Records per write statement (the runner's default)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Import an ERP bundle (folder or zip of CSV/JSONL files) all or nothing.

@@ -17,6 +17,7 @@ from typing import Any
 
 from tracegraph.engine.errors import NotFound, ValidationFailed
 from tracegraph.engine.stores.base import GraphStore
+from tracegraph.engine.impact import read_fast_many
 from tracegraph.engine.trace_models import (
     BackwardResult,
     DocumentUse,
@@ -159,13 +160,21 @@ def backward_trace(
     documents: dict[str, list[DocumentUse]] = {}
     siblings: dict[str, tuple[int, list[str]]] = {}
     if batch_ids:
-        for e in store.read("trace.batch_equipment", ids=batch_ids):
+        # equipment, documents and siblings depend only on the batch ids: one round trip for all
+        calls: list[tuple[str, dict[str, Any]]] = [("trace.batch_equipment", {"ids": batch_ids}),
+                                                   ("trace.batch_documents", {"ids": batch_ids})]
+        if include_siblings:
+            exclude = [k[1] for k in nodes if k[0] == "Serial"]
+            calls.append(("trace.siblings", {"ids": batch_ids, "exclude": exclude,
+                                             "limit": max(0, sibling_limit)}))
+        answers = read_fast_many(store, calls)
+        for e in answers[0]:
             equipment.setdefault(e["batch"], []).append(EquipmentUse(
                 equipment=e["equipment"], name=e["name"], used_from=e["used_from"], used_to=e["used_to"],
                 params=e["params"], operator=e["operator"],
                 **_calibration_state(e["used_from"], e["used_to"], e["cal"]),
             ))
-        doc_rows = store.read("trace.batch_documents", ids=batch_ids)
+        doc_rows = answers[1]
         doc_ids = sorted({d[1] for r in doc_rows for d in r["direct"] + r["via_product"] if d and d[1]})
         versions: dict[str, list[dict[str, Any]]] = {}
         if doc_ids:
@@ -191,8 +200,7 @@ def backward_trace(
                                             in_effect=in_effect, matches=in_effect == link[0]))
             documents[r["batch"]] = uses
         if include_siblings:
-            exclude = [k[1] for k in nodes if k[0] == "Serial"]
-            for s in store.read("trace.siblings", ids=batch_ids, exclude=exclude, limit=max(0, sibling_limit)):
+            for s in answers[2]:
                 siblings[s["batch"]] = (s["n"], s["ids"])
 
     batches = []

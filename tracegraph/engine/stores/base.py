@@ -6,6 +6,7 @@ plain rows (dicts of JSON-like values).
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any, Protocol, runtime_checkable
 
 Row = dict[str, Any]
@@ -44,12 +45,12 @@ class GraphStore(Protocol):
 
 def plain(value: Any) -> Any:
     """Turn driver-specific values (nodes, dates, ordered dicts) into JSON-like Python values."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value  # the common case first: no imports, no further checks (hot path)
-    from collections import OrderedDict
-    import datetime as _dt
-
-    if isinstance(value, (dict, OrderedDict)):
+    cls = value.__class__
+    if cls is str or cls is int or cls is float or cls is bool or value is None:
+        return value  # the common case first: exact types, no further checks (hot path)
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):  # OrderedDict is a dict
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
