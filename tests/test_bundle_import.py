@@ -16,28 +16,10 @@ from tracegraph.engine.audit import Actor
 from tracegraph.engine.errors import ValidationFailed
 from tracegraph.engine.imports import get_import, list_imports, run_import
 from tracegraph.loaders.bundle import load_bundle
+from graph_snapshot import snapshot
 
 FIXTURE = Path(__file__).parent / "fixtures" / "bundle_small"
 ACTOR = Actor(id="u-qa", name="Quinn Auditor", roles=frozenset({"importer"}))
-SYSTEM_LABELS = {"AuditEntry", "AuditHead", "ImportRun", "ImportLock", "ImportPending"}
-VOLATILE = {"created_at", "updated_at", "source", "import_id", "last_import_id", "import_hash", "import_hash_at"}
-
-
-def snapshot(store: Any) -> tuple[list[Any], list[Any]]:
-    """Business nodes and edges, without timestamps and provenance (they differ per run)."""
-    nodes = [
-        (r["l"], json.dumps({k: v for k, v in r["p"].items() if k not in VOLATILE}, sort_keys=True))
-        for r in store.run("MATCH (n) RETURN labels(n)[0] AS l, properties(n) AS p", write=False)
-        if r["l"] not in SYSTEM_LABELS
-    ]
-    edges = [
-        (r["t"], r["a"], r["b"], json.dumps({k: v for k, v in (r["p"] or {}).items() if k not in VOLATILE},
-                                            sort_keys=True))
-        for r in store.run("MATCH (a)-[e]->(b) RETURN type(e) AS t, a.id AS a, b.id AS b, properties(e) AS p",
-                           write=False)
-        if r["t"] not in ("ABOUT", "PREV")
-    ]
-    return sorted(nodes), sorted(edges)
 
 
 def head_seq(store: Any) -> int:

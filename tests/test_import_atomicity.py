@@ -27,12 +27,11 @@ from tracegraph.engine.imports import (
 from tracegraph.engine.stores.falkordb import FalkorDBStore
 from tracegraph.loaders.bundle import load_bundle
 from tracegraph.loaders.generator import generate_bundle
+from graph_snapshot import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "bundle_small"
 ACTOR = Actor(id="u-ops", name="Olga Ops", roles=frozenset({"importer"}))
-SYSTEM_LABELS = {"AuditEntry", "AuditHead", "ImportRun", "ImportLock", "ImportPending"}
-VOLATILE = {"created_at", "updated_at", "source", "import_id", "last_import_id", "import_hash", "import_hash_at"}
 
 #: the import, in a process of its own that kills itself with SIGKILL after step N of a phase
 KILLER = r"""
@@ -53,22 +52,6 @@ run_import(store, b.batch, Actor(id="u-killed", name="Killed Import"), source_fi
            progress=progress, chunk_size=int(chunk))
 print("FINISHED WITHOUT BEING KILLED")
 """
-
-
-def snapshot(store: Any) -> tuple[list[Any], list[Any]]:
-    nodes = [
-        (r["l"], json.dumps({k: v for k, v in r["p"].items() if k not in VOLATILE}, sort_keys=True))
-        for r in store.run("MATCH (n) RETURN labels(n)[0] AS l, properties(n) AS p", write=False)
-        if r["l"] not in SYSTEM_LABELS
-    ]
-    edges = [
-        (r["t"], r["a"], r["b"], json.dumps({k: v for k, v in (r["p"] or {}).items() if k not in VOLATILE},
-                                            sort_keys=True))
-        for r in store.run("MATCH (a)-[e]->(b) RETURN type(e) AS t, a.id AS a, b.id AS b, properties(e) AS p",
-                           write=False)
-        if r["t"] not in ("ABOUT", "PREV")
-    ]
-    return sorted(nodes), sorted(edges)
 
 
 @pytest.fixture()
