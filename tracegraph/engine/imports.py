@@ -280,17 +280,9 @@ def _run_import(
         return report
     writer = _Writer(store, actor, clock, import_id, chunk_size, progress)
     writer.start(source_files, plan)
-    try:
+    with writer.undo_if_staging():
         writer.stage(plan)
         writer.commit()
-    except BaseException as exc:
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)) or writer.phase != "staging":
-            raise  # a committing run is finished by resume/recover, never undone
-        try:
-            writer.rollback(result="failed", error=str(exc)[:2000])
-        except Exception:
-            pass
-        raise
     report.status = "committed"
     report.items_written = writer.items
     report.audit_entries = writer.entries
@@ -682,6 +674,21 @@ class _Writer:
         self.phase = "committed"
 
     # -- rollback ---------------------------------------------------------------------
+    @contextlib.contextmanager
+    def undo_if_staging(self) -> Iterator[None]:
+        """Roll the run back when staging fails; a committing run is decided and is finished by
+        resume/recover instead, never undone (nor is one interrupted by Ctrl-C/exit)."""
+        try:
+            yield
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)) or self.phase != "staging":
+                raise
+            try:
+                self.rollback(result="failed", error=str(exc)[:2000])
+            except Exception:
+                pass
+            raise
+
     def rollback(self, *, result: str, error: str | None = None) -> None:
         labels = list(NODE_FIELDS)
         self.steps_total = self.steps_done + len(labels)

@@ -229,7 +229,7 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
                          "payload": payload, "count": len(st.rows), "changes": "[]"})
     w.steps_total = len(stage) + len(log)
     _start(w, files, res)
-    try:
+    with w.undo_if_staging():
         for st in stage:
             w._write(f"epcis.tx_{st.query}", {"rows": st.rows, "phase": "staging", "pending_id": None},
                      w._spec("import.stage", [Change("query", None, st.query), Change("rows", None, len(st.rows)),
@@ -248,14 +248,6 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
         if group:
             _log_add(w, group, source)
         w.commit()
-    except BaseException as exc:
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)) or w.phase != "staging":
-            raise  # a committing run is finished by resume/recover, never undone
-        try:
-            w.rollback(result="failed", error=str(exc)[:2000])
-        except Exception:
-            pass
-        raise
     res.audit_entries = w.entries
     return res
 
