@@ -100,6 +100,9 @@ def test_capa_two_person_rule_and_links(store, users) -> None:  # type: ignore[n
     with pytest.raises(SignatureError, match="author"):
         move(store, CAPA, users["qa.ann"], capa.id, "close", password=PW["qa.ann"], username="qa.ann", fields=fields)
     assert get_record(store, CAPA, capa.id).status == "effectiveness_check"
+    refused = store.run("MATCH (e:AuditEntry {action: 'signature_refused', target_key: $k}) RETURN e.actor AS a",
+                        {"k": capa.id}, write=False)
+    assert [r["a"] for r in refused] == ["qa.ann"]  # the refusal is audited (issue 6)
     capa2 = move(store, CAPA, users["qa.bob"], capa.id, "close", password=PW["qa.bob"], username="qa.bob", fields=fields)
     assert capa2.status == "closed" and capa2.signatures[0]["signer_id"] == "qa.bob"
 

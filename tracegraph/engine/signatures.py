@@ -102,6 +102,21 @@ def _violation(label: str, meaning: str, record: dict[str, Any], prior: list[dic
     return None
 
 
+def refuse_two_person_violation(store: GraphStore, label: str, key: str, meaning: str, actor: Actor,
+                                record: dict[str, Any], *, clock: Clock | None = None) -> None:
+    """Refuse (and audit the refusal of) a signature that breaks a two-person rule.
+
+    Called by `sign`, and by workflows that must refuse a signed step before they change the
+    record (engine/qms/lifecycle.py)."""
+    rule = _violation(label, meaning, record, _signatures(store, label, key), actor.id)
+    if rule is not None:
+        msg = f"{actor.name} ({actor.id}) may not sign {label} {key!r} as {meaning}: {rule.why}"
+        commands.note(store, label, key, "signature_refused", actor,
+                      changes=[Change("meaning", None, meaning), Change("rule", None, rule.why)], reason=msg,
+                      clock=clock or SystemClock())
+        raise SignatureError(msg, hint="two-person rule: another qualified person must sign")
+
+
 def sign(
     store: GraphStore,
     record_label: str,
@@ -138,12 +153,7 @@ def sign(
         raise NotFound(f"{record_label} {record_key!r} does not exist")
     if record.props.get("retired"):
         raise SignatureError(f"{record_label} {record_key!r} is retired and cannot be signed")
-    rule = _violation(record_label, meaning, record.props, _signatures(store, record_label, record_key), actor.id)
-    if rule is not None:
-        msg = f"{actor.name} ({actor.id}) may not sign {record_label} {record_key!r} as {meaning}: {rule.why}"
-        commands.note(store, record_label, record_key, "signature_refused", actor,
-                      changes=[Change("meaning", None, meaning), Change("rule", None, rule.why)], reason=msg, clock=clock)
-        raise SignatureError(msg, hint="two-person rule: another qualified person must sign")
+    refuse_two_person_violation(store, record_label, record_key, meaning, actor, record.props, clock=clock)
 
     sid = "SIG-" + uuid.uuid4().hex[:20]
     made: dict[str, Any] = {}
@@ -189,5 +199,5 @@ def signature_status(store: GraphStore, label: str, key: str) -> list[SignatureV
 
 __all__ = [
     "MEANINGS", "VOLATILE_PROPS", "TwoPersonRule", "TWO_PERSON_RULES", "SignatureView", "content_hash",
-    "rules_for", "sign", "signature_status",
+    "rules_for", "refuse_two_person_violation", "sign", "signature_status",
 ]

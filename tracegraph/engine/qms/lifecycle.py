@@ -325,25 +325,18 @@ def move(
 
 def _pre_sign_checks(store: GraphStore, rt: RecordType, actor: Actor, key: str, meaning: str,
                      password: str | None, props: dict[str, Any]) -> None:
-    """Refuse a signed step BEFORE moving: missing password or a two-person rule violation."""
-    from tracegraph.engine.errors import AuthenticationFailed, SignatureError
+    """Refuse a signed step BEFORE moving: missing or wrong password, or a two-person rule
+    violation (refused and audited exactly as `signatures.sign` does)."""
+    from tracegraph.engine.auth import authenticate
+    from tracegraph.engine.errors import AuthenticationFailed
     from tracegraph.engine.permissions import sign_permission
-    from tracegraph.engine.signatures import rules_for, signature_status
+    from tracegraph.engine.signatures import refuse_two_person_violation
 
     require(actor, sign_permission(rt.label, meaning))
     if not password:
         raise AuthenticationFailed(f"this step is signed ({meaning}): re-enter your password (21 CFR 11.200)")
-    from tracegraph.engine.auth import authenticate
-
     authenticate(store, actor.id, password, session=actor.session)  # wrong password: refused before moving
-    prior = signature_status(store, rt.label, key)
-    for rule in rules_for(rt.label, meaning):
-        if rule.not_field and props.get(rule.not_field) == actor.id:
-            raise SignatureError(f"refused: {rule.why} ({actor.name} is the record's {rule.not_field})",
-                                 hint="another qualified person must take this step")
-        if any(s.meaning in rule.not_signers_of and s.signer_id == actor.id for s in prior):
-            raise SignatureError(f"refused: {rule.why} ({actor.name} already signed as "
-                                 f"{'/'.join(rule.not_signers_of)})", hint="another qualified person must sign")
+    refuse_two_person_violation(store, rt.label, key, meaning, actor, props)
 
 
 def _apply_move(store: GraphStore, rt: RecordType, actor: Actor, key: str, from_statuses: tuple[str, ...], to: str,
