@@ -19,7 +19,7 @@ from perf.baselines import Answer, System, items
 from perf.harness import PlantHandle, timeit
 
 SCENARIOS: tuple[str, ...] = ("lot_impact", "supplier_impact", "equipment_impact", "backward_trace")
-SYSTEMS: tuple[str, ...] = ("tracegraph", "falkordb-cypher", "tracegraph-bolt", "sqlite-cte", "sqlite-erp", "networkx", "scipy-csr")
+SYSTEMS: tuple[str, ...] = ("tracegraph", "tracegraph-full", "tracegraph-cypher", "falkordb-cypher", "tracegraph-bolt", "sqlite-cte", "sqlite-erp", "networkx", "scipy-csr")
 WINDOW_S = 7 * 86_400
 #: answers are checked for this many distinct parameters per scenario (the first calls)
 VERIFY = 3
@@ -69,13 +69,16 @@ def build_systems(h: PlantHandle, names: tuple[str, ...] | list[str], say: Calla
         if name == "falkordb-cypher" and any(s.name == name for s in out):
             continue  # "tracegraph" already fell back to it
         t0 = time.perf_counter()
-        if name == "tracegraph":
+        if name in ("tracegraph", "tracegraph-full", "tracegraph-cypher"):
             if engine_available():
                 from perf.engine_system import EngineSystem
 
-                out.append(EngineSystem(h.store))
-            else:
+                variant = {"tracegraph": "frame", "tracegraph-full": "full", "tracegraph-cypher": "cypher"}[name]
+                out.append(EngineSystem(h.store, variant))  # type: ignore[arg-type]
+            elif not any(s.name == "falkordb-cypher" for s in out):
                 out.append(CypherSystem("falkordb-cypher", h.store))
+            else:
+                continue
         elif name == "falkordb-cypher":
             out.append(CypherSystem("falkordb-cypher", h.store))
         elif name == "tracegraph-bolt":
@@ -231,7 +234,7 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     keyed = {(r["scenario"], r["size"], r["system"]): r for r in rows}
     for (scenario, size, system), r in keyed.items():
-        if system not in ("tracegraph", "falkordb-cypher") or not r["p50_ms"]:
+        if system not in ("tracegraph", "tracegraph-full", "falkordb-cypher") or not r["p50_ms"]:
             continue
         for (sc2, sz2, other), r2 in keyed.items():
             if sc2 == scenario and sz2 == size and other != system and r2["p50_ms"]:
@@ -250,7 +253,7 @@ def goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     out: list[dict[str, Any]] = []
     sizes = sorted({r["size"] for r in rows})
-    for tg in ("tracegraph", "falkordb-cypher"):
+    for tg in ("tracegraph", "tracegraph-full", "falkordb-cypher"):
         for size in sizes:
             v = p50("lot_impact", size, tg)
             if v is not None:

@@ -33,6 +33,8 @@ def test_health_needs_no_token_and_reports_the_chain_head(api: Api) -> None:
     body = r.json()
     assert body["status"] == "ok" and body["database_reachable"] is True and body["backend"] == "embedded"
     assert body["audit_head_seq"] >= 1 + 6  # init admin + 6 users + logins
+    # the server keeps a trace index (built in the background) and says how fresh it is
+    assert body["trace_index"]["enabled"] is True and body["trace_index"]["mode"] == "background"
 
 
 def test_every_response_has_request_id_and_security_headers(api: Api) -> None:

@@ -5,15 +5,26 @@ from __future__ import annotations
 import pytest
 
 from plantbuilder import demo_plant
+from tracegraph.engine import trace_index
 from tracegraph.engine.errors import NotFound, ValidationFailed
 from tracegraph.engine.impact import forward_trace, impact
 from tracegraph.engine.trace_models import HELD_STATUSES, ImpactCause, ImpactOptions, ImpactResult
 
 
 @pytest.fixture(scope="module")
-def plant_store(store):
+def written_store(store):
     demo_plant().write(store)
     return store
+
+
+@pytest.fixture(scope="module", params=["cypher", "index"])
+def plant_store(written_store, request):
+    """Every test runs twice: answered by the graph, and with a trace index kept (which answers
+    what it can and hands the rest to the graph: the contract is the same either way)."""
+    if request.param == "index":
+        trace_index.refresh(written_store)
+    yield written_store
+    trace_index.disable(written_store)
 
 
 def run(store, opts: dict | None = None, **cause) -> ImpactResult:

@@ -184,6 +184,25 @@ def test_cli_impact_variants(cli, tmp_path):
     assert code == 0 and xlsx.stat().st_size > 0 and len(csvf.read_text().splitlines()) == 9
 
 
+def test_cli_impact_engines_agree(cli):
+    """`--engine index` builds the trace index in the command and answers from it; the answer
+    is the graph's (`--engine cypher`), whichever engine gave it."""
+    answers = {}
+    for engine in ("cypher", "index", "auto"):
+        code, out = cli("impact", "--batch", "FIN2", "--batch", "OTHER", "--engine", engine, "--json")
+        assert code == 0, out
+        answers[engine] = json.loads(out)
+    assert answers["index"]["engine"] == "index" and answers["cypher"]["engine"] == "cypher"
+    assert answers["auto"]["engine"] == "cypher"  # TRACEGRAPH_TRACE_INDEX=auto: one-shot commands ask the graph
+    for part in ("counts", "by_status", "customers"):
+        assert answers["index"][part] == answers["cypher"][part]
+    assert [s["id"] for s in answers["index"]["serials"]] == [s["id"] for s in answers["cypher"]["serials"]]
+    code, out = cli("impact", "--batch", "FIN1", "--as-of", "2026-02-11", "--engine", "index", "--json")
+    assert code == 2 and "cannot answer" in json.loads(out)["error"]["message"]
+    code, out = cli("impact", "--batch", "FIN1", "--engine", "warp", "--json")
+    assert code == 2 and "unknown engine" in out
+
+
 def test_cli_errors(cli):
     code, out = cli("impact", "--lot", "NOPE", "--json")
     assert code == 1 and json.loads(out)["error"]["code"] == "not_found"

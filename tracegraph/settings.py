@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     api_max_query_depth: int = Field(default=12, gt=0, description="GraphQL query depth limit.")
     api_max_aliases: int = Field(default=30, gt=0, description="GraphQL aliases per query limit.")
     api_max_tokens: int = Field(default=2000, gt=0, description="GraphQL tokens per query limit.")
+    trace_index: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="In-memory trace index for impact answers (docs/trace.md): auto = kept by the API server and "
+        "the demo (built in the background, never used stale), on = also built by one-shot CLI commands, "
+        "off = always ask the graph.",
+    )
 
     @field_validator("database_url")
     @classmethod

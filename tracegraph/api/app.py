@@ -11,7 +11,7 @@ import importlib
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -78,6 +78,15 @@ def _include_graphql(app: FastAPI, settings: Settings) -> bool:
     return True
 
 
+def _keep_trace_index(store: Any, settings: Settings) -> None:
+    """A server keeps the trace index (engine/trace_index.py): built in the background, the
+    graph answering until then and whenever the index is behind the audit head."""
+    if settings.trace_index != "off":
+        from tracegraph.engine import trace_index
+
+        trace_index.enable(store, "background")
+
+
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     """Build the app. With `store`, the caller owns it (it is not closed on shutdown)."""
     settings = settings or load_settings()
@@ -94,6 +103,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             opened = await run_in_threadpool(open_store, settings)
             app.state.store = InstrumentedStore(opened, metrics)
             log.info('{"event":"store_opened","backend":"%s","location":"%s"}', opened.backend, opened.location)
+            _keep_trace_index(app.state.store, settings)
         try:
             yield
         finally:
@@ -114,6 +124,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.state.metrics = metrics
     app.state.token_cache = TokenCache(settings.token_cache_s)
     app.state.store = InstrumentedStore(store, metrics) if store is not None else None
+    if app.state.store is not None:
+        _keep_trace_index(app.state.store, settings)
 
     errors.install(app)
     from tracegraph.api import routes_health

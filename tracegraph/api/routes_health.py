@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -24,18 +25,22 @@ class Health(BaseModel):
     backend: str
     database_reachable: bool
     audit_head_seq: int | None = None
+    trace_index: dict[str, Any] | None = None  # engine/trace_index.IndexStatus: built, fresh, size
 
 
 def _health(request: Request) -> Health:
+    from tracegraph.engine import trace_index
     from tracegraph.engine.audit import head
 
     store = get_store(request)
     reachable = False
     seq: int | None = None
+    index: dict[str, Any] | None = None
     try:
         reachable = store.ping()
         if reachable:
             seq = int(head(store)["seq"])
+            index = trace_index.status(store).to_dict()
     except Exception:  # health must answer, whatever the database does
         reachable = False
     return Health(
@@ -44,6 +49,7 @@ def _health(request: Request) -> Health:
         backend=request.app.state.settings.backend,
         database_reachable=reachable,
         audit_head_seq=seq,
+        trace_index=index,
     )
 
 

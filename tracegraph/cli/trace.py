@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from tracegraph.cli.common import JSON_OPTION, clean_errors, console, err_console, print_json, store
+from tracegraph.cli.common import JSON_OPTION, clean_errors, console, err_console, print_json, settings, store
 from tracegraph.engine.errors import Problem, ValidationFailed
 from tracegraph.engine.trace_models import BackwardResult, ImpactCause, ImpactOptions, ImpactResult
 
@@ -32,7 +32,7 @@ def _print_impact(r: ImpactResult, limit: int) -> None:
     console.print(
         f"[bold]{c['units']:g}[/bold] units affected: {c['serials']} serials, {c['batches']} batches, "
         f"{c['lots']} lots; {c['customers']} customers hold {c['units_at_customers']:g}  "
-        f"[dim]({r.elapsed_ms:.1f} ms)[/dim]"
+        f"[dim]({r.elapsed_ms:.1f} ms, {'trace index' if r.engine == 'index' else 'graph'})[/dim]"
     )
     t = Table("status", "units", title="Where the units are" + (f" as of {r.query['as_of']}" if r.query.get("as_of") else ""))
     for k, v in r.by_status.items():
@@ -184,6 +184,11 @@ def impact_cmd(
     edge: list[str] = typer.Option([], "--edge", help="Only follow these edge types (repeatable)."),
     exclude_returned: bool = typer.Option(False, "--exclude-returned", help="Leave out returned/destroyed units."),
     no_paths: bool = typer.Option(False, "--no-paths", help="Skip provenance paths (faster on huge results)."),
+    engine: str = typer.Option(
+        "auto", "--engine",
+        help="auto: the trace index when TRACEGRAPH_TRACE_INDEX=on, else the graph; index: build the trace index "
+             "and answer from it (an error if it cannot); cypher: the graph only. Same answer either way.",
+    ),
     csv_path: Optional[Path] = CSV_OPTION,
     xlsx_path: Optional[Path] = XLSX_OPTION,
     show: int = LIMIT_OPTION,
@@ -208,7 +213,14 @@ def impact_cmd(
             [Problem(record="command line", field=".".join(map(str, e["loc"])), message=e["msg"], value=e.get("input"))
              for e in exc.errors()],
         ) from None
-    r = impact(store(), cause, options)
+    if engine not in ("auto", "index", "cypher"):
+        raise ValidationFailed(f"unknown engine {engine!r}", hint="use auto, index or cypher")
+    st = store()
+    if engine == "index" or (engine == "auto" and settings().trace_index == "on"):
+        from tracegraph.engine import trace_index
+
+        trace_index.refresh(st)  # a one-shot command builds the index it answers from
+    r = impact(st, cause, options, engine=engine)  # type: ignore[arg-type]
     _export(r, csv_path, xlsx_path)
     if as_json:
         print_json(r.model_dump(mode="json"))

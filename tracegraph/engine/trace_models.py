@@ -19,6 +19,8 @@ UNIT_STATUSES: tuple[str, ...] = (
 )
 #: statuses in which a customer holds (or is about to hold) the unit: these count per customer
 HELD_STATUSES: frozenset[str] = frozenset({"in_transit", "at_distributor", "at_end_user"})
+#: statuses dropped by `include_returned=False` (a destroyed unit is a return disposition)
+RETURNED_STATUSES: frozenset[str] = frozenset({"returned", "destroyed"})
 #: the material-flow edges a forward trace may follow (cause -> effect)
 FORWARD_EDGES: tuple[str, ...] = ("CONSUMED_IN", "SPLIT_INTO", "MERGED_INTO", "PRODUCED", "COMPONENT_OF")
 
@@ -192,6 +194,8 @@ class ImpactResult(BaseModel):
     quantities: list[QuantityRow]
     customers: list[CustomerImpact]
     truncated: bool = False
+    engine: str = Field("cypher", description="what answered: 'index' (the trace index) or 'cypher' (the graph)")
+    index_seq: int | None = Field(None, description="audit head seq the trace index reflected (engine 'index')")
     elapsed_ms: float = 0.0
 
 

@@ -4,4 +4,4 @@
 MATCH (e:Equipment {id: $id})
 OPTIONAL MATCH (e)<-[p:PROCESSED_ON]-(b)
 WHERE ($to IS NULL OR p.from <= $to) AND ($from IS NULL OR p.to IS NULL OR p.to >= $from)
-RETURN e.id AS equipment, collect(CASE WHEN b IS NULL THEN null ELSE [b.id, p.from, p.to] END) AS batches
+RETURN e.id AS equipment, collect(b.id) AS batches

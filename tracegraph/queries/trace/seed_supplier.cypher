@@ -1,5 +1,6 @@
-// The lots a supplier delivered, optionally within a receipt date range on SUPPLIED.date.
+// The lots a supplier delivered, optionally within a receipt date range on SUPPLIED.date
+// (ids only: a supplier-wide impact starts from hundreds of lots, and every value costs).
 MATCH (s:Supplier {id: $id})
 OPTIONAL MATCH (s)-[r:SUPPLIED]->(l:MaterialLot)
 WHERE ($from IS NULL OR r.date >= $from) AND ($to IS NULL OR r.date <= $to)
-RETURN s.id AS supplier, s.name AS name, collect(CASE WHEN l IS NULL THEN null ELSE [l.id, r.date, r.qty, r.po] END) AS lots
+RETURN s.id AS supplier, collect(l.id) AS lots

@@ -1,0 +1,185 @@
+"""The trace index (engine/trace_index.py, engine/impact_index.py): same answers as the graph,
+declines what it cannot answer, and is never used stale (real embedded database)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import pytest
+
+from plantbuilder import demo_plant
+from tracegraph.engine import commands, trace_index
+from tracegraph.engine.audit import Actor
+from tracegraph.engine.auth import add_user, login
+from tracegraph.engine.errors import NotFound, ValidationFailed
+from tracegraph.engine.impact import impact, impact_frame
+from tracegraph.engine.trace_models import FORWARD_EDGES, ImpactCause, ImpactOptions, ImpactResult
+
+QA = Actor("qa.lead", "Quinn Lead", frozenset({"qa_manager", "admin"}))
+CAUSES: list[dict[str, Any]] = [
+    {"lots": ["L2"]}, {"lots": ["L9"]}, {"lots": ["L1a"]}, {"lots": ["L3", "L9"]},
+    {"batches": ["FIN1"]}, {"batches": ["SUB1"]}, {"batches": ["FIN2", "OTHER"]}, {"batches": ["RW1"]},
+    {"serials": ["SUB1-S0001"]}, {"serials": ["FIN1-S0003", "FIN2-S0002"]},
+    {"supplier": "S2"}, {"equipment": "EQ1", "window_from": "2026-03-01", "window_to": "2026-03-31"},
+    {"document": "DMR-1@2"}, {"serial_range": "FIN1:2-5"},
+]
+OPTIONS: list[dict[str, Any]] = [
+    {}, {"include_returned": False}, {"max_depth": 1}, {"max_depth": 3}, {"edge_types": ["CONSUMED_IN", "PRODUCED"]},
+    {"edge_types": ["COMPONENT_OF"]}, {"serial_limit": 2}, {"include_paths": False},
+]
+
+
+@pytest.fixture(scope="module")
+def plant(store: Any) -> Any:
+    demo_plant().write(store)
+    trace_index.refresh(store)
+    yield store
+    trace_index.disable(store)
+
+
+def comparable(r: ImpactResult) -> dict[str, Any]:
+    """Everything but what legitimately differs: which engine, timing, and WHICH shortest path
+    is shown when several exist (both must be as long as the depth says; the oracle test checks
+    that every path is a real chain of edges from a seed)."""
+    d = r.model_dump(mode="json", exclude={"engine", "index_seq", "elapsed_ms"})
+    for part in ("serials", "batches", "lots", "quantities"):
+        for item in d[part]:
+            path = item.pop("path")
+            item["path_len"] = len(path)
+            item["path_end"] = path[-1:]
+    return d
+
+
+@pytest.mark.parametrize("cause,opts", list(itertools.product(CAUSES, OPTIONS)))
+def test_index_gives_the_graphs_answer(plant: Any, cause: dict[str, Any], opts: dict[str, Any]) -> None:
+    c, o = ImpactCause(**cause), ImpactOptions(**opts)
+    by_graph = impact(plant, c, o, engine="cypher")
+    assert by_graph.engine == "cypher"
+    by_index = impact(plant, c, o, engine="index")
+    assert by_index.engine == "index" and by_index.index_seq == trace_index.head_seq(plant)
+    assert comparable(by_index) == comparable(by_graph)
+
+
+def test_frame_ids_and_totals_match_the_result(plant: Any) -> None:
+    c = ImpactCause(batches=["FIN1", "FIN2"])
+    fr = impact_frame(plant, c, ImpactOptions())
+    assert fr is not None
+    r = fr.result()
+    assert sorted(fr.serial_ids()) == [s.id for s in r.serials]
+    assert sorted(fr.customer_ids()) == sorted(x.id for x in r.customers)
+    assert fr.counts() == r.counts
+
+
+def test_declines_what_it_does_not_hold(plant: Any) -> None:
+    # as-of needs the shipment history; NS1 (reached from L1) is non-serialised
+    for cause, opts in (({"batches": ["FIN1"]}, {"as_of": "2026-02-15"}), ({"lots": ["L1"]}, {}),
+                        ({"batches": ["FIN1"]}, {"with_history": True})):
+        c, o = ImpactCause(**cause), ImpactOptions(**opts)
+        assert impact_frame(plant, c, o) is None
+        auto = impact(plant, c, o)
+        assert auto.engine == "cypher"
+        with pytest.raises(ValidationFailed, match="trace index cannot answer"):
+            impact(plant, c, o, engine="index")
+
+
+def test_unknown_keys_are_refused_like_the_graph_does(plant: Any) -> None:
+    for cause in ({"lots": ["NOPE"]}, {"batches": ["FIN1", "NOPE"]}, {"serials": ["NOPE"]}):
+        for engine in ("cypher", "index"):
+            with pytest.raises(NotFound, match="NOPE"):
+                impact(plant, ImpactCause(**cause), engine=engine)  # type: ignore[arg-type]
+
+
+def test_cycles_end_and_shared_inputs_count_once(plant: Any) -> None:
+    ix = trace_index.fresh(plant)
+    assert ix is not None
+    fin1 = ix.node("Batch", "FIN1")
+    allowed = np.ones(len(FORWARD_EDGES), bool)
+    r = ix.reach(np.array([fin1, fin1]), allowed, None)  # FIN1 -> RW1 -> FIN1 loop
+    assert len(set(r.nodes.tolist())) == len(r.nodes)
+    assert {ix.key(n) for n in r.nodes if ix.label[n] == 1} == {"FIN1", "RW1"}
+    assert r.depth[r.nodes.tolist().index(fin1)] == 0
+
+
+def test_an_audited_write_is_seen_by_the_next_query(empty_store: Any) -> None:
+    demo_plant().write(empty_store)
+    trace_index.refresh(empty_store)
+    c = ImpactCause(batches=["FIN2"])
+    before = impact(empty_store, c)
+    assert before.engine == "index"
+    assert {s.id: s.status for s in before.serials}["FIN2-S0002"] == "in_stock"
+    builds = trace_index.status(empty_store).builds
+    commands.set_status(empty_store, "Serial", "FIN2-S0002", "quarantined", QA, reason="suspect")
+    after = impact(empty_store, c)
+    assert after.engine == "index" and after.index_seq == trace_index.head_seq(empty_store)
+    assert {s.id: s.status for s in after.serials}["FIN2-S0002"] == "quarantined"
+    assert trace_index.status(empty_store).builds == builds + 1
+    assert comparable(after) == comparable(impact(empty_store, c, engine="cypher"))
+    # a new flow edge (audited link) reaches new units at once
+    commands.link(empty_store, "MaterialLot", "L9", "CONSUMED_IN", "Batch", "FIN2", QA, reason="late entry")
+    via_l9 = impact(empty_store, ImpactCause(lots=["L9"]))
+    assert via_l9.engine == "index" and "FIN2" in {b.id for b in via_l9.batches}
+    assert comparable(via_l9) == comparable(impact(empty_store, ImpactCause(lots=["L9"]), engine="cypher"))
+
+
+def test_writes_about_other_records_do_not_cost_a_rebuild(empty_store: Any) -> None:
+    demo_plant().write(empty_store)
+    trace_index.refresh(empty_store)
+    builds = trace_index.status(empty_store).builds
+    add_user(empty_store, QA, "rita", "Rita Recall", "correct-horse-battery-9", ["recall_coordinator"])
+    login(empty_store, "rita", "correct-horse-battery-9")
+    r = impact(empty_store, ImpactCause(batches=["FIN2"]))
+    assert r.engine == "index"
+    st = trace_index.status(empty_store)
+    assert st.builds == builds and st.fresh and st.seq == st.head
+
+
+def test_background_mode_answers_from_the_graph_until_built(empty_store: Any) -> None:
+    demo_plant().write(empty_store)
+    trace_index.enable(empty_store, "background", wait=True, timeout_s=60)
+    c = ImpactCause(batches=["FIN2"])
+    assert impact(empty_store, c).engine == "index"
+    commands.set_status(empty_store, "Serial", "FIN2-S0003", "quarantined", QA, reason="suspect")
+    first = impact(empty_store, c)  # stale: the graph answers, a rebuild starts
+    assert {s.id: s.status for s in first.serials}["FIN2-S0003"] == "quarantined"
+    trace_index._HOLDERS[empty_store].done.wait(60)
+    again = impact(empty_store, c)
+    assert again.engine == "index"
+    assert {s.id: s.status for s in again.serials}["FIN2-S0003"] == "quarantined"
+    trace_index.disable(empty_store)
+
+
+def test_status_reports_size_and_freshness(plant: Any) -> None:
+    st = trace_index.status(plant)
+    assert st.enabled and st.fresh and st.nodes > 20 and st.edges > 20 and st.array_mb is not None
+    assert trace_index.status(object()).enabled is False  # type: ignore[arg-type]
+    assert trace_index.fresh(object()) is None  # type: ignore[arg-type]
+
+
+def test_the_build_reads_every_flow_edge_the_graph_path_follows() -> None:
+    """EDGE_QUERIES (one statement per label pair) covers exactly the label pairs the Cypher
+    path follows (EDGE_ENDS), and every statement is a named query."""
+    from tracegraph import queries
+
+    expected = {(src, t, dst) for t, (srcs, dst) in trace_index.EDGE_ENDS.items() for src in srcs}
+    assert {(s, t, d) for _, s, t, d in trace_index.EDGE_QUERIES} == expected
+    for name, src, t, dst in trace_index.EDGE_QUERIES:
+        assert f"(a:{src})-[:{t}]->(b:{dst})" in queries.load(name)
+
+
+def test_a_build_in_small_pages_is_the_same_index(plant: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Big plants are read in pages (SKIP/LIMIT); pages of 3 rows give the same arrays."""
+    whole = trace_index.build(plant)
+    monkeypatch.setattr(trace_index, "PAGE_ROWS", 3)
+    paged = trace_index.build(plant)
+    for name in ("label", "rank", "indptr", "made_by", "b_ns", "nonserial"):
+        assert np.array_equal(getattr(paged, name), getattr(whole, name)), name
+    for name in ("st", "cu", "wh", "own_pr", "own_bt", "b_pr", "b_kind", "b_st"):  # codes may differ, words not
+        assert paged.vocab[getattr(paged, name)].tolist() == whole.vocab[getattr(whole, name)].tolist(), name
+    assert paged.vocab[paged.kcode].tolist() == whole.vocab[whole.kcode].tolist()
+    # the same edges (order inside one node's list may differ)
+    def edges(ix: Any) -> set[tuple[int, int, int]]:
+        src = np.repeat(np.arange(ix.n_nodes), np.diff(ix.indptr))
+        return set(zip(src.tolist(), ix.indices.tolist(), ix.etype.tolist()))
+    assert edges(paged) == edges(whole) and paged.n_edges == whole.n_edges > 20

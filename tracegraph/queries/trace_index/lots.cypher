@@ -1,0 +1,3 @@
+// Trace index build: every material lot key.
+MATCH (l:MaterialLot)
+RETURN l.id AS id
