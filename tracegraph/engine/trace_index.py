@@ -114,6 +114,7 @@ class TraceIndex:
     b_qty: np.ndarray                  # object: qty exactly as stored (int, float or None)
     b_ns: np.ndarray                   # int32: units the batch PRODUCED
     customers: dict[str, Row]
+    codes: dict[str, int] = field(repr=False, default_factory=dict)  # vocab text -> code (not unit/lot keys)
     # lookups decided at build time, so a query does none of this work
     nonserial: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))    # per node: a batch
     #   without units that is not rework (its quantities come from shipments: the graph answers)
@@ -136,7 +137,7 @@ class TraceIndex:
         """The vocabulary code of a string (-1 if the index has never seen it)."""
         if text is None:
             return 0
-        return self._codes.get(text, -1)
+        return self.codes.get(text, -1)
 
     def node(self, label: str, key: str) -> int | None:
         return self.lookup[LABELS.index(label)].get(key)
@@ -217,14 +218,6 @@ class TraceIndex:
         if len(nodes) == 1:
             return Reach(nodes[0], depths[0], parents[0])
         return Reach(np.concatenate(nodes), np.concatenate(depths), np.concatenate(parents))
-
-    @property
-    def _codes(self) -> dict[str, int]:
-        codes = self.__dict__.get("_codes_cache")
-        if codes is None:
-            codes = {str(v): i for i, v in enumerate(self.vocab.tolist()) if i}
-            self.__dict__["_codes_cache"] = codes
-        return codes
 
 
 # ---------------------------------------------------------------------------------------
@@ -476,7 +469,7 @@ def _build(store: GraphStore, progress: Callable[[str], None] | None) -> TraceIn
         b_pr=b_pr, b_kind=b_kind, b_uom=b_uom, b_sa=b_sa, b_st=b_st, b_qty=b_qty, b_ns=b_ns,
         customers=customers, _stamp=np.zeros(n, np.int32),
     )
-    ix.__dict__["_codes_cache"] = vocab.codes
+    ix.codes = vocab.codes
     ix.nonserial = (label == BATCH) & (b_ns == 0) & (b_kind != vocab.codes.get("rework", -1))
     ix.is_held = np.zeros(len(vocab.words), bool)
     ix.is_returned = np.zeros(len(vocab.words), bool)
