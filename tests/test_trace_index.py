@@ -109,18 +109,30 @@ def test_an_audited_write_is_seen_by_the_next_query(empty_store: Any) -> None:
     before = impact(empty_store, c)
     assert before.engine == "index"
     assert {s.id: s.status for s in before.serials}["FIN2-S0002"] == "in_stock"
-    builds = trace_index.status(empty_store).builds
+    st0 = trace_index.status(empty_store)
+    # a property change: the index re-reads that one unit (a patch), no full build
     commands.set_status(empty_store, "Serial", "FIN2-S0002", "quarantined", QA, reason="suspect")
     after = impact(empty_store, c)
     assert after.engine == "index" and after.index_seq == trace_index.head_seq(empty_store)
     assert {s.id: s.status for s in after.serials}["FIN2-S0002"] == "quarantined"
-    assert trace_index.status(empty_store).builds == builds + 1
+    st1 = trace_index.status(empty_store)
+    assert (st1.builds, st1.patches) == (st0.builds, st0.patches + 1)
     assert comparable(after) == comparable(impact(empty_store, c, engine="cypher"))
-    # a new flow edge (audited link) reaches new units at once
+    # a customer's new contact shows at once (patch)
+    commands.update(empty_store, "Customer", "H1", {"contact_email": "recalls@general.example"}, QA, reason="new desk")
+    r = impact(empty_store, c)
+    assert r.engine == "index" and {x.id: x.contact.email for x in r.customers}["H1"] == "recalls@general.example"
+    assert trace_index.status(empty_store).builds == st0.builds
+    # a new flow edge (audited link) is structure: a full build, and it reaches new units at once
     commands.link(empty_store, "MaterialLot", "L9", "CONSUMED_IN", "Batch", "FIN2", QA, reason="late entry")
     via_l9 = impact(empty_store, ImpactCause(lots=["L9"]))
     assert via_l9.engine == "index" and "FIN2" in {b.id for b in via_l9.batches}
+    assert trace_index.status(empty_store).builds == st0.builds + 1
     assert comparable(via_l9) == comparable(impact(empty_store, ImpactCause(lots=["L9"]), engine="cypher"))
+    # a new unit (audited create) is structure too: the index knows it at once
+    commands.create(empty_store, "Serial", "FIN2-S0099", {"batch_id": "FIN2", "status": "in_stock"}, QA)
+    assert impact(empty_store, ImpactCause(serials=["FIN2-S0099"])).engine == "index"
+    assert trace_index.status(empty_store).builds == st0.builds + 2
 
 
 def test_writes_about_other_records_do_not_cost_a_rebuild(empty_store: Any) -> None:
@@ -183,3 +195,35 @@ def test_a_build_in_small_pages_is_the_same_index(plant: Any, monkeypatch: pytes
         src = np.repeat(np.arange(ix.n_nodes), np.diff(ix.indptr))
         return set(zip(src.tolist(), ix.indices.tolist(), ix.etype.tolist()))
     assert edges(paged) == edges(whole) and paged.n_edges == whole.n_edges > 20
+
+
+def test_a_recall_campaign_keeps_the_index_current_without_full_builds(empty_store: Any) -> None:
+    """Snapshot, approval, start (quarantine of covered stock) and returns by scan: after every
+    step the index answers exactly as the graph does, by re-reading the covered units only."""
+    from test_recall_plant import APPROVER, AUTHOR, LOGISTICS, build, clock
+    from tracegraph.engine import recall as R
+    from tracegraph.engine.recall_returns import record_returns
+
+    ids = build(empty_store)
+    trace_index.refresh(empty_store)
+    st0 = trace_index.status(empty_store)
+    ck = clock()
+    cause = ImpactCause(lots=["L1"])
+
+    def check() -> dict[str, str]:
+        r = impact(empty_store, cause, engine="index")
+        assert comparable(r) == comparable(impact(empty_store, cause, engine="cypher"))
+        return {s.id: s.status for s in r.serials}
+
+    data = R.RecallCreate(jurisdiction="EU-MDR", recall_class="I", reason="resin lot L1", responsible="alice")
+    rec = R.create_recall_from_cause(empty_store, AUTHOR, data, cause, clock=ck).recall
+    check()
+    ck.advance(hours=1)
+    R.approve(empty_store, APPROVER, rec.id, password="pw", reason="hazard confirmed", clock=ck)
+    check()
+    R.start(empty_store, LOGISTICS, rec.id, clock=ck)  # quarantines the units still in our stock
+    assert {check()[sid] for sid in ids["b1"][8:]} == {"quarantined"}
+    record_returns(empty_store, LOGISTICS, rec.id, "D1", "returned", scans=ids["b1"][:3], clock=ck)
+    assert {check()[sid] for sid in ids["b1"][:3]} == {"returned"}
+    st = trace_index.status(empty_store)
+    assert st.builds == st0.builds and st.patches >= 3 and st.fresh
