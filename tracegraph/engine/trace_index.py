@@ -71,6 +71,8 @@ RETRY_AFTER_FAILURE_S = 30.0
 #: they name (engine/commands.py): the index re-reads that record (`patch`), no full build
 PROPERTY_LABELS: dict[str, str] = {"Serial": "units", "Batch": "batches", "Customer": "customers"}
 PROPERTY_ACTIONS: frozenset[str] = frozenset({"update", "status", "retire", "note"})
+#: a patch of at most this many records (and no recall) is applied before answering, in any mode
+INLINE_PATCH_MAX = 200
 #: more entries than this since the index's seq: rebuild without reading them
 MAX_ENTRIES_CHECKED = 2_000
 #: frontiers up to this size are expanded in Python, larger ones with numpy (measured crossover)
@@ -566,21 +568,21 @@ class _Holder:
         self.lock = threading.Lock()
         self.done = threading.Event()
 
-    def rebuild(self, store: GraphStore) -> None:
+    def rebuild(self, store: GraphStore, *, inline: bool = False) -> None:
         with self.lock:
             if self.building or time.monotonic() - self.failed_at < RETRY_AFTER_FAILURE_S:
                 return
             self.building = True
             self.done.clear()
-        if self.mode == "inline":
+        if self.mode == "inline" or inline:
             self._run(store)
         else:
             threading.Thread(target=self._run, args=(store,), name="tracegraph-trace-index", daemon=True).start()
 
-    def _run(self, store: GraphStore) -> None:
+    def _run(self, store: GraphStore, full: bool = False) -> None:
         try:
             old = self.index
-            ix = patch(store, old) if old is not None else None
+            ix = patch(store, old) if old is not None and not full else None
             if ix is None:
                 ix = build(store)
                 self.builds += 1
@@ -632,7 +634,7 @@ def refresh(store: GraphStore, mode: Mode | None = None) -> TraceIndex:
                 h.done.clear()
                 break
         h.done.wait()
-    h._run(store)
+    h._run(store, full=True)  # never a patch: what changed did not go through the audit chain
     if h.index is None:
         raise RuntimeError(f"trace index build failed: {h.error}")
     return h.index
@@ -654,6 +656,10 @@ class _Plan:
 
     def empty(self) -> bool:
         return not (self.units or self.batches or self.customers or self.recalls)
+
+    def small(self) -> bool:
+        """Cheap enough to apply before answering, even in a server (a few indexed reads)."""
+        return not self.recalls and len(self.units) + len(self.batches) + len(self.customers) <= INLINE_PATCH_MAX
 
 
 def _plan(store: GraphStore, after: int, upto: int) -> _Plan | None:
@@ -766,13 +772,17 @@ def fresh(store: GraphStore) -> TraceIndex | None:
         return None
     ix = h.index
     seq = head_seq(store)
+    plan = None
     if ix is not None:
         if ix.seq == seq:
             return ix
-        if seq > ix.seq and _untouched_since(store, ix.seq, seq):
+        plan = _plan(store, ix.seq, seq) if seq > ix.seq else None
+        if plan is not None and plan.empty():
             ix.seq = seq
             return ix
-    h.rebuild(store)
+    # a few changed records are patched before answering, even in a server; a recall's covered
+    # units or a full build run in the background there (the graph answers meanwhile)
+    h.rebuild(store, inline=plan is not None and plan.small())
     ix = h.index
     return ix if ix is not None and ix.seq == seq else None
 
