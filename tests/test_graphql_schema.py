@@ -246,6 +246,21 @@ def test_trace_impact_scan_fields(schema: Any, plant_store: Any) -> None:
     assert d["scan"]["resolved"] == {"label": "Serial", "id": "FIN1-S0003"}
 
 
+def test_impact_says_which_engine_answered(schema: Any, plant_store: Any) -> None:
+    from tracegraph.engine import trace_index
+
+    query = '{ impact(cause: {batches: ["FIN2"]}) { engine indexSeq counts } }'
+    by_graph = ok(gql(schema, plant_store, query))["impact"]
+    trace_index.refresh(plant_store)
+    try:
+        by_index = ok(gql(schema, plant_store, query))["impact"]
+    finally:
+        trace_index.disable(plant_store)
+    assert by_graph["engine"] == "cypher" and by_graph["indexSeq"] is None
+    assert by_index["engine"] == "index" and by_index["indexSeq"] == trace_index.head_seq(plant_store)
+    assert by_index["counts"] == by_graph["counts"]
+
+
 def test_exported_sdl_is_fresh() -> None:
     assert SDL_PATH.exists(), "run: tracegraph graphql-schema -o tracegraph/graphql/schema.graphql"
     assert SDL_PATH.read_text(encoding="utf-8") == sdl(), (

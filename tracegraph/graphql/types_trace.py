@@ -70,6 +70,8 @@ class ImpactResult:
     quantities: strawberry.auto
     customers: strawberry.auto
     truncated: strawberry.auto
+    engine: strawberry.auto
+    index_seq: strawberry.auto
     elapsed_ms: strawberry.auto
 
 
