@@ -118,3 +118,37 @@ def test_long_data_dir_falls_back_to_short_socket(tmp_path: Path) -> None:
     server.ensure_running()
     assert server.ping()
     server.stop()
+
+
+def test_busy_preparing_to_fork_is_waited_out(empty_store) -> None:
+    """FalkorDB refuses queries with "BUSY preparing to fork" while redis forks for an AOF rewrite
+    (seen loading 10M units). The store asks again; other errors still surface at once. The real
+    graph answers; only the refusal is injected, because a fork cannot be timed from a test."""
+    import redis
+
+    real = empty_store._graph
+
+    class Refusing:
+        def __init__(self, times: int, message: str) -> None:
+            self.left, self.message, self.calls = times, message, 0
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def query(self, *a, **k):
+            self.calls += 1
+            if self.left:
+                self.left -= 1
+                raise redis.ResponseError(self.message)
+            return real.query(*a, **k)
+
+    empty_store._graph = Refusing(2, "BUSY preparing to fork")
+    try:
+        assert empty_store.run("CREATE (n:Probe {id: 'p1'}) RETURN n.id AS id") == [{"id": "p1"}]
+        assert empty_store._graph.calls == 3
+        empty_store._graph = Refusing(1, "some other failure")
+        with pytest.raises(Exception, match="some other failure"):
+            empty_store.run("CREATE (n:Probe {id: 'p2'}) RETURN n.id AS id")
+    finally:
+        empty_store._graph = real
+    assert empty_store.run("MATCH (n:Probe) RETURN count(n) AS n", write=False) == [{"n": 1}]

@@ -23,6 +23,9 @@ from tracegraph.engine.errors import (
 from tracegraph.engine.stores.base import Row, plain
 from tracegraph.engine.stores.server import EmbeddedServer
 
+#: how long a query refused with "BUSY preparing to fork" is asked again before the error shows
+BUSY_RETRY_S = 30.0
+
 
 class FalkorDBStore:
     """A graph in FalkorDB, reached over a unix socket (embedded) or TCP (remote)."""
@@ -129,13 +132,24 @@ class FalkorDBStore:
                 f"FalkorDB cannot take NaN or infinite numbers as query parameters ({bad})",
                 hint="send null (unknown) or a finite number",
             )
-        try:
-            if write:
-                res = self._graph.query(cypher, params or None, timeout=timeout_ms)
-            else:
-                res = self._graph.ro_query(cypher, params or None, timeout=timeout_ms)
-        except Exception as exc:  # redis / falkordb errors
-            raise self._translate(exc, cypher) from None
+        deadline = time.monotonic() + BUSY_RETRY_S
+        pause = 0.05
+        while True:
+            try:
+                if write:
+                    res = self._graph.query(cypher, params or None, timeout=timeout_ms)
+                else:
+                    res = self._graph.ro_query(cypher, params or None, timeout=timeout_ms)
+                break
+            except Exception as exc:  # redis / falkordb errors
+                # FalkorDB refuses queries, before running them, while redis prepares the fork of
+                # an AOF rewrite or snapshot ("BUSY preparing to fork"; seen loading 10M units):
+                # wait for the fork and ask again
+                if "preparing to fork" in str(exc) and time.monotonic() < deadline:
+                    time.sleep(pause)
+                    pause = min(pause * 2, 1.0)
+                    continue
+                raise self._translate(exc, cypher) from None
         header = [h[1] if isinstance(h, (list, tuple)) else h for h in (res.header or [])]
         header = [h.decode() if isinstance(h, bytes) else str(h) for h in header]
         return [dict(zip(header, (plain(v) for v in row))) for row in res.result_set]
