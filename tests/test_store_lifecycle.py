@@ -135,12 +135,19 @@ def test_busy_preparing_to_fork_is_waited_out(empty_store) -> None:
         def __getattr__(self, name):
             return getattr(real, name)
 
-        def query(self, *a, **k):
+        def _refuse(self) -> None:
             self.calls += 1
             if self.left:
                 self.left -= 1
                 raise redis.ResponseError(self.message)
+
+        def query(self, *a, **k):
+            self._refuse()
             return real.query(*a, **k)
+
+        def execute_command(self, *a, **k):  # the raw reads of the fast readers (ro_command)
+            self._refuse()
+            return real.execute_command(*a, **k)
 
     empty_store._graph = Refusing(2, "BUSY preparing to fork")
     try:
@@ -149,6 +156,10 @@ def test_busy_preparing_to_fork_is_waited_out(empty_store) -> None:
         empty_store._graph = Refusing(1, "some other failure")
         with pytest.raises(Exception, match="some other failure"):
             empty_store.run("CREATE (n:Probe {id: 'p2'}) RETURN n.id AS id")
+        # the raw reads (impact.read_fast, the trace index) wait it out the same way
+        empty_store._graph = Refusing(2, "BUSY preparing to fork")
+        reply = empty_store.ro_command("MATCH (n:Probe) RETURN count(n) AS n")
+        assert reply[1][0][0][1] == 1 and empty_store._graph.calls == 3
     finally:
         empty_store._graph = real
     assert empty_store.run("MATCH (n:Probe) RETURN count(n) AS n", write=False) == [{"n": 1}]

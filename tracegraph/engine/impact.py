@@ -109,6 +109,14 @@ def _decode(v: Any) -> Any:
     raise _Unsupported(t)
 
 
+def _rows(reply: Any) -> list[Row]:
+    """Rows of one compact FalkorDB reply (raises _Unsupported for value kinds not decoded here)."""
+    if len(reply) < 3:  # no result set (cannot happen for a RETURN query)
+        raise _Unsupported("no result set")
+    header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in reply[0]]
+    return [dict(zip(header, [_decode(v) for v in row])) for row in reply[1]]
+
+
 def read_fast(store: GraphStore, query_name: str, /, **params: Any) -> list[Row]:
     """`store.read`, but decoding FalkorDB's compact reply directly for scalar / list results.
 
@@ -116,26 +124,13 @@ def read_fast(store: GraphStore, query_name: str, /, **params: Any) -> list[Row]
     4-8x the server's query time on them (measured at S: server 42 ms, client 300-450 ms). The
     answer is the same rows `store.read` returns; any other store (Neo4j) or any value kind this
     decoder does not know (nodes, maps) goes through `store.read` unchanged."""
-    graph = getattr(store, "_graph", None)
-    build = getattr(graph, "_build_params_header", None)
-    if graph is None or build is None or not hasattr(store, "_translate"):
+    ro = getattr(store, "ro_command", None)
+    if ro is None:
         return store.read(query_name, **params)
     from tracegraph import queries
 
-    cypher = queries.load(query_name)
-    cmd: list[Any] = ["GRAPH.RO_QUERY", graph.name, build(params) + cypher, "--compact"]
-    timeout = getattr(store, "query_timeout_s", None)
-    if timeout:
-        cmd += ["timeout", int(timeout * 1000)]
     try:
-        reply = graph.execute_command(*cmd)
-    except Exception as exc:  # redis / falkordb errors, translated like the store does
-        raise store._translate(exc, cypher) from None  # type: ignore[attr-defined]
-    if len(reply) < 3:  # no result set (cannot happen for a RETURN query): let the store handle it
-        return store.read(query_name, **params)
-    header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in reply[0]]
-    try:
-        return [dict(zip(header, [_decode(v) for v in row])) for row in reply[1]]
+        return _rows(ro(queries.load(query_name), params))
     except _Unsupported:
         return store.read(query_name, **params)
 
@@ -144,36 +139,15 @@ def read_fast_many(store: GraphStore, calls: list[tuple[str, dict[str, Any]]]) -
     """Several independent reads in ONE round trip (a redis pipeline) on FalkorDB; one after the
     other elsewhere. Why: a lot impact is three small statements, and at that size the round trips
     and client overhead, not the database, are most of the time."""
-    graph = getattr(store, "_graph", None)
-    build = getattr(graph, "_build_params_header", None)
-    client = getattr(getattr(graph, "client", None), "connection", None)  # the redis client
-    if len(calls) < 2 or build is None or not hasattr(client, "pipeline") or not hasattr(store, "_translate"):
+    ro_many = getattr(store, "ro_commands", None)
+    if len(calls) < 2 or ro_many is None:
         return [read_fast(store, name, **params) for name, params in calls]
     from tracegraph import queries
 
-    timeout = getattr(store, "query_timeout_s", None)
-    pipe = client.pipeline(transaction=False)
-    texts = []
-    for name, params in calls:
-        cypher = queries.load(name)
-        texts.append(cypher)
-        cmd: list[Any] = ["GRAPH.RO_QUERY", graph.name, build(params) + cypher, "--compact"]
-        if timeout:
-            cmd += ["timeout", int(timeout * 1000)]
-        pipe.execute_command(*cmd)
-    try:
-        replies = pipe.execute(raise_on_error=False)
-    except Exception as exc:  # connection errors, translated like the store does
-        raise store._translate(exc, texts[0]) from None  # type: ignore[attr-defined]
     out: list[list[Row]] = []
-    for (name, params), cypher, reply in zip(calls, texts, replies):
-        if isinstance(reply, Exception):
-            raise store._translate(reply, cypher) from None  # type: ignore[attr-defined]
+    for (name, params), reply in zip(calls, ro_many([(queries.load(name), params) for name, params in calls])):
         try:
-            if len(reply) < 3:
-                raise _Unsupported("no result set")
-            header = [h[1].decode() if isinstance(h[1], bytes) else str(h[1]) for h in reply[0]]
-            out.append([dict(zip(header, [_decode(v) for v in row])) for row in reply[1]])
+            out.append(_rows(reply))
         except _Unsupported:
             out.append(store.read(name, **params))
     return out
@@ -357,15 +331,34 @@ class _Paths:
 # ---------------------------------------------------------------------------------------
 
 
+def _fast_many(cls: type[Any], rows: list[dict[str, Any]]) -> list[Any]:
+    """Build pydantic models from already-valid values without validation (30k units per answer:
+    `model_construct` costs ~5x more). Every field must be present in every row, so the models
+    share one "fields set"."""
+    new, put, fields = cls.__new__, object.__setattr__, set(cls.model_fields)
+    out = []
+    for values in rows:
+        m = new(cls)
+        put(m, "__dict__", values)
+        put(m, "__pydantic_fields_set__", fields)
+        put(m, "__pydantic_extra__", None)
+        put(m, "__pydantic_private__", None)
+        out.append(m)
+    return out
+
+
 def _fast(cls: type[Any], values: dict[str, Any]) -> Any:
-    """Build a pydantic model from already-valid values without validation (30k units per answer:
-    `model_construct` costs ~5x more). Every field must be present in `values`."""
-    m = cls.__new__(cls)
-    object.__setattr__(m, "__dict__", values)
-    object.__setattr__(m, "__pydantic_fields_set__", set(values))
-    object.__setattr__(m, "__pydantic_extra__", None)
-    object.__setattr__(m, "__pydantic_private__", None)
-    return m
+    """One model from already-valid values (see `_fast_many`)."""
+    return _fast_many(cls, [values])[0]
+
+
+def query_echo(cause: ImpactCause, options: ImpactOptions) -> dict[str, Any]:
+    """The `query` part of an answer: the question as asked (both engines echo it the same way)."""
+    return {
+        "cause": cause.model_dump(exclude_defaults=True, mode="json"),
+        "options": options.model_dump(exclude_defaults=True),
+        "as_of": options.as_of,
+    }
 
 
 def _kind_status(kind: str | None) -> str:
@@ -732,11 +725,7 @@ def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None
     }
     # every part is already a built model of the right type: skip re-validating 30k units
     return ImpactResult.model_construct(
-        query={
-            "cause": cause.model_dump(exclude_defaults=True, mode="json"),
-            "options": options.model_dump(exclude_defaults=True),
-            "as_of": options.as_of,
-        },
+        query=query_echo(cause, options),
         counts=counts,
         by_status={k: by_status[k] for k in sorted(by_status)},
         by_product=by_product,

@@ -7,7 +7,7 @@ transactions: every business write is one statement (see engine/audit.py).
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlparse
 
 import redis
@@ -25,6 +25,10 @@ from tracegraph.engine.stores.server import EmbeddedServer
 
 #: how long a query refused with "BUSY preparing to fork" is asked again before the error shows
 BUSY_RETRY_S = 30.0
+
+
+def _busy(exc: BaseException) -> bool:
+    return "preparing to fork" in str(exc)
 
 
 class FalkorDBStore:
@@ -132,27 +136,65 @@ class FalkorDBStore:
                 f"FalkorDB cannot take NaN or infinite numbers as query parameters ({bad})",
                 hint="send null (unknown) or a finite number",
             )
+        if write:
+            res = self._busy_retry(lambda: self._graph.query(cypher, params or None, timeout=timeout_ms), cypher)
+        else:
+            res = self._busy_retry(lambda: self._graph.ro_query(cypher, params or None, timeout=timeout_ms), cypher)
+        header = [h[1] if isinstance(h, (list, tuple)) else h for h in (res.header or [])]
+        header = [h.decode() if isinstance(h, bytes) else str(h) for h in header]
+        return [dict(zip(header, (plain(v) for v in row))) for row in res.result_set]
+
+    def _busy_retry(self, call: Callable[[], Any], cypher: str) -> Any:
+        """`call()`, translated like every store error. FalkorDB refuses queries, before running
+        them, while redis prepares the fork of an AOF rewrite or snapshot ("BUSY preparing to
+        fork"; seen loading 10M units): wait for the fork and ask again, up to BUSY_RETRY_S."""
         deadline = time.monotonic() + BUSY_RETRY_S
         pause = 0.05
         while True:
             try:
-                if write:
-                    res = self._graph.query(cypher, params or None, timeout=timeout_ms)
-                else:
-                    res = self._graph.ro_query(cypher, params or None, timeout=timeout_ms)
-                break
+                return call()
             except Exception as exc:  # redis / falkordb errors
-                # FalkorDB refuses queries, before running them, while redis prepares the fork of
-                # an AOF rewrite or snapshot ("BUSY preparing to fork"; seen loading 10M units):
-                # wait for the fork and ask again
-                if "preparing to fork" in str(exc) and time.monotonic() < deadline:
+                if _busy(exc) and time.monotonic() < deadline:
                     time.sleep(pause)
                     pause = min(pause * 2, 1.0)
                     continue
                 raise self._translate(exc, cypher) from None
-        header = [h[1] if isinstance(h, (list, tuple)) else h for h in (res.header or [])]
-        header = [h.decode() if isinstance(h, bytes) else str(h) for h in header]
-        return [dict(zip(header, (plain(v) for v in row))) for row in res.result_set]
+
+    def _ro_cmd(self, cypher: str, params: dict[str, Any] | None, compact: bool, timeout_s: float | None) -> list[Any]:
+        text = (self._graph._build_params_header(params) if params else "") + cypher
+        cmd: list[Any] = ["GRAPH.RO_QUERY", self._graph.name, text]
+        if compact:
+            cmd.append("--compact")
+        return cmd + ["timeout", int((timeout_s or self.query_timeout_s) * 1000)]
+
+    def ro_command(self, cypher: str, params: dict[str, Any] | None = None, *, compact: bool = True,
+                   timeout_s: float | None = None) -> Any:
+        """One read returning FalkorDB's raw reply, for readers that decode it themselves
+        (engine/impact.read_fast, the trace index): the same retry and error translation as
+        `run`. `compact=False`: the verbose format (plain strings arrive as one value)."""
+        cmd = self._ro_cmd(cypher, params, compact, timeout_s)
+        return self._busy_retry(lambda: self._graph.execute_command(*cmd), cypher)
+
+    def ro_commands(self, calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+        """Several reads in ONE round trip (a redis pipeline), raw compact replies in order. Reads
+        only, so a pipeline with a BUSY refusal in it is simply sent again."""
+        cmds = [self._ro_cmd(cypher, params, True, None) for cypher, params in calls]
+
+        def send() -> list[Any]:
+            pipe = self._db.connection.pipeline(transaction=False)
+            for cmd in cmds:
+                pipe.execute_command(*cmd)
+            replies = pipe.execute(raise_on_error=False)
+            busy = next((r for r in replies if isinstance(r, Exception) and _busy(r)), None)
+            if busy is not None:
+                raise busy
+            return replies  # type: ignore[no-any-return]
+
+        replies = self._busy_retry(send, calls[0][0])
+        for (cypher, _), reply in zip(calls, replies):
+            if isinstance(reply, Exception):
+                raise self._translate(reply, cypher) from None
+        return replies
 
     def read(self, query_name: str, /, **params: Any) -> list[Row]:
         return self.run(queries.load(query_name), params, write=False)
