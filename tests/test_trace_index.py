@@ -175,10 +175,14 @@ def test_status_reports_size_and_freshness(plant: Any) -> None:
 
 def test_the_build_reads_every_flow_edge_the_graph_path_follows() -> None:
     """EDGE_QUERIES (one statement per label pair) covers exactly the label pairs the Cypher
-    path follows (EDGE_ENDS), and every statement is a named query."""
+    path follows, and every statement is a named query. The Cypher path: material edges leave
+    any reached lot or batch, PRODUCED leaves batches, COMPONENT_OF leaves units; each type has
+    one target label (impact.TARGET_LABEL)."""
     from tracegraph import queries
+    from tracegraph.engine.impact import TARGET_LABEL
 
-    expected = {(src, t, dst) for t, (srcs, dst) in trace_index.EDGE_ENDS.items() for src in srcs}
+    sources = {"PRODUCED": ("Batch",), "COMPONENT_OF": ("Serial",)}
+    expected = {(src, t, dst) for t, dst in TARGET_LABEL.items() for src in sources.get(t, ("MaterialLot", "Batch"))}
     assert {(s, t, d) for _, s, t, d in trace_index.EDGE_QUERIES} == expected
     for name, src, t, dst in trace_index.EDGE_QUERIES:
         assert f"(a:{src})-[:{t}]->(b:{dst})" in queries.load(name)

@@ -40,7 +40,7 @@ def _health(request: Request) -> Health:
         reachable = store.ping()
         if reachable:
             seq = int(head(store)["seq"])
-            index = trace_index.status(store).to_dict()
+            index = trace_index.status(store, head=seq).to_dict()
     except Exception:  # health must answer, whatever the database does
         reachable = False
     return Health(

@@ -43,16 +43,8 @@ Mode = Literal["inline", "background"]
 #: node labels in the index (codes are positions)
 LABELS: tuple[str, ...] = ("MaterialLot", "Batch", "Serial")
 LOT, BATCH, SERIAL = 0, 1, 2
-#: the flow edges in the index (codes are positions), with the labels each may join; edges of
-#: other label pairs are ignored, as the Cypher path ignores them (impact.TARGET_LABEL)
+#: the flow edges in the index (codes are positions); which label pairs are read is EDGE_QUERIES
 EDGE_CODE: dict[str, int] = {t: i for i, t in enumerate(FORWARD_EDGES)}
-EDGE_ENDS: dict[str, tuple[frozenset[str], str]] = {
-    "CONSUMED_IN": (frozenset({"MaterialLot", "Batch"}), "Batch"),
-    "SPLIT_INTO": (frozenset({"MaterialLot", "Batch"}), "MaterialLot"),
-    "MERGED_INTO": (frozenset({"MaterialLot", "Batch"}), "MaterialLot"),
-    "PRODUCED": (frozenset({"Batch"}), "Serial"),
-    "COMPONENT_OF": (frozenset({"Serial"}), "Serial"),
-}
 #: audit entries about these record kinds never change what the index holds (lots, batches,
 #: units, customers, flow edges), so they do not make it stale. Property changes of units,
 #: batches and customers, and recall steps (returns, quarantine and cancel change covered units),
@@ -77,8 +69,6 @@ INLINE_PATCH_MAX = 200
 MAX_ENTRIES_CHECKED = 2_000
 #: frontiers up to this size are expanded in Python, larger ones with numpy (measured crossover)
 SMALL_FRONTIER = 96
-#: separates fields in the build queries' one-string rows (never in an id or status)
-SEP = "\x1f"
 
 
 @dataclass
@@ -234,27 +224,27 @@ class TraceIndex:
 # ---------------------------------------------------------------------------------------
 
 
+#: unit attribute arrays, in the column order of trace_index.serials / units_by_id (after the id)
+UNIT_COLUMNS: tuple[str, ...] = ("st", "cu", "wh", "own_pr", "own_bt")
+#: batch attribute arrays and their columns in trace_index.batches / batches_by_id (qty apart)
+BATCH_COLUMNS: dict[str, str] = {"b_pr": "pr", "b_kind": "k", "b_uom": "u", "b_sa": "sa", "b_st": "st"}
+
+
 class _Vocab:
-    """Strings to int32 codes (0 = missing); node keys first, in bulk, then attribute columns."""
+    """Strings to int32 codes (0 = missing): node keys in bulk, then attribute columns. Given an
+    index, it extends that index's vocabulary for a patch, keeping only the new words (the
+    index's are not copied: at 1M units they are a million keys)."""
 
-    def __init__(self) -> None:
-        self.words: list[str | None] = [None]
-        self.codes: dict[str, int] = {}
-
-    def __call__(self, text: Any) -> int:
-        if text is None or text == "":
-            return 0
-        s = str(text)
-        c = self.codes.get(s)
-        if c is None:
-            c = self.codes[s] = len(self.words)
-            self.words.append(s)
-        return c
+    def __init__(self, base: TraceIndex | None = None) -> None:
+        self.base_words = base.vocab if base is not None else np.array([None], dtype=object)
+        self.base_codes: dict[str, int] = base.codes if base is not None else {}
+        self.words: list[str] = []        # new words, coded from len(base_words) on
+        self.codes: dict[str, int] = {}   # new words -> code
 
     def keys(self, keys: list[str], reverse: bool = True) -> np.ndarray:
         """Codes for a block of distinct node keys (one bulk dict update, not one call each).
         `reverse=False`: the text is never looked up (saves a dict of 10M entries at 10M units)."""
-        start = len(self.words)
+        start = len(self.base_words) + len(self.words)
         self.words.extend(keys)
         if reverse:
             self.codes.update(zip(keys, range(start, start + len(keys))))
@@ -262,7 +252,7 @@ class _Vocab:
 
     def column(self, values: list[Any]) -> np.ndarray:
         """Codes for one attribute column (a million values: one pass, no call per value)."""
-        codes, words = self.codes, self.words
+        base, new, words, n0 = self.base_codes.get, self.codes, self.words, len(self.base_words)
         out: list[int] = []
         append = out.append
         for v in values:
@@ -271,59 +261,33 @@ class _Vocab:
                 continue
             if v.__class__ is not str:
                 v = str(v)
-            c = codes.get(v)
-            if c is None:
-                c = codes[v] = len(words)
-                words.append(v)
-            append(c)
-        return np.array(out, dtype=np.int32)
-
-
-class _VocabExtension:
-    """Codes for a patch: the index's vocabulary, plus any new words (copied only if there are
-    some: at 1M units the vocabulary holds a million keys)."""
-
-    def __init__(self, ix: TraceIndex) -> None:
-        self.ix = ix
-        self.new: dict[str, int] = {}
-
-    def column(self, values: list[Any]) -> np.ndarray:
-        base, new, n0 = self.ix.codes, self.new, self.ix.vocab.shape[0]
-        out: list[int] = []
-        for v in values:
-            if v is None or v == "":
-                out.append(0)
-                continue
-            v = v if v.__class__ is str else str(v)
-            c = base.get(v)
+            c = base(v)
             if c is None:
                 c = new.get(v)
                 if c is None:
-                    c = new[v] = n0 + len(new)
-            out.append(c)
+                    c = new[v] = n0 + len(words)
+                    words.append(v)
+            append(c)
         return np.array(out, dtype=np.int32)
 
     def result(self) -> tuple[np.ndarray, dict[str, int]]:
-        if not self.new:
-            return self.ix.vocab, self.ix.codes
-        vocab = np.concatenate([self.ix.vocab, np.array(list(self.new), dtype=object)])
-        return vocab, {**self.ix.codes, **self.new}
+        """(vocabulary array, text -> code) including the new words."""
+        if not self.words:
+            return self.base_words, self.base_codes
+        vocab = np.concatenate([self.base_words, np.array(self.words, dtype=object)])
+        return vocab, ({**self.base_codes, **self.codes} if self.base_codes else self.codes)
 
 
 def head_seq(store: GraphStore) -> int:
     """The audit head's seq (-1 when the graph has no audit head: nothing was ever written
     through the audit chain, e.g. a benchmark plant loaded in bulk)."""
-    graph = getattr(store, "_graph", None)
-    if graph is not None and hasattr(store, "_translate"):
-        # FalkorDB: the bare command (no parameter header, compact reply): this probe runs before
-        # every indexed answer, and at ~0.2 ms it is a fifth of a lot impact's budget
+    ro = getattr(store, "ro_command", None)
+    if ro is not None:
+        # FalkorDB: the raw compact reply, no row decoding: this probe runs before every indexed
+        # answer, and at ~0.2 ms it is a fifth of a lot impact's budget
         from tracegraph import queries
 
-        text = queries.load("audit.head")
-        try:
-            reply = graph.execute_command("GRAPH.RO_QUERY", graph.name, text, "--compact")
-        except Exception as exc:
-            raise store._translate(exc, text) from None  # type: ignore[attr-defined]
+        reply = ro(queries.load("audit.head"))
         rows = reply[1] if len(reply) >= 3 else []
         return int(rows[0][0][1]) if rows and rows[0][0][1] is not None else -1
     rows = store.read("audit.head")
@@ -336,20 +300,13 @@ def _strings(store: GraphStore, query_name: str, **params: Any) -> list[list[Any
     FalkorDB: the verbose reply format, where a string arrives as one value instead of a
     [type, value] pair: measured ~4x less client time for a million values (100k units, six
     columns: 0.32 s vs 1.28 s). Elsewhere (Neo4j): `store.read`."""
-    graph = getattr(store, "_graph", None)
-    if graph is not None and hasattr(store, "_translate"):
+    ro = getattr(store, "ro_command", None)
+    if ro is not None:
         from tracegraph import queries
 
-        text = queries.load(query_name)
-        header = graph._build_params_header(params) if params else ""
-        timeout = getattr(store, "query_timeout_s", None)
-        cmd: list[Any] = ["GRAPH.RO_QUERY", graph.name, header + text]
-        if timeout:
-            cmd += ["timeout", int(max(timeout, 600) * 1000)]  # a page of a big plant can be slow
-        try:
-            reply = graph.execute_command(*cmd)
-        except Exception as exc:
-            raise store._translate(exc, text) from None  # type: ignore[attr-defined]
+        # a page of a big plant can take longer than an interactive query may
+        timeout_s = max(float(getattr(store, "query_timeout_s", 60.0)), 600.0)
+        reply = ro(queries.load(query_name), params or None, compact=False, timeout_s=timeout_s)
         return reply[1] if len(reply) >= 3 else []  # type: ignore[no-any-return]
     return [list(r.values()) for r in store.read(query_name, **params)]
 
@@ -370,7 +327,8 @@ def _pages(store: GraphStore, query_name: str, page: int) -> Iterator[list[list[
 
 
 #: the build statements for flow edges: (query, source label, edge type, target label); one
-#: per label pair (labels() and string building cost FalkorDB 5-10x more server time)
+#: per label pair (labels() and string building cost FalkorDB 5-10x more server time). Edges of
+#: other label pairs are ignored, as the Cypher path ignores them (impact.TARGET_LABEL).
 EDGE_QUERIES: tuple[tuple[str, str, str, str], ...] = (
     ("trace_index.edges_lot_consumed", "MaterialLot", "CONSUMED_IN", "Batch"),
     ("trace_index.edges_batch_consumed", "Batch", "CONSUMED_IN", "Batch"),
@@ -412,7 +370,7 @@ def _build(store: GraphStore, progress: Callable[[str], None] | None) -> TraceIn
     batch_keys = list(batch_rows)
     # units: keys kept, attribute columns encoded page by page (their strings are freed at once)
     unit_keys: list[str] = []
-    unit_cols: list[list[np.ndarray]] = [[] for _ in range(5)]
+    unit_cols: list[list[np.ndarray]] = [[] for _ in UNIT_COLUMNS]
     u0 = len(lot_keys) + len(batch_keys)
     unit_seen: dict[str, int] = {}  # key -> node (units are numbered after lots and batches)
     for rows in _pages(store, "trace_index.serials", PAGE_ROWS):
@@ -428,7 +386,7 @@ def _build(store: GraphStore, progress: Callable[[str], None] | None) -> TraceIn
                 keep.append(r)
         if keep:
             cols = list(zip(*keep))
-            for i in range(5):
+            for i in range(len(UNIT_COLUMNS)):
                 unit_cols[i].append(vocab.column(list(cols[i + 1])))
         del rows, keep
     say(f"units read: {len(unit_keys)}")
@@ -443,31 +401,28 @@ def _build(store: GraphStore, progress: Callable[[str], None] | None) -> TraceIn
                                     dict(zip(batch_keys, range(len(lot_keys), u0))), unit_seen]
     say(f"nodes: {sizes[0]} lots, {sizes[1]} batches, {sizes[2]} units")
 
-    # unit attributes (columns of the units block)
-    st, cu, wh, own_pr, own_bt = (np.zeros(n, np.int32) for _ in range(5))
+    # unit and batch attributes (vocabulary codes per node; 0 where not a unit / batch)
+    attrs = {name: np.zeros(n, np.int32) for name in (*UNIT_COLUMNS, *BATCH_COLUMNS)}
     if unit_keys:
-        for arr, parts in zip((st, cu, wh, own_pr, own_bt), unit_cols):
-            arr[u0:] = np.concatenate(parts)
+        for name, parts in zip(UNIT_COLUMNS, unit_cols):
+            attrs[name][u0:] = np.concatenate(parts)
     del unit_cols
-    # batch attributes
-    b_pr, b_kind, b_uom, b_sa, b_st = (np.zeros(n, np.int32) for _ in range(5))
     b_qty = np.full(n, None, dtype=object)
     if batch_rows:
         rows_b = list(batch_rows.values())
         sl = slice(sizes[0], sizes[0] + sizes[1])
-        for arr, name in ((b_pr, "pr"), (b_kind, "k"), (b_uom, "u"), (b_sa, "sa"), (b_st, "st")):
-            arr[sl] = vocab.column([r[name] for r in rows_b])
+        for name, col in BATCH_COLUMNS.items():
+            attrs[name][sl] = vocab.column([r[col] for r in rows_b])
         b_qty[sl] = [r["q"] for r in rows_b]
         del rows_b
     del batch_rows
 
     # flow edges -> CSR
-    code_of = {name: i for i, name in enumerate(LABELS)}
     srcs: list[np.ndarray] = []
     dsts: list[np.ndarray] = []
     typs: list[np.ndarray] = []
     for query, src_label, etype_, dst_label in EDGE_QUERIES:
-        a_get, b_get = lookup[code_of[src_label]].get, lookup[code_of[dst_label]].get
+        a_get, b_get = lookup[LABELS.index(src_label)].get, lookup[LABELS.index(dst_label)].get
         for rows in _pages(store, query, PAGE_ROWS):
             pairs = [(a_get(a), b_get(b)) for a, b in rows]
             del rows
@@ -502,14 +457,12 @@ def _build(store: GraphStore, progress: Callable[[str], None] | None) -> TraceIn
 
     customers = {str(r["id"]): r for r in read_fast(store, "trace_index.customers") if r["id"] is not None}
     say(f"customers: {len(customers)}")
+    words, codes = vocab.result()
     ix = TraceIndex(
-        seq=seq, built_at=time.time(), build_s=0.0, vocab=np.array(vocab.words, dtype=object),
+        seq=seq, built_at=time.time(), build_s=0.0, vocab=words, codes=codes,
         label=label, kcode=kcode, rank=rank, lookup=lookup, indptr=indptr, indices=dst, etype=typ,
-        st=st, cu=cu, wh=wh, own_pr=own_pr, own_bt=own_bt, made_by=made_by,
-        b_pr=b_pr, b_kind=b_kind, b_uom=b_uom, b_sa=b_sa, b_st=b_st, b_qty=b_qty, b_ns=b_ns,
-        customers=customers, _stamp=np.zeros(n, np.int32),
+        made_by=made_by, b_qty=b_qty, b_ns=b_ns, customers=customers, _stamp=np.zeros(n, np.int32), **attrs,
     )
-    ix.codes = vocab.codes
     _derive(ix)
     ix.build_s = time.perf_counter() - t0
     return ix
@@ -568,21 +521,22 @@ class _Holder:
         self.lock = threading.Lock()
         self.done = threading.Event()
 
-    def rebuild(self, store: GraphStore, *, inline: bool = False) -> None:
+    def rebuild(self, store: GraphStore, *, inline: bool = False, known: "_Known | None" = None) -> None:
         with self.lock:
             if self.building or time.monotonic() - self.failed_at < RETRY_AFTER_FAILURE_S:
                 return
             self.building = True
             self.done.clear()
         if self.mode == "inline" or inline:
-            self._run(store)
+            self._run(store, known=known)
         else:
-            threading.Thread(target=self._run, args=(store,), name="tracegraph-trace-index", daemon=True).start()
+            threading.Thread(target=self._run, args=(store,), kwargs={"known": known},
+                             name="tracegraph-trace-index", daemon=True).start()
 
-    def _run(self, store: GraphStore, full: bool = False) -> None:
+    def _run(self, store: GraphStore, full: bool = False, known: "_Known | None" = None) -> None:
         try:
             old = self.index
-            ix = patch(store, old) if old is not None and not full else None
+            ix = patch(store, old, known) if old is not None and not full else None
             if ix is None:
                 ix = build(store)
                 self.builds += 1
@@ -689,13 +643,16 @@ def _plan(store: GraphStore, after: int, upto: int) -> _Plan | None:
     return plan
 
 
-def _untouched_since(store: GraphStore, after: int, upto: int) -> bool:
-    """True when every audit entry in (after, upto] is about a kind the index does not hold."""
-    plan = _plan(store, after, upto)
-    return plan is not None and plan.empty()
+@dataclass(frozen=True)
+class _Known:
+    """A plan already read by `fresh()`: the entries in (after, upto] and what they changed."""
+
+    after: int
+    upto: int
+    plan: _Plan
 
 
-def patch(store: GraphStore, ix: TraceIndex) -> TraceIndex | None:
+def patch(store: GraphStore, ix: TraceIndex, known: _Known | None = None) -> TraceIndex | None:
     """The index brought up to the audit head by re-reading only what changed (property
     changes of units, batches and customers, and the units and batches a recall covers), or
     None when only a full build is safe. Copy on write: queries holding `ix` keep a consistent
@@ -705,10 +662,13 @@ def patch(store: GraphStore, ix: TraceIndex) -> TraceIndex | None:
     change re-reads a few units (or the recall's covered units) in milliseconds to a second."""
     from tracegraph.engine.impact import read_fast
 
-    seq = head_seq(store)  # before any data, as in build()
-    if seq == ix.seq:
-        return ix
-    plan = _plan(store, ix.seq, seq)
+    if known is not None and known.after == ix.seq:  # read by fresh() just now: not again
+        seq, plan = known.upto, known.plan
+    else:
+        seq = head_seq(store)  # before any data, as in build()
+        if seq == ix.seq:
+            return ix
+        plan = _plan(store, ix.seq, seq)
     if plan is None:
         return None
     units, batches = set(plan.units), set(plan.batches)
@@ -718,7 +678,7 @@ def patch(store: GraphStore, ix: TraceIndex) -> TraceIndex | None:
     lk_u, lk_b = ix.lookup[SERIAL], ix.lookup[BATCH]
     if any(k not in lk_u for k in units) or any(k not in lk_b for k in batches):
         return None  # a unit or batch the index has never seen: structure changed
-    vocab = _VocabExtension(ix)
+    vocab = _Vocab(ix)
     changed: dict[str, Any] = {}
     if units:
         rows = _strings(store, "trace_index.units_by_id", ids=sorted(units))
@@ -726,16 +686,16 @@ def patch(store: GraphStore, ix: TraceIndex) -> TraceIndex | None:
             return None  # a unit disappeared
         nodes = np.array([lk_u[str(r[0])] for r in rows], dtype=np.int64)
         cols = list(zip(*rows))
-        for name, col in (("st", 1), ("cu", 2), ("wh", 3), ("own_pr", 4), ("own_bt", 5)):
+        for i, name in enumerate(UNIT_COLUMNS):
             arr = getattr(ix, name).copy()
-            arr[nodes] = vocab.column(list(cols[col]))
+            arr[nodes] = vocab.column(list(cols[i + 1]))
             changed[name] = arr
     if batches:
         rows_b = read_fast(store, "trace_index.batches_by_id", ids=sorted(batches))
         if len(rows_b) != len(batches):
             return None
         nodes = np.array([lk_b[str(r["id"])] for r in rows_b], dtype=np.int64)
-        for name, col in (("b_pr", "pr"), ("b_kind", "k"), ("b_uom", "u"), ("b_sa", "sa"), ("b_st", "st")):
+        for name, col in BATCH_COLUMNS.items():
             arr = getattr(ix, name).copy()
             arr[nodes] = vocab.column([r[col] for r in rows_b])
             changed[name] = arr
@@ -782,17 +742,19 @@ def fresh(store: GraphStore) -> TraceIndex | None:
             return ix
     # a few changed records are patched before answering, even in a server; a recall's covered
     # units or a full build run in the background there (the graph answers meanwhile)
-    h.rebuild(store, inline=plan is not None and plan.small())
+    h.rebuild(store, inline=plan is not None and plan.small(),
+              known=_Known(ix.seq, seq, plan) if ix is not None and plan is not None else None)
     ix = h.index
     return ix if ix is not None and ix.seq == seq else None
 
 
-def status(store: GraphStore) -> IndexStatus:
+def status(store: GraphStore, head: int | None = None) -> IndexStatus:
+    """The index's state; `head`: the audit head seq if the caller has just read it."""
     h = _holder(store)
     if h is None:
         return IndexStatus(enabled=False)
     ix = h.index
-    head = head_seq(store)
+    head = head_seq(store) if head is None else head
     return IndexStatus(
         enabled=True, mode=h.mode, seq=ix.seq if ix else None, head=head, fresh=bool(ix and ix.seq == head),
         building=h.building, nodes=ix.n_nodes if ix else 0, edges=ix.n_edges if ix else 0,
