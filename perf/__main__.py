@@ -72,6 +72,8 @@ def cmd_run(a: argparse.Namespace) -> int:
             "db_memory": h.db_memory(),
             "peak_rss_mb": peak_rss_mb(),
             "systems": [s.name for s in systems],
+            # seconds to build the trace index from the database, per engine system that uses it
+            "index_build_s": {s.name: s.index_build_s for s in systems if getattr(s, "index_build_s", None)},
             "repeat": a.repeat,
             "ratios": ratios(rows),
             "goals": goals(rows),

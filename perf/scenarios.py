@@ -71,9 +71,9 @@ def build_systems(h: PlantHandle, names: tuple[str, ...] | list[str], say: Calla
         t0 = time.perf_counter()
         if name in ("tracegraph", "tracegraph-full", "tracegraph-cypher"):
             if engine_available():
-                from perf.engine_system import EngineSystem
+                from perf.engine_system import NAMES, EngineSystem
 
-                variant = {"tracegraph": "frame", "tracegraph-full": "full", "tracegraph-cypher": "cypher"}[name]
+                variant = next(v for v, n in NAMES.items() if n == name)
                 out.append(EngineSystem(h.store, variant))  # type: ignore[arg-type]
             elif not any(s.name == "falkordb-cypher" for s in out):
                 out.append(CypherSystem("falkordb-cypher", h.store))

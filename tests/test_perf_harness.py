@@ -43,6 +43,18 @@ def test_every_system_gives_the_same_answer(handle: PlantHandle, systems: list, 
     assert set(cost) == {s.name for s in systems}
 
 
+def test_the_engine_systems_say_what_answered(handle: PlantHandle, systems: list) -> None:
+    """The three tracegraph rows are three different paths: the index's frame, the full object
+    contract from the index, the graph alone; the index rows record its build time."""
+    names = {s.name: s for s in systems}
+    assert {"tracegraph", "tracegraph-full", "tracegraph-cypher"} <= set(names)
+    assert names["tracegraph"].index_build_s > 0 and names["tracegraph-cypher"].index_build_s is None
+    lot = parameters(handle, "lot_impact", 1)[0][0]
+    cause = names["tracegraph"].Cause(lots=[lot])
+    assert names["tracegraph-full"]._impact(handle.store, cause, engine="index").engine == "index"
+    assert names["tracegraph-cypher"]._impact(handle.store, cause, engine="cypher").engine == "cypher"
+
+
 def test_answers_are_not_trivially_empty(handle: PlantHandle, systems: list) -> None:
     """A mismatch check over empty answers would prove nothing: the lot traces reach units."""
     scipy_sys = next(s for s in systems if s.name == "scipy-csr")
