@@ -135,11 +135,10 @@ async def _load(
 def _direct(store: Any, name: str, keys: list[str], n: int = 50) -> dict[str, Any]:
     """The same work called in-process, sequentially, in the same run: the baseline that tells
     API overhead from database time (and from how busy the machine is)."""
-    from tracegraph.engine.impact import impact
-    from tracegraph.engine.trace import backward_trace
-    from tracegraph.engine.trace_models import ImpactCause, ImpactOptions
-
     from tracegraph.engine import browse
+    from tracegraph.engine.trace.backward import backward_trace
+    from tracegraph.engine.trace.impact import impact
+    from tracegraph.engine.trace.models import ImpactCause, ImpactOptions
 
     lat = []
     for k in keys[:n]:
@@ -192,7 +191,7 @@ def _login(port: int) -> str:
 
 
 def _ensure_user(store: Any) -> None:
-    from tracegraph.engine import auth
+    from tracegraph.engine.access import auth
     from tracegraph.engine.errors import Conflict
 
     if auth.get_user(store, BENCH_USER) is not None:
@@ -200,7 +199,7 @@ def _ensure_user(store: Any) -> None:
     try:
         auth.init_admin(store, BENCH_USER, "Bench Admin", BENCH_PASSWORD)
     except Conflict:  # other users exist: add ours through an administrator-equivalent system actor
-        from tracegraph.engine.audit import Actor
+        from tracegraph.engine.audit.chain import Actor
 
         auth.add_user(store, Actor.system("bench"), BENCH_USER, "Bench Admin", BENCH_PASSWORD, ["viewer"],
                       reason="API benchmark user")
@@ -221,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from perf.harness import DATA_DIR, GRAPH, machine_info, plant, sample, write_results
 
-    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    say = lambda m: print(m, file=sys.stderr, flush=True)
     handle = plant(args.size, say=say, data_dir=DATA_DIR / "api")
     p = handle.plant
     _ensure_user(handle.store)

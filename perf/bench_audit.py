@@ -27,8 +27,8 @@ import time
 from typing import Any
 
 from tracegraph.engine import commands
-from tracegraph.engine.audit import GENESIS_HASH, Actor, AuditSpec, Change, audited_write, build_entry
-from tracegraph.engine.audit_verify import verify
+from tracegraph.engine.audit.chain import GENESIS_HASH, Actor, AuditSpec, Change, audited_write, build_entry
+from tracegraph.engine.audit.verify import verify
 from tracegraph.engine.stores.falkordb import FalkorDBStore
 from tracegraph.engine.stores.server import EmbeddedServer
 

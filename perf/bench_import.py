@@ -29,8 +29,8 @@ def _rss_mb() -> float:
 
 def run(size: int, *, seed: int = 1, chunk_size: int = 100_000, appendfsync: str = "always") -> list[dict[str, Any]]:
     """Measure one plant of `size` serials; returns one record per measured step."""
-    from tracegraph.engine.audit import Actor
-    from tracegraph.engine.imports import run_import
+    from tracegraph.engine.audit.chain import Actor
+    from tracegraph.engine.imports.runner import run_import
     from tracegraph.engine.stores.falkordb import FalkorDBStore
     from tracegraph.engine.stores.server import EmbeddedServer
     from tracegraph.loaders.bundle import load_bundle
@@ -98,7 +98,7 @@ def run(size: int, *, seed: int = 1, chunk_size: int = 100_000, appendfsync: str
         re_s = time.perf_counter() - t
         out.append({**base, "step": "re-import (idempotent)", "seconds": re_s, "items": rep2.items_written,
                     "records_checked": bundle.batch.size(), "records_per_s": bundle.batch.size() / re_s})
-        info = store._db.connection.info("memory")  # noqa: SLF001 - a benchmark may peek
+        info = store._db.connection.info("memory")
         db_mb = float(info.get("used_memory_peak", 0)) / 1e6
         for r in out:
             r["load_avg_1m_end"] = round(os.getloadavg()[0], 2)

@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tracegraph.engine.audit import Actor
-from tracegraph.engine.recall_drill import run_drill
-from tracegraph.engine.recall_notify import write_units_sheet
-from tracegraph.engine.trace_models import ImpactCause
+from tracegraph.engine.audit.chain import Actor
+from tracegraph.engine.recall.drill import run_drill
+from tracegraph.engine.recall.notify import write_units_sheet
+from tracegraph.engine.trace.models import ImpactCause
 
 QA = Actor("bench", "Bench Runner", frozenset({"qa_manager"}), session="bench")
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--target", type=float, default=5.0, help="goal in seconds (impact + campaign + sheet)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--fallback", action="store_true", help="identify with the recall's own forward trace "
-                    "instead of tracegraph.engine.impact")
+                    "instead of tracegraph.engine.trace.impact")
     args = ap.parse_args(argv)
 
     from perf.harness import machine_info, plant, write_results

@@ -31,10 +31,10 @@ NAMES: dict[str, str] = {"frame": "tracegraph", "full": "tracegraph-full", "cyph
 
 class EngineSystem:
     def __init__(self, store: Any, variant: Variant = "frame", *, include_paths: bool = False) -> None:
-        from tracegraph.engine import trace_index
-        from tracegraph.engine.impact import impact, impact_frame
-        from tracegraph.engine.trace import backward_trace
-        from tracegraph.engine.trace_models import ImpactCause, ImpactOptions
+        from tracegraph.engine.trace import index as trace_index
+        from tracegraph.engine.trace.backward import backward_trace
+        from tracegraph.engine.trace.impact import impact, impact_frame
+        from tracegraph.engine.trace.models import ImpactCause, ImpactOptions
 
         self.store, self.variant = store, variant
         self.name = NAMES[variant] + ("-paths" if include_paths else "")

@@ -3,12 +3,13 @@
 WHY not the audited importer: a benchmark plant is scaffolding, not business data, so it is
 loaded without audit entries in the fewest, largest statements (rows as short lists, because
 the client sends parameters as Cypher text that the server must parse). The real importer
-(tracegraph/engine/imports.py) is benchmarked separately.
+(tracegraph/engine/imports/runner.py) is benchmarked separately.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 

@@ -8,7 +8,7 @@ to run (and the fallback while the engine is not built). Parameters only.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from perf.plants import iso_at
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
 
 
-@lru_cache(maxsize=None)
+@cache
 def query(name: str) -> str:
     """Text of perf/queries/<name>.cypher (comments stripped: the Bolt endpoint splices text)."""
     text = (QUERY_DIR / f"{name}.cypher").read_text()
@@ -33,7 +33,7 @@ _AS_ROWS = (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def row_query(name: str) -> str:
     """The same query returning one small record per id: FalkorDB 4.16's Bolt endpoint hangs
     when one record exceeds about 64 KB (measured: a list of 3,000 ids came back, 6,000 hung),
@@ -84,7 +84,7 @@ class CypherSystem:
         def go() -> None:
             try:
                 box["rows"] = self.store.run(text, params, write=False)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            except BaseException as exc:
                 box["exc"] = exc
 
         t = threading.Thread(target=go, daemon=True)
@@ -121,8 +121,8 @@ class CypherSystem:
 def engine_available() -> bool:
     """True when the trace engineer's impact/trace modules import."""
     try:
-        import tracegraph.engine.impact  # noqa: F401
-        import tracegraph.engine.trace  # noqa: F401
+        import tracegraph.engine.trace.backward
+        import tracegraph.engine.trace.impact  # noqa: F401
     except ImportError:
         return False
     return True

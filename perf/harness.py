@@ -21,11 +21,12 @@ import platform
 import resource
 import socket
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -169,7 +170,7 @@ def write_results(
     """Write `perf/results/<name>-<UTC date>.json`: {"meta": ..., "rows": [...]}; returns the path."""
     folder = results_dir or RESULTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     path = folder / f"{name}-{stamp:%Y-%m-%d}.json"
     doc = {
         "meta": {"written_at": stamp.isoformat(timespec="seconds"), "machine": machine_info(), **(meta or {})},
@@ -441,15 +442,15 @@ def plant(
             load_plant(store, p, progress)
             loader = "perf.falkor_load"
         else:
-            from tracegraph.engine.audit import Actor
-            from tracegraph.engine.imports import run_import
+            from tracegraph.engine.audit.chain import Actor
+            from tracegraph.engine.imports.runner import run_import
             from tracegraph.loaders.generator import generate_plant
 
             if tg_batch is None:
                 tg_batch = generate_plant(n, seed)
             report = run_import(store, tg_batch, Actor.system("perf harness"), source_files=[])
             log(f"  imported {report.items_written:,} items, {report.audit_entries} audit entries")
-            loader = "tracegraph.engine.imports.run_import"
+            loader = "tracegraph.engine.imports.runner.run_import"
         load_seconds = time.perf_counter() - t0
         _rewrite_aof(store)
         log(f"loaded into FalkorDB in {load_seconds:.1f} s "

@@ -21,7 +21,7 @@ Shape for n serials (all ratios fixed, so sizes are comparable):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +43,7 @@ TRACE_EDGES: tuple[str, ...] = (
 
 SIZES: dict[str, int] = {"XS": 2_000, "S": 100_000, "M": 1_000_000, "L": 10_000_000, "XL": 100_000_000}
 
-EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 SPAN_DAYS = 730
 
 
@@ -104,7 +104,7 @@ class Plant:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path) -> "Plant":
+    def load(cls, path: Path) -> Plant:
         z = np.load(path, allow_pickle=False)
         edges: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         props: dict[str, dict[str, np.ndarray]] = {}

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tracegraph.api.app import create_app
-from tracegraph.engine import auth, permissions
+from tracegraph.engine.access import auth, permissions
 from tracegraph.settings import load_settings
 
 ADMIN = "admin1"

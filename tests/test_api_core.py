@@ -4,7 +4,6 @@ traces, impact formats, scan, export."""
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 from typing import Any
 

@@ -2,7 +2,7 @@
 schema: a new route or root field without a permission rule (or without a sample request
 here) fails, and every role gets exactly what the engine's permission matrix grants.
 
-Expectations come from `tracegraph.engine.permissions` (the one source of truth): a role lacking
+Expectations come from `tracegraph.engine.access.permissions` (the one source of truth): a role lacking
 the route's permission gets 403 / `permission_denied`; a role holding it never gets 401/403.
 """
 
@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import get_named_type, is_leaf_type, is_object_type
 
 from api_support import Api, make_api, make_users
+from graphql import get_named_type, is_leaf_type, is_object_type
 from plantbuilder import demo_plant
 from tracegraph.api.deps import ANY_USER, FIELD_LEVEL, iter_routes
-from tracegraph.engine import permissions
+from tracegraph.engine.access import permissions
 from tracegraph.graphql.permissions import FREE_TYPES, TYPE_RULES, field_permission
 
 ROLES = list(permissions.ROLES)

@@ -58,7 +58,7 @@ def test_complaint_lifecycle_over_graphql_ends_with_a_valid_signature(api: Api) 
     assert r.status_code == 200 and [e["action"] for e in r.json()] == ["open"]
 
     cid = rec["id"]
-    step = lambda role, name, **kw: api.gql(STEP, role=role, id=cid, step=name, **kw)  # noqa: E731
+    step = lambda role, name, **kw: api.gql(STEP, role=role, id=cid, step=name, **kw)
     assert _data(step("complaint_handler", "investigate"))["qualityStep"]["status"] == "investigating"
     # a step that needs fields says which ones are missing
     body = step("complaint_handler", "conclude")

@@ -13,9 +13,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tracegraph.engine import checkpoints as cp
-from tracegraph.engine import commands, merkle
-from tracegraph.engine.audit import Actor
+from tracegraph.engine import commands
+from tracegraph.engine.audit import checkpoints as cp
+from tracegraph.engine.audit import merkle
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.errors import PermissionDenied
 
 QA = Actor("qa.mgr", "Mia Manager", frozenset({"qa_manager"}))
@@ -177,7 +178,7 @@ def test_checkpoint_refuses_a_tampered_log(log: dict[str, Any]) -> None:
 
 
 def test_incremental_verify_starts_from_a_checkpoint(log: dict[str, Any]) -> None:
-    from tracegraph.engine.audit_verify import verify
+    from tracegraph.engine.audit.verify import verify
 
     r = verify(log["store"], from_seq=log["first"].size + 1)
     assert r.ok and r.trusted_start == f"checkpoint {log['first'].id}"

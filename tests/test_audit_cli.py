@@ -4,15 +4,16 @@ in a temporary data folder (in-process CliRunner; the server is stopped afterwar
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from tracegraph.cli import app
 from tracegraph.engine import commands
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.stores import open_store
 from tracegraph.engine.stores.server import EmbeddedServer
 from tracegraph.settings import load_settings

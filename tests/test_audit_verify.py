@@ -8,14 +8,16 @@ so the cases stay independent.
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracegraph.engine import commands
-from tracegraph.engine.audit import ENTRY_FIELDS, Actor, entry_hash, entry_hash_fast, row_hash
-from tracegraph.engine.audit_verify import verify, verify_or_raise
+from tracegraph.engine.audit.chain import ENTRY_FIELDS, Actor, entry_hash, entry_hash_fast, row_hash
+from tracegraph.engine.audit.verify import verify, verify_or_raise
 from tracegraph.engine.errors import IntegrityError
 from tracegraph.engine.stores.falkordb import FalkorDBStore
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import os
 import stat
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tracegraph.engine import auth
-from tracegraph.engine.audit import Actor, history
-from tracegraph.engine.audit_verify import verify
+from tracegraph.engine.access import auth
+from tracegraph.engine.audit.chain import Actor, history
+from tracegraph.engine.audit.verify import verify
 from tracegraph.engine.clock import FrozenClock
 from tracegraph.engine.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationFailed
 
@@ -70,7 +70,7 @@ def test_only_users_manage_may_manage(store: Any, admin: Actor) -> None:
 
 def test_authenticate_and_login_tokens(store: Any, admin: Actor) -> None:
     auth.add_user(store, admin, "t.ok", "Tom Ok", PW, ["qa"])
-    clock = FrozenClock(datetime(2026, 3, 1, 8, tzinfo=timezone.utc))
+    clock = FrozenClock(datetime(2026, 3, 1, 8, tzinfo=UTC))
     res = auth.login(store, "t.ok", PW, ttl_minutes=60, clock=clock)
     assert res.token.startswith("tg_")
     rows = store.run("MATCH (t:Token {id: $id}) RETURN properties(t) AS t", {"id": res.session}, write=False)

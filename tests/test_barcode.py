@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tracegraph.engine.errors import NotFound, ValidationFailed
-from tracegraph.loaders.barcode import parse_barcode
-from tracegraph.loaders.identifiers import (
-    gs1_check_digit, normalize_gtin, parse_identifier, private_urn, sgtin_digital_link,
+from tracegraph.gs1.barcode import parse_barcode
+from tracegraph.gs1.identifiers import (
+    gs1_check_digit,
+    normalize_gtin,
+    parse_identifier,
+    private_urn,
+    sgtin_digital_link,
 )
 
 GTIN = "09506000134352"
@@ -99,8 +103,8 @@ def test_gtin_check_digits() -> None:
 
 from typing import Any  # noqa: E402
 
-from tracegraph.engine.audit import Actor  # noqa: E402
-from tracegraph.engine.scan import resolve_identifier, scan  # noqa: E402
+from tracegraph.engine.audit.chain import Actor  # noqa: E402
+from tracegraph.engine.trace.scan import resolve_identifier, scan  # noqa: E402
 from tracegraph.loaders.epcis import import_epcis  # noqa: E402
 
 EPC_GTIN = "10614141073464"

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from tracegraph.engine.audit import Actor
-from tracegraph.engine.errors import ValidationFailed
-from tracegraph.engine.imports import get_import, list_imports, run_import
-from tracegraph.loaders.bundle import load_bundle
 from graph_snapshot import snapshot
+from tracegraph.engine.audit.chain import Actor
+from tracegraph.engine.errors import ValidationFailed
+from tracegraph.engine.imports.runner import get_import, list_imports, run_import
+from tracegraph.loaders.bundle import load_bundle
 
 FIXTURE = Path(__file__).parent / "fixtures" / "bundle_small"
 ACTOR = Actor(id="u-qa", name="Quinn Auditor", roles=frozenset({"importer"}))
@@ -245,9 +245,9 @@ def test_cli_import_json_and_problem_exit_code(embedded_server: Any, store: Any,
 
 def test_audit_chain_verifies_after_imports_and_reimports(empty_store) -> None:  # type: ignore[no-untyped-def]
     """Import entries summarise chunks; verify must accept them (and still check the chain)."""
-    from tracegraph.engine.audit import Actor
-    from tracegraph.engine.audit_verify import verify
-    from tracegraph.engine.imports import run_import
+    from tracegraph.engine.audit.chain import Actor
+    from tracegraph.engine.audit.verify import verify
+    from tracegraph.engine.imports.runner import run_import
     from tracegraph.loaders.generator import generate_plant
 
     actor = Actor("importer", "Ida Importer", frozenset({"qa"}))

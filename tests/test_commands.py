@@ -10,8 +10,8 @@ import pytest
 
 from tracegraph import queries
 from tracegraph.engine import commands
-from tracegraph.engine.audit import Actor, history
-from tracegraph.engine.audit_verify import verify
+from tracegraph.engine.audit.chain import Actor, history
+from tracegraph.engine.audit.verify import verify
 from tracegraph.engine.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tracegraph.engine.model import GMP_LABELS
 

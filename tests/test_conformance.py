@@ -19,13 +19,14 @@ import os
 import random
 import socket
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import redis
 
-from tracegraph.engine import audit
+from tracegraph.engine.audit import chain as audit
 from tracegraph.engine.errors import (
     ConstraintViolation,
     DatabaseError,

@@ -9,17 +9,24 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from conftest import EPCIS_DIR
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.errors import NotFound, ValidationFailed
 from tracegraph.engine.stores.falkordb import FalkorDBStore
 from tracegraph.loaders.epcis import (
-    ExportScope, export_epcis, import_epcis, is_epcis, is_epcis_batch, load_epcis, run_epcis_import,
+    ExportScope,
+    export_epcis,
+    import_epcis,
+    is_epcis,
+    is_epcis_batch,
+    load_epcis,
+    run_epcis_import,
     write_plant_epcis,
 )
 from tracegraph.loaders.epcis_doc import validator
@@ -251,7 +258,7 @@ def test_load_epcis_gives_an_import_batch_for_the_dispatcher(empty_store: Any) -
     assert one(empty_store, "MATCH (n:Serial) RETURN count(n) AS c")["c"] == 2
     # every chunk is on the audit chain, and the chain verifies
     assert one(empty_store, "MATCH (e:AuditEntry {action: 'import'}) RETURN count(e) AS c")["c"] == rep.audit_entries
-    from tracegraph.engine.audit_verify import verify
+    from tracegraph.engine.audit.verify import verify
 
     assert verify(empty_store).ok
 

@@ -10,15 +10,17 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from tracegraph.engine.audit import Actor
-from tracegraph.engine.audit_verify import verify
+from graph_snapshot import snapshot
+from tracegraph.engine.audit.chain import Actor
+from tracegraph.engine.audit.verify import verify
 from tracegraph.engine.errors import Conflict, ValidationFailed
-from tracegraph.engine.imports import (
+from tracegraph.engine.imports.runner import (
     SourceFile,
     get_import,
     list_imports,
@@ -31,7 +33,6 @@ from tracegraph.engine.stores.falkordb import FalkorDBStore
 from tracegraph.loaders.bundle import load_bundle
 from tracegraph.loaders.epcis import load_epcis, resume_epcis_import, rollback_epcis_import, run_epcis_import
 from tracegraph.loaders.generator import generate_bundle
-from graph_snapshot import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "bundle_small"
@@ -41,8 +42,8 @@ CHUNK = 300  # rows per statement: ~35 staging and ~25 commit steps for the 2000
 #: the EPCIS import, in a process of its own that kills itself with SIGKILL after step N of a phase
 KILLER = r"""
 import os, signal, sys
-from tracegraph.engine.audit import Actor
-from tracegraph.engine.imports import SourceFile
+from tracegraph.engine.audit.chain import Actor
+from tracegraph.engine.imports.runner import SourceFile
 from tracegraph.engine.stores.falkordb import FalkorDBStore
 from tracegraph.loaders.epcis import load_epcis, run_epcis_import
 sock, graph, doc, phase, at, chunk = sys.argv[1:7]
@@ -93,7 +94,7 @@ def joined_to_existing(store: FalkorDBStore, run_id: str) -> int:
 def assert_verifies(store: Any, *, erp_runs: tuple[str, ...] = ()) -> None:
     """The audit chain verifies. `erp_runs`: ERP bundle runs whose ImportRun entries carry
     summary changes (`Serial created`, `files`) that verify compares with the ImportRun node -- a
-    known problem of engine/imports.py, not of the EPCIS import; those findings are ignored."""
+    known problem of engine/imports/runner.py, not of the EPCIS import; those findings are ignored."""
     rep = verify(store)
     problems = [p for p in rep.problems
                 if not any(p.message.startswith(f"ImportRun {r!r}") for r in erp_runs)]
@@ -263,7 +264,7 @@ def test_a_failing_statement_rolls_the_run_back(graph: FalkorDBStore, plant: Pat
 
 def test_the_runners_own_rollback_and_resume_handle_epcis_runs(graph: FalkorDBStore, plant: Path,
                                                                expected: tuple[Any, Any]) -> None:
-    """engine/imports.py's rollback_import/resume_import (what an ERP import's automatic check
+    """engine/imports/runner.py's rollback_import/resume_import (what an ERP import's automatic check
     calls) know nothing about EPCIS, yet leave the graph exactly as before / after."""
     before, after = expected
     run_id = kill_during(graph, plant, "stage", 4)

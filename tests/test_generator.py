@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tracegraph.engine.audit import Actor
-from tracegraph.engine.imports import SourceFile, run_import
+from tracegraph.engine.audit.chain import Actor
+from tracegraph.engine.imports.runner import SourceFile, run_import
 from tracegraph.loaders.bundle import load_bundle
 from tracegraph.loaders.generator import generate_bundle, generate_plant
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from plantbuilder import demo_plant
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.graphql.dataloaders import Loaders
 from tracegraph.graphql.schema import SDL_PATH, build_schema, sdl
 
@@ -247,7 +247,7 @@ def test_trace_impact_scan_fields(schema: Any, plant_store: Any) -> None:
 
 
 def test_impact_says_which_engine_answered(schema: Any, plant_store: Any) -> None:
-    from tracegraph.engine import trace_index
+    from tracegraph.engine.trace import index as trace_index
 
     query = '{ impact(cause: {batches: ["FIN2"]}) { engine indexSeq counts } }'
     by_graph = ok(gql(schema, plant_store, query))["impact"]

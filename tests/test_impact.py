@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from plantbuilder import demo_plant
-from tracegraph.engine import trace_index
 from tracegraph.engine.errors import NotFound, ValidationFailed
-from tracegraph.engine.impact import forward_trace, impact
-from tracegraph.engine.trace_models import HELD_STATUSES, ImpactCause, ImpactOptions, ImpactResult
+from tracegraph.engine.trace import index as trace_index
+from tracegraph.engine.trace.impact import forward_trace, impact
+from tracegraph.engine.trace.models import HELD_STATUSES, ImpactCause, ImpactOptions, ImpactResult
 
 
 @pytest.fixture(scope="module")

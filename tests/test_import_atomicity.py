@@ -9,14 +9,16 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from tracegraph.engine.audit import Actor
+from graph_snapshot import snapshot
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.errors import Conflict
-from tracegraph.engine.imports import (
+from tracegraph.engine.imports.runner import (
     get_import,
     recover_unfinished,
     resume_import,
@@ -27,7 +29,6 @@ from tracegraph.engine.imports import (
 from tracegraph.engine.stores.falkordb import FalkorDBStore
 from tracegraph.loaders.bundle import load_bundle
 from tracegraph.loaders.generator import generate_bundle
-from graph_snapshot import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "bundle_small"
@@ -36,8 +37,8 @@ ACTOR = Actor(id="u-ops", name="Olga Ops", roles=frozenset({"importer"}))
 #: the import, in a process of its own that kills itself with SIGKILL after step N of a phase
 KILLER = r"""
 import os, signal, sys
-from tracegraph.engine.audit import Actor
-from tracegraph.engine.imports import run_import
+from tracegraph.engine.audit.chain import Actor
+from tracegraph.engine.imports.runner import run_import
 from tracegraph.engine.stores.falkordb import FalkorDBStore
 from tracegraph.loaders.bundle import load_bundle
 sock, graph, bundle, phase, at, chunk = sys.argv[1:7]

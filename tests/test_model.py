@@ -9,11 +9,12 @@ import pytest
 from pydantic import ValidationError
 
 from tracegraph import queries
-from tracegraph.engine.imports import ImportBatch, render_queries
+from tracegraph.engine.imports.runner import ImportBatch, render_queries
 from tracegraph.engine.model import (
     EDGE_TRIPLES,
     NODE_TYPES,
     RECORD_TYPES,
+    UNIQUE_KEYS,
     BatchRecord,
     ConsumptionRecord,
     DocumentRecord,
@@ -21,7 +22,6 @@ from tracegraph.engine.model import (
     MaterialLotRecord,
     SerialRecord,
     ShipmentRecord,
-    UNIQUE_KEYS,
     problems_from,
 )
 
@@ -112,9 +112,9 @@ def test_model_keeps_its_label_and_key_contract() -> None:
 
 
 def test_generated_import_queries_are_current() -> None:
-    """engine/imports.py renders the per-label queries; the shipped files must match."""
+    """engine/imports/runner.py renders the per-label queries; the shipped files must match."""
     rendered = render_queries()
     for name, text in rendered.items():
         path = queries.QUERY_DIR / "imports" / f"{name}.cypher"
         assert path.is_file() and path.read_text(encoding="utf-8") == text, (
-            f"{path} is stale: run `python -m tracegraph.engine.imports`")
+            f"{path} is stale: run `python -m tracegraph.engine.imports.runner`")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -109,8 +109,10 @@ def test_baselines_agree_on_the_product_generator_plant(tmp_path: Path) -> None:
     converted to arrays: the four in-memory/SQLite baselines still give one answer."""
     from perf.baselines.networkx_bfs import NetworkxBFS
     from perf.baselines.scipy_csr import ScipyCSR
-    from perf.baselines.sqlite_cte import SqliteCTE, build as build_cte
-    from perf.baselines.sqlite_erp import SqliteERP, build as build_erp
+    from perf.baselines.sqlite_cte import SqliteCTE
+    from perf.baselines.sqlite_cte import build as build_cte
+    from perf.baselines.sqlite_erp import SqliteERP
+    from perf.baselines.sqlite_erp import build as build_erp
     from perf.plants import from_import_batch
     from tracegraph.loaders.generator import generate_plant
 

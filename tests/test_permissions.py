@@ -7,16 +7,19 @@ parametrized test."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from tracegraph.engine import auth, checkpoints, commands, permissions
-from tracegraph.engine.audit import Actor, history
-from tracegraph.engine.audit_verify import verify
+from tracegraph.engine import commands
+from tracegraph.engine.access import auth, permissions
+from tracegraph.engine.audit import checkpoints
+from tracegraph.engine.audit.chain import Actor, history
+from tracegraph.engine.audit.signatures import sign
+from tracegraph.engine.audit.verify import verify
 from tracegraph.engine.errors import PermissionDenied
-from tracegraph.engine.signatures import sign
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = list(permissions.ROLES)

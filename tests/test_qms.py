@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from tracegraph.engine import auth
-from tracegraph.engine.audit_verify import verify
+from tracegraph.engine.access import auth
+from tracegraph.engine.audit.verify import verify
 from tracegraph.engine.clock import FrozenClock
 from tracegraph.engine.errors import (
-    AuthenticationFailed, Conflict, NotFound, PermissionDenied, SignatureError, ValidationFailed,
+    AuthenticationFailed,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    SignatureError,
+    ValidationFailed,
 )
-from tracegraph.engine.qms import CAPA, CHANGE_CONTROL, COMPLAINT, DEVIATION, get_record, list_records, move, open_record
-from tracegraph.engine.qms.lifecycle import generate_queries
+from tracegraph.engine.qms import (
+    CAPA,
+    CHANGE_CONTROL,
+    COMPLAINT,
+    DEVIATION,
+    get_record,
+    list_records,
+    move,
+    open_record,
+)
+from tracegraph.engine.qms.types import generate_queries
 
 PW = {"admin": "Root-Passw0rd-1!", "qa.ann": "Ann-Passw0rd-QA!", "qa.bob": "Bob-Passw0rd-QA!",
       "cmp.cat": "Cat-Passw0rd-CH!", "view.vic": "Vic-Passw0rd-VW!"}
@@ -39,7 +53,7 @@ def test_generated_queries_are_current() -> None:
 
 
 def test_complaint_lifecycle_to_signed_closure(store, users) -> None:  # type: ignore[no-untyped-def]
-    clock = FrozenClock(datetime(2026, 3, 1, 9, tzinfo=timezone.utc))
+    clock = FrozenClock(datetime(2026, 3, 1, 9, tzinfo=UTC))
     c = open_record(store, COMPLAINT, users["cmp.cat"],
                     {"reporter": "City Hospital", "event_date": "2026-02-27", "description": "cracked housing",
                      "patient_involved": True}, about={"Serial": ["S-1"]}, clock=clock)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from tracegraph.engine import auth
+from tracegraph.engine.access import auth
 from tracegraph.engine.clock import FrozenClock
 from tracegraph.engine.errors import ValidationFailed
 from tracegraph.engine.qms import CAPA, COMPLAINT, move, open_record
@@ -51,7 +51,7 @@ def test_work_days_skip_the_jurisdictions_holidays() -> None:
 
 
 def test_reportable_complaint_gets_report_due_and_is_overdue_until_reported(store, users) -> None:  # type: ignore[no-untyped-def]
-    clock = FrozenClock(datetime(2026, 3, 2, 9, tzinfo=timezone.utc))
+    clock = FrozenClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
     c = open_record(store, COMPLAINT, users["qa.ann"],
                     {"reporter": "Clinic", "event_date": "2026-02-27", "description": "no alarm", "aware_at": "2026-03-01",
                      "jurisdiction": "US-FDA"}, about={"Serial": ["S-1"]}, clock=clock)
@@ -59,7 +59,7 @@ def test_reportable_complaint_gets_report_due_and_is_overdue_until_reported(stor
     c = move(store, COMPLAINT, users["qa.ann"], c.id, "decide-reportability", clock=clock,
              fields={"reportable": True, "reportability_rationale": "could cause injury", "severity": "malfunction"})
     assert c.props["report_due"][:19] == "2026-04-01T03:59:59" and c.props["report_article"] == "21 CFR 803.50(a)"
-    late = FrozenClock(datetime(2026, 4, 2, tzinfo=timezone.utc))
+    late = FrozenClock(datetime(2026, 4, 2, tzinfo=UTC))
     item = {i.id: i for i in open_items(store, clock=late).items}[c.id]
     assert item.overdue and item.due_date == c.props["report_due"]
     assert not {i.id: i for i in open_items(store, clock=clock).items}[c.id].overdue
@@ -97,7 +97,7 @@ def test_capa_alerts_overdue_and_due_soon_by_owner(store, users) -> None:  # typ
     _capa(store, users["qa.bob"], "later", "2026-06-01")
     done = _capa(store, users["qa.ann"], "closed one", "2026-03-01")
     store.run("MATCH (c:CAPA {id: $id}) SET c.status = 'closed'", {"id": done.id})
-    clock = FrozenClock(datetime(2026, 4, 1, 12, tzinfo=timezone.utc))
+    clock = FrozenClock(datetime(2026, 4, 1, 12, tzinfo=UTC))
     alerts = capa_alerts(store, clock=clock, within_days=7)
     assert [(a.capa, a.state, a.days_left, a.owner) for a in alerts] == [
         (over.id, "overdue", -7, "qa.ann"), (soon.id, "due_soon", 4, "qa.bob")]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from tracegraph.engine import auth
+from tracegraph.engine.access import auth
 from tracegraph.engine.clock import FrozenClock
 from tracegraph.engine.errors import PermissionDenied, ValidationFailed
 from tracegraph.engine.qms import CHANGE_CONTROL, get_record, move, open_record
@@ -63,7 +63,7 @@ def test_supplier_qualification_history_and_unapproved_receipts(store, users) ->
     assert flagged["L-a"].supplier_status == "pending" and flagged["L-d"].supplier_status == "disqualified"
     assert flagged["L-f"].why == "qualification expired 2026-02-01"
     assert [r.lot for r in lots_from_unapproved_suppliers(store, "SUP-8")] == ["L-f"]
-    clock = FrozenClock(datetime(2026, 1, 20, tzinfo=timezone.utc))
+    clock = FrozenClock(datetime(2026, 1, 20, tzinfo=UTC))
     assert [(r.supplier, r.days_left) for r in supplier_list(store, expiring_within=30, clock=clock)] == [("SUP-8", 12)]
     assert supplier_list(store, expiring_within=5, clock=clock) == []
     assert {r.supplier: r.status for r in supplier_list(store)} == {"SUP-8": "approved", "SUP-9": "disqualified"}
@@ -91,7 +91,7 @@ def test_calibration_records_schedule_and_out_of_tolerance_impact(store, users) 
     assert ok.impact is None and ok.record.concerns == [{"id": "EQ-7", "label": "Equipment"}]
     assert store.run("MATCH (:Calibration {id: $id})-[:CALIBRATES]->(e:Equipment) RETURN e.id AS e",
                      {"id": ok.record.id}, write=False) == [{"e": "EQ-7"}]
-    clock = FrozenClock(datetime(2026, 1, 25, tzinfo=timezone.utc))
+    clock = FrozenClock(datetime(2026, 1, 25, tzinfo=UTC))
     sched = {r.equipment: r for r in calibration_schedule(store, due_within=10, clock=clock)}
     assert sched["EQ-7"].state == "due_soon" and sched["EQ-7"].days_left == 7
     bad = record_calibration(store, ann, "EQ-7", on="2026-03-01", result="out_of_tolerance")
@@ -102,7 +102,7 @@ def test_calibration_records_schedule_and_out_of_tolerance_impact(store, users) 
     assert eq["calibration_due_at"] == "2026-03-01" and eq["last_calibration_result"] == "out_of_tolerance"
     m = record_calibration(store, ann, "EQ-8", on="2026-03-05", result="pass", kind="maintenance")
     assert m.impact is None and m.record.props["kind"] == "maintenance"  # no due date needed, schedule unchanged
-    clock = FrozenClock(datetime(2026, 3, 10, tzinfo=timezone.utc))
+    clock = FrozenClock(datetime(2026, 3, 10, tzinfo=UTC))
     sched = {r.equipment: r.state for r in calibration_schedule(store, due_within=15, clock=clock)}
     assert sched == {"EQ-7": "out_of_calibration", "EQ-8": "due_soon", "EQ-9": "never_calibrated"}
     assert len(calibration_schedule(store, clock=clock)) == 4  # no filter: all, EQ-10 ok

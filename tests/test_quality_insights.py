@@ -3,7 +3,7 @@ scorecards, and the impact of an out-of-tolerance calibration."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tracegraph.engine.clock import FrozenClock
 from tracegraph.engine.qms.insights import document_in_effect, open_items, out_of_tolerance_impact, supplier_scorecard
@@ -59,7 +59,7 @@ def test_supplier_scorecard_rolls_up_inspections_deviations_and_complaints(store
 
 
 def test_open_items_by_age_owner_and_overdue(store) -> None:  # type: ignore[no-untyped-def]
-    clock = FrozenClock(datetime(2026, 3, 31, tzinfo=timezone.utc))
+    clock = FrozenClock(datetime(2026, 3, 31, tzinfo=UTC))
     items = open_items(store, clock=clock)
     assert {i.id for i in items.items} == {"D-1", "CMP-1"}  # the closed CAPA is not open
     assert items.by_type == {"Deviation": 1, "Complaint": 1}

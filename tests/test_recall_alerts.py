@@ -8,20 +8,20 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from test_recall_plant import APPROVER, AUTHOR, LOGISTICS, build, clock
 
-from tracegraph.engine import recall as R
-from tracegraph.engine.recall_alerts import acknowledge_alert, evaluate_alerts, list_alerts, watch
-from tracegraph.engine.recall_clocks import deadlines
-from tracegraph.engine.recall_notify import update_customer
-from tracegraph.engine.recall_returns import record_returns
-from tracegraph.engine.trace_models import ImpactCause
+from test_recall_plant import APPROVER, AUTHOR, LOGISTICS, build, clock
+from tracegraph.engine.recall import campaign as R
+from tracegraph.engine.recall.alerts import acknowledge_alert, evaluate_alerts, list_alerts, watch
+from tracegraph.engine.recall.clocks import deadlines
+from tracegraph.engine.recall.notify import update_customer
+from tracegraph.engine.recall.returns import record_returns
+from tracegraph.engine.trace.models import ImpactCause
 
 
 class _Hook(BaseHTTPRequestHandler):
     received: list[dict] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         _Hook.received.append(json.loads(body))
         self.send_response(204)

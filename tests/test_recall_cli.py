@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_recall_plant import build
 from typer.testing import CliRunner
 
+from test_recall_plant import build
 from tracegraph.cli import app
-from tracegraph.engine.audit import Actor
-from tracegraph.engine.auth import add_user
+from tracegraph.engine.access.auth import add_user
+from tracegraph.engine.audit.chain import Actor
 
 PW = "a-long-Passphrase-1"
 

@@ -3,15 +3,15 @@ make-up working days, user overrides (rules_dir), and due/overdue states."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from tracegraph.engine.recall import Recall
-from tracegraph.engine.recall_clocks import deadline_for
-from tracegraph.engine.recall_rules import add_period, all_rulesets, calendar, clear_cache, ruleset
+from tracegraph.engine.recall.campaign import Recall
+from tracegraph.engine.recall.clocks import deadline_for
+from tracegraph.engine.recall.rules import add_period, all_rulesets, calendar, clear_cache, ruleset
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _rec(**kw) -> Recall:

@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_recall_plant import APPROVER, AUTHOR, LOGISTICS, build, clock
 
-from tracegraph.engine import recall as R
-from tracegraph.engine.audit import Actor
-from tracegraph.engine.errors import NotFound, Conflict, PermissionDenied, SignatureError, ValidationFailed
-from tracegraph.engine.recall_returns import assert_can_ship, reconcile, record_returns
-from tracegraph.engine.recall_scope import AffectedSet, identify
-from tracegraph.engine.trace_models import ImpactCause
+from test_recall_plant import APPROVER, AUTHOR, LOGISTICS, build, clock
+from tracegraph.engine.audit.chain import Actor
+from tracegraph.engine.errors import Conflict, NotFound, PermissionDenied, SignatureError, ValidationFailed
+from tracegraph.engine.recall import campaign as R
+from tracegraph.engine.recall.returns import assert_can_ship, reconcile, record_returns
+from tracegraph.engine.recall.scope import AffectedSet, identify
+from tracegraph.engine.trace.models import ImpactCause
 
 
 def _data(**kw):
@@ -149,8 +149,8 @@ def test_empty_scope_and_bad_input_refused(empty_store) -> None:
 
 
 def test_audit_chain_verifies_and_signatures_are_listed_centrally(empty_store) -> None:
-    from tracegraph.engine.audit_verify import verify
-    from tracegraph.engine.signatures import signature_status
+    from tracegraph.engine.audit.signatures import signature_status
+    from tracegraph.engine.audit.verify import verify
 
     build(empty_store)
     ck = clock()

@@ -6,12 +6,12 @@ from __future__ import annotations
 import csv
 
 import pytest
-from test_recall_plant import APPROVER, AUTHOR, LOGISTICS, build, clock
 
-from tracegraph.engine import recall as R
+from test_recall_plant import APPROVER, AUTHOR, LOGISTICS, build, clock
 from tracegraph.engine.errors import Conflict, ValidationFailed
-from tracegraph.engine.recall_notify import cjk_font, generate_notifications, update_customer
-from tracegraph.engine.trace_models import ImpactCause
+from tracegraph.engine.recall import campaign as R
+from tracegraph.engine.recall.notify import cjk_font, generate_notifications, update_customer
+from tracegraph.engine.trace.models import ImpactCause
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -92,8 +92,8 @@ def test_notification_steps_are_audited(approved) -> None:
 
 
 def test_zh_letter_falls_back_to_english_without_cjk_font(monkeypatch) -> None:
-    from tracegraph.engine import recall_notify as N
-    from tracegraph.engine.recall import Recall, RecallCustomer
+    from tracegraph.engine.recall import notify as N
+    from tracegraph.engine.recall.campaign import Recall, RecallCustomer
 
     monkeypatch.setattr(N, "CJK_FONTS", ())
     monkeypatch.delenv("TRACEGRAPH_CJK_FONT", raising=False)
@@ -113,7 +113,7 @@ def test_zh_letter_falls_back_to_english_without_cjk_font(monkeypatch) -> None:
 def test_streaming_xlsx_round_trips_through_openpyxl(tmp_path) -> None:
     from openpyxl import load_workbook
 
-    from tracegraph.engine.recall_xlsx import write_xlsx
+    from tracegraph.engine.recall.xlsx import write_xlsx
 
     rows = [("a<b&c>", 1, 2.5, None, True, "北京\x01"), ("", 0, -1.0, "x", False, "z")]
     n = write_xlsx(tmp_path / "t.xlsx", ["s", "i", "f", "n", "b", "u"], rows, sheet="units")

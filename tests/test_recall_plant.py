@@ -6,17 +6,16 @@ H1, 2 in our stock. B2 (P1, 3 serials, untouched) is not affected. L1 was consum
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from plantbuilder import Plant
-
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.clock import FrozenClock
 
 AUTHOR = Actor(id="alice", name="Alice Author", roles=frozenset({"qa_manager"}))
 APPROVER = Actor(id="bob", name="Bob Approver", roles=frozenset({"qa_manager"}))
 LOGISTICS = Actor(id="carol", name="Carol Coordinator", roles=frozenset({"recall_coordinator"}))
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 Beijing
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing
 
 
 def clock() -> FrozenClock:

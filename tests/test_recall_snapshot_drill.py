@@ -7,14 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-from test_recall_plant import APPROVER, AUTHOR, LOGISTICS, build, clock
 
-from tracegraph.engine import recall as R
-from tracegraph.engine.audit import Actor
+from test_recall_plant import APPROVER, AUTHOR, LOGISTICS, build, clock
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.errors import PermissionDenied
-from tracegraph.engine.recall_drill import drills, run_demo_recall, run_drill
-from tracegraph.engine.recall_returns import assert_can_ship, quarantine
-from tracegraph.engine.trace_models import ImpactCause
+from tracegraph.engine.recall import campaign as R
+from tracegraph.engine.recall.drill import drills, run_demo_recall, run_drill
+from tracegraph.engine.recall.returns import assert_can_ship, quarantine
+from tracegraph.engine.trace.models import ImpactCause
 
 
 def _statuses(store):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracegraph.engine import auth
+from tracegraph.engine.access import auth
 from tracegraph.engine.errors import SignatureError, ValidationFailed
 from tracegraph.engine.qms.release import open_release, release, release_checklist, review
 

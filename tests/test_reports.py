@@ -8,9 +8,9 @@ import pytest
 from openpyxl import load_workbook
 
 from plantbuilder import demo_plant
-from tracegraph.engine import reports
-from tracegraph.engine.impact import impact
-from tracegraph.engine.trace_models import ImpactCause, ImpactOptions
+from tracegraph.engine.trace import reports
+from tracegraph.engine.trace.impact import impact
+from tracegraph.engine.trace.models import ImpactCause, ImpactOptions
 
 
 @pytest.fixture(scope="module")

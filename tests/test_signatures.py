@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from tracegraph.engine import auth, commands
-from tracegraph.engine.audit import Actor, history
-from tracegraph.engine.audit_verify import verify
+from tracegraph.engine import commands
+from tracegraph.engine.access import auth
+from tracegraph.engine.audit.chain import Actor, history
+from tracegraph.engine.audit.signatures import MEANINGS, content_hash, sign, signature_status
+from tracegraph.engine.audit.verify import verify
 from tracegraph.engine.errors import AuthenticationFailed, PermissionDenied, SignatureError, ValidationFailed
-from tracegraph.engine.signatures import MEANINGS, content_hash, sign, signature_status
 
 PW = {"ann.author": "Author-Secret-11", "rob.review": "Review-Secret-22", "meg.manager": "Manager-Secret-33",
       "max.manager": "Manager2-Secret-44", "cor.recall": "Recall-Secret-55", "vic.viewer": "Viewer-Secret-66"}

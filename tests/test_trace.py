@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from plantbuilder import Plant, demo_plant
 from tracegraph.engine.errors import NotFound
-from tracegraph.engine.trace import backward_trace, resolve_key
+from tracegraph.engine.trace.backward import backward_trace, resolve_key
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_resolve_key(plant_store):
 
 
 def test_resolve_scanned_barcode(plant_store):
-    pytest.importorskip("tracegraph.engine.scan")
+    pytest.importorskip("tracegraph.engine.trace.scan")
     assert resolve_key(plant_store, "(01)00812345678901(21)777") == ("Serial", "GS1-UNIT-777")
     r = backward_trace(plant_store, "(01)00812345678901(21)777")
     assert r.start["id"] == "GS1-UNIT-777" and {lot.id for lot in r.lots} == {"L2"}

@@ -1,4 +1,4 @@
-"""The trace index (engine/trace_index.py, engine/impact_index.py): same answers as the graph,
+"""The trace index (engine/trace/index.py, engine/trace/impact_index.py): same answers as the graph,
 declines what it cannot answer, and is never used stale (real embedded database)."""
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from plantbuilder import demo_plant
-from tracegraph.engine import commands, trace_index
-from tracegraph.engine.audit import Actor
-from tracegraph.engine.auth import add_user, login
+from tracegraph.engine import commands
+from tracegraph.engine.access.auth import add_user, login
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.errors import NotFound, ValidationFailed
-from tracegraph.engine.impact import impact, impact_frame
-from tracegraph.engine.trace_models import FORWARD_EDGES, ImpactCause, ImpactOptions, ImpactResult
+from tracegraph.engine.trace import index as trace_index
+from tracegraph.engine.trace.impact import impact, impact_frame
+from tracegraph.engine.trace.models import FORWARD_EDGES, ImpactCause, ImpactOptions, ImpactResult
 
 QA = Actor("qa.lead", "Quinn Lead", frozenset({"qa_manager", "admin"}))
 CAUSES: list[dict[str, Any]] = [
@@ -179,7 +180,7 @@ def test_the_build_reads_every_flow_edge_the_graph_path_follows() -> None:
     any reached lot or batch, PRODUCED leaves batches, COMPONENT_OF leaves units; each type has
     one target label (impact.TARGET_LABEL)."""
     from tracegraph import queries
-    from tracegraph.engine.impact import TARGET_LABEL
+    from tracegraph.engine.trace.impact import TARGET_LABEL
 
     sources = {"PRODUCED": ("Batch",), "COMPONENT_OF": ("Serial",)}
     expected = {(src, t, dst) for t, dst in TARGET_LABEL.items() for src in sources.get(t, ("MaterialLot", "Batch"))}
@@ -209,8 +210,8 @@ def test_a_recall_campaign_keeps_the_index_current_without_full_builds(empty_sto
     """Snapshot, approval, start (quarantine of covered stock) and returns by scan: after every
     step the index answers exactly as the graph does, by re-reading the covered units only."""
     from test_recall_plant import APPROVER, AUTHOR, LOGISTICS, build, clock
-    from tracegraph.engine import recall as R
-    from tracegraph.engine.recall_returns import record_returns
+    from tracegraph.engine.recall import campaign as R
+    from tracegraph.engine.recall.returns import record_returns
 
     ids = build(empty_store)
     trace_index.refresh(empty_store)

@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plantbuilder import Plant
-from tracegraph.engine import trace_index
-from tracegraph.engine.impact import impact
 from tracegraph.engine.stores.falkordb import FalkorDBStore
-from tracegraph.engine.trace import backward_trace
-from tracegraph.engine.trace_models import ImpactCause, ImpactOptions
+from tracegraph.engine.trace import index as trace_index
+from tracegraph.engine.trace.backward import backward_trace
+from tracegraph.engine.trace.impact import impact
+from tracegraph.engine.trace.models import ImpactCause, ImpactOptions
 
 FLOW = ("CONSUMED_IN", "SPLIT_INTO", "MERGED_INTO", "PRODUCED", "COMPONENT_OF")
 HELD = {"in_transit", "at_distributor", "at_end_user"}

@@ -14,8 +14,8 @@ from perf.plants import LABEL_CODE, Plant
 
 SER, CUS = LABEL_CODE["Serial"], LABEL_CODE["Customer"]
 
-_FWD = f"""
-WITH RECURSIVE r(n) AS ({{seed}} UNION SELECT e.dst FROM edges e JOIN r ON e.src = r.n)
+_FWD = """
+WITH RECURSIVE r(n) AS ({seed} UNION SELECT e.dst FROM edges e JOIN r ON e.src = r.n)
 SELECT n.key, n.label, h.key FROM r JOIN nodes n ON n.i = r.n LEFT JOIN nodes h ON h.i = n.holder
 """
 # (no `WHERE n.label = ...` in SQL: SQLite 3.40 then builds a Bloom filter by scanning all nodes,

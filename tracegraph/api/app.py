@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -79,10 +80,10 @@ def _include_graphql(app: FastAPI, settings: Settings) -> bool:
 
 
 def _keep_trace_index(store: Any, settings: Settings) -> None:
-    """A server keeps the trace index (engine/trace_index.py): built in the background, the
+    """A server keeps the trace index (engine/trace/index.py): built in the background, the
     graph answering until then and whenever the index is behind the audit head."""
     if settings.trace_index != "off":
-        from tracegraph.engine import trace_index
+        from tracegraph.engine.trace import index as trace_index
 
         trace_index.enable(store, "background")
 

@@ -3,17 +3,15 @@ list and create signed checkpoints. All calls go to engine.audit / audit_verify 
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from tracegraph.api.deps import P, get_settings, get_store, requires
-from tracegraph.engine import checkpoints
-from tracegraph.engine.audit import Actor, AuditEntryView, history
-from tracegraph.engine.audit_verify import VerifyReport, verify
-from tracegraph.engine.checkpoints import CheckpointView
+from tracegraph.engine.audit import checkpoints
+from tracegraph.engine.audit.chain import Actor, AuditEntryView, history
+from tracegraph.engine.audit.checkpoints import CheckpointView
+from tracegraph.engine.audit.verify import VerifyReport, verify
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from tracegraph.api.deps import AUTHENTICATED, PUBLIC, get_settings, get_store
-from tracegraph.engine import auth, permissions
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.access import auth, permissions
+from tracegraph.engine.audit.chain import Actor
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

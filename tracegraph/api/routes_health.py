@@ -29,8 +29,8 @@ class Health(BaseModel):
 
 
 def _health(request: Request) -> Health:
-    from tracegraph.engine import trace_index
-    from tracegraph.engine.audit import head
+    from tracegraph.engine.audit.chain import head
+    from tracegraph.engine.trace import index as trace_index
 
     store = get_store(request)
     reachable = False
@@ -106,7 +106,7 @@ async def metrics(request: Request) -> Response:
     m = request.app.state.metrics
 
     def _seq() -> None:
-        from tracegraph.engine.audit import head
+        from tracegraph.engine.audit.chain import head
 
         try:
             m.audit_head_seq.set(int(head(get_store(request))["seq"]))

@@ -17,9 +17,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from tracegraph.api.deps import P, get_store, requires
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.errors import Problem, ValidationFailed
-from tracegraph.engine.imports import ImportRunInfo, list_imports, run_import
+from tracegraph.engine.imports.runner import ImportRunInfo, list_imports, run_import
 from tracegraph.loaders.bundle import load_bundle
 from tracegraph.loaders.epcis import import_epcis
 

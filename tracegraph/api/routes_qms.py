@@ -18,21 +18,14 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from tracegraph.api.deps import P, get_store, requires
-from tracegraph.engine.audit import Actor
-from tracegraph.engine.errors import AuthenticationFailed, SignatureError
-from tracegraph.engine.qms import QualityRecord, get_record, list_records, move, open_record, record_type
+from tracegraph.doors.names import OPEN_GATE, STEP_GATE
+from tracegraph.engine.audit.chain import Actor
+from tracegraph.engine.qms import QualityRecord, get_record, list_records, open_record, record_type
 from tracegraph.engine.qms.insights import OpenItems, open_items
 from tracegraph.engine.qms.release import ReleaseChecklist, release_checklist
-from tracegraph.engine.stores.base import GraphStore
+from tracegraph.engine.qms.steps import take_step
 
 router = APIRouter(prefix="/qms", tags=["qms"])
-
-#: opening any record type needs at least this (qms.write holders hold it too); the engine
-#: then checks the type's own open permission (complaint: qms.complaint.create, others: qms.write)
-OPEN_GATE = "qms.complaint.create"
-#: every lifecycle step's permission is held only by roles that hold qms.sign; the engine then
-#: checks the step's own permission (and, for a signed step, the signing permission)
-STEP_GATE = P.QMS_SIGN
 
 TypePath = Path(..., min_length=1, max_length=40, description="record type: complaint, deviation, capa, "
                 "change-control, document, release, training, calibration, supplier, inspection")
@@ -51,23 +44,6 @@ class StepRequest(BaseModel):
     reason: str = Field("", max_length=2000)
     password: str | None = Field(None, max_length=1024, description="signed steps: re-entered password (11.200)")
     username: str | None = Field(None, max_length=200, description="signed steps: your user id (default: the caller)")
-
-
-def take_step(store: GraphStore, actor: Actor, kind: str, key: str, step: str, *, fields: dict[str, Any] | None,
-              reason: str, password: str | None, username: str | None) -> QualityRecord:
-    """One lifecycle step through the engine; shared by REST and GraphQL so both answer alike."""
-    rt = record_type(kind)
-    t = rt.transition(step)
-    try:
-        return move(store, rt, actor, key, step, fields=fields or {}, reason=reason or "",
-                    password=password, username=username or actor.id)
-    except AuthenticationFailed as exc:
-        if not t.signature:
-            raise
-        hint = ("re-enter YOUR password in `password` (21 CFR 11.200)" if password else
-                f"step {step!r} is signed ({t.signature}): send `password`")
-        raise SignatureError(f"signature refused for step {step!r} of {rt.label} {key!r}: {exc.message}",
-                             hint=hint) from None
 
 
 def record_json(kind: str, rec: QualityRecord) -> dict[str, Any]:

@@ -1,9 +1,7 @@
 """Recalls over REST: list, read, decide (from an impact cause), approve (e-signed), start.
-Every step is an engine command (engine/recall.py): audited, permission-checked there too."""
+Every step is an engine command (engine/recall/campaign.py): audited, permission-checked there too."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -11,10 +9,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from tracegraph.api.deps import P, get_store, requires
-from tracegraph.engine import recall as rc
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.errors import ValidationFailed
-from tracegraph.engine.trace_models import ImpactCause
+from tracegraph.engine.recall import campaign as rc
+from tracegraph.engine.trace.models import ImpactCause
 
 router = APIRouter(prefix="/recalls", tags=["recalls"])
 RecallId = Path(..., min_length=1, max_length=200)

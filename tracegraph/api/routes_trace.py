@@ -17,12 +17,12 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tracegraph.api.deps import P, get_store, requires
-from tracegraph.engine import reports
 from tracegraph.engine.errors import Problem, ValidationFailed
-from tracegraph.engine.impact import forward_trace, impact
-from tracegraph.engine.scan import ScanReport, scan
-from tracegraph.engine.trace import backward_trace
-from tracegraph.engine.trace_models import BackwardResult, ImpactCause, ImpactOptions, ImpactResult
+from tracegraph.engine.trace import reports
+from tracegraph.engine.trace.backward import backward_trace
+from tracegraph.engine.trace.impact import forward_trace, impact
+from tracegraph.engine.trace.models import BackwardResult, ImpactCause, ImpactOptions, ImpactResult
+from tracegraph.engine.trace.scan import ScanReport, scan
 
 router = APIRouter(tags=["trace"])
 

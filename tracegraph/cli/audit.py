@@ -22,7 +22,7 @@ def _short(v: Any, n: int = 40) -> str:
 
 
 def _actor(s: Any) -> Any:
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
 
     return cli_actor(s, settings().data_dir)
 
@@ -40,7 +40,7 @@ def verify(
     """
     from rich.progress import Progress
 
-    from tracegraph.engine.audit_verify import verify as run_verify
+    from tracegraph.engine.audit.verify import verify as run_verify
 
     s = store()
     try:
@@ -86,7 +86,7 @@ def log(
 
     Example: tracegraph audit log --target B-1001 --since 2026-01-01
     """
-    from tracegraph.engine.audit import history
+    from tracegraph.engine.audit.chain import history
 
     s = store()
     try:
@@ -117,7 +117,7 @@ def checkpoint(as_json: bool = JSON_OPTION) -> None:
 
     Example: tracegraph audit checkpoint
     """
-    from tracegraph.engine.checkpoints import create_checkpoint
+    from tracegraph.engine.audit.checkpoints import create_checkpoint
 
     s = store()
     try:
@@ -137,7 +137,7 @@ def checkpoints(limit: int = typer.Option(20, "--limit", min=1), as_json: bool =
 
     Example: tracegraph audit checkpoints --json
     """
-    from tracegraph.engine.checkpoints import list_checkpoints
+    from tracegraph.engine.audit.checkpoints import list_checkpoints
 
     s = store()
     try:
@@ -166,7 +166,7 @@ def prove(
 
     Example: tracegraph audit prove 42 --out proof-42.json
     """
-    from tracegraph.engine.checkpoints import consistency_proof, inclusion_proof
+    from tracegraph.engine.audit.checkpoints import consistency_proof, inclusion_proof
     from tracegraph.engine.errors import ValidationFailed
 
     s = store()
@@ -201,7 +201,7 @@ def verify_proof_cmd(
 
     Example: tracegraph audit verify-proof proof-42.json --public-key audit_ed25519.pub.pem
     """
-    from tracegraph.engine.checkpoints import verify_proof
+    from tracegraph.engine.audit.checkpoints import verify_proof
 
     try:
         proof = json.loads(file.read_text(encoding="utf-8"))
@@ -225,7 +225,7 @@ def public_key(out: Optional[Path] = typer.Option(None, "--out"), as_json: bool 
 
     Example: tracegraph audit public-key --out tracegraph-audit.pub.pem
     """
-    from tracegraph.engine.checkpoints import ensure_signing_key, public_key_pem
+    from tracegraph.engine.audit.checkpoints import ensure_signing_key, public_key_pem
 
     d = settings().data_dir
     ensure_signing_key(d)
@@ -255,7 +255,7 @@ def sign(
 
     Example: tracegraph audit sign Release REL-7 --meaning approved --user qa.mgr
     """
-    from tracegraph.engine.signatures import sign as do_sign
+    from tracegraph.engine.audit.signatures import sign as do_sign
 
     password = _read_password(password_stdin, "Password (signature)")
     s = store()
@@ -277,7 +277,7 @@ def signatures(label: str = typer.Argument(...), key: str = typer.Argument(...),
 
     Example: tracegraph audit signatures Release REL-7
     """
-    from tracegraph.engine.signatures import signature_status
+    from tracegraph.engine.audit.signatures import signature_status
 
     s = store()
     try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -55,12 +56,12 @@ def clean_errors(fn: F) -> F:
                     err_console.print(t)
                     if len(exc.problems) > 200:
                         err_console.print(f"... and {len(exc.problems) - 200} more (use --json for all)")
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
         except TracegraphError as exc:
             if kwargs.get("as_json"):
                 print_json({"error": exc.to_dict()})
             else:
                 err_console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -67,7 +67,6 @@ def status(as_json: bool = JSON_OPTION) -> None:
     out["backend"] = "embedded"
     out["graph"] = s.graph
     if st.answering:
-        from tracegraph.engine.audit import head
         from tracegraph.engine.stores.falkordb import FalkorDBStore
 
         store = FalkorDBStore(unix_socket_path=st.socket, graph=s.graph)

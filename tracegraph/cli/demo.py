@@ -46,7 +46,7 @@ def _credentials(data_dir: Path) -> dict[str, str]:
 
 
 def _ensure_users(store, creds: dict[str, str]):  # type: ignore[no-untyped-def]
-    from tracegraph.engine import auth
+    from tracegraph.engine.access import auth
 
     if auth.get_user(store, "admin") is None:
         auth.init_admin(store, "admin", "Demo Administrator", creds["admin"])
@@ -58,7 +58,7 @@ def _ensure_users(store, creds: dict[str, str]):  # type: ignore[no-untyped-def]
 
 
 def _load_plant(store, serials: int, seed: int, admin) -> dict:  # type: ignore[no-untyped-def]
-    from tracegraph.engine.imports import SourceFile, run_import
+    from tracegraph.engine.imports.runner import SourceFile, run_import
     from tracegraph.loaders.generator import generate_plant
 
     have = store.read("demo.loaded")[0]["serials"]
@@ -94,11 +94,11 @@ def demo(
 
     Example: tracegraph demo --serials 20000 --no-serve
     """
-    from tracegraph.engine import trace_index
-    from tracegraph.engine.impact import impact
-    from tracegraph.engine.recall_drill import run_demo_recall
+    from tracegraph.engine.recall.drill import run_demo_recall
     from tracegraph.engine.stores import open_store
-    from tracegraph.engine.trace_models import ImpactCause
+    from tracegraph.engine.trace import index as trace_index
+    from tracegraph.engine.trace.impact import impact
+    from tracegraph.engine.trace.models import ImpactCause
 
     s = settings()
     store = open_store(s)
@@ -153,7 +153,7 @@ def demo(
 
 
 def _actor_for(store, username: str, creds: dict[str, str]):  # type: ignore[no-untyped-def]
-    from tracegraph.engine import auth
+    from tracegraph.engine.access import auth
 
     return auth.authenticate(store, username, creds[username], session="demo")
 

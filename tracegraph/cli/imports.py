@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tracegraph.cli.common import JSON_OPTION, clean_errors, console, err_console, print_json, store
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.errors import ValidationFailed
 
 
@@ -79,7 +80,7 @@ def import_cmd(
 
     Example: tracegraph import ./erp-export-2026-03.zip --dry-run
     """
-    from tracegraph.engine import imports as imp
+    from tracegraph.engine.imports import runner as imp
 
     st = store()
     try:

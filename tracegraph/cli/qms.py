@@ -78,7 +78,7 @@ def open_cmd(
 
     Example: tracegraph qms open complaint -f reporter="City Hospital" -f event_date=2026-03-01 -f description="cracked housing" --about Serial:S-1
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms import open_record, record_type
 
     s = store()
@@ -102,7 +102,7 @@ def step_cmd(
 
     Example: tracegraph qms step capa CAPA-20260301-1A2B3C close -f effective=true -f effectiveness_result="no recurrence"
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms import move, record_type
 
     s = store()
@@ -124,7 +124,7 @@ def show_cmd(kind: str = typer.Argument(..., help=TYPES_HELP), key: str = typer.
 
     Example: tracegraph qms show complaint CMP-20260301-1A2B3C
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms import get_record, record_type
 
     s = store()
@@ -140,7 +140,7 @@ def list_cmd(kind: str = typer.Argument(..., help=TYPES_HELP), status: Optional[
 
     Example: tracegraph qms list capa --status in_progress
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms import list_records, record_type
 
     s = store()
@@ -166,7 +166,7 @@ def checklist_cmd(batch: str = typer.Argument(...), as_json: bool = JSON_OPTION)
 
     Example: tracegraph qms checklist B-2026-0042
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms.release import release_checklist
 
     s = store()
@@ -191,7 +191,7 @@ def open_items_cmd(alert_days: int = typer.Option(7, "--alert-days", help="CAPA 
 
     Example: tracegraph qms open-items --json
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms.insights import open_items
 
     s = store()
@@ -215,7 +215,7 @@ def scorecard_cmd(supplier: Optional[str] = typer.Argument(None), as_json: bool 
 
     Example: tracegraph qms scorecard SUP-0001
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms.insights import supplier_scorecard
 
     s = store()
@@ -238,7 +238,7 @@ def oot_cmd(equipment: str = typer.Argument(...), as_json: bool = JSON_OPTION) -
 
     Example: tracegraph qms oot EQ-0003
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms.insights import out_of_tolerance_impact
 
     s = store()
@@ -277,7 +277,7 @@ def production_cmd(day_from: str = typer.Option(..., "--from", help="first day (
 
     Example: tracegraph qms production --from 2026-03-01 --to 2026-03-08
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms.insights import production_report
 
     s = store()
@@ -299,7 +299,7 @@ def training_cmd(role: Optional[str] = typer.Option(None, "--role"), gaps_only: 
 
     Example: tracegraph qms training-matrix --role qa --gaps
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms.insights import training_matrix
 
     s = store()
@@ -321,7 +321,7 @@ def inventory_cmd(at: str = typer.Option(..., "--at", help="ISO date or timestam
 
     Example: tracegraph qms inventory --at 2026-03-31 --lot LOT-000123
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms.insights import lot_inventory
 
     s = store()
@@ -351,7 +351,7 @@ def alerts_cmd(within: int = typer.Option(7, "--within", help="also CAPAs due wi
 
     Example: tracegraph qms alerts --within 14 --owner qa.ann
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms.alerts import capa_alerts
 
     s = store()
@@ -375,7 +375,7 @@ def suppliers_cmd(expiring_within: Optional[int] = typer.Option(None, "--expirin
 
     Example: tracegraph qms suppliers --expiring-within 60
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms.suppliers import lots_from_unapproved_suppliers, supplier_list
 
     s = store()
@@ -402,7 +402,7 @@ def equipment_cmd(due_within: Optional[int] = typer.Option(None, "--due-within",
 
     Example: tracegraph qms equipment --due-within 30
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms.equipment import calibration_schedule
 
     s = store()
@@ -425,7 +425,7 @@ def calibrate_cmd(equipment: str = typer.Argument(...), on: str = typer.Option(.
 
     Example: tracegraph qms calibrate EQ-0003 --date 2026-03-01 --result pass --due-at 2026-09-01
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms.equipment import record_calibration
 
     s = store()
@@ -447,7 +447,7 @@ def released_rejected_cmd(as_json: bool = JSON_OPTION) -> None:
 
     Example: tracegraph qms released-rejected-lots --json
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms.insights import released_batches_with_rejected_lots
 
     s = store()
@@ -467,7 +467,7 @@ def overdue_cal_cmd(equipment: Optional[str] = typer.Option(None, "--equipment")
 
     Example: tracegraph qms overdue-calibration-batches --status released
     """
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
     from tracegraph.engine.qms.equipment import batches_on_overdue_equipment
 
     s = store()

@@ -1,6 +1,6 @@
 """`tracegraph recall ...`: recall campaigns from an impact result to a closed, effective recall.
 
-Every command is one engine call (tracegraph.engine.recall*). Writing commands act as the
+Every command is one engine call (tracegraph.engine.recall.campaign*). Writing commands act as the
 logged-in user (`tracegraph login`) or TRACEGRAPH_USER + TRACEGRAPH_PASSWORD; signing commands
 ask for the password again (21 CFR 11.200), or read it from stdin with --password-stdin.
 """
@@ -28,7 +28,7 @@ def register(root: typer.Typer) -> None:
 
 
 def _actor(s: Any) -> Any:
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
 
     return cli_actor(s, settings().data_dir)
 
@@ -44,7 +44,7 @@ def _password(from_stdin: bool) -> str:
 
 def _cause(lot: list[str], batch: list[str], serial: list[str], supplier: Optional[str], equipment: Optional[str],
            window_from: Optional[str], window_to: Optional[str]) -> Any:
-    from tracegraph.engine.trace_models import ImpactCause
+    from tracegraph.engine.trace.models import ImpactCause
 
     return ImpactCause(lots=lot, batches=batch, serials=serial, supplier=supplier, equipment=equipment,
                        window_from=window_from, window_to=window_to)
@@ -96,7 +96,7 @@ def create(
 
     Example: tracegraph recall create --lot L-2026-001 -j CN-NMPA -c II --reason "seal may leak"
     """
-    from tracegraph.engine.recall import RecallCreate, create_recall_from_cause
+    from tracegraph.engine.recall.campaign import RecallCreate, create_recall_from_cause
 
     s = store()
     try:
@@ -123,8 +123,8 @@ def show(recall_id: str = typer.Argument(...), diff: bool = typer.Option(False, 
 
     Example: tracegraph recall show RC-20260302-1A2B3C --diff
     """
-    from tracegraph.engine.recall import customers, get_recall, signatures, snapshot_diff
-    from tracegraph.engine.recall_returns import reconcile
+    from tracegraph.engine.recall.campaign import customers, get_recall, signatures, snapshot_diff
+    from tracegraph.engine.recall.returns import reconcile
 
     s = store()
     try:
@@ -164,7 +164,7 @@ def list_(status: Optional[str] = typer.Option(None, "--status"), drill: Optiona
 
     Example: tracegraph recall list --status in_progress
     """
-    from tracegraph.engine.recall import list_recalls
+    from tracegraph.engine.recall.campaign import list_recalls
 
     s = store()
     try:
@@ -183,7 +183,7 @@ def list_(status: Optional[str] = typer.Option(None, "--status"), drill: Optiona
 
 def _signing_step(fn_name: str, recall_id: str, reason: str, password_stdin: bool, as_json: bool,
                   **kw: Any) -> None:
-    from tracegraph.engine import recall as R
+    from tracegraph.engine.recall import campaign as R
 
     s = store()
     try:
@@ -243,7 +243,7 @@ def start(recall_id: str = typer.Argument(...), no_quarantine: bool = typer.Opti
 
     Example: tracegraph recall start RC-20260302-1A2B3C
     """
-    from tracegraph.engine.recall import start as fn
+    from tracegraph.engine.recall.campaign import start as fn
 
     _simple(fn, recall_id, as_json, quarantine=not no_quarantine)
 
@@ -256,7 +256,7 @@ def cancel(recall_id: str = typer.Argument(...), reason: str = typer.Option(...,
 
     Example: tracegraph recall cancel RC-20260302-1A2B3C --reason "duplicate of RC-20260301-FFFFFF"
     """
-    from tracegraph.engine.recall import cancel as fn
+    from tracegraph.engine.recall.campaign import cancel as fn
 
     _simple(fn, recall_id, as_json, reason=reason)
 
@@ -268,7 +268,7 @@ def quarantine(recall_id: str = typer.Argument(...), as_json: bool = JSON_OPTION
 
     Example: tracegraph recall quarantine RC-20260302-1A2B3C
     """
-    from tracegraph.engine.recall_returns import quarantine as fn
+    from tracegraph.engine.recall.returns import quarantine as fn
 
     _simple(fn, recall_id, as_json)
 
@@ -285,7 +285,7 @@ def milestone(recall_id: str = typer.Argument(...), name: str = typer.Argument(.
 
     Example: tracegraph recall milestone RC-20260302-1A2B3C authority_report --ref "SH-MPA-2026-17"
     """
-    from tracegraph.engine.recall import record_milestone
+    from tracegraph.engine.recall.campaign import record_milestone
 
     _simple(record_milestone, recall_id, as_json, milestone=name, reference=reference, at=at)
 
@@ -303,7 +303,7 @@ def notify(recall_id: str = typer.Argument(...),
 
     Example: tracegraph recall notify RC-20260302-1A2B3C --out notices/ --mark-sent
     """
-    from tracegraph.engine.recall_notify import generate_notifications
+    from tracegraph.engine.recall.notify import generate_notifications
 
     s = store()
     try:
@@ -333,7 +333,7 @@ def ack(recall_id: str = typer.Argument(...), customer: str = typer.Option(..., 
 
     Example: tracegraph recall ack RC-20260302-1A2B3C --customer H1 --by "Dr Wang" --stock 3
     """
-    from tracegraph.engine.recall_notify import update_customer
+    from tracegraph.engine.recall.notify import update_customer
 
     s = store()
     try:
@@ -361,7 +361,7 @@ def return_(recall_id: str = typer.Argument(...), customer: str = typer.Option(.
 
     Example: tracegraph recall return RC-20260302-1A2B3C --customer D1 --scan "(01)00812345678905(21)1001"
     """
-    from tracegraph.engine.recall_returns import record_returns
+    from tracegraph.engine.recall.returns import record_returns
 
     scans = list(scan)
     if scan_file:
@@ -390,9 +390,9 @@ def effectiveness(recall_id: str = typer.Argument(...),
 
     Example: tracegraph recall effectiveness RC-20260302-1A2B3C --complete --record
     """
-    from tracegraph.engine.recall import complete as do_complete
-    from tracegraph.engine.recall_effectiveness import effectiveness as eff_fn
-    from tracegraph.engine.recall_effectiveness import record_effectiveness_check
+    from tracegraph.engine.recall.campaign import complete as do_complete
+    from tracegraph.engine.recall.effectiveness import effectiveness as eff_fn
+    from tracegraph.engine.recall.effectiveness import record_effectiveness_check
 
     s = store()
     try:
@@ -420,7 +420,7 @@ def deadlines(recall_id: str = typer.Argument(...), as_json: bool = JSON_OPTION)
 
     Example: tracegraph recall deadlines RC-20260302-1A2B3C
     """
-    from tracegraph.engine.recall_clocks import deadlines as fn
+    from tracegraph.engine.recall.clocks import deadlines as fn
 
     s = store()
     try:
@@ -451,7 +451,7 @@ def alerts(recall_id: Optional[str] = typer.Option(None, "--recall"),
 
     Example: tracegraph recall alerts --evaluate --mine
     """
-    from tracegraph.engine.recall_alerts import acknowledge_alert, evaluate_alerts, list_alerts
+    from tracegraph.engine.recall.alerts import acknowledge_alert, evaluate_alerts, list_alerts
 
     s = store()
     try:
@@ -486,7 +486,7 @@ def watch(interval: float = typer.Option(300.0, "--interval", help="seconds betw
 
     Example: tracegraph recall watch --interval 600
     """
-    from tracegraph.engine.recall_alerts import watch as fn
+    from tracegraph.engine.recall.alerts import watch as fn
 
     def show_run(run: Any) -> None:
         if as_json:
@@ -522,7 +522,7 @@ def drill(lot: list[str] = LOT, batch: list[str] = BATCH, serial: list[str] = SE
 
     Example: tracegraph recall drill --lot L-2026-001 --out drills/ --target-seconds 5
     """
-    from tracegraph.engine.recall_drill import drills, run_drill
+    from tracegraph.engine.recall.drill import drills, run_drill
 
     s = store()
     try:

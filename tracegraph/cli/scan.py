@@ -62,7 +62,7 @@ def scan_cmd(
 
     Example: tracegraph scan "(01)09506000134352(17)271231(10)B-2026-001(21)SN000123"
     """
-    from tracegraph.engine.scan import scan
+    from tracegraph.engine.trace.scan import scan
 
     s = store()
     try:

@@ -1,5 +1,5 @@
 """`tracegraph trace back|forward KEY` and `tracegraph impact ...`: thin commands over
-tracegraph.engine.trace / tracegraph.engine.impact. Tables and trees for people, `--json` (the
+tracegraph.engine.trace.backward / tracegraph.engine.trace.impact. Tables and trees for people, `--json` (the
 engine models' model_dump) for machines, `--csv/--xlsx` for the regulator."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from rich.tree import Tree
 
 from tracegraph.cli.common import JSON_OPTION, clean_errors, console, err_console, print_json, settings, store
 from tracegraph.engine.errors import Problem, ValidationFailed
-from tracegraph.engine.trace_models import BackwardResult, ImpactCause, ImpactOptions, ImpactResult
+from tracegraph.engine.trace.models import BackwardResult, ImpactCause, ImpactOptions, ImpactResult
 
 trace_app = typer.Typer(help="Trace a unit, batch or lot upstream (back) or downstream (forward).",
                         no_args_is_help=True)
@@ -101,7 +101,7 @@ def _print_backward(r: BackwardResult) -> None:
 
 
 def _export(r: ImpactResult, csv_path: Optional[Path], xlsx_path: Optional[Path]) -> None:
-    from tracegraph.engine import reports
+    from tracegraph.engine.trace import reports
 
     if csv_path:
         n = reports.write_csv(r, csv_path)
@@ -132,7 +132,7 @@ def back(
 
     Example: tracegraph trace back SN-000123 --json
     """
-    from tracegraph.engine.trace import backward_trace
+    from tracegraph.engine.trace.backward import backward_trace
 
     r = backward_trace(store(), key, sibling_limit=siblings)
     if as_json:
@@ -157,7 +157,7 @@ def forward(
 
     Example: tracegraph trace forward LOT-RESIN-042 --json
     """
-    from tracegraph.engine.impact import forward_trace
+    from tracegraph.engine.trace.impact import forward_trace
 
     r = forward_trace(store(), key, as_of=as_of, max_depth=max_depth, include_returned=not exclude_returned,
                       with_history=bool(csv_path or xlsx_path))
@@ -198,7 +198,7 @@ def impact_cmd(
 
     Example: tracegraph impact --supplier SUP-7 --from 2026-01-01 --to 2026-03-31 --xlsx recall.xlsx
     """
-    from tracegraph.engine.impact import impact
+    from tracegraph.engine.trace.impact import impact
 
     try:
         cause, options = _question(
@@ -217,7 +217,7 @@ def impact_cmd(
         raise ValidationFailed(f"unknown engine {engine!r}", hint="use auto, index or cypher")
     st = store()
     if engine == "index" or (engine == "auto" and settings().trace_index == "on"):
-        from tracegraph.engine import trace_index
+        from tracegraph.engine.trace import index as trace_index
 
         trace_index.refresh(st)  # a one-shot command builds the index it answers from
     r = impact(st, cause, options, engine=engine)  # type: ignore[arg-type]

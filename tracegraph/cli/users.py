@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 
-
 import typer
 from rich.table import Table
 
@@ -26,7 +25,7 @@ def _password(from_stdin: bool, prompt: str = "Password", confirm: bool = False)
 
 
 def _actor(s):  # type: ignore[no-untyped-def]
-    from tracegraph.engine.auth import cli_actor
+    from tracegraph.engine.access.auth import cli_actor
 
     return cli_actor(s, settings().data_dir)
 
@@ -51,8 +50,8 @@ def init(
 
     Example: echo 'a-long-Passphrase-1' | tracegraph users init --username admin --name "Ada Admin" --password-stdin
     """
-    from tracegraph.engine.auth import init_admin
-    from tracegraph.engine.checkpoints import ensure_signing_key
+    from tracegraph.engine.access.auth import init_admin
+    from tracegraph.engine.audit.checkpoints import ensure_signing_key
 
     password = _password(password_stdin, confirm=True)
     s = store()
@@ -78,7 +77,7 @@ def add(
 
     Example: tracegraph users add qa.lead --name "Quinn Lead" --roles qa,qa_manager
     """
-    from tracegraph.engine.auth import add_user
+    from tracegraph.engine.access.auth import add_user
 
     password = _password(password_stdin, "Initial password", confirm=True)
     s = store()
@@ -97,7 +96,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
 
     Example: tracegraph users list --json
     """
-    from tracegraph.engine.auth import list_users
+    from tracegraph.engine.access.auth import list_users
 
     s = store()
     try:
@@ -115,7 +114,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
 
 
 def _simple(action: str):  # type: ignore[no-untyped-def]
-    from tracegraph.engine import auth
+    from tracegraph.engine.access import auth
 
     fn = {"disable": auth.disable_user, "enable": auth.enable_user, "unlock": auth.unlock_user}[action]
 
@@ -156,7 +155,7 @@ def set_roles(
 
     Example: tracegraph users set-roles j.doe qa,complaint_handler --reason "new QA engineer"
     """
-    from tracegraph.engine.auth import set_roles as do
+    from tracegraph.engine.access.auth import set_roles as do
 
     s = store()
     try:
@@ -178,7 +177,7 @@ def reset_password(
 
     Example: tracegraph users reset-password j.doe --reason "forgotten"
     """
-    from tracegraph.engine.auth import reset_password as do
+    from tracegraph.engine.access.auth import reset_password as do
 
     password = _password(password_stdin, "New password", confirm=True)
     s = store()
@@ -198,7 +197,8 @@ def login(
 
     Example: tracegraph login --username qa.lead
     """
-    from tracegraph.engine.auth import login as do_login, save_session
+    from tracegraph.engine.access.auth import login as do_login
+    from tracegraph.engine.access.auth import save_session
 
     password = _password(password_stdin)
     s = store()
@@ -218,7 +218,8 @@ def logout(as_json: bool = JSON_OPTION) -> None:
 
     Example: tracegraph logout
     """
-    from tracegraph.engine.auth import clear_session, load_session, logout as do_logout
+    from tracegraph.engine.access.auth import clear_session, load_session
+    from tracegraph.engine.access.auth import logout as do_logout
 
     saved = load_session(settings().data_dir)
     revoked = False

@@ -7,9 +7,10 @@ Sort fields and filters are whitelisted here; values only travel as query parame
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from tracegraph.engine.errors import ValidationFailed, Problem
+from tracegraph.engine.errors import Problem, ValidationFailed
 from tracegraph.engine.stores.base import GraphStore
 
 Props = dict[str, Any]

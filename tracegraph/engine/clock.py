@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -12,7 +12,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FrozenClock:
@@ -38,4 +38,4 @@ def iso(dt: datetime) -> str:
     """The one storage form of a timestamp: ISO-8601 in UTC with microseconds and 'Z'-free offset."""
     if dt.tzinfo is None:
         raise ValueError(f"timestamp {dt!r} has no timezone")
-    return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")

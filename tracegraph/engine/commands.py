@@ -1,7 +1,7 @@
 """Generic audited commands on keyed business records: create, update, set status, link, retire.
 
 Every command: validate -> check the actor's permission -> ONE statement that changes the
-record and appends its audit entry (engine/audit.py). Rules (21 CFR 820 / Part 11 habits):
+record and appends its audit entry (engine/audit/chain.py). Rules (21 CFR 820 / Part 11 habits):
   * records are never deleted: `retire` marks them (retired, retired_at, retired_by, reason);
   * changing a GMP record (`model.GMP_LABELS`) that is in a locked status (released, closed,
     approved, ...) needs a reason; retiring always needs one;
@@ -19,11 +19,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tracegraph.engine.audit import Actor, AuditSpec, Change, audited_write
+from tracegraph.engine.access.permissions import label_write_permission, require
+from tracegraph.engine.audit.chain import Actor, AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.errors import Conflict, ConstraintViolation, NotFound, Problem, ValidationFailed
 from tracegraph.engine.model import GMP_LABELS, Label
-from tracegraph.engine.permissions import label_write_permission, require
 from tracegraph.engine.stores.base import GraphStore
 
 #: labels with their own engine modules (users, signatures, audit, imports) are not generic records

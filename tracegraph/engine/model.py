@@ -4,11 +4,35 @@ pydantic records every boundary (loaders, API, exports) validates against.
 Every node has a unique business key in the property `id` (the key as imported: an ERP lot
 code, a UDI, an EPC URI). Timestamps are stored as ISO-8601 UTC strings, which sort and
 compare correctly in both FalkorDB and Neo4j.
+
+Why this module is long: it is the one list of every node and edge record and their stored
+form; splitting it by label would scatter the vocabulary that every loader, the import planner and
+the exports must agree on, and each record is short.
 """
 
 from __future__ import annotations
 
+import hashlib as _hashlib
+import json as _json
+import re as _re
+from datetime import UTC
+from datetime import date as _date
+from datetime import datetime as _datetime
 from enum import Enum
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from tracegraph.engine.errors import Problem
 
 # ---------------------------------------------------------------------------------------
 # Labels and keys
@@ -102,28 +126,9 @@ __all__ = ["Label", "Edge", "GMP_LABELS", "KEYED_LABELS", "UNIQUE_KEYS"]
 # ---------------------------------------------------------------------------------------
 # Records: the validated form of every node and edge type, shared by every loader
 # (ERP bundle, EPCIS, API). Loaders turn their input into these; the import runner
-# (engine/imports.py) writes them. A record knows its stored properties, the nodes it
+# (engine/imports/runner.py) writes them. A record knows its stored properties, the nodes it
 # references, and the edges it implies.
 # ---------------------------------------------------------------------------------------
-
-import hashlib as _hashlib
-import json as _json
-import re as _re
-from datetime import date as _date, datetime as _datetime, timezone as _timezone
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple
-
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
-
-from tracegraph.engine.errors import Problem
 
 #: a business key: trimmed, non-empty, no control characters (they would break exports and
 #: the import wire format, which separates fields with ASCII unit/record separators)
@@ -175,7 +180,7 @@ def to_store(value: Any) -> Any:
     """The stored form of a record value: timestamps as ISO UTC with microseconds, days as
     YYYY-MM-DD, enums as their value; everything else unchanged."""
     if isinstance(value, _datetime):
-        return value.astimezone(_timezone.utc).isoformat(timespec="microseconds")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
     if isinstance(value, _date):
         return value.isoformat()
     if isinstance(value, Enum):
@@ -278,7 +283,7 @@ class Record(BaseModel):
     # Where a record came from is kept in pydantic's private slot without declaring a
     # PrivateAttr: declared private attributes cost ~40% more per validated row.
 
-    def located(self, source: str, record: str) -> "Record":
+    def located(self, source: str, record: str) -> Record:
         """Remember where this record came from (file + row, or EPCIS event), for problems."""
         object.__setattr__(self, "__pydantic_private__", {"loc": (source, record)})
         return self
@@ -325,7 +330,7 @@ class NodeRecord(Record):
     id: Key
 
     @model_validator(mode="after")
-    def _no_reserved_extras(self) -> "NodeRecord":
+    def _no_reserved_extras(self) -> NodeRecord:
         bad = sorted(set(self.model_extra or {}) & RESERVED_PROPS)
         if bad:
             raise ValueError(f"columns {bad} are set by tracegraph itself; remove them from the input")
@@ -469,7 +474,7 @@ class BatchRecord(NodeRecord):
     status: Literal["in_process", "quarantined", "released", "rejected"] = "released"
 
     @model_validator(mode="after")
-    def _dates(self) -> "BatchRecord":
+    def _dates(self) -> BatchRecord:
         _ordered(self, "started_at", "finished_at", "a batch cannot finish before it starts")
         return self
 
@@ -520,7 +525,7 @@ class CalibrationRecord(NodeRecord):
     due_at: Day | None = None
 
     @model_validator(mode="after")
-    def _dates(self) -> "CalibrationRecord":
+    def _dates(self) -> CalibrationRecord:
         if self.due_at is not None and self.due_at < self.date.date():
             raise ValueError(f"due_at: due_at ({self.due_at}) is before the calibration date ({self.date.date()})")
         return self
@@ -555,7 +560,7 @@ class ShipmentRecord(NodeRecord):
     status: Literal["in_transit", "delivered"] | None = None
 
     @model_validator(mode="after")
-    def _dates(self) -> "ShipmentRecord":
+    def _dates(self) -> ShipmentRecord:
         _ordered(self, "date", "delivered_at", "a shipment cannot be delivered before it was shipped")
         if self.status is None:
             self.status = "delivered" if self.delivered_at else "in_transit"
@@ -611,7 +616,7 @@ class DocumentRecord(NodeRecord):
         return data
 
     @model_validator(mode="after")
-    def _dates(self) -> "DocumentRecord":
+    def _dates(self) -> DocumentRecord:
         _ordered(self, "effective_from", "effective_to", "a document cannot expire before it takes effect")
         if self.id != f"{self.doc_id}@{self.version}":
             raise ValueError(f"id: id must be doc_id@version ({self.doc_id}@{self.version}), got {self.id!r}")
@@ -651,7 +656,7 @@ class ComponentRecord(EdgeRecord):
     at: Timestamp | None = None
 
     @model_validator(mode="after")
-    def _not_self(self) -> "ComponentRecord":
+    def _not_self(self) -> ComponentRecord:
         if self.component_id == self.assembly_id:
             raise ValueError("assembly_id: a serial cannot be a component of itself")
         return self
@@ -676,7 +681,7 @@ class EquipmentUsageRecord(EdgeRecord):
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True, populate_by_name=True)
 
     @model_validator(mode="after")
-    def _dates(self) -> "EquipmentUsageRecord":
+    def _dates(self) -> EquipmentUsageRecord:
         _ordered(self, "from_", "to", "usage must end after it starts")
         if self.params:
             try:

@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import Request
 from strawberry.fastapi import BaseContext
 
-from tracegraph.api.deps import authenticate
-from tracegraph.engine.audit import Actor
+from tracegraph.doors.auth import authenticate
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.graphql.dataloaders import Loaders
 from tracegraph.settings import Settings

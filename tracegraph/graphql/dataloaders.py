@@ -5,7 +5,8 @@ bounded number of database round trips (not N). Built per request by the context
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader

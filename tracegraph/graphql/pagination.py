@@ -8,7 +8,8 @@ requested field and then by id, so a page is stable while the data is.
 from __future__ import annotations
 
 import base64
-from typing import Any, Awaitable, Callable, Generic, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
 
 import strawberry
 

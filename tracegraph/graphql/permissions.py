@@ -1,7 +1,7 @@
 """Field-level permissions: one `BasePermission` class per engine permission name.
 
 `Perm("trace.read")` returns the (cached) class whose `has_permission` authenticates the
-caller and asks the engine (`tracegraph.engine.permissions.require`). Refusals raise the
+caller and asks the engine (`tracegraph.engine.access.permissions.require`). Refusals raise the
 engine's own errors, so clients get `extensions.code` = `authentication_failed` or
 `permission_denied` and a message that says what to do. The role x field matrix test reads
 `permission` off these classes for every field of the schema.
@@ -9,13 +9,14 @@ engine's own errors, so clients get `extensions.code` = `authentication_failed` 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any, ClassVar
 
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from tracegraph.api.deps import ANY_USER, check_permission
+from tracegraph.doors.auth import check_permission
+from tracegraph.doors.names import ANY_USER
 from tracegraph.engine.errors import AuthenticationFailed
 
 
@@ -37,8 +38,8 @@ class RequirePermission(BasePermission):
         return True
 
 
-@lru_cache(maxsize=None)
-def Perm(name: str) -> type[RequirePermission]:  # noqa: N802 - reads like a class at use sites
+@cache
+def Perm(name: str) -> type[BasePermission]:
     cls_name = "Perm_" + "".join(ch if ch.isalnum() else "_" for ch in name)
     return type(cls_name, (RequirePermission,), {"permission": name, "__doc__": f"requires {name}"})
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.experimental.pydantic import type as pyd_type
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from tracegraph.api.deps import P
-from tracegraph.engine import checkpoints as cps
-from tracegraph.engine.audit import AuditEntryView, history
-from tracegraph.engine.audit_verify import VerifyProblem, VerifyReport, verify
+from tracegraph.doors.names import P
+from tracegraph.engine.audit import checkpoints as cps
+from tracegraph.engine.audit.chain import AuditEntryView, history
+from tracegraph.engine.audit.verify import VerifyProblem, VerifyReport, verify
 from tracegraph.graphql.context import actor_of
 from tracegraph.graphql.pagination import Connection, connection, window
 from tracegraph.graphql.permissions import Perm
@@ -83,7 +81,7 @@ class AuditQuery:
         page = rows[skip:]
 
         async def total() -> int:
-            from tracegraph.engine.audit import head
+            from tracegraph.engine.audit.chain import head
 
             if target or user or since or action:
                 all_rows = await run_in_threadpool(

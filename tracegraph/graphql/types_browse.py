@@ -9,12 +9,20 @@ import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info
 
-from tracegraph.api.deps import P
+from tracegraph.doors.names import P
 from tracegraph.engine import browse
 from tracegraph.graphql.pagination import Connection, connection, window
 from tracegraph.graphql.permissions import Perm
 from tracegraph.graphql.types_nodes import (
-    Batch, Customer, Equipment, Material, MaterialLot, Product, Serial, Shipment, Supplier,
+    Batch,
+    Customer,
+    Equipment,
+    Material,
+    MaterialLot,
+    Product,
+    Serial,
+    Shipment,
+    Supplier,
 )
 
 READ = [Perm(P.RECORDS_READ)]

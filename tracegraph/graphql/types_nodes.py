@@ -63,7 +63,7 @@ class Product:
     device_class: str | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "Product":
+    def from_props(cls, p: Props) -> Product:
         return _build(cls, p)
 
 
@@ -76,7 +76,7 @@ class Material:
     spec: str | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "Material":
+    def from_props(cls, p: Props) -> Material:
         return _build(cls, p)
 
 
@@ -90,13 +90,13 @@ class Supplier:
     qualified_until: str | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "Supplier":
+    def from_props(cls, p: Props) -> Supplier:
         return _build(cls, p)
 
     @strawberry.field(description="Lots this supplier delivered, by lot code.")
     async def lots(
         self, info: Info, first: int | None = None, after: str | None = None, status: str | None = None
-    ) -> Connection["MaterialLot"]:
+    ) -> Connection[MaterialLot]:
         skip, limit = window(first, after)
         total, page = await info.context.loaders.child_page("supplier_lots").load((self.id, status, skip, limit + 1))
         return connection([MaterialLot.from_props(p) for p in page], skip, limit, total)
@@ -114,7 +114,7 @@ class Equipment:
     status: str | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "Equipment":
+    def from_props(cls, p: Props) -> Equipment:
         return _build(cls, p)
 
 
@@ -134,7 +134,7 @@ class Customer:
     address: str | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "Customer":
+    def from_props(cls, p: Props) -> Customer:
         return _build(cls, p)
 
 
@@ -149,7 +149,7 @@ class Shipment:
     status: str | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "Shipment":
+    def from_props(cls, p: Props) -> Shipment:
         return _build(cls, p)
 
     @strawberry.field
@@ -175,7 +175,7 @@ class MaterialLot:
     qty_received: float | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "MaterialLot":
+    def from_props(cls, p: Props) -> MaterialLot:
         return _build(cls, p)
 
     @strawberry.field
@@ -189,7 +189,7 @@ class MaterialLot:
         return Supplier.from_props(p) if p else None
 
     @strawberry.field(description="Batches this lot was consumed in, with the quantity.")
-    async def used_in(self, info: Info) -> list["BatchLink"]:
+    async def used_in(self, info: Info) -> list[BatchLink]:
         return [BatchLink.from_props(p) for p in await _rel(info, "lot_batches", self.id)]
 
 
@@ -210,7 +210,7 @@ class Batch:
     qty: float | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "Batch":
+    def from_props(cls, p: Props) -> Batch:
         return _build(cls, p)
 
     @strawberry.field
@@ -219,29 +219,29 @@ class Batch:
         return Product.from_props(p) if p else None
 
     @strawberry.field(description="Material lots consumed in this batch.")
-    async def material_lots(self, info: Info) -> list["LotLink"]:
+    async def material_lots(self, info: Info) -> list[LotLink]:
         return [LotLink.from_props(p) for p in await _rel(info, "batch_lots", self.id)]
 
     @strawberry.field(description="Sub-assembly or reworked batches consumed in this batch.")
-    async def input_batches(self, info: Info) -> list["BatchLink"]:
+    async def input_batches(self, info: Info) -> list[BatchLink]:
         return [BatchLink.from_props(p) for p in await _rel(info, "batch_inputs", self.id)]
 
     @strawberry.field(description="Batches this batch was consumed in.")
-    async def used_in(self, info: Info) -> list["BatchLink"]:
+    async def used_in(self, info: Info) -> list[BatchLink]:
         return [BatchLink.from_props(p) for p in await _rel(info, "batch_used_in", self.id)]
 
     @strawberry.field
-    async def equipment(self, info: Info) -> list["EquipmentUsage"]:
+    async def equipment(self, info: Info) -> list[EquipmentUsage]:
         return [EquipmentUsage.from_props(p) for p in await _rel(info, "batch_equipment", self.id)]
 
     @strawberry.field
-    async def shipments(self, info: Info) -> list["ShipmentLink"]:
+    async def shipments(self, info: Info) -> list[ShipmentLink]:
         return [ShipmentLink.from_props(p) for p in await _rel(info, "batch_shipments", self.id)]
 
     @strawberry.field(description="Serialised units this batch produced, by serial key.")
     async def serials(
         self, info: Info, first: int | None = None, after: str | None = None, status: str | None = None
-    ) -> Connection["Serial"]:
+    ) -> Connection[Serial]:
         skip, limit = window(first, after)
         total, page = await info.context.loaders.child_page("batch_serials").load((self.id, status, skip, limit + 1))
         return connection([Serial.from_props(p) for p in page], skip, limit, total)
@@ -264,7 +264,7 @@ class Serial:
     expiry: str | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "Serial":
+    def from_props(cls, p: Props) -> Serial:
         return _build(cls, p)
 
     @strawberry.field
@@ -283,15 +283,15 @@ class Serial:
         return Customer.from_props(p) if p else None
 
     @strawberry.field
-    async def shipments(self, info: Info) -> list["ShipmentLink"]:
+    async def shipments(self, info: Info) -> list[ShipmentLink]:
         return [ShipmentLink.from_props(p) for p in await _rel(info, "serial_shipments", self.id)]
 
     @strawberry.field(description="Component units built into this one.")
-    async def components(self, info: Info) -> list["SerialLink"]:
+    async def components(self, info: Info) -> list[SerialLink]:
         return [SerialLink.from_props(p) for p in await _rel(info, "serial_components", self.id)]
 
     @strawberry.field(description="Assemblies this unit was built into.")
-    async def assemblies(self, info: Info) -> list["SerialLink"]:
+    async def assemblies(self, info: Info) -> list[SerialLink]:
         return [SerialLink.from_props(p) for p in await _rel(info, "serial_assemblies", self.id)]
 
 
@@ -305,7 +305,7 @@ class LotLink:
     uom: str | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "LotLink":
+    def from_props(cls, p: Props) -> LotLink:
         e = p.get("edge", {})
         return cls(lot=MaterialLot.from_props(p), qty=_num(e.get("qty")), uom=_str(e.get("uom")))
 
@@ -317,7 +317,7 @@ class BatchLink:
     uom: str | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "BatchLink":
+    def from_props(cls, p: Props) -> BatchLink:
         e = p.get("edge", {})
         return cls(batch=Batch.from_props(p), qty=_num(e.get("qty")), uom=_str(e.get("uom")))
 
@@ -329,7 +329,7 @@ class EquipmentUsage:
     used_to: str | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "EquipmentUsage":
+    def from_props(cls, p: Props) -> EquipmentUsage:
         e = p.get("edge", {})
         return cls(equipment=Equipment.from_props(p), used_from=_str(e.get("from")), used_to=_str(e.get("to")))
 
@@ -340,7 +340,7 @@ class ShipmentLink:
     qty: float | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "ShipmentLink":
+    def from_props(cls, p: Props) -> ShipmentLink:
         return cls(shipment=Shipment.from_props(p), qty=_num(p.get("edge", {}).get("qty")))
 
 
@@ -350,7 +350,7 @@ class SerialLink:
     at: str | None
 
     @classmethod
-    def from_props(cls, p: Props) -> "SerialLink":
+    def from_props(cls, p: Props) -> SerialLink:
         return cls(serial=Serial.from_props(p), at=_str(p.get("edge", {}).get("at")))
 
 

@@ -11,9 +11,9 @@ from strawberry.experimental.pydantic import type as pyd_type
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from tracegraph.api.deps import P
-from tracegraph.engine import recall as rc
-from tracegraph.engine import trace_models as tm
+from tracegraph.doors.names import P
+from tracegraph.engine.recall import campaign as rc
+from tracegraph.engine.trace import models as tm
 from tracegraph.graphql.context import actor_of
 from tracegraph.graphql.pagination import Connection, connection, window
 from tracegraph.graphql.permissions import Perm

@@ -11,8 +11,9 @@ from strawberry.experimental.pydantic import type as pyd_type
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from tracegraph.api.deps import P
-from tracegraph.engine import commands, signatures
+from tracegraph.doors.names import P
+from tracegraph.engine import commands
+from tracegraph.engine.audit import signatures
 from tracegraph.engine.errors import ValidationFailed
 from tracegraph.graphql.context import actor_of
 from tracegraph.graphql.permissions import Perm

@@ -1,5 +1,5 @@
 """GraphQL types for trace and impact results: mirrors of the engine's pydantic models
-(`tracegraph.engine.trace_models`), whose `model_dump()` is the JSON contract. Maps of
+(`tracegraph.engine.trace.models`), whose `model_dump()` is the JSON contract. Maps of
 counts are the `JSON` scalar (their keys are statuses, open-ended by design)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import strawberry
 from strawberry.experimental.pydantic import type as pyd_type
 from strawberry.scalars import JSON
 
-from tracegraph.engine import trace_models as tm
-from tracegraph.engine.scan import ResolvedIdentifier, ScanReport
+from tracegraph.engine.trace import models as tm
+from tracegraph.engine.trace.scan import ResolvedIdentifier, ScanReport
 
 
 @pyd_type(model=tm.AffectedLot, all_fields=True)
@@ -187,7 +187,7 @@ import pydantic  # noqa: E402
 from starlette.concurrency import run_in_threadpool  # noqa: E402
 from strawberry.types import Info  # noqa: E402
 
-from tracegraph.api.deps import P  # noqa: E402
+from tracegraph.doors.names import P  # noqa: E402
 from tracegraph.engine.errors import Problem, ValidationFailed  # noqa: E402
 from tracegraph.graphql.permissions import Perm  # noqa: E402
 
@@ -239,7 +239,7 @@ def _as_dict(obj: Any) -> dict[str, Any]:
 class TraceQuery:
     @strawberry.field(permission_classes=TRACE, description="Everything upstream of a unit, batch or lot key.")
     async def trace_back(self, info: Info, key: str, sibling_limit: int = 100) -> BackwardResult:
-        from tracegraph.engine.trace import backward_trace
+        from tracegraph.engine.trace.backward import backward_trace
 
         if not 0 <= sibling_limit <= 10_000:
             raise ValidationFailed("siblingLimit must be between 0 and 10000")
@@ -251,7 +251,7 @@ class TraceQuery:
     async def trace_forward(
         self, info: Info, key: str, options: ImpactOptionsInput | None = None
     ) -> ImpactResult:
-        from tracegraph.engine.impact import forward_trace
+        from tracegraph.engine.trace.impact import forward_trace
 
         opts = engine_model(tm.ImpactOptions, _as_dict(options), "options").model_dump(exclude_defaults=True)
         store = info.context.store
@@ -261,7 +261,7 @@ class TraceQuery:
     async def impact(
         self, info: Info, cause: ImpactCauseInput, options: ImpactOptionsInput | None = None
     ) -> ImpactResult:
-        from tracegraph.engine.impact import impact
+        from tracegraph.engine.trace.impact import impact
 
         c = engine_model(tm.ImpactCause, _as_dict(cause), "cause")
         if c.is_empty():
@@ -273,7 +273,7 @@ class TraceQuery:
 
     @strawberry.field(permission_classes=TRACE, description="What a scanned barcode / UDI / EPC names, and where it is.")
     async def scan(self, info: Info, barcode: str) -> ScanResult:
-        from tracegraph.engine.scan import scan
+        from tracegraph.engine.trace.scan import scan
 
         store = info.context.store
         return scan_out(await run_in_threadpool(lambda: scan(store, barcode)))

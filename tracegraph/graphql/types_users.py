@@ -8,8 +8,8 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.experimental.pydantic import type as pyd_type
 from strawberry.types import Info
 
-from tracegraph.api.deps import ANY_USER, P
-from tracegraph.engine import auth, permissions
+from tracegraph.doors.names import ANY_USER, P
+from tracegraph.engine.access import auth, permissions
 from tracegraph.graphql.context import actor_of
 from tracegraph.graphql.permissions import Perm
 

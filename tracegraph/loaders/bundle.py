@@ -15,14 +15,15 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from pydantic import ValidationError
 
 from tracegraph.engine.errors import Problem, ValidationFailed
-from tracegraph.engine.imports import ImportBatch, SourceFile, gc_paused
+from tracegraph.engine.imports.runner import ImportBatch, SourceFile, gc_paused
 from tracegraph.engine.model import RECORD_TYPES, Record, problems_from
 
 #: stop collecting after this many problems (the report says so); every file is still read

@@ -19,21 +19,22 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.clock import Clock
 from tracegraph.engine.stores.base import GraphStore
+from tracegraph.loaders import epcis_write
 from tracegraph.loaders.epcis_doc import event_list, extra_context, is_epcis, read_json, validate_document
 from tracegraph.loaders.epcis_export import ExportScope, build_document, check_document, export_epcis
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
-from tracegraph.loaders import epcis_write
 
 if TYPE_CHECKING:
-    from tracegraph.engine.imports import ImportBatch, ImportReport
+    from tracegraph.engine.imports.runner import ImportBatch, ImportReport
 
 
 class EpcisBatch(BaseModel):
@@ -100,8 +101,8 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
             kinds = {r["id"]: r["kind"] for r in store.read("epcis.customer_kinds", ids=dests) if r.get("kind")}
     products: dict[str, str] = {}
     if store is not None:
-        from tracegraph.engine.scan import gtin_forms
-        from tracegraph.loaders.identifiers import parse_identifier
+        from tracegraph.engine.trace.scan import gtin_forms
+        from tracegraph.gs1.identifiers import parse_identifier
 
         gtins = {i.gtin for i in (parse_identifier(u) for u in _all_uris(events)) if i.gtin}
         forms = sorted({f for g in gtins for f in gtin_forms(g)})
@@ -139,7 +140,7 @@ def read_epcis(path: str | Path, store: GraphStore | None = None) -> EpcisBatch:
     return load_document(read_json(p), p.name, store)
 
 
-def load_epcis(path: str | Path, store: GraphStore | None = None) -> "ImportBatch":
+def load_epcis(path: str | Path, store: GraphStore | None = None) -> ImportBatch:
     """The import dispatcher's entry point: an ImportBatch carrying the mapped EPCIS document.
 
     EPCIS brings nodes and edges the ERP record types do not hold (EpcisEvent, Location,
@@ -148,7 +149,7 @@ def load_epcis(path: str | Path, store: GraphStore | None = None) -> "ImportBatc
     travels in `batch.meta["epcis"]`. Write it with `run_epcis_import` (same signature and
     report as `run_import`); `is_epcis_batch(batch)` tells the two apart.
     """
-    from tracegraph.engine.imports import ImportBatch
+    from tracegraph.engine.imports.batch import ImportBatch
 
     eb = read_epcis(path, store)
     return ImportBatch(meta={"format": "epcis", "document_id": eb.document_id, "events": eb.events,
@@ -175,15 +176,15 @@ def run_epcis(store: GraphStore, batch: EpcisBatch, actor: Actor, *, dry_run: bo
                              unpacked=res.unpacked, audit_entries=res.audit_entries)
 
 
-def run_epcis_import(store: GraphStore, batch: "ImportBatch", actor: Actor, *, source_files: list[Any] | None = None,
+def run_epcis_import(store: GraphStore, batch: ImportBatch, actor: Actor, *, source_files: list[Any] | None = None,
                      dry_run: bool = False, progress: Callable[[str, int, int], None] | None = None,
-                     clock: Clock | None = None, chunk_size: int = epcis_write.CHUNK, **_: Any) -> "ImportReport":
+                     clock: Clock | None = None, chunk_size: int = epcis_write.CHUNK, **_: Any) -> ImportReport:
     """`run_import` for a batch from `load_epcis`: the EPCIS facts are written all or nothing as
     one ImportRun (staged island + commit log, see loaders/epcis_write.py), so `tracegraph import
     --list/--rollback/--resume` and the automatic recovery treat it like an ERP bundle import."""
     import time
 
-    from tracegraph.engine.imports import ImportReport, TypeCounts
+    from tracegraph.engine.imports.runner import ImportReport, TypeCounts
 
     eb: EpcisBatch = batch.meta["epcis"]
     t0 = time.perf_counter()
@@ -209,20 +210,20 @@ def run_epcis_import(store: GraphStore, batch: "ImportBatch", actor: Actor, *, s
 
 def rollback_epcis_import(store: GraphStore, import_id: str, actor: Actor, *,
                           progress: Callable[[str, int, int], None] | None = None,
-                          clock: Clock | None = None) -> "ImportReport":
+                          clock: Clock | None = None) -> ImportReport:
     """`tracegraph import --rollback ID` for an EPCIS run that never reached its commit: its
     staged island and commit log are deleted, the graph is exactly as before."""
     return epcis_write.rollback_run(store, import_id, actor, clock=clock, progress=progress)  # type: ignore[no-any-return]
 
 
-def resume_epcis_import(store: GraphStore, import_id: str, batch: "ImportBatch", actor: Actor, *,
+def resume_epcis_import(store: GraphStore, import_id: str, batch: ImportBatch, actor: Actor, *,
                         source_files: list[Any], progress: Callable[[str, int, int], None] | None = None,
-                        clock: Clock | None = None, chunk_size: int = epcis_write.CHUNK) -> "ImportReport":
+                        clock: Clock | None = None, chunk_size: int = epcis_write.CHUNK) -> ImportReport:
     """`tracegraph import FILE.jsonld --resume ID`: a committing run is finished from its log
     (the file is not needed); a staging run is rolled back and written again from the same file
     (SHA-256 checked against the run)."""
-    from tracegraph.engine import imports as imp
     from tracegraph.engine.errors import Conflict
+    from tracegraph.engine.imports import runner as imp
 
     info = imp.get_import(store, import_id)
     if info.status != "staging":
@@ -244,7 +245,7 @@ def resume_epcis_import(store: GraphStore, import_id: str, batch: "ImportBatch",
 def import_epcis(store: GraphStore, path: str | Path | dict[str, Any], actor: Actor, *, dry_run: bool = False,
                  clock: Clock | None = None, progress: Callable[[int, int], None] | None = None) -> EpcisImportResult:
     """Validate, map and write one EPCIS document (a path, or a parsed dict)."""
-    from tracegraph.engine.imports import SourceFile
+    from tracegraph.engine.imports.runner import SourceFile
 
     if isinstance(path, dict):
         batch = load_document(path, "document", store)
@@ -277,7 +278,7 @@ def plant_events(records: dict[str, list[Any]]) -> list[dict[str, Any]]:
     serials, shipping/receiving ObjectEvents for shipments with their lines."""
     from tracegraph.loaders.epcis_export import commissioning_events, shipment_events, transformation_events
 
-    get = lambda k: [_rec(r) for r in records.get(k, []) or []]  # noqa: E731
+    get = lambda k: [_rec(r) for r in records.get(k, []) or []]
     products = {p["id"]: p for p in get("products")}
     materials = {m["id"]: m for m in get("materials")}
     lots = {lt["id"]: lt for lt in get("material_lots")}
@@ -378,7 +379,7 @@ def bundle_to_epcis(bundle_dir: str | Path, out_dir: str | Path) -> dict[str, An
     return {"file": str(target), "events": n}
 
 
-__all__ = ["bundle_to_epcis", 
+__all__ = ["bundle_to_epcis",
     "EpcisBatch", "EpcisImportResult", "ExportScope", "is_epcis", "is_epcis_batch", "load_epcis", "read_epcis",
     "load_document", "run_epcis", "run_epcis_import", "resume_epcis_import",
     "rollback_epcis_import",

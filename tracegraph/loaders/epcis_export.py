@@ -15,18 +15,21 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Iterable, Literal
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from tracegraph.engine.errors import NotFound, Problem, ValidationFailed
 from tracegraph.engine.stores.base import GraphStore
-from tracegraph.loaders.epcis_doc import EPCIS_CONTEXT_URL, validator
-from tracegraph.loaders.identifiers import (
-    PRIVATE_PREFIX, lgtin_digital_link, private_urn, sgtin_digital_link,
+from tracegraph.gs1.identifiers import (
+    PRIVATE_PREFIX,
+    lgtin_digital_link,
+    private_urn,
+    sgtin_digital_link,
 )
-
+from tracegraph.loaders.epcis_doc import EPCIS_CONTEXT_URL, validator
 
 #: the one tracegraph extension: ILMD `tracegraph:productId` names the product of units that have
 #: no GTIN (ERP part numbers), declared in @context like any EPCIS extension namespace
@@ -72,8 +75,8 @@ def epcis_time(value: str | None, fallback: str = "1970-01-01T00:00:00+00:00") -
     except ValueError:
         dt = datetime.fromisoformat(fallback)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def _eid(*parts: str) -> str:
@@ -218,7 +221,7 @@ def build_document(events: list[dict[str, Any]], contexts: Iterable[Any] = (), *
         "@context": ctx,
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
-        "creationDate": epcis_time(created or datetime.now(timezone.utc).isoformat()),
+        "creationDate": epcis_time(created or datetime.now(UTC).isoformat()),
         "epcisBody": {"eventList": events},
     }
 

@@ -21,14 +21,14 @@ The mapping (see docs/epcis.md for the full table):
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 import rfc8785
 
-from tracegraph.loaders.identifiers import Identifier, lot_uri_like, parse_identifier, udi_hri
+from tracegraph.gs1.identifiers import Identifier, lot_uri_like, parse_identifier, udi_hri
 
 CONCERNS = "CONCERNS"
 
@@ -67,8 +67,8 @@ def to_utc(value: str | None) -> str | None:
     except ValueError:
         return value
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def canonical_json(obj: Any) -> str:

@@ -6,7 +6,7 @@ DELETEs) and leaves out fields those records require (a serial observed without 
 shipment without a known sender), so its rows go through the `epcis.tx_*` queries (MERGE by key)
 instead of the ERP record queries.
 
-Why it still uses the import runner (engine/imports.py) for everything else: an EPCIS import must
+Why it still uses the import runner (engine/imports/runner.py) for everything else: an EPCIS import must
 apply completely or not at all, and `tracegraph import --list/--rollback/--resume` and the
 automatic recovery before the next import must work for it too. So an EPCIS import is an
 ordinary `ImportRun`:
@@ -35,10 +35,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from tracegraph.engine.audit import Actor, AuditSpec, Change
+from tracegraph.engine.audit.chain import Actor, AuditSpec, Change
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import Mapped
@@ -127,7 +128,7 @@ def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteR
 
 def _stageable() -> frozenset[str]:
     """Labels the runner's rollback deletes by `import_id` (the ERP node labels)."""
-    from tracegraph.engine.imports import NODE_FIELDS
+    from tracegraph.engine.imports.runner import NODE_FIELDS
 
     return frozenset(NODE_FIELDS) & frozenset(NODE_ORDER)
 
@@ -189,7 +190,7 @@ def _digest(rows: Any) -> str:
 def _writer_class() -> type:
     """The runner's `_Writer`, with every audit entry of an EPCIS run under action `import`
     (the EPCIS audit contract since the first version) and all changes as summaries."""
-    from tracegraph.engine.imports import _Writer
+    from tracegraph.engine.imports.runner import _Writer
 
     class EpcisWriter(_Writer):  # type: ignore[misc, valid-type]
         def _spec(self, action: str, changes: list[Change], reason: str = "") -> AuditSpec:
@@ -210,7 +211,7 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
     `recover` (default) an unfinished import left by a dead process is first rolled back or
     finished, as `run_import` does. Raises Conflict while another import holds the lock.
     """
-    from tracegraph.engine import imports as imp
+    from tracegraph.engine.imports import runner as imp
 
     clock = clock or SystemClock()
     if recover:
@@ -272,7 +273,7 @@ def _start(w: Any, files: list[Any], res: WriteResult) -> None:
     import socket
 
     from tracegraph.engine.errors import Conflict, NotFound
-    from tracegraph.engine.imports import unfinished_imports
+    from tracegraph.engine.imports.runner import unfinished_imports
 
     counts = {label: {"new": res.new_nodes.get(label, 0), "changed": res.existing_nodes.get(label, 0),
                       "unchanged": 0} for label in res.nodes}
@@ -323,8 +324,8 @@ def rollback_run(store: GraphStore, import_id: str, actor: Actor, *, clock: Cloc
     """`rollback_import` for an EPCIS run: delete its island and its log (graph as before)."""
     import time
 
-    from tracegraph.engine import imports as imp
     from tracegraph.engine.errors import Conflict
+    from tracegraph.engine.imports import runner as imp
 
     info = imp.get_import(store, import_id)
     if info.status in ("rolled_back", "failed"):
@@ -350,8 +351,8 @@ def finish_run(store: GraphStore, import_id: str, actor: Actor, *, clock: Clock 
     """`resume_import` for a committing EPCIS run: apply the rest of its log (graph as after)."""
     import time
 
-    from tracegraph.engine import imports as imp
     from tracegraph.engine.errors import Conflict
+    from tracegraph.engine.imports import runner as imp
 
     info = imp.get_import(store, import_id)
     if info.status == "committed":
@@ -374,7 +375,7 @@ def recover_unfinished(store: GraphStore, actor: Actor, *, clock: Clock | None =
                        progress: Progress | None = None) -> list[Any]:
     """The runner's automatic check before an import, EPCIS runs handled by the EPCIS writer:
     a dead staging run is rolled back, a dead committing run finished, a live one is a Conflict."""
-    from tracegraph.engine import imports as imp
+    from tracegraph.engine.imports import runner as imp
 
     runs = imp.unfinished_imports(store)
     if any(not is_epcis_run(store, i.id) or imp._process_alive(i, other_hosts_alive=True) for i in runs):

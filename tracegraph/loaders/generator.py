@@ -23,14 +23,15 @@ import math
 import random
 import shutil
 import tempfile
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
-from tracegraph.engine.imports import ImportBatch
+from tracegraph.engine.imports.batch import ImportBatch
 from tracegraph.engine.model import RECORD_TYPES
 
-BASE = datetime(2025, 1, 1, tzinfo=timezone.utc)
+BASE = datetime(2025, 1, 1, tzinfo=UTC)
 SPAN_DAYS = 600           # production runs over this many days
 END_DAYS = 605            # "now" of the plant: later events have not happened yet
 MIN_PER_DAY = 24 * 60
@@ -76,7 +77,7 @@ class CsvSink:
         self._writers: dict[str, Any] = {}
         self._cols: dict[str, list[str]] = {}
         for stem, cls in RECORD_TYPES.items():
-            fh = open(out / f"{stem}.csv", "w", encoding="utf-8", newline="")
+            fh = open(out / f"{stem}.csv", "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed in close()
             w = csv.writer(fh, lineterminator="\n")
             cols = columns(cls)
             w.writerow(cols)

@@ -8,7 +8,7 @@ Values always travel as `$parameters`.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from tracegraph.engine.errors import QueryNotFound
@@ -22,7 +22,7 @@ def _path(name: str) -> Path:
     return QUERY_DIR.joinpath(*parts[:-1], parts[-1] + ".cypher")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> str:
     """Return the text of the named query with includes expanded."""
     path = _path(name)
@@ -47,6 +47,17 @@ def names() -> list[str]:
     for p in sorted(QUERY_DIR.rglob("*.cypher")):
         rel = p.relative_to(QUERY_DIR).with_suffix("")
         out.append(".".join(rel.parts))
+    return out
+
+
+def unique_keys() -> list[tuple[str, str]]:
+    """(label, property) of every uniqueness constraint, from `schema/unique_keys.txt`."""
+    out: list[tuple[str, str]] = []
+    for line in (QUERY_DIR / "schema" / "unique_keys.txt").read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            label, prop = line.split()
+            out.append((label, prop))
     return out
 
 

@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
 
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.access.permissions import require
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.clock import Clock, SystemClock
-from tracegraph.engine.permissions import require
 from tracegraph.engine.stores.base import GraphStore
 
 

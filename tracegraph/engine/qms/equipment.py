@@ -11,31 +11,16 @@ from datetime import date
 from pydantic import BaseModel
 
 from tracegraph.engine import commands
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.access.permissions import require
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.clock import Clock, SystemClock
 from tracegraph.engine.errors import NotFound, Problem, ValidationFailed
-from tracegraph.engine.permissions import require
 from tracegraph.engine.qms.insights import OutOfToleranceImpact, out_of_tolerance_impact
 from tracegraph.engine.qms.lifecycle import QualityRecord, open_record
+from tracegraph.engine.qms.types import CALIBRATION
 from tracegraph.engine.stores.base import GraphStore
 
 BAD_RESULTS = ("fail", "out_of_tolerance")
-
-
-def after_calibration(store: GraphStore, actor: Actor, rec: QualityRecord, step: str, clock: Clock) -> None:
-    """Keep the equipment's schedule fields current (audited update): a failed calibration makes
-    it due at once."""
-    if step != "open":
-        return
-    p = rec.props
-    if p.get("kind", "calibration") != "calibration":  # maintenance: does not reset the calibration schedule
-        commands.update(store, "Equipment", p["equipment_id"], {"last_maintained_at": p["date"]}, actor,
-                        reason=f"maintenance {rec.id}", clock=clock)
-        return
-    due = p.get("due_at") if p["result"] == "pass" else p["date"]
-    commands.update(store, "Equipment", p["equipment_id"],
-                    {"last_calibrated_at": p["date"], "last_calibration_result": p["result"], "calibration_due_at": due},
-                    actor, reason=f"calibration {rec.id}", clock=clock)
 
 
 class CalibrationOutcome(BaseModel):
@@ -49,8 +34,6 @@ def record_calibration(store: GraphStore, actor: Actor, equipment: str, *, on: s
                        clock: Clock | None = None) -> CalibrationOutcome:
     """Record a calibration (or maintenance) of one equipment; a failed / out-of-tolerance result
     returns the impact over the usage window since the last good calibration."""
-    from tracegraph.engine.qms.types import CALIBRATION
-
     if commands.get(store, "Equipment", equipment) is None:
         raise NotFound(f"equipment {equipment!r} does not exist")
     if result == "pass" and not due_at and kind == "calibration":
@@ -138,5 +121,5 @@ def batches_on_overdue_equipment(store: GraphStore, equipment: str | None = None
     return out
 
 
-__all__ = ["after_calibration", "CalibrationOutcome", "record_calibration", "ScheduleRow", "calibration_schedule",
+__all__ = ["CalibrationOutcome", "record_calibration", "ScheduleRow", "calibration_schedule",
            "BatchOnOverdueEquipment", "batches_on_overdue_equipment"]

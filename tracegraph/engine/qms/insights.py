@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.access.permissions import require
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.errors import NotFound
-from tracegraph.engine.permissions import require
 from tracegraph.engine.stores.base import GraphStore
 
 
@@ -109,8 +109,8 @@ class OutOfToleranceImpact(BaseModel):
 def out_of_tolerance_impact(store: GraphStore, equipment: str, actor: Actor | None = None) -> OutOfToleranceImpact:
     """An out-of-tolerance calibration puts in doubt everything made on the machine since the
     last good calibration: run the impact analysis over exactly that usage window."""
-    from tracegraph.engine.impact import impact
-    from tracegraph.engine.trace_models import ImpactCause, ImpactOptions
+    from tracegraph.engine.trace.impact import impact
+    from tracegraph.engine.trace.models import ImpactCause, ImpactOptions
 
     if actor is not None:
         require(actor, "impact.read")

@@ -2,7 +2,7 @@
 control, ...). A record type is DATA (`RecordType`): its label, id prefix, the pydantic model
 of what is entered at opening, what it may concern, and its transitions (from -> to, the
 permission needed, the fields that must be given, and the e-signature meaning that seals it).
-Adding a record type is one module with one `RecordType`, plus `generate_queries(write=True)`.
+Adding a record type is one module with one `RecordType`, plus `types.generate_queries(write=True)`.
 
 Writes: opening (record + ABOUT/ADDRESSES links + audit entry) is ONE statement; a move is ONE
 statement guarded by the current status (compare-and-set), so two people moving the same record
@@ -21,13 +21,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tracegraph.engine import commands
-from tracegraph.engine.audit import Actor, AuditSpec, Change, audited_write
+from tracegraph.engine.access.permissions import require
+from tracegraph.engine.audit.chain import Actor, AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.errors import Conflict, NotFound, Problem, TracegraphError, ValidationFailed
-from tracegraph.engine.permissions import require
 from tracegraph.engine.stores.base import GraphStore
 
-_QUERY_DIR = Path(__file__).resolve().parents[2] / "queries" / "qms"
+QUERY_DIR = Path(__file__).resolve().parents[2] / "queries" / "qms"
 
 #: labels a quality record may concern (ABOUT) and address (ADDRESSES)
 ABOUT_LABELS = ("Serial", "Batch", "MaterialLot", "Equipment", "Document", "Supplier")
@@ -105,23 +105,6 @@ class QualityRecord(BaseModel):
     audit_seq: int | None = None
 
 
-# -- queries -----------------------------------------------------------------------------
-def generate_queries(types: list[RecordType] | None = None, write: bool = False) -> dict[Path, str]:
-    """Render the per-label query files from templates (labels cannot be Cypher parameters)."""
-    from tracegraph.engine.qms.types import RECORD_TYPES
-
-    tmpl = {p.stem: p.read_text(encoding="utf-8") for p in (_QUERY_DIR / "templates").glob("*.tmpl")}
-    out: dict[Path, str] = {}
-    for rt in types or list(RECORD_TYPES.values()):
-        for op, text in tmpl.items():
-            out[_QUERY_DIR / op / f"{rt.label}.cypher"] = text.format(label=rt.label, about_rel=rt.about_rel)
-    if write:
-        for path, text in out.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-    return out
-
-
 # -- helpers -------------------------------------------------------------------------------
 def _new_id(rt: RecordType, clock: Clock) -> str:
     return f"{rt.prefix}-{clock.now():%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
@@ -183,7 +166,7 @@ def get_record(store: GraphStore, rt: RecordType, key: str, actor: Actor | None 
     if not rows:
         raise NotFound(f"{rt.label} {key!r} does not exist", hint=f"list them with `tracegraph qms list {rt.label.lower()}`")
     props = rows[0]["props"]
-    from tracegraph.engine.signatures import signature_status
+    from tracegraph.engine.audit.signatures import signature_status
 
     sigs = [s.model_dump() for s in signature_status(store, rt.label, key)]
     status = str(props.get("status", ""))
@@ -302,7 +285,7 @@ def move(
         _pre_sign_checks(store, rt, actor, key, t.signature, password, current.props)
     rec = _apply_move(store, rt, actor, key, t.from_statuses, t.to, given, step, reason, clock)
     if t.signature:
-        from tracegraph.engine.signatures import sign
+        from tracegraph.engine.audit.signatures import sign
 
         try:
             sign(store, rt.label, key, t.signature, actor, password or "", reason=reason or step,
@@ -327,10 +310,10 @@ def _pre_sign_checks(store: GraphStore, rt: RecordType, actor: Actor, key: str, 
                      password: str | None, props: dict[str, Any]) -> None:
     """Refuse a signed step BEFORE moving: missing or wrong password, or a two-person rule
     violation (refused and audited exactly as `signatures.sign` does)."""
-    from tracegraph.engine.auth import authenticate
+    from tracegraph.engine.access.auth import authenticate
+    from tracegraph.engine.access.permissions import sign_permission
+    from tracegraph.engine.audit.signatures import refuse_two_person_violation
     from tracegraph.engine.errors import AuthenticationFailed
-    from tracegraph.engine.permissions import sign_permission
-    from tracegraph.engine.signatures import refuse_two_person_violation
 
     require(actor, sign_permission(rt.label, meaning))
     if not password:
@@ -359,5 +342,5 @@ def _apply_move(store: GraphStore, rt: RecordType, actor: Actor, key: str, from_
     return rec
 
 
-__all__ = ["Transition", "RecordType", "QualityRecord", "generate_queries", "get_record", "list_records",
+__all__ = ["Transition", "RecordType", "QualityRecord", "get_record", "list_records",
            "open_record", "move", "ABOUT_LABELS", "ADDRESS_LABELS"]

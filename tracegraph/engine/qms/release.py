@@ -7,7 +7,7 @@ Conditions (each can fail alone; tests/test_release.py fails each one in turn):
   calibration   every machine the batch ran on was in calibration for the whole usage window
   training      every operator was trained on the batch's documents in effect at its start
   batch_status  the batch is not released, rejected or quarantined already
-The two signatures are the two-person rule in engine/signatures.py (Release: released is
+The two signatures are the two-person rule in engine/audit/signatures.py (Release: released is
 signed by someone other than the reviewer).
 """
 
@@ -16,11 +16,12 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from tracegraph.engine import commands
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.access.permissions import require
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.clock import Clock
 from tracegraph.engine.errors import NotFound, Problem, ValidationFailed
-from tracegraph.engine.permissions import require
-from tracegraph.engine.qms.lifecycle import QualityRecord, RecordType, Transition as T, get_record, move, open_record
+from tracegraph.engine.qms.lifecycle import QualityRecord, RecordType, move, open_record
+from tracegraph.engine.qms.lifecycle import Transition as T
 from tracegraph.engine.qms.training_flags import release_docs
 from tracegraph.engine.stores.base import GraphStore
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tracegraph.engine.audit import Actor
+from tracegraph.engine.access.permissions import require
+from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.clock import Clock, SystemClock
-from tracegraph.engine.permissions import require
 from tracegraph.engine.stores.base import GraphStore
 
 APPROVED = ("approved", "conditional")

@@ -1,17 +1,22 @@
 """The quality record types, as data. Each is small and alike: what is entered when it is
-opened, what it may concern, and its lifecycle. Permissions come from engine/permissions.py;
-signature meanings and two-person rules from engine/signatures.py."""
+opened, what it may concern, and its lifecycle. Permissions come from engine/access/permissions.py;
+signature meanings and two-person rules from engine/audit/signatures.py."""
 
 from __future__ import annotations
 
 import datetime as _dt
 from datetime import date
 from enum import Enum
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracegraph.engine.qms.lifecycle import RecordType, Transition as T
+from tracegraph.engine import commands
+from tracegraph.engine.qms.lifecycle import QUERY_DIR, RecordType
+from tracegraph.engine.qms.lifecycle import Transition as T
+from tracegraph.engine.qms.release import RELEASE
+from tracegraph.engine.qms.suppliers import derive_history
 from tracegraph.engine.qms.training_flags import concerned_docs, document_docs
 from tracegraph.engine.qms.vigilance import derive_report_due, require_report_before_close
 
@@ -186,8 +191,6 @@ def _supersede_previous(store, actor, rec, step, clock) -> None:  # type: ignore
     """Making a version effective supersedes the version in effect before it (effective_to set)."""
     if step != "make-effective":
         return
-    from tracegraph.engine import commands
-
     start = rec.props["effective_from"]
     for row in store.read("quality.document_versions", doc_id=rec.props["doc_id"]):
         p = row["props"]
@@ -251,9 +254,19 @@ class CalibrationFields(_Fields):
 
 
 def _calibration_after(store, actor, rec, step, clock) -> None:  # type: ignore[no-untyped-def]
-    from tracegraph.engine.qms.equipment import after_calibration
-
-    after_calibration(store, actor, rec, step, clock)
+    """Keep the equipment's schedule fields current (audited update): a failed calibration makes
+    it due at once."""
+    if step != "open":
+        return
+    p = rec.props
+    if p.get("kind", "calibration") != "calibration":  # maintenance: does not reset the calibration schedule
+        commands.update(store, "Equipment", p["equipment_id"], {"last_maintained_at": p["date"]}, actor,
+                        reason=f"maintenance {rec.id}", clock=clock)
+        return
+    due = p.get("due_at") if p["result"] == "pass" else p["date"]
+    commands.update(store, "Equipment", p["equipment_id"],
+                    {"last_calibrated_at": p["date"], "last_calibration_result": p["result"], "calibration_due_at": due},
+                    actor, reason=f"calibration {rec.id}", clock=clock)
 
 
 CALIBRATION = RecordType(
@@ -304,8 +317,6 @@ class SupplierFields(_Fields):
 
 
 def _supplier_derive(store, rec, step, given, clock):  # type: ignore[no-untyped-def]
-    from tracegraph.engine.qms.suppliers import derive_history
-
     return derive_history(store, rec, step, given, clock)
 
 
@@ -330,7 +341,6 @@ RECORD_TYPES: dict[str, RecordType] = {
     rt.label.lower(): rt for rt in (COMPLAINT, DEVIATION, CAPA, CHANGE_CONTROL, DOCUMENT)
 }
 RECORD_TYPES["change-control"] = CHANGE_CONTROL
-from tracegraph.engine.qms.release import RELEASE  # noqa: E402  (release.py needs lifecycle only)
 
 RECORD_TYPES["release"] = RELEASE
 RECORD_TYPES["training"] = TRAINING
@@ -340,8 +350,24 @@ RECORD_TYPES["inspection"] = INSPECTION
 RECORD_TYPES.pop("changecontrol")
 
 
+# -- queries (per-label files; labels cannot be Cypher parameters) -----------------------------------------------------------------------------
+def generate_queries(types: list[RecordType] | None = None, write: bool = False) -> dict[Path, str]:
+    """Render the per-label query files from templates (labels cannot be Cypher parameters)."""
+    tmpl = {p.stem: p.read_text(encoding="utf-8") for p in (QUERY_DIR / "templates").glob("*.tmpl")}
+    out: dict[Path, str] = {}
+    for rt in types or list(RECORD_TYPES.values()):
+        for op, text in tmpl.items():
+            out[QUERY_DIR / op / f"{rt.label}.cypher"] = text.format(label=rt.label, about_rel=rt.about_rel)
+    if write:
+        for path, text in out.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    return out
+
+
+
 def record_type(name: str) -> RecordType:
-    from tracegraph.engine.errors import ValidationFailed, Problem
+    from tracegraph.engine.errors import Problem, ValidationFailed
 
     rt = RECORD_TYPES.get(name.lower())
     if rt is None:
@@ -351,4 +377,4 @@ def record_type(name: str) -> RecordType:
     return rt
 
 
-__all__ = ["COMPLAINT", "DEVIATION", "CAPA", "CHANGE_CONTROL", "DOCUMENT", "TRAINING", "CALIBRATION", "SUPPLIER", "INSPECTION", "RECORD_TYPES", "record_type"]
+__all__ = ["generate_queries", "COMPLAINT", "DEVIATION", "CAPA", "CHANGE_CONTROL", "DOCUMENT", "TRAINING", "CALIBRATION", "SUPPLIER", "INSPECTION", "RECORD_TYPES", "record_type"]

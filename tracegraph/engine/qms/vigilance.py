@@ -10,7 +10,7 @@ holidays and the local time zone come from the jurisdiction's recall rule file t
 from __future__ import annotations
 
 import tomllib
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from tracegraph.engine.clock import iso
 from tracegraph.engine.errors import ConfigurationError, Problem, ValidationFailed
-from tracegraph.engine.recall_rules import PACKAGE_RULES, ClockRule, add_period, ruleset
+from tracegraph.engine.recall.rules import PACKAGE_RULES, ClockRule, add_period, ruleset
 
 SEVERITIES = ("death", "serious_deterioration", "serious_injury", "malfunction", "public_health_threat")
 _FILE = Path("vigilance") / "complaint-reporting.toml"
@@ -78,7 +78,7 @@ def _start(aware: str, tz_name: str) -> datetime:
     if len(aware) <= 10:
         return datetime.combine(date.fromisoformat(aware), time(0), tzinfo=ZoneInfo(tz_name))
     dt = datetime.fromisoformat(aware)
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def report_deadline(jurisdiction: str, severity: str, aware_at: str, *, five_day: bool = False,

@@ -1,13 +1,14 @@
 """FalkorDBStore: the embedded default, and any remote FalkorDB given falkordb://host:port.
 
 FalkorDB runs one GRAPH.QUERY atomically and serialises writes, but has no multi-statement
-transactions: every business write is one statement (see engine/audit.py).
+transactions: every business write is one statement (see engine/audit/chain.py).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlparse
 
 import redis
@@ -86,7 +87,7 @@ class FalkorDBStore:
         bolt_port: int | None = None,
         connect_timeout_s: float = 5.0,
         query_timeout_s: float = 60.0,
-    ) -> "FalkorDBStore":
+    ) -> FalkorDBStore:
         server = EmbeddedServer(data_dir, appendfsync=appendfsync, bolt_port=bolt_port)
         server.ensure_running()
         return cls(
@@ -98,7 +99,7 @@ class FalkorDBStore:
         )
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> "FalkorDBStore":
+    def from_url(cls, url: str, **kwargs: Any) -> FalkorDBStore:
         u = urlparse(url)
         if not u.hostname:
             raise DatabaseUnavailable(f"no host in database URL {url!r}", hint="use falkordb://host:port")
@@ -209,7 +210,7 @@ class FalkorDBStore:
             except DatabaseError as exc:
                 if "already indexed" not in str(exc).lower():
                     raise
-        for label, prop in _unique_keys():
+        for label, prop in queries.unique_keys():
             try:
                 self._db.connection.execute_command(
                     "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, prop
@@ -218,9 +219,7 @@ class FalkorDBStore:
                 if "already exists" not in str(exc).lower():
                     raise self._translate(exc, "GRAPH.CONSTRAINT CREATE") from None
         self._wait_constraints()
-        from tracegraph.engine.audit import ensure_head
-
-        ensure_head(self)
+        self.write("schema.init")
 
     def _wait_constraints(self, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -270,9 +269,3 @@ def _non_finite(value: Any, where: str = "") -> str:
             if found:
                 return found
     return ""
-
-
-def _unique_keys() -> list[tuple[str, str]]:
-    from tracegraph.engine.model import UNIQUE_KEYS
-
-    return list(UNIQUE_KEYS)

@@ -2,7 +2,7 @@
 
 Units of work run as managed transactions (`execute_read` / `execute_write`), which the
 driver retries on transient failures; every business write is a single statement (see
-engine/audit.py), so a retry never half-applies a change.
+engine/audit/chain.py), so a retry never half-applies a change.
 
 FalkorDB also speaks Bolt (module argument `BOLT_PORT`). The tests use that endpoint to prove
 the driver path without a Neo4j server, so this store detects FalkorDB (it fails
@@ -23,7 +23,8 @@ the driver path without a Neo4j server, so this store detects FalkorDB (it fails
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import neo4j
@@ -96,7 +97,7 @@ class Neo4jStore:
 
     # -- construction ----------------------------------------------------------------
     @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> "Neo4jStore":
+    def from_settings(cls, settings: Any, **overrides: Any) -> Neo4jStore:
         """Build from `tracegraph.settings.Settings` (used by `stores.open_store`).
 
         The database is `settings.graph`; the values "" and "default" mean the server's
@@ -263,9 +264,7 @@ class Neo4jStore:
         else:
             for stmt in queries.statements("schema.neo4j"):
                 self.run(stmt)
-        from tracegraph.engine.audit import ensure_head
-
-        ensure_head(self)
+        self.write("schema.init")
 
     @property
     def enforces_uniqueness(self) -> bool:

@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -251,7 +251,7 @@ class EmbeddedServer:
             "socket": str(sock),
             "bolt_port": self.bolt_port,
             "appendfsync": self.appendfsync,
-            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         self.infofile.write_text(json.dumps(info, indent=2))
 

@@ -1,5 +1,5 @@
 // FalkorDB schema: exact-match indexes (uniqueness constraints are created by the store
-// with GRAPH.CONSTRAINT after these indexes, from engine/model.py UNIQUE_KEYS).
+// with GRAPH.CONSTRAINT after these indexes, from schema/unique_keys.txt, generated from engine/model.py UNIQUE_KEYS).
 CREATE INDEX FOR (n:Supplier) ON (n.id);
 CREATE INDEX FOR (n:Material) ON (n.id);
 CREATE INDEX FOR (n:MaterialLot) ON (n.id);

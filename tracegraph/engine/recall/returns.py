@@ -1,0 +1,229 @@
+"""Returns, reconciliation, quarantine and the shipping check of a recall.
+
+Each customer's reconciliation lives on its AFFECTS edge: units expected (held at decision) and
+units accounted for by disposition. Scanned serials are accounted once (their COVERS edge
+carries the disposition); quantities count for non-serialised stock or units the customer
+declares without scanning. Outside a drill, returned/destroyed serials change status and a
+Return record is created, so trace "as of" answers stay right.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tracegraph.engine.audit.chain import Actor, AuditSpec, Change, audited_write
+from tracegraph.engine.clock import Clock, SystemClock, iso
+from tracegraph.engine.errors import Conflict, NotFound, ValidationFailed
+from tracegraph.engine.recall.records import customers, get_recall
+from tracegraph.engine.recall.signing import require_recall
+from tracegraph.engine.stores.base import GraphStore
+
+Disposition = Literal["returned", "destroyed", "corrected", "consumed", "not_found"]
+DISPOSITIONS: tuple[str, ...] = ("returned", "destroyed", "corrected", "consumed", "not_found")
+#: serial status after a disposition (None: unchanged, the unit stays where it is)
+NEW_STATUS: dict[str, str | None] = {"returned": "returned", "destroyed": "destroyed", "corrected": None,
+                                     "consumed": "consumed", "not_found": None}
+
+
+class ReturnResult(BaseModel):
+    recall: str
+    customer: str
+    disposition: str
+    serials: list[str] = Field(default_factory=list)
+    qty: float = 0
+    return_id: str | None = None
+    audit_seq: int = 0
+
+
+class CustomerReconciliation(BaseModel):
+    customer: str
+    name: str | None = None
+    expected: float
+    returned: float = 0
+    destroyed: float = 0
+    corrected: float = 0
+    consumed: float = 0
+    not_found: float = 0
+    accounted: float = 0
+    unaccounted: float = 0
+    pct: float = 0
+    stock_count: float | None = None
+    acknowledged: bool = False
+
+
+class Reconciliation(BaseModel):
+    recall: str
+    accounted_dispositions: list[str]
+    customers: list[CustomerReconciliation]
+    expected: float
+    accounted: float
+    unaccounted: float
+    not_found: float
+    pct: float
+    in_house_units: int = 0
+    quarantined_units: int = 0
+
+
+def _resolve(store: GraphStore, text: str) -> str:
+    """A scanned UDI / GS1 string or a plain serial key -> the Serial id."""
+    try:
+        from tracegraph.engine.trace.scan import resolve_identifier  # type: ignore[attr-defined]
+    except ImportError:
+        return text.strip()
+    try:
+        res = resolve_identifier(store, text)
+    except (NotFound, ValidationFailed):
+        return text.strip()
+    for attr in ("serial_id", "id", "key"):
+        val = getattr(res, attr, None) if not isinstance(res, dict) else res.get(attr)
+        if isinstance(val, str) and val:
+            return val
+    return text.strip()
+
+
+def record_returns(
+    store: GraphStore,
+    actor: Actor,
+    recall_id: str,
+    customer_id: str,
+    disposition: Disposition,
+    *,
+    scans: list[str] | None = None,
+    qty: float = 0,
+    note: str = "",
+    clock: Clock | None = None,
+) -> ReturnResult:
+    """Account for units of one customer: scanned serials (UDI strings or keys) and/or a quantity."""
+    clock = clock or SystemClock()
+    require_recall(actor, "recall.execute")
+    if disposition not in DISPOSITIONS:
+        raise ValidationFailed(f"unknown disposition {disposition!r}", hint=f"use one of {', '.join(DISPOSITIONS)}")
+    if qty < 0:
+        raise ValidationFailed("quantity cannot be negative")
+    rec = get_recall(store, recall_id)
+    if rec.status not in ("in_progress", "effectiveness_check"):
+        raise Conflict(f"recall {rec.id} is {rec.status}; returns are recorded while it is in progress",
+                       hint=f"start it with `tracegraph recall start {rec.id}`")
+    if customer_id not in {c.id for c in customers(store, recall_id)}:
+        raise NotFound(f"customer {customer_id!r} is not affected by recall {recall_id}",
+                       hint=f"see `tracegraph recall show {recall_id}` for its customers")
+    serial_ids = [_resolve(store, s) for s in (scans or []) if s.strip()]
+    if len(set(serial_ids)) != len(serial_ids):
+        raise ValidationFailed("the same unit was scanned twice in one return")
+    if serial_ids:
+        units = {u["id"]: u for u in store.read("recall.covered_by_ids", id=recall_id, ids=serial_ids)}
+        problems = []
+        for sid in serial_ids:
+            u = units.get(sid)
+            if u is None:
+                problems.append(f"{sid}: not covered by {recall_id}")
+            elif u["disposition"]:
+                problems.append(f"{sid}: already accounted as {u['disposition']}")
+        if problems:
+            raise ValidationFailed("; ".join(problems[:20]), hint="scan only covered units, once each")
+    if not serial_ids and qty == 0:
+        raise ValidationFailed("nothing to record", hint="scan units or give a quantity")
+    total = float(len(serial_ids)) + float(qty)
+    add = {d: (total if d == disposition else 0.0) for d in DISPOSITIONS}
+    now = iso(clock.now())
+    new_status = None if rec.drill else NEW_STATUS[disposition]
+    return_node = None
+    return_id = None
+    if not rec.drill and disposition in ("returned", "destroyed") and serial_ids:
+        return_id = f"RET-{rec.id}-{uuid.uuid4().hex[:8].upper()}"
+        return_node = {"id": return_id, "date": now[:10], "customer_id": customer_id,
+                       "reason": f"recall {rec.id}", "disposition": disposition, "recall_id": rec.id,
+                       "created_at": now, "updated_at": now, "source": actor.id}
+    params = {"id": rec.id, "customer": customer_id, "add": add, "now": now, "serials": serial_ids,
+              "disposition": disposition, "actor_id": actor.id, "new_status": new_status,
+              "return_node": return_node}
+    spec = AuditSpec(
+        action=f"recall.return.{disposition}", target_label="Recall", target_key=rec.id,
+        changes=[Change(f"customer.{customer_id}.{disposition}", None,
+                        {"serials": serial_ids[:1000], "serial_count": len(serial_ids), "qty": qty,
+                         "return_id": return_id}, state=False)],
+        reason=note,
+    )
+    rows = audited_write(store, "recall.returns", lambda: (params, spec), actor, clock=clock)
+    return ReturnResult(recall=rec.id, customer=customer_id, disposition=disposition, serials=serial_ids,
+                        qty=qty, return_id=return_id, audit_seq=int(rows[0]["audit_seq"]))
+
+
+def reconcile(store: GraphStore, recall_id: str) -> Reconciliation:
+    """Expected vs accounted per customer and overall, with the jurisdiction's accounted set."""
+    from tracegraph.engine.recall.rules import ruleset
+
+    rec = get_recall(store, recall_id)
+    accounted_set = ruleset(rec.jurisdiction).effectiveness.accounted
+    rows = []
+    for c in customers(store, recall_id):
+        acc = sum(float(getattr(c, d)) for d in accounted_set if d in DISPOSITIONS)
+        expected = float(c.units)
+        rows.append(CustomerReconciliation(
+            customer=c.id, name=c.name, expected=expected, returned=c.returned, destroyed=c.destroyed,
+            corrected=c.corrected, consumed=c.consumed, not_found=c.not_found, accounted=min(acc, expected),
+            unaccounted=max(expected - acc, 0.0), pct=(100.0 * min(acc, expected) / expected) if expected else 100.0,
+            stock_count=c.stock_count, acknowledged=bool(c.acknowledged_at),
+        ))
+    exp = sum(r.expected for r in rows)
+    acc = sum(r.accounted for r in rows)
+    counts = {r["status"]: int(r["units"]) for r in store.read("recall.covered_counts", id=recall_id)}
+    return Reconciliation(
+        recall=recall_id, accounted_dispositions=accounted_set, customers=rows, expected=exp, accounted=acc,
+        unaccounted=exp - acc, not_found=sum(r.not_found for r in rows),
+        pct=(100.0 * acc / exp) if exp else 100.0,
+        in_house_units=counts.get("in_stock", 0) + counts.get("quarantined", 0),
+        quarantined_units=rec.quarantined_serials,
+    )
+
+
+def quarantine(store: GraphStore, actor: Actor, recall_id: str, *, clock: Clock | None = None) -> dict[str, Any]:
+    """Quarantine covered units and batches still in our stock (never in a drill)."""
+    clock = clock or SystemClock()
+    require_recall(actor, "recall.execute")
+    rec = get_recall(store, recall_id)
+    if rec.drill:
+        return {"recall": rec.id, "drill": True, "quarantined_serials": 0, "quarantined_batches": 0,
+                "note": "drill: real statuses are never changed"}
+    if rec.status in ("closed", "cancelled", "draft"):
+        raise Conflict(f"recall {rec.id} is {rec.status}; quarantine applies to an approved or running recall")
+    now = iso(clock.now())
+    spec = AuditSpec(action="recall.quarantine", target_label="Recall", target_key=rec.id,
+                     changes=[Change("quarantined_at", None, now, state=False)],
+                     reason="covered stock quarantined so it cannot ship")
+    audited_write(store, "recall.quarantine", lambda: ({"id": rec.id, "now": now}, spec), actor, clock=clock)
+    after = get_recall(store, recall_id)
+    return {"recall": rec.id, "drill": False,
+            "quarantined_serials": after.quarantined_serials - rec.quarantined_serials,
+            "quarantined_batches": after.quarantined_batches - rec.quarantined_batches}
+
+
+class ShipmentBlocked(Conflict):
+    code = "shipment_blocked"
+
+
+def blocked_units(store: GraphStore, serial_ids: list[str], batch_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Units/batches that may not ship (quarantined or covered by an active real recall)."""
+    return store.read("recall.can_ship", serials=list(serial_ids), batches=list(batch_ids or []))
+
+
+def assert_can_ship(store: GraphStore, serial_ids: list[str], batch_ids: list[str] | None = None) -> None:
+    """The check shipment loaders call before recording a shipment: raises ShipmentBlocked."""
+    bad = blocked_units(store, serial_ids, batch_ids)
+    if bad:
+        shown = ", ".join(f"{b['label']} {b['id']} ({b['status']}"
+                          + (f", recall {'/'.join(b['recalls'])}" if b["recalls"] else "") + ")" for b in bad[:10])
+        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        raise ShipmentBlocked(
+            f"{len(bad)} unit(s) may not ship: {shown}{more}",
+            hint="they are quarantined or under recall; remove them from the shipment",
+        )
+
+
+__all__ = [
+    "DISPOSITIONS", "ReturnResult", "CustomerReconciliation", "Reconciliation", "record_returns", "reconcile",
+    "quarantine", "assert_can_ship", "blocked_units", "ShipmentBlocked",
+]

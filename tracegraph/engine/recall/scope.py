@@ -1,0 +1,216 @@
+"""What a recall covers: the affected set, taken from an impact result and frozen at decision time.
+
+`AffectedSet` is the small interface the recall needs from impact analysis (serial ids with their
+batch, status and holder; batch-level quantities; customers with unit counts). `identify()` asks
+`tracegraph.engine.trace.impact.impact` when it is installed; otherwise a simple forward trace over
+lots/batches/serials (queries/recall/scope_*.cypher) gives the same shape, so recalls and drills
+work on any plant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tracegraph.engine.errors import ValidationFailed
+from tracegraph.engine.stores.base import GraphStore
+from tracegraph.engine.trace.models import HELD_STATUSES, ImpactCause, ImpactOptions, ImpactResult
+
+
+class ScopeSerial(BaseModel):
+    id: str
+    batch: str | None = None
+    status: str = "unknown"
+    customer: str | None = None
+
+
+class ScopeQuantity(BaseModel):
+    """Units of a non-serialised batch held in one place."""
+
+    batch: str
+    qty: float
+    status: str = "unknown"
+    customer: str | None = None
+
+
+class ScopeCustomer(BaseModel):
+    id: str
+    name: str | None = None
+    language: str | None = None
+    units: float = 0
+    serial_units: float = 0
+    qty_units: float = 0
+    contact_email: str | None = None
+
+
+class AffectedSet(BaseModel):
+    """The units a recall decision is about. Customers count units they hold (in transit, at a
+    distributor, at an end user), the units the field action must reach."""
+
+    cause: dict[str, Any] = Field(default_factory=dict)
+    serials: list[ScopeSerial] = Field(default_factory=list)
+    quantities: list[ScopeQuantity] = Field(default_factory=list)
+    customers: list[ScopeCustomer] = Field(default_factory=list)
+    identify_ms: float = 0.0
+    source: str = "impact"
+
+    @property
+    def units(self) -> float:
+        return len(self.serials) + sum(q.qty for q in self.quantities)
+
+    def batch_rows(self) -> list[dict[str, Any]]:
+        """One COVERS row per batch: quantity = its serials + non-serialised quantities."""
+        per: dict[str, dict[str, Any]] = {}
+        for s in self.serials:
+            if s.batch:
+                row = per.setdefault(s.batch, {"id": s.batch, "qty": 0.0, "serialised": True})
+                row["qty"] += 1.0
+        for q in self.quantities:
+            row = per.setdefault(q.batch, {"id": q.batch, "qty": 0.0, "serialised": False})
+            row["qty"] += float(q.qty)
+            row["serialised"] = False
+        return sorted(per.values(), key=lambda r: r["id"])
+
+    def customer_rows(self, default_language: str) -> list[dict[str, Any]]:
+        out = []
+        for c in sorted(self.customers, key=lambda c: c.id):
+            out.append({
+                "id": c.id, "units": float(c.units), "serial_units": float(c.serial_units),
+                "qty_units": float(c.qty_units), "language": c.language or default_language,
+                "channel": "email" if c.contact_email else "letter",
+            })
+        return out
+
+    def digest(self) -> str:
+        """SHA-256 over the sorted covered keys: electronic signatures bind to this snapshot."""
+        h = hashlib.sha256()
+        for sid in sorted(s.id for s in self.serials):
+            h.update(sid.encode() + b"\n")
+        for q in sorted(self.quantities, key=lambda q: (q.batch, q.customer or "", q.status)):
+            h.update(f"{q.batch}|{q.customer}|{q.status}|{q.qty}\n".encode())
+        return h.hexdigest()
+
+
+def _quantities(rows: list[dict[str, Any]]) -> list[ScopeQuantity]:
+    """Where non-serialised quantities are now: shipped from our site to a customer, moved on by
+    customer-to-customer transfers (Shipment.from_id is a customer), the rest still in stock."""
+    by_batch: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_batch[r["batch"]].append(r)
+    out: list[ScopeQuantity] = []
+    for bid, rs in sorted(by_batch.items()):
+        customers = {r["customer"] for r in rs if r["customer"]}
+        held: dict[tuple[str, str], float] = defaultdict(float)
+        shipped = 0.0
+        for r in sorted(rs, key=lambda r: (r["from_id"] in customers, r["delivered_at"] or "")):
+            if not r["customer"]:
+                continue
+            qty = float(r["qty"] or 0)
+            status = "in_transit" if not r["delivered_at"] else (
+                "at_distributor" if r["kind"] == "distributor" else "at_end_user")
+            if r["from_id"] in customers:
+                for key in list(held):
+                    if key[0] == r["from_id"] and held[key] > 0:
+                        take = min(held[key], qty)
+                        held[key] -= take
+                        break
+            else:
+                shipped += qty
+            held[(r["customer"], status)] += qty
+        for (cid, status), qty in sorted(held.items()):
+            if qty > 0:
+                out.append(ScopeQuantity(batch=bid, qty=qty, status=status, customer=cid))
+        stock = float(rs[0]["batch_qty"] or 0) - shipped
+        if stock > 0:
+            out.append(ScopeQuantity(batch=bid, qty=stock, status="in_stock", customer=None))
+    return out
+
+
+def _customers_from_units(serials: list[ScopeSerial], quantities: list[ScopeQuantity],
+                          info: dict[str, dict[str, Any]]) -> list[ScopeCustomer]:
+    ser: dict[str, float] = defaultdict(float)
+    qty: dict[str, float] = defaultdict(float)
+    for s in serials:
+        if s.customer and s.status in HELD_STATUSES:
+            ser[s.customer] += 1
+    for q in quantities:
+        if q.customer and q.status in HELD_STATUSES:
+            qty[q.customer] += q.qty
+    out = []
+    for cid in sorted(set(ser) | set(qty)):
+        i = info.get(cid, {})
+        out.append(ScopeCustomer(id=cid, name=i.get("name"), language=i.get("language"),
+                                 contact_email=i.get("contact_email"), units=ser[cid] + qty[cid],
+                                 serial_units=ser[cid], qty_units=qty[cid]))
+    return out
+
+
+def from_impact(result: ImpactResult) -> AffectedSet:
+    """Adapt an `ImpactResult` (tracegraph.engine.trace.impact) to the recall's affected set."""
+    serials = [ScopeSerial(id=s.id, batch=s.batch, status=s.status, customer=s.customer) for s in result.serials]
+    quantities = [ScopeQuantity(batch=q.batch, qty=q.qty, status=q.status, customer=q.customer)
+                  for q in result.quantities]
+    info = {c.id: {"name": c.name, "language": c.language, "contact_email": c.contact.email}
+            for c in result.customers}
+    return AffectedSet(cause=result.query, serials=serials, quantities=quantities,
+                       customers=_customers_from_units(serials, quantities, info),
+                       identify_ms=result.elapsed_ms, source="impact")
+
+
+def _impact_fn() -> Any:
+    try:
+        from tracegraph.engine.trace import impact as impact_mod  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return getattr(impact_mod, "impact", None)
+
+
+def identify(store: GraphStore, cause: ImpactCause, *, use_impact: bool = True) -> AffectedSet:
+    """Everything the cause reached, now. Uses the impact engine when present."""
+    import time
+
+    if cause.is_empty():
+        raise ValidationFailed("the recall cause is empty", hint="give --lot, --batch, --supplier, --equipment or --serial")
+    t0 = time.perf_counter()
+    fn = _impact_fn() if use_impact else None
+    if fn is not None:
+        result = fn(store, cause, ImpactOptions(include_paths=False))
+        out = from_impact(result)
+        out.cause = cause.model_dump(mode="json", exclude_defaults=True)
+        out.identify_ms = (time.perf_counter() - t0) * 1000
+        return out
+    return _identify_fallback(store, cause, t0)
+
+
+def _identify_fallback(store: GraphStore, cause: ImpactCause, t0: float) -> AffectedSet:
+    import time
+
+    unsupported = [k for k in ("supplier", "equipment", "document", "serial_range") if getattr(cause, k)]
+    if unsupported:
+        raise ValidationFailed(
+            f"identifying by {', '.join(unsupported)} needs the impact engine (tracegraph.engine.trace.impact)",
+            hint="use --lot, --batch or --serial, or install a tracegraph build with impact analysis",
+        )
+    batch_ids = set(cause.batches)
+    if cause.lots:
+        batch_ids |= {r["id"] for r in store.read("recall.scope_lot_batches", lots=list(cause.lots))}
+    if batch_ids:
+        batch_ids |= {r["id"] for r in store.read("recall.scope_batch_closure", batches=sorted(batch_ids))}
+    rows = store.read("recall.scope_serials", batches=sorted(batch_ids), serials=list(cause.serials))
+    serials = [ScopeSerial(id=r["id"], batch=r["batch"], status=r["status"] or "unknown", customer=r["customer"])
+               for r in rows]
+    qrows = store.read("recall.scope_quantities", batches=sorted(batch_ids)) if batch_ids else []
+    quantities = _quantities(qrows)
+    cids = sorted({s.customer for s in serials if s.customer} | {q.customer for q in quantities if q.customer})
+    info = {r["id"]: r for r in store.read("recall.scope_customer_info", ids=cids)} if cids else {}
+    return AffectedSet(
+        cause=cause.model_dump(mode="json", exclude_defaults=True), serials=serials, quantities=quantities,
+        customers=_customers_from_units(serials, quantities, info),
+        identify_ms=(time.perf_counter() - t0) * 1000, source="recall-fallback",
+    )
+
+
+__all__ = ["AffectedSet", "ScopeSerial", "ScopeQuantity", "ScopeCustomer", "from_impact", "identify"]

@@ -1,0 +1,304 @@
+"""Typed results of traces and impact analysis. `model_dump()` of these models IS the stable output
+contract of `tracegraph trace|impact --json`, REST and GraphQL: add fields freely, never rename.
+
+Identifiers are business keys as imported. Quantities are floats for batch-level (non-serialised)
+rows and 1 per serial.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: where a unit can be; every affected unit is in exactly one of these
+UNIT_STATUSES: tuple[str, ...] = (
+    "in_stock", "in_transit", "at_distributor", "at_end_user", "returned", "destroyed", "consumed",
+    "quarantined", "unknown",
+)
+#: statuses in which a customer holds (or is about to hold) the unit: these count per customer
+HELD_STATUSES: frozenset[str] = frozenset({"in_transit", "at_distributor", "at_end_user"})
+#: statuses dropped by `include_returned=False` (a destroyed unit is a return disposition)
+RETURNED_STATUSES: frozenset[str] = frozenset({"returned", "destroyed"})
+#: the material-flow edges a forward trace may follow (cause -> effect)
+FORWARD_EDGES: tuple[str, ...] = ("CONSUMED_IN", "SPLIT_INTO", "MERGED_INTO", "PRODUCED", "COMPONENT_OF")
+
+_SERIAL_RANGE = re.compile(r"^(?P<scope>[^:]+):(?P<from>[^-]+)-(?P<to>.+)$")
+
+
+# ---------------------------------------------------------------------------------------
+# Impact: the question
+# ---------------------------------------------------------------------------------------
+
+
+class SerialRange(BaseModel):
+    """Serial numbers FROM..TO (inclusive) of one GTIN or one batch id (`scope`)."""
+
+    scope: str
+    start: str
+    end: str
+
+    @classmethod
+    def parse(cls, text: str) -> SerialRange:
+        m = _SERIAL_RANGE.match(text.strip())
+        if not m:
+            from tracegraph.engine.errors import ValidationFailed
+
+            raise ValidationFailed(
+                f"serial range {text!r} is not GTIN:FROM-TO",
+                hint="write e.g. 00812345678905:1000-1999 (a batch id also works before the colon)",
+            )
+        return cls(scope=m["scope"], start=m["from"], end=m["to"])
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.start}-{self.end}"
+
+
+class ImpactCause(BaseModel):
+    """What went wrong. Several kinds may be combined: the affected sets are unioned."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lots: list[str] = Field(default_factory=list, description="material lot codes")
+    supplier: str | None = None
+    supplied_from: str | None = Field(None, description="SUPPLIED.date >= this (YYYY-MM-DD)")
+    supplied_to: str | None = Field(None, description="SUPPLIED.date <= this (YYYY-MM-DD)")
+    equipment: str | None = None
+    window_from: str | None = Field(None, description="equipment usage overlapping from this time")
+    window_to: str | None = Field(None, description="equipment usage overlapping until this time")
+    batches: list[str] = Field(default_factory=list)
+    document: str | None = Field(None, description="document version key DOCID@VERSION")
+    serial_range: SerialRange | None = None
+    serials: list[str] = Field(default_factory=list)
+
+    @field_validator("serial_range", mode="before")
+    @classmethod
+    def _parse_range(cls, v: Any) -> Any:
+        return SerialRange.parse(v) if isinstance(v, str) else v
+
+    def is_empty(self) -> bool:
+        return not (self.lots or self.supplier or self.equipment or self.batches or self.document
+                    or self.serial_range or self.serials)
+
+
+class ImpactOptions(BaseModel):
+    """How far and how to look."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_depth: int | None = Field(None, ge=0, description="max edges from a seed (lot/batch/serial) to a node")
+    edge_types: list[str] | None = Field(None, description=f"subset of {', '.join(FORWARD_EDGES)}")
+    as_of: str | None = Field(None, description="classify units from the shipment history as of this date/time")
+    include_returned: bool = True
+    include_paths: bool = True
+    with_history: bool = Field(False, description="fetch each unit's last shipment (id, date); implied by as_of")
+    serial_limit: int | None = Field(None, ge=0, description="list at most this many serials (counts stay complete)")
+
+    @field_validator("edge_types")
+    @classmethod
+    def _known_edges(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        out = [e.upper() for e in v]
+        bad = [e for e in out if e not in FORWARD_EDGES]
+        if bad:
+            raise ValueError(f"unknown edge types {bad}; use {list(FORWARD_EDGES)}")
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# Impact: the answer
+# ---------------------------------------------------------------------------------------
+
+
+class AffectedLot(BaseModel):
+    id: str
+    depth: int
+    path: list[str] = Field(default_factory=list)
+
+
+class AffectedBatch(BaseModel):
+    id: str
+    product: str | None = None
+    kind: str | None = None
+    qty: float | None = None
+    uom: str | None = None
+    started_at: str | None = None
+    status: str | None = None
+    serialised: bool = True
+    units: float = 0
+    depth: int = 0
+    path: list[str] = Field(default_factory=list)
+
+
+class AffectedSerial(BaseModel):
+    id: str
+    batch: str | None = None
+    product: str | None = None
+    status: str
+    customer: str | None = None
+    warehouse: str | None = None
+    shipment: str | None = None
+    date: str | None = None
+    depth: int = 0
+    path: list[str] = Field(default_factory=list)
+
+
+class QuantityRow(BaseModel):
+    """Batch-level quantity of a non-serialised batch in one place (FSMA-style lot row)."""
+
+    batch: str
+    product: str | None = None
+    status: str
+    qty: float
+    uom: str | None = None
+    customer: str | None = None
+    shipment: str | None = None
+    date: str | None = None
+    path: list[str] = Field(default_factory=list)
+
+
+class Contact(BaseModel):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+class CustomerImpact(BaseModel):
+    id: str
+    name: str | None = None
+    kind: str | None = None
+    country: str | None = None
+    language: str | None = None
+    units: float = 0
+    by_status: dict[str, float] = Field(default_factory=dict)
+    contact: Contact = Field(default_factory=Contact)
+
+
+class ProductImpact(BaseModel):
+    id: str
+    units: float = 0
+    by_status: dict[str, float] = Field(default_factory=dict)
+
+
+class ImpactResult(BaseModel):
+    query: dict[str, Any]
+    counts: dict[str, int | float]
+    by_status: dict[str, float]
+    by_product: list[ProductImpact]
+    lots: list[AffectedLot]
+    batches: list[AffectedBatch]
+    serials: list[AffectedSerial]
+    quantities: list[QuantityRow]
+    customers: list[CustomerImpact]
+    truncated: bool = False
+    engine: str = Field("cypher", description="what answered: 'index' (the trace index) or 'cypher' (the graph)")
+    index_seq: int | None = Field(None, description="audit head seq the trace index reflected (engine 'index')")
+    elapsed_ms: float = 0.0
+
+
+# ---------------------------------------------------------------------------------------
+# Backward trace
+# ---------------------------------------------------------------------------------------
+
+
+class SupplyInfo(BaseModel):
+    supplier: str
+    name: str | None = None
+    status: str | None = None
+    date: str | None = None
+    qty: float | None = None
+    po: str | None = None
+
+
+class InspectionInfo(BaseModel):
+    id: str
+    date: str | None = None
+    result: str | None = None
+    sample_size: int | None = None
+    defects: int | None = None
+
+
+class UpstreamLot(BaseModel):
+    id: str
+    material: str | None = None
+    status: str | None = None
+    qty_received: float | None = None
+    uom: str | None = None
+    depth: int = 0
+    suppliers: list[SupplyInfo] = Field(default_factory=list)
+    inspections: list[InspectionInfo] = Field(default_factory=list)
+    parents: list[str] = Field(default_factory=list, description="lots split/merged into this one")
+
+
+class EquipmentUse(BaseModel):
+    equipment: str
+    name: str | None = None
+    used_from: str | None = None
+    used_to: str | None = None
+    params: str | None = None
+    operator: str | None = None
+    calibration: str | None = Field(None, description="latest Calibration id dated <= usage start")
+    calibrated_at: str | None = None
+    calibration_due_at: str | None = None
+    calibration_result: str | None = None
+    calibration_state: Literal["in_calibration", "out_of_calibration", "unknown"] = "unknown"
+
+
+class DocumentUse(BaseModel):
+    doc_id: str
+    linked: str = Field(description="the Document key linked to the batch or its product")
+    via: Literal["batch", "product"] = "batch"
+    in_effect: str | None = Field(None, description="the version in effect at the batch start")
+    matches: bool = Field(False, description="linked version == version in effect")
+
+
+class UpstreamBatch(BaseModel):
+    id: str
+    product: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    depth: int = 0
+    inputs: list[str] = Field(default_factory=list, description="lots and batches consumed in it")
+    equipment: list[EquipmentUse] = Field(default_factory=list)
+    documents: list[DocumentUse] = Field(default_factory=list)
+    siblings: int = Field(0, description="other serials of this batch")
+    sibling_ids: list[str] = Field(default_factory=list)
+
+
+class QualityRecord(BaseModel):
+    id: str
+    label: str
+    about: str
+    title: str | None = None
+    status: str | None = None
+
+
+class BackwardResult(BaseModel):
+    query: dict[str, Any]
+    start: dict[str, Any]
+    counts: dict[str, int]
+    serials: list[dict[str, Any]] = Field(default_factory=list, description="upstream component serials")
+    batches: list[UpstreamBatch]
+    lots: list[UpstreamLot]
+    suppliers: list[SupplyInfo]
+    quality: list[QualityRecord]
+    elapsed_ms: float = 0.0
+
+    @model_validator(mode="after")
+    def _sorted(self) -> BackwardResult:
+        self.batches.sort(key=lambda b: (b.depth, b.id))
+        self.lots.sort(key=lambda lot: (lot.depth, lot.id))
+        return self
+
+
+__all__ = [
+    "UNIT_STATUSES", "HELD_STATUSES", "FORWARD_EDGES", "SerialRange", "ImpactCause", "ImpactOptions",
+    "AffectedLot", "AffectedBatch", "AffectedSerial", "QuantityRow", "Contact", "CustomerImpact",
+    "ProductImpact", "ImpactResult", "SupplyInfo", "InspectionInfo", "UpstreamLot", "EquipmentUse",
+    "DocumentUse", "UpstreamBatch", "QualityRecord", "BackwardResult",
+]
