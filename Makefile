@@ -24,6 +24,8 @@ test: $(STAMP)
 	@if command -v node >/dev/null 2>&1; then \
 		cd tools/cypherlint && npm ci --no-audit --no-fund --loglevel=error; \
 	else echo "node not found: the static Neo4j Cypher lint will be skipped"; fi
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -21,7 +21,9 @@ from tracegraph.engine.access import permissions
 from tracegraph.graphql.permissions import FREE_TYPES, TYPE_RULES, field_permission
 
 ROLES = list(permissions.ROLES)
-PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/metrics"), ("POST", "/auth/login"), ("GET", "/")}
+#: reviewed: the interactive API docs are public pages (the OpenAPI document they read is public too)
+PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/metrics"), ("POST", "/auth/login"), ("GET", "/"),
+                 ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc")}
 
 #: one harmless request per route: GETs with valid parameters; POSTs without a body (a role
 #: that may call the route then gets 422, one that may not gets 403 before the body is read)
@@ -30,6 +32,9 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/metrics"): {},
     ("POST", "/auth/login"): {},
     ("GET", "/"): {},
+    ("GET", "/docs"): {},
+    ("GET", "/docs/oauth2-redirect"): {},
+    ("GET", "/redoc"): {},
     ("POST", "/auth/logout"): {},
     ("GET", "/auth/me"): {},
     ("GET", "/trace/back/{key}"): {"path": {"key": "FIN1-S0003"}},

@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from tracegraph import __version__
-from tracegraph.api import errors
+from tracegraph.api import docs_pages, errors
 from tracegraph.api.deps import PUBLIC, TokenCache
 from tracegraph.api.metrics import ApiMetrics, InstrumentedStore
 from tracegraph.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -118,8 +118,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
-        redoc_url="/redoc",
+        docs_url=None,  # served from the package by docs_pages (no CDN)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         _keep_trace_index(app.state.store, settings)
 
     errors.install(app)
+    docs_pages.install(app, title="tracegraph")
     from tracegraph.api import routes_health
 
     app.include_router(routes_health.router)

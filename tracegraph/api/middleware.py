@@ -30,15 +30,23 @@ CSP_STRICT = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
-#: the interactive docs (Swagger UI, ReDoc, GraphiQL) load their bundles from a CDN and inline a bootstrap script
+#: the interactive API docs (Swagger UI, ReDoc): bundles served from the package (docs_pages), an
+#: inline bootstrap script and inline styles; no other origin
 CSP_DOCS = (
-    "default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; font-src 'self'; "
+    "script-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+#: GraphiQL (only when settings.graphiql is on, a development aid): strawberry's page loads its
+#: bundles from a CDN
+CSP_GRAPHIQL = (
+    "default-src 'self'; img-src 'self' data:; "
     "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com https://fonts.googleapis.com; "
     "font-src 'self' https://fonts.gstatic.com; "
     "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
-_DOCS_PATHS = ("/docs", "/redoc")
+_DOCS_PATHS = ("/docs", "/redoc", "/static-docs")
 
 
 def request_id_of(scope: Scope) -> str:
@@ -66,7 +74,8 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = rid
         path: str = scope.get("path", "")
         https = scope.get("scheme") == "https"
-        docs = path.startswith(_DOCS_PATHS) or (self.graphiql and path.startswith("/graphql"))
+        csp = (CSP_DOCS if path.startswith(_DOCS_PATHS) else
+               CSP_GRAPHIQL if self.graphiql and path.startswith("/graphql") else CSP_STRICT)
         status_holder = [500]
         t0 = time.perf_counter()
 
@@ -80,7 +89,7 @@ class RequestContextMiddleware:
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"no-referrer"),
-                    (b"content-security-policy", (CSP_DOCS if docs else CSP_STRICT).encode()),
+                    (b"content-security-policy", csp.encode()),
                 ]
                 if https:
                     extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
