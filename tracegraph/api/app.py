@@ -36,6 +36,7 @@ ROUTE_MODULES = (
     "routes_auth",
     "routes_trace",
     "routes_imports",
+    "routes_epcis",
     "routes_audit",
     "routes_export",
     "routes_recall",

@@ -24,6 +24,7 @@ class P:
     RECALL_CREATE = "recall.create"
     RECALL_APPROVE = "recall.approve"
     USERS_MANAGE = "users.manage"
+    EPCIS_CAPTURE = "epcis.capture"
 
 
 #: pseudo-permission: any authenticated user (logout, who am I)

@@ -73,6 +73,7 @@ class Label(str, Enum):
     AUDIT_HEAD = "AuditHead"
     CHECKPOINT = "Checkpoint"
     IMPORT_RUN = "ImportRun"
+    CAPTURE_JOB = "CaptureJob"
     TOKEN = "Token"
 
 

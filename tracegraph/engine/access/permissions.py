@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, str] = {
     "records.retire": "retire (logically delete) records",
     "records.status": "change the status of records (quarantine, release, reject...)",
     "import.write": "import ERP/CSV/EPCIS data",
+    "epcis.capture": "capture EPCIS events through the EPCIS 2.0 REST binding (packaging lines, scanners)",
     "qms.read": "read quality records (complaints, deviations, CAPA, ...)",
     "qms.complaint.create": "open and update complaints",
     "qms.write": "create/update deviations, CAPA, change controls, inspections, releases, training",
@@ -52,18 +53,23 @@ ROLES: dict[str, tuple[str, list[str]]] = {
     ),
     "qa": (
         "quality assurance: records, imports, QMS records, verification",
-        _READ + ["records.write", "records.status", "import.write", "qms.complaint.create", "qms.write",
-                 "qms.sign", "recall.create", "audit.verify"],
+        _READ + ["records.write", "records.status", "import.write", "epcis.capture", "qms.complaint.create",
+                 "qms.write", "qms.sign", "recall.create", "audit.verify"],
     ),
     "qa_manager": (
         "QA with approval authority: approves releases and recalls, retires records",
-        _READ + ["records.write", "records.status", "records.retire", "import.write", "qms.complaint.create",
+        _READ + ["records.write", "records.status", "records.retire", "import.write", "epcis.capture",
+                 "qms.complaint.create",
                  "qms.write", "qms.sign", "qms.approve", "recall.create", "recall.approve", "audit.verify",
                  "audit.checkpoint"],
     ),
     "admin": (
         "system administrator: users and the audit trail, no business approvals",
-        _READ + ["users.manage", "audit.verify", "audit.checkpoint", "import.write"],
+        _READ + ["users.manage", "audit.verify", "audit.checkpoint", "import.write", "epcis.capture"],
+    ),
+    "capture_device": (
+        "a machine (packaging line, goods-in scanner) that captures EPCIS events and can do nothing else",
+        ["epcis.capture"],
     ),
 }
 

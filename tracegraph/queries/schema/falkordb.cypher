@@ -30,6 +30,7 @@ CREATE INDEX FOR (n:Signature) ON (n.id);
 CREATE INDEX FOR (n:AuditEntry) ON (n.id);
 CREATE INDEX FOR (n:Checkpoint) ON (n.id);
 CREATE INDEX FOR (n:ImportRun) ON (n.id);
+CREATE INDEX FOR (n:CaptureJob) ON (n.id);
 CREATE INDEX FOR (n:Token) ON (n.id);
 CREATE INDEX FOR (n:AuditEntry) ON (n.seq);
 CREATE INDEX FOR (n:AuditEntry) ON (n.target_key);

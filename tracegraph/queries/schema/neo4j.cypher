@@ -29,6 +29,7 @@ CREATE CONSTRAINT signature_id_unique IF NOT EXISTS FOR (n:Signature) REQUIRE n.
 CREATE CONSTRAINT auditentry_id_unique IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT checkpoint_id_unique IF NOT EXISTS FOR (n:Checkpoint) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT importrun_id_unique IF NOT EXISTS FOR (n:ImportRun) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT capturejob_id_unique IF NOT EXISTS FOR (n:CaptureJob) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT token_id_unique IF NOT EXISTS FOR (n:Token) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT auditentry_seq_unique IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.seq IS UNIQUE;
 CREATE INDEX auditentry_target_key IF NOT EXISTS FOR (n:AuditEntry) ON (n.target_key);

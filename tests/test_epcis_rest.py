@@ -1,0 +1,240 @@
+"""The GS1 EPCIS 2.0 REST binding under /epcis, against the real app and the real embedded
+database: capture jobs (202 + Location, rollback and proceed), one-event capture, the
+SimpleEventQuery parameters, paging, the top-level resources, discovery headers, content
+negotiation and permissions (a capture-only machine role).
+
+The documents are GS1's own examples (shared/standards/epcis/examples) and events written here by
+hand from the standard.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from api_support import Api, make_api, make_users
+from conftest import SHARED
+from tracegraph.engine.audit.chain import head
+
+EXAMPLES = SHARED / "standards" / "epcis" / "examples"
+CTX = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
+
+
+def _example(name: str) -> dict[str, Any]:
+    return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+
+
+def _event(n: int, *, biz_step: str = "shipping", when: str = "2026-03-0{d}T10:00:00+08:00") -> dict[str, Any]:
+    """A hand-written ObjectEvent: unit n shipped (or another business step) from our site."""
+    return {
+        "type": "ObjectEvent", "eventID": f"urn:uuid:00000000-0000-4000-8000-{n:012d}",
+        "eventTime": when.format(d=1 + n % 9), "eventTimeZoneOffset": "+08:00", "action": "OBSERVE",
+        "epcList": [f"urn:epc:id:sgtin:0614141.107346.{9000 + n}"], "bizStep": biz_step,
+        "disposition": "in_transit", "readPoint": {"id": "urn:epc:id:sgln:0614141.00777.0"},
+        "bizLocation": {"id": "urn:epc:id:sgln:0614141.00888.0"},
+    }
+
+
+def _doc(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"@context": CTX, "type": "EPCISDocument", "schemaVersion": "2.0",
+            "creationDate": "2026-03-10T00:00:00Z", "epcisBody": {"eventList": events}}
+
+
+@pytest.fixture(scope="module")
+def api(store: Any, tmp_path_factory: pytest.TempPathFactory) -> Api:
+    make_users(store)
+    return make_api(store, tmp_path_factory.mktemp("epcis-rest"))
+
+
+def _capture(api: Api, body: Any, role: str = "capture_device", **headers: str) -> dict[str, Any]:
+    r = api.client.post("/epcis/capture", content=json.dumps(body),
+                        headers={**api.headers(role), "Content-Type": "application/ld+json", **headers})
+    assert r.status_code == 202, r.text
+    assert r.headers["GS1-EPCIS-Version"] == "2.0.0"
+    loc = r.headers["Location"]
+    assert loc.startswith("/epcis/capture/")
+    job = api.client.get(loc, headers=api.headers(role))
+    assert job.status_code == 200, job.text
+    return job.json()
+
+
+def test_capture_a_gs1_document_then_query_it_back(api: Api) -> None:
+    doc = _example("Example_9.6.1-ObjectEvent.jsonld")
+    job = _capture(api, doc)
+    assert job["running"] is False and job["success"] is True and job["capturedEvents"] == 2, job
+    assert job["captureErrorBehaviour"] == "rollback"
+    r = api.client.get("/epcis/events", params={"EQ_bizStep": "shipping", "MATCH_epc": "urn:epc:id:sgtin:0614141.107346.2017"},
+                       headers=api.headers("viewer"))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/ld+json")
+    got = r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    want = doc["epcisBody"]["eventList"][0]
+    assert [e["eventID"] for e in got] == [want["eventID"]]
+    assert got[0]["epcList"] == want["epcList"] and got[0]["bizStep"] == want["bizStep"]
+    # the same step written as a CBV web URI and as a URN finds the same event
+    for form in ("https://ref.gs1.org/cbv/BizStep-shipping", "urn:epcglobal:cbv:bizstep:shipping"):
+        r2 = api.client.get("/epcis/events", params={"EQ_bizStep": form, "eventType": "ObjectEvent"},
+                            headers=api.headers("viewer"))
+        ids = [e["eventID"] for e in r2.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]]
+        assert want["eventID"] in ids, form
+    one = api.client.get(f"/epcis/events/{quote(want['eventID'], safe='')}", headers=api.headers("viewer"))
+    assert one.status_code == 200 and one.json()["eventID"] == want["eventID"]
+
+
+def test_rollback_capture_with_one_bad_event_changes_nothing(api: Api) -> None:
+    good = [_event(101), _event(102)]
+    bad = copy.deepcopy(_event(103))
+    bad["eventTime"] = "not a time"
+    before = head(api.store)["seq"]
+    job = _capture(api, _doc([good[0], bad, good[1]]))
+    assert job["success"] is False and job["capturedEvents"] == 0 and job["errors"], job
+    r = api.client.get("/epcis/events", params={"MATCH_epc": "urn:epc:id:sgtin:0614141.107346.9101"},
+                       headers=api.headers("viewer"))
+    assert r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"] == []
+    # only the job's own two audited entries (created, finished) were written
+    assert head(api.store)["seq"] == before + 2
+
+
+def test_proceed_capture_stores_the_good_events_and_names_the_bad_one(api: Api) -> None:
+    good = [_event(201), _event(202)]
+    bad = copy.deepcopy(_event(203))
+    bad["action"] = "SOMETIMES"
+    job = _capture(api, _doc([good[0], bad, good[1]]), **{"GS1-Capture-Error-Behaviour": "proceed"})
+    assert job["success"] is False and job["capturedEvents"] == 2, job
+    assert {e["eventIndex"] for e in job["errors"]} == {1}
+    for n in (201, 202):
+        r = api.client.get("/epcis/events", params={"MATCH_epc": f"urn:epc:id:sgtin:0614141.107346.{9000 + n}"},
+                           headers=api.headers("viewer"))
+        assert len(r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 1, n
+
+
+def test_one_event_capture_answers_201_with_its_location(api: Api) -> None:
+    ev = {**_event(301), "@context": CTX}
+    r = api.client.post("/epcis/events", content=json.dumps(ev),
+                        headers={**api.headers("capture_device"), "Content-Type": "application/json"})
+    assert r.status_code == 201, r.text
+    loc = r.headers["Location"]
+    assert loc == "/epcis/events/" + quote(ev["eventID"], safe="")
+    assert api.client.get(loc, headers=api.headers("viewer")).json()["eventID"] == ev["eventID"]
+
+
+def test_a_bare_event_and_an_event_array_are_captured(api: Api) -> None:
+    job = _capture(api, {**_event(401), "@context": CTX})
+    assert job["success"] and job["capturedEvents"] == 1
+    job = _capture(api, [{**_event(402), "@context": CTX}, {**_event(403), "@context": CTX}])
+    assert job["success"] and job["capturedEvents"] == 2
+
+
+def test_paging_walks_every_event_once_with_link_headers(api: Api) -> None:
+    _capture(api, _doc([_event(500 + i, biz_step="packing") for i in range(7)]))
+    seen: list[str] = []
+    url: str | None = "/epcis/events?EQ_bizStep=packing&perPage=3"
+    pages = 0
+    while url:
+        r = api.client.get(url, headers=api.headers("viewer"))
+        assert r.status_code == 200, r.text
+        seen += [e["eventID"] for e in r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]]
+        link = r.headers.get("Link")
+        url = link[1:link.index(">")] if link else None
+        pages += 1
+    assert pages == 3 and len(seen) == 7 and len(set(seen)) == 7
+    desc = api.client.get("/epcis/events", params={"EQ_bizStep": "packing", "orderDirection": "DESC"},
+                          headers=api.headers("viewer")).json()
+    assert [e["eventID"] for e in desc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]] == seen[::-1]
+
+
+def test_time_window_and_epc_pattern(api: Api) -> None:
+    _capture(api, _doc([_event(601, biz_step="receiving", when="2026-05-02T10:00:00+08:00"),
+                        _event(602, biz_step="receiving", when="2026-05-04T10:00:00+08:00")]))
+    r = api.client.get("/epcis/events", params={"EQ_bizStep": "receiving", "GE_eventTime": "2026-05-04T00:00:00Z",
+                                                "LT_eventTime": "2026-05-05T00:00:00Z"}, headers=api.headers("viewer"))
+    got = [e["epcList"][0] for e in r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]]
+    assert got == ["urn:epc:id:sgtin:0614141.107346.9602"]  # 10:00+08:00 on May 4th is 02:00Z
+    r = api.client.get("/epcis/events", params={"MATCH_anyEPC": "urn:epc:idpat:sgtin:0614141.107346.96*",
+                                                "EQ_bizStep": "receiving"}, headers=api.headers("viewer"))
+    assert len(r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 2
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"GE_eventTime": "yesterday"}, "GE_eventTime"),
+    ({"GE_eventTime": "2026-03-01T00:00:00"}, "GE_eventTime"),  # no time zone
+    ({"eventType": "FooEvent"}, "eventType"),
+    ({"perPage": "0"}, "perPage"),
+    ({"EQ_source_owning_party": "urn:epc:id:pgln:0614141.00001"}, "EQ_source_owning_party"),
+    ({"EQ_ILMD_bestBeforeDate": "2026-01-01"}, "EQ_ILMD_bestBeforeDate"),
+    ({"nextPageToken": "forged"}, "nextPageToken"),
+])
+def test_a_query_that_is_not_understood_is_refused_not_answered_empty(api: Api, params: dict[str, str],
+                                                                       field: str) -> None:
+    r = api.client.get("/epcis/events", params=params, headers=api.headers("viewer"))
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["problems"][0]["field"] == field and err.get("hint")
+
+
+def test_top_level_resources_and_their_events(api: Api) -> None:
+    _capture(api, _example("Example_9.6.3-AggregationEvent.jsonld"))
+    types = api.client.get("/epcis/eventTypes", headers=api.headers("viewer")).json()
+    assert types["type"] == "Collection" and "ObjectEvent" in types["member"] and "AggregationEvent" in types["member"]
+    steps = api.client.get("/epcis/bizSteps", headers=api.headers("viewer")).json()["member"]
+    assert "shipping" in steps
+    r = api.client.get("/epcis/eventTypes/AggregationEvent/events", headers=api.headers("viewer"))
+    evs = r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    assert evs and all(e["type"] == "AggregationEvent" for e in evs)
+    rp = api.client.get("/epcis/readPoints", headers=api.headers("viewer")).json()["member"]
+    assert "urn:epc:id:sgln:0614141.00777.0" in rp
+    r = api.client.get(f"/epcis/readPoints/{quote('urn:epc:id:sgln:0614141.00777.0', safe='')}/events",
+                       headers=api.headers("viewer"))
+    assert all(e["readPoint"]["id"] == "urn:epc:id:sgln:0614141.00777.0"
+               for e in r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"])
+    epc = "urn:epc:id:sgtin:0614141.107346.2017"
+    r = api.client.get(f"/epcis/epcs/{quote(epc, safe='')}/events", headers=api.headers("viewer"))
+    assert any(epc in (e.get("epcList") or []) for e in r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"])
+
+
+def test_discovery_negotiation_and_limits(api: Api) -> None:
+    r = api.client.options("/epcis/capture", headers=api.headers("capture_device"))
+    assert r.status_code == 204
+    assert "POST" in r.headers["Allow"] and int(r.headers["GS1-EPCIS-Capture-Limit"]) > 0
+    assert int(r.headers["GS1-EPCIS-Capture-File-Size-Limit"]) > 0
+    assert "proceed" in r.headers["GS1-Capture-Error-Behaviour"]
+    assert api.client.options("/epcis/events", headers=api.headers("viewer")).headers["GS1-CBV-Version"] == "2.0.0"
+    r = api.client.get("/epcis/events", headers={**api.headers("viewer"), "Accept": "text/csv"})
+    assert r.status_code == 406
+    r = api.client.post("/epcis/capture", content=json.dumps(_doc([_event(701)])),
+                        headers={**api.headers("capture_device"), "GS1-EPCIS-Version": "1.2"})
+    assert r.status_code == 422 and r.json()["error"]["problems"][0]["field"] == "GS1-EPCIS-Version"
+    r = api.client.post("/epcis/capture", content=json.dumps(_doc([])), headers=api.headers("capture_device"))
+    assert r.status_code == 422
+
+
+def test_a_capture_device_can_capture_and_nothing_else(api: Api) -> None:
+    dev = api.headers("capture_device")
+    assert api.client.get("/epcis/events", headers=dev).status_code == 403
+    assert api.client.get("/impact", params={"lot": "L1"}, headers=dev).status_code == 403
+    assert api.client.post("/epcis/capture", content=json.dumps(_doc([_event(801)])),
+                           headers=api.headers("viewer")).status_code == 403
+    assert api.client.get("/epcis/events").status_code == 401
+
+
+def test_capture_jobs_are_listed_and_audited(api: Api) -> None:
+    job = _capture(api, _doc([_event(901)]))
+    jobs = api.client.get("/epcis/capture", headers=api.headers("capture_device")).json()
+    assert job["captureID"] in [j["captureID"] for j in jobs]
+    from tracegraph.engine.audit.chain import history
+
+    entries = history(api.store, target=job["captureID"], limit=10)
+    assert {e.action for e in entries} >= {"epcis.capture.start", "epcis.capture.finish"}
+    assert all(e.actor == "u-capture-device" for e in entries)
+
+
+def test_verify_still_passes_after_captures(api: Api) -> None:
+    from tracegraph.engine.audit.verify import verify
+
+    report = verify(api.store)
+    assert report.ok, report
+

@@ -1,0 +1,273 @@
+"""The GS1 EPCIS 2.0 REST binding under `/epcis` (GS1's openapi.yaml): capture, events, the
+top-level resources, discovery headers.
+
+- `POST /epcis/capture` (an EPCISDocument, an EPCISQueryDocument, one event or an event array):
+  202 with `Location: /epcis/capture/{captureID}`; `GS1-Capture-Error-Behaviour: rollback|proceed`;
+  `GS1-EPCIS-Capture-Limit` events and `GS1-EPCIS-Capture-File-Size-Limit` bytes, 413 beyond.
+  `GET /epcis/capture[/{captureID}]`: the capture jobs. `POST /epcis/events`: one event,
+  synchronously, 201 with `Location: /epcis/events/{eventID}`.
+- `GET /epcis/events` with the SimpleEventQuery parameters (loaders/epcis_query.py), paged with
+  `perPage`/`nextPageToken` and a `Link: <...>; rel="next"` header; `GET /epcis/events/{eventID}`;
+  `/eventTypes`, `/bizSteps`, `/dispositions`, `/readPoints`, `/bizLocations`, `/epcs`, each with
+  `/{id}/events`. Answers are JSON-LD (`application/ld+json` or `application/json`); other `Accept`
+  types are refused with 406.
+- Every answer carries `GS1-EPCIS-Version` and `GS1-CBV-Version`; `OPTIONS` on every resource
+  answers 204 with `Allow` and the discovery headers.
+
+Permissions: capture needs `epcis.capture` (held by the `capture_device` role, which can do
+nothing else, and by the roles that may import); queries need `trace.read`. Refusals use
+tracegraph's one error shape (`{"error": {...}}`), not RFC 7807; docs/epcis.md says where
+tracegraph differs from the binding.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from tracegraph.api.deps import get_settings, get_store, requires
+from tracegraph.doors.names import P
+from tracegraph.engine.access.actor import Actor
+from tracegraph.engine.errors import Problem, TracegraphError, ValidationFailed
+from tracegraph.loaders import epcis_capture as cap
+from tracegraph.loaders import epcis_query as eq
+
+router = APIRouter(prefix="/epcis", tags=["epcis"])
+
+EPCIS_VERSION = "2.0.0"
+CBV_VERSION = "2.0.0"
+CAPTURE_LIMIT = 10_000
+JSON_TYPES = ("application/ld+json", "application/json")
+VERSION_HEADERS = {"GS1-EPCIS-Version": EPCIS_VERSION, "GS1-CBV-Version": CBV_VERSION,
+                   "GS1-EPCIS-Min": EPCIS_VERSION, "GS1-EPCIS-Max": EPCIS_VERSION,
+                   "GS1-CBV-Min": CBV_VERSION, "GS1-CBV-Max": CBV_VERSION, "GS1-Extensions": ""}
+
+
+def _file_limit(request: Request) -> int:
+    return int(get_settings(request).max_upload_mb * 1_048_576)
+
+
+def _negotiate(request: Request) -> str:
+    """The JSON-LD media type to answer with, or a 406 refusal naming what is offered."""
+    accept = request.headers.get("accept", "*/*")
+    for part in accept.split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in JSON_TYPES:
+            return media
+        if media in ("*/*", "application/*"):
+            return "application/ld+json"
+    raise _NotAcceptable(f"cannot answer with {accept!r}", hint="Accept: application/ld+json or application/json")
+
+
+class _NotAcceptable(TracegraphError):
+    code = "not_acceptable"
+    http_status = 406
+
+
+class _TooLarge(TracegraphError):
+    code = "payload_too_large"
+    http_status = 413
+
+
+def _check_versions(request: Request) -> None:
+    asked = request.headers.get("gs1-epcis-version")
+    if asked and not asked.startswith("2."):
+        raise ValidationFailed(f"GS1-EPCIS-Version {asked!r} is not supported",
+                               [Problem(record="header", field="GS1-EPCIS-Version", value=asked,
+                                        message="this repository speaks EPCIS 2.0")],
+                               hint=f"send GS1-EPCIS-Version: {EPCIS_VERSION}")
+
+
+def _json(body: Any, status: int = 200, media: str = "application/ld+json", **headers: str) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=media, headers={**VERSION_HEADERS, **headers})
+
+
+def _options(allow: str, **extra: str) -> Response:
+    return Response(status_code=204, headers={**VERSION_HEADERS, "Allow": allow, **extra})
+
+
+# -- capture ---------------------------------------------------------------------------------
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    if len(raw) > _file_limit(request):
+        raise _TooLarge(f"the capture is {len(raw)} bytes; this repository takes at most {_file_limit(request)}",
+                        hint="split the document into several captures")
+    ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if ctype not in JSON_TYPES:
+        raise ValidationFailed(f"Content-Type {ctype!r} is not accepted for capture",
+                               [Problem(record="header", field="Content-Type", value=ctype,
+                                        message="expected application/json or application/ld+json")],
+                               hint="send the document as JSON-LD")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed("the body is not JSON",
+                               [Problem(record="document", field="body", value=None, message=str(exc)[:200])],
+                               hint="send an EPCIS 2.0 JSON-LD document") from None
+
+
+def _behaviour(request: Request) -> cap.Behaviour:
+    raw = (request.headers.get("gs1-capture-error-behaviour") or "rollback").strip().lower()
+    if raw not in ("rollback", "proceed"):
+        raise ValidationFailed(f"GS1-Capture-Error-Behaviour {raw!r} is not supported",
+                               [Problem(record="header", field="GS1-Capture-Error-Behaviour", value=raw,
+                                        message="rollback or proceed")],
+                               hint="GS1-Capture-Error-Behaviour: rollback (all or nothing) or proceed")
+    return raw  # type: ignore[return-value]
+
+
+CAPTURE_DISCOVERY = {"GS1-EPCIS-Capture-Limit": str(CAPTURE_LIMIT), "GS1-Capture-Error-Behaviour": "rollback, proceed"}
+
+
+@router.options("/capture", summary="Discover the capture interface", dependencies=[requires(P.EPCIS_CAPTURE)])
+async def capture_options(request: Request) -> Response:
+    return _options("OPTIONS, GET, POST", **CAPTURE_DISCOVERY,
+                    **{"GS1-EPCIS-Capture-File-Size-Limit": str(_file_limit(request))})
+
+
+@router.post("/capture", status_code=202, summary="Capture one or more EPCIS events (asynchronous job)")
+async def capture(request: Request, background: BackgroundTasks,
+                  actor: Actor = requires(P.EPCIS_CAPTURE)) -> Response:
+    _check_versions(request)
+    behaviour = _behaviour(request)
+    events, context = cap.events_of(await _body(request))
+    if not events:
+        raise ValidationFailed("the document holds no events",
+                               [Problem(record="document", field="epcisBody.eventList", value=None, message="empty")],
+                               hint="send at least one event")
+    if len(events) > CAPTURE_LIMIT:
+        raise _TooLarge(f"the capture holds {len(events)} events; this repository takes at most {CAPTURE_LIMIT}",
+                        hint="split the document into several captures (GS1-EPCIS-Capture-Limit)")
+    store = get_store(request)
+    job = await run_in_threadpool(cap.start_job, store, actor, len(events), behaviour)
+    background.add_task(run_in_threadpool, cap.run_job, store, actor, job, events, context)
+    return Response(status_code=202, headers={**VERSION_HEADERS, "Location": f"/epcis/capture/{job.capture_id}"})
+
+
+@router.get("/capture", summary="List capture jobs, newest first")
+async def capture_jobs(request: Request, perPage: int = Query(30, ge=1, le=eq.MAX_PER_PAGE),
+                       actor: Actor = requires(P.EPCIS_CAPTURE)) -> JSONResponse:
+    jobs = await run_in_threadpool(cap.list_jobs, get_store(request), limit=perPage)
+    return _json([j.binding_json() for j in jobs], media="application/json")
+
+
+@router.get("/capture/{captureID}", summary="One capture job")
+async def capture_job(request: Request, captureID: str = Path(..., min_length=1, max_length=100),
+                      actor: Actor = requires(P.EPCIS_CAPTURE)) -> JSONResponse:
+    job = await run_in_threadpool(cap.get_job, get_store(request), captureID)
+    return _json(job.binding_json(), media="application/json")
+
+
+@router.post("/events", status_code=201, summary="Capture one EPCIS event (synchronous)")
+async def capture_event(request: Request, actor: Actor = requires(P.EPCIS_CAPTURE)) -> JSONResponse:
+    _check_versions(request)
+    body = await _body(request)
+    if not (isinstance(body, dict) and str(body.get("type", "")).endswith("Event")):
+        raise ValidationFailed("POST /epcis/events takes one event",
+                               [Problem(record="document", field="type", value=(body or {}).get("type")
+                                        if isinstance(body, dict) else None, message="expected an event")],
+                               hint="send one ObjectEvent, AggregationEvent, ... or use POST /epcis/capture")
+    events, context = cap.events_of(body)
+    store = get_store(request)
+    job = await run_in_threadpool(cap.start_job, store, actor, 1, "rollback")
+    job = await run_in_threadpool(cap.run_job, store, actor, job, events, context)
+    if not job.success:
+        first = job.errors[0] if job.errors else None
+        raise ValidationFailed("the event was refused; nothing was stored",
+                               [Problem(record="event", field=(first.field if first else "") or "event",
+                                        value=None, message=e.message) for e in job.errors],
+                               hint=f"capture job {job.capture_id} holds the reasons")
+    from tracegraph.loaders.epcis_map import event_id
+
+    eid = event_id(events[0])
+    return _json(await run_in_threadpool(eq.get_event, store, eid), 201, media=_negotiate(request),
+                 Location=f"/epcis/events/{quote(eid, safe='')}")
+
+
+# -- queries ---------------------------------------------------------------------------------
+
+
+def _page(request: Request, params: dict[str, Any], fixed: dict[str, str] | None = None) -> JSONResponse:
+    media = _negotiate(request)
+    q = eq.SimpleEventQuery.parse({**params, **(fixed or {})})
+    page = eq.query_events(get_store(request), q)
+    headers: dict[str, str] = {}
+    if page.next_page_token:
+        nxt = {k: v for k, v in params.items() if k != "nextPageToken"}
+        nxt["nextPageToken"] = page.next_page_token
+        headers["Link"] = f'<{request.url.path}?{urlencode(nxt, doseq=True)}>; rel="next"'
+    return _json(eq.query_document(page.events), media=media, **headers)
+
+
+def _params(request: Request) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k in request.query_params:
+        vals = request.query_params.getlist(k)
+        out[k] = vals if len(vals) > 1 else vals[0]
+    return out
+
+
+@router.options("/events", summary="Discover the events resource", dependencies=[requires(P.TRACE_READ)])
+async def events_options() -> Response:
+    return _options("OPTIONS, GET, POST")
+
+
+@router.get("/events", summary="Query events (SimpleEventQuery parameters)")
+async def events(request: Request, actor: Actor = requires(P.TRACE_READ)) -> JSONResponse:
+    return await run_in_threadpool(_page, request, _params(request))
+
+
+@router.get("/events/{eventID:path}", summary="One event by its eventID")
+async def event(request: Request, eventID: str, actor: Actor = requires(P.TRACE_READ)) -> JSONResponse:
+    media = _negotiate(request)
+    return _json(await run_in_threadpool(eq.get_event, get_store(request), eventID), media=media)
+
+
+@router.get("/epcs", summary="EPCs named by stored events")
+async def epcs(request: Request, actor: Actor = requires(P.TRACE_READ)) -> JSONResponse:
+    media = _negotiate(request)
+    members = await run_in_threadpool(eq.vocabulary, get_store(request), "epcs")
+    return _json({"@context": [cap.DEFAULT_CONTEXT], "type": "Collection", "member": members}, media=media)
+
+
+@router.get("/epcs/{epc:path}/events", summary="Events that name one EPC")
+async def epc_events(request: Request, epc: str, actor: Actor = requires(P.TRACE_READ)) -> JSONResponse:
+    return await run_in_threadpool(_page, request, _params(request), {"MATCH_anyEPC": epc})
+
+
+def _resource_routes(resource: str) -> None:
+    _, param = eq.RESOURCES[resource]
+
+    async def listing(request: Request, actor: Actor = requires(P.TRACE_READ)) -> JSONResponse:
+        media = _negotiate(request)
+        members = await run_in_threadpool(eq.vocabulary, get_store(request), resource)
+        return _json({"@context": [cap.DEFAULT_CONTEXT], "type": "Collection", "member": members}, media=media)
+
+    async def member_events(request: Request, value: str = Path(..., min_length=1, max_length=2000),
+                            actor: Actor = requires(P.TRACE_READ)) -> JSONResponse:
+        return await run_in_threadpool(_page, request, _params(request), {param: value})
+
+    async def options() -> Response:
+        return _options("OPTIONS, GET")
+
+    router.add_api_route(f"/{resource}", listing, methods=["GET"], summary=f"The {resource} of stored events")
+    router.add_api_route(f"/{resource}/{{value:path}}/events", member_events, methods=["GET"],
+                         summary=f"Events with one of the {resource}")
+    router.add_api_route(f"/{resource}", options, methods=["OPTIONS"], summary=f"Discover /{resource}",
+                         dependencies=[requires(P.TRACE_READ)])
+
+
+for _resource in eq.RESOURCES:
+    _resource_routes(_resource)
+
+
+@router.options("", summary="Discover the EPCIS interface", dependencies=[requires(P.TRACE_READ)])
+async def root_options() -> Response:
+    return _options("OPTIONS")
