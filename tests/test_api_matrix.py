@@ -78,6 +78,17 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/epcis/events/{eventID:path}"): {"path": {"eventID": "urn:uuid:none"}},
     ("GET", "/epcis/epcs"): {},
     ("GET", "/epcis/epcs/{epc:path}/events"): {"path": {"epc": "urn:epc:id:sgtin:0614141.107346.1"}},
+    ("GET", "/epcis/queries"): {},
+    ("POST", "/epcis/queries"): {},
+    ("GET", "/epcis/queries/{queryName}"): {"path": {"queryName": "none"}},
+    ("DELETE", "/epcis/queries/{queryName}"): {"path": {"queryName": "none"}},
+    ("GET", "/epcis/queries/{queryName}/events"): {"path": {"queryName": "none"}},
+    ("GET", "/epcis/queries/{queryName}/subscriptions"): {"path": {"queryName": "none"}},
+    ("POST", "/epcis/queries/{queryName}/subscriptions"): {"path": {"queryName": "none"}},
+    ("GET", "/epcis/queries/{queryName}/subscriptions/{subscriptionID}"): {"path": {"queryName": "none",
+                                                                                  "subscriptionID": "none"}},
+    ("DELETE", "/epcis/queries/{queryName}/subscriptions/{subscriptionID}"): {"path": {"queryName": "none",
+                                                                                     "subscriptionID": "none"}},
     **{(m, f"/epcis/{r}{tail}"): ({"path": {"value": "x"}} if tail else {})
        for r in ("eventTypes", "bizSteps", "dispositions", "readPoints", "bizLocations")
        for m, tail in (("GET", ""), ("OPTIONS", ""), ("GET", "/{value:path}/events"))},

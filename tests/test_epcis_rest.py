@@ -10,7 +10,14 @@ hand from the standard.
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
 import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +25,10 @@ import pytest
 
 from api_support import Api, make_api, make_users
 from conftest import SHARED
+from tracegraph.engine.access.actor import Actor
 from tracegraph.engine.audit.chain import head
+from tracegraph.engine.clock import FrozenClock as FixedClock
+from tracegraph.loaders import epcis_subscriptions as subs
 
 EXAMPLES = SHARED / "standards" / "epcis" / "examples"
 CTX = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
@@ -232,9 +242,179 @@ def test_capture_jobs_are_listed_and_audited(api: Api) -> None:
     assert all(e.actor == "u-capture-device" for e in entries)
 
 
-def test_verify_still_passes_after_captures(api: Api) -> None:
+# -- named queries and webhook subscriptions -------------------------------------------------------
+
+
+
+
+class Receiver:
+    """A real webhook receiver on loopback: records every POST; `fail` makes it answer 500."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[dict[str, str], bytes]] = []
+        self.fail = False
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if outer.fail:
+                    self.send_response(500)
+                else:
+                    outer.got.append(({k: v for k, v in self.headers.items()}, body))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture()
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="module")
+def hook_api(store: Any, tmp_path_factory: pytest.TempPathFactory, api: Api) -> Api:
+    # the same graph and users as `api`, with webhooks to loopback allowed and no background sender
+    return make_api(store, tmp_path_factory.mktemp("epcis-hooks"), webhook_allowed_hosts=["127.0.0.1"],
+                    epcis_deliverer_s=0)
+
+
+SYSTEM = Actor.system("test deliverer")
+
+
+def _subscribe(api: Api, name: str, query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    r = api.client.post("/epcis/queries", json={"name": name, "query": query}, headers=api.headers("viewer"))
+    assert r.status_code == 201, r.text
+    assert r.headers["Location"] == f"/epcis/queries/{name}"
+    r = api.client.post(f"/epcis/queries/{name}/subscriptions", json=body, headers=api.headers("viewer"))
+    assert r.status_code == 201, r.text
+    assert r.headers["Location"].endswith(r.json()["subscriptionID"])
+    return r.json()
+
+
+def test_a_streaming_subscription_gets_each_matching_capture_once_signed_after_a_restart(
+        hook_api: Api, receiver: Receiver) -> None:
+    token = "s3cret-token-for-hmac"
+    sub = _subscribe(hook_api, "Shipped9", {"eventType": ["ObjectEvent"], "EQ_bizStep": ["dispensing"]},
+                     {"dest": receiver.url, "signatureToken": token, "stream": True})
+    assert "signatureToken" not in sub and sub["signed"] is True
+    listed = hook_api.client.get("/epcis/queries/Shipped9/subscriptions", headers=hook_api.headers("viewer")).json()
+    assert token not in json.dumps(listed)
+    # one capture: two matching events and one that does not match the query
+    job = _capture(hook_api, _doc([_event(1001, biz_step="dispensing"), _event(1002, biz_step="packing"),
+                                   _event(1003, biz_step="dispensing")]))
+    assert job["success"], job
+    assert receiver.got == []  # queued in the outbox, nothing sent yet
+    # "restart": a new deliverer that knows nothing but what is in the graph
+    out = subs.deliver_due(hook_api.store, SYSTEM)
+    assert out == {"delivered": 1, "retried": 0, "failed": 0}
+    assert subs.deliver_due(hook_api.store, SYSTEM) == {"delivered": 0, "retried": 0, "failed": 0}
+    assert len(receiver.got) == 1
+    headers, body = receiver.got[0]
+    assert headers["GS1-Signature"] == hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+    doc = json.loads(body)
+    assert doc["type"] == "EPCISQueryDocument"
+    assert doc["epcisBody"]["queryResults"]["subscriptionID"] == sub["subscriptionID"]
+    got = sorted(e["epcList"][0] for e in doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"])
+    assert got == ["urn:epc:id:sgtin:0614141.107346.10001", "urn:epc:id:sgtin:0614141.107346.10003"]
+    r = hook_api.client.get(f"/epcis/queries/Shipped9/subscriptions/{sub['subscriptionID']}",
+                            headers=hook_api.headers("viewer")).json()
+    assert [d["status"] for d in r["deliveries"]] == ["delivered"]
+
+
+def test_a_failing_receiver_is_retried_with_back_off_then_served(hook_api: Api, receiver: Receiver) -> None:
+    _subscribe(hook_api, "Dispensed2", {"EQ_bizStep": "destroying"}, {"dest": receiver.url, "stream": True})
+    _capture(hook_api, _doc([_event(1101, biz_step="destroying")]))
+    receiver.fail = True
+    t0 = datetime.now(UTC) + timedelta(seconds=1)
+    assert subs.deliver_due(hook_api.store, SYSTEM, clock=FixedClock(t0))["retried"] == 1
+    # not due again at once: the next attempt waits (2 s after the first failure)
+    assert subs.deliver_due(hook_api.store, SYSTEM, clock=FixedClock(t0))["retried"] == 0
+    assert subs.deliver_due(hook_api.store, SYSTEM, clock=FixedClock(t0 + timedelta(seconds=3)))["retried"] == 1
+    receiver.fail = False
+    assert subs.deliver_due(hook_api.store, SYSTEM, clock=FixedClock(t0 + timedelta(seconds=4)))["delivered"] == 0
+    assert subs.deliver_due(hook_api.store, SYSTEM, clock=FixedClock(t0 + timedelta(seconds=10)))["delivered"] == 1
+    assert len(receiver.got) == 1
+
+
+def test_a_scheduled_subscription_reports_what_was_recorded_since_its_last_run(hook_api: Api,
+                                                                               receiver: Receiver) -> None:
+    _subscribe(hook_api, "Nightly", {"EQ_bizStep": "repairing"},
+               {"dest": receiver.url, "schedule": {"hour": "1", "minute": "5"}, "reportIfEmpty": True,
+                "initialRecordTime": "2020-01-01T00:00:00Z"})
+    _capture(hook_api, _doc([_event(1201, biz_step="repairing"), _event(1202, biz_step="repairing")]))
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=1, minute=5, second=0, microsecond=0)
+    assert subs.run_schedules(hook_api.store, SYSTEM, tomorrow.replace(minute=6)) == []  # not due at 01:06
+    assert len(subs.run_schedules(hook_api.store, SYSTEM, tomorrow)) == 1
+    assert subs.run_schedules(hook_api.store, SYSTEM, tomorrow) == []  # ran at this instant already
+    subs.deliver_due(hook_api.store, SYSTEM, clock=FixedClock(tomorrow))
+    doc = json.loads(receiver.got[-1][1])
+    assert len(doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 2
+    # the next night: nothing new, but reportIfEmpty still reports (an empty list)
+    assert len(subs.run_schedules(hook_api.store, SYSTEM, tomorrow + timedelta(days=1))) == 1
+    subs.deliver_due(hook_api.store, SYSTEM, clock=FixedClock(tomorrow + timedelta(days=1)))
+    assert json.loads(receiver.got[-1][1])["epcisBody"]["queryResults"]["resultsBody"]["eventList"] == []
+
+
+def test_the_server_thread_delivers_without_being_asked(hook_api: Api, receiver: Receiver) -> None:
+    _subscribe(hook_api, "Threaded", {"EQ_bizStep": "inspecting"}, {"dest": receiver.url, "stream": True})
+    _capture(hook_api, _doc([_event(1301, biz_step="inspecting")]))
+    d = subs.Deliverer(hook_api.store, interval_s=0.05)
+    d.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not receiver.got and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        d.stop()
+    assert len(receiver.got) == 1
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"dest": "http://127.0.0.1:9/x"}, "stream"),  # neither stream nor schedule
+    ({"dest": "http://127.0.0.1:9/x", "stream": True, "schedule": {"hour": "1"}}, "stream"),
+    ({"dest": "ftp://127.0.0.1/x", "stream": True}, "dest"),
+    ({"dest": "http://example.org/x", "stream": True}, "dest"),  # not an allowed host
+    ({"dest": "http://127.0.0.1:9/x", "schedule": {"hour": "25"}}, "schedule.hour"),
+])
+def test_bad_subscriptions_are_refused_by_field(hook_api: Api, body: dict[str, Any], field: str) -> None:
+    hook_api.client.post("/epcis/queries", json={"name": "Refusals", "query": {}}, headers=hook_api.headers("viewer"))
+    r = hook_api.client.post("/epcis/queries/Refusals/subscriptions", json=body, headers=hook_api.headers("viewer"))
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["problems"][0]["field"] == field
+
+
+def test_named_query_lifecycle(hook_api: Api) -> None:
+    h = hook_api.headers("viewer")
+    assert hook_api.client.post("/epcis/queries", json={"name": "bad name!", "query": {}}, headers=h).status_code == 422
+    assert hook_api.client.post("/epcis/queries", json={"name": "Q1", "query": {"EQ_nonsense": "x"}},
+                                headers=h).status_code == 422
+    assert hook_api.client.post("/epcis/queries", json={"name": "Q1", "query": {"EQ_bizStep": "packing"}},
+                                headers=h).status_code == 201
+    assert hook_api.client.post("/epcis/queries", json={"name": "Q1", "query": {}}, headers=h).status_code == 409
+    r = hook_api.client.get("/epcis/queries/Q1/events", params={"perPage": 2}, headers=h)
+    assert r.status_code == 200 and all(e["bizStep"] == "packing"
+                                        for e in r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"])
+    assert "Link" in r.headers  # 7 packing events from the paging test, 2 per page
+    assert hook_api.client.delete("/epcis/queries/Q1", headers=h).status_code == 204
+    assert hook_api.client.get("/epcis/queries/Q1", headers=h).status_code == 404
+
+
+def test_verify_still_passes_after_captures_and_deliveries(api: Api) -> None:
     from tracegraph.engine.audit.verify import verify
 
     report = verify(api.store)
     assert report.ok, report
-

@@ -63,6 +63,16 @@ class Settings(BaseSettings):
         description="Origins allowed by CORS (empty: CORS off, same-origin only). JSON list in the env var.",
     )
     max_upload_mb: float = Field(default=200.0, gt=0, description="Largest request body accepted (imports).")
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="EPCIS subscriptions: hosts (host or host:port) the server may POST reports to; empty: "
+        "subscriptions are refused (the server would otherwise send data to any address it can reach).",
+    )
+    epcis_deliverer_s: float = Field(
+        default=1.0, ge=0,
+        description="API: how often the EPCIS subscription deliverer runs schedules and sends due reports "
+        "(0: off; then nothing is sent by this process).",
+    )
     graphiql: bool = Field(default=False, description="Serve the GraphiQL IDE at /graphql (dev only).")
     metrics_token: SecretStr = Field(
         default=SecretStr(""),

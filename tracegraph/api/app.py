@@ -106,9 +106,17 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             app.state.store = InstrumentedStore(opened, metrics)
             log.info('{"event":"store_opened","backend":"%s","location":"%s"}', opened.backend, opened.location)
             _keep_trace_index(app.state.store, settings)
+        deliverer = None
+        if settings.epcis_deliverer_s > 0 and app.state.store is not None:
+            from tracegraph.loaders.epcis_subscriptions import Deliverer
+
+            deliverer = Deliverer(app.state.store, interval_s=settings.epcis_deliverer_s)
+            deliverer.start()
         try:
             yield
         finally:
+            if deliverer is not None:
+                deliverer.stop()
             if opened is not None:
                 opened.close()
                 app.state.store = None

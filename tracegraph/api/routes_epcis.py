@@ -11,6 +11,8 @@ top-level resources, discovery headers.
   `/eventTypes`, `/bizSteps`, `/dispositions`, `/readPoints`, `/bizLocations`, `/epcs`, each with
   `/{id}/events`. Answers are JSON-LD (`application/ld+json` or `application/json`); other `Accept`
   types are refused with 406.
+- `/epcis/queries` (named queries) and `/epcis/queries/{name}/subscriptions` (webhooks, streaming or
+  scheduled, signed with `GS1-Signature`, sent from a durable outbox: loaders/epcis_subscriptions.py).
 - Every answer carries `GS1-EPCIS-Version` and `GS1-CBV-Version`; `OPTIONS` on every resource
   answers 204 with `Allow` and the discovery headers.
 
@@ -33,9 +35,10 @@ from starlette.concurrency import run_in_threadpool
 from tracegraph.api.deps import get_settings, get_store, requires
 from tracegraph.doors.names import P
 from tracegraph.engine.access.actor import Actor
-from tracegraph.engine.errors import Problem, TracegraphError, ValidationFailed
+from tracegraph.engine.errors import NotFound, Problem, TracegraphError, ValidationFailed
 from tracegraph.loaders import epcis_capture as cap
 from tracegraph.loaders import epcis_query as eq
+from tracegraph.loaders import epcis_subscriptions as subs
 
 router = APIRouter(prefix="/epcis", tags=["epcis"])
 
@@ -184,9 +187,7 @@ async def capture_event(request: Request, actor: Actor = requires(P.EPCIS_CAPTUR
                                [Problem(record="event", field=(first.field if first else "") or "event",
                                         value=None, message=e.message) for e in job.errors],
                                hint=f"capture job {job.capture_id} holds the reasons")
-    from tracegraph.loaders.epcis_map import event_id
-
-    eid = event_id(events[0])
+    eid = job.captured_ids[0]
     return _json(await run_in_threadpool(eq.get_event, store, eid), 201, media=_negotiate(request),
                  Location=f"/epcis/events/{quote(eid, safe='')}")
 
@@ -271,3 +272,111 @@ for _resource in eq.RESOURCES:
 @router.options("", summary="Discover the EPCIS interface", dependencies=[requires(P.TRACE_READ)])
 async def root_options() -> Response:
     return _options("OPTIONS")
+
+
+# -- named queries and subscriptions -------------------------------------------------------------
+
+
+def _allowed_dest(request: Request, dest: str) -> None:
+    from urllib.parse import urlparse
+
+    allowed = {h.lower() for h in get_settings(request).webhook_allowed_hosts}
+    u = urlparse(dest)
+    host, hostport = (u.hostname or "").lower(), (u.netloc.rsplit("@", 1)[-1]).lower()
+    if host not in allowed and hostport not in allowed:
+        raise ValidationFailed(f"this repository does not send reports to {hostport!r}",
+                               [Problem(record="subscription", field="dest", value=dest,
+                                        message="host not in webhook_allowed_hosts")],
+                               hint="an administrator adds the host to TRACEGRAPH_WEBHOOK_ALLOWED_HOSTS")
+
+
+@router.get("/queries", summary="Named queries")
+async def queries(request: Request, actor: Actor = requires(P.TRACE_READ)) -> JSONResponse:
+    return _json(await run_in_threadpool(subs.list_queries, get_store(request)), media="application/json")
+
+
+@router.post("/queries", status_code=201, summary="Create a named query")
+async def create_query(request: Request, actor: Actor = requires(P.TRACE_READ)) -> JSONResponse:
+    body = await _body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+        raise ValidationFailed("a named query needs a name and a query",
+                               [Problem(record="query", field="name", value=None, message="required")],
+                               hint='{"name": "MyQuery", "query": {"eventType": ["ObjectEvent"]}}')
+    q = await run_in_threadpool(subs.create_query, get_store(request), actor, body["name"], body.get("query") or {})
+    return _json(q, 201, media="application/json", Location=f"/epcis/queries/{quote(q['name'], safe='')}")
+
+
+@router.get("/queries/{queryName}", summary="One named query")
+async def named_query(request: Request, queryName: str = Path(..., min_length=1, max_length=200),
+                      actor: Actor = requires(P.TRACE_READ)) -> JSONResponse:
+    return _json(await run_in_threadpool(subs.get_query, get_store(request), queryName), media="application/json")
+
+
+@router.delete("/queries/{queryName}", status_code=204, summary="Delete (retire) a named query and its subscriptions")
+async def delete_query(request: Request, queryName: str = Path(..., min_length=1, max_length=200),
+                       actor: Actor = requires(P.TRACE_READ)) -> Response:
+    await run_in_threadpool(subs.retire_query, get_store(request), actor, queryName)
+    return Response(status_code=204, headers=VERSION_HEADERS)
+
+
+@router.get("/queries/{queryName}/events", summary="Run a named query")
+async def named_query_events(request: Request, queryName: str = Path(..., min_length=1, max_length=200),
+                             actor: Actor = requires(P.TRACE_READ)) -> JSONResponse:
+    media = _negotiate(request)
+    params = _params(request)
+    q, page = await run_in_threadpool(subs.run_query, get_store(request), queryName, params)
+    headers: dict[str, str] = {}
+    if page.next_page_token:
+        nxt = {k: v for k, v in params.items() if k != "nextPageToken"} | {"nextPageToken": page.next_page_token}
+        headers["Link"] = f'<{request.url.path}?{urlencode(nxt, doseq=True)}>; rel="next"'
+    return _json(eq.query_document(page.events, queryName), media=media, **headers)
+
+
+@router.get("/queries/{queryName}/subscriptions", summary="Subscriptions to a named query")
+async def query_subscriptions(request: Request, queryName: str = Path(..., min_length=1, max_length=200),
+                              actor: Actor = requires(P.TRACE_READ)) -> JSONResponse:
+    store = get_store(request)
+    await run_in_threadpool(subs.get_query, store, queryName)
+    return _json(await run_in_threadpool(subs.subscriptions, store, queryName), media="application/json")
+
+
+@router.post("/queries/{queryName}/subscriptions", status_code=201, summary="Subscribe a webhook to a named query")
+async def subscribe(request: Request, queryName: str = Path(..., min_length=1, max_length=200),
+                    actor: Actor = requires(P.TRACE_READ)) -> JSONResponse:
+    from pydantic import ValidationError
+
+    body = await _body(request)
+    try:
+        req = subs.SubscriptionRequest.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ValidationFailed("the subscription request is not valid",
+                               [Problem(record="subscription", field=".".join(str(x) for x in e["loc"]) or "body",
+                                        value=None, message=e["msg"]) for e in exc.errors()],
+                               hint=f"check {'.'.join(str(x) for x in first['loc'])}") from None
+    _allowed_dest(request, req.dest)
+    out = await run_in_threadpool(subs.subscribe, get_store(request), actor, queryName, req)
+    loc = f"/epcis/queries/{quote(queryName, safe='')}/subscriptions/{out['subscriptionID']}"
+    return _json(out, 201, media="application/json", Location=loc)
+
+
+@router.get("/queries/{queryName}/subscriptions/{subscriptionID}", summary="One subscription and its deliveries")
+async def subscription(request: Request, queryName: str = Path(..., min_length=1, max_length=200),
+                       subscriptionID: str = Path(..., min_length=1, max_length=100),
+                       actor: Actor = requires(P.TRACE_READ)) -> JSONResponse:
+    store = get_store(request)
+    found = [s for s in await run_in_threadpool(subs.subscriptions, store, queryName)
+             if s["subscriptionID"] == subscriptionID]
+    if not found:
+        raise NotFound(f"no subscription {subscriptionID!r} to query {queryName!r}",
+                       hint=f"GET /epcis/queries/{queryName}/subscriptions lists them")
+    out = {**found[0], "deliveries": await run_in_threadpool(subs.deliveries, store, subscriptionID)}
+    return _json(out, media="application/json")
+
+
+@router.delete("/queries/{queryName}/subscriptions/{subscriptionID}", status_code=204, summary="Unsubscribe")
+async def unsubscribe(request: Request, queryName: str = Path(..., min_length=1, max_length=200),
+                      subscriptionID: str = Path(..., min_length=1, max_length=100),
+                      actor: Actor = requires(P.TRACE_READ)) -> Response:
+    await run_in_threadpool(subs.unsubscribe, get_store(request), actor, queryName, subscriptionID)
+    return Response(status_code=204, headers=VERSION_HEADERS)

@@ -74,6 +74,9 @@ class Label(str, Enum):
     CHECKPOINT = "Checkpoint"
     IMPORT_RUN = "ImportRun"
     CAPTURE_JOB = "CaptureJob"
+    NAMED_QUERY = "NamedQuery"
+    SUBSCRIPTION = "Subscription"
+    DELIVERY = "Delivery"
     TOKEN = "Token"
 
 

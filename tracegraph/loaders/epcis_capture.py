@@ -26,6 +26,7 @@ from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.errors import NotFound, Problem, TracegraphError, ValidationFailed
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis import import_epcis, load_document
+from tracegraph.loaders.epcis_map import event_id
 
 Behaviour = Literal["rollback", "proceed"]
 DOCUMENT_TYPES = ("EPCISDocument", "EPCISQueryDocument")
@@ -59,6 +60,8 @@ class CaptureJob(BaseModel):
     import_id: str | None = None
     errors: list[CaptureError] = Field(default_factory=list)
     created_by: str = ""
+    #: the eventIDs stored by this run (not persisted: the events themselves are)
+    captured_ids: list[str] = Field(default_factory=list, exclude=True)
 
     def binding_json(self) -> dict[str, Any]:
         """The job as the binding's CaptureJob schema names its fields."""
@@ -162,8 +165,11 @@ def run_job(store: GraphStore, actor: Actor, job: CaptureJob, events: list[dict[
     """Capture `events` for `job` and record the outcome (audited). Never raises for bad events."""
     clock = clock or SystemClock()
     created = iso(clock.now())
+    # the repository records when it captured each event (EPCIS 2.0 recordTime)
+    events = [{**ev, "recordTime": ev.get("recordTime") or created} if isinstance(ev, dict) else ev for ev in events]
     errors: list[CaptureError] = []
     good = events
+    captured_ids: list[str] = []
     if job.capture_error_behaviour == "proceed":
         good = []
         for i, ev in enumerate(events):
@@ -177,17 +183,23 @@ def run_job(store: GraphStore, actor: Actor, job: CaptureJob, events: list[dict[
         try:
             res = import_epcis(store, document(good, context, created), actor, clock=clock)
             captured, import_id = res.events, res.import_id
+            captured_ids = [event_id(ev) for ev in good]
         except TracegraphError as exc:
             errors.extend(_errors_of(exc))
             captured = 0
     job.running, job.success, job.errors = False, not errors, errors
     job.captured, job.import_id, job.finished_at = captured, import_id, iso(clock.now())
+    job.captured_ids = captured_ids
     props = {"running": False, "success": job.success, "captured": captured, "import_id": import_id,
              "finished_at": job.finished_at, "updated_at": job.finished_at,
              "errors_json": json.dumps([e.model_dump() for e in errors], sort_keys=True)}
     _write(store, "epcis_rest.capture_job_finish", job, actor, "epcis.capture.finish", props,
            [Change("running", True, False), Change("success", True, job.success), Change("captured", 0, captured)],
            clock)
+    if captured_ids:  # streaming subscriptions: queue their reports in the durable outbox
+        from tracegraph.loaders.epcis_subscriptions import on_capture
+
+        on_capture(store, actor, captured_ids, clock=clock)
     return job
 
 

@@ -224,10 +224,13 @@ def _event(row: dict[str, Any]) -> dict[str, Any]:
     return ev
 
 
-def query_events(store: GraphStore, q: SimpleEventQuery) -> EventPage:
-    """One page of the events that match, oldest first (or newest with orderDirection=DESC)."""
+def query_events(store: GraphStore, q: SimpleEventQuery, *, restrict: list[str] | None = None) -> EventPage:
+    """One page of the events that match, oldest first (or newest with orderDirection=DESC).
+    `restrict`: only among these event ids (a subscription looking at one capture's events)."""
     after_time, after_id = _after(q)
     ids = _object_ids(store, q)
+    if restrict is not None:
+        ids = set(restrict) if ids is None else ids & set(restrict)
     if ids is not None and not ids:
         return EventPage(events=[])
     params: dict[str, Any] = {"ids": sorted(ids) if ids is not None else None, "event_types": q.event_types,

@@ -30,6 +30,9 @@ CREATE CONSTRAINT auditentry_id_unique IF NOT EXISTS FOR (n:AuditEntry) REQUIRE 
 CREATE CONSTRAINT checkpoint_id_unique IF NOT EXISTS FOR (n:Checkpoint) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT importrun_id_unique IF NOT EXISTS FOR (n:ImportRun) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT capturejob_id_unique IF NOT EXISTS FOR (n:CaptureJob) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT namedquery_id_unique IF NOT EXISTS FOR (n:NamedQuery) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT subscription_id_unique IF NOT EXISTS FOR (n:Subscription) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT delivery_id_unique IF NOT EXISTS FOR (n:Delivery) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT token_id_unique IF NOT EXISTS FOR (n:Token) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT auditentry_seq_unique IF NOT EXISTS FOR (n:AuditEntry) REQUIRE n.seq IS UNIQUE;
 CREATE INDEX auditentry_target_key IF NOT EXISTS FOR (n:AuditEntry) ON (n.target_key);
