@@ -14,13 +14,18 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tracegraph.cli.common import JSON_OPTION, clean_errors, console, print_json, settings
+
+if TYPE_CHECKING:
+    from tracegraph.engine.access.actor import Actor
+    from tracegraph.engine.stores.base import GraphStore
+    from tracegraph.engine.trace.models import ImpactResult
 
 DEMO_USERS = (
     # username, printed name, roles
@@ -34,7 +39,8 @@ def _credentials(data_dir: Path) -> dict[str, str]:
     """Demo passwords: random per data folder, kept in a 0600 file (never in the repo)."""
     path = data_dir / "demo-credentials.json"
     if path.exists():
-        return json.loads(path.read_text())
+        saved: dict[str, str] = json.loads(path.read_text())  # written below: user -> password
+        return saved
     creds = {"admin": "Adm-" + secrets.token_urlsafe(12)}
     for username, _, _ in DEMO_USERS:
         creds[username] = "Demo-" + secrets.token_urlsafe(12)
@@ -57,7 +63,7 @@ def _ensure_users(store, creds: dict[str, str]):  # type: ignore[no-untyped-def]
     return admin
 
 
-def _load_plant(store, serials: int, seed: int, admin) -> dict:  # type: ignore[no-untyped-def]
+def _load_plant(store: GraphStore, serials: int, seed: int, admin: Actor) -> dict[str, Any]:
     from tracegraph.engine.imports.runner import SourceFile, run_import
     from tracegraph.loaders.generator import generate_plant
 
@@ -102,7 +108,7 @@ def demo(
 
     s = settings()
     store = open_store(s)
-    summary: dict = {"database": store.location, "data_dir": str(Path(s.data_dir).resolve())}
+    summary: dict[str, Any] = {"database": store.location, "data_dir": str(Path(s.data_dir).resolve())}
     try:
         creds = _credentials(Path(s.data_dir))
         admin = _ensure_users(store, creds)
@@ -158,7 +164,7 @@ def _actor_for(store, username: str, creds: dict[str, str]):  # type: ignore[no-
     return auth.authenticate(store, username, creds[username], session="demo")
 
 
-def _print(summary: dict, result) -> None:  # type: ignore[no-untyped-def]
+def _print(summary: dict[str, Any], result: ImpactResult) -> None:
     plant = summary["plant"]
     if plant.get("reused"):
         console.print(f"[bold]plant[/bold]: reusing {plant['serials']:,} serials already in {summary['data_dir']}")
