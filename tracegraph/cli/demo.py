@@ -25,6 +25,7 @@ from tracegraph.cli.common import JSON_OPTION, clean_errors, console, print_json
 if TYPE_CHECKING:
     from tracegraph.engine.access.actor import Actor
     from tracegraph.engine.stores.base import GraphStore
+    from tracegraph.engine.trace.impact import Engine
     from tracegraph.engine.trace.models import ImpactResult
 
 DEMO_USERS = (
@@ -51,7 +52,7 @@ def _credentials(data_dir: Path) -> dict[str, str]:
     return creds
 
 
-def _ensure_users(store, creds: dict[str, str]):  # type: ignore[no-untyped-def]
+def _ensure_users(store: GraphStore, creds: dict[str, str]) -> Actor:
     from tracegraph.engine.access import auth
 
     if auth.get_user(store, "admin") is None:
@@ -116,13 +117,13 @@ def demo(
         suspect = store.read("demo.suspect_lot")[0]
         cause = ImpactCause(lots=[suspect["lot"]])
 
-        def timed(engine: str) -> tuple[Any, float]:
+        def timed(engine: Engine) -> tuple[ImpactResult, float]:
             """The answer and the median of 3 timed calls after a warm-up (first calls pay imports)."""
-            impact(store, cause, engine=engine)  # type: ignore[arg-type]
+            impact(store, cause, engine=engine)
             times = []
             for _ in range(3):
                 t0 = time.perf_counter()
-                r = impact(store, cause, engine=engine)  # type: ignore[arg-type]
+                r = impact(store, cause, engine=engine)
                 times.append((time.perf_counter() - t0) * 1000)
             return r, sorted(times)[1]
 
@@ -158,7 +159,7 @@ def demo(
         run_server(host=host, port=port, dev=False, workers=1, log_level="warning", keep_db=True)
 
 
-def _actor_for(store, username: str, creds: dict[str, str]):  # type: ignore[no-untyped-def]
+def _actor_for(store: GraphStore, username: str, creds: dict[str, str]) -> Actor:
     from tracegraph.engine.access import auth
 
     return auth.authenticate(store, username, creds[username], session="demo")

@@ -213,7 +213,7 @@ def rollback_epcis_import(store: GraphStore, import_id: str, actor: Actor, *,
                           clock: Clock | None = None) -> ImportReport:
     """`tracegraph import --rollback ID` for an EPCIS run that never reached its commit: its
     staged island and commit log are deleted, the graph is exactly as before."""
-    return epcis_write.rollback_run(store, import_id, actor, clock=clock, progress=progress)  # type: ignore[no-any-return]
+    return epcis_write.rollback_run(store, import_id, actor, clock=clock, progress=progress)
 
 
 def resume_epcis_import(store: GraphStore, import_id: str, batch: ImportBatch, actor: Actor, *,

@@ -323,7 +323,7 @@ def is_epcis_run(store: GraphStore, import_id: str) -> bool:
 
 
 def rollback_run(store: GraphStore, import_id: str, actor: Actor, *, clock: Clock | None = None,
-                 progress: Progress | None = None) -> Any:
+                 progress: Progress | None = None) -> ImportReport:
     """`rollback_import` for an EPCIS run: delete its island and its log (graph as before)."""
     import time
 
