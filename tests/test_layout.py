@@ -1,7 +1,7 @@
 """The house of rooms (docs/architecture.md): the import-linter contracts in pyproject.toml hold,
 there is no import circle between any two modules, the contracts really fail on an upward import
-or a circle, long engine modules say why, and the schema data the stores read agrees with the
-domain it was generated from.
+or a circle, long engine modules say why, the schema data the stores read agrees with the
+domain it was generated from, and mypy passes (strict on the engine and the GS1 layer).
 """
 
 from __future__ import annotations
@@ -97,6 +97,33 @@ def test_stores_importing_the_domain_breaks_a_contract(tree_copy: Path) -> None:
     res = _lint(tree_copy)
     assert res.returncode != 0
     assert "Stores know no domain" in res.stdout
+
+
+def _mypy(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """mypy as configured in cwd's pyproject.toml ([tool.mypy], files = tracegraph)."""
+    env = {**os.environ, "PYTHONPATH": str(cwd)}
+    return subprocess.run([sys.executable, "-m", "mypy", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_mypy_passes() -> None:
+    res = _mypy(ROOT)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "Success: no issues found" in res.stdout
+
+
+def test_mypy_is_strict_on_the_engine_and_gs1(tree_copy: Path) -> None:
+    # an unannotated helper and a bare generic: both pass mypy's default, both fail its strict mode
+    for module in ("tracegraph/engine/clock.py", "tracegraph/gs1/identifiers.py"):
+        path = tree_copy / module
+        path.write_text(path.read_text(encoding="utf-8") + "\n\ndef _planted(x):\n    return x\n\n\n"
+                        "def _planted_dict() -> dict:\n    return {}\n", encoding="utf-8")
+    res = _mypy(tree_copy, "--cache-dir", str(tree_copy / ".mypy_cache"), "tracegraph/engine/clock.py",
+                "tracegraph/gs1/identifiers.py")
+    assert res.returncode == 1, res.stdout + res.stderr
+    for module in ("tracegraph/engine/clock.py", "tracegraph/gs1/identifiers.py"):
+        errors = [line for line in res.stdout.splitlines() if line.startswith(f"{module}:")]
+        assert any("[no-untyped-def]" in e for e in errors) and any("[type-arg]" in e for e in errors), res.stdout
 
 
 def _docstring(path: Path) -> str:

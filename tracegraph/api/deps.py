@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from tracegraph.doors.auth import (  # noqa: F401  (re-exported: the routes' dependencies)
+from tracegraph.doors.auth import (  # re-exported (see __all__): the routes' dependencies
     TokenCache,
     actor_for_token,
     authenticate,
@@ -22,7 +22,7 @@ from tracegraph.doors.auth import (  # noqa: F401  (re-exported: the routes' dep
     get_store,
     token_from_header,
 )
-from tracegraph.doors.names import ANY_USER, P  # noqa: F401  (re-exported for the routes)
+from tracegraph.doors.names import ANY_USER, P  # re-exported for the routes
 from tracegraph.engine.audit.chain import Actor
 
 bearer_scheme = HTTPBearer(auto_error=False, description="A token from POST /auth/login")
@@ -124,3 +124,11 @@ def iter_routes(app: Any) -> list[tuple[str, str, Any, list[str | None]]]:
 
     walk(app.router.routes, "", False)
     return out
+
+
+# explicit, so the doors' names the routes import from here are re-exports (mypy: no_implicit_reexport)
+__all__ = [
+    "ANY_USER", "AUTHENTICATED", "FIELD_LEVEL", "P", "PUBLIC", "Permission", "Public", "TokenCache",
+    "actor_for_token", "authenticate", "bearer_scheme", "check_permission", "get_settings", "get_store",
+    "iter_routes", "permission", "requires", "route_permissions", "token_from_header",
+]

@@ -8,6 +8,7 @@ behind the metrics endpoint (documented in docs/api.md).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -67,7 +68,7 @@ class InstrumentedStore:
     def inner(self) -> GraphStore:
         return self._inner
 
-    def _timed(self, kind: str, name: str, fn: Any, /, *args: Any, **kwargs: Any) -> list[Row]:
+    def _timed(self, kind: str, name: str, fn: Callable[..., list[Row]], /, *args: Any, **kwargs: Any) -> list[Row]:
         t0 = time.perf_counter()
         try:
             return fn(*args, **kwargs)

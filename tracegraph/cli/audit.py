@@ -297,7 +297,8 @@ def signatures(label: str = typer.Argument(...), key: str = typer.Argument(...),
 def _read_password(from_stdin: bool, prompt: str) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    return typer.prompt(prompt, hide_input=True)
+    typed: str = typer.prompt(prompt, hide_input=True)  # click types it Any
+    return typed
 
 
 def register(root: typer.Typer) -> None:

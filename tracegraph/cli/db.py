@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from tracegraph.cli.common import JSON_OPTION, clean_errors, console, print_json, settings
 from tracegraph.engine.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from tracegraph.engine.stores.server import EmbeddedServer
+    from tracegraph.settings import Settings
+
 app = typer.Typer(help="Manage the embedded database (FalkorDB in the data folder).", no_args_is_help=True)
 
 
-def _server():
+def _server() -> tuple[Settings, EmbeddedServer]:
     from tracegraph.engine.stores.server import EmbeddedServer
 
     s = settings()

@@ -14,13 +14,19 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tracegraph.cli.common import JSON_OPTION, clean_errors, console, print_json, settings
+
+if TYPE_CHECKING:
+    from tracegraph.engine.access.actor import Actor
+    from tracegraph.engine.stores.base import GraphStore
+    from tracegraph.engine.trace.impact import Engine
+    from tracegraph.engine.trace.models import ImpactResult
 
 DEMO_USERS = (
     # username, printed name, roles
@@ -34,7 +40,8 @@ def _credentials(data_dir: Path) -> dict[str, str]:
     """Demo passwords: random per data folder, kept in a 0600 file (never in the repo)."""
     path = data_dir / "demo-credentials.json"
     if path.exists():
-        return json.loads(path.read_text())
+        saved: dict[str, str] = json.loads(path.read_text())  # written below: user -> password
+        return saved
     creds = {"admin": "Adm-" + secrets.token_urlsafe(12)}
     for username, _, _ in DEMO_USERS:
         creds[username] = "Demo-" + secrets.token_urlsafe(12)
@@ -45,7 +52,7 @@ def _credentials(data_dir: Path) -> dict[str, str]:
     return creds
 
 
-def _ensure_users(store, creds: dict[str, str]):  # type: ignore[no-untyped-def]
+def _ensure_users(store: GraphStore, creds: dict[str, str]) -> Actor:
     from tracegraph.engine.access import auth
 
     if auth.get_user(store, "admin") is None:
@@ -57,7 +64,7 @@ def _ensure_users(store, creds: dict[str, str]):  # type: ignore[no-untyped-def]
     return admin
 
 
-def _load_plant(store, serials: int, seed: int, admin) -> dict:  # type: ignore[no-untyped-def]
+def _load_plant(store: GraphStore, serials: int, seed: int, admin: Actor) -> dict[str, Any]:
     from tracegraph.engine.imports.runner import SourceFile, run_import
     from tracegraph.loaders.generator import generate_plant
 
@@ -102,7 +109,7 @@ def demo(
 
     s = settings()
     store = open_store(s)
-    summary: dict = {"database": store.location, "data_dir": str(Path(s.data_dir).resolve())}
+    summary: dict[str, Any] = {"database": store.location, "data_dir": str(Path(s.data_dir).resolve())}
     try:
         creds = _credentials(Path(s.data_dir))
         admin = _ensure_users(store, creds)
@@ -110,13 +117,13 @@ def demo(
         suspect = store.read("demo.suspect_lot")[0]
         cause = ImpactCause(lots=[suspect["lot"]])
 
-        def timed(engine: str) -> tuple[Any, float]:
+        def timed(engine: Engine) -> tuple[ImpactResult, float]:
             """The answer and the median of 3 timed calls after a warm-up (first calls pay imports)."""
-            impact(store, cause, engine=engine)  # type: ignore[arg-type]
+            impact(store, cause, engine=engine)
             times = []
             for _ in range(3):
                 t0 = time.perf_counter()
-                r = impact(store, cause, engine=engine)  # type: ignore[arg-type]
+                r = impact(store, cause, engine=engine)
                 times.append((time.perf_counter() - t0) * 1000)
             return r, sorted(times)[1]
 
@@ -152,13 +159,13 @@ def demo(
         run_server(host=host, port=port, dev=False, workers=1, log_level="warning", keep_db=True)
 
 
-def _actor_for(store, username: str, creds: dict[str, str]):  # type: ignore[no-untyped-def]
+def _actor_for(store: GraphStore, username: str, creds: dict[str, str]) -> Actor:
     from tracegraph.engine.access import auth
 
     return auth.authenticate(store, username, creds[username], session="demo")
 
 
-def _print(summary: dict, result) -> None:  # type: ignore[no-untyped-def]
+def _print(summary: dict[str, Any], result: ImpactResult) -> None:
     plant = summary["plant"]
     if plant.get("reused"):
         console.print(f"[bold]plant[/bold]: reusing {plant['serials']:,} serials already in {summary['data_dir']}")

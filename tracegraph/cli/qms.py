@@ -3,13 +3,18 @@ CAPA, change control). Thin over engine/qms: every step is an audited engine com
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.table import Table
 
 from tracegraph.cli.common import JSON_OPTION, clean_errors, console, print_json, settings, store
 from tracegraph.engine.errors import Problem, ValidationFailed
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pydantic import BaseModel
 
 app = typer.Typer(help="Quality records: complaints, deviations, CAPA, change control, releases, calibrations, suppliers.", no_args_is_help=True)
 TYPES_HELP = "complaint, deviation, capa, change-control, document, release, training, calibration or supplier"
@@ -335,7 +340,7 @@ def inventory_cmd(at: str = typer.Option(..., "--at", help="ISO date or timestam
     console.print(t)
 
 
-def _table(rows: list, cols: list[str]) -> None:  # type: ignore[type-arg]
+def _table(rows: Sequence[BaseModel], cols: list[str]) -> None:
     t = Table(*cols)
     for r in rows:
         d = r.model_dump()
@@ -380,6 +385,7 @@ def suppliers_cmd(expiring_within: Optional[int] = typer.Option(None, "--expirin
 
     s = store()
     actor = cli_actor(s, settings().data_dir)
+    rows: Sequence[BaseModel]
     if unapproved_receipts:
         rows = lots_from_unapproved_suppliers(s, supplier, actor=actor)
         cols = ["lot", "supplier", "received", "supplier_status", "qualified_until", "why"]

@@ -39,7 +39,8 @@ def _password(from_stdin: bool) -> str:
     env = os.environ.get("TRACEGRAPH_PASSWORD")
     if env:
         return env
-    return typer.prompt("Password (electronic signature)", hide_input=True)
+    typed: str = typer.prompt("Password (electronic signature)", hide_input=True)  # click types it Any
+    return typed
 
 
 def _cause(lot: list[str], batch: list[str], serial: list[str], supplier: Optional[str], equipment: Optional[str],
@@ -104,7 +105,7 @@ def create(
         data = RecallCreate(id=recall_id, jurisdiction=jurisdiction, recall_class=recall_class, type=type_,
                             reason=reason, health_hazard=health_hazard, depth=depth,
                             responsible=responsible or actor.id, team=team, strategy=strategy,
-                            incident_severity=incident_severity)  # type: ignore[arg-type]
+                            incident_severity=incident_severity)
         out = create_recall_from_cause(s, actor, data, _cause(lot, batch, serial, supplier, equipment,
                                                               window_from, window_to))
     finally:

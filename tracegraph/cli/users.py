@@ -7,11 +7,16 @@ Writing commands act as the logged-in user (`tracegraph login` saves a token in
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from tracegraph.cli.common import JSON_OPTION, clean_errors, console, print_json, settings, store
+
+if TYPE_CHECKING:
+    from tracegraph.engine.access.actor import Actor
+    from tracegraph.engine.stores.base import GraphStore
 
 app = typer.Typer(help="User accounts and roles (every change is audited).", no_args_is_help=True)
 
@@ -21,10 +26,11 @@ PASSWORD_STDIN = typer.Option(False, "--password-stdin", help="Read the password
 def _password(from_stdin: bool, prompt: str = "Password", confirm: bool = False) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    typed: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)  # click types it Any
+    return typed
 
 
-def _actor(s):  # type: ignore[no-untyped-def]
+def _actor(s: GraphStore) -> Actor:
     from tracegraph.engine.access.auth import cli_actor
 
     return cli_actor(s, settings().data_dir)

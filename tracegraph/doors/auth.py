@@ -97,10 +97,10 @@ def check_permission(actor: Actor, permission: str) -> None:
 
 async def authenticate(request: Request, authorization: str | None) -> Actor:
     token = token_from_header(authorization)
-    cache = getattr(request.app.state, "token_cache", None)
-    actor = (cache.get(token) if cache is not None else None) or await run_in_threadpool(
-        actor_for_token, get_store(request), token, cache
-    )
+    cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
+    actor = cache.get(token) if cache is not None else None
+    if actor is None:  # (not `x or await ...`: mypy would infer the awaited call as Actor | None)
+        actor = await run_in_threadpool(actor_for_token, get_store(request), token, cache)
     request.state.actor_id = actor.id
     request.state.actor = actor
     request.state.token = token

@@ -21,7 +21,7 @@ from tracegraph.settings import Settings
 class Context(BaseContext):
     def __init__(self, request: Request, store: GraphStore, settings: Settings, actor: Actor | None) -> None:
         super().__init__()
-        self.request = request
+        self.request: Request = request  # (BaseContext allows None or a WebSocket: never here)
         self.store = store
         self.settings = settings
         self.actor = actor
@@ -45,6 +45,6 @@ async def get_context(request: Request) -> Context:
 
 def actor_of(info: Any) -> Actor:
     """The caller of a field that has a permission class (so it is authenticated)."""
-    actor = info.context.actor
+    actor: Actor | None = info.context.actor
     assert actor is not None, "field without a permission class asked for the actor"
     return actor

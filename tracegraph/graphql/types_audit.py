@@ -119,7 +119,7 @@ class AuditQuery:
     @strawberry.field(permission_classes=READ, description="Inclusion proof of one entry (verify offline).")
     async def audit_proof(self, info: Info, seq: int, size: int | None = None) -> JSON:
         store = info.context.store
-        return await run_in_threadpool(lambda: cps.inclusion_proof(store, seq, size=size))
+        return JSON(await run_in_threadpool(lambda: cps.inclusion_proof(store, seq, size=size)))
 
 
 @strawberry.type

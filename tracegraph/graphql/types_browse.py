@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
@@ -25,12 +25,23 @@ from tracegraph.graphql.types_nodes import (
     Supplier,
 )
 
+if TYPE_CHECKING:
+    from tracegraph.graphql.context import Context
+
 READ = [Perm(P.RECORDS_READ)]
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class _FromProps(Protocol[_T_co]):
+    """A node type: built from the node's property dict (types_nodes' `from_props`)."""
+
+    def from_props(self, p: dict[str, Any], /) -> _T_co: ...
 
 
 def _sort_enum(name: str, kind: str) -> Any:
     fields = sorted(browse.LISTS[kind][1])
-    return strawberry.enum(Enum(name, {f.upper(): f for f in fields}), description=f"Sort fields of {kind}")
+    # mypy types only functional Enum() calls with literal names as classes: this one is computed
+    return strawberry.enum(Enum(name, {f.upper(): f for f in fields}), description=f"Sort fields of {kind}")  # type: ignore[call-overload]
 
 
 BatchSort = _sort_enum("BatchSort", "batches")
@@ -130,7 +141,7 @@ async def _list(
     return connection([cls.from_props(r) for r in rows], skip, limit, total)
 
 
-async def _one(info: Info, label: str, cls: Any, id: str) -> Any:
+async def _one(info: Info[Context, Any], label: str, cls: _FromProps[_T_co], id: str) -> _T_co | None:
     p = await info.context.loaders.node(label).load(id)
     return cls.from_props(p) if p else None
 
@@ -231,9 +242,9 @@ class DashboardQuery:
 
         def collect() -> Dashboard:
             return Dashboard(
-                totals=browse.totals(store),
-                serials_by_status=browse.status_counts(store, "serials"),
-                batches_by_status=browse.status_counts(store, "batches"),
+                totals=strawberry.scalars.JSON(browse.totals(store)),
+                serials_by_status=strawberry.scalars.JSON(browse.status_counts(store, "serials")),
+                batches_by_status=strawberry.scalars.JSON(browse.status_counts(store, "batches")),
             )
 
         return await run_in_threadpool(collect)

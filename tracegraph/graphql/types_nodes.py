@@ -7,12 +7,15 @@ the node's property dict in one `from_props` classmethod.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
 from tracegraph.graphql.pagination import Connection, connection, window
+
+if TYPE_CHECKING:
+    from tracegraph.graphql.context import Context
 
 Props = dict[str, Any]
 N = TypeVar("N")
@@ -36,20 +39,20 @@ def _build(cls: type[N], p: Props) -> N:
     for name, kind in cls.__props__:  # type: ignore[attr-defined]
         v = p.get(name)
         kwargs[name] = _num(v) if kind == "f" else (str(v) if name == "id" else _str(v))
-    return cls(**kwargs)  # type: ignore[call-arg]
+    return cls(**kwargs)
 
 
 def _props(*names: str, floats: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
     return tuple((n, "s") for n in names) + tuple((n, "f") for n in floats)
 
 
-async def _node(info: Info, label: str, key: str | None) -> Props | None:
+async def _node(info: Info[Context, Any], label: str, key: str | None) -> Props | None:
     if not key:
         return None
     return await info.context.loaders.node(label).load(str(key))
 
 
-async def _rel(info: Info, relation: str, key: str) -> list[Props]:
+async def _rel(info: Info[Context, Any], relation: str, key: str) -> list[Props]:
     return await info.context.loaders.related(relation).load(key)
 
 

@@ -232,7 +232,7 @@ class ImpactOptionsInput:
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:
-    return {k: getattr(obj, k) for k in obj.__dataclass_fields__} if obj is not None else {}  # type: ignore[attr-defined]
+    return {k: getattr(obj, k) for k in obj.__dataclass_fields__} if obj is not None else {}
 
 
 @strawberry.type

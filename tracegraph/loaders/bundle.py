@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from pydantic import ValidationError
 
@@ -79,7 +79,7 @@ class _Source:
     def read_bytes(self, name: str) -> bytes:
         if self._zip is not None:
             return self._zip.read(self.names[name])  # type: ignore[arg-type]
-        return Path(self.names[name]).read_bytes()  # type: ignore[arg-type]
+        return Path(self.names[name]).read_bytes()
 
     def close(self) -> None:
         if self._zip is not None:
@@ -134,9 +134,9 @@ def _load_bundle(path: str | Path) -> Bundle:
             problems.append(Problem(record="", field="", source=str(path), value=None,
                                     message="no bundle files found (expected e.g. suppliers.csv, serials.csv)"))
         for stem in RECORD_TYPES:
-            name = found.get(stem)
-            if name is None:
+            if stem not in found:
                 continue
+            name = found[stem]
             data = src.read_bytes(name)
             cls = RECORD_TYPES[stem]
             count = _load_file(name, data, cls, batch, problems)
@@ -206,13 +206,13 @@ def _load_file(name: str, data: bytes, cls: type[Record], batch: ImportBatch, pr
     return count
 
 
-def _validate(cls: type[Record], row: dict[str, object], name: str, where: str, target: list[Record],
+def _validate(cls: type[Record], row: dict[str, Any], name: str, where: str, target: list[Record],
               problems: list[Problem]) -> None:
     try:
         rec = cls.model_validate(row)
     except ValidationError as exc:
         if len(problems) < MAX_PROBLEMS:
-            problems.extend(problems_from(exc, source=name, record=where, data=row))  # type: ignore[arg-type]
+            problems.extend(problems_from(exc, source=name, record=where, data=row))
         else:
             problems.append(Problem(record=where, field="", source=name, value=None, message="invalid"))
         return

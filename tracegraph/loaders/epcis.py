@@ -66,7 +66,7 @@ class EpcisImportResult(BaseModel):
     audit_entries: int = 0
 
 
-def _known_labels(store: GraphStore | None, ids: Iterable[str]) -> dict[str, str]:
+def _known_labels(store: GraphStore | None, ids: Iterable[str | None]) -> dict[str, str]:
     """Labels of lots already in the graph, so a lot produced earlier is consumed as the same node."""
     if store is None:
         return {}
@@ -178,7 +178,7 @@ def run_epcis(store: GraphStore, batch: EpcisBatch, actor: Actor, *, dry_run: bo
 
 def run_epcis_import(store: GraphStore, batch: ImportBatch, actor: Actor, *, source_files: list[Any] | None = None,
                      dry_run: bool = False, progress: Callable[[str, int, int], None] | None = None,
-                     clock: Clock | None = None, chunk_size: int = epcis_write.CHUNK, **_: Any) -> ImportReport:
+                     clock: Clock | None = None, chunk_size: int = epcis_write.CHUNK, **_kw: Any) -> ImportReport:
     """`run_import` for a batch from `load_epcis`: the EPCIS facts are written all or nothing as
     one ImportRun (staged island + commit log, see loaders/epcis_write.py), so `tracegraph import
     --list/--rollback/--resume` and the automatic recovery treat it like an ERP bundle import."""
@@ -213,7 +213,7 @@ def rollback_epcis_import(store: GraphStore, import_id: str, actor: Actor, *,
                           clock: Clock | None = None) -> ImportReport:
     """`tracegraph import --rollback ID` for an EPCIS run that never reached its commit: its
     staged island and commit log are deleted, the graph is exactly as before."""
-    return epcis_write.rollback_run(store, import_id, actor, clock=clock, progress=progress)  # type: ignore[no-any-return]
+    return epcis_write.rollback_run(store, import_id, actor, clock=clock, progress=progress)
 
 
 def resume_epcis_import(store: GraphStore, import_id: str, batch: ImportBatch, actor: Actor, *,
@@ -268,7 +268,8 @@ def _rec(r: Any) -> dict[str, Any]:
         except TypeError:
             pass
     if hasattr(r, "model_dump"):
-        return r.model_dump(by_alias=True)
+        dumped: dict[str, Any] = r.model_dump(by_alias=True)  # a pydantic model: its fields as a dict
+        return dumped
     return dict(r)
 
 
@@ -278,7 +279,7 @@ def plant_events(records: dict[str, list[Any]]) -> list[dict[str, Any]]:
     serials, shipping/receiving ObjectEvents for shipments with their lines."""
     from tracegraph.loaders.epcis_export import commissioning_events, shipment_events, transformation_events
 
-    get = lambda k: [_rec(r) for r in records.get(k, []) or []]
+    get: Callable[[str], list[dict[str, Any]]] = lambda k: [_rec(r) for r in records.get(k, []) or []]
     products = {p["id"]: p for p in get("products")}
     materials = {m["id"]: m for m in get("materials")}
     lots = {lt["id"]: lt for lt in get("material_lots")}

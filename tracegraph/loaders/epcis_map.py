@@ -251,9 +251,9 @@ class _Mapper:
             if label == "Batch" and self.lot_label(uri) == "MaterialLot":
                 label = "MaterialLot"
             key = m.node(label, nid)
-            defaults = {"Serial": {"status": "in_stock"}, "Batch": {"status": "released", "kind": "finished"},
-                        "MaterialLot": {"status": "available", "adjusted": False}}.get(label, {})
-            m.default(key, **defaults)
+            defaults: dict[str, dict[str, Any]] = {"Serial": {"status": "in_stock"}, "Batch": {"status": "released", "kind": "finished"},
+                        "MaterialLot": {"status": "available", "adjusted": False}}
+            m.default(key, **defaults.get(label, {}))
             return key, ident
         if k in ("grai", "giai"):
             key = m.node("Equipment", uri)
@@ -296,6 +296,7 @@ class _Mapper:
             self.link(ev, self.location(e["readPoint"]["id"], "read_point"), "readPoint")
         if (e.get("bizLocation") or {}).get("id"):
             self.link(ev, self.location(e["bizLocation"]["id"], "site"), "bizLocation")
+        key: NodeKey | None  # objects' keys below may be None (see obj)
         for bt_type, bt in _biz_transactions(e):
             key = self.m.node("BusinessTransaction", bt, type=bt_type or None)
             self.link(ev, key, "bizTransaction")
@@ -353,7 +354,7 @@ class _Mapper:
     def batch_for_serials(self, e: dict[str, Any], serials: list[tuple[NodeKey, Identifier]],
                           lots: list[NodeKey], when: str | None) -> None:
         """PRODUCED edges: a serial belongs to the lot named in ILMD, or the listed lot of its GTIN."""
-        ilmd = e.get("ilmd") if isinstance(e.get("ilmd"), dict) else {}
+        ilmd: dict[str, Any] = e["ilmd"] if isinstance(e.get("ilmd"), dict) else {}
         lot_no = _ilmd_value(ilmd, "lotNumber")
         expiry = _ilmd_value(ilmd, "itemExpirationDate")
         tg_product = ilmd.get("tracegraph:productId")
@@ -493,7 +494,7 @@ class _Mapper:
                 out_batches.append(k)
         site = (e.get("bizLocation") or {}).get("id")
         line = (e.get("readPoint") or {}).get("id")
-        ilmd = e.get("ilmd") if isinstance(e.get("ilmd"), dict) else {}
+        ilmd: dict[str, Any] = e["ilmd"] if isinstance(e.get("ilmd"), dict) else {}
         lot_no = _ilmd_value(ilmd, "lotNumber")
         if out_serials and isinstance(lot_no, str) and lot_no:
             for _s, ident in out_serials:

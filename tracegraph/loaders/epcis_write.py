@@ -37,12 +37,15 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracegraph.engine.audit.chain import Actor, AuditSpec, Change
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import Mapped
+
+if TYPE_CHECKING:
+    from tracegraph.engine.imports.runner import ImportReport
 
 CHUNK = 2000
 #: log steps per `imports.log_add` statement, and the payload size that closes a group early
@@ -104,7 +107,7 @@ def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteR
     for (etype, fl, fid, tl, tid, role), props in mapped.edges.items():
         if etype == "CONCERNS" and tl in CONCERNS_TARGETS:
             q = f"epcis.concerns_{tl.lower()}"
-            row = {"f": fid, "t": tid, "role": role, "fl": fl, "tl": tl}
+            row: dict[str, Any] = {"f": fid, "t": tid, "role": role, "fl": fl, "tl": tl}
         elif etype == "PACKED_IN" and fl in ("Serial", "Container"):
             q = f"epcis.pack_{fl.lower()}"
             row = {"f": fid, "t": tid, "fl": fl, "tl": tl}
@@ -192,7 +195,7 @@ def _writer_class() -> type:
     (the EPCIS audit contract since the first version) and all changes as summaries."""
     from tracegraph.engine.imports.runner import _Writer
 
-    class EpcisWriter(_Writer):  # type: ignore[misc, valid-type]
+    class EpcisWriter(_Writer):
         def _spec(self, action: str, changes: list[Change], reason: str = "") -> AuditSpec:
             summary = [Change("step", None, action, state=False)]
             summary += [Change(c.field, c.old, c.new, state=False) for c in changes]
@@ -223,7 +226,7 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
     files = list(files or [])
     if not files:
         files = [imp.SourceFile.of_bytes(source, json.dumps(sorted(map(str, mapped.nodes))).encode("utf-8"))]
-    log_rows = []
+    log_rows: list[dict[str, Any]] = []
     for i, st in enumerate(log):
         payload = json.dumps(st.rows, separators=(",", ":"), ensure_ascii=False, default=str)
         log_rows.append({"id": f"{res.import_id}#{i}", "seq": i, "query": f"epcis.tx_{st.query}", "kind": "rows",
@@ -320,7 +323,7 @@ def is_epcis_run(store: GraphStore, import_id: str) -> bool:
 
 
 def rollback_run(store: GraphStore, import_id: str, actor: Actor, *, clock: Clock | None = None,
-                 progress: Progress | None = None) -> Any:
+                 progress: Progress | None = None) -> ImportReport:
     """`rollback_import` for an EPCIS run: delete its island and its log (graph as before)."""
     import time
 
@@ -347,7 +350,7 @@ def rollback_run(store: GraphStore, import_id: str, actor: Actor, *, clock: Cloc
 
 
 def finish_run(store: GraphStore, import_id: str, actor: Actor, *, clock: Clock | None = None,
-               progress: Progress | None = None) -> Any:
+               progress: Progress | None = None) -> ImportReport:
     """`resume_import` for a committing EPCIS run: apply the rest of its log (graph as after)."""
     import time
 

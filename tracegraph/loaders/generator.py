@@ -182,11 +182,11 @@ class _Plant:
             gtin = _gtin(rng)
             assembled = rng.random() < 0.3 or i == 1
             bom = [m[0] for m in rng.sample(self.materials, k=min(len(self.materials), rng.randint(6, 15)))]
-            sa = None
+            sa: tuple[str, list[str]] | None = None
             if assembled:
-                sa = f"SA-{i:03d}"
-                w("products", {"id": sa, "name": f"Sub-assembly {i}", "part_no": sa, "device_class": None})
-                sa = (sa, [m[0] for m in rng.sample(self.materials, k=min(len(self.materials), rng.randint(3, 8)))])
+                sa_id = f"SA-{i:03d}"
+                w("products", {"id": sa_id, "name": f"Sub-assembly {i}", "part_no": sa_id, "device_class": None})
+                sa = (sa_id, [m[0] for m in rng.sample(self.materials, k=min(len(self.materials), rng.randint(3, 8)))])
             w("products", {"id": gtin, "name": f"{rng.choice(['InfuPro', 'CardioSense', 'OrthoFix', 'NeoVent'])} "
                                               f"model {i}", "gtin": gtin, "part_no": f"FG-{i:03d}",
                            "device_class": rng.choice(["I", "IIa", "IIb", "III"])})

@@ -29,7 +29,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring as _encode_str  # type: ignore[attr-defined]
+from json.encoder import encode_basestring as _encode_str
 from typing import Any
 
 import rfc8785
@@ -113,11 +113,11 @@ def entry_hash_fast(entry: dict[str, Any]) -> str:
     """
     parts: list[str] = []
     for prefix, k in zip(_PREFIXES, _SORTED_FIELDS):
-        v = entry.get(k)
+        v: Any = entry.get(k)
         t = type(v)
         if t is str:
             parts.append(prefix + _encode_str(v))
-        elif t is int and -_SAFE_INT < v < _SAFE_INT:  # type: ignore[operator]
+        elif t is int and -_SAFE_INT < v < _SAFE_INT:
             parts.append(prefix + str(v))
         elif v is None:
             parts.append(prefix + "null")

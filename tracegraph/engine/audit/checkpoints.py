@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -209,7 +210,7 @@ def create_checkpoint(
         if fields["head_hash"] != h["hash"]:
             raise IntegrityError(f"the AuditHead hash differs from entry {size}", hint="run `tracegraph audit verify`")
         sig = base64.b64encode(key.sign(signed_message(fields))).decode()
-        props = {**fields, "id": f"CP-{size:012d}", "signature": sig, "created_by": actor.id,
+        props: dict[str, Any] = {**fields, "id": f"CP-{size:012d}", "signature": sig, "created_by": actor.id,
                  "created_at": fields["ts"], "source": actor.id}
         made.clear()
         made.update(props)
@@ -323,7 +324,7 @@ def verify_proof(proof: dict[str, Any], public_key: str | bytes) -> ProofCheck:
 def _verify_inclusion(proof: dict[str, Any], path: list[bytes], pub: Ed25519PublicKey) -> ProofCheck:
     cp, entry = proof["checkpoint"], proof["entry"]
     seq, size = int(entry["seq"]), int(proof["tree_size"])
-    fail = lambda msg: ProofCheck(ok=False, type="inclusion", message=msg, seq=seq, tree_size=size)
+    fail: Callable[[str], ProofCheck] = lambda msg: ProofCheck(ok=False, type="inclusion", message=msg, seq=seq, tree_size=size)
     if not check_checkpoint_signature(cp, pub):
         return fail("the checkpoint signature does not verify with this public key")
     if int(cp["size"]) != size or int(proof["leaf_index"]) != seq - 1:
@@ -341,7 +342,7 @@ def _verify_inclusion(proof: dict[str, Any], path: list[bytes], pub: Ed25519Publ
 def _verify_consistency(proof: dict[str, Any], path: list[bytes], pub: Ed25519PublicKey) -> ProofCheck:
     first, second = proof["first"], proof["second"]
     m, n = int(first["size"]), int(second["size"])
-    fail = lambda msg: ProofCheck(ok=False, type="consistency", message=msg, tree_size=n)
+    fail: Callable[[str], ProofCheck] = lambda msg: ProofCheck(ok=False, type="consistency", message=msg, tree_size=n)
     if not check_checkpoint_signature(second, pub):
         return fail("the newer checkpoint's signature does not verify with this public key")
     first_signed = "signature" in first

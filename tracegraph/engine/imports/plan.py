@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from tracegraph.engine.errors import Problem, ValidationFailed
 from tracegraph.engine.imports.batch import ImportBatch
@@ -22,6 +22,7 @@ from tracegraph.engine.model import (
     EDGE_TRIPLES,
     EdgeRecord,
     EdgeRow,
+    MaterialLotRecord,
     NodeRecord,
     Record,
     Ref,
@@ -106,7 +107,8 @@ def _same(a: Any, b: Any) -> bool:
             return abs(float(a) - float(b)) <= _FLOAT_TOL * max(1.0, abs(float(a)))
         except (TypeError, ValueError):
             return False
-    return a == b
+    same: bool = a == b  # stored property values: scalars and lists, whose == is a bool
+    return same
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -161,8 +163,8 @@ def plan_import(store: GraphStore, batch: ImportBatch) -> Plan:
 
     # 2. references resolve (in the batch or in the graph) ----------------------------------
     wanted: dict[str, set[str]] = defaultdict(set)
-    for label, recs in own.items():
-        wanted[label].update(recs)
+    for label, keyed in own.items():
+        wanted[label].update(keyed)
     ref_users: list[tuple[Record, str, Ref]] = []
     for _, recs in batch.record_lists():
         for rec in recs:
@@ -329,7 +331,8 @@ def _check_lot_balance(
     outflow: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
     last_rec: dict[str, Record] = {}
     problems: list[Problem] = []
-    lot_recs = own.get("MaterialLot", {})
+    # MaterialLotRecord is the one record whose LABEL is MaterialLot
+    lot_recs = cast("dict[str, MaterialLotRecord]", own.get("MaterialLot", {}))
     moving = [e for _, e in all_edges
               if e.frm.label == "MaterialLot" and e.type in ("CONSUMED_IN", "SPLIT_INTO", "MERGED_INTO")]
     stored = {e.frm.key for e in moving if e.frm.key not in lot_recs and e.frm.key in existing.get("MaterialLot", {})}

@@ -38,6 +38,7 @@ model are already apart).
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import gc
 import hashlib
@@ -105,7 +106,7 @@ class SourceFile(BaseModel):
         return cls(name=name or path.name, sha256=h.hexdigest(), rows=rows, bytes=size)
 
     @classmethod
-    def of_bytes(cls, name: str, data: bytes, *, rows: int = 0) -> SourceFile:
+    def of_bytes(cls, name: str, data: builtins.bytes, *, rows: int = 0) -> SourceFile:
         return cls(name=name, sha256=hashlib.sha256(data).hexdigest(), rows=rows, bytes=len(data))
 
 
@@ -503,7 +504,7 @@ class _Writer:
         for label, changes in plan.changed_nodes.items():
             for part in _chunked(changes, self.chunk):
                 rows = [{"id": c.record.id, "props": c.after, "hash": c.record.content_hash()} for c in part]
-                ch = [KeyedChange(c.record.id, f"{label}.{k}", c.before.get(k), v) for c in part
+                ch: list[Change] = [KeyedChange(c.record.id, f"{label}.{k}", c.before.get(k), v) for c in part
                       for k, v in c.after.items()]
                 log.append({"query": f"imports.patch_{label}", "kind": "rows", "payload": json.dumps(rows),
                             "count": len(rows), "changes": json.dumps([c.to_dict() for c in ch], default=str)})
@@ -787,10 +788,10 @@ def render_queries() -> dict[str, str]:
         f"-[:OF {{import_id: $import_id}}]->(p)\n{_TAIL}\n")
     for t in EDGE_TRIPLES:
         a, etype, b = t
-        props = EDGE_PROPS[etype]
+        eprops = EDGE_PROPS[etype]
         plist = "".join(
             f", `{p}`: " + (f"toInteger(f[{i + 2}]) / 1000000.0" if k == "f" else f"CASE f[{i + 2}] WHEN '' THEN null ELSE f[{i + 2}] END")
-            for i, (p, k) in enumerate(props))
+            for i, (p, k) in enumerate(eprops))
         name = triple_name(t)
         out[f"edge_{name}"] = (
             f"{_HEADER}// Create ({a})-[:{etype}]->({b}) edges from a RS/US-separated blob: from key, to key, "
@@ -802,7 +803,7 @@ def render_queries() -> dict[str, str]:
             f"// pairs of US-separated keys).\n"
             f"UNWIND split($blob, $rs) AS line\nWITH split(line, $us) AS p\n"
             f"MATCH (a:{a} {{id: p[0]}})-[e:{etype}]->(b:{b} {{id: p[1]}})\n"
-            f"RETURN p[0] AS a, p[1] AS b{''.join(f', e.`{p}` AS `{p}`' for p, _ in props)}\n")
+            f"RETURN p[0] AS a, p[1] AS b{''.join(f', e.`{p}` AS `{p}`' for p, _ in eprops)}\n")
         disc = _disc(etype)
         where = f"\nWHERE r.disc IS NULL OR e.`{disc}` = r.disc" if disc else ""
         out[f"edgepatch_{name}"] = (

@@ -65,7 +65,7 @@ def open_items(store: GraphStore, actor: Actor | None = None, *, clock: Clock | 
                      alerts=[a.model_dump() for a in capa_alerts(store, now, within_days=alert_days)])
 
 
-def document_in_effect(store: GraphStore, doc_id: str, at: str) -> dict | None:
+def document_in_effect(store: GraphStore, doc_id: str, at: str) -> dict[str, Any] | None:
     """The version of `doc_id` in effect at `at` (ISO date or timestamp), or None."""
     rows = store.read("quality.document_in_effect", doc_id=doc_id, at=at)
     return rows[0]["props"] if rows else None
@@ -99,11 +99,11 @@ def supplier_scorecard(store: GraphStore, supplier: str | None = None, actor: Ac
 
 class OutOfToleranceImpact(BaseModel):
     equipment: str
-    finding: dict
-    last_good: dict | None
+    finding: dict[Any, Any]
+    last_good: dict[Any, Any] | None
     window_from: str | None
     window_to: str
-    impact: dict
+    impact: dict[Any, Any]
 
 
 def out_of_tolerance_impact(store: GraphStore, equipment: str, actor: Actor | None = None) -> OutOfToleranceImpact:

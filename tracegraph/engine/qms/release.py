@@ -13,6 +13,8 @@ signed by someone other than the reviewer).
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from tracegraph.engine import commands
@@ -87,7 +89,7 @@ def release_checklist(store: GraphStore, batch_id: str, actor: Actor | None = No
     return ReleaseChecklist(batch=batch_id, releasable=all(c.ok for c in conds), conditions=conds)
 
 
-def _inspections(lots: list[dict]) -> Condition:
+def _inspections(lots: list[dict[str, Any]]) -> Condition:
     bad = []
     for lot in lots:
         results = set(lot["results"])
@@ -100,14 +102,14 @@ def _inspections(lots: list[dict]) -> Condition:
     return Condition(name="inspections", ok=True, why=f"all {len(lots)} consumed lots passed incoming inspection")
 
 
-def _deviations(devs: list[dict]) -> Condition:
+def _deviations(devs: list[dict[str, Any]]) -> Condition:
     open_ = [f"{d['id']} ({d['status']}) about {d['about']}" for d in devs if d["status"] not in CLOSED_DEVIATION]
     if open_:
         return Condition(name="deviations", ok=False, why=f"{len(open_)} deviation(s) still open", details=open_)
     return Condition(name="deviations", ok=True, why=f"{len(devs)} deviation(s), all dispositioned or closed")
 
 
-def _calibration(usage: list[dict]) -> Condition:
+def _calibration(usage: list[dict[str, Any]]) -> Condition:
     bad = []
     for u in usage:
         end = u.get("to") or u.get("from") or ""
@@ -122,7 +124,7 @@ def _calibration(usage: list[dict]) -> Condition:
     return Condition(name="calibration", ok=True, why=f"{len(usage)} machine use(s), all in calibration")
 
 
-def _training(usage: list[dict], documents: list[str], trained: list[list[str]]) -> Condition:
+def _training(usage: list[dict[str, Any]], documents: list[str], trained: list[list[str]]) -> Condition:
     operators = sorted({u["operator"] for u in usage if u.get("operator")})
     if not operators or not documents:
         return Condition(name="training", ok=True,

@@ -8,7 +8,7 @@ import datetime as _dt
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +19,12 @@ from tracegraph.engine.qms.release import RELEASE
 from tracegraph.engine.qms.suppliers import derive_history
 from tracegraph.engine.qms.training_flags import concerned_docs, document_docs
 from tracegraph.engine.qms.vigilance import derive_report_due, require_report_before_close
+
+if TYPE_CHECKING:
+    from tracegraph.engine.access.actor import Actor
+    from tracegraph.engine.clock import Clock
+    from tracegraph.engine.qms.lifecycle import QualityRecord
+    from tracegraph.engine.stores.base import GraphStore
 
 
 class _Fields(BaseModel):
@@ -187,7 +193,7 @@ class DocumentFields(_Fields):
     training_required: bool = True
 
 
-def _supersede_previous(store, actor, rec, step, clock) -> None:  # type: ignore[no-untyped-def]
+def _supersede_previous(store: GraphStore, actor: Actor, rec: QualityRecord, step: str, clock: Clock) -> None:
     """Making a version effective supersedes the version in effect before it (effective_to set)."""
     if step != "make-effective":
         return
@@ -253,7 +259,7 @@ class CalibrationFields(_Fields):
     notes: str | None = None
 
 
-def _calibration_after(store, actor, rec, step, clock) -> None:  # type: ignore[no-untyped-def]
+def _calibration_after(store: GraphStore, actor: Actor, rec: QualityRecord, step: str, clock: Clock) -> None:
     """Keep the equipment's schedule fields current (audited update): a failed calibration makes
     it due at once."""
     if step != "open":
@@ -316,7 +322,8 @@ class SupplierFields(_Fields):
     history: list[str] = Field(default_factory=list, description="effective_from|status|qualified_until, appended")
 
 
-def _supplier_derive(store, rec, step, given, clock):  # type: ignore[no-untyped-def]
+def _supplier_derive(store: GraphStore, rec: QualityRecord, step: str, given: dict[str, Any],
+                     clock: Clock) -> dict[str, Any]:
     return derive_history(store, rec, step, given, clock)
 
 

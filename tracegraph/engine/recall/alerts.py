@@ -52,7 +52,7 @@ class AlertRun(BaseModel):
     webhook: dict[str, Any] | None = None
 
 
-class _Fmt(dict):  # type: ignore[type-arg]
+class _Fmt(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 

@@ -98,7 +98,7 @@ def run_drill(
     batches = sorted({b["id"] for b in aff.batch_rows()})
     before = _fingerprint(store, batches)
     t0 = time.perf_counter()
-    data = RecallCreate(jurisdiction=jurisdiction, recall_class=recall_class, type="removal",  # type: ignore[arg-type]
+    data = RecallCreate(jurisdiction=jurisdiction, recall_class=recall_class, type="removal",
                         reason=f"mock recall drill of {cause_text(aff.cause)}",
                         health_hazard="drill", responsible=actor.id, drill=True)
     created = create_recall(store, actor, data, aff, clock=clock)

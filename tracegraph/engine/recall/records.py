@@ -10,7 +10,7 @@ imports downward only.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field
 
@@ -136,7 +136,7 @@ def recall_props(store: GraphStore, recall_id: str) -> dict[str, Any]:
     rows = store.read("recall.get", id=recall_id)
     if not rows:
         raise NotFound(f"recall {recall_id!r} not found", hint="list recalls with `tracegraph recall list`")
-    return rows[0]["recall"]
+    return cast("dict[str, Any]", rows[0]["recall"])  # recall.get returns the node's property map
 
 
 def customers(store: GraphStore, recall_id: str) -> list[RecallCustomer]:

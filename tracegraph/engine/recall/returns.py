@@ -70,7 +70,7 @@ class Reconciliation(BaseModel):
 def _resolve(store: GraphStore, text: str) -> str:
     """A scanned UDI / GS1 string or a plain serial key -> the Serial id."""
     try:
-        from tracegraph.engine.trace.scan import resolve_identifier  # type: ignore[attr-defined]
+        from tracegraph.engine.trace.scan import resolve_identifier
     except ImportError:
         return text.strip()
     try:

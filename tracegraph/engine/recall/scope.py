@@ -162,7 +162,7 @@ def from_impact(result: ImpactResult) -> AffectedSet:
 
 def _impact_fn() -> Any:
     try:
-        from tracegraph.engine.trace import impact as impact_mod  # type: ignore[attr-defined]
+        from tracegraph.engine.trace import impact as impact_mod
     except ImportError:
         return None
     return getattr(impact_mod, "impact", None)

@@ -49,7 +49,7 @@ def require_recall(actor: Actor, permission: str) -> None:
     if "system" in actor.roles:
         return
     try:
-        from tracegraph.engine.access import permissions  # type: ignore[attr-defined]
+        from tracegraph.engine.access import permissions
 
         fn = getattr(permissions, "require", None)
     except ImportError:

@@ -64,7 +64,7 @@ def _cell(v: Any) -> str:
             v = _clean(v)
         if "&" in v or "<" in v or ">" in v:
             v = escape(v)
-        return '<c t="inlineStr"><is><t>' + v + "</t></is></c>"
+        return f'<c t="inlineStr"><is><t>{v}</t></is></c>'
     if v is None:
         return "<c/>"
     if t is bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import redis
@@ -24,6 +24,7 @@ from tracegraph.engine.errors import (
 from tracegraph.engine.stores.base import Row, plain
 from tracegraph.engine.stores.server import EmbeddedServer
 
+_T = TypeVar("_T")
 #: how long a query refused with "BUSY preparing to fork" is asked again before the error shows
 BUSY_RETRY_S = 30.0
 
@@ -145,7 +146,7 @@ class FalkorDBStore:
         header = [h.decode() if isinstance(h, bytes) else str(h) for h in header]
         return [dict(zip(header, (plain(v) for v in row))) for row in res.result_set]
 
-    def _busy_retry(self, call: Callable[[], Any], cypher: str) -> Any:
+    def _busy_retry(self, call: Callable[[], _T], cypher: str) -> _T:
         """`call()`, translated like every store error. FalkorDB refuses queries, before running
         them, while redis prepares the fork of an AOF rewrite or snapshot ("BUSY preparing to
         fork"; seen loading 10M units): wait for the fork and ask again, up to BUSY_RETRY_S."""

@@ -220,7 +220,7 @@ class Neo4jStore:
 
         def work(tx: neo4j.ManagedTransaction) -> list[Row]:
             result = tx.run(cypher, params)
-            return [{k: plain(v) for k, v in record.items()} for record in result]
+            return [{k: plain(v) for k, v in record.items()} for record in result]  # type: ignore[no-untyped-call]  # neo4j 6 leaves Record.items unannotated
 
         unit: Callable[[neo4j.ManagedTransaction], list[Row]] = (
             work if self.is_falkordb else neo4j.unit_of_work(timeout=self.query_timeout_s)(work)

@@ -125,7 +125,8 @@ class EmbeddedServer:
 
     def _info(self) -> dict[str, object]:
         try:
-            return json.loads(self.infofile.read_text())
+            info: dict[str, object] = json.loads(self.infofile.read_text())  # written by this class: an object
+            return info
         except (OSError, ValueError):
             return {}
 

@@ -167,8 +167,8 @@ def backward_trace(
         doc_ids = sorted({d[1] for r in doc_rows for d in r["direct"] + r["via_product"] if d and d[1]})
         versions: dict[str, list[dict[str, Any]]] = {}
         if doc_ids:
-            for v in store.read("trace.document_versions", doc_ids=doc_ids):
-                versions.setdefault(v["doc_id"], []).append(v)
+            for ver in store.read("trace.document_versions", doc_ids=doc_ids):
+                versions.setdefault(ver["doc_id"], []).append(ver)
         for r in doc_rows:
             started = r["started_at"]
             uses: list[DocumentUse] = []
@@ -180,17 +180,17 @@ def backward_trace(
                     seen.add(link[0])
                     in_effect = None
                     if started:
-                        for v in versions.get(link[1], []):
-                            if (v["effective_from"] is None or str(v["effective_from"]) <= str(started)) and (
-                                v["effective_to"] is None or str(started) < str(v["effective_to"])
+                        for ver in versions.get(link[1], []):
+                            if (ver["effective_from"] is None or str(ver["effective_from"]) <= str(started)) and (
+                                ver["effective_to"] is None or str(started) < str(ver["effective_to"])
                             ):
-                                in_effect = v["id"]
+                                in_effect = ver["id"]
                     uses.append(DocumentUse(doc_id=link[1] or link[0], linked=link[0], via=via,
                                             in_effect=in_effect, matches=in_effect == link[0]))
             documents[r["batch"]] = uses
         if include_siblings:
-            for s in answers[2]:
-                siblings[s["batch"]] = (s["n"], s["ids"])
+            for srow in answers[2]:
+                siblings[srow["batch"]] = (srow["n"], srow["ids"])
 
     batches = []
     for bid in batch_ids:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from tracegraph.engine.stores.base import GraphStore, Row
 
+_M = TypeVar("_M", bound=BaseModel)
 _NULL, _STRING, _INTEGER, _BOOLEAN, _DOUBLE, _ARRAY = 1, 2, 3, 4, 5, 6
 
 
@@ -83,7 +86,7 @@ def read_fast_many(store: GraphStore, calls: list[tuple[str, dict[str, Any]]]) -
     return out
 
 
-def build_models(cls: type[Any], rows: list[dict[str, Any]]) -> list[Any]:
+def build_models(cls: type[_M], rows: list[dict[str, Any]]) -> list[_M]:
     """Build pydantic models from already-valid values without validation (30k units per answer:
     `model_construct` costs ~5x more). Every field must be present in every row, so the models
     share one "fields set"."""
@@ -99,7 +102,7 @@ def build_models(cls: type[Any], rows: list[dict[str, Any]]) -> list[Any]:
     return out
 
 
-def build_model(cls: type[Any], values: dict[str, Any]) -> Any:
+def build_model(cls: type[_M], values: dict[str, Any]) -> _M:
     """One model from already-valid values (see `build_models`)."""
     return build_models(cls, [values])[0]
 

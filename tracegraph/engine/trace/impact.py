@@ -276,9 +276,9 @@ def batch_quantities(
     for (cust, sh, dt), q in sorted(transit.items(), key=lambda kv: tuple(map(str, kv[0]))):
         if q > 0:
             rows.append(("in_transit", q, cust, sh, dt))
-    for (st, cust, rid, dt), q in sorted(returned.items(), key=lambda kv: tuple(map(str, kv[0]))):
+    for (st, from_cust, rid, dt), q in sorted(returned.items(), key=lambda kv: tuple(map(str, kv[0]))):
         if q > 0:
-            rows.append((st, q, cust, rid, dt))
+            rows.append((st, q, from_cust, rid, dt))
     return rows
 
 

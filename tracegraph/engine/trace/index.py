@@ -313,7 +313,7 @@ def _strings(store: GraphStore, query_name: str, **params: Any) -> list[list[Any
         # a page of a big plant can take longer than an interactive query may
         timeout_s = max(float(getattr(store, "query_timeout_s", 60.0)), 600.0)
         reply = ro(queries.load(query_name), params or None, compact=False, timeout_s=timeout_s)
-        return reply[1] if len(reply) >= 3 else []  # type: ignore[no-any-return]
+        return reply[1] if len(reply) >= 3 else []
     return [list(r.values()) for r in store.read(query_name, **params)]
 
 
@@ -368,9 +368,9 @@ def _build(store: GraphStore, progress: Callable[[str], None] | None) -> TraceIn
     # nodes: lots, batches, units, numbered in that order (duplicate keys: the first wins)
     lot_keys = list(dict.fromkeys(str(r[0]) for r in _strings(store, "trace_index.lots") if r[0] is not None))
     batch_rows: dict[str, Row] = {}
-    for r in read_fast(store, "trace_index.batches"):
-        if r["id"] is not None:
-            batch_rows.setdefault(str(r["id"]), r)
+    for br in read_fast(store, "trace_index.batches"):
+        if br["id"] is not None:
+            batch_rows.setdefault(str(br["id"]), br)
     batch_keys = list(batch_rows)
     # units: keys kept, attribute columns encoded page by page (their strings are freed at once)
     unit_keys: list[str] = []
@@ -406,7 +406,8 @@ def _build(store: GraphStore, progress: Callable[[str], None] | None) -> TraceIn
     say(f"nodes: {sizes[0]} lots, {sizes[1]} batches, {sizes[2]} units")
 
     # unit and batch attributes (vocabulary codes per node; 0 where not a unit / batch)
-    attrs = {name: np.zeros(n, np.int32) for name in (*UNIT_COLUMNS, *BATCH_COLUMNS)}
+    # Any: spread into TraceIndex(**attrs), whose other fields are not arrays
+    attrs: dict[str, Any] = {name: np.zeros(n, np.int32) for name in (*UNIT_COLUMNS, *BATCH_COLUMNS)}
     if unit_keys:
         for name, parts in zip(UNIT_COLUMNS, unit_cols):
             attrs[name][u0:] = np.concatenate(parts)
@@ -664,6 +665,7 @@ def patch(store: GraphStore, ix: TraceIndex, known: _Known | None = None) -> Tra
     Why: a full build of a 1M-unit plant takes ~18 s; a recall return, a quarantine or a status
     change re-reads a few units (or the recall's covered units) in milliseconds to a second."""
 
+    plan: _Plan | None
     if known is not None and known.after == ix.seq:  # read by fresh() just now: not again
         seq, plan = known.upto, known.plan
     else:

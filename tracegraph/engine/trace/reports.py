@@ -151,7 +151,7 @@ def _col(i: int) -> str:
 
 
 _COLS = [_col(i) for i in range(1, 65)]
-_ESCAPE = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"}
+_ESCAPE: dict[int, str | None] = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"}
 _ESCAPE.update({c: None for c in range(32) if c not in (9, 10, 13)})  # not allowed in XML 1.0
 
 
