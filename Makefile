@@ -26,6 +26,7 @@ test: $(STAMP)
 	else echo "node not found: the static Neo4j Cypher lint will be skipped"; fi
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -86,8 +86,9 @@ def _check_versions(request: Request) -> None:
                                hint=f"send GS1-EPCIS-Version: {EPCIS_VERSION}")
 
 
-def _json(body: Any, status: int = 200, media: str = "application/ld+json", **headers: str) -> JSONResponse:
-    return JSONResponse(body, status_code=status, media_type=media, headers={**VERSION_HEADERS, **headers})
+def _json(body: Any, status: int = 200, media: str = "application/ld+json",
+          headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=media, headers={**VERSION_HEADERS, **(headers or {})})
 
 
 def _options(allow: str, **extra: str) -> Response:
@@ -189,7 +190,7 @@ async def capture_event(request: Request, actor: Actor = requires(P.EPCIS_CAPTUR
                                hint=f"capture job {job.capture_id} holds the reasons")
     eid = job.captured_ids[0]
     return _json(await run_in_threadpool(eq.get_event, store, eid), 201, media=_negotiate(request),
-                 Location=f"/epcis/events/{quote(eid, safe='')}")
+                 headers={"Location": f"/epcis/events/{quote(eid, safe='')}"})
 
 
 # -- queries ---------------------------------------------------------------------------------
@@ -204,7 +205,7 @@ def _page(request: Request, params: dict[str, Any], fixed: dict[str, str] | None
         nxt = {k: v for k, v in params.items() if k != "nextPageToken"}
         nxt["nextPageToken"] = page.next_page_token
         headers["Link"] = f'<{request.url.path}?{urlencode(nxt, doseq=True)}>; rel="next"'
-    return _json(eq.query_document(page.events), media=media, **headers)
+    return _json(eq.query_document(page.events), media=media, headers=headers)
 
 
 def _params(request: Request) -> dict[str, Any]:
@@ -303,7 +304,7 @@ async def create_query(request: Request, actor: Actor = requires(P.TRACE_READ)) 
                                [Problem(record="query", field="name", value=None, message="required")],
                                hint='{"name": "MyQuery", "query": {"eventType": ["ObjectEvent"]}}')
     q = await run_in_threadpool(subs.create_query, get_store(request), actor, body["name"], body.get("query") or {})
-    return _json(q, 201, media="application/json", Location=f"/epcis/queries/{quote(q['name'], safe='')}")
+    return _json(q, 201, media="application/json", headers={"Location": f"/epcis/queries/{quote(q['name'], safe='')}"})
 
 
 @router.get("/queries/{queryName}", summary="One named query")
@@ -329,7 +330,7 @@ async def named_query_events(request: Request, queryName: str = Path(..., min_le
     if page.next_page_token:
         nxt = {k: v for k, v in params.items() if k != "nextPageToken"} | {"nextPageToken": page.next_page_token}
         headers["Link"] = f'<{request.url.path}?{urlencode(nxt, doseq=True)}>; rel="next"'
-    return _json(eq.query_document(page.events, queryName), media=media, **headers)
+    return _json(eq.query_document(page.events, queryName), media=media, headers=headers)
 
 
 @router.get("/queries/{queryName}/subscriptions", summary="Subscriptions to a named query")
@@ -357,7 +358,7 @@ async def subscribe(request: Request, queryName: str = Path(..., min_length=1, m
     _allowed_dest(request, req.dest)
     out = await run_in_threadpool(subs.subscribe, get_store(request), actor, queryName, req)
     loc = f"/epcis/queries/{quote(queryName, safe='')}/subscriptions/{out['subscriptionID']}"
-    return _json(out, 201, media="application/json", Location=loc)
+    return _json(out, 201, media="application/json", headers={"Location": loc})
 
 
 @router.get("/queries/{queryName}/subscriptions/{subscriptionID}", summary="One subscription and its deliveries")
