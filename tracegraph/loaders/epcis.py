@@ -87,7 +87,11 @@ def _all_uris(events: list[dict[str, Any]]) -> set[str]:
 
 
 def load_document(doc: dict[str, Any], source: str = "document", store: GraphStore | None = None) -> EpcisBatch:
-    """Validate an already-parsed EPCIS document and map its events (nothing is written)."""
+    """Validate an already-parsed EPCIS document (or a bare event / event array, wrapped into
+    one) and map its events (nothing is written)."""
+    from tracegraph.loaders.epcis_input import json_document
+
+    doc = json_document(doc, source)
     validate_document(doc, source)
     events = event_list(doc)
     lot_ids = [q.get("epcClass") for e in events for k in ("inputQuantityList", "outputQuantityList",
@@ -129,17 +133,21 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
                       event_types=dict(Counter(str(e.get("type")) for e in events)), mapped=mapped)
 
 
-def read_epcis(path: str | Path, store: GraphStore | None = None) -> EpcisBatch:
-    """Read, schema-check and map an EPCIS 2.0 JSON / JSON-LD file (nothing is written).
+def read_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "auto") -> EpcisBatch:
+    """Read, schema-check and map an EPCIS file (nothing is written): 2.0 JSON / JSON-LD (a
+    document, a bare event or an event array) or 1.2 / 2.0 XML (XSD-checked, then converted to
+    the JSON-LD form, see epcis_xml.py); `fmt` is "auto" (by content), "epcis-json" or "epcis-xml".
 
-    Raises ValidationFailed listing every problem (event index + field) when the document does not
-    conform to GS1's EPCIS 2.0 JSON Schema.
+    Raises ValidationFailed listing every problem (XML: line and element; JSON: event index +
+    field) when the document does not conform to GS1's XSD / EPCIS 2.0 JSON Schema.
     """
+    from tracegraph.loaders.epcis_input import read_document
+
     p = Path(path)
-    return load_document(read_json(p), p.name, store)
+    return load_document(read_document(p, fmt), p.name, store)
 
 
-def load_epcis(path: str | Path, store: GraphStore | None = None) -> "ImportBatch":
+def load_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "auto") -> "ImportBatch":
     """The import dispatcher's entry point: an ImportBatch carrying the mapped EPCIS document.
 
     EPCIS brings nodes and edges the ERP record types do not hold (EpcisEvent, Location,
@@ -150,7 +158,7 @@ def load_epcis(path: str | Path, store: GraphStore | None = None) -> "ImportBatc
     """
     from tracegraph.engine.imports import ImportBatch
 
-    eb = read_epcis(path, store)
+    eb = read_epcis(path, store, fmt)
     return ImportBatch(meta={"format": "epcis", "document_id": eb.document_id, "events": eb.events,
                              "event_types": eb.event_types, "epcis": eb})
 

@@ -63,15 +63,14 @@ def read_json(path: str | Path) -> Any:
 
 
 def is_epcis(path: str | Path) -> bool:
-    """True when the file is a JSON object whose `type` is EPCISDocument or EPCISQueryDocument.
+    """True when the file is EPCIS by content: XML (1.2 / 2.0), or JSON that is an
+    EPCISDocument / EPCISQueryDocument, a bare event or an array of events (epcis_input).
 
     Cheap enough for dispatch: reads the file once, never raises.
     """
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("type") in ("EPCISDocument", "EPCISQueryDocument")
+    from tracegraph.loaders.epcis_input import is_epcis_file
+
+    return is_epcis_file(path)
 
 
 def event_list(doc: dict[str, Any]) -> list[dict[str, Any]]:
