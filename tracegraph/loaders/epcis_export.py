@@ -210,6 +210,11 @@ def build_document(events: list[dict[str, Any]], contexts: Iterable[Any] = (), *
                    created: str | None = None) -> dict[str, Any]:
     ctx: list[Any] = [EPCIS_CONTEXT_URL]
     for c in contexts:
+        # GS1's own contexts (the full one under another address, the "simple" one) are @protected
+        # and define the same terms differently: listed after the full context they make JSON-LD
+        # processors fail ("protected term redefinition"). The export speaks the full context only.
+        if is_gs1_context_url(c):
+            continue
         if c not in ctx:
             ctx.append(c)
     if any(TG_PRODUCT in (e.get("ilmd") or {}) for e in events) and TG_CONTEXT not in ctx:
@@ -221,6 +226,13 @@ def build_document(events: list[dict[str, Any]], contexts: Iterable[Any] = (), *
         "creationDate": epcis_time(created or datetime.now(timezone.utc).isoformat()),
         "epcisBody": {"eventList": events},
     }
+
+
+def is_gs1_context_url(c: Any) -> bool:
+    """GS1's EPCIS JSON-LD context (full or simple) under any of its published addresses."""
+    return isinstance(c, str) and c.startswith(("https://ref.gs1.org/standards/epcis/", "https://gs1.github.io/EPCIS/",
+                                                "https://id.gs1.org/")) \
+        and c.rsplit("/", 1)[-1] in ("epcis-context.jsonld", "epcis-context-simple.jsonld")
 
 
 def check_document(doc: dict[str, Any]) -> None:

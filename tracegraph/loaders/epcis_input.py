@@ -54,18 +54,14 @@ def detect_format(path: str | Path) -> Format | None:
     return None
 
 
-def is_gs1_context(c: Any) -> bool:
-    """GS1's EPCIS context under any of its published addresses."""
-    return isinstance(c, str) and c.startswith(("https://ref.gs1.org/standards/epcis/", "https://gs1.github.io/EPCIS/")) \
-        and c.endswith("epcis-context.jsonld")
-
-
 def wrap_events(obj: Any, source: str = "document") -> dict[str, Any]:
     """A bare event, or an array of events, as the EPCISDocument that carries them.
 
-    Each event's own `@context` (the binding requires one on a bare event) moves to the document:
-    GS1's context under any address becomes the 2.0.0 URL, extension namespaces are merged.
+    Each event's own `@context` (the binding requires one on a bare event) moves to the document
+    (merged, in order); GS1's full context is added in front when no event names a GS1 context.
     """
+    from tracegraph.loaders.epcis_export import is_gs1_context_url
+
     events = obj if isinstance(obj, list) else [obj]
     problems = [Problem(record=f"event {i}", field="type", value=(e.get("type") if isinstance(e, dict) else None),
                         source=source, message=f"expected an EPCIS event ({', '.join(EVENT_TYPES)})")
@@ -76,15 +72,16 @@ def wrap_events(obj: Any, source: str = "document") -> dict[str, Any]:
             problems or [Problem(record="document", field="(whole)", message="empty array", source=source)],
             hint="send an EPCISDocument, or events with \"type\": \"ObjectEvent\" etc.",
         )
-    ctx: list[Any] = [EPCIS_CONTEXT_URL]
+    ctx: list[Any] = []
     out = []
     for e in events:
         own = e.get("@context")
         for c in own if isinstance(own, list) else [own] if own is not None else []:
-            c = EPCIS_CONTEXT_URL if is_gs1_context(c) else c
             if c not in ctx:
                 ctx.append(c)
         out.append({k: v for k, v in e.items() if k != "@context"})
+    if not any(is_gs1_context_url(c) for c in ctx):
+        ctx.insert(0, EPCIS_CONTEXT_URL)
     created = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return {"@context": ctx, "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": created,
             "epcisBody": {"eventList": out}}
@@ -134,5 +131,4 @@ def is_epcis_file(path: str | Path) -> bool:
                                                          for e in data)
 
 
-__all__ = ["detect_format", "read_document", "wrap_events", "json_document", "is_epcis_file", "FORMATS",
-           "is_gs1_context"]
+__all__ = ["detect_format", "read_document", "wrap_events", "json_document", "is_epcis_file", "FORMATS"]

@@ -137,6 +137,22 @@ def _wrap_event(root: etree._Element, version: str) -> etree._Element:
     return doc
 
 
+_NOT_COLLAPSED = {"string", "normalizedString", "anyType", "anySimpleType"}
+
+
+def _collapse_typed_text(root: etree._Element) -> None:
+    """Strip the text of leaf elements typed by `xsi:type` as a non-string XSD type.
+
+    Why: XSD says those types collapse whitespace (`<x xsi:type="xsd:dateTime">\n 2013-...Z\n</x>`
+    is valid), but libxml2 does not apply it for xsi:type-typed extension elements and refuses them.
+    """
+    key = f"{{{XSI}}}type"
+    for el in root.iter():
+        t = el.get(key) if isinstance(el.tag, str) else None
+        if t and len(el) == 0 and el.text and t.rsplit(":", 1)[-1] not in _NOT_COLLAPSED:
+            el.text = el.text.strip()
+
+
 _ELEMENT = re.compile(r"Element '([^']+)'")
 
 
@@ -156,6 +172,7 @@ def validate_xml(root: etree._Element, source: str = "") -> str:
     """
     version = xml_version(root)
     schema = xml_schema(version)
+    _collapse_typed_text(root)
     tree = _wrap_event(root, version) if is_bare_event(root) else root
     if schema.validate(tree):
         return version
