@@ -139,6 +139,9 @@ def _problems_of(doc: Any, source: str, doc_type: str | None, index: int | None 
             record, field = _where(list(leaf.absolute_path), doc_type)
             if index is not None and record == "event 0":
                 record = f"event {index}"
+            if "propertyNames" in leaf.absolute_schema_path and isinstance(leaf.instance, str):
+                # a field the event type does not have (e.g. persistentDisposition in an AggregationEvent)
+                field = leaf.instance if field == "(whole)" else f"{field}.{leaf.instance}"
             if leaf.validator == "required" and "'" in leaf.message:
                 missing = leaf.message.split("'")[1]
                 field = missing if field == "(whole)" else f"{field}.{missing}"
@@ -181,12 +184,20 @@ def _short(v: Any) -> Any:
     return v
 
 
+def is_gs1_context_url(c: Any) -> bool:
+    """GS1's EPCIS JSON-LD context (full or simple) under any of its published addresses."""
+    return isinstance(c, str) and c.startswith(("https://ref.gs1.org/standards/epcis/", "https://gs1.github.io/EPCIS/",
+                                                "https://id.gs1.org/")) \
+        and c.rsplit("/", 1)[-1] in ("epcis-context.jsonld", "epcis-context-simple.jsonld")
+
+
 def extra_context(doc: dict[str, Any]) -> list[Any]:
-    """The document's @context without the standard EPCIS context URL (extension prefixes)."""
+    """The document's @context without GS1's own context (under any of its addresses, full or
+    simple): what is left are the extension prefixes, kept on each event node for the export."""
     ctx = doc.get("@context")
     items = ctx if isinstance(ctx, list) else [ctx] if ctx is not None else []
-    return [c for c in items if c != EPCIS_CONTEXT_URL]
+    return [c for c in items if c != EPCIS_CONTEXT_URL and not is_gs1_context_url(c)]
 
 
 __all__ = ["SCHEMA_PATH", "EPCIS_CONTEXT_URL", "EVENT_TYPES", "validator", "read_json", "is_epcis",
-           "event_list", "validate_document", "extra_context"]
+           "event_list", "validate_document", "extra_context", "is_gs1_context_url"]

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from tracegraph.engine.errors import NotFound, Problem, ValidationFailed
 from tracegraph.engine.stores.base import GraphStore
-from tracegraph.loaders.epcis_doc import EPCIS_CONTEXT_URL, validator
+from tracegraph.loaders.epcis_doc import EPCIS_CONTEXT_URL, is_gs1_context_url, validator
 from tracegraph.loaders.identifiers import (
     PRIVATE_PREFIX, lgtin_digital_link, private_urn, sgtin_digital_link,
 )
@@ -226,13 +226,6 @@ def build_document(events: list[dict[str, Any]], contexts: Iterable[Any] = (), *
         "creationDate": epcis_time(created or datetime.now(timezone.utc).isoformat()),
         "epcisBody": {"eventList": events},
     }
-
-
-def is_gs1_context_url(c: Any) -> bool:
-    """GS1's EPCIS JSON-LD context (full or simple) under any of its published addresses."""
-    return isinstance(c, str) and c.startswith(("https://ref.gs1.org/standards/epcis/", "https://gs1.github.io/EPCIS/",
-                                                "https://id.gs1.org/")) \
-        and c.rsplit("/", 1)[-1] in ("epcis-context.jsonld", "epcis-context-simple.jsonld")
 
 
 def check_document(doc: dict[str, Any]) -> None:

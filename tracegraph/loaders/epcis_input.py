@@ -60,7 +60,7 @@ def wrap_events(obj: Any, source: str = "document") -> dict[str, Any]:
     Each event's own `@context` (the binding requires one on a bare event) moves to the document
     (merged, in order); GS1's full context is added in front when no event names a GS1 context.
     """
-    from tracegraph.loaders.epcis_export import is_gs1_context_url
+    from tracegraph.loaders.epcis_doc import is_gs1_context_url
 
     events = obj if isinstance(obj, list) else [obj]
     problems = [Problem(record=f"event {i}", field="type", value=(e.get("type") if isinstance(e, dict) else None),

@@ -224,10 +224,15 @@ CBV_FORMS = {
 }
 
 
+#: the same values as CURIEs of GS1's context (`cbv:BizStep-shipping`, `gs1:Temperature`)
+CBV_CURIES = {k: tuple(p.replace("https://ref.gs1.org/cbv/", "cbv:").replace("https://gs1.org/voc/", "gs1:")
+                       for p in v if p.startswith("https://")) for k, v in CBV_FORMS.items()}
+
+
 def cbv_term(vocab: str, value: str) -> str:
     """`urn:epcglobal:cbv:bizstep:shipping` / `https://ref.gs1.org/cbv/BizStep-shipping` -> `shipping`."""
     v = value.strip()
-    for prefix in CBV_FORMS[vocab]:
+    for prefix in CBV_FORMS[vocab] + CBV_CURIES[vocab]:
         if v.startswith(prefix) and v[len(prefix):] in _enums()[vocab]:
             return v[len(prefix):]
     return v
@@ -617,7 +622,31 @@ def read_xml(path: str | Path | bytes, source: str | None = None) -> dict[str, A
     name = source or ("document" if isinstance(path, bytes) else Path(path).name)
     root = parse_xml(path).getroot()
     version = validate_xml(root, name)
-    return xml_to_document(root, version)
+    doc = xml_to_document(root, version)
+    _check_converted(doc, root, name)
+    return doc
+
+
+def _check_converted(doc: dict[str, Any], root: etree._Element, source: str) -> None:
+    """GS1's JSON Schema on the converted document, its problems pointed back at XML lines.
+
+    Why: the XSD is laxer than the JSON Schema in places GS1 has since tightened (e.g.
+    persistentDisposition outside ObjectEvent / TransformationEvent, a sensorReport without a
+    type); what the graph stores and exports must be valid EPCIS 2.0 JSON-LD, so such a document
+    is refused, and the partner is told the line of the event concerned.
+    """
+    from tracegraph.loaders.epcis_doc import validate_document
+
+    try:
+        validate_document(doc, source)
+    except ValidationFailed as exc:
+        starts = [root.sourceline or 1] if is_bare_event(root) else _event_starts(root)
+        for p in exc.problems:
+            if p.record.startswith("event ") and p.record[6:].isdigit() and int(p.record[6:]) < len(starts):
+                p.record = f"line {starts[int(p.record[6:])]} ({p.record})"
+        exc.message = exc.message.replace("JSON Schema", "JSON Schema (after conversion from XML)")
+        exc.args = (exc.message,)
+        raise
 
 
 __all__ = ["xml_schema", "parse_xml", "validate_xml", "xml_to_document", "read_xml", "xml_version", "cbv_term",
