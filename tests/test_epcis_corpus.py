@@ -187,16 +187,48 @@ def test_every_valid_document_imports(graphs: Any) -> None:
     assert events > 250 and 0 < stored <= events  # the same event in several documents is stored once
 
 
+@pytest.fixture(scope="module")
+def shared_xsd() -> dict[str, Any]:
+    """GS1's XSDs from shared/ (not the package's copies), one schema per version."""
+    from lxml import etree
+
+    out = {}
+    for version, main in (("2.0", "EPCglobal-epcis-2_0.xsd"), ("1.2", "EPCglobal-epcis-1_2.xsd")):
+        out[version] = etree.XMLSchema(etree.parse(str(EPCIS_DIR / "xsd" / version / main)))
+    return out
+
+
+def _xsd_errors(schema: Any, xml: bytes) -> list[str]:
+    from lxml import etree
+
+    ok = schema.validate(etree.fromstring(xml))
+    return [] if ok else [f"line {e.line}: {e.message}" for e in schema.error_log]
+
+
 @pytest.mark.parametrize("name", XML_ACCEPTED, ids=lambda n: n.replace(OE, "oe/")[-70:])
-def test_xml_to_graph_to_jsonld_to_graph(name: str, graphs: Any, shared_schema: Draft7Validator) -> None:
+def test_xml_to_graph_to_jsonld_and_xml_to_graph(name: str, graphs: Any, shared_schema: Draft7Validator,
+                                                 shared_xsd: dict[str, Any], tmp_path: Path) -> None:
+    from tracegraph.loaders.epcis_xml import parse_xml, xml_version
+    from tracegraph.loaders.epcis_xml_out import export_epcis_xml
+
     a, b = graphs
     _empty(a, b)
     import_epcis(a, EPCIS_DIR / name, ACTOR)
+    before = snapshot(a)
     doc = export_epcis(a)
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in shared_schema.iter_errors(doc)]
     assert errors == []
     import_epcis(b, doc, ACTOR)
-    assert snapshot(a) == snapshot(b)
+    assert snapshot(b) == before
+    # the XML export, in the version the document came in, validates and imports to the same graph
+    version = xml_version(parse_xml(EPCIS_DIR / name).getroot())
+    xml = export_epcis_xml(a, version=version)
+    assert _xsd_errors(shared_xsd[version], xml) == []
+    out = tmp_path / "export.xml"
+    out.write_bytes(xml)
+    _empty(b)
+    import_epcis(b, out, ACTOR)
+    assert snapshot(b) == before
 
 
 def _events_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -279,3 +311,17 @@ def test_bare_events_import_as_documents(graphs: Any) -> None:
     for name in bare:
         b = read_epcis(EPCIS_DIR / name)
         assert b.events == 1, name
+
+
+def test_every_accepted_document_exports_as_valid_xml_in_both_versions(graphs: Any, shared_xsd: dict[str, Any]) -> None:
+    """JSON-LD documents too (GS1's examples, OpenEPCIS JSON, simple context), all in one graph."""
+    from tracegraph.loaders.epcis_xml_out import document_to_xml
+
+    a, _ = graphs
+    n = 0
+    for name in ACCEPTED:
+        doc = read_document(EPCIS_DIR / name)
+        for version in ("2.0", "1.2"):
+            assert _xsd_errors(shared_xsd[version], document_to_xml(doc, version)) == [], (name, version)
+        n += 1
+    assert n == len(ACCEPTED)

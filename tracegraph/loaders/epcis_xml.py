@@ -220,7 +220,7 @@ CBV_FORMS = {
     "source-dest-type": ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),
     "measurementType": ("gs1:", "https://gs1.org/voc/"),
     "sensorAlertType": ("gs1:", "https://gs1.org/voc/"),
-    "component": ("gs1:", "https://gs1.org/voc/"),
+    "component": ("urn:epcglobal:cbv:comp:", "https://ref.gs1.org/cbv/Comp-"),
 }
 
 
@@ -230,9 +230,12 @@ CBV_CURIES = {k: tuple(p.replace("https://ref.gs1.org/cbv/", "cbv:").replace("ht
 
 
 def cbv_term(vocab: str, value: str) -> str:
-    """`urn:epcglobal:cbv:bizstep:shipping` / `https://ref.gs1.org/cbv/BizStep-shipping` -> `shipping`."""
+    """`urn:epcglobal:cbv:bizstep:shipping` / `cbv:BizStep-shipping` -> `shipping` (the JSON-LD form
+    OpenEPCIS writes for them); a web URI (`https://ref.gs1.org/cbv/BizStep-shipping`) is valid
+    JSON-LD as it is and stays as given (the graph compares on the bare word either way)."""
     v = value.strip()
-    for prefix in CBV_FORMS[vocab] + CBV_CURIES[vocab]:
+    forms = tuple(f for f in CBV_FORMS[vocab] if not f.startswith("https://")) + CBV_CURIES[vocab]
+    for prefix in forms:
         if v.startswith(prefix) and v[len(prefix):] in _enums()[vocab]:
             return v[len(prefix):]
     return v
@@ -335,12 +338,37 @@ def _add(obj: dict[str, Any], key: str, value: Any) -> None:
         obj[key] = value
 
 
+XSD_NS = "http://www.w3.org/2001/XMLSchema"
+_INTEGERS = {"integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+             "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"}
+
+
+def _typed(el: etree._Element, text: str) -> Any:
+    """Text of an element typed `xsi:type="xsd:boolean|integer|double..."` as a JSON boolean / number."""
+    t = el.get(f"{{{XSI}}}type")
+    if not t:
+        return text
+    prefix, _, local = t.rpartition(":")
+    if el.nsmap.get(prefix or None) != XSD_NS:
+        return text
+    if local == "boolean" and text in ("true", "false", "1", "0"):
+        return text in ("true", "1")
+    if local in _INTEGERS and re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    if local in ("double", "float", "decimal"):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return text
+
+
 def _user_value(el: etree._Element, nss: Namespaces) -> Any:
     """A user extension element: text, or an object of its children (and attributes)."""
     kids = [c for c in el if isinstance(c.tag, str)]
     attrs = {k: v for k, v in el.attrib.items() if _ns(k) != XSI}
     if not kids and not attrs:
-        return _text(el)
+        return _typed(el, _text(el))
     obj: dict[str, Any] = {}
     for k, v in attrs.items():
         obj[nss.key(k, _prefix_hint(el, k))] = v
@@ -497,7 +525,7 @@ PLAIN = {"eventTime", "recordTime", "eventTimeZoneOffset", "eventID", "action", 
          "certificationInfo"}
 
 
-def convert_event(el: etree._Element, nss: Namespaces) -> dict[str, Any]:
+def convert_event(el: etree._Element, nss: Namespaces, version: str = "2.0") -> dict[str, Any]:
     """One XML event element -> its EPCIS 2.0 JSON-LD object."""
     etype = _local(el.tag)
     ev: dict[str, Any] = {"type": etype}
@@ -541,6 +569,10 @@ def convert_event(el: etree._Element, nss: Namespaces) -> dict[str, Any]:
                          message="EPCIS 2.0 requires every user extension in its own XML namespace")],
                 hint="put the extension element in a namespace (xmlns:ext=...) and import again",
             )
+    if version == "1.2":  # 1.2 requires these lists; empty beside a quantity list they say nothing
+        for epcs, qty in (("epcList", "quantityList"), ("childEPCs", "childQuantityList")):
+            if ev.get(epcs) == [] and ev.get(qty):
+                del ev[epcs]
     if etype == "QuantityEvent":  # deprecated since EPCIS 1.1: an ObjectEvent OBSERVE with a quantity
         ev["type"] = "ObjectEvent"
         ev.setdefault("action", "OBSERVE")
@@ -548,15 +580,15 @@ def convert_event(el: etree._Element, nss: Namespaces) -> dict[str, Any]:
     return ev
 
 
-def _events(event_list: etree._Element, nss: Namespaces) -> list[dict[str, Any]]:
+def _events(event_list: etree._Element, nss: Namespaces, version: str = "2.0") -> list[dict[str, Any]]:
     out = []
     for c in event_list:
         if not isinstance(c.tag, str):
             continue
         if _ns(c.tag) is None and _local(c.tag) == "extension":
-            out.extend(_events(c, nss))
+            out.extend(_events(c, nss, version))
         elif _ns(c.tag) is None and _local(c.tag) in EVENT_TYPES + ("QuantityEvent",):
-            out.append(convert_event(c, nss))
+            out.append(convert_event(c, nss, version))
         else:
             raise ValidationFailed(
                 f"unknown event type {etree.QName(c.tag).text!r} at line {c.sourceline}",
@@ -588,7 +620,7 @@ def xml_to_document(root: etree._Element, version: str | None = None) -> dict[st
                            "creationDate": root.get("creationDate") or "1970-01-01T00:00:00Z"}
     if kind == "EPCISDocument":
         el = _find(body, "EventList")
-        doc["epcisBody"] = {"eventList": _events(el, nss) if el is not None else []}
+        doc["epcisBody"] = {"eventList": _events(el, nss, version) if el is not None else []}
     elif kind == "EPCISQueryDocument":
         qr = _find(body, "QueryResults")
         if qr is None:
@@ -603,7 +635,7 @@ def xml_to_document(root: etree._Element, version: str | None = None) -> dict[st
             if f is not None and _text(f):
                 results[name] = _text(f)
         el = _find(qr, "resultsBody", "EventList")
-        results["resultsBody"] = {"eventList": _events(el, nss) if el is not None else []}
+        results["resultsBody"] = {"eventList": _events(el, nss, version) if el is not None else []}
         doc["type"] = "EPCISQueryDocument"
         doc["epcisBody"] = {"queryResults": results}
     else:
