@@ -274,6 +274,19 @@ def test_rest_import_xml_and_export_xml(api: Api) -> None:
                         headers=api.headers("qa"))
     assert r.status_code == 200, r.text
     assert r.json()["kind"] == "epcis" and r.json()["report"]["event_types"] == {"AggregationEvent": 1}
+    assert r.json()["report"]["source"] == "a.xml"
+    # the run records the uploaded file itself
+    run = api.store.run("MATCH (r:ImportRun {id: $id}) RETURN r.files AS f", {"id": r.json()["report"]["import_id"]},
+                        write=False)[0]["f"]
+    import hashlib
+
+    assert hashlib.sha256(good).hexdigest() in str(run)
+    # an array of bare events through the same door
+    events = [json.loads((OE2 / f"JSON/Capture/Events/{t}.json").read_text()) for t in ("ObjectEvent", "AssociationEvent")]
+    r = api.client.post("/imports", files={"file": ("events.json", json.dumps(events).encode(), "application/json")},
+                        data={"dry_run": "true"}, headers=api.headers("qa"))
+    assert r.status_code == 200, r.text
+    assert r.json()["report"]["event_types"] == {"ObjectEvent": 1, "AssociationEvent": 1}
     for how in ({"params": {"format": "xml"}}, {"headers": {"Accept": "application/xml"}},
                 {"params": {"format": "xml-1.2"}}):
         headers = {**api.headers("viewer"), **how.get("headers", {})}

@@ -58,7 +58,8 @@ def _do_import(path: Path, filename: str, actor: Actor, store: Any, dry_run: boo
     if kind == "epcis-xml":  # EPCIS 1.2 / 2.0 XML: XSD-checked, converted to JSON-LD (loaders/epcis_xml.py)
         from tracegraph.loaders.epcis_xml import read_xml
 
-        res = import_epcis(store, read_xml(path, filename), actor, dry_run=dry_run)
+        res = import_epcis(store, read_xml(path, filename), actor, dry_run=dry_run, source=filename,
+                           raw=path.read_bytes())
         return ImportResponse(kind="epcis", dry_run=dry_run, report=res.model_dump(mode="json"))
     try:
         doc = json.loads(path.read_bytes())
@@ -73,7 +74,7 @@ def _do_import(path: Path, filename: str, actor: Actor, store: Any, dry_run: boo
     from tracegraph.loaders.epcis_input import json_document
 
     doc = json_document(doc, filename)  # a bare event or an event array becomes a document
-    res = import_epcis(store, doc, actor, dry_run=dry_run)
+    res = import_epcis(store, doc, actor, dry_run=dry_run, source=filename, raw=path.read_bytes())
     return ImportResponse(kind="epcis", dry_run=dry_run, report=res.model_dump(mode="json"))
 
 

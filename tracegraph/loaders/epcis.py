@@ -250,13 +250,19 @@ def resume_epcis_import(store: GraphStore, import_id: str, batch: "ImportBatch",
 
 
 def import_epcis(store: GraphStore, path: str | Path | dict[str, Any], actor: Actor, *, dry_run: bool = False,
-                 clock: Clock | None = None, progress: Callable[[int, int], None] | None = None) -> EpcisImportResult:
-    """Validate, map and write one EPCIS document (a path, or a parsed dict)."""
+                 clock: Clock | None = None, progress: Callable[[int, int], None] | None = None,
+                 source: str | None = None, raw: bytes | None = None) -> EpcisImportResult:
+    """Validate, map and write one EPCIS document (a path, or a parsed dict).
+
+    For a parsed dict, `source` names it in problems and the ImportRun, and `raw` (the bytes it
+    was read from, e.g. an uploaded XML file) is what the run records the SHA-256 of."""
     from tracegraph.engine.imports import SourceFile
 
     if isinstance(path, dict):
-        batch = load_document(path, "document", store)
-        files = [SourceFile.of_bytes("document", json.dumps(path, sort_keys=True, default=str).encode("utf-8"))]
+        name = source or "document"
+        batch = load_document(path, name, store)
+        files = [SourceFile.of_bytes(name, raw if raw is not None
+                                     else json.dumps(path, sort_keys=True, default=str).encode("utf-8"))]
     else:
         batch = read_epcis(path, store)
         files = [SourceFile.of_path(Path(path))]
