@@ -4,7 +4,6 @@ XML file, `GET /export/epcis?format=xml` / `Accept: application/xml`. Real embed
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
 import zipfile

@@ -81,7 +81,7 @@ def parse_xml(path: str | Path | bytes) -> etree._ElementTree:
             return etree.ElementTree(etree.fromstring(path, parser))
         return etree.parse(str(path), parser)
     except OSError as exc:
-        raise ValidationFailed(f"{path} cannot be read: {exc}", hint="check the path") from exc
+        raise ValidationFailed(f"{name} cannot be read: {exc}", hint="check the path") from exc
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else 0
         raise ValidationFailed(

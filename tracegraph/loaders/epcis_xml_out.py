@@ -78,7 +78,7 @@ def _urn(vocab: str, value: Any) -> str:
     """A bare CBV term -> its URN (`urn:epcglobal:cbv:bizstep:shipping`); URIs stay as given."""
     v = str(value)
     if v in _enums()[vocab]:
-        urn, web = CBV_FORMS[vocab]
+        urn = CBV_FORMS[vocab][0]
         if vocab == "component":  # no URN form: the CURIE of GS1's context, as GS1's XML examples write it
             return "cbv:Comp-" + v
         return urn + v
