@@ -396,6 +396,17 @@ def _user_field(el: etree._Element, obj: dict[str, Any], nss: Namespaces) -> boo
     return True
 
 
+def _unqualified(c: etree._Element) -> ValidationFailed:
+    """An un-namespaced element 1.2's lax `##local` extensions let through: 2.0 has no place for it."""
+    n = _local(c.tag)
+    return ValidationFailed(
+        f"un-namespaced element <{n}> at line {c.sourceline} is no EPCIS field and cannot be carried into EPCIS 2.0",
+        [Problem(record=f"line {c.sourceline}", field=n,
+                 message="not an EPCIS field here; EPCIS 2.0 requires every user extension in its own XML namespace")],
+        hint="put the extension element in a namespace (xmlns:ext=...) and import again",
+    )
+
+
 def _epcs(el: etree._Element) -> list[str]:
     """The EPCs of a list, each once (an EPC listed twice says nothing more; GS1's JSON Schema
     wants them unique)."""
@@ -427,8 +438,8 @@ def _location(el: etree._Element, nss: Namespaces) -> dict[str, Any]:
     for c in _children(el):
         if _local(c.tag) == "id" and _ns(c.tag) is None:
             out["id"] = _text(c)
-        else:
-            _user_field(c, out, nss)
+        elif not _user_field(c, out, nss):
+            raise _unqualified(c)
     return out
 
 
@@ -482,8 +493,8 @@ def _sensor_elements(el: etree._Element, nss: Namespaces) -> list[dict[str, Any]
                 item["sensorMetadata"] = _sensor_attrs(c, nss)
             elif _ns(c.tag) is None and n == "sensorReport":
                 item.setdefault("sensorReport", []).append(_sensor_attrs(c, nss))
-            else:
-                _user_field(c, item, nss)
+            elif not _user_field(c, item, nss):
+                raise _unqualified(c)
         out.append(item)
     return out
 
@@ -500,6 +511,8 @@ def _error_declaration(el: etree._Element, nss: Namespaces) -> dict[str, Any]:
             out["reason"] = cbv_term("error-reason", _text(c))
         elif n == "correctiveEventIDs":
             out["correctiveEventIDs"] = [_text(x) for x in c if isinstance(x.tag, str)]
+        else:
+            raise _unqualified(c)
     return out
 
 
@@ -507,7 +520,7 @@ def _ilmd(el: etree._Element, nss: Namespaces) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for c in _children(el):
         if not _user_field(c, out, nss):
-            out[_local(c.tag)] = _user_value(c, nss)
+            raise _unqualified(c)
     return out
 
 
@@ -563,12 +576,7 @@ def convert_event(el: etree._Element, nss: Namespaces, version: str = "2.0") -> 
         elif etype == "QuantityEvent" and n in ("epcClass", "quantity"):
             quantity_event[n] = _text(c) if n == "epcClass" else _num(_text(c))
         else:  # an un-namespaced element 1.2's lax `##local` extension let through
-            raise ValidationFailed(
-                f"un-namespaced extension element <{n}> at line {c.sourceline} cannot be carried into EPCIS 2.0",
-                [Problem(record=f"line {c.sourceline}", field=n,
-                         message="EPCIS 2.0 requires every user extension in its own XML namespace")],
-                hint="put the extension element in a namespace (xmlns:ext=...) and import again",
-            )
+            raise _unqualified(c)
     if version == "1.2":  # 1.2 requires these lists; empty beside a quantity list they say nothing
         for epcs, qty in (("epcList", "quantityList"), ("childEPCs", "childQuantityList")):
             if ev.get(epcs) == [] and ev.get(qty):
