@@ -40,8 +40,10 @@ def _sniff(path: Path, filename: str) -> str:
         return "bundle"
     if head.lstrip()[:1] in (b"{", b"["):
         return "epcis"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+        return "epcis-xml"
     raise ValidationFailed(
-        f"{filename!r} is neither a bundle (.zip) nor an EPCIS JSON document",
+        f"{filename!r} is neither a bundle (.zip) nor an EPCIS JSON or XML document",
         [Problem(record="upload", field="file", source=filename, message="unrecognised file type")],
         hint="upload a .zip of bundle CSV/JSONL files (docs/bundle.md) or an EPCIS 2.0 JSON-LD document",
     )
@@ -53,6 +55,12 @@ def _do_import(path: Path, filename: str, actor: Actor, store: Any, dry_run: boo
         bundle = load_bundle(path)
         rep = run_import(store, bundle.batch, actor, source_files=bundle.files, dry_run=dry_run)
         return ImportResponse(kind="bundle", dry_run=dry_run, report=rep.model_dump(mode="json"), notes=bundle.notes)
+    if kind == "epcis-xml":  # EPCIS 1.2 / 2.0 XML: XSD-checked, converted to JSON-LD (loaders/epcis_xml.py)
+        from tracegraph.loaders.epcis_xml import read_xml
+
+        res = import_epcis(store, read_xml(path, filename), actor, dry_run=dry_run, source=filename,
+                           raw=path.read_bytes())
+        return ImportResponse(kind="epcis", dry_run=dry_run, report=res.model_dump(mode="json"))
     try:
         doc = json.loads(path.read_bytes())
     except (ValueError, UnicodeDecodeError) as exc:
@@ -60,10 +68,13 @@ def _do_import(path: Path, filename: str, actor: Actor, store: Any, dry_run: boo
             f"{filename!r} is not valid JSON: {exc}",
             [Problem(record="upload", field="file", source=filename, message=str(exc))],
         ) from None
-    if not isinstance(doc, dict):
+    if not isinstance(doc, (dict, list)):
         raise ValidationFailed(f"{filename!r} is not an EPCIS document (a JSON object)",
                                [Problem(record="upload", field="file", source=filename, message="not an object")])
-    res = import_epcis(store, doc, actor, dry_run=dry_run)
+    from tracegraph.loaders.epcis_input import json_document
+
+    doc = json_document(doc, filename)  # a bare event or an event array becomes a document
+    res = import_epcis(store, doc, actor, dry_run=dry_run, source=filename, raw=path.read_bytes())
     return ImportResponse(kind="epcis", dry_run=dry_run, report=res.model_dump(mode="json"))
 
 

@@ -64,7 +64,10 @@ def _print_report(rep: Any, notes: list[str]) -> None:
 
 
 def import_cmd(
-    path: Optional[Path] = typer.Argument(None, help="Bundle folder or .zip (CSV or JSONL files)."),
+    path: Optional[Path] = typer.Argument(
+        None, help="Bundle folder or .zip (CSV or JSONL files), or an EPCIS file (2.0 JSON-LD document, "
+                   "bare event or event array; 1.2 / 2.0 XML)."),
+    fmt: str = typer.Option("auto", "--format", help="auto (from the content), bundle, epcis-json or epcis-xml."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and show what would change; write nothing."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Finish an interrupted import (ID)."),
     rollback: Optional[str] = typer.Option(None, "--rollback", help="Undo an import that did not commit (ID)."),
@@ -72,7 +75,11 @@ def import_cmd(
     chunk_size: int = typer.Option(100_000, "--chunk-size", min=1, help="Records per write statement (the runner's default)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Import an ERP bundle (folder or zip of CSV/JSONL files) all or nothing.
+    """Import an ERP bundle (folder or zip of CSV/JSONL files) or an EPCIS file, all or nothing.
+
+    The format is read from the content (--format auto): a folder or zip is a bundle, a file
+    starting with '<' EPCIS XML (1.2 or 2.0, checked against GS1's XSD), a JSON file an EPCIS
+    document, a bare event or an array of events.
 
     The whole bundle is validated first; every problem is listed with file, row and field,
     and nothing is written. An interrupted import is rolled back or finished automatically
@@ -111,12 +118,24 @@ def import_cmd(
                 rep = epcis_write.finish_run(st, resume, actor, progress=prog)
             print_json(rep.model_dump()) if as_json else _print_report(rep, [])
             return
-        if path is not None and path.is_file():
-            # EPCIS 2.0 JSON/JSON-LD documents (dispatch on content); added by the EPCIS module
-            from tracegraph.loaders.epcis import is_epcis, load_epcis, resume_epcis_import, run_epcis_import
+        from tracegraph.loaders.epcis_input import FORMATS, detect_format
 
-            if is_epcis(path):
-                ebatch = load_epcis(path, st)
+        if fmt not in FORMATS:
+            raise ValidationFailed(f"unknown --format {fmt!r}", hint="use " + ", ".join(FORMATS))
+        kind = None
+        if path is not None:
+            kind = detect_format(path) if fmt == "auto" else fmt
+            if kind is None:
+                raise ValidationFailed(
+                    f"{path} is neither an ERP bundle (folder or zip) nor an EPCIS document (JSON-LD or XML)"
+                    + ("" if path.exists() else ": it does not exist"),
+                    hint="give a bundle folder/zip, an EPCIS 2.0 JSON-LD file or an EPCIS 1.2/2.0 XML file")
+        if kind in ("epcis-json", "epcis-xml"):
+            # EPCIS documents, bare events and XML (dispatch on content, loaders/epcis_input.py)
+            from tracegraph.loaders.epcis import load_epcis, resume_epcis_import, run_epcis_import
+
+            if path is not None:
+                ebatch = load_epcis(path, st, kind)
                 files = [imp.SourceFile.of_path(path)]
                 with _progress(not as_json and not dry_run) as prog:
                     if resume:

@@ -77,21 +77,29 @@ def scan_cmd(
 
 @clean_errors
 def export_epcis_cmd(
-    out: Path = typer.Argument(..., help="file to write (.jsonld or .json); '-' for stdout"),
+    out: Path = typer.Argument(..., help="file to write (.jsonld, .json or .xml); '-' for stdout"),
+    fmt: str = typer.Option("auto", "--format",
+                            help="jsonld, xml (EPCIS 2.0 XML), xml-1.2 (EPCIS 1.2 XML); auto: from OUT's suffix"),
     batch: Optional[str] = typer.Option(None, "--batch", help="one batch and its serials"),
     lot: Optional[str] = typer.Option(None, "--lot", help="a material lot's forward trace"),
     all_: bool = typer.Option(False, "--all", help="the whole graph (default)"),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Write a GS1 EPCIS 2.0 document (validated against GS1's JSON Schema) for a batch, a lot's
-    forward trace, or everything.
+    """Write a GS1 EPCIS document for a batch, a lot's forward trace, or everything: EPCIS 2.0
+    JSON-LD (validated against GS1's JSON Schema) or EPCIS 2.0 / 1.2 XML (validated against
+    GS1's XSD).
 
     Example: tracegraph export epcis --batch B-2026-001 batch.jsonld
+    Example: tracegraph export epcis --all --format xml-1.2 partner.xml
     """
     from tracegraph.loaders.epcis_export import ExportScope, export_epcis
 
     if sum(bool(x) for x in (batch, lot, all_)) > 1:
         raise ValidationFailed("give only one of --batch, --lot, --all")
+    if fmt == "auto":
+        fmt = "xml" if out.suffix.lower() == ".xml" else "jsonld"
+    if fmt not in ("jsonld", "xml", "xml-1.2"):
+        raise ValidationFailed(f"unknown --format {fmt!r}", hint="use jsonld, xml or xml-1.2")
     scope = ExportScope(kind="batch", id=batch) if batch else ExportScope(kind="lot", id=lot) if lot \
         else ExportScope(kind="all")
     s = store()
@@ -100,13 +108,18 @@ def export_epcis_cmd(
             doc = export_epcis(s, scope)
     finally:
         s.close()
-    text = json.dumps(doc, indent=2, ensure_ascii=False)
     n = len(doc["epcisBody"]["eventList"])
+    if fmt != "jsonld":  # the same document as EPCIS XML (loaders/epcis_xml_out.py), XSD-checked
+        from tracegraph.loaders.epcis_xml_out import document_to_xml
+
+        text = document_to_xml(doc, "1.2" if fmt == "xml-1.2" else "2.0").decode("utf-8").rstrip("\n")
+    else:
+        text = json.dumps(doc, indent=2, ensure_ascii=False)
     if str(out) == "-":
         typer.echo(text)
         return
     out.write_text(text + "\n", encoding="utf-8")
-    summary = {"file": str(out), "events": n, "scope": scope.model_dump()}
+    summary = {"file": str(out), "events": n, "format": fmt, "scope": scope.model_dump()}
     if as_json:
         print_json(summary)
     else:

@@ -29,8 +29,9 @@ from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.clock import Clock
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders import epcis_write
-from tracegraph.loaders.epcis_doc import event_list, extra_context, is_epcis, read_json, validate_document
+from tracegraph.loaders.epcis_doc import event_list, extra_context, validate_document
 from tracegraph.loaders.epcis_export import ExportScope, build_document, check_document, export_epcis
+from tracegraph.loaders.epcis_input import is_epcis_file as is_epcis
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
 
 if TYPE_CHECKING:
@@ -88,7 +89,11 @@ def _all_uris(events: list[dict[str, Any]]) -> set[str]:
 
 
 def load_document(doc: dict[str, Any], source: str = "document", store: GraphStore | None = None) -> EpcisBatch:
-    """Validate an already-parsed EPCIS document and map its events (nothing is written)."""
+    """Validate an already-parsed EPCIS document (or a bare event / event array, wrapped into
+    one) and map its events (nothing is written)."""
+    from tracegraph.loaders.epcis_input import json_document
+
+    doc = json_document(doc, source)
     validate_document(doc, source)
     events = event_list(doc)
     lot_ids = [q.get("epcClass") for e in events for k in ("inputQuantityList", "outputQuantityList",
@@ -130,17 +135,21 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
                       event_types=dict(Counter(str(e.get("type")) for e in events)), mapped=mapped)
 
 
-def read_epcis(path: str | Path, store: GraphStore | None = None) -> EpcisBatch:
-    """Read, schema-check and map an EPCIS 2.0 JSON / JSON-LD file (nothing is written).
+def read_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "auto") -> EpcisBatch:
+    """Read, schema-check and map an EPCIS file (nothing is written): 2.0 JSON / JSON-LD (a
+    document, a bare event or an event array) or 1.2 / 2.0 XML (XSD-checked, then converted to
+    the JSON-LD form, see epcis_xml.py); `fmt` is "auto" (by content), "epcis-json" or "epcis-xml".
 
-    Raises ValidationFailed listing every problem (event index + field) when the document does not
-    conform to GS1's EPCIS 2.0 JSON Schema.
+    Raises ValidationFailed listing every problem (XML: line and element; JSON: event index +
+    field) when the document does not conform to GS1's XSD / EPCIS 2.0 JSON Schema.
     """
+    from tracegraph.loaders.epcis_input import read_document
+
     p = Path(path)
-    return load_document(read_json(p), p.name, store)
+    return load_document(read_document(p, fmt), p.name, store)
 
 
-def load_epcis(path: str | Path, store: GraphStore | None = None) -> ImportBatch:
+def load_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "auto") -> ImportBatch:
     """The import dispatcher's entry point: an ImportBatch carrying the mapped EPCIS document.
 
     EPCIS brings nodes and edges the ERP record types do not hold (EpcisEvent, Location,
@@ -149,9 +158,9 @@ def load_epcis(path: str | Path, store: GraphStore | None = None) -> ImportBatch
     travels in `batch.meta["epcis"]`. Write it with `run_epcis_import` (same signature and
     report as `run_import`); `is_epcis_batch(batch)` tells the two apart.
     """
-    from tracegraph.engine.imports.batch import ImportBatch
+    from tracegraph.engine.imports.runner import ImportBatch
 
-    eb = read_epcis(path, store)
+    eb = read_epcis(path, store, fmt)
     return ImportBatch(meta={"format": "epcis", "document_id": eb.document_id, "events": eb.events,
                              "event_types": eb.event_types, "epcis": eb})
 
@@ -243,13 +252,19 @@ def resume_epcis_import(store: GraphStore, import_id: str, batch: ImportBatch, a
 
 
 def import_epcis(store: GraphStore, path: str | Path | dict[str, Any], actor: Actor, *, dry_run: bool = False,
-                 clock: Clock | None = None, progress: Callable[[int, int], None] | None = None) -> EpcisImportResult:
-    """Validate, map and write one EPCIS document (a path, or a parsed dict)."""
+                 clock: Clock | None = None, progress: Callable[[int, int], None] | None = None,
+                 source: str | None = None, raw: bytes | None = None) -> EpcisImportResult:
+    """Validate, map and write one EPCIS document (a path, or a parsed dict).
+
+    For a parsed dict, `source` names it in problems and the ImportRun, and `raw` (the bytes it
+    was read from, e.g. an uploaded XML file) is what the run records the SHA-256 of."""
     from tracegraph.engine.imports.runner import SourceFile
 
     if isinstance(path, dict):
-        batch = load_document(path, "document", store)
-        files = [SourceFile.of_bytes("document", json.dumps(path, sort_keys=True, default=str).encode("utf-8"))]
+        name = source or "document"
+        batch = load_document(path, name, store)
+        files = [SourceFile.of_bytes(name, raw if raw is not None
+                                     else json.dumps(path, sort_keys=True, default=str).encode("utf-8"))]
     else:
         batch = read_epcis(path, store)
         files = [SourceFile.of_path(Path(path))]

@@ -62,18 +62,6 @@ def read_json(path: str | Path) -> Any:
         ) from exc
 
 
-def is_epcis(path: str | Path) -> bool:
-    """True when the file is a JSON object whose `type` is EPCISDocument or EPCISQueryDocument.
-
-    Cheap enough for dispatch: reads the file once, never raises.
-    """
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("type") in ("EPCISDocument", "EPCISQueryDocument")
-
-
 def event_list(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The events of an EPCISDocument or of an EPCISQueryDocument's query results."""
     body = doc.get("epcisBody") or {}
@@ -140,6 +128,9 @@ def _problems_of(doc: Any, source: str, doc_type: str | None, index: int | None 
             record, field = _where(list(leaf.absolute_path), doc_type)
             if index is not None and record == "event 0":
                 record = f"event {index}"
+            if "propertyNames" in leaf.absolute_schema_path and isinstance(leaf.instance, str):
+                # a field the event type does not have (e.g. persistentDisposition in an AggregationEvent)
+                field = leaf.instance if field == "(whole)" else f"{field}.{leaf.instance}"
             if leaf.validator == "required" and "'" in leaf.message:
                 missing = leaf.message.split("'")[1]
                 field = missing if field == "(whole)" else f"{field}.{missing}"
@@ -182,12 +173,20 @@ def _short(v: Any) -> Any:
     return v
 
 
+def is_gs1_context_url(c: Any) -> bool:
+    """GS1's EPCIS JSON-LD context (full or simple) under any of its published addresses."""
+    return isinstance(c, str) and c.startswith(("https://ref.gs1.org/standards/epcis/", "https://gs1.github.io/EPCIS/",
+                                                "https://id.gs1.org/")) \
+        and c.rsplit("/", 1)[-1] in ("epcis-context.jsonld", "epcis-context-simple.jsonld")
+
+
 def extra_context(doc: dict[str, Any]) -> list[Any]:
-    """The document's @context without the standard EPCIS context URL (extension prefixes)."""
+    """The document's @context without GS1's own context (under any of its addresses, full or
+    simple): what is left are the extension prefixes, kept on each event node for the export."""
     ctx = doc.get("@context")
     items = ctx if isinstance(ctx, list) else [ctx] if ctx is not None else []
-    return [c for c in items if c != EPCIS_CONTEXT_URL]
+    return [c for c in items if c != EPCIS_CONTEXT_URL and not is_gs1_context_url(c)]
 
 
-__all__ = ["SCHEMA_PATH", "EPCIS_CONTEXT_URL", "EVENT_TYPES", "validator", "read_json", "is_epcis",
-           "event_list", "validate_document", "extra_context"]
+__all__ = ["SCHEMA_PATH", "EPCIS_CONTEXT_URL", "EVENT_TYPES", "validator", "read_json",
+           "event_list", "validate_document", "extra_context", "is_gs1_context_url"]

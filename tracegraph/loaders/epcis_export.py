@@ -29,7 +29,7 @@ from tracegraph.gs1.identifiers import (
     private_urn,
     sgtin_digital_link,
 )
-from tracegraph.loaders.epcis_doc import EPCIS_CONTEXT_URL, validator
+from tracegraph.loaders.epcis_doc import EPCIS_CONTEXT_URL, is_gs1_context_url, validator
 
 #: the one tracegraph extension: ILMD `tracegraph:productId` names the product of units that have
 #: no GTIN (ERP part numbers), declared in @context like any EPCIS extension namespace
@@ -213,6 +213,11 @@ def build_document(events: list[dict[str, Any]], contexts: Iterable[Any] = (), *
                    created: str | None = None) -> dict[str, Any]:
     ctx: list[Any] = [EPCIS_CONTEXT_URL]
     for c in contexts:
+        # GS1's own contexts (the full one under another address, the "simple" one) are @protected
+        # and define the same terms differently: listed after the full context they make JSON-LD
+        # processors fail ("protected term redefinition"). The export speaks the full context only.
+        if is_gs1_context_url(c):
+            continue
         if c not in ctx:
             ctx.append(c)
     if any(TG_PRODUCT in (e.get("ilmd") or {}) for e in events) and TG_CONTEXT not in ctx:

@@ -36,6 +36,7 @@ _VOCAB_PREFIXES = (
     "https://ref.gs1.org/cbv/BizStep-", "https://ref.gs1.org/cbv/Disp-", "https://ref.gs1.org/cbv/BTT-",
     "https://ref.gs1.org/cbv/SDT-", "urn:epcglobal:cbv:bizstep:", "urn:epcglobal:cbv:disp:",
     "urn:epcglobal:cbv:btt:", "urn:epcglobal:cbv:sdt:",
+    "cbv:BizStep-", "cbv:Disp-", "cbv:BTT-", "cbv:SDT-",  # CURIEs of GS1's context
 )
 
 NodeKey = tuple[str, str]
