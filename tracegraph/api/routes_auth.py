@@ -55,8 +55,9 @@ async def login(request: Request, body: LoginRequest) -> LoginResponse:
     store = get_store(request)
     ttl = get_settings(request).token_ttl_minutes
     address = client_address(request)
+    clock = getattr(request.app.state, "clock", None)
     res = await run_in_threadpool(lambda: auth.login(store, body.username, body.password, ttl_minutes=ttl,
-                                                     address=address))
+                                                     address=address, clock=clock))
     request.state.actor_id = res.user
     return LoginResponse(token=res.token, user=res.user, session=res.session, expires_at=res.expires_at)
 
@@ -75,7 +76,8 @@ class ClearRequest(BaseModel):
 async def locks(request: Request, actor: Actor = requires(P.USERS_MANAGE)) -> list[login_throttle.Throttle]:
     """Every account and client address with failed logins counted or a delay window open."""
     store = get_store(request)
-    return await run_in_threadpool(lambda: login_throttle.list_throttles(store, actor))
+    clock = getattr(request.app.state, "clock", None)
+    return await run_in_threadpool(lambda: login_throttle.list_throttles(store, actor, clock=clock))
 
 
 @router.post("/locks/{key}/clear", response_model=login_throttle.Throttle, summary="Clear a failed-login delay")
@@ -83,7 +85,8 @@ async def clear_lock(request: Request, body: ClearRequest, key: str = Path(..., 
                      actor: Actor = requires(P.USERS_MANAGE)) -> login_throttle.Throttle:
     """Clear `account:<user id>` or `address:<client address>` (audited, with a reason)."""
     store = get_store(request)
-    return await run_in_threadpool(lambda: login_throttle.clear(store, actor, key, reason=body.reason))
+    clock = getattr(request.app.state, "clock", None)
+    return await run_in_threadpool(lambda: login_throttle.clear(store, actor, key, reason=body.reason, clock=clock))
 
 
 @router.post("/logout", response_model=LogoutResponse)
