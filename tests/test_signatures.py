@@ -50,7 +50,7 @@ def test_first_signing_needs_user_id_then_password_only(store: Any, people: dict
     # a wrong password is still refused, and audited as a failed authentication
     with pytest.raises(AuthenticationFailed):
         sign(store, "Release", "REL-2", "exception", ann, "Nope-Wrong-000")
-    assert "login_failed" in [e.action for e in history(store, target="ann.author")]
+    assert "login_failed" in [e.action for e in history(store, target="account:ann.author")]  # its throttle
 
 
 def test_signature_is_linked_and_audited(store: Any, people: dict[str, Actor]) -> None:

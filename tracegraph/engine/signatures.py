@@ -207,6 +207,8 @@ def signature_status(store: GraphStore, label: str, key: str) -> list[SignatureV
     by that later signed decision (e.g. a supplier re-qualified), and says so."""
     rec = commands.get(store, label, key)
     views = [_view(s, rec.props if rec else None) for s in _signatures(store, label, key)]
+    # signatures of one step share their time (a recall's closure and its exception): meaning order
+    views.sort(key=lambda v: (v.signed_at, MEANINGS.index(v.meaning) if v.meaning in MEANINGS else len(MEANINGS)))
     for i, v in enumerate(views):
         if v.valid or v.status == "record missing":
             continue
