@@ -325,3 +325,28 @@ def test_an_import_cannot_release_a_batch_or_lift_a_quarantine(api: Api) -> None
     r = api.client.post("/imports", files={"file": ("b.zip", up, "application/zip")}, headers=api.headers("qa"))
     assert r.status_code == 200, r.text
     assert node(api, "Batch", "NS1")["status"] == "quarantined"
+
+
+def test_an_epcis_event_cannot_ship_a_quarantined_unit(api: Api) -> None:
+    import json
+
+    from test_epcis import S, scenario
+
+    doc = scenario()
+    events = doc["epcisBody"]["eventList"]
+    doc["epcisBody"]["eventList"] = events[:1]  # commissioning only: S1..S3 in stock
+    r = api.client.post("/imports", files={"file": ("c.json", json.dumps(doc).encode(), "application/json")},
+                        headers=api.headers("qa"))
+    assert r.status_code == 200, r.text
+    unit = api.store.run("MATCH (s:Serial) WHERE s.id ENDS WITH $k RETURN s.id AS id, s.status AS st",
+                         {"k": "107346.S3"}, write=False)[0]
+    assert unit["st"] == "in_stock"
+    assert data(set_status(api, "Serial", unit["id"], "quarantined"))["setStatus"]["props"]["status"] == "quarantined"
+    ship = dict(events[3], epcList=[S + "S3"], eventID="urn:uuid:00000000-0000-4000-8000-0000000000aa")
+    doc["epcisBody"]["eventList"] = [ship]
+    r = api.client.post("/imports", files={"file": ("s.json", json.dumps(doc).encode(), "application/json")},
+                        headers=api.headers("qa"))
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["problems"][0]["field"] == "status" and unit["id"] in err["problems"][0]["record"]
+    assert node(api, "Serial", unit["id"])["status"] == "quarantined"

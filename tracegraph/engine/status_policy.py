@@ -182,5 +182,35 @@ def check_import_changes(changed: dict[str, list[Any]]) -> None:
             problems, hint="leave the status column empty for existing records; use the lifecycle steps")
 
 
-__all__ = ["OWNED", "GENERIC", "REFUSED", "HOLD", "model_statuses", "check_generic", "check_import_changes",
+#: labels whose current status `check_status_writes` can read (queries/status/current_<label>.cypher)
+READABLE = ("Serial", "Batch", "MaterialLot", "Equipment")
+
+
+class _Change:
+    def __init__(self, key: str, before: Any, new: Any) -> None:
+        self.record = type("R", (), {"id": key})()
+        self.before = {"status": before}
+        self.after = {"status": new}
+
+
+def check_status_writes(store: GraphStore, writes: dict[str, dict[str, Any]]) -> None:
+    """The same rule as `check_import_changes` for an importer that knows only the statuses it
+    will SET on existing records (EPCIS): `writes` is {label: {key: new status}}."""
+    changed: dict[str, list[Any]] = {}
+    for label, new in writes.items():
+        if not new:
+            continue
+        if label in OWNED:
+            changed[label] = [_Change(k, None, v) for k, v in new.items()]
+            continue
+        if label not in READABLE:
+            continue
+        keys = list(new)
+        for i in range(0, len(keys), 5000):
+            for r in store.read(f"status.current_{label}", keys=keys[i:i + 5000]):
+                changed.setdefault(label, []).append(_Change(r["id"], r["status"], new[r["id"]]))
+    check_import_changes(changed)
+
+
+__all__ = ["OWNED", "READABLE", "check_status_writes", "GENERIC", "REFUSED", "HOLD", "model_statuses", "check_generic", "check_import_changes",
            "lift_blocked_by_recall"]
