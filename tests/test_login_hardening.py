@@ -241,3 +241,35 @@ def test_the_documented_policy_is_the_one_enforced() -> None:
         assert f"**{n}**" in doc
     assert f"{int(POLICY.account.cap)} s" in doc and f"{int(POLICY.address.cap)} s" in doc
     assert f"{int(POLICY.account.base)} s" in doc and "24 h" in doc
+
+
+def test_counters_are_shared_by_processes_and_none_is_lost(app: App, embedded_server: Any) -> None:
+    """Two store connections (as two processes on one data folder) failing at once: every failure
+    counts, because each throttle write recomputes its counter inside the audit compare-and-set."""
+    import threading
+
+    from tracegraph.engine.stores.falkordb import FalkorDBStore
+
+    other = FalkorDBStore(unix_socket_path=str(embedded_server.socket_path), graph=app.store.graph_name,
+                          server=embedded_server)
+    try:
+        errors: list[BaseException] = []
+
+        def fail(store: Any, who: str) -> None:
+            try:  # 2 failures each on one shared account (below its delays), 8 each from one shared address
+                for i in range(8):
+                    user = "shared.ghost" if i < 2 else f"ghost-{who}-{i}"
+                    with pytest.raises(AuthenticationFailed):
+                        auth.authenticate(store, user, "Wrong-Password-1", address="10.1.1.1")
+            except BaseException as exc:  # noqa: BLE001  (reported by the main thread)
+                errors.append(exc)
+
+        threads = [threading.Thread(target=fail, args=(s, w)) for s, w in ((app.store, "a"), (other, "b"))]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+    finally:
+        other.close()
+    assert not errors, errors
+    rows = app.store.run("MATCH (t:LoginThrottle) WHERE t.id IN ['account:shared.ghost', 'address:10.1.1.1'] "
+                         "RETURN t.id AS id, t.failures AS n", write=False)
+    assert {r["id"]: r["n"] for r in rows} == {"account:shared.ghost": 4, "address:10.1.1.1": 16}

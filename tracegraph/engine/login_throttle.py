@@ -30,13 +30,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel
 
 from tracegraph.engine.audit import Actor, AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
-from tracegraph.engine.errors import NotFound, TracegraphError, ValidationFailed, Problem
+from tracegraph.engine.errors import NotFound, Problem, TracegraphError, ValidationFailed
 from tracegraph.engine.permissions import require
 from tracegraph.engine.stores.base import GraphStore
 
@@ -136,10 +136,13 @@ def check(store: GraphStore, username: str, address: str | None, *, clock: Clock
         raise TooManyAttempts(wait)
 
 
-def _write(store: GraphStore, key: str, props: dict[str, Any], before: dict[str, Any], actor: Actor, action: str,
-           reason: str, clock: Clock) -> None:
+def _write(store: GraphStore, key: str, compute: Callable[[dict[str, Any]], dict[str, Any]], actor: Actor,
+           action: str, reason: str, clock: Clock) -> None:
+    """One audited statement on one throttle. `compute(current props) -> new props` runs inside
+    the compare-and-set retry loop, so two processes failing at once both count."""
     def prepare() -> tuple[dict[str, Any], AuditSpec]:
         cur = _read(store, [key]).get(key, {})
+        props = compute(cur)
         changes = [Change(k, cur.get(k), v) for k, v in sorted(props.items()) if cur.get(k) != v]
         return {"id": key, "props": props}, AuditSpec(action, "LoginThrottle", key, changes, reason)
 
@@ -151,19 +154,25 @@ def record_failure(store: GraphStore, username: str, address: str | None, actor:
     """Count one failed attempt on the account and the address; open their delay windows."""
     clock = clock or SystemClock()
     now = clock.now()
-    current = _read(store, keys(username, address))
     for key in keys(username, address):
         tier = policy.account if key.startswith("account:") else policy.address
-        p = current.get(key, {})
-        last = p.get("last_failed_at")
-        stale = last is not None and now - datetime.fromisoformat(last) > policy.reset_after
-        n = (0 if stale else int(p.get("failures") or 0)) + 1
-        delay = tier.delay(n)
-        props = {"id": key, "failures": n, "last_failed_at": iso(now),
-                 "until": iso(now + timedelta(seconds=delay)) if delay else None, "updated_at": iso(now)}
-        if "created_at" not in p:
-            props["created_at"] = iso(now)
-        _write(store, key, props, p, actor, "login_failed", reason, clock)
+
+        def compute(p: dict[str, Any], tier: Tier = tier, key: str = key) -> dict[str, Any]:
+            last = p.get("last_failed_at")
+            stale = last is not None and now - datetime.fromisoformat(last) > policy.reset_after
+            n = (0 if stale else int(p.get("failures") or 0)) + 1
+            delay = tier.delay(n)
+            props = {"id": key, "failures": n, "last_failed_at": iso(now),
+                     "until": iso(now + timedelta(seconds=delay)) if delay else None, "updated_at": iso(now)}
+            if "created_at" not in p:
+                props["created_at"] = iso(now)
+            return props
+
+        _write(store, key, compute, actor, "login_failed", reason, clock)
+
+
+def _cleared(now: datetime) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda p: {"failures": 0, "until": None, "updated_at": iso(now)}
 
 
 def record_success(store: GraphStore, username: str, actor: Actor, *, clock: Clock | None = None) -> None:
@@ -172,8 +181,7 @@ def record_success(store: GraphStore, username: str, actor: Actor, *, clock: Clo
     key = f"account:{username}"
     p = _read(store, [key]).get(key)
     if p and (p.get("failures") or p.get("until")):
-        _write(store, key, {"failures": 0, "until": None, "updated_at": iso(clock.now())}, p, actor,
-               "login_throttle_cleared", "successful login", clock)
+        _write(store, key, _cleared(clock.now()), actor, "login_throttle_cleared", "successful login", clock)
 
 
 def list_throttles(store: GraphStore, actor: Actor, *, clock: Clock | None = None) -> list[Throttle]:
@@ -194,8 +202,8 @@ def clear(store: GraphStore, actor: Actor, key: str, *, reason: str, clock: Cloc
     p = _read(store, [key]).get(key)
     if p is None:
         raise NotFound(f"no throttle {key!r}", hint="list them with `tracegraph users locks`")
-    _write(store, key, {"failures": 0, "until": None, "updated_at": iso(clock.now())}, p, actor,
-           "login_throttle_cleared", reason or "cleared by an administrator", clock)
+    _write(store, key, _cleared(clock.now()), actor, "login_throttle_cleared", reason or "cleared by an administrator",
+           clock)
     return Throttle.from_props(_read(store, [key])[key], clock.now())
 
 
