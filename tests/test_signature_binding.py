@@ -224,6 +224,24 @@ def test_recall_approval_holds_through_start_milestones_returns_and_closure(empt
     assert not approved.valid and approved.changed_fields == ["health_hazard"]
 
 
+def test_recall_closed_below_target_with_a_signed_exception(empty_store: Any) -> None:
+    from test_recall_plant import APPROVER, AUTHOR, build, clock
+
+    build(empty_store)
+    ck = clock()
+    data = R.RecallCreate(jurisdiction="US-FDA", recall_class="II", reason="r", responsible="alice")
+    rid = R.create_recall_from_cause(empty_store, AUTHOR, data, ImpactCause(batches=["B1"]), clock=ck).recall.id
+    R.approve(empty_store, APPROVER, rid, password="pw", reason="ok", clock=ck)
+    R.start(empty_store, AUTHOR, rid, clock=ck)
+    record_returns(empty_store, AUTHOR, rid, "D1", "returned", qty=4, clock=ck)
+    R.complete(empty_store, AUTHOR, rid, clock=ck)
+    R.close(empty_store, APPROVER, rid, password="pw", reason="done", exception_justification="2 units implanted",
+            clock=ck)
+    views = all_valid(empty_store, "Recall", rid, 3)
+    assert [v.meaning for v in views] == ["approved", "closed", "exception"]
+    assert_tamper_named(empty_store, "Recall", rid, "exception", "internal_note")
+
+
 def test_a_signatures_own_binding_data_cannot_be_rewritten(empty_store: Any) -> None:
     from test_recall_plant import APPROVER, AUTHOR, build, clock
 
@@ -284,6 +302,16 @@ def test_manifestation_is_shown_by_rest_graphql_and_cli(empty_store: Any, tmp_pa
     assert "recall_class" in sg["coveredFields"] and sg["changedFields"] == []
     r = api.client.get(f"/recalls/{rid}", headers=api.headers("viewer"))
     assert r.status_code == 200 and r.json()["signatures"][0]["manifestation"] == sg["manifestation"]
+    # a quality record over REST: the step's answer and the record carry the manifestation
+    cc = api.client.post("/qms/change-control", json={"fields": {"title": "T", "change_type": "process",
+                                                                 "description": "d", "justification": "j"}},
+                         headers=api.headers("qa")).json()
+    step = api.client.post(f"/qms/change-control/{cc['id']}/steps/submit",
+                           json={"fields": {"impact_assessment": "low"}, "password": PASSWORD},
+                           headers=api.headers("qa"))
+    assert step.status_code == 200, step.text
+    [qs] = api.client.get(f"/qms/change-control/{cc['id']}", headers=api.headers("viewer")).json()["signatures"]
+    assert qs["manifestation"].startswith("qa user (u-qa), authored, ") and qs["valid"] and qs["scope"] == "fields"
     # CLI: `recall show` prints the manifestation and its state
     env = {"TRACEGRAPH_DATA_DIR": str(embedded_server.data_dir), "TRACEGRAPH_GRAPH": empty_store.graph_name}
     res = CliRunner().invoke(cli_app, ["recall", "show", rid], env=env)
