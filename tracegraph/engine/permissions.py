@@ -21,7 +21,7 @@ PERMISSIONS: dict[str, str] = {
     "records.read": "read master data and production records",
     "records.write": "create/update/link master data and production records",
     "records.retire": "retire (logically delete) records",
-    "records.status": "change the status of records (quarantine, release, reject...)",
+    "records.status": "put holds on material (quarantine / lift, reject) within engine/status_policy.py",
     "import.write": "import ERP/CSV/EPCIS data",
     "qms.read": "read quality records (complaints, deviations, CAPA, ...)",
     "qms.complaint.create": "open and update complaints",
