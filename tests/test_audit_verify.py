@@ -31,7 +31,7 @@ def _build(store: Any) -> dict[str, Any]:
                                             "line": "L1", "tags": ["sterile", "eo"]}, QA)
     commands.link(store, "Batch", "B-1", "OF", "Product", "P-1", QA)
     commands.update(store, "Batch", "B-1", {"qty": 98.0, "line": "L2"}, QA)
-    commands.set_status(store, "Batch", "B-1", "released", QA)
+    commands.set_status(store, "Batch", "B-1", "quarantined", QA)  # a hold (release is a Release record)
     commands.create(store, "Batch", "B-2", {"product_id": "P-1", "qty": 5.0}, QA)
     commands.retire(store, "Batch", "B-2", QA, reason="entered twice")
     return {"head": store.read("audit.head")[0]}

@@ -91,23 +91,30 @@ def test_authenticate_and_login_tokens(store: Any, admin: Actor) -> None:
     assert "login" in actions and "logout" in actions
 
 
-def test_lockout_after_failed_attempts_is_audited(store: Any, admin: Actor) -> None:
+def test_failed_attempts_are_audited_and_delay_never_lock(store: Any, admin: Actor) -> None:
+    """Was: 5 failures locked the account for good (anyone could lock anyone out). Now failures
+    open a capped delay window (engine/access/login_throttle.py; tests/test_login_hardening.py)."""
+    from tracegraph.engine.access.login_throttle import POLICY, TooManyAttempts
+
+    clock = FrozenClock(datetime(2026, 3, 1, 8, tzinfo=UTC))
     auth.add_user(store, admin, "l.ock", "Lee Ock", PW, ["viewer"])
-    for i in range(auth.LOCKOUT_THRESHOLD):
-        with pytest.raises(AuthenticationFailed):
-            auth.authenticate(store, "l.ock", "Wrong-Password-1")
-    with pytest.raises(AuthenticationFailed, match="locked"):
-        auth.authenticate(store, "l.ock", PW)  # right password, but locked
-    actions = [e.action for e in history(store, target="l.ock")]
-    assert actions.count("login_failed") == auth.LOCKOUT_THRESHOLD - 1 and "account_locked" in actions
-    auth.unlock_user(store, admin, "l.ock", reason="identity confirmed by phone")
-    assert auth.authenticate(store, "l.ock", PW).id == "l.ock"
+    for i in range(POLICY.account.free + 1):
+        with pytest.raises(AuthenticationFailed, match="wrong user id or password"):
+            auth.authenticate(store, "l.ock", "Wrong-Password-1", clock=clock)
+    with pytest.raises(TooManyAttempts):
+        auth.authenticate(store, "l.ock", PW, clock=clock)  # right password, inside the delay window
+    actions = [e.action for e in history(store, target="account:l.ock")]
+    assert actions.count("login_failed") == POLICY.account.free + 1
+    clock.advance(seconds=POLICY.account.delay(POLICY.account.free + 1))
+    assert auth.authenticate(store, "l.ock", PW, clock=clock).id == "l.ock"  # after the window: no lock
+    assert "login_throttle_cleared" in [e.action for e in history(store, target="account:l.ock")]
+    assert auth.get_user(store, "l.ock").locked is False
 
 
 def test_unknown_user_attempt_is_audited(store: Any, admin: Actor) -> None:
     with pytest.raises(AuthenticationFailed, match="wrong user id or password"):
         auth.authenticate(store, "nobody", PW)
-    assert [e.action for e in history(store, target="nobody")] == ["login_failed"]
+    assert [e.action for e in history(store, target="account:nobody")] == ["login_failed"]
 
 
 def test_disable_set_roles_reset_password(store: Any, admin: Actor) -> None:

@@ -65,7 +65,9 @@ def test_duplicates_system_props_and_labels_are_refused(store: Any) -> None:
 def test_locked_gmp_record_needs_a_reason(store: Any) -> None:
     assert "Batch" in GMP_LABELS
     commands.create(store, "Batch", "B-2", {"qty": 5.0, "status": "in_process"}, QA)
-    commands.set_status(store, "Batch", "B-2", "released", QA)
+    with pytest.raises(ValidationFailed, match="signed Release|generic status change"):
+        commands.set_status(store, "Batch", "B-2", "released", QA)  # only a signed Release releases a batch
+    commands.set_status(store, "Batch", "B-2", "rejected", QA)
     with pytest.raises(ValidationFailed, match="needs a reason"):
         commands.update(store, "Batch", "B-2", {"qty": 4.0}, QA)
     commands.update(store, "Batch", "B-2", {"qty": 4.0}, QA, reason="label misprint, NCR-12")

@@ -44,14 +44,14 @@ def test_first_signing_needs_user_id_then_password_only(store: Any, people: dict
     v = sign(store, "Release", "REL-1", "authored", ann, PW["ann.author"], username="ann.author", reason="batch record complete")
     assert (v.signer_name, v.signer_id, v.meaning, v.valid) == ("Ann Author", "ann.author", "authored", True)
     assert v.signed_at and len(v.content_hash) == 64
-    assert "Ann Author (ann.author), authored" in v.manifestation()
+    assert "Ann Author (ann.author), authored" in v.manifestation
     # same continuous session: the password alone is enough
     commands.create(store, "Release", "REL-2", {"batch_id": "B-2", "status": "open"}, ann)
     assert sign(store, "Release", "REL-2", "authored", ann, PW["ann.author"]).valid
     # a wrong password is still refused, and audited as a failed authentication
     with pytest.raises(AuthenticationFailed):
         sign(store, "Release", "REL-2", "exception", ann, "Nope-Wrong-000")
-    assert "login_failed" in [e.action for e in history(store, target="ann.author")]
+    assert "login_failed" in [e.action for e in history(store, target="account:ann.author")]  # its throttle
 
 
 def test_signature_is_linked_and_audited(store: Any, people: dict[str, Actor]) -> None:

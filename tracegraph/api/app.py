@@ -89,8 +89,9 @@ def _keep_trace_index(store: Any, settings: Settings) -> None:
         trace_index.enable(store, "background")
 
 
-def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
-    """Build the app. With `store`, the caller owns it (it is not closed on shutdown)."""
+def create_app(settings: Settings | None = None, store: GraphStore | None = None, clock: Any = None) -> FastAPI:
+    """Build the app. With `store`, the caller owns it (it is not closed on shutdown). `clock`
+    (engine/clock.py; default the system clock) times the login throttle: tests move it."""
     settings = settings or load_settings()
     metrics = ApiMetrics()
 
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.token_cache = TokenCache(settings.token_cache_s)
+    app.state.clock = clock
     app.state.store = InstrumentedStore(store, metrics) if store is not None else None
     if app.state.store is not None:
         _keep_trace_index(app.state.store, settings)

@@ -30,6 +30,9 @@ def error_body(code: str, message: str, request: Request, **extra: Any) -> dict[
 async def tracegraph_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TracegraphError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int):  # too_many_attempts (engine/access/login_throttle.py)
+        headers = {"Retry-After": str(retry_after)}
     if exc.http_status >= 500:
         log.warning("request %s failed: %s: %s", _rid(request), type(exc).__name__, exc)
     return JSONResponse({"error": exc.to_dict(), "request_id": _rid(request)}, exc.http_status, headers=headers)

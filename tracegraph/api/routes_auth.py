@@ -1,16 +1,17 @@
 """`POST /auth/login` (user id + password -> bearer token), `POST /auth/logout` (revoke it),
-`GET /auth/me` (who the token stands for, and what that user may do)."""
+`GET /auth/me` (who the token stands for, and what that user may do), `GET /auth/locks` and
+`POST /auth/locks/{key}/clear` (failed-login delays, for administrators)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from tracegraph.api.deps import AUTHENTICATED, PUBLIC, get_settings, get_store
-from tracegraph.engine.access import auth, permissions
+from tracegraph.api.deps import AUTHENTICATED, PUBLIC, P, get_settings, get_store, requires
+from tracegraph.engine.access import auth, login_throttle, permissions
 from tracegraph.engine.audit.chain import Actor
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -45,15 +46,47 @@ class Me(BaseModel):
     "/login",
     response_model=LoginResponse,
     dependencies=[PUBLIC],
-    responses={401: {"description": "wrong user id or password, locked or disabled account"}},
+    responses={401: {"description": "wrong user id or password (one answer for both)"},
+               429: {"description": "too many failed attempts for this account or address: wait `retry_after` s"}},
 )
 async def login(request: Request, body: LoginRequest) -> LoginResponse:
-    """Exchange a user id and password for a bearer token (failures are audited; 5 lock the account)."""
+    """Exchange a user id and password for a bearer token. Failures are audited and open growing,
+    capped delays per account and per client address (docs/security.md); never a permanent lock."""
     store = get_store(request)
     ttl = get_settings(request).token_ttl_minutes
-    res = await run_in_threadpool(lambda: auth.login(store, body.username, body.password, ttl_minutes=ttl))
+    address = client_address(request)
+    clock = getattr(request.app.state, "clock", None)
+    res = await run_in_threadpool(lambda: auth.login(store, body.username, body.password, ttl_minutes=ttl,
+                                                     address=address, clock=clock))
     request.state.actor_id = res.user
     return LoginResponse(token=res.token, user=res.user, session=res.session, expires_at=res.expires_at)
+
+
+def client_address(request: Request) -> str:
+    """The peer address of the connection. X-Forwarded-For is NOT trusted (a client could pick
+    any address to dodge its throttle); behind a proxy every client shares the proxy's address."""
+    return request.client.host if request.client else "unknown"
+
+
+class ClearRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("/locks", response_model=list[login_throttle.Throttle], summary="Failed-login delays (users.manage)")
+async def locks(request: Request, actor: Actor = requires(P.USERS_MANAGE)) -> list[login_throttle.Throttle]:
+    """Every account and client address with failed logins counted or a delay window open."""
+    store = get_store(request)
+    clock = getattr(request.app.state, "clock", None)
+    return await run_in_threadpool(lambda: login_throttle.list_throttles(store, actor, clock=clock))
+
+
+@router.post("/locks/{key}/clear", response_model=login_throttle.Throttle, summary="Clear a failed-login delay")
+async def clear_lock(request: Request, body: ClearRequest, key: str = Path(..., min_length=3, max_length=300),
+                     actor: Actor = requires(P.USERS_MANAGE)) -> login_throttle.Throttle:
+    """Clear `account:<user id>` or `address:<client address>` (audited, with a reason)."""
+    store = get_store(request)
+    clock = getattr(request.app.state, "clock", None)
+    return await run_in_threadpool(lambda: login_throttle.clear(store, actor, key, reason=body.reason, clock=clock))
 
 
 @router.post("/logout", response_model=LogoutResponse)

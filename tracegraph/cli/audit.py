@@ -267,7 +267,7 @@ def sign(
     if as_json:
         print_json(view.model_dump())
     else:
-        console.print(f"signed {label} {key}: {view.manifestation()}")
+        console.print(f"signed {label} {key}: {view.manifestation}")
 
 
 @app.command()

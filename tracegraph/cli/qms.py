@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tracegraph.cli.common import JSON_OPTION, clean_errors, console, print_json, settings, store
@@ -61,8 +62,8 @@ def _show(rec) -> None:  # type: ignore[no-untyped-def]
     if rec.addressed_by:
         console.print("addressed by: " + ", ".join(f"{c['label']} {c['id']}" for c in rec.addressed_by))
     for s in rec.signatures:
-        state = "valid" if s["valid"] else "INVALID (record changed after signing)"
-        console.print(f"signed: {s['signer_name']} ({s['signer_id']}), {s['meaning']}, {s['signed_at']} [{state}]")
+        state = "valid" if s["valid"] else s.get("status") or "INVALID"
+        console.print(escape(f"signed: {s.get('manifestation') or s['signer_name']} [{state}]"))
     for f in rec.flags:
         console.print(f"[yellow]flag:[/yellow] {f}")
     if rec.next_steps:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tracegraph.cli.common import JSON_OPTION, clean_errors, console, print_json, settings, store
@@ -71,6 +72,15 @@ def _show_recall(rec: Any, extra: dict[str, Any] | None = None) -> None:
     for k, v in (extra or {}).items():
         t.add_row(k, str(v))
     console.print(t)
+    print_signatures(getattr(rec, "signatures", None) or [])
+
+
+def print_signatures(sigs: list[dict[str, Any]]) -> None:
+    """The 21 CFR 11.50 manifestation of each signature, and whether it still binds (11.70)."""
+    for sg in sigs:
+        state = "valid" if sg.get("valid") else sg.get("status", "INVALID")
+        line = f"signed: {sg.get('manifestation') or sg['signer_name']}: {sg.get('reason', '')} [{state}]"
+        console.print(escape(line))
 
 
 @app.command()
@@ -124,7 +134,7 @@ def show(recall_id: str = typer.Argument(...), diff: bool = typer.Option(False, 
 
     Example: tracegraph recall show RC-20260302-1A2B3C --diff
     """
-    from tracegraph.engine.recall.campaign import customers, get_recall, signatures, snapshot_diff
+    from tracegraph.engine.recall.campaign import customers, get_recall, snapshot_diff
     from tracegraph.engine.recall.returns import reconcile
 
     s = store()
@@ -132,7 +142,7 @@ def show(recall_id: str = typer.Argument(...), diff: bool = typer.Option(False, 
         rec = get_recall(s, recall_id)
         custs = customers(s, recall_id)
         rc = reconcile(s, recall_id)
-        sigs = signatures(s, recall_id)
+        sigs = rec.signatures
         d = snapshot_diff(s, recall_id) if diff else None
     finally:
         s.close()
@@ -148,9 +158,6 @@ def show(recall_id: str = typer.Argument(...), diff: bool = typer.Option(False, 
         t.add_row(c.id, c.name or "", c.language, f"{c.units:g}", c.status, (c.sent_at or "")[:16],
                   (c.acknowledged_at or "")[:16], f"{r.accounted:g}" if r else "", f"{r.unaccounted:g}" if r else "")
     console.print(t)
-    for sg in sigs:
-        console.print(f"signed [bold]{sg['meaning']}[/bold] by {sg['signer_name']} ({sg['signer_id']}) at "
-                      f"{sg['signed_at']}: {sg['reason']}")
     if d:
         console.print(f"since the decision: {len(d.now_affected_not_covered)} unit(s) affected but not covered, "
                       f"{d.status_changed_total} covered unit(s) changed status, "
@@ -318,7 +325,8 @@ def notify(recall_id: str = typer.Argument(...),
     for x in res.letters:
         note = f" (fallback: {x.fallback_reason})" if x.fallback_reason else ""
         console.print(f"{x.customer}: {x.path} [{x.language_used}]{note}")
-    console.print(f"customers: {res.customer_list}\nunits: {res.units_sheet}\nmarked sent: {res.marked_sent}")
+    console.print(f"customers: {res.customer_list}\nunits: {res.units_sheet}\nsignatures: {res.signatures_sheet}\n"
+                  f"marked sent: {res.marked_sent}")
 
 
 @app.command()

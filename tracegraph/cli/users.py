@@ -122,7 +122,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
 def _simple(action: str):  # type: ignore[no-untyped-def]
     from tracegraph.engine.access import auth
 
-    fn = {"disable": auth.disable_user, "enable": auth.enable_user, "unlock": auth.unlock_user}[action]
+    fn = {"disable": auth.disable_user, "enable": auth.enable_user}[action]
 
     @clean_errors
     def cmd(
@@ -140,13 +140,67 @@ def _simple(action: str):  # type: ignore[no-untyped-def]
     cmd.__doc__ = {
         "disable": "Disable a user (accounts are never deleted).\n\nExample: tracegraph users disable j.doe --reason left",
         "enable": "Re-enable a disabled user.\n\nExample: tracegraph users enable j.doe",
-        "unlock": "Unlock an account locked after failed logins.\n\nExample: tracegraph users unlock j.doe",
     }[action]
     return cmd
 
 
-for _name in ("disable", "enable", "unlock"):
+for _name in ("disable", "enable"):
     app.command(_name)(_simple(_name))
+
+
+@app.command("locks")
+@clean_errors
+def locks(as_json: bool = JSON_OPTION) -> None:
+    """Failed-login delays: accounts and client addresses with failures counted or a window open.
+
+    Example: tracegraph users locks
+    """
+    from tracegraph.engine.access.login_throttle import list_throttles
+
+    s = store()
+    try:
+        rows = list_throttles(s, _actor(s))
+    finally:
+        s.close()
+    if as_json:
+        print_json([r.model_dump() for r in rows])
+        return
+    t = Table("key", "failures", "last failure", "delayed until", "wait (s)")
+    for r in rows:
+        t.add_row(r.id, str(r.failures), (r.last_failed_at or "")[:19], (r.until or "")[:19] if r.active else "",
+                  f"{r.retry_after_s:.0f}" if r.active else "")
+    console.print(t if rows else "no failed-login delays")
+
+
+@app.command("unlock")
+@clean_errors
+def unlock(
+    username: str = typer.Argument(None, help="the user id whose failed-login delay to clear"),
+    address: str = typer.Option(None, "--address", help="clear the delay of this client address instead"),
+    reason: str = typer.Option("", "--reason"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Clear an account's failed-login delay (or, with --address, a client address's). Audited.
+
+    Example: tracegraph users unlock j.doe --reason "identity confirmed by phone"
+    """
+    from tracegraph.engine.access import auth, login_throttle
+
+    if bool(username) == bool(address):
+        raise typer.BadParameter("give a user id or --address, not both")
+    s = store()
+    try:
+        actor = _actor(s)
+        if address:
+            t = login_throttle.clear(s, actor, f"address:{address}", reason=reason)
+        else:
+            user = auth.unlock_user(s, actor, username, reason=reason)
+    finally:
+        s.close()
+    if address:
+        print_json(t.model_dump()) if as_json else console.print(f"cleared {t.id}")
+    else:
+        _show(user, as_json)
 
 
 @app.command("set-roles")

@@ -251,13 +251,19 @@ def update(
     *,
     reason: str = "",
     clock: Clock | None = None,
+    by_step: str | None = None,
 ) -> RecordView:
-    """Change properties (None removes one). Locked GMP records need a reason."""
+    """Change properties (None removes one). Locked GMP records need a reason.
+
+    A `status` in `props` follows engine/status_policy.py unless `by_step` names the engine
+    lifecycle step doing it (no door passes `by_step`)."""
     _check_label(label)
     require(actor, label_write_permission(label))
     clean = _check_props(props)
     if "status" in clean:
         require(actor, "records.status")
+        if by_step is None:
+            _check_status_policy(store, label, key, clean["status"])
     return _update(store, label, key, clean, actor, action="update", reason=reason, clock=clock)
 
 
@@ -270,13 +276,30 @@ def set_status(
     *,
     reason: str = "",
     clock: Clock | None = None,
+    by_step: str | None = None,
 ) -> RecordView:
-    """Move a record to another status (quarantine, release, reject...), audited as `status`."""
+    """Move a record to another status, audited as `status`.
+
+    Without `by_step` (every door: GraphQL `setStatus`) only the holds of
+    engine/status_policy.py are possible; a lifecycle step of the engine that has already passed
+    its own guards (the signed Release marks its batch released) names itself in `by_step`."""
     _check_label(label)
     require(actor, "records.status")
     if not status or not isinstance(status, str):
         raise ValidationFailed("status must be a non-empty string", [Problem(record=key, field="status", message="empty")])
+    if by_step is None:
+        _check_status_policy(store, label, key, status)
     return _update(store, label, key, {"status": status}, actor, action="status", reason=reason, clock=clock)
+
+
+def _check_status_policy(store: GraphStore, label: str, key: str, status: Any) -> None:
+    from tracegraph.engine import status_policy
+
+    if not isinstance(status, str):
+        raise ValidationFailed("status must be a string", [Problem(record=key, field="status", value=status,
+                                                                   message="not a string")])
+    current = {} if label in status_policy.OWNED else _must_get(store, label, key).props  # owned: refused anyway
+    status_policy.check_generic(store, label, key, current, status)
 
 
 def retire(

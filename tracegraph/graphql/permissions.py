@@ -78,7 +78,7 @@ TYPE_RULES: dict[str, str] = {
 }
 TYPE_RULES.update({
     "AuditEntry": "audit.read", "AuditProblem": "audit.read", "AuditVerifyReport": "audit.verify",
-    "Checkpoint": "audit.read", "User": "users.manage", "Signature": "qms.read", "RecordResult": "records.status",
+    "Checkpoint": "audit.read", "User": "users.manage", "LoginThrottle": "users.manage", "Signature": "qms.read", "RecordResult": "records.status",
     "Recall": "recall.read", "RecallCustomer": "recall.read",
 })
 # quality records (QMS); production figures are production records

@@ -17,6 +17,7 @@ from tracegraph.engine.trace import models as tm
 from tracegraph.graphql.context import actor_of
 from tracegraph.graphql.pagination import Connection, connection, window
 from tracegraph.graphql.permissions import Perm
+from tracegraph.graphql.types_records import Signature
 from tracegraph.graphql.types_trace import ImpactCauseInput, _as_dict, engine_model
 
 READ = [Perm(P.RECALL_READ)]
@@ -77,6 +78,15 @@ class Recall:
     async def customers(self, info: Info) -> list[RecallCustomer]:
         store, rid = info.context.store, self.id
         return [RecallCustomer.from_pydantic(c) for c in await run_in_threadpool(lambda: rc.customers(store, rid))]
+
+    @strawberry.field(description="Electronic signatures of this recall (21 CFR 11.50 manifestation: printed "
+                                  "name, meaning, time) and whether each still binds the fields it signed.")
+    async def signatures(self, info: Info) -> list[Signature]:
+        from tracegraph.engine.audit.signatures import signature_status
+
+        store, rid = info.context.store, self.id
+        return [Signature.from_pydantic(s) for s in
+                await run_in_threadpool(lambda: signature_status(store, "Recall", rid))]
 
 
 @strawberry.input(description="The recall decision; the affected set comes from the impact of `cause`.")

@@ -49,7 +49,9 @@ class RecordsQuery:
 @strawberry.type
 class RecordsMutation:
     @strawberry.mutation(permission_classes=[Perm("records.status")],
-                         description="Move a record to another status (quarantine, release...): audited, with a reason.")
+                         description="Put a hold on material or lift it (quarantine a batch, lot, unit or machine), audited, "
+                                     "with a reason. Only the moves of engine/status_policy.py: recalls, quality "
+                                     "records and batch release change status through their own signed steps.")
     async def set_status(self, info: Info, label: str, key: str, status: str, reason: str) -> RecordResult:
         if not reason.strip():
             raise ValidationFailed("a status change through the API needs a reason", hint="say why in `reason`")

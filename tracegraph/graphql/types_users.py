@@ -9,7 +9,7 @@ from strawberry.experimental.pydantic import type as pyd_type
 from strawberry.types import Info
 
 from tracegraph.doors.names import ANY_USER, P
-from tracegraph.engine.access import auth, permissions
+from tracegraph.engine.access import auth, login_throttle, permissions
 from tracegraph.graphql.context import actor_of
 from tracegraph.graphql.permissions import Perm
 
@@ -18,6 +18,12 @@ ADMIN = [Perm(P.USERS_MANAGE)]
 
 @pyd_type(model=auth.UserView, all_fields=True, description="A user (never the password hash).")
 class User:
+    pass
+
+
+@pyd_type(model=login_throttle.Throttle, all_fields=True,
+          description="Failed logins counted for an account or a client address, and its delay window.")
+class LoginThrottle:
     pass
 
 
@@ -41,6 +47,13 @@ class UsersQuery:
         store = info.context.store
         u = await run_in_threadpool(lambda: auth.get_user(store, id))
         return User.from_pydantic(u) if u else None
+
+    @strawberry.field(permission_classes=ADMIN, description="Failed-login delays: accounts and client addresses "
+                                                            "with failures counted or a window open (docs/security.md).")
+    async def login_throttles(self, info: Info) -> list[LoginThrottle]:
+        store, actor = info.context.store, actor_of(info)
+        rows = await run_in_threadpool(lambda: login_throttle.list_throttles(store, actor))
+        return [LoginThrottle.from_pydantic(t) for t in rows]
 
     @strawberry.field(permission_classes=[Perm(ANY_USER)], description="Who this token stands for.")
     def me(self, info: Info) -> Me:
@@ -81,7 +94,14 @@ class UsersMutation:
             await run_in_threadpool(lambda: auth.reset_password(store, actor, username, new_password, reason=reason))
         )
 
-    @strawberry.mutation(permission_classes=ADMIN)
+    @strawberry.mutation(permission_classes=ADMIN,
+                         description="Clear a failed-login delay: key account:<user id> or address:<client address>.")
+    async def clear_login_throttle(self, info: Info, key: str, reason: str) -> LoginThrottle:
+        store, actor = info.context.store, actor_of(info)
+        t = await run_in_threadpool(lambda: login_throttle.clear(store, actor, key, reason=reason))
+        return LoginThrottle.from_pydantic(t)
+
+    @strawberry.mutation(permission_classes=ADMIN, description="Clear the account's failed-login delay.")
     async def unlock_user(self, info: Info, username: str, reason: str) -> User:
         store, actor = info.context.store, actor_of(info)
         return User.from_pydantic(await run_in_threadpool(lambda: auth.unlock_user(store, actor, username, reason=reason)))

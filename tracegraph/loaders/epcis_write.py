@@ -151,16 +151,22 @@ def split_new(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK
     steps, res = plan(mapped)
     stageable = _stageable()
     new: set[tuple[str, str]] = set()
+    status_writes: dict[str, dict[str, Any]] = {}
     for qname, rows in steps:
         if not qname.startswith("epcis.upsert_"):
             continue
         label = next(lb for lb in NODE_ORDER if lb.lower() == qname.removeprefix("epcis.upsert_"))
         ids = [r["id"] for r in rows]
         have = existing_keys(store, label, ids)
+        status_writes[label] = {r["id"]: r["props"]["status"] for r in rows
+                                if r["id"] in have and "status" in (r.get("props") or {})}
         res.existing_nodes[label] = len(have)
         res.new_nodes[label] = len(rows) - len(have)
         if label in stageable:
             new.update((label, r["id"]) for r in rows if r["id"] not in have)
+    from tracegraph.engine.status_policy import check_status_writes
+
+    check_status_writes(store, status_writes)  # no quarantine lift / batch release by an EPCIS event
     stage: list[Step] = []
     log: list[Step] = []
     for qname, rows in steps:

@@ -4,9 +4,11 @@
   policy: at least 12 characters, not containing the user id, at least one letter and one
   non-letter, not a well-known password. The hash is never written to the audit trail
   (its change is recorded as redacted).
-* Lockout: LOCKOUT_THRESHOLD consecutive failures lock the account (audited `account_locked`);
-  an administrator unlocks it (`users unlock` or `users reset-password`). Every failed attempt
-  is audited (`login_failed`), unknown user ids included.
+* Failed logins: one answer for an unknown user id and a wrong password; failures open growing,
+  capped delay windows per account and per client address (engine/access/login_throttle.py,
+  docs/security.md), never a lock a stranger can hold. Every failed attempt is audited
+  (`login_failed`, on the throttle it counts towards), unknown user ids included; an
+  administrator lists and clears delays (`users locks`, `users unlock`).
 * Tokens: 32 random bytes (url-safe), stored only as SHA-256 with an expiry
   (settings.token_ttl_minutes); `logout` revokes. The token's node id is the session id that
   signatures use for 11.200's "continuous session".
@@ -42,7 +44,6 @@ from tracegraph.engine.errors import (
 )
 from tracegraph.engine.stores.base import GraphStore
 
-LOCKOUT_THRESHOLD = 5
 MIN_PASSWORD_LENGTH = 12
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 DEFAULT_TOKEN_TTL_MINUTES = 480
@@ -283,52 +284,65 @@ def reset_password(
     require(actor, "users.manage")
     _check_password(new_password, username)
     clock = clock or SystemClock()
+    from tracegraph.engine.access import login_throttle
+
     props = {"password_hash": hash_password(new_password), "password_changed_at": iso(clock.now()),
              "locked": False, "failed_attempts": 0}
-    return _update_user(store, username, props, actor, "user_reset_password", reason, clock)
+    view = _update_user(store, username, props, actor, "user_reset_password", reason, clock)
+    login_throttle.clear_if_any(store, actor, f"account:{username}", reason=reason, clock=clock)
+    return view
 
 
 def unlock_user(store: GraphStore, actor: Actor, username: str, *, reason: str = "", clock: Clock | None = None) -> UserView:
+    """Clear the account's failed-login delay (and an old-style lock), audited."""
+    from tracegraph.engine.access import login_throttle
+
     require(actor, "users.manage")
-    return _update_user(store, username, {"locked": False, "failed_attempts": 0}, actor, "user_unlock", reason,
-                        clock or SystemClock())
+    clock = clock or SystemClock()
+    view = _update_user(store, username, {"locked": False, "failed_attempts": 0}, actor, "user_unlock", reason, clock)
+    login_throttle.clear_if_any(store, actor, f"account:{username}", reason=reason, clock=clock)
+    return view
 
 
 # ------------------------------------------------------------------------------------------
 # authentication
 # ------------------------------------------------------------------------------------------
+#: the one answer for an unknown user id and a wrong password (no "N attempts left")
+LOGIN_FAILED = "wrong user id or password"
+LOGIN_FAILED_HINT = "check both; repeated failures make you wait before the next attempt (docs/security.md)"
+
+
 def authenticate(store: GraphStore, username: str, password: str, *, clock: Clock | None = None,
-                 session: str = "") -> Actor:
+                 session: str = "", address: str | None = None) -> Actor:
     """Check a user id and password; returns the Actor or raises AuthenticationFailed.
 
-    Failures are audited; the LOCKOUT_THRESHOLD-th consecutive failure locks the account.
+    Unknown user ids and wrong passwords get the same answer after the same work (an Argon2
+    verification against a dummy hash for unknown ids, the same throttle writes). Failures are
+    counted per account and per client `address` (engine/access/login_throttle.py): they open delay
+    windows that grow and are capped, never a permanent lock. `address` None (signature password
+    re-entry inside a session) counts towards the account only. The account's state (disabled,
+    locked by an administrator in an older version) is told only to someone who knows its password.
     """
+    from tracegraph.engine.access import login_throttle
+
     clock = clock or SystemClock()
+    login_throttle.check(store, username, address, clock=clock)
     u = _user(store, username)
-    if u is None:
-        _password_ok(None, password)  # same time as a real check: do not reveal which ids exist
-        audited_write(store, "auth.event",
-                      lambda: ({}, AuditSpec("login_failed", "User", username, [], "unknown user id")),
-                      Actor(id=username or "?", name="(unknown user)"), clock=clock)
-        raise AuthenticationFailed("wrong user id or password")
+    if not _password_ok(u.get("password_hash") if u else None, password):
+        who = actor_of(u, session) if u else Actor(id=username or "?", name="(unknown user)")
+        login_throttle.record_failure(store, username, address, who,
+                                      "unknown user id" if u is None else "wrong password", clock=clock)
+        raise AuthenticationFailed(LOGIN_FAILED, hint=LOGIN_FAILED_HINT)
+    assert u is not None
     who = actor_of(u, session)
     if u.get("status") != "active":
         raise AuthenticationFailed(f"the account {username!r} is disabled", hint="ask an administrator")
-    if u.get("locked"):
+    if u.get("locked"):  # set by versions before throttling; an administrator clears it
         raise AuthenticationFailed(
-            f"the account {username!r} is locked after {LOCKOUT_THRESHOLD} failed attempts",
+            f"the account {username!r} is locked",
             hint="an administrator can unlock it: tracegraph users unlock " + username,
         )
-    if not _password_ok(u.get("password_hash"), password):
-        n = int(u.get("failed_attempts") or 0) + 1
-        locked = n >= LOCKOUT_THRESHOLD
-        _update_user(store, username, {"failed_attempts": n, "locked": locked}, who,
-                     "account_locked" if locked else "login_failed", "wrong password", clock)
-        if locked:
-            raise AuthenticationFailed(f"wrong password: the account {username!r} is now locked",
-                                       hint="an administrator can unlock it")
-        raise AuthenticationFailed("wrong user id or password",
-                                   hint=f"{LOCKOUT_THRESHOLD - n} attempt(s) left before the account is locked")
+    login_throttle.record_success(store, username, who, clock=clock)
     if u.get("failed_attempts"):
         _update_user(store, username, {"failed_attempts": 0}, who, "login_ok_reset", "", clock)
     return who
@@ -345,10 +359,13 @@ def login(
     *,
     ttl_minutes: int = DEFAULT_TOKEN_TTL_MINUTES,
     clock: Clock | None = None,
+    address: str | None = "local",
 ) -> LoginResult:
-    """Authenticate and issue an API token (the secret is returned once, stored only hashed)."""
+    """Authenticate and issue an API token (the secret is returned once, stored only hashed).
+
+    `address`: the client's network address (API), or "local" (CLI on the host)."""
     clock = clock or SystemClock()
-    actor = authenticate(store, username, password, clock=clock)
+    actor = authenticate(store, username, password, clock=clock, address=address)
     token = "tg_" + secrets.token_urlsafe(32)
     now = clock.now()
     tid = "T-" + uuid.uuid4().hex
@@ -436,7 +453,8 @@ def cli_actor(store: GraphStore, data_dir: str | Path, *, clock: Clock | None = 
     env = dict(os.environ) if env is None else env
     user, password = env.get("TRACEGRAPH_USER"), env.get("TRACEGRAPH_PASSWORD")
     if user and password:
-        return authenticate(store, user, password, clock=clock, session="env-" + uuid.uuid4().hex[:12])
+        return authenticate(store, user, password, clock=clock, session="env-" + uuid.uuid4().hex[:12],
+                            address="local")
     saved = load_session(data_dir)
     if saved is None:
         raise AuthenticationFailed(
@@ -446,7 +464,7 @@ def cli_actor(store: GraphStore, data_dir: str | Path, *, clock: Clock | None = 
 
 
 __all__ = [
-    "LOCKOUT_THRESHOLD", "MIN_PASSWORD_LENGTH", "UserView", "LoginResult", "password_problems", "hash_password",
+    "LOGIN_FAILED", "MIN_PASSWORD_LENGTH", "UserView", "LoginResult", "password_problems", "hash_password",
     "get_user", "list_users", "actor_of", "add_user", "init_admin", "disable_user", "enable_user", "set_roles",
     "reset_password", "unlock_user", "authenticate", "login", "actor_from_token", "logout", "session_path",
     "save_session", "load_session", "clear_session", "cli_actor",

@@ -21,7 +21,7 @@ PERMISSIONS: dict[str, str] = {
     "records.read": "read master data and production records",
     "records.write": "create/update/link master data and production records",
     "records.retire": "retire (logically delete) records",
-    "records.status": "change the status of records (quarantine, release, reject...)",
+    "records.status": "put holds on material (quarantine / lift, reject) within engine/status_policy.py",
     "import.write": "import ERP/CSV/EPCIS data",
     "epcis.capture": "capture EPCIS events through the EPCIS 2.0 REST binding (packaging lines, scanners)",
     "qms.read": "read quality records (complaints, deviations, CAPA, ...)",

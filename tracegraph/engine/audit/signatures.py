@@ -3,9 +3,11 @@
 * 11.50 signature manifestation: each Signature stores the signer's printed name, user id,
   the time (UTC) and the meaning (authored, reviewed, approved, released, closed, exception),
   and `signature_status` shows them with the record.
-* 11.70 signature/record linking: `(Signature)-[:SIGNED]->(record)` plus the SHA-256 of the
-  record's canonical content (RFC 8785 of its business properties). Any later change to the
-  record makes the signature show as INVALID (`signature_status`).
+* 11.70 signature/record linking: `(Signature)-[:SIGNED]->(record)` plus a hash of each field
+  the meaning covers (engine/audit/signature_scope.py, rules/signature-scope.toml). A later change to
+  a covered field makes the signature show as INVALID naming the field (`signature_status`);
+  later lifecycle steps that write other fields leave it valid. Signatures made before the
+  per-field scheme are checked against the whole content as they were signed ("legacy").
   Excluded, as bookkeeping rather than content: `VOLATILE_PROPS` (updated_at, updated_by,
   locked_at, locked_by).
 * 11.200(a)(1): signing re-enters the password every time; the first signing in a session
@@ -17,7 +19,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -27,13 +28,14 @@ from pydantic import BaseModel
 from tracegraph.engine import commands
 from tracegraph.engine.access.auth import authenticate
 from tracegraph.engine.access.permissions import require, sign_permission
-from tracegraph.engine.audit.chain import Actor, AuditSpec, Change, audited_write, canonical
+from tracegraph.engine.audit import signature_scope
+from tracegraph.engine.audit.chain import Actor, AuditSpec, Change, audited_write
+from tracegraph.engine.audit.signature_scope import VOLATILE_PROPS, content_hash
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.errors import AuthenticationFailed, NotFound, Problem, SignatureError, ValidationFailed
 from tracegraph.engine.stores.base import GraphStore
 
 MEANINGS: tuple[str, ...] = ("authored", "reviewed", "approved", "released", "closed", "exception")
-VOLATILE_PROPS = frozenset({"updated_at", "updated_by", "locked_at", "locked_by"})
 
 
 @dataclass(frozen=True)
@@ -74,15 +76,19 @@ class SignatureView(BaseModel):
     content_hash: str
     valid: bool
     status: str
+    scope: str = "legacy"
+    covered_fields: list[str] = []
+    changed_fields: list[str] = []
+    manifestation: str = ""  # 11.50: printed name, user id, meaning, time - shown wherever the record is
 
-    def manifestation(self) -> str:
-        return f"{self.signer_name} ({self.signer_id}), {self.meaning}, {self.signed_at}"
+    def model_post_init(self, _ctx: Any) -> None:
+        if not self.manifestation:
+            self.manifestation = manifest(self.signer_name, self.signer_id, self.meaning, self.signed_at)
 
 
-def content_hash(label: str, props: dict[str, Any]) -> str:
-    """SHA-256 of RFC 8785 JSON of {label, business properties} (VOLATILE_PROPS excluded)."""
-    body = {"label": label, "props": {k: v for k, v in props.items() if k not in VOLATILE_PROPS}}
-    return hashlib.sha256(canonical(body)).hexdigest()
+def manifest(name: str, user: str, meaning: str, at: str) -> str:
+    """The 11.50 manifestation line: printed name (user id), meaning, date and time (UTC)."""
+    return f"{name} ({user}), {meaning}, {at} UTC"
 
 
 def _signatures(store: GraphStore, label: str, key: str) -> list[dict[str, Any]]:
@@ -166,8 +172,8 @@ def sign(
         props = {
             "id": sid, "record_label": record_label, "record_key": record_key, "meaning": meaning,
             "signer_id": actor.id, "signer_name": actor.name, "signed_at": now, "reason": reason,
-            "content_hash": content_hash(record_label, cur.props), "session": actor.session,
-            "created_at": now, "source": actor.id,
+            "session": actor.session, "created_at": now, "source": actor.id,
+            **signature_scope.bind(record_label, meaning, cur.props),
         }
         made.clear()
         made.update(props)
@@ -175,29 +181,39 @@ def sign(
         return {"key": record_key, "props": props}, AuditSpec("sign", "Signature", sid, changes, reason)
 
     audited_write(store, f"signatures.sign.{record_label}", prepare, actor, clock=clock)
-    return _view(made, content_hash(record_label, commands.get(store, record_label, record_key).props))  # type: ignore[union-attr]
+    cur = commands.get(store, record_label, record_key)
+    return _view(made, cur.props if cur else None)
 
 
-def _view(s: dict[str, Any], current_hash: str | None) -> SignatureView:
-    valid = current_hash is not None and s.get("content_hash") == current_hash
-    status = "valid" if valid else (
-        "record missing" if current_hash is None else "INVALID: the record changed after it was signed"
-    )
+def _view(s: dict[str, Any], current: dict[str, Any] | None) -> SignatureView:
+    b = signature_scope.check(s, current)
     return SignatureView(
         id=s["id"], record_label=s["record_label"], record_key=s["record_key"], meaning=s["meaning"],
         signer_id=s["signer_id"], signer_name=s["signer_name"], signed_at=s["signed_at"],
-        reason=s.get("reason", ""), content_hash=s["content_hash"], valid=valid, status=status,
+        reason=s.get("reason", ""), content_hash=s["content_hash"], valid=b.valid, status=b.status,
+        scope=b.scope, covered_fields=b.covered_fields, changed_fields=b.changed_fields,
     )
 
 
 def signature_status(store: GraphStore, label: str, key: str) -> list[SignatureView]:
-    """Every signature of a record, each marked valid only if the record is unchanged since."""
+    """Every signature of a record (oldest first), each valid only while the fields it binds are
+    unchanged. An invalid one followed by a valid signature of the same meaning was superseded
+    by that later signed decision (e.g. a supplier re-qualified), and says so."""
     rec = commands.get(store, label, key)
-    current = content_hash(label, rec.props) if rec else None
-    return [_view(s, current) for s in _signatures(store, label, key)]
+    views = [_view(s, rec.props if rec else None) for s in _signatures(store, label, key)]
+    # signatures of one step share their time (a recall's closure and its exception): meaning order
+    views.sort(key=lambda v: (v.signed_at, MEANINGS.index(v.meaning) if v.meaning in MEANINGS else len(MEANINGS)))
+    for i, v in enumerate(views):
+        if v.valid or v.status == "record missing":
+            continue
+        later = next((w for w in views[i + 1:] if w.meaning == v.meaning and w.valid), None)
+        if later is not None:
+            v.status = (f"superseded by {later.id} ({later.manifestation}); changed since: "
+                        f"{', '.join(v.changed_fields) or 'the record'}")
+    return views
 
 
 __all__ = [
-    "MEANINGS", "VOLATILE_PROPS", "TwoPersonRule", "TWO_PERSON_RULES", "SignatureView", "content_hash",
+    "MEANINGS", "VOLATILE_PROPS", "TwoPersonRule", "TWO_PERSON_RULES", "SignatureView", "content_hash", "manifest",
     "rules_for", "refuse_two_person_violation", "sign", "signature_status",
 ]

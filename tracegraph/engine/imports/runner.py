@@ -202,6 +202,9 @@ def _run_import(
     if recover and not dry_run:
         recover_unfinished(store, actor, clock=clock, progress=progress)
     plan = plan_import(store, batch)
+    from tracegraph.engine.status_policy import check_import_changes
+
+    check_import_changes(plan.changed_nodes)  # no release / quarantine lift / lifecycle move by import
     import_id = import_id or new_import_id(clock)
     report = ImportReport(import_id=import_id, status="dry_run" if dry_run else "running", dry_run=dry_run,
                           counts={k: TypeCounts(**v) for k, v in plan.counts().items() if any(v.values())},

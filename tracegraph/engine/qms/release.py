@@ -47,7 +47,7 @@ def _guard(store: GraphStore, rec: QualityRecord, step: str) -> None:
 def _after(store: GraphStore, actor: Actor, rec: QualityRecord, step: str, clock: Clock) -> None:
     if step == "release":
         commands.set_status(store, "Batch", rec.props["batch_id"], "released", actor,
-                            reason=f"released by {rec.id}", clock=clock)
+                            reason=f"released by {rec.id}", clock=clock, by_step=f"release {rec.id}")
 
 
 RELEASE = RecordType(

@@ -202,7 +202,8 @@ def _supersede_previous(store: GraphStore, actor: Actor, rec: QualityRecord, ste
         p = row["props"]
         if p["id"] != rec.id and p.get("status") == "effective":
             commands.update(store, "Document", p["id"], {"status": "superseded", "effective_to": start}, actor,
-                            reason=f"superseded by {rec.id}", clock=clock)
+                            reason=f"superseded by {rec.id}", clock=clock,
+                            by_step=f"make-effective {rec.id}")
 
 
 DOCUMENT = RecordType(

@@ -60,6 +60,7 @@ class NotifyResult(BaseModel):
     letters: list[LetterResult] = Field(default_factory=list)
     customer_list: str | None = None
     units_sheet: str | None = None
+    signatures_sheet: str | None = None
     marked_sent: int = 0
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
@@ -368,6 +369,20 @@ def write_customer_list(store: GraphStore, recall_id: str, path: str | Path) -> 
     return _write_rows(Path(path), CUSTOMER_COLUMNS, rows, "customers")
 
 
+SIGNATURE_COLUMNS = ("recall", "signature", "meaning", "printed_name", "user_id", "signed_at_utc", "reason",
+                     "manifestation", "binding", "valid", "status", "changed_fields")
+
+
+def write_signatures_sheet(store: GraphStore, recall_id: str, path: str | Path) -> str:
+    """The recall's electronic signatures as exported with its lists (21 CFR 11.50: printed name,
+    time, meaning; and whether each still binds the fields it signed)."""
+    from tracegraph.engine.audit.signatures import signature_status
+
+    rows = [(recall_id, v.id, v.meaning, v.signer_name, v.signer_id, v.signed_at, v.reason, v.manifestation,
+             v.scope, v.valid, v.status, ", ".join(v.changed_fields)) for v in signature_status(store, "Recall", recall_id)]
+    return _write_rows(Path(path), SIGNATURE_COLUMNS, rows, "signatures")
+
+
 def generate_notifications(
     store: GraphStore,
     actor: Actor,
@@ -419,6 +434,7 @@ def generate_notifications(
     t1 = time.perf_counter()
     res.customer_list = write_customer_list(store, recall_id, out / f"{rec.id}_customers.{sheet_format}")
     res.units_sheet = write_units_sheet(store, recall_id, out / f"{rec.id}_units.{sheet_format}", all_units)
+    res.signatures_sheet = write_signatures_sheet(store, recall_id, out / f"{rec.id}_signatures.{sheet_format}")
     res.timings_ms["spreadsheet"] = (time.perf_counter() - t1) * 1000
     if mark_sent:
         if customer_ids:
@@ -436,5 +452,5 @@ def _safe(text: str) -> str:
 
 __all__ = [
     "LetterResult", "NotifyResult", "update_customer", "mark_all_sent", "render_letter", "write_units_sheet",
-    "write_customer_list", "generate_notifications", "cjk_font", "load_template",
+    "write_customer_list", "write_signatures_sheet", "generate_notifications", "cjk_font", "load_template",
 ]

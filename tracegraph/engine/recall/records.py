@@ -109,6 +109,9 @@ class Recall(BaseModel):
     milestones: dict[str, str] = Field(default_factory=dict)
     progress_reports: list[str] = Field(default_factory=list)
     customers_notified_at: str | None = None
+    signatures: list[dict[str, Any]] = Field(
+        default_factory=list, description="electronic signatures with their 11.50 manifestation and whether each "
+                                          "still binds the fields it signed (engine/audit/signatures.signature_status)")
 
     @classmethod
     def from_props(cls, p: dict[str, Any]) -> Recall:
@@ -144,7 +147,10 @@ def customers(store: GraphStore, recall_id: str) -> list[RecallCustomer]:
 
 
 def get_recall(store: GraphStore, recall_id: str) -> Recall:
+    from tracegraph.engine.audit.signatures import signature_status
+
     rec = Recall.from_props(recall_props(store, recall_id))
+    rec.signatures = [v.model_dump() for v in signature_status(store, "Recall", recall_id)]
     custs = customers(store, recall_id)
     if custs and all(c.sent_at for c in custs):
         rec.customers_notified_at = max(c.sent_at for c in custs if c.sent_at)

@@ -135,9 +135,9 @@ def signature_for(
         "signed_at": ts,
         "reason": reason,
         "session": signer.session or "",
-        # the central scheme: hash of the record as it is right after this step (a later
-        # lifecycle step changes the record, and signature_status then shows it as changed)
-        "content_hash": _central_hash(after),
+        # the fields this meaning covers (rules/signature-scope.toml), as they are right after this
+        # step: later steps that write other fields (start, quarantine, milestones) leave it valid
+        **_bind(rule["meaning"], after),
         # the recall scheme: the decision content and snapshot digest, stable across steps
         "decision_hash": content_hash(content),
         "created_at": ts,
@@ -145,13 +145,10 @@ def signature_for(
     }
 
 
-def _central_hash(props: dict[str, Any]) -> str:
-    try:
-        from tracegraph.engine.audit.signatures import content_hash as central
+def _bind(meaning: str, props: dict[str, Any]) -> dict[str, Any]:
+    from tracegraph.engine.audit.signature_scope import bind
 
-        return central("Recall", props)
-    except ImportError:
-        return content_hash({"label": "Recall", "props": props})
+    return bind("Recall", meaning, props)
 
 
 __all__ = ["require_recall", "signature_for", "content_hash", "policy"]
