@@ -30,6 +30,8 @@ from tracegraph.engine.stores.base import GraphStore
 SYSTEM_LABELS = frozenset({
     Label.USER.value, Label.ROLE.value, Label.SIGNATURE.value, Label.AUDIT_ENTRY.value,
     Label.AUDIT_HEAD.value, Label.CHECKPOINT.value, Label.IMPORT_RUN.value, Label.TOKEN.value,
+    # the EPCIS REST binding's own records (loaders/epcis_capture.py, epcis_subscriptions.py)
+    Label.CAPTURE_JOB.value, Label.NAMED_QUERY.value, Label.SUBSCRIPTION.value, Label.DELIVERY.value,
 })
 RECORD_LABELS: tuple[str, ...] = tuple(lbl.value for lbl in Label if lbl.value not in SYSTEM_LABELS)
 

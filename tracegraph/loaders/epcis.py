@@ -30,6 +30,7 @@ from tracegraph.engine.clock import Clock
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders import epcis_write
 from tracegraph.loaders.epcis_doc import event_list, extra_context, validate_document
+from tracegraph.loaders.epcis_identity import dedupe
 from tracegraph.loaders.epcis_export import ExportScope, build_document, check_document, export_epcis
 from tracegraph.loaders.epcis_input import is_epcis_file as is_epcis
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
@@ -48,6 +49,8 @@ class EpcisBatch(BaseModel):
     events: int
     event_types: dict[str, int] = Field(default_factory=dict)
     mapped: Mapped
+    #: events already stored with the same eventID and content: left out (re-imports are no-ops)
+    known_events: int = 0
 
     def counts(self) -> dict[str, dict[str, int]]:
         nodes = Counter(k[0] for k in self.mapped.nodes)
@@ -65,6 +68,8 @@ class EpcisImportResult(BaseModel):
     edges: dict[str, int]
     unpacked: int = 0
     audit_entries: int = 0
+    #: events already stored with the same eventID and content, left out (a re-import is a no-op)
+    known_events: int = 0
 
 
 def _known_labels(store: GraphStore | None, ids: Iterable[str | None]) -> dict[str, str]:
@@ -95,7 +100,7 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
 
     doc = json_document(doc, source)
     validate_document(doc, source)
-    events = event_list(doc)
+    events, originals, known = dedupe(store, event_list(doc), source)  # one eventID, one event
     lot_ids = [q.get("epcClass") for e in events for k in ("inputQuantityList", "outputQuantityList",
                                                             "quantityList", "childQuantityList")
                for q in e.get(k) or [] if isinstance(q, dict)]
@@ -131,8 +136,11 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
         opened = list(by_id.values())
     mapped = map_events(events, extra_context(doc), known_labels=_known_labels(store, lot_ids), customer_kinds=kinds,
                         product_ids=products, open_shipments=opened)
+    for eid, original in originals.items():  # error declarations: the erroneous version stays on record
+        mapped.nodes[("EpcisEvent", eid)]["original_json"] = original
     return EpcisBatch(source=source, document_id=doc.get("id"), events=len(events),
-                      event_types=dict(Counter(str(e.get("type")) for e in events)), mapped=mapped)
+                      event_types=dict(Counter(str(e.get("type")) for e in events)), mapped=mapped,
+                      known_events=known)
 
 
 def read_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "auto") -> EpcisBatch:
@@ -181,6 +189,7 @@ def run_epcis(store: GraphStore, batch: EpcisBatch, actor: Actor, *, dry_run: bo
         res = epcis_write.write(store, batch.mapped, actor, source=batch.source, clock=clock, progress=progress,
                                 files=files, chunk=chunk)
     return EpcisImportResult(import_id=res.import_id, source=batch.source, dry_run=dry_run, events=batch.events,
+                             known_events=batch.known_events,
                              event_types=batch.event_types, nodes=res.nodes, edges=res.edges,
                              unpacked=res.unpacked, audit_entries=res.audit_entries)
 

@@ -165,8 +165,10 @@ def run_job(store: GraphStore, actor: Actor, job: CaptureJob, events: list[dict[
     """Capture `events` for `job` and record the outcome (audited). Never raises for bad events."""
     clock = clock or SystemClock()
     created = iso(clock.now())
-    # the repository records when it captured each event (EPCIS 2.0 recordTime)
-    events = [{**ev, "recordTime": ev.get("recordTime") or created} if isinstance(ev, dict) else ev for ev in events]
+    # an event without eventID gets one (from its content as sent, so a retried capture is
+    # recognised), then the repository records when it captured it (EPCIS 2.0 recordTime)
+    events = [{**ev, "eventID": ev.get("eventID") or event_id(ev), "recordTime": ev.get("recordTime") or created}
+              if isinstance(ev, dict) else ev for ev in events]
     errors: list[CaptureError] = []
     good = events
     captured_ids: list[str] = []

@@ -12,6 +12,7 @@ anything else becomes `urn:tracegraph:<Label>:<key>`, which the importer turns b
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
@@ -83,6 +84,19 @@ def _eid(*parts: str) -> str:
     return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "tracegraph:" + ":".join(parts)))
 
 
+def _content_ids(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each event made here an eventID derived from what it is about AND its content.
+
+    Why: an eventID names one immutable event (a repository refuses a known eventID with other
+    content). Re-exporting unchanged data yields the same IDs, so a partner's repository sees a
+    re-send as a no-op; data that changed (a batch that gained units) yields a new event."""
+    for ev in events:
+        body = {k: v for k, v in ev.items() if k != "eventID"}
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+        ev["eventID"] = _eid(str(ev["eventID"]), digest)
+    return events
+
+
 def _base(etype: str, when: str | None, eid: str, **fields: Any) -> dict[str, Any]:
     ev: dict[str, Any] = {"type": etype, "eventID": eid, "eventTime": epcis_time(when),
                           "eventTimeZoneOffset": "+00:00"}
@@ -134,7 +148,7 @@ def commissioning_events(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
                    bizStep="commissioning", disposition="active", epcList=sorted(set(epcs)), ilmd=ilmd or None,
                    bizLocation={"id": site} if site and _is_uri(site) else None)
         out.append(ev)
-    return out
+    return _content_ids(out)
 
 
 def transformation_events(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -155,7 +169,7 @@ def transformation_events(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]
                    _eid("transform", b["id"]), inputQuantityList=inq, outputQuantityList=outq,
                    bizStep="commissioning", disposition="active")
         out.append(ev)
-    return out
+    return _content_ids(out)
 
 
 def shipment_events(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -187,7 +201,7 @@ def shipment_events(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         if sh.get("delivered_at"):
             out.append(_base("ObjectEvent", sh["delivered_at"], _eid("receive", sh["id"]), action="OBSERVE",
                              bizStep="receiving", disposition="in_progress", **common))
-    return out
+    return _content_ids(out)
 
 
 def aggregation_events(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -201,7 +215,7 @@ def aggregation_events(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         children = sorted({uri_for(c["label"], c["id"], gtin=c.get("gtin"), serial=c.get("serial_no")) for c in kids})
         out.append(_base("AggregationEvent", k.get("created_at"), _eid("pack", k["id"]), action="ADD",
                          bizStep="packing", disposition="in_progress", parentID=parent, childEPCs=children))
-    return out
+    return _content_ids(out)
 
 
 # ---------------------------------------------------------------------------------------

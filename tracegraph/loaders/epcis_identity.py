@@ -1,0 +1,96 @@
+"""Event identity: an EPCIS event is known by its eventID, and an eventID means one event.
+
+- The same event again (same eventID, same content) is a no-op: it is left out of the import, so a
+  partner re-sending yesterday's file, or a scanner retrying a capture, changes nothing.
+- A known eventID with different content is refused, naming the fields that differ and showing
+  both versions; a repository must not let an event change behind its eventID.
+- Except a GS1 error declaration (EPCIS 2.0 §7.4.1.2): the original event re-sent with an
+  `errorDeclaration` (declarationTime, reason, correctiveEventIDs), usually beside its corrective
+  events. It is applied (the mapping stops counting the erroneous event's effects), and the
+  original version stays on record on the event node (`original_json`).
+- Two different events with one eventID inside one document are refused the same way.
+
+`recordTime` is not part of an event's identity: the repository sets it when it captures.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tracegraph.engine.errors import Problem, ValidationFailed
+from tracegraph.engine.stores.base import GraphStore
+from tracegraph.loaders.epcis_map import canonical_json, event_id
+
+NOT_IDENTITY = ("recordTime",)
+
+
+def _identity(e: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in e.items() if k not in NOT_IDENTITY}
+
+
+def _differing(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    keys = sorted(set(a) | set(b))
+    return [k for k in keys if k not in NOT_IDENTITY and canonical_json(a.get(k)) != canonical_json(b.get(k))]
+
+
+def _short(e: dict[str, Any], fields: list[str]) -> str:
+    return json.dumps({k: e.get(k) for k in fields}, ensure_ascii=False, sort_keys=True)[:400]
+
+
+def dedupe(store: GraphStore | None, events: list[dict[str, Any]], source: str
+           ) -> tuple[list[dict[str, Any]], dict[str, str], int]:
+    """(events to import, {eventID: stored JSON kept as original_json}, number of known events left out).
+
+    Raises ValidationFailed naming every event whose eventID is known with other content."""
+    problems: list[Problem] = []
+    first: dict[str, tuple[int, dict[str, Any]]] = {}
+    unique: list[tuple[int, str, dict[str, Any]]] = []
+    for i, e in enumerate(events):
+        eid = event_id(e)  # the mapper's id: the eventID, or (none given) a hash of the whole event
+        if eid in first:
+            j, prev = first[eid]
+            diff = _differing(prev, e)
+            if diff:
+                problems.append(Problem(record=f"event {i}", field="eventID", value=eid, source=source,
+                                        message=f"event {j} of this document has the same eventID with other content "
+                                                f"(differs in {', '.join(diff)}): {_short(prev, diff)} vs "
+                                                f"{_short(e, diff)}"))
+            continue
+        first[eid] = (i, e)
+        unique.append((i, eid, e))
+    stored: dict[str, dict[str, Any]] = {}
+    if store is not None and unique:
+        ids = [eid for _, eid, _ in unique]
+        for k in range(0, len(ids), 5000):
+            for r in store.read("epcis.stored_events", ids=ids[k:k + 5000]):
+                stored[r["id"]] = json.loads(r["json"])
+    keep: list[dict[str, Any]] = []
+    originals: dict[str, str] = {}
+    known = 0
+    for i, eid, e in unique:
+        old = stored.get(eid)
+        if old is None:
+            keep.append(e)
+            continue
+        diff = _differing(old, e)
+        if not diff:
+            known += 1
+            continue
+        if e.get("errorDeclaration") and not old.get("errorDeclaration"):
+            keep.append(e)
+            originals[eid] = canonical_json(old)
+            continue
+        problems.append(Problem(record=f"event {i}", field="eventID", value=eid, source=source,
+                                message=f"eventID {eid} is already stored with other content (differs in "
+                                        f"{', '.join(diff)}): stored {_short(old, diff)}, received {_short(e, diff)}"))
+    if problems:
+        raise ValidationFailed(
+            f"{len(problems)} event(s) reuse a known eventID with different content; nothing was imported",
+            problems,
+            hint="send a correction as a GS1 error declaration (the original event with errorDeclaration and "
+                 "correctiveEventIDs) plus the corrective event, or give a new event its own eventID")
+    return keep, originals, known
+
+
+__all__ = ["dedupe", "NOT_IDENTITY"]
