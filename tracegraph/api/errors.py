@@ -10,10 +10,18 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tracegraph.engine.errors import AuthenticationFailed, TracegraphError
+from tracegraph.engine.errors import (
+    AuthenticationFailed,
+    ConstraintViolation,
+    DatabaseError,
+    DatabaseTimeout,
+    DatabaseUnavailable,
+    TracegraphError,
+)
 
 log = logging.getLogger("tracegraph.api")
 
@@ -27,12 +35,51 @@ def error_body(code: str, message: str, request: Request, **extra: Any) -> dict[
     return {"error": err, "request_id": _rid(request)}
 
 
+def public_database_error(exc: DatabaseError, rid: str) -> dict[str, str]:
+    """What a caller may learn of a database error: its kind, never the query text or the
+    database's own message (that goes to the server log with the request id)."""
+    if isinstance(exc, ConstraintViolation):
+        return {"code": exc.code, "message": "a record with that key already exists",
+                "hint": "use another key, or update the existing record"}
+    if isinstance(exc, DatabaseTimeout):
+        return {"code": exc.code, "message": "the database did not answer in time",
+                "hint": f"narrow the question or retry; quote request id {rid} to the administrator"}
+    if isinstance(exc, DatabaseUnavailable):
+        return {"code": exc.code, "message": "the database is not reachable",
+                "hint": f"retry later; quote request id {rid} to the administrator"}
+    return {"code": exc.code, "message": "the database refused the request; nothing is reported about its cause here",
+            "hint": f"quote request id {rid} to the administrator (details are in the server log)"}
+
+
 async def tracegraph_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TracegraphError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+    if isinstance(exc, DatabaseError):
+        log.warning("request %s: database error %s: %s", _rid(request), type(exc).__name__, exc)
+        return JSONResponse({"error": public_database_error(exc, _rid(request)), "request_id": _rid(request)},
+                            exc.http_status, headers=headers)
     if exc.http_status >= 500:
         log.warning("request %s failed: %s: %s", _rid(request), type(exc).__name__, exc)
     return JSONResponse({"error": exc.to_dict(), "request_id": _rid(request)}, exc.http_status, headers=headers)
+
+
+async def request_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422 (a parameter or body that does not fit its declared type) in the one
+    error shape, the field named by its path (`query.as_of`, `body.decision.aware_at`)."""
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for e in exc.errors():
+        loc = [str(p) for p in e.get("loc", ())]
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        value = e.get("input")
+        problems.append({"source": "", "record": loc[0] if loc else "request", "field": ".".join(loc[1:]) or
+                         (loc[0] if loc else "request"), "value": value if isinstance(value, (str, int, float, bool))
+                         else None, "message": msg})
+    first = problems[0] if problems else {"field": "request", "message": "invalid request"}
+    body = error_body("validation_failed", f"invalid request: {first['field']}: {first['message']}", request,
+                      hint="correct the named field and send the request again", field=first["field"],
+                      problems=problems)
+    return JSONResponse(body, 422)
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -59,5 +106,6 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(TracegraphError, tracegraph_error)
+    app.add_exception_handler(RequestValidationError, request_validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any, Callable, TypeVar
 
+import pydantic
 import typer
 from rich.console import Console
 
@@ -40,7 +41,12 @@ def clean_errors(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except pydantic.ValidationError as pexc:  # an input model built in the command itself
+                from tracegraph.engine.inputs import invalid
+
+                raise invalid(pexc, "input", record="command line") from None
         except ValidationFailed as exc:
             if kwargs.get("as_json"):
                 print_json({"error": exc.to_dict()})

@@ -197,13 +197,9 @@ IMPACT = [Perm(P.IMPACT_READ)]
 
 def engine_model(model: type[pydantic.BaseModel], data: dict[str, Any], what: str) -> Any:
     """Build an engine input model, turning pydantic's errors into a ValidationFailed that names fields."""
-    try:
-        return model(**{k: v for k, v in data.items() if v is not None})
-    except pydantic.ValidationError as exc:
-        problems = [
-            Problem(record=what, field=".".join(str(p) for p in e["loc"]), message=e["msg"]) for e in exc.errors()
-        ]
-        raise ValidationFailed(f"invalid {what}", problems) from None
+    from tracegraph.engine.inputs import build
+
+    return build(model, {k: v for k, v in data.items() if v is not None}, what, record=what, prefix=what)
 
 
 @strawberry.input(description="What went wrong; several kinds combine (union of what each reached).")

@@ -30,6 +30,7 @@ import neo4j
 from neo4j import exceptions as nx
 
 from tracegraph import queries
+from tracegraph.engine.stores.param_guard import refuse_control_chars
 from tracegraph.engine.errors import (
     ConfigurationError,
     ConstraintViolation,
@@ -214,6 +215,7 @@ class Neo4jStore:
         self, cypher: str, params: dict[str, Any] | None, *, write: bool, raw_errors: bool = False
     ) -> list[Row]:
         params = dict(params or {})
+        refuse_control_chars(params)
         if self.is_falkordb:
             self._check_falkordb_params(params)
 
