@@ -371,6 +371,8 @@ def return_(recall_id: str = typer.Argument(...), customer: str = typer.Option(.
             scan: list[str] = typer.Option([], "--scan", help="scanned UDI / GS1 string or serial key (repeatable)"),
             scan_file: Optional[Path] = typer.Option(None, "--scan-file", help="file with one scan per line"),
             qty: float = typer.Option(0, "--qty", help="units without scanning (non-serialised or declared)"),
+            transfer: bool = typer.Option(False, "--transfer", help="confirm that scanned units another customer "
+                                          "held were passed on to this one"),
             note: str = typer.Option("", "--note"), as_json: bool = JSON_OPTION) -> None:
     """Account for units of a customer: scanned returns, destroyed, corrected in the field, not found.
 
@@ -384,7 +386,7 @@ def return_(recall_id: str = typer.Argument(...), customer: str = typer.Option(.
     s = store()
     try:
         res = record_returns(s, _actor(s), recall_id, customer, disposition, scans=scans, qty=qty,  # type: ignore[arg-type]
-                             note=note)
+                             note=note, transfer=transfer)
     finally:
         s.close()
     if as_json:

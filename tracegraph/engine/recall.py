@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field, field_validator
 from tracegraph.engine.audit import Actor, AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.errors import Conflict, NotFound, ValidationFailed
+from tracegraph.engine.inputs import Instant, Key, Text
 from tracegraph.engine.recall_rules import CLASSES, JURISDICTIONS, ruleset
 from tracegraph.engine.recall_scope import AffectedSet, identify
 from tracegraph.engine.recall_signing import require_recall, signature_for
@@ -57,18 +58,19 @@ MILESTONES = ("authority_report", "plan_submission", "summary_report", "report_8
 class RecallCreate(BaseModel):
     """What the recall decision says (the affected set comes from the impact query)."""
 
-    id: str | None = Field(None, description="business key; generated RC-YYYYMMDD-xxxxxx if absent")
+    id: Key | None = Field(None, description="business key; generated RC-YYYYMMDD-xxxxxx if absent")
     jurisdiction: Literal["CN-NMPA", "US-FDA", "EU-MDR"]
     recall_class: Literal["I", "II", "III"]
     type: RecallType = "removal"
-    reason: str
-    health_hazard: str = ""
+    reason: Text
+    health_hazard: Text = ""
     depth: Depth = "user"
-    responsible: str = Field(..., description="user id of the responsible person (alerts go there)")
-    team: list[str] = Field(default_factory=list)
-    strategy: str = ""
+    responsible: Key = Field(..., description="user id of the responsible person (alerts go there)")
+    team: list[Key] = Field(default_factory=list)
+    strategy: Text = ""
     incident_severity: IncidentSeverity = "none"
-    aware_at: str | None = Field(None, description="EU MDR: when the manufacturer became aware (ISO)")
+    aware_at: Instant | None = Field(None, description="EU MDR: when the manufacturer became aware (ISO 8601 "
+                                     "timestamp with a timezone; not in the future)")
     drill: bool = False
 
     @field_validator("reason")
@@ -77,6 +79,15 @@ class RecallCreate(BaseModel):
         if not v.strip():
             raise ValueError("a recall needs a reason")
         return v.strip()
+
+    @field_validator("aware_at")
+    @classmethod
+    def _aware_past(cls, v: str | None) -> str | None:
+        from datetime import datetime, timedelta, timezone
+
+        if v and v > (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat(timespec="microseconds"):
+            raise ValueError(f"aware_at {v} is in the future")
+        return v
 
 
 class RecallCustomer(BaseModel):

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from tracegraph.engine.audit import Actor, AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
-from tracegraph.engine.errors import Conflict, NotFound, ValidationFailed
+from tracegraph.engine.errors import Conflict, NotFound, Problem, ValidationFailed
 from tracegraph.engine.recall import customers, get_recall
 from tracegraph.engine.recall_signing import require_recall
 from tracegraph.engine.stores.base import GraphStore
@@ -94,20 +94,30 @@ def record_returns(
     scans: list[str] | None = None,
     qty: float = 0,
     note: str = "",
+    transfer: bool = False,
     clock: Clock | None = None,
 ) -> ReturnResult:
-    """Account for units of one customer: scanned serials (UDI strings or keys) and/or a quantity."""
+    """Account for units of one customer: scanned serials (UDI strings or keys) and/or a quantity.
+
+    Refused: a scanned unit another customer held at the decision (unless `transfer`: the operator
+    confirms it was passed on to this customer), and more units than the customer can account for
+    (what it held at the decision, plus units confirmed as transfers, minus what is already
+    accounted): 50 destroyed where 18 were expected is a typing error, not a result."""
+    from tracegraph.engine.inputs import build
+    from tracegraph.engine.recall_inputs import ReturnInput
+
+    inp = build(ReturnInput, {"disposition": disposition, "scans": list(scans or []), "qty": qty, "note": note,
+                              "transfer": transfer}, "return", record=f"customer {customer_id}")
+    disposition, qty, note = inp.disposition, float(inp.qty), inp.note
+    scans = inp.scans
     clock = clock or SystemClock()
     require_recall(actor, "recall.execute")
-    if disposition not in DISPOSITIONS:
-        raise ValidationFailed(f"unknown disposition {disposition!r}", hint=f"use one of {', '.join(DISPOSITIONS)}")
-    if qty < 0:
-        raise ValidationFailed("quantity cannot be negative")
     rec = get_recall(store, recall_id)
     if rec.status not in ("in_progress", "effectiveness_check"):
         raise Conflict(f"recall {rec.id} is {rec.status}; returns are recorded while it is in progress",
                        hint=f"start it with `tracegraph recall start {rec.id}`")
-    if customer_id not in {c.id for c in customers(store, recall_id)}:
+    cust = next((c for c in customers(store, recall_id) if c.id == customer_id), None)
+    if cust is None:
         raise NotFound(f"customer {customer_id!r} is not affected by recall {recall_id}",
                        hint=f"see `tracegraph recall show {recall_id}` for its customers")
     serial_ids = [_resolve(store, s) for s in (scans or []) if s.strip()]
@@ -116,17 +126,39 @@ def record_returns(
     if serial_ids:
         units = {u["id"]: u for u in store.read("recall.covered_by_ids", id=recall_id, ids=serial_ids)}
         problems = []
+        others: list[str] = []
         for sid in serial_ids:
             u = units.get(sid)
             if u is None:
                 problems.append(f"{sid}: not covered by {recall_id}")
             elif u["disposition"]:
                 problems.append(f"{sid}: already accounted as {u['disposition']}")
+            elif u["customer_at_decision"] != customer_id:
+                others.append(f"{sid}: held by {u['customer_at_decision'] or 'our own stock'} at the decision, "
+                              f"not by {customer_id}")
         if problems:
             raise ValidationFailed("; ".join(problems[:20]), hint="scan only covered units, once each")
+        if others and not inp.transfer:
+            raise ValidationFailed(
+                "; ".join(others[:20]), [Problem(record=f"customer {customer_id}", field="scans", message=m)
+                                         for m in others[:200]],
+                hint="check the customer; if the units were passed on to this customer, confirm it as a transfer "
+                     "(--transfer, or transfer: true)")
+        transferred = len(others)
+    else:
+        transferred = 0
     if not serial_ids and qty == 0:
         raise ValidationFailed("nothing to record", hint="scan units or give a quantity")
     total = float(len(serial_ids)) + float(qty)
+    already = sum(float(getattr(cust, d) or 0) for d in DISPOSITIONS)
+    room = float(cust.units) + transferred - already
+    if total > room + 1e-9:
+        raise ValidationFailed(
+            f"{total:g} unit(s) {disposition} for {customer_id}, but it can account for only {max(room, 0):g} more "
+            f"({cust.units:g} held at the decision, {already:g} already accounted)",
+            [Problem(record=f"customer {customer_id}", field="qty" if qty else "scans",
+                     message=f"at most {max(room, 0):g} more unit(s)", value=total)],
+            hint="check the count; units passed on from another customer are scanned with --transfer")
     add = {d: (total if d == disposition else 0.0) for d in DISPOSITIONS}
     now = iso(clock.now())
     new_status = None if rec.drill else NEW_STATUS[disposition]
@@ -144,7 +176,7 @@ def record_returns(
         action=f"recall.return.{disposition}", target_label="Recall", target_key=rec.id,
         changes=[Change(f"customer.{customer_id}.{disposition}", None,
                         {"serials": serial_ids[:1000], "serial_count": len(serial_ids), "qty": qty,
-                         "return_id": return_id}, state=False)],
+                         "return_id": return_id, "transferred_in": transferred}, state=False)],
         reason=note,
     )
     rows = audited_write(store, "recall.returns", lambda: (params, spec), actor, clock=clock)

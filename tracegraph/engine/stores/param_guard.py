@@ -4,7 +4,8 @@ Why: the FalkorDB client writes parameters into a `CYPHER name=value` header; a 
 string truncates the query text it sends (the database then answers a parse error quoting the
 query), and other C0 characters are never meaningful in tracegraph data. Every door refuses them
 first (tracegraph.engine.inputs); this check catches any path that forgot. Tab, newline and
-carriage return stay allowed (free text keeps its line breaks).
+carriage return stay allowed (free text keeps its line breaks), and so do the separators 0x1c-0x1f
+that tracegraph itself uses to pack many values into one parameter (the doors refuse them in input).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 
 from tracegraph.engine.errors import Problem, ValidationFailed
 
-_REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: C0 and DEL but tab, LF, CR and the information separators FS/GS/RS/US (0x1c-0x1f), which are the
+#: wire format of import staging blobs and impact's list separator (their parts were validated as keys)
+_REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1b\x7f]")
 
 
 def control_path(value: Any, where: str = "") -> str:

@@ -1,0 +1,43 @@
+"""The inputs of a recall's field steps (a customer's notification step, a return), one pydantic
+model each, used by the engine itself so that the CLI, REST and GraphQL refuse the same values:
+a stock count below zero, an acknowledgement time without a timezone, control characters."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tracegraph.engine.inputs import Count, Instant, Line, Text
+
+Step = Literal["sent", "delivered", "acknowledged", "stock_count"]
+Disposition = Literal["returned", "destroyed", "corrected", "consumed", "not_found"]
+
+
+class CustomerStepInput(BaseModel):
+    """One notification step of one customer (`recall ack`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step: Step = "acknowledged"
+    by: Line | None = Field(None, max_length=200, description="who acknowledged (name)")
+    stock_count: Count | None = Field(None, description="the customer's own stock count (>= 0)")
+    channel: Line | None = Field(None, max_length=40)
+    at: Instant | None = Field(None, description="when (ISO 8601 with a timezone; default now)")
+    note: Text = Field("", max_length=2000)
+
+
+class ReturnInput(BaseModel):
+    """Units one customer accounts for (`recall return`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    disposition: Disposition = "returned"
+    scans: list[Line] = Field(default_factory=list, max_length=100_000)
+    qty: Count = 0
+    note: Text = Field("", max_length=2000)
+    transfer: bool = Field(False, description="the operator confirms scanned units held by another customer "
+                                              "were passed on to this one (a transfer)")
+
+
+__all__ = ["CustomerStepInput", "ReturnInput", "Step", "Disposition"]
