@@ -77,6 +77,11 @@ def _resolve(store: GraphStore, text: str) -> str:
         res = resolve_identifier(store, text)
     except (NotFound, ValidationFailed):
         return text.strip()
+    warnings = getattr(res, "warnings", None)
+    if warnings:  # the label in hand is not the unit on record: never credit it silently
+        raise ValidationFailed(f"scan {text!r} contradicts the database: {'; '.join(warnings)}",
+                               [Problem(record="scan", field="scans", message=w, value=text) for w in warnings],
+                               hint="check the label; scan the unit's own code or enter its serial key")
     for attr in ("serial_id", "id", "key"):
         val = getattr(res, attr, None) if not isinstance(res, dict) else res.get(attr)
         if isinstance(val, str) and val:

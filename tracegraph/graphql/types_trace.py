@@ -145,6 +145,7 @@ class Resolved:
     matched_by: strawberry.auto
     parsed: JSON
     node: JSON
+    warnings: strawberry.auto
 
 
 @pyd_type(model=ScanReport, description="What a scanned code is, where it is now, where it came from.")
@@ -160,6 +161,7 @@ class ScanResult:
     last_shipment: JSON | None
     units_by_status: JSON
     upstream: JSON
+    warnings: strawberry.auto
 
 
 

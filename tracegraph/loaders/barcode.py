@@ -107,6 +107,11 @@ def parse_barcode(text: str) -> ParsedBarcode:
     if t.startswith("("):
         from biip.gs1_messages import GS1Message
 
+        cut = re.search(r"\((\d{0,4})\)?$", t)
+        if cut:  # biip drops a trailing AI without value: `(01)...(21` would name the product, not the unit
+            ai = cut.group(1)
+            raise _fail(raw, "human-readable", f"the string is truncated: AI ({ai or '?'}) at the end has no value; "
+                        "scan again, the code was cut off")
         try:
             msg = GS1Message.parse_hri(t)
         except biip.ParseError as exc:
