@@ -7,8 +7,6 @@ or the `Accept` header.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -17,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tracegraph.api.deps import P, get_store, requires
-from tracegraph.engine import reports
+from tracegraph.engine import regulator_sheet
 from tracegraph.engine.cause_flags import REST_NAMES, cause_from_flags
 from tracegraph.engine.errors import ValidationFailed
 from tracegraph.engine.inputs import invalid
@@ -85,22 +83,11 @@ async def trace_forward(
 def _render(result: ImpactResult, fmt: str) -> Response:
     if fmt == "json":
         return JSONResponse(result.model_dump(mode="json"))
-    suffix = ".csv" if fmt == "csv" else ".xlsx"
-    fd, path = tempfile.mkstemp(suffix=suffix)
-    os.close(fd)
-    try:
-        if fmt == "csv":
-            reports.write_csv(result, path)
-        else:
-            reports.write_xlsx(result, path)
-        with open(path, "rb") as fh:
-            body = fh.read()
-    finally:
-        os.unlink(path)
+    body = regulator_sheet.render(result, fmt)  # type: ignore[arg-type]
     return Response(
         body,
-        media_type=CSV_TYPE if fmt == "csv" else XLSX_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="impact{suffix}"'},
+        media_type=regulator_sheet.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="impact.{fmt}"'},
     )
 
 
@@ -153,9 +140,11 @@ async def impact_route(
         used_to=used_to, date_from=date_from, date_to=date_to, names=REST_NAMES, record="query",
     )
     opts = _options(as_of, max_depth, edge, exclude_returned, no_paths, serial_limit)
+    fmt = _negotiate(format, request.headers.get("accept", ""))
+    if fmt != "json":  # the sheet's key data elements need each unit's shipment history
+        opts = regulator_sheet.sheet_options(opts)
     store = get_store(request)
     res = await run_in_threadpool(lambda: impact(store, cause, opts))
-    fmt = _negotiate(format, request.headers.get("accept", ""))
     return await run_in_threadpool(_render, res, fmt)
 
 

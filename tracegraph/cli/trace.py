@@ -100,13 +100,13 @@ def _print_backward(r: BackwardResult) -> None:
 
 
 def _export(r: ImpactResult, csv_path: Optional[Path], xlsx_path: Optional[Path]) -> None:
-    from tracegraph.engine import reports
+    from tracegraph.engine import regulator_sheet
 
     if csv_path:
-        n = reports.write_csv(r, csv_path)
+        n = regulator_sheet.write(r, "csv", csv_path)
         err_console.print(f"wrote {n} rows to {csv_path}")
     if xlsx_path:
-        n = reports.write_xlsx(r, xlsx_path)
+        n = regulator_sheet.write(r, "xlsx", xlsx_path)
         err_console.print(f"wrote {n} rows to {xlsx_path}")
 
 
@@ -218,9 +218,12 @@ def impact_cmd(
         used_to=used_to, date_from=date_from, date_to=date_to,
     )
     options = build(ImpactOptions, dict(as_of=as_of, max_depth=max_depth, edge_types=edge or None,
-                                        include_returned=not exclude_returned, include_paths=not no_paths,
-                                        with_history=bool(csv_path or xlsx_path)),
+                                        include_returned=not exclude_returned, include_paths=not no_paths),
                     "impact options", record="command line")
+    if csv_path or xlsx_path:
+        from tracegraph.engine.regulator_sheet import sheet_options
+
+        options = sheet_options(options)
     if engine not in ("auto", "index", "cypher"):
         raise ValidationFailed(f"unknown engine {engine!r}", hint="use auto, index or cypher")
     st = store()
