@@ -75,9 +75,10 @@ def _show_recall(rec: Any, extra: dict[str, Any] | None = None) -> None:
     t = Table(show_header=False, box=None)
     for k in ("id", "status", "jurisdiction", "recall_class", "type", "reason", "responsible", "decision_at",
               "approved_by", "started_at", "completed_at", "closed_at", "units_covered", "field_units",
-              "customers_affected", "quarantined_serials", "effectiveness_pct", "exception", "drill"):
+              "customers_affected", "quarantined_serials", "quarantined_batches", "quarantined_lots",
+              "effectiveness_pct", "exception", "drill"):
         v = getattr(rec, k, None)
-        if v not in (None, "", 0, False) or k in ("id", "status"):
+        if v not in (None, "", 0, False, []) or k in ("id", "status"):
             t.add_row(k, str(v))
     for k, v in (extra or {}).items():
         t.add_row(k, str(v))

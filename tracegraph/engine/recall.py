@@ -164,6 +164,8 @@ class Recall(BaseModel):
     customers_affected: int = 0
     quarantined_serials: int = 0
     quarantined_batches: int = 0
+    quarantined_lots: list[str] = Field(default_factory=list, description="suspect material lots quarantined "
+                                        "(their remaining stock may not be consumed)")
     effectiveness_pct: float | None = None
     effectiveness_checked_at: str | None = None
     exception: str | None = None

@@ -228,14 +228,31 @@ def quarantine(store: GraphStore, actor: Actor, recall_id: str, *, clock: Clock 
     if rec.status in ("closed", "cancelled", "draft"):
         raise Conflict(f"recall {rec.id} is {rec.status}; quarantine applies to an approved or running recall")
     now = iso(clock.now())
+    lots = suspect_lots(store, rec.cause)
     spec = AuditSpec(action="recall.quarantine", target_label="Recall", target_key=rec.id,
-                     changes=[Change("quarantined_at", None, now, state=False)],
-                     reason="covered stock quarantined so it cannot ship")
-    audited_write(store, "recall.quarantine", lambda: ({"id": rec.id, "now": now}, spec), actor, clock=clock)
+                     changes=[Change("quarantined_at", None, now, state=False),
+                              Change("suspect_lots", None, lots[:1000], state=False)],
+                     reason="covered stock and suspect material lots quarantined so they cannot ship or be used")
+    audited_write(store, "recall.quarantine", lambda: ({"id": rec.id, "now": now, "lots": lots}, spec), actor,
+                  clock=clock)
     after = get_recall(store, recall_id)
     return {"recall": rec.id, "drill": False,
             "quarantined_serials": after.quarantined_serials - rec.quarantined_serials,
-            "quarantined_batches": after.quarantined_batches - rec.quarantined_batches}
+            "quarantined_batches": after.quarantined_batches - rec.quarantined_batches,
+            "quarantined_lots": [x for x in after.quarantined_lots if x not in set(rec.quarantined_lots)]}
+
+
+def suspect_lots(store: GraphStore, cause: dict[str, Any]) -> list[str]:
+    """The material lots a recall's cause names or reaches (split/merged lots included): their
+    remaining stock is as suspect as the units made from it."""
+    from tracegraph.engine.impact import impact
+    from tracegraph.engine.trace_models import ImpactCause, ImpactOptions
+
+    if not cause:
+        return []
+    fields = {k: v for k, v in cause.items() if k in ImpactCause.model_fields}
+    result = impact(store, ImpactCause(**fields), ImpactOptions(include_paths=False, serial_limit=0))
+    return sorted({lot.id for lot in result.lots})
 
 
 class ShipmentBlocked(Conflict):

@@ -66,6 +66,7 @@ class Recall:
     customers_affected: strawberry.auto
     quarantined_serials: strawberry.auto
     quarantined_batches: strawberry.auto
+    quarantined_lots: strawberry.auto
     effectiveness_pct: strawberry.auto
     effectiveness_checked_at: strawberry.auto
     exception: strawberry.auto
