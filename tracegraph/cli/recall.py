@@ -105,6 +105,8 @@ def create(
     incident_severity: str = typer.Option("none", "--incident", help="EU MDR: serious_incident, "
                                           "serious_public_health_threat, death_or_serious_deterioration"),
     recall_id: Optional[str] = typer.Option(None, "--id", help="business key (default generated)"),
+    aware_at: Optional[str] = typer.Option(None, "--aware-at", help="EU MDR: when the manufacturer became aware "
+                                           "(ISO 8601 with a timezone; default: the decision time)"),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Decide a recall: run the impact query and freeze the affected set (draft).
@@ -121,7 +123,7 @@ def create(
         data = RecallCreate(id=recall_id, jurisdiction=jurisdiction, recall_class=recall_class, type=type_,
                             reason=reason, health_hazard=health_hazard, depth=depth,
                             responsible=responsible or actor.id, team=team, strategy=strategy,
-                            incident_severity=incident_severity)  # type: ignore[arg-type]
+                            incident_severity=incident_severity, aware_at=aware_at)  # type: ignore[arg-type]
         out = create_recall_from_cause(s, actor, data, cause)
     finally:
         s.close()

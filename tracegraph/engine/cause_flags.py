@@ -63,6 +63,9 @@ def cause_from_flags(
     }
     rename = {"supplied_from": n["received_from"], "supplied_to": n["received_to"], "window_from": n["used_from"],
               "window_to": n["used_to"]}
+    if generic:  # the user typed --from/--to: name those in a refusal
+        pre = "supplied" if supplier else "window"
+        rename.update({f"{pre}_from": n["from"], f"{pre}_to": n["to"]})
     try:
         cause: ImpactCause = build(ImpactCause, {k: v for k, v in data.items() if v is not None}, "cause",
                                    record=record)

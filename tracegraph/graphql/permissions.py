@@ -78,7 +78,7 @@ TYPE_RULES: dict[str, str] = {
 TYPE_RULES.update({
     "AuditEntry": "audit.read", "AuditProblem": "audit.read", "AuditVerifyReport": "audit.verify",
     "Checkpoint": "audit.read", "User": "users.manage", "Signature": "qms.read", "RecordResult": "records.status",
-    "Recall": "recall.read", "RecallCustomer": "recall.read",
+    "Recall": "recall.read", "RecallCustomer": "recall.read", "RecallReturn": "recall.read",
 })
 # quality records (QMS); production figures are production records
 TYPE_RULES.update({t: "qms.read" for t in (

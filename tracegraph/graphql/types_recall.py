@@ -17,6 +17,7 @@ from tracegraph.engine import trace_models as tm
 from tracegraph.graphql.context import actor_of
 from tracegraph.graphql.pagination import Connection, connection, window
 from tracegraph.graphql.permissions import Perm
+from tracegraph.engine.recall_returns import ReturnResult
 from tracegraph.graphql.types_trace import ImpactCauseInput, _as_dict, engine_model
 
 READ = [Perm(P.RECALL_READ)]
@@ -98,6 +99,31 @@ class RecallInput:
     id: str | None = None
 
 
+@strawberry.input(description="A customer's notification step (like `tracegraph recall ack`).")
+class CustomerStepInput:
+    step: str = "acknowledged"
+    by: str | None = None
+    stock_count: float | None = None
+    channel: str | None = None
+    at: str | None = strawberry.field(default=None, description="ISO 8601 with a timezone; default now")
+    note: str | None = None
+
+
+@strawberry.input(description="Units one customer accounts for (like `tracegraph recall return`).")
+class ReturnInput:
+    disposition: str = "returned"
+    scans: list[str] | None = None
+    qty: float | None = None
+    note: str | None = None
+    transfer: bool | None = strawberry.field(default=None, description="confirm units another customer held "
+                                             "were passed on to this one")
+
+
+@pyd_type(model=ReturnResult, all_fields=True, description="What a return recorded.")
+class RecallReturn:
+    pass
+
+
 def _out(r: Any) -> Recall:
     return Recall.from_pydantic(r)
 
@@ -131,6 +157,30 @@ class RecallMutation:
         cause = engine_model(tm.ImpactCause, _as_dict(input.cause), "cause")
         res = await run_in_threadpool(lambda: rc.create_recall_from_cause(store, actor, create, cause))
         return _out(res.recall)
+
+    @strawberry.mutation(permission_classes=CREATE, description="Record a customer's notification step.")
+    async def record_customer_step(self, info: Info, id: str, customer: str, input: CustomerStepInput) -> RecallCustomer:
+        from tracegraph.engine import recall_inputs
+        from tracegraph.engine.recall_notify import update_customer
+
+        store, actor = info.context.store, actor_of(info)
+        inp = engine_model(recall_inputs.CustomerStepInput, _as_dict(input), "input")
+        c = await run_in_threadpool(lambda: update_customer(
+            store, actor, id, customer, inp.step, by=inp.by, stock_count=inp.stock_count, channel=inp.channel,
+            at=inp.at, note=inp.note))
+        return RecallCustomer.from_pydantic(c)
+
+    @strawberry.mutation(permission_classes=CREATE, description="Account for a customer's units (returns).")
+    async def record_returns(self, info: Info, id: str, customer: str, input: ReturnInput) -> RecallReturn:
+        from tracegraph.engine import recall_inputs
+        from tracegraph.engine.recall_returns import record_returns
+
+        store, actor = info.context.store, actor_of(info)
+        inp = engine_model(recall_inputs.ReturnInput, _as_dict(input), "input")
+        res = await run_in_threadpool(lambda: record_returns(
+            store, actor, id, customer, inp.disposition, scans=inp.scans, qty=inp.qty, note=inp.note,
+            transfer=inp.transfer))
+        return RecallReturn.from_pydantic(res)
 
     @strawberry.mutation(permission_classes=APPROVE, description="Approve with an e-signature (not by the author).")
     async def approve_recall(self, info: Info, id: str, password: str, reason: str) -> Recall:
