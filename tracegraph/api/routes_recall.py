@@ -61,6 +61,9 @@ async def recall_create(request: Request, body: RecallRequest, actor: Actor = re
     if body.cause.is_empty():
         raise ValidationFailed("the recall cause is empty", hint="give lots, batches, serials, supplier, ...")
     store = get_store(request)
+    from tracegraph.engine.recall_inputs import require_users
+
+    await run_in_threadpool(lambda: require_users(store, body.decision))
     res = await run_in_threadpool(lambda: rc.create_recall_from_cause(store, actor, body.decision, body.cause))
     return JSONResponse(res.model_dump(mode="json"), status_code=201)
 

@@ -124,6 +124,9 @@ def create(
                             reason=reason, health_hazard=health_hazard, depth=depth,
                             responsible=responsible or actor.id, team=team, strategy=strategy,
                             incident_severity=incident_severity, aware_at=aware_at)  # type: ignore[arg-type]
+        from tracegraph.engine.recall_inputs import require_users
+
+        require_users(s, data)
         out = create_recall_from_cause(s, actor, data, cause)
     finally:
         s.close()

@@ -41,3 +41,19 @@ class ReturnInput(BaseModel):
 
 
 __all__ = ["CustomerStepInput", "ReturnInput", "Step", "Disposition"]
+
+
+def require_users(store: object, decision: object) -> None:
+    """The users a recall decision names (responsible, team) exist: alerts and tasks go to them,
+    and a typo would send them nowhere. Every door calls this before the recall is created."""
+    from tracegraph.engine.auth import get_user
+    from tracegraph.engine.errors import Problem, ValidationFailed
+
+    named = [("responsible", getattr(decision, "responsible", None))]
+    named += [(f"team.{i}", u) for i, u in enumerate(getattr(decision, "team", None) or [])]
+    missing = [(f, u) for f, u in named if u and get_user(store, u) is None]  # type: ignore[arg-type]
+    if missing:
+        raise ValidationFailed(
+            f"no user {missing[0][1]!r} ({missing[0][0]})",
+            [Problem(record="recall decision", field=f, message=f"no user {u!r}", value=u) for f, u in missing],
+            hint="name user ids as created with `tracegraph users add` (see `tracegraph users list`)")

@@ -155,6 +155,9 @@ class RecallMutation:
         data = {k: v for k, v in _as_dict(input).items() if k != "cause"}
         create = engine_model(rc.RecallCreate, data, "recall")
         cause = engine_model(tm.ImpactCause, _as_dict(input.cause), "cause")
+        from tracegraph.engine.recall_inputs import require_users
+
+        await run_in_threadpool(lambda: require_users(store, create))
         res = await run_in_threadpool(lambda: rc.create_recall_from_cause(store, actor, create, cause))
         return _out(res.recall)
 
