@@ -234,3 +234,27 @@ def test_deadlines_and_alerts_survive_an_unreadable_stored_time(doors: dict[str,
         assert any(a["kind"] == "unreadable_data" for a in json.loads(res.stdout)), res.stdout
     finally:
         store.run("MATCH (r:Recall {id: $id}) SET r.decision_at = $d", {"id": RID, "d": good})
+
+
+def test_fastapi_own_validation_errors_have_the_one_shape(doors: dict[str, Any]) -> None:
+    api = doors["api"]
+    r = api.client.get("/impact", params={"lot": "L1", "max_depth": "deep"}, headers=api.headers("qa_manager"))
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "validation_failed" and err["field"] == "max_depth" and err["hint"]
+    assert r.json()["request_id"]
+    r = api.client.post("/recalls", json={"decision": {"jurisdiction": "XX"}}, headers=api.headers("qa_manager"))
+    assert r.status_code == 422 and r.json()["error"]["field"].startswith("decision.")
+
+
+def test_a_database_error_never_shows_the_query_text(doors: dict[str, Any]) -> None:
+    """A real error of the real database (a statement it rejects) as the API layers answer it."""
+    from tracegraph.api.errors import public_database_error
+    from tracegraph.engine.errors import DatabaseError
+
+    with pytest.raises(DatabaseError) as exc:
+        doors["store"].run("MATCH (n:Secret {id: 'x'}) RETURN n.id AS id ORDER BY", write=False)
+    assert "MATCH" in str(exc.value)  # the store's own message is for the log
+    shown = public_database_error(exc.value, "rid-1")
+    assert "MATCH" not in json.dumps(shown) and "Secret" not in json.dumps(shown)
+    assert shown["code"] == "database" and "rid-1" in shown["hint"]
