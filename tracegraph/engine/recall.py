@@ -473,6 +473,14 @@ def record_milestone(store: GraphStore, actor: Actor, recall_id: str, milestone:
     rec = get_recall(store, recall_id)
     if rec.status in ("closed", "cancelled"):
         raise Conflict(f"recall {rec.id} is {rec.status}")
+    if at is not None:  # a submission time is an instant: ISO 8601 with a timezone, like every stored time
+        from tracegraph.engine.inputs import parse_instant, refuse
+
+        try:
+            at = parse_instant(at)
+        except ValueError as exc:
+            raise refuse("at", str(exc), record=f"milestone {milestone}",
+                         hint="write e.g. 2026-03-05T09:30:00+08:00") from None
     when = at or iso(clock.now())
     props: dict[str, Any] = {"updated_at": iso(clock.now())}
     if milestone == "progress_report":
