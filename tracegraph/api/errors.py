@@ -104,8 +104,21 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def model_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """An engine input model built inside a route (not by FastAPI): the same 422 shape."""
+    import pydantic
+
+    from tracegraph.engine.inputs import invalid
+
+    assert isinstance(exc, pydantic.ValidationError)
+    return await tracegraph_error(request, invalid(exc, "input", record="request"))
+
+
 def install(app: FastAPI) -> None:
+    import pydantic
+
     app.add_exception_handler(TracegraphError, tracegraph_error)
     app.add_exception_handler(RequestValidationError, request_validation_error)
+    app.add_exception_handler(pydantic.ValidationError, model_validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)

@@ -515,7 +515,9 @@ def snapshot_diff(store: GraphStore, recall_id: str, *, current: AffectedSet | N
     holder changed (returns, transfers, new shipments)."""
     rec = get_recall(store, recall_id)
     if current is None:
-        current = identify(store, ImpactCause(**rec.cause)) if rec.cause else AffectedSet()
+        from tracegraph.engine.recall_inputs import stored_cause
+
+        current = identify(store, stored_cause(rec.cause, rec.id)) if rec.cause else AffectedSet()  # type: ignore[arg-type]
     covered = {r["id"] for r in store.read("recall.covered_ids", id=recall_id)}
     now_ids = {s.id for s in current.serials}
     changed = store.read("recall.status_changes", id=recall_id, limit=limit)

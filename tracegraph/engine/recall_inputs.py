@@ -57,3 +57,14 @@ def require_users(store: object, decision: object) -> None:
             f"no user {missing[0][1]!r} ({missing[0][0]})",
             [Problem(record="recall decision", field=f, message=f"no user {u!r}", value=u) for f, u in missing],
             hint="name user ids as created with `tracegraph users add` (see `tracegraph users list`)")
+
+
+def stored_cause(cause: dict[str, object] | None, recall_id: str) -> object:
+    """A recall's stored cause as the one cause model, or a refusal naming the recall and field
+    (a recall stored before the cause was validated may hold a window no longer accepted)."""
+    from tracegraph.engine.inputs import build
+    from tracegraph.engine.trace_models import ImpactCause
+
+    fields = {k: v for k, v in (cause or {}).items() if k in ImpactCause.model_fields}
+    return build(ImpactCause, fields, f"stored cause of recall {recall_id}", record=f"recall {recall_id}",
+                 prefix="cause")

@@ -246,12 +246,16 @@ def suspect_lots(store: GraphStore, cause: dict[str, Any]) -> list[str]:
     """The material lots a recall's cause names or reaches (split/merged lots included): their
     remaining stock is as suspect as the units made from it."""
     from tracegraph.engine.impact import impact
-    from tracegraph.engine.trace_models import ImpactCause, ImpactOptions
+    from tracegraph.engine.recall_inputs import stored_cause
+    from tracegraph.engine.trace_models import ImpactOptions
 
     if not cause:
         return []
-    fields = {k: v for k, v in cause.items() if k in ImpactCause.model_fields}
-    result = impact(store, ImpactCause(**fields), ImpactOptions(include_paths=False, serial_limit=0))
+    try:
+        parsed = stored_cause(cause, "")
+    except ValidationFailed:  # an old, unreadable window: still quarantine the lots it names
+        return sorted({str(x) for x in cause.get("lots") or []})
+    result = impact(store, parsed, ImpactOptions(include_paths=False, serial_limit=0))  # type: ignore[arg-type]
     return sorted({lot.id for lot in result.lots})
 
 
