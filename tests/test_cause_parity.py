@@ -149,7 +149,11 @@ def test_frozen_recall_scope_equals_impact_on_every_door(plant: dict[str, Any], 
                                           "parity test", "--id", rid, "--json"], env=env)
             assert res.exit_code == 0, res.stdout
         elif door == "rest":
-            r = api.client.post("/recalls", json={"decision": _decision(rid), "cause": fields},
+            body_cause = dict(fields)
+            if kind == "supplier_receipt_window":  # the JSON body also takes the windows by their flag names
+                body_cause = {"supplier": fields["supplier"], "received_from": fields["supplied_from"],
+                              "received_to": fields["supplied_to"]}
+            r = api.client.post("/recalls", json={"decision": _decision(rid), "cause": body_cause},
                                 headers=api.headers("qa_manager"))
             assert r.status_code == 201, r.text
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from tracegraph.engine.inputs import AsOf, DayOrInstant, Key
 
@@ -70,13 +70,19 @@ class ImpactCause(BaseModel):
 
     lots: list[Key] = Field(default_factory=list, description="material lot codes")
     supplier: Key | None = None
-    supplied_from: DayOrInstant | None = Field(None, description="receipt window: SUPPLIED.date >= this (date or "
-                                               "timestamp with zone)")
-    supplied_to: DayOrInstant | None = Field(None, description="receipt window: SUPPLIED.date <= this (a date: the "
-                                             "whole day)")
+    supplied_from: DayOrInstant | None = Field(None, validation_alias=AliasChoices("supplied_from", "received_from"),
+                                               description="receipt window: SUPPLIED.date >= this (date or "
+                                               "timestamp with zone); also accepted as received_from")
+    supplied_to: DayOrInstant | None = Field(None, validation_alias=AliasChoices("supplied_to", "received_to"),
+                                             description="receipt window: SUPPLIED.date <= this (a date: the "
+                                             "whole day); also accepted as received_to")
     equipment: Key | None = None
-    window_from: DayOrInstant | None = Field(None, description="usage window: equipment use overlapping from this")
-    window_to: DayOrInstant | None = Field(None, description="usage window: equipment use overlapping until this")
+    window_from: DayOrInstant | None = Field(None, validation_alias=AliasChoices("window_from", "used_from"),
+                                             description="usage window: equipment use overlapping from this; also "
+                                             "accepted as used_from")
+    window_to: DayOrInstant | None = Field(None, validation_alias=AliasChoices("window_to", "used_to"),
+                                           description="usage window: equipment use overlapping until this; also "
+                                           "accepted as used_to")
     batches: list[Key] = Field(default_factory=list)
     document: Key | None = Field(None, description="document version key DOCID@VERSION")
     serial_range: SerialRange | None = None
