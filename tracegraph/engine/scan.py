@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tracegraph.engine.errors import NotFound, ValidationFailed
+from tracegraph.engine.errors import NotFound, Problem, ValidationFailed
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.barcode import ParsedBarcode, parse_barcode
 from tracegraph.loaders.identifiers import parse_identifier
@@ -105,8 +105,16 @@ def _from_barcode(p: ParsedBarcode) -> dict[str, Any]:
 
 
 def parse_text(text: str) -> dict[str, Any]:
-    """Normalised reading of an identifier without touching the database (raises on bad barcodes)."""
+    """Normalised reading of an identifier without touching the database (raises on bad barcodes
+    and on cut-off codes: `(01)...(21`, a Digital Link ending in `/21`, an SGTIN EPC without serial)."""
+    from tracegraph.loaders.barcode import truncation
+
     t = text.strip()
+    cut = truncation(t)
+    if cut:
+        raise ValidationFailed(f"the code {t!r} is truncated: {cut}",
+                               [Problem(record="barcode", field="code", message=f"truncated: {cut}", value=t)],
+                               hint="scan again: the code was cut off")
     ident = parse_identifier(t)
     if ident.form != "other" and ident.kind != "other":
         from tracegraph.loaders.identifiers import udi_hri
