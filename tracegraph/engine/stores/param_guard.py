@@ -33,10 +33,18 @@ def control_path(value: Any, where: str = "") -> str:
             if found:
                 return found
     elif isinstance(value, (list, tuple)):
+        try:  # fast path for the common big parameter, a list of ids: one regex over the joined text
+            joined = "".join(value)  # type: ignore[arg-type]
+        except TypeError:
+            joined = None
+        if joined is not None:
+            if not _REFUSED.search(joined):
+                return ""
         for i, v in enumerate(value):
-            found = control_path(v, f"{where}[{i}]")
-            if found:
-                return found
+            if isinstance(v, (str, dict, list, tuple)):
+                found = control_path(v, f"{where}[{i}]")
+                if found:
+                    return found
     return ""
 
 
