@@ -205,12 +205,30 @@ def test_refused_on_every_door_and_nothing_written(doors: dict[str, Any], case: 
 
 
 def test_a_unit_held_by_another_customer_is_credited_only_as_a_confirmed_transfer(doors: dict[str, Any]) -> None:
+    """Confirmed as a transfer, the unit is accounted and credited to the customer that held it at
+    the decision (H1), so H1's reconciliation does not chase a unit that came back through D1."""
+    from tracegraph.engine.recall import customers
+    from tracegraph.engine.recall_returns import reconcile
+
     store, api = doors["store"], doors["api"]
     before = _seq(store)
+    h1_before = next(c for c in reconcile(store, RID).customers if c.customer == "H1")
     r = api.client.post(f"/recalls/{RID}/customers/D1/returns", json={"scans": ["B1-S0006"], "transfer": True},
                         headers=api.headers("qa_manager"))
     assert r.status_code == 201, r.text
     assert r.json()["serials"] == ["B1-S0006"] and _seq(store) == before + 1
+    h1 = next(c for c in reconcile(store, RID).customers if c.customer == "H1")
+    d1 = next(c for c in customers(store, RID) if c.id == "D1")
+    assert h1.returned == h1_before.returned + 1 and h1.unaccounted == h1_before.unaccounted - 1
+    assert d1.returned == 0  # D1's own four units are still to come
+    assert next(c for c in customers(store, RID) if c.id == "H1").transferred_out == 1
+    disp = store.run("MATCH (:Recall {id: $id})-[c:COVERS]->(:Serial {id: 'B1-S0006'}) RETURN c.disposition AS d",
+                     {"id": RID}, write=False)[0]["d"]
+    assert disp == "returned"
+    # D1 may still return its own 4 units, not 5
+    r = api.client.post(f"/recalls/{RID}/customers/D1/returns", json={"disposition": "not_found", "qty": 5},
+                        headers=api.headers("qa_manager"))
+    assert r.status_code == 422 and r.json()["error"]["field"] == "qty"
 
 
 def test_scan_that_contradicts_the_database_is_answered_with_warnings(doors: dict[str, Any]) -> None:

@@ -117,6 +117,9 @@ class RecallCustomer(BaseModel):
     corrected: float = 0
     consumed: float = 0
     not_found: float = 0
+    transferred_in: float = Field(0, description="units from our own stock this customer returned (confirmed)")
+    transferred_out: float = Field(0, description="units it held that came back through another customer "
+                                   "(confirmed transfers; counted in its dispositions)")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "RecallCustomer":

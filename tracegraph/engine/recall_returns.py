@@ -132,6 +132,8 @@ def record_returns(
         units = {u["id"]: u for u in store.read("recall.covered_by_ids", id=recall_id, ids=serial_ids)}
         problems = []
         others: list[str] = []
+        holders: dict[str, int] = {}  # former holder -> units of it returned here (confirmed transfers)
+        from_stock = 0
         for sid in serial_ids:
             u = units.get(sid)
             if u is None:
@@ -139,8 +141,12 @@ def record_returns(
             elif u["disposition"]:
                 problems.append(f"{sid}: already accounted as {u['disposition']}")
             elif u["customer_at_decision"] != customer_id:
-                others.append(f"{sid}: held by {u['customer_at_decision'] or 'our own stock'} at the decision, "
-                              f"not by {customer_id}")
+                held = u["customer_at_decision"]
+                others.append(f"{sid}: held by {held or 'our own stock'} at the decision, not by {customer_id}")
+                if held:
+                    holders[held] = holders.get(held, 0) + 1
+                else:
+                    from_stock += 1
         if problems:
             raise ValidationFailed("; ".join(problems[:20]), hint="scan only covered units, once each")
         if others and not inp.transfer:
@@ -149,21 +155,26 @@ def record_returns(
                                          for m in others[:200]],
                 hint="check the customer; if the units were passed on to this customer, confirm it as a transfer "
                      "(--transfer, or transfer: true)")
-        transferred = len(others)
     else:
-        transferred = 0
+        holders, from_stock = {}, 0
     if not serial_ids and qty == 0:
         raise ValidationFailed("nothing to record", hint="scan units or give a quantity")
-    total = float(len(serial_ids)) + float(qty)
+    credited = sum(holders.values())
+    total = float(len(serial_ids)) + float(qty)  # what this return accounts for in all
+    own = total - credited  # counted on this customer (its units, units from our stock, the quantity)
     already = sum(float(getattr(cust, d) or 0) for d in DISPOSITIONS)
-    room = float(cust.units) + transferred - already
-    if total > room + 1e-9:
+    room = float(cust.units) + from_stock + float(getattr(cust, "transferred_in", 0) or 0) - already
+    if own > room + 1e-9:
         raise ValidationFailed(
-            f"{total:g} unit(s) {disposition} for {customer_id}, but it can account for only {max(room, 0):g} more "
+            f"{own:g} unit(s) {disposition} for {customer_id}, but it can account for only {max(room, 0):g} more "
             f"({cust.units:g} held at the decision, {already:g} already accounted)",
             [Problem(record=f"customer {customer_id}", field="qty" if qty else "scans",
-                     message=f"at most {max(room, 0):g} more unit(s)", value=total)],
+                     message=f"at most {max(room, 0):g} more unit(s)", value=own)],
             hint="check the count; units passed on from another customer are scanned with --transfer")
+    credits = [{"customer": h, "n": float(n), "add": {d: (float(n) if d == disposition else 0.0) for d in DISPOSITIONS}}
+               for h, n in sorted(holders.items())]
+    transferred = credited + from_stock
+    total = own
     add = {d: (total if d == disposition else 0.0) for d in DISPOSITIONS}
     now = iso(clock.now())
     new_status = None if rec.drill else NEW_STATUS[disposition]
@@ -176,12 +187,13 @@ def record_returns(
                        "created_at": now, "updated_at": now, "source": actor.id}
     params = {"id": rec.id, "customer": customer_id, "add": add, "now": now, "serials": serial_ids,
               "disposition": disposition, "actor_id": actor.id, "new_status": new_status,
-              "return_node": return_node}
+              "return_node": return_node, "credits": credits, "transferred_in": float(from_stock)}
     spec = AuditSpec(
         action=f"recall.return.{disposition}", target_label="Recall", target_key=rec.id,
         changes=[Change(f"customer.{customer_id}.{disposition}", None,
                         {"serials": serial_ids[:1000], "serial_count": len(serial_ids), "qty": qty,
-                         "return_id": return_id, "transferred_in": transferred}, state=False)],
+                         "return_id": return_id, "transferred_in": transferred,
+                         "credited_to_former_holders": {c["customer"]: c["n"] for c in credits}}, state=False)],
         reason=note,
     )
     rows = audited_write(store, "recall.returns", lambda: (params, spec), actor, clock=clock)
