@@ -225,7 +225,7 @@ def impact_cmd(
 
         options = sheet_options(options)
     if engine not in ("auto", "index", "cypher"):
-        raise ValidationFailed(f"unknown engine {engine!r}", hint="use auto, index or cypher")
+        raise ValidationFailed(f"unknown engine {engine!r}", hint="use auto, index or cypher", field="--engine")
     st = store()
     if engine == "index" or (engine == "auto" and settings().trace_index == "on"):
         from tracegraph.engine import trace_index
