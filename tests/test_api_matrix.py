@@ -61,6 +61,10 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/recalls"): {},
     ("POST", "/recalls/{recall_id}/start"): {"path": {"recall_id": "RC-NONE"}},
     ("POST", "/recalls/{recall_id}/approve"): {"path": {"recall_id": "RC-NONE"}},
+    ("POST", "/recalls/{recall_id}/customers/{customer_id}/steps"): {"path": {"recall_id": "RC-NONE",
+                                                                             "customer_id": "H1"}},
+    ("POST", "/recalls/{recall_id}/customers/{customer_id}/returns"): {"path": {"recall_id": "RC-NONE",
+                                                                               "customer_id": "H1"}},
     # quality records (QMS)
     ("GET", "/qms/open-items"): {},
     ("GET", "/qms/checklist/{batch}"): {"path": {"batch": "FIN1"}},
@@ -128,6 +132,8 @@ FIELD_ARGS: dict[str, str] = {
     "cancelRecall": '(id: "RC-NONE", reason: "matrix test")',
     "completeRecall": '(id: "RC-NONE", reason: "matrix test")',
     "closeRecall": '(id: "RC-NONE", password: "x", reason: "matrix test")',
+    "recordCustomerStep": '(id: "RC-NONE", customer: "H1", input: {step: "stock_count", stockCount: 1})',
+    "recordReturns": '(id: "RC-NONE", customer: "H1", input: {qty: 1})',
     # quality records (QMS)
     "qualityRecord": '(type: "complaint", id: "CMP-NONE")', "qualityRecords": '(type: "complaint", first: 2)',
     "releaseChecklist": '(batch: "FIN1")', "openItems": "", "capaAlerts": "(withinDays: 7)",

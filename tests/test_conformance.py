@@ -403,6 +403,21 @@ def test_non_finite_floats(db: GraphStore, value: float) -> None:
     assert (got != got) if value != value else got == value
 
 
+@pytest.mark.parametrize("value", ["a\x00b", "\x1b[31m", ["ok", "bad\x07"], {"k": "v\x0c"}],
+                         ids=["nul", "escape", "in-list", "in-map"])
+def test_control_characters_are_refused_before_the_query(db: GraphStore, value: object) -> None:
+    """The store's second line (issue 14): a NUL truncated the FalkorDB client's query text."""
+    from tracegraph.engine.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed, match="control character"):
+        db.run("RETURN $v AS v", {"v": value}, write=False)
+    with pytest.raises(ValidationFailed):
+        db.run("CREATE (:Supplier {id: $v})", {"v": "S\x00"})
+    assert db.run("MATCH (s:Supplier) RETURN count(s) AS c", write=False) == [{"c": 0}]
+    text = "line 1\nline 2\ttab\r\n" + "a\x1fb\x1ec"  # free text and tracegraph's own separators pass
+    assert db.run("RETURN $v AS v", {"v": text}, write=False) == [{"v": text}]
+
+
 def test_read_only_queries_cannot_write(db: GraphStore) -> None:
     if _is_bolt_falkordb(db):
         pytest.skip("capability: FalkorDB over Bolt runs writes inside read transactions (no access modes)")

@@ -129,7 +129,7 @@ def test_supplier_with_receipt_window(plant_store):
 
 
 def test_equipment_window_overlap(plant_store):
-    feb = run(plant_store, equipment="EQ1", window_from="2026-02-01T10:00:00", window_to="2026-02-01T11:00:00")
+    feb = run(plant_store, equipment="EQ1", window_from="2026-02-01T10:00:00Z", window_to="2026-02-01T11:00:00Z")
     assert ids(feb.batches) == {"FIN1", "RW1"}  # RW1 through the rework loop
     assert next(b for b in feb.batches if b.id == "FIN1").path == ["EQ1", "FIN1"]
     day = run(plant_store, equipment="EQ1", window_from="2026-03-10", window_to="2026-03-10")

@@ -75,7 +75,7 @@ def _append_import(path: Path, line: str) -> None:
 
 
 def test_an_upward_import_breaks_a_contract(tree_copy: Path) -> None:
-    # the engine reaching up into a loader, as engine/scan.py once did
+    # the engine reaching up into a loader, as engine/trace/scan.py once did
     _append_import(tree_copy / "tracegraph/engine/trace/scan.py", "import tracegraph.loaders.bundle")
     res = _lint(tree_copy)
     assert res.returncode != 0

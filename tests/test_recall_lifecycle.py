@@ -190,3 +190,20 @@ def test_fallback_identification_matches_impact(empty_store) -> None:
     held = {(x.customer, x.status): x.qty for x in q.quantities}
     assert held == {("D7", "at_distributor"): 40.0, ("H7", "at_end_user"): 20.0, (None, "in_stock"): 40.0}
     assert {c.id: c.units for c in q.customers} == {"D7": 40.0, "H7": 20.0}
+
+
+def test_start_quarantines_the_suspect_lot_remaining_stock_and_says_so(empty_store) -> None:
+    build(empty_store)
+    ck = clock()
+    rec = R.create_recall_from_cause(empty_store, AUTHOR, _data(), ImpactCause(lots=["L1"]), clock=ck).recall
+    ck.advance(hours=1)
+    R.approve(empty_store, APPROVER, rec.id, password="pw", reason="hazard confirmed", clock=ck)
+    assert empty_store.run("MATCH (l:MaterialLot {id: 'L1'}) RETURN l.status AS s", write=False)[0]["s"] == "available"
+    rec = R.start(empty_store, LOGISTICS, rec.id, clock=ck)
+    assert rec.quarantined_lots == ["L1"] and rec.quarantined_serials == 2
+    lot = empty_store.run("MATCH (l:MaterialLot {id: 'L1'}) RETURN l.status AS s, l.quarantine_recall AS r, "
+                          "l.status_before_quarantine AS b", write=False)[0]
+    assert lot == {"s": "quarantined", "r": rec.id, "b": "available"}
+    entry = [a for a in _audit(empty_store, rec.id) if a["action"] == "recall.quarantine"]
+    assert len(entry) == 1 and any(c["field"] == "suspect_lots" and c["new"] == ["L1"]
+                                   for c in json.loads(entry[0]["changes"]))

@@ -212,3 +212,20 @@ def test_cli_errors(cli):
     assert code == 2 and "edge" in out.lower()
     code, out = cli("trace", "back", "NOPE", "--json")
     assert code == 1
+
+
+def test_backward_includes_every_quality_record_about_unit_batches_and_lots(empty_store):
+    """Complaints, deviations, CAPAs and change controls about the unit, its batches and its lots,
+    and the CAPAs addressing those (a CAPA about the unit's batch used to be left out)."""
+    p = demo_plant()
+    p.quality("CAPA", "CAPA1", "Batch", "FIN1", title="moulding temperature drift")
+    p.quality("ChangeControl", "CC1", "MaterialLot", "L1", title="new resin grade")
+    p.quality("CAPA", "CAPA2", "Serial", "FIN2-S0001", title="not upstream of FIN1-S0003")
+    p.add("CAPA", "CAPA4", title="fix for the complaint", status="open")
+    p.link("ADDRESSES", "CAPA", "CAPA4", "Complaint", "CMP1")
+    p.write(empty_store)
+    r = backward_trace(empty_store, "FIN1-S0003")
+    got = {(q.label, q.id, q.about) for q in r.quality}
+    assert got == {("Complaint", "CMP1", "FIN1-S0003"), ("Deviation", "DEV1", "FIN1"), ("CAPA", "CAPA1", "FIN1"),
+                   ("ChangeControl", "CC1", "L1"), ("CAPA", "CAPA4", "FIN1-S0003")}
+    assert r.counts["quality_records"] == 5

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from tracegraph import __version__
 from tracegraph.api import docs_pages, errors
 from tracegraph.api.deps import PUBLIC, TokenCache
+from tracegraph.api.input_guard import refuse_control_input
 from tracegraph.api.metrics import ApiMetrics, InstrumentedStore
 from tracegraph.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from tracegraph.engine.stores.base import GraphStore
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         lifespan=lifespan,
         docs_url=None,  # served from the package by docs_pages (no CDN)
         redoc_url=None,
+        dependencies=[Depends(refuse_control_input)],
     )
     app.state.settings = settings
     app.state.metrics = metrics

@@ -10,10 +10,16 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tracegraph.engine.errors import AuthenticationFailed, TracegraphError
+from tracegraph.doors.errors import public_database_error
+from tracegraph.engine.errors import (
+    AuthenticationFailed,
+    DatabaseError,
+    TracegraphError,
+)
 
 log = logging.getLogger("tracegraph.api")
 
@@ -33,9 +39,32 @@ async def tracegraph_error(request: Request, exc: Exception) -> JSONResponse:
     retry_after = getattr(exc, "retry_after", None)
     if isinstance(retry_after, int):  # too_many_attempts (engine/access/login_throttle.py)
         headers = {"Retry-After": str(retry_after)}
+    if isinstance(exc, DatabaseError):
+        log.warning("request %s: database error %s: %s", _rid(request), type(exc).__name__, exc)
+        return JSONResponse({"error": public_database_error(exc, _rid(request)), "request_id": _rid(request)},
+                            exc.http_status, headers=headers)
     if exc.http_status >= 500:
         log.warning("request %s failed: %s: %s", _rid(request), type(exc).__name__, exc)
     return JSONResponse({"error": exc.to_dict(), "request_id": _rid(request)}, exc.http_status, headers=headers)
+
+
+async def request_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422 (a parameter or body that does not fit its declared type) in the one
+    error shape, the field named by its path (`query.as_of`, `body.decision.aware_at`)."""
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for e in exc.errors():
+        loc = [str(p) for p in e.get("loc", ())]
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        value = e.get("input")
+        problems.append({"source": "", "record": loc[0] if loc else "request", "field": ".".join(loc[1:]) or
+                         (loc[0] if loc else "request"), "value": value if isinstance(value, (str, int, float, bool))
+                         else None, "message": msg})
+    first = problems[0] if problems else {"field": "request", "message": "invalid request"}
+    body = error_body("validation_failed", f"invalid request: {first['field']}: {first['message']}", request,
+                      hint="correct the named field and send the request again", field=first["field"],
+                      problems=problems)
+    return JSONResponse(body, 422)
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -60,7 +89,21 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def model_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """An engine input model built inside a route (not by FastAPI): the same 422 shape."""
+    import pydantic
+
+    from tracegraph.engine.inputs import invalid
+
+    assert isinstance(exc, pydantic.ValidationError)
+    return await tracegraph_error(request, invalid(exc, "input", record="request"))
+
+
 def install(app: FastAPI) -> None:
+    import pydantic
+
     app.add_exception_handler(TracegraphError, tracegraph_error)
+    app.add_exception_handler(RequestValidationError, request_validation_error)
+    app.add_exception_handler(pydantic.ValidationError, model_validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)

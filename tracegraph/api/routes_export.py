@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -42,14 +44,18 @@ async def export_epcis_route(
     fmt = format or ("xml" if ("application/xml" in accept or "text/xml" in accept)
                      and "application/ld+json" not in accept else "jsonld")
     doc = await run_in_threadpool(lambda: export_epcis(store, scope))
-    name = f'epcis-{kind}{"-" + id if id else ""}'
     if fmt != "jsonld":
         from tracegraph.loaders.epcis_xml_out import document_to_xml
 
         body = await run_in_threadpool(lambda: document_to_xml(doc, "1.2" if fmt == "xml-1.2" else "2.0"))
-        return Response(body, media_type=XML_TYPE,
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xml"'})
-    return JSONResponse(
-        doc, media_type=EPCIS_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="epcis-{kind}{"-" + id if id else ""}.jsonld"'},
-    )
+        return Response(body, media_type=XML_TYPE, headers={"Content-Disposition": _disposition(kind, id, ".xml")})
+    return JSONResponse(doc, media_type=EPCIS_TYPE, headers={"Content-Disposition": _disposition(kind, id)})
+
+
+def _disposition(kind: str, id: str | None, suffix: str = ".jsonld") -> str:
+    """The download name. Why: HTTP headers are latin-1; an id with other characters (or quotes)
+    in a plain `filename=` made the server fail with 500 (schemathesis, issue 14). An ASCII name
+    with the id's safe characters, plus the exact name in RFC 6266 / 5987 `filename*`."""
+    name = f"epcis-{kind}{'-' + id if id and kind != 'all' else ''}{suffix}"
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

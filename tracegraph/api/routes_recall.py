@@ -12,10 +12,13 @@ from tracegraph.api.deps import P, get_store, requires
 from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.errors import ValidationFailed
 from tracegraph.engine.recall import campaign as rc
+from tracegraph.engine.recall.inputs import CustomerStepInput, ReturnInput
+from tracegraph.engine.recall.returns import ReturnResult, record_returns
 from tracegraph.engine.trace.models import ImpactCause
 
 router = APIRouter(prefix="/recalls", tags=["recalls"])
 RecallId = Path(..., min_length=1, max_length=200)
+CustomerId = Path(..., min_length=1, max_length=200)
 
 
 class RecallRequest(BaseModel):
@@ -56,6 +59,9 @@ async def recall_create(request: Request, body: RecallRequest, actor: Actor = re
     if body.cause.is_empty():
         raise ValidationFailed("the recall cause is empty", hint="give lots, batches, serials, supplier, ...")
     store = get_store(request)
+    from tracegraph.engine.recall.inputs import require_users
+
+    await run_in_threadpool(lambda: require_users(store, body.decision))
     res = await run_in_threadpool(lambda: rc.create_recall_from_cause(store, actor, body.decision, body.cause))
     return JSONResponse(res.model_dump(mode="json"), status_code=201)
 
@@ -74,3 +80,34 @@ async def recall_start(request: Request, recall_id: str = RecallId, actor: Actor
     store = get_store(request)
     rec = await run_in_threadpool(lambda: rc.start(store, actor, recall_id))
     return JSONResponse(rec.model_dump(mode="json"))
+
+
+@router.post("/{recall_id}/customers/{customer_id}/steps", response_model=rc.RecallCustomer,
+             summary="Record a customer's notification step (sent, delivered, acknowledged, stock count)")
+async def recall_customer_step(
+    request: Request, body: CustomerStepInput, recall_id: str = RecallId, customer_id: str = CustomerId,
+    actor: Actor = requires(P.RECALL_CREATE),
+) -> JSONResponse:
+    """Like `tracegraph recall ack`: the same input model (stock >= 0, a time with a timezone)."""
+    from tracegraph.engine.recall.notify import update_customer
+
+    store = get_store(request)
+    c = await run_in_threadpool(lambda: update_customer(
+        store, actor, recall_id, customer_id, body.step, by=body.by, stock_count=body.stock_count,
+        channel=body.channel, at=body.at, note=body.note))
+    return JSONResponse(c.model_dump(mode="json"))
+
+
+@router.post("/{recall_id}/customers/{customer_id}/returns", response_model=ReturnResult, status_code=201,
+             summary="Account for a customer's units (scanned returns, destroyed, corrected, not found)")
+async def recall_returns(
+    request: Request, body: ReturnInput, recall_id: str = RecallId, customer_id: str = CustomerId,
+    actor: Actor = requires(P.RECALL_CREATE),
+) -> JSONResponse:
+    """Like `tracegraph recall return`: units another customer held need `transfer: true`; more
+    units than the customer can account for are refused."""
+    store = get_store(request)
+    res = await run_in_threadpool(lambda: record_returns(
+        store, actor, recall_id, customer_id, body.disposition, scans=body.scans, qty=body.qty, note=body.note,
+        transfer=body.transfer))
+    return JSONResponse(res.model_dump(mode="json"), status_code=201)

@@ -7,8 +7,6 @@ or the `Accept` header.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -17,11 +15,13 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tracegraph.api.deps import P, get_store, requires
-from tracegraph.engine.errors import Problem, ValidationFailed
-from tracegraph.engine.trace import reports
+from tracegraph.engine.errors import ValidationFailed
+from tracegraph.engine.inputs import invalid
+from tracegraph.engine.trace import regulator_sheet
 from tracegraph.engine.trace.backward import backward_trace
+from tracegraph.engine.trace.cause_flags import REST_NAMES, cause_from_flags
 from tracegraph.engine.trace.impact import forward_trace, impact
-from tracegraph.engine.trace.models import BackwardResult, ImpactCause, ImpactOptions, ImpactResult
+from tracegraph.engine.trace.models import BackwardResult, ImpactOptions, ImpactResult
 from tracegraph.engine.trace.scan import ScanReport, scan
 
 router = APIRouter(tags=["trace"])
@@ -32,11 +32,7 @@ KeyPath = Annotated[str, Path(min_length=1, max_length=500, description="serial,
 
 
 def _invalid(exc: pydantic.ValidationError, what: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"invalid {what}",
-        [Problem(record="query", field=".".join(map(str, e["loc"])), message=e["msg"], value=str(e.get("input"))[:80])
-         for e in exc.errors()],
-    )
+    return invalid(exc, what, record="query")
 
 
 @router.get("/trace/back/{key}", response_model=BackwardResult, summary="Backward trace (upstream)")
@@ -87,22 +83,11 @@ async def trace_forward(
 def _render(result: ImpactResult, fmt: str) -> Response:
     if fmt == "json":
         return JSONResponse(result.model_dump(mode="json"))
-    suffix = ".csv" if fmt == "csv" else ".xlsx"
-    fd, path = tempfile.mkstemp(suffix=suffix)
-    os.close(fd)
-    try:
-        if fmt == "csv":
-            reports.write_csv(result, path)
-        else:
-            reports.write_xlsx(result, path)
-        with open(path, "rb") as fh:
-            body = fh.read()
-    finally:
-        os.unlink(path)
+    body = regulator_sheet.render(result, fmt)  # type: ignore[arg-type]
     return Response(
         body,
-        media_type=CSV_TYPE if fmt == "csv" else XLSX_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="impact{suffix}"'},
+        media_type=regulator_sheet.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="impact.{fmt}"'},
     )
 
 
@@ -127,9 +112,14 @@ async def impact_route(
     request: Request,
     lot: list[str] = Query([], description="a suspect material lot (repeatable)"),
     supplier: str | None = Query(None, max_length=200, description="every lot this supplier delivered"),
+    received_from: str | None = Query(None, max_length=40, description="supplier receipt window start"),
+    received_to: str | None = Query(None, max_length=40, description="supplier receipt window end (a date: whole day)"),
     equipment: str | None = Query(None, max_length=200, description="batches processed on this equipment"),
-    date_from: str | None = Query(None, alias="from", max_length=40, description="received / used from"),
-    date_to: str | None = Query(None, alias="to", max_length=40, description="received / used until"),
+    used_from: str | None = Query(None, max_length=40, description="equipment usage window start"),
+    used_to: str | None = Query(None, max_length=40, description="equipment usage window end (a date: whole day)"),
+    date_from: str | None = Query(None, alias="from", max_length=40, description="short for received_from with a "
+                                  "supplier or used_from with equipment; refused with both or neither"),
+    date_to: str | None = Query(None, alias="to", max_length=40, description="short for received_to / used_to"),
     batch: list[str] = Query([], description="a suspect batch (repeatable)"),
     document: str | None = Query(None, max_length=200, description="a document version DOCID@VERSION"),
     serial_range: str | None = Query(None, max_length=200, description="GTIN:FROM-TO (or BATCH:FROM-TO)"),
@@ -144,24 +134,17 @@ async def impact_route(
     actor: Any = requires(P.IMPACT_READ),
 ) -> Response:
     """Which batches, units and customers a cause reached and where the units are (like `tracegraph impact`)."""
-    try:
-        cause = ImpactCause(
-            lots=lot, supplier=supplier, batches=batch, document=document, serial_range=serial_range,
-            serials=serial, equipment=equipment,
-            supplied_from=date_from if supplier else None, supplied_to=date_to if supplier else None,
-            window_from=date_from if equipment else None, window_to=date_to if equipment else None,
-        )
-    except pydantic.ValidationError as exc:
-        raise _invalid(exc, "impact cause") from None
-    if cause.is_empty():
-        raise ValidationFailed(
-            "the impact question names no cause", hint="give lot, supplier, equipment, batch, document, "
-            "serial_range or serial",
-        )
+    cause = cause_from_flags(
+        lots=lot, batches=batch, serials=serial, supplier=supplier, equipment=equipment, document=document,
+        serial_range=serial_range, received_from=received_from, received_to=received_to, used_from=used_from,
+        used_to=used_to, date_from=date_from, date_to=date_to, names=REST_NAMES, record="query",
+    )
     opts = _options(as_of, max_depth, edge, exclude_returned, no_paths, serial_limit)
+    fmt = _negotiate(format, request.headers.get("accept", ""))
+    if fmt != "json":  # the sheet's key data elements need each unit's shipment history
+        opts = regulator_sheet.sheet_options(opts)
     store = get_store(request)
     res = await run_in_threadpool(lambda: impact(store, cause, opts))
-    fmt = _negotiate(format, request.headers.get("accept", ""))
     return await run_in_threadpool(_render, res, fmt)
 
 

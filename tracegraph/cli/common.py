@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pydantic
 import typer
 from rich.console import Console
 
@@ -35,13 +36,37 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
+def _refuse_control_chars(kwargs: dict[str, Any]) -> None:
+    """The CLI's door check: no control character (but tab and line breaks) in any text option or
+    argument, named by its option (the REST and GraphQL doors have the same check)."""
+    import click
+
+    from tracegraph.engine.inputs import control_char, refuse
+
+    ctx = click.get_current_context(silent=True)
+    opts = {p.name: (p.opts[0] if p.opts else p.name) for p in (ctx.command.params if ctx else [])}
+    for name, value in kwargs.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            if isinstance(v, str) and control_char(v, text=True) is not None:
+                flag = opts.get(name) or "--" + name.replace("_", "-")
+                raise refuse(flag, f"{flag} contains a control character", record="command line",
+                             hint="send plain text: control characters other than tab and line breaks are refused")
+
+
 def clean_errors(fn: F) -> F:
     """Turn engine errors into a one-line message (or a problem table) and exit code 1/2."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            _refuse_control_chars(kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except pydantic.ValidationError as pexc:  # an input model built in the command itself
+                from tracegraph.engine.inputs import invalid
+
+                raise invalid(pexc, "input", record="command line") from None
         except ValidationFailed as exc:
             if kwargs.get("as_json"):
                 print_json({"error": exc.to_dict()})

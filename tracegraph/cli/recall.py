@@ -45,29 +45,42 @@ def _password(from_stdin: bool) -> str:
 
 
 def _cause(lot: list[str], batch: list[str], serial: list[str], supplier: Optional[str], equipment: Optional[str],
-           window_from: Optional[str], window_to: Optional[str]) -> Any:
-    from tracegraph.engine.trace.models import ImpactCause
+           document: Optional[str], serial_range: Optional[str], received_from: Optional[str],
+           received_to: Optional[str], used_from: Optional[str], used_to: Optional[str], date_from: Optional[str],
+           date_to: Optional[str]) -> Any:
+    """The one cause model, built from the same flags (and by the same rules) as `tracegraph impact`."""
+    from tracegraph.engine.trace.cause_flags import cause_from_flags
 
-    return ImpactCause(lots=lot, batches=batch, serials=serial, supplier=supplier, equipment=equipment,
-                       window_from=window_from, window_to=window_to)
+    return cause_from_flags(lots=lot, batches=batch, serials=serial, supplier=supplier, equipment=equipment,
+                            document=document, serial_range=serial_range, received_from=received_from,
+                            received_to=received_to, used_from=used_from, used_to=used_to, date_from=date_from,
+                            date_to=date_to)
 
 
 LOT = typer.Option([], "--lot", help="material lot code (repeatable)")
 BATCH = typer.Option([], "--batch", help="batch id (repeatable)")
 SERIAL = typer.Option([], "--serial", help="serial key (repeatable)")
-SUPPLIER = typer.Option(None, "--supplier", help="supplier code")
-EQUIPMENT = typer.Option(None, "--equipment", help="equipment id (with --from/--to window)")
-WFROM = typer.Option(None, "--from", help="equipment window start (ISO)")
-WTO = typer.Option(None, "--to", help="equipment window end (ISO)")
+SUPPLIER = typer.Option(None, "--supplier", help="supplier code (with --received-from/--received-to)")
+EQUIPMENT = typer.Option(None, "--equipment", help="equipment id (with --used-from/--used-to)")
+DOCUMENT = typer.Option(None, "--document", help="a document version DOCID@VERSION")
+SERIAL_RANGE = typer.Option(None, "--serial-range", help="GTIN:FROM-TO (or BATCH:FROM-TO)")
+RFROM = typer.Option(None, "--received-from", help="supplier receipt window start (date or timestamp with zone)")
+RTO = typer.Option(None, "--received-to", help="supplier receipt window end (a date: the whole day)")
+UFROM = typer.Option(None, "--used-from", help="equipment usage window start (date or timestamp with zone)")
+UTO = typer.Option(None, "--used-to", help="equipment usage window end (a date: the whole day)")
+WFROM = typer.Option(None, "--from", help="short for --received-from with --supplier or --used-from with "
+                     "--equipment; refused when both or neither are given")
+WTO = typer.Option(None, "--to", help="short for --received-to / --used-to (same rule as --from)")
 
 
 def _show_recall(rec: Any, extra: dict[str, Any] | None = None) -> None:
     t = Table(show_header=False, box=None)
     for k in ("id", "status", "jurisdiction", "recall_class", "type", "reason", "responsible", "decision_at",
               "approved_by", "started_at", "completed_at", "closed_at", "units_covered", "field_units",
-              "customers_affected", "quarantined_serials", "effectiveness_pct", "exception", "drill"):
+              "customers_affected", "quarantined_serials", "quarantined_batches", "quarantined_lots",
+              "effectiveness_pct", "exception", "drill"):
         v = getattr(rec, k, None)
-        if v not in (None, "", 0, False) or k in ("id", "status"):
+        if v not in (None, "", 0, False, []) or k in ("id", "status"):
             t.add_row(k, str(v))
     for k, v in (extra or {}).items():
         t.add_row(k, str(v))
@@ -87,7 +100,9 @@ def print_signatures(sigs: list[dict[str, Any]]) -> None:
 @clean_errors
 def create(
     lot: list[str] = LOT, batch: list[str] = BATCH, serial: list[str] = SERIAL, supplier: Optional[str] = SUPPLIER,
-    equipment: Optional[str] = EQUIPMENT, window_from: Optional[str] = WFROM, window_to: Optional[str] = WTO,
+    received_from: Optional[str] = RFROM, received_to: Optional[str] = RTO, equipment: Optional[str] = EQUIPMENT,
+    used_from: Optional[str] = UFROM, used_to: Optional[str] = UTO, document: Optional[str] = DOCUMENT,
+    serial_range: Optional[str] = SERIAL_RANGE, window_from: Optional[str] = WFROM, window_to: Optional[str] = WTO,
     jurisdiction: str = typer.Option(..., "--jurisdiction", "-j", help="CN-NMPA, US-FDA or EU-MDR"),
     recall_class: str = typer.Option(..., "--class", "-c", help="I, II or III"),
     type_: str = typer.Option("removal", "--type", help="removal, correction, relabel, software_update, "
@@ -101,6 +116,8 @@ def create(
     incident_severity: str = typer.Option("none", "--incident", help="EU MDR: serious_incident, "
                                           "serious_public_health_threat, death_or_serious_deterioration"),
     recall_id: Optional[str] = typer.Option(None, "--id", help="business key (default generated)"),
+    aware_at: Optional[str] = typer.Option(None, "--aware-at", help="EU MDR: when the manufacturer became aware "
+                                           "(ISO 8601 with a timezone; default: the decision time)"),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Decide a recall: run the impact query and freeze the affected set (draft).
@@ -109,15 +126,19 @@ def create(
     """
     from tracegraph.engine.recall.campaign import RecallCreate, create_recall_from_cause
 
+    cause = _cause(lot, batch, serial, supplier, equipment, document, serial_range, received_from, received_to,
+                   used_from, used_to, window_from, window_to)
     s = store()
     try:
         actor = _actor(s)
         data = RecallCreate(id=recall_id, jurisdiction=jurisdiction, recall_class=recall_class, type=type_,
                             reason=reason, health_hazard=health_hazard, depth=depth,
                             responsible=responsible or actor.id, team=team, strategy=strategy,
-                            incident_severity=incident_severity)
-        out = create_recall_from_cause(s, actor, data, _cause(lot, batch, serial, supplier, equipment,
-                                                              window_from, window_to))
+                            incident_severity=incident_severity, aware_at=aware_at)
+        from tracegraph.engine.recall.inputs import require_users
+
+        require_users(s, data)
+        out = create_recall_from_cause(s, actor, data, cause)
     finally:
         s.close()
     if as_json:
@@ -365,6 +386,8 @@ def return_(recall_id: str = typer.Argument(...), customer: str = typer.Option(.
             scan: list[str] = typer.Option([], "--scan", help="scanned UDI / GS1 string or serial key (repeatable)"),
             scan_file: Optional[Path] = typer.Option(None, "--scan-file", help="file with one scan per line"),
             qty: float = typer.Option(0, "--qty", help="units without scanning (non-serialised or declared)"),
+            transfer: bool = typer.Option(False, "--transfer", help="confirm that scanned units another customer "
+                                          "held were passed on to this one"),
             note: str = typer.Option("", "--note"), as_json: bool = JSON_OPTION) -> None:
     """Account for units of a customer: scanned returns, destroyed, corrected in the field, not found.
 
@@ -378,7 +401,7 @@ def return_(recall_id: str = typer.Argument(...), customer: str = typer.Option(.
     s = store()
     try:
         res = record_returns(s, _actor(s), recall_id, customer, disposition, scans=scans, qty=qty,  # type: ignore[arg-type]
-                             note=note)
+                             note=note, transfer=transfer)
     finally:
         s.close()
     if as_json:
@@ -518,8 +541,10 @@ def watch(interval: float = typer.Option(300.0, "--interval", help="seconds betw
 @app.command()
 @clean_errors
 def drill(lot: list[str] = LOT, batch: list[str] = BATCH, serial: list[str] = SERIAL,
-          supplier: Optional[str] = SUPPLIER, equipment: Optional[str] = EQUIPMENT, window_from: Optional[str] = WFROM,
-          window_to: Optional[str] = WTO,
+          supplier: Optional[str] = SUPPLIER, received_from: Optional[str] = RFROM, received_to: Optional[str] = RTO,
+          equipment: Optional[str] = EQUIPMENT, used_from: Optional[str] = UFROM, used_to: Optional[str] = UTO,
+          document: Optional[str] = DOCUMENT, serial_range: Optional[str] = SERIAL_RANGE,
+          window_from: Optional[str] = WFROM, window_to: Optional[str] = WTO,
           out: Path = typer.Option(Path("recall-drills"), "--out", help="folder for the drill report"),
           jurisdiction: str = typer.Option("CN-NMPA", "--jurisdiction", "-j"),
           recall_class: str = typer.Option("I", "--class", "-c"),
@@ -546,7 +571,9 @@ def drill(lot: list[str] = LOT, batch: list[str] = BATCH, serial: list[str] = SE
                               str(d["passed"]))
                 console.print(t)
             return
-        rep = run_drill(s, _actor(s), _cause(lot, batch, serial, supplier, equipment, window_from, window_to), out,
+        cause = _cause(lot, batch, serial, supplier, equipment, document, serial_range, received_from, received_to,
+                       used_from, used_to, window_from, window_to)
+        rep = run_drill(s, _actor(s), cause, out,
                         jurisdiction=jurisdiction, recall_class=recall_class, letter_limit=letters, target_s=target)
     finally:
         s.close()

@@ -49,6 +49,8 @@ def _show(rep) -> None:  # type: ignore[no-untyped-def]
         t.add_row("units", ", ".join(f"{k}: {v}" for k, v in sorted(rep.units_by_status.items())))
     if rep.upstream:
         t.add_row("came from", ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in rep.upstream.items()))
+    for w in rep.warnings:
+        t.add_row("[red]WARNING[/red]", f"[red]{w}[/red]")
     console.print(t)
 
 

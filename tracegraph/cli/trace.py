@@ -7,14 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-import pydantic
 import typer
 from rich.table import Table
 from rich.tree import Tree
 
 from tracegraph.cli.common import JSON_OPTION, clean_errors, console, err_console, print_json, settings, store
-from tracegraph.engine.errors import Problem, ValidationFailed
-from tracegraph.engine.trace.models import BackwardResult, ImpactCause, ImpactOptions, ImpactResult
+from tracegraph.engine.errors import ValidationFailed
+from tracegraph.engine.trace.models import BackwardResult, ImpactOptions, ImpactResult
 
 trace_app = typer.Typer(help="Trace a unit, batch or lot upstream (back) or downstream (forward).",
                         no_args_is_help=True)
@@ -101,19 +100,26 @@ def _print_backward(r: BackwardResult) -> None:
 
 
 def _export(r: ImpactResult, csv_path: Optional[Path], xlsx_path: Optional[Path]) -> None:
-    from tracegraph.engine.trace import reports
+    from tracegraph.engine.trace import regulator_sheet
 
     if csv_path:
-        n = reports.write_csv(r, csv_path)
+        n = regulator_sheet.write(r, "csv", csv_path)
         err_console.print(f"wrote {n} rows to {csv_path}")
     if xlsx_path:
-        n = reports.write_xlsx(r, xlsx_path)
+        n = regulator_sheet.write(r, "xlsx", xlsx_path)
         err_console.print(f"wrote {n} rows to {xlsx_path}")
 
 
 CSV_OPTION = typer.Option(None, "--csv", help="Write one row per affected unit to this CSV file.")
 XLSX_OPTION = typer.Option(None, "--xlsx", help="Write the regulator spreadsheet (units + summary) to this file.")
 LIMIT_OPTION = typer.Option(SHOW, "--show", help="Rows per table in the human output.")
+RECEIVED_FROM = typer.Option(None, "--received-from", help="...received (goods receipt) from this date or time.")
+RECEIVED_TO = typer.Option(None, "--received-to", help="...received until this date (the whole day) or time.")
+USED_FROM = typer.Option(None, "--used-from", help="...used from this date or time (with --equipment).")
+USED_TO = typer.Option(None, "--used-to", help="...used until this date (the whole day) or time.")
+FROM_OPTION = typer.Option(None, "--from", help="Short for --received-from with --supplier, --used-from with "
+                           "--equipment; refused when both or neither are given.")
+TO_OPTION = typer.Option(None, "--to", help="Short for --received-to / --used-to (same rule as --from).")
 
 
 # ---------------------------------------------------------------------------------------
@@ -172,9 +178,13 @@ def forward(
 def impact_cmd(
     lot: list[str] = typer.Option([], "--lot", help="A suspect material lot (repeatable)."),
     supplier: Optional[str] = typer.Option(None, "--supplier", help="Every lot this supplier delivered..."),
+    received_from: Optional[str] = RECEIVED_FROM,
+    received_to: Optional[str] = RECEIVED_TO,
     equipment: Optional[str] = typer.Option(None, "--equipment", help="Batches processed on this equipment..."),
-    date_from: Optional[str] = typer.Option(None, "--from", help="...received / used from this date or time."),
-    date_to: Optional[str] = typer.Option(None, "--to", help="...received / used until this date or time."),
+    used_from: Optional[str] = USED_FROM,
+    used_to: Optional[str] = USED_TO,
+    date_from: Optional[str] = FROM_OPTION,
+    date_to: Optional[str] = TO_OPTION,
     batch: list[str] = typer.Option([], "--batch", help="A suspect batch (repeatable)."),
     document: Optional[str] = typer.Option(None, "--document", help="A document version DOCID@VERSION."),
     serial_range: Optional[str] = typer.Option(None, "--serial-range", help="GTIN:FROM-TO (or BATCH:FROM-TO)."),
@@ -196,25 +206,26 @@ def impact_cmd(
 ) -> None:
     """Impact analysis: which batches, units and customers a cause reached, and where the units are.
 
-    Example: tracegraph impact --supplier SUP-7 --from 2026-01-01 --to 2026-03-31 --xlsx recall.xlsx
+    Example: tracegraph impact --supplier SUP-7 --received-from 2026-01-01 --received-to 2026-03-31 --xlsx recall.xlsx
     """
+    from tracegraph.engine.inputs import build
+    from tracegraph.engine.trace.cause_flags import cause_from_flags
     from tracegraph.engine.trace.impact import impact
 
-    try:
-        cause, options = _question(
-            lot=lot, supplier=supplier, batch=batch, document=document, serial_range=serial_range, serial=serial,
-            equipment=equipment, date_from=date_from, date_to=date_to, as_of=as_of, max_depth=max_depth,
-            edge=edge, exclude_returned=exclude_returned, no_paths=no_paths,
-        )
-        options.with_history = bool(csv_path or xlsx_path)
-    except pydantic.ValidationError as exc:
-        raise ValidationFailed(
-            "invalid impact question",
-            [Problem(record="command line", field=".".join(map(str, e["loc"])), message=e["msg"], value=e.get("input"))
-             for e in exc.errors()],
-        ) from None
+    cause = cause_from_flags(
+        lots=lot, batches=batch, serials=serial, supplier=supplier, equipment=equipment, document=document,
+        serial_range=serial_range, received_from=received_from, received_to=received_to, used_from=used_from,
+        used_to=used_to, date_from=date_from, date_to=date_to,
+    )
+    options = build(ImpactOptions, dict(as_of=as_of, max_depth=max_depth, edge_types=edge or None,
+                                        include_returned=not exclude_returned, include_paths=not no_paths),
+                    "impact options", record="command line")
+    if csv_path or xlsx_path:
+        from tracegraph.engine.trace.regulator_sheet import sheet_options
+
+        options = sheet_options(options)
     if engine not in ("auto", "index", "cypher"):
-        raise ValidationFailed(f"unknown engine {engine!r}", hint="use auto, index or cypher")
+        raise ValidationFailed(f"unknown engine {engine!r}", hint="use auto, index or cypher", field="--engine")
     st = store()
     if engine == "index" or (engine == "auto" and settings().trace_index == "on"):
         from tracegraph.engine.trace import index as trace_index
@@ -226,21 +237,6 @@ def impact_cmd(
         print_json(r.model_dump(mode="json"))
     else:
         _print_impact(r, show)
-
-
-def _question(*, lot: list[str], supplier: Optional[str], batch: list[str], document: Optional[str],
-              serial_range: Optional[str], serial: list[str], equipment: Optional[str], date_from: Optional[str],
-              date_to: Optional[str], as_of: Optional[str], max_depth: Optional[int], edge: list[str],
-              exclude_returned: bool, no_paths: bool) -> tuple[ImpactCause, ImpactOptions]:
-    cause = ImpactCause(
-        lots=lot, supplier=supplier, batches=batch, document=document, serial_range=serial_range,
-        serials=serial, equipment=equipment,
-        supplied_from=date_from if supplier else None, supplied_to=date_to if supplier else None,
-        window_from=date_from if equipment else None, window_to=date_to if equipment else None,
-    )
-    options = ImpactOptions(as_of=as_of, max_depth=max_depth, edge_types=edge or None,
-                            include_returned=not exclude_returned, include_paths=not no_paths)
-    return cause, options
 
 
 def register(app: typer.Typer) -> None:

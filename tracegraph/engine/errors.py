@@ -30,10 +30,12 @@ class TracegraphError(Exception):
     #: HTTP status the API layers map this error to
     http_status: int = 400
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: the input field the error is about (the one error shape names it when known)
+        self.field = field
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
@@ -42,6 +44,8 @@ class TracegraphError(Exception):
         out: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.hint:
             out["hint"] = self.hint
+        if self.field:
+            out["field"] = self.field
         return out
 
 
@@ -97,9 +101,11 @@ class ValidationFailed(TracegraphError):
     code = "validation_failed"
     http_status = 422
 
-    def __init__(self, message: str, problems: list[Problem] | None = None, *, hint: str | None = None):
-        super().__init__(message, hint=hint)
-        self.problems: list[Problem] = list(problems or [])
+    def __init__(self, message: str, problems: list[Problem] | None = None, *, hint: str | None = None,
+                 field: str | None = None):
+        problems = list(problems or [])
+        super().__init__(message, hint=hint, field=field or (problems[0].field if problems else None))
+        self.problems: list[Problem] = problems
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()

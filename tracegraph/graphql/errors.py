@@ -14,7 +14,8 @@ import pydantic
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from tracegraph.engine.errors import TracegraphError
+from tracegraph.doors.errors import public_database_error
+from tracegraph.engine.errors import DatabaseError, TracegraphError
 
 log = logging.getLogger("tracegraph.api")
 
@@ -38,14 +39,25 @@ class ShapeErrors(MaskErrors):
             if orig is None or isinstance(orig, GraphQLError) and orig.original_error is None:
                 out.append(err)  # syntax / validation / limits: already a client message
                 continue
+            if isinstance(orig, DatabaseError):
+                rid = self._request_id()
+                log.warning("graphql %s: database error %s: %s", rid, type(orig).__name__, orig)
+                public = public_database_error(orig, rid)
+                msg = public.pop("message")
+                out.append(self._copy(err, msg, {**public, "request_id": rid}))
+                continue
             if isinstance(orig, TracegraphError):
                 ext: dict[str, Any] = dict(orig.to_dict())
                 msg = ext.pop("message")
                 out.append(self._copy(err, msg, ext))
                 continue
             if isinstance(orig, pydantic.ValidationError):
-                msgs = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in orig.errors())
-                out.append(self._copy(err, f"invalid input: {msgs}", {"code": "validation_failed"}))
+                from tracegraph.engine.inputs import invalid
+
+                ve = invalid(orig, "input")
+                ext = dict(ve.to_dict())
+                msg = ext.pop("message")
+                out.append(self._copy(err, msg, ext))
                 continue
             rid = self._request_id()
             log.error("graphql %s: unexpected %s at %s", rid, type(orig).__name__, err.path, exc_info=orig)

@@ -78,8 +78,9 @@ TYPE_RULES: dict[str, str] = {
 }
 TYPE_RULES.update({
     "AuditEntry": "audit.read", "AuditProblem": "audit.read", "AuditVerifyReport": "audit.verify",
-    "Checkpoint": "audit.read", "User": "users.manage", "LoginThrottle": "users.manage", "Signature": "qms.read", "RecordResult": "records.status",
-    "Recall": "recall.read", "RecallCustomer": "recall.read",
+    "Checkpoint": "audit.read", "User": "users.manage", "LoginThrottle": "users.manage", "Signature": "qms.read",
+    "RecordResult": "records.status",
+    "Recall": "recall.read", "RecallCustomer": "recall.read", "RecallReturn": "recall.read",
 })
 # quality records (QMS); production figures are production records
 TYPE_RULES.update({t: "qms.read" for t in (

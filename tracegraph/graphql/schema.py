@@ -22,6 +22,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from tracegraph.graphql.errors import ShapeErrors
+from tracegraph.graphql.input_guard import RefuseControlChars
 
 SDL_PATH = Path(__file__).resolve().parent / "schema.graphql"
 
@@ -83,6 +84,7 @@ def build_schema(*, max_depth: int | None = None, max_aliases: int | None = None
         MaxTokensLimiter(max_token_count=max_tokens or DEFAULT_LIMITS["tokens"]),
         ParserCache(maxsize=512),
         ValidationCache(maxsize=512),
+        RefuseControlChars(),
         ShapeErrors(),
     ]
     return TracegraphSchema(query=query, mutation=mutation, extensions=extensions)

@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from tracegraph.doors.names import P
 from tracegraph.engine.recall import campaign as rc
+from tracegraph.engine.recall.returns import ReturnResult
 from tracegraph.engine.trace import models as tm
 from tracegraph.graphql.context import actor_of
 from tracegraph.graphql.pagination import Connection, connection, window
@@ -67,6 +68,7 @@ class Recall:
     customers_affected: strawberry.auto
     quarantined_serials: strawberry.auto
     quarantined_batches: strawberry.auto
+    quarantined_lots: strawberry.auto
     effectiveness_pct: strawberry.auto
     effectiveness_checked_at: strawberry.auto
     exception: strawberry.auto
@@ -107,6 +109,31 @@ class RecallInput:
     id: str | None = None
 
 
+@strawberry.input(description="A customer's notification step (like `tracegraph recall ack`).")
+class CustomerStepInput:
+    step: str = "acknowledged"
+    by: str | None = None
+    stock_count: float | None = None
+    channel: str | None = None
+    at: str | None = strawberry.field(default=None, description="ISO 8601 with a timezone; default now")
+    note: str | None = None
+
+
+@strawberry.input(description="Units one customer accounts for (like `tracegraph recall return`).")
+class ReturnInput:
+    disposition: str = "returned"
+    scans: list[str] | None = None
+    qty: float | None = None
+    note: str | None = None
+    transfer: bool | None = strawberry.field(default=None, description="confirm units another customer held "
+                                             "were passed on to this one")
+
+
+@pyd_type(model=ReturnResult, all_fields=True, description="What a return recorded.")
+class RecallReturn:
+    pass
+
+
 def _out(r: Any) -> Recall:
     return Recall.from_pydantic(r)
 
@@ -138,8 +165,35 @@ class RecallMutation:
         data = {k: v for k, v in _as_dict(input).items() if k != "cause"}
         create = engine_model(rc.RecallCreate, data, "recall")
         cause = engine_model(tm.ImpactCause, _as_dict(input.cause), "cause")
+        from tracegraph.engine.recall.inputs import require_users
+
+        await run_in_threadpool(lambda: require_users(store, create))
         res = await run_in_threadpool(lambda: rc.create_recall_from_cause(store, actor, create, cause))
         return _out(res.recall)
+
+    @strawberry.mutation(permission_classes=CREATE, description="Record a customer's notification step.")
+    async def record_customer_step(self, info: Info, id: str, customer: str, input: CustomerStepInput) -> RecallCustomer:
+        from tracegraph.engine.recall import inputs as recall_inputs
+        from tracegraph.engine.recall.notify import update_customer
+
+        store, actor = info.context.store, actor_of(info)
+        inp = engine_model(recall_inputs.CustomerStepInput, _as_dict(input), "input")
+        c = await run_in_threadpool(lambda: update_customer(
+            store, actor, id, customer, inp.step, by=inp.by, stock_count=inp.stock_count, channel=inp.channel,
+            at=inp.at, note=inp.note))
+        return RecallCustomer.from_pydantic(c)
+
+    @strawberry.mutation(permission_classes=CREATE, description="Account for a customer's units (returns).")
+    async def record_returns(self, info: Info, id: str, customer: str, input: ReturnInput) -> RecallReturn:
+        from tracegraph.engine.recall import inputs as recall_inputs
+        from tracegraph.engine.recall.returns import record_returns
+
+        store, actor = info.context.store, actor_of(info)
+        inp = engine_model(recall_inputs.ReturnInput, _as_dict(input), "input")
+        res = await run_in_threadpool(lambda: record_returns(
+            store, actor, id, customer, inp.disposition, scans=inp.scans, qty=inp.qty, note=inp.note,
+            transfer=inp.transfer))
+        return RecallReturn.from_pydantic(res)
 
     @strawberry.mutation(permission_classes=APPROVE, description="Approve with an e-signature (not by the author).")
     async def approve_recall(self, info: Info, id: str, password: str, reason: str) -> Recall:

@@ -145,6 +145,7 @@ class Resolved:
     matched_by: strawberry.auto
     parsed: JSON
     node: JSON
+    warnings: strawberry.auto
 
 
 @pyd_type(model=ScanReport, description="What a scanned code is, where it is now, where it came from.")
@@ -160,6 +161,7 @@ class ScanResult:
     last_shipment: JSON | None
     units_by_status: JSON
     upstream: JSON
+    warnings: strawberry.auto
 
 
 
@@ -188,7 +190,7 @@ from starlette.concurrency import run_in_threadpool  # noqa: E402
 from strawberry.types import Info  # noqa: E402
 
 from tracegraph.doors.names import P  # noqa: E402
-from tracegraph.engine.errors import Problem, ValidationFailed  # noqa: E402
+from tracegraph.engine.errors import ValidationFailed  # noqa: E402
 from tracegraph.graphql.permissions import Perm  # noqa: E402
 
 TRACE = [Perm(P.TRACE_READ)]
@@ -197,13 +199,9 @@ IMPACT = [Perm(P.IMPACT_READ)]
 
 def engine_model(model: type[pydantic.BaseModel], data: dict[str, Any], what: str) -> Any:
     """Build an engine input model, turning pydantic's errors into a ValidationFailed that names fields."""
-    try:
-        return model(**{k: v for k, v in data.items() if v is not None})
-    except pydantic.ValidationError as exc:
-        problems = [
-            Problem(record=what, field=".".join(str(p) for p in e["loc"]), message=e["msg"]) for e in exc.errors()
-        ]
-        raise ValidationFailed(f"invalid {what}", problems) from None
+    from tracegraph.engine.inputs import build
+
+    return build(model, {k: v for k, v in data.items() if v is not None}, what, record=what, prefix=what)
 
 
 @strawberry.input(description="What went wrong; several kinds combine (union of what each reached).")

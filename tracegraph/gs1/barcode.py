@@ -86,6 +86,49 @@ def _from_elements(raw: str, form: str, symbology: str | None, element_strings: 
     return out
 
 
+#: GS1 Digital Link primary keys (the path segment after which key qualifiers come in AI/value pairs)
+_DL_PRIMARY = {"00", "01", "253", "255", "401", "402", "414", "417", "8003", "8004", "8006", "8010", "8013",
+               "8017", "8018"}
+
+
+def truncation(text: str) -> str | None:
+    """Why `text` looks cut off (an AI, path segment or EPC part without its value), or None.
+
+    A cut-off code must be refused: biip and the EPC parser read what is left, so `(01)G(21`, a
+    Digital Link ending in `/21` or an SGTIN EPC without its serial would name the product (or
+    nothing) instead of the unit scanned."""
+    t = text.strip()
+    if t.startswith("("):
+        cut = re.search(r"\((\d{0,4})\)?$", t) or re.search(r"\((\d{2,4})\)(?=\()", t)
+        if cut:
+            return f"AI ({cut.group(1) or '?'}) has no value"
+    low = t.lower()
+    if low.startswith(("http://", "https://")):
+        from urllib.parse import urlparse
+
+        segs = urlparse(t).path.split("/")[1:]
+        start = next((i for i, seg in enumerate(segs) if seg in _DL_PRIMARY), None)
+        if start is not None:
+            rest = segs[start:]
+            if rest and rest[-1] == "":
+                rest = rest[:-1]
+            if len(rest) % 2 or any(v == "" for v in rest[1::2]):
+                return f"Digital Link path element /{rest[-1] if rest else '?'} has no value"
+    if low.startswith("urn:epc:id:"):
+        scheme, _, body = t[len("urn:epc:id:"):].partition(":")
+        need = {"sgtin": 3, "sscc": 2, "sgln": 3, "grai": 3, "giai": 2, "lgtin": 3}.get(scheme.lower())
+        parts = body.split(".")
+        if need and len(parts) < need:
+            return f"EPC {scheme} URI has {len(parts)} of its {need} parts"
+        if need and any(p == "" for p in parts):
+            return f"EPC {scheme} URI has an empty part"
+    if low.startswith("urn:epc:class:lgtin:"):
+        parts = t[len("urn:epc:class:lgtin:"):].split(".")
+        if len(parts) < 3 or any(p == "" for p in parts):
+            return "EPC LGTIN class URI has an empty or missing part"
+    return None
+
+
 def parse_barcode(text: str) -> ParsedBarcode:
     """Read one GS1 / UDI barcode string; raise ValidationFailed naming the bad part.
 
@@ -107,6 +150,9 @@ def parse_barcode(text: str) -> ParsedBarcode:
     if t.startswith("("):
         from biip.gs1_messages import GS1Message
 
+        cut = truncation(t)
+        if cut:  # biip drops an AI without value: `(01)...(21` would name the product, not the unit
+            raise _fail(raw, "human-readable", f"the string is truncated: {cut}; scan again, the code was cut off")
         try:
             msg = GS1Message.parse_hri(t)
         except biip.ParseError as exc:

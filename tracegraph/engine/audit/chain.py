@@ -315,6 +315,14 @@ def history(
     time (ISO, inclusive) and action. `as_actor`: check that this caller may read the trail."""
     if as_actor is not None:
         require(as_actor, "audit.read")
+    if since is not None:  # "since yesterday" must not silently match everything or nothing
+        from tracegraph.engine.inputs import parse_day_or_instant, refuse
+
+        try:
+            since = parse_day_or_instant(since)
+        except ValueError as exc:
+            raise refuse("since", str(exc), record="audit log filter",
+                         hint="a date (YYYY-MM-DD) or a timestamp with a timezone") from None
     needle = None if target is None else '"field": "record_key", "new": ' + json.dumps(target)
     rows = store.read("audit.log", target=target, signed_needle=needle, actor=actor, since=since, action=action,
                       limit=int(limit))

@@ -71,6 +71,10 @@ def candidate_alerts(store: GraphStore, rec: Recall, now: datetime, rules: list[
     base = dict(recall=rec.id, assignee=rec.responsible, raised_at=ts, drill=rec.drill)
     soon = max([r.hours or 0 for r in rules if r.kind == "deadline_within"] + [0.0])
     dls = deadlines(store, rec.id, clock=_Fixed(now), soon_hours=soon or 24.0, rec=rec)
+    for d in dls:  # built in: a clock that cannot be computed is itself something to act on
+        if d.state == "unreadable":
+            out.append(Alert(id=f"{rec.id}:unreadable:{d.clock}", rule="unreadable_data", kind="unreadable_data",
+                             severity="high", subject=d.clock, message=f"{d.name}: {d.text}", **base))
     for rule in rules:
         if rule.kind == "deadline_within":
             for d in dls:
@@ -88,7 +92,8 @@ def candidate_alerts(store: GraphStore, rec: Recall, now: datetime, rules: list[
         elif rule.kind == "customer_not_acknowledged":
             days = rule.days if rule.days is not None else 5
             for c in customers(store, rec.id):
-                if c.sent_at and not c.acknowledged_at and now - datetime.fromisoformat(c.sent_at) >= timedelta(days=days):
+                sent = _when(c.sent_at)
+                if sent is not None and not c.acknowledged_at and now - sent >= timedelta(days=days):
                     out.append(Alert(id=f"{rec.id}:{rule.id}:{c.id}", rule=rule.id, kind=rule.kind,
                                      severity=rule.severity, subject=c.id,
                                      message=_msg(rule, customer=f"{c.name or c.id} ({c.id})", sent_at=c.sent_at,
@@ -100,7 +105,10 @@ def candidate_alerts(store: GraphStore, rec: Recall, now: datetime, rules: list[
             day = int(rule.days) if rule.days is not None else eff_rule.check_day.get(rec.recall_class)
             if day is None:
                 continue
-            elapsed = (now - datetime.fromisoformat(rec.started_at)).total_seconds() / 86400
+            started = _when(rec.started_at)
+            if started is None:
+                continue
+            elapsed = (now - started).total_seconds() / 86400
             if elapsed < day:
                 continue
             eff = effectiveness(store, rec.id)
@@ -109,6 +117,15 @@ def candidate_alerts(store: GraphStore, rec: Recall, now: datetime, rules: list[
                                  severity=rule.severity, subject=f"day {day}",
                                  message=_msg(rule, pct=eff.overall_pct, target=eff.target_pct, day=day), **base))
     return out
+
+
+def _when(ts: str | None) -> datetime | None:
+    """A stored timestamp, or None when absent or unreadable (one bad value skips one rule)."""
+    try:
+        dt = datetime.fromisoformat(str(ts)) if ts else None
+    except ValueError:
+        return None
+    return dt if dt is not None and dt.tzinfo is not None else None
 
 
 class _Fixed:

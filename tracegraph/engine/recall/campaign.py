@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -27,6 +28,7 @@ from pydantic import BaseModel, Field, field_validator
 from tracegraph.engine.audit.chain import Actor, AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.errors import Conflict, ValidationFailed
+from tracegraph.engine.inputs import Instant, Key, Text
 from tracegraph.engine.recall.effectiveness import effectiveness
 from tracegraph.engine.recall.records import (
     MILESTONES,
@@ -60,18 +62,19 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 class RecallCreate(BaseModel):
     """What the recall decision says (the affected set comes from the impact query)."""
 
-    id: str | None = Field(None, description="business key; generated RC-YYYYMMDD-xxxxxx if absent")
+    id: Key | None = Field(None, description="business key; generated RC-YYYYMMDD-xxxxxx if absent")
     jurisdiction: Literal["CN-NMPA", "US-FDA", "EU-MDR"]
     recall_class: Literal["I", "II", "III"]
     type: RecallType = "removal"
-    reason: str
-    health_hazard: str = ""
+    reason: Text
+    health_hazard: Text = ""
     depth: Depth = "user"
-    responsible: str = Field(..., description="user id of the responsible person (alerts go there)")
-    team: list[str] = Field(default_factory=list)
-    strategy: str = ""
+    responsible: Key = Field(..., description="user id of the responsible person (alerts go there)")
+    team: list[Key] = Field(default_factory=list)
+    strategy: Text = ""
     incident_severity: IncidentSeverity = "none"
-    aware_at: str | None = Field(None, description="EU MDR: when the manufacturer became aware (ISO)")
+    aware_at: Instant | None = Field(None, description="EU MDR: when the manufacturer became aware (ISO 8601 "
+                                     "timestamp with a timezone; not in the future)")
     drill: bool = False
 
     @field_validator("reason")
@@ -80,6 +83,15 @@ class RecallCreate(BaseModel):
         if not v.strip():
             raise ValueError("a recall needs a reason")
         return v.strip()
+
+    @field_validator("aware_at")
+    @classmethod
+    def _aware_past(cls, v: str | None) -> str | None:
+        from datetime import datetime, timedelta
+
+        if v and v > (datetime.now(UTC) + timedelta(minutes=5)).isoformat(timespec="microseconds"):
+            raise ValueError(f"aware_at {v} is in the future")
+        return v
 
 
 class CreatedRecall(BaseModel):
@@ -330,6 +342,14 @@ def record_milestone(store: GraphStore, actor: Actor, recall_id: str, milestone:
     rec = get_recall(store, recall_id)
     if rec.status in ("closed", "cancelled"):
         raise Conflict(f"recall {rec.id} is {rec.status}")
+    if at is not None:  # a submission time is an instant: ISO 8601 with a timezone, like every stored time
+        from tracegraph.engine.inputs import parse_instant, refuse
+
+        try:
+            at = parse_instant(at)
+        except ValueError as exc:
+            raise refuse("at", str(exc), record=f"milestone {milestone}",
+                         hint="write e.g. 2026-03-05T09:30:00+08:00") from None
     when = at or iso(clock.now())
     props: dict[str, Any] = {"updated_at": iso(clock.now())}
     if milestone == "progress_report":
@@ -364,7 +384,9 @@ def snapshot_diff(store: GraphStore, recall_id: str, *, current: AffectedSet | N
     holder changed (returns, transfers, new shipments)."""
     rec = get_recall(store, recall_id)
     if current is None:
-        current = identify(store, ImpactCause(**rec.cause)) if rec.cause else AffectedSet()
+        from tracegraph.engine.recall.inputs import stored_cause
+
+        current = identify(store, stored_cause(rec.cause, rec.id)) if rec.cause else AffectedSet()  # type: ignore[arg-type]
     covered = {r["id"] for r in store.read("recall.covered_ids", id=recall_id)}
     now_ids = {s.id for s in current.serials}
     changed = store.read("recall.status_changes", id=recall_id, limit=limit)

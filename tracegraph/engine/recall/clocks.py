@@ -17,7 +17,8 @@ from tracegraph.engine.recall.records import Recall, get_recall
 from tracegraph.engine.recall.rules import ClockRule, RuleSet, add_period, ruleset
 from tracegraph.engine.stores.base import GraphStore
 
-DeadlineState = Literal["not_started", "pending", "due_soon", "overdue", "done", "done_late", "not_applicable"]
+DeadlineState = Literal["not_started", "pending", "due_soon", "overdue", "done", "done_late", "not_applicable",
+                        "unreadable"]
 
 
 class Deadline(BaseModel):
@@ -37,8 +38,20 @@ class Deadline(BaseModel):
     period: str = ""
 
 
+class UnreadableTime(ValueError):
+    """A stored recall time that is not an ISO 8601 timestamp with a timezone."""
+
+
 def _parse(ts: str | None) -> datetime | None:
-    return datetime.fromisoformat(ts) if ts else None
+    if not ts:
+        return None
+    try:
+        dt = datetime.fromisoformat(str(ts))
+    except ValueError:
+        raise UnreadableTime(f"{ts!r} is not an ISO 8601 timestamp") from None
+    if dt.tzinfo is None:
+        raise UnreadableTime(f"{ts!r} has no timezone")
+    return dt
 
 
 def _period_text(rule: ClockRule, cls: str) -> str:
@@ -89,12 +102,26 @@ def deadlines(store: GraphStore, recall_id: str, *, clock: Clock | None = None, 
     rec = rec or get_recall(store, recall_id)
     rs = ruleset(rec.jurisdiction)
     now = clock.now()
-    out = [deadline_for(rule, rec, rs, now, soon_hours) for rule in rs.clocks]
+    out = [_deadline_or_unreadable(rule, rec, rs, now, soon_hours) for rule in rs.clocks]
     if rec.status in ("closed", "cancelled"):
         for d in out:
             if d.state in ("pending", "due_soon", "overdue"):
                 d.state = "not_applicable" if rec.status == "cancelled" else d.state
     return out
+
+
+def _deadline_or_unreadable(rule: ClockRule, rec: Recall, rs: RuleSet, now: datetime, soon_hours: float) -> Deadline:
+    """One clock; a stored time that cannot be read makes THIS clock 'unreadable' (saying which
+    value), never a traceback for every recall (a recall stored before input validation, or
+    edited by hand, must not hide the deadlines of the others)."""
+    try:
+        return deadline_for(rule, rec, rs, now, soon_hours)
+    except UnreadableTime as exc:
+        return Deadline(recall=rec.id, clock=rule.id, name=rule.name, article=rule.article,
+                        text=f"cannot compute: a stored time of this recall is unreadable ({exc}); correct the recall "
+                             "record", verified=rule.verified, article_checked=rule.article_checked,
+                        start_event=rule.start, started_at=None, due_at=None, done_at=None, state="unreadable",
+                        period=_period_text(rule, rec.recall_class))
 
 
 def overdue(store: GraphStore, recall_id: str, *, clock: Clock | None = None) -> list[Deadline]:

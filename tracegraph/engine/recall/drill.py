@@ -117,6 +117,15 @@ def run_drill(
     timings["letters_read_units"] = notes.timings_ms.get("read_units", 0.0)
     timings["letters_fonts"] = notes.timings_ms.get("fonts", 0.0)
     timings["spreadsheet"] = notes.timings_ms.get("spreadsheet", 0.0)
+    regulator_file = None
+    if affected is None and use_impact:  # the scope's regulator sheet, by the same writer as `impact --xlsx`
+        from tracegraph.engine.trace import regulator_sheet
+
+        t0 = time.perf_counter()
+        fmt = "csv" if sheet_format == "csv" else "xlsx"
+        regulator_file = str(out / rid / f"regulator-sheet.{fmt}")
+        regulator_sheet.scope_sheet(store, cause, fmt, regulator_file)  # type: ignore[arg-type]
+        timings["regulator_sheet"] = (time.perf_counter() - t0) * 1000
     t0 = time.perf_counter()
     rec = transition(store, actor, get_recall(store, rid), "effectiveness_check", {"completed_at": iso(clock.now())},
                       action="recall.drill.complete", clock=clock)
@@ -134,7 +143,8 @@ def run_drill(
         serials=len(aff.serials), customers=len(aff.customers), batches=len(batches), letters=len(notes.letters),
         spreadsheet_rows=len(aff.serials), real_data_untouched=untouched, passed=passed,
         target_ms=target_s * 1000 if target_s else None,
-        files=[x for x in [notes.customer_list, notes.units_sheet] if x] + [x.path for x in notes.letters[:5]],
+        files=[x for x in [notes.customer_list, notes.units_sheet, regulator_file] if x]
+        + [x.path for x in notes.letters[:5]],
     )
     report.report_json = str(out / f"{drill_id}.json")
     report.report_pdf = str(out / f"{drill_id}.pdf")

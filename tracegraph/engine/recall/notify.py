@@ -85,6 +85,12 @@ def update_customer(
     clock: Clock | None = None,
 ) -> RecallCustomer:
     """Record one notification step for one customer (one audited statement)."""
+    from tracegraph.engine.inputs import build
+    from tracegraph.engine.recall.inputs import CustomerStepInput
+
+    inp = build(CustomerStepInput, {"step": step, "by": by, "stock_count": stock_count, "channel": channel,
+                                    "at": at, "note": note}, "acknowledgement", record=f"customer {customer_id}")
+    by, stock_count, channel, at, note = inp.by, inp.stock_count, inp.channel, inp.at, inp.note
     clock = clock or SystemClock()
     require_recall(actor, "recall.execute")
     rec = get_recall(store, recall_id)

@@ -56,6 +56,9 @@ class RecallCustomer(BaseModel):
     corrected: float = 0
     consumed: float = 0
     not_found: float = 0
+    transferred_in: float = Field(0, description="units from our own stock this customer returned (confirmed)")
+    transferred_out: float = Field(0, description="units it held that came back through another customer "
+                                   "(confirmed transfers; counted in its dispositions)")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> RecallCustomer:
@@ -103,6 +106,8 @@ class Recall(BaseModel):
     customers_affected: int = 0
     quarantined_serials: int = 0
     quarantined_batches: int = 0
+    quarantined_lots: list[str] = Field(default_factory=list, description="suspect material lots quarantined "
+                                        "(their remaining stock may not be consumed)")
     effectiveness_pct: float | None = None
     effectiveness_checked_at: str | None = None
     exception: str | None = None

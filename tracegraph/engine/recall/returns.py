@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from tracegraph.engine.audit.chain import Actor, AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
-from tracegraph.engine.errors import Conflict, NotFound, ValidationFailed
+from tracegraph.engine.errors import Conflict, NotFound, Problem, ValidationFailed
 from tracegraph.engine.recall.records import customers, get_recall
 from tracegraph.engine.recall.signing import require_recall
 from tracegraph.engine.stores.base import GraphStore
@@ -77,6 +77,11 @@ def _resolve(store: GraphStore, text: str) -> str:
         res = resolve_identifier(store, text)
     except (NotFound, ValidationFailed):
         return text.strip()
+    warnings = getattr(res, "warnings", None)
+    if warnings:  # the label in hand is not the unit on record: never credit it silently
+        raise ValidationFailed(f"scan {text!r} contradicts the database: {'; '.join(warnings)}",
+                               [Problem(record="scan", field="scans", message=w, value=text) for w in warnings],
+                               hint="check the label; scan the unit's own code or enter its serial key")
     for attr in ("serial_id", "id", "key"):
         val = getattr(res, attr, None) if not isinstance(res, dict) else res.get(attr)
         if isinstance(val, str) and val:
@@ -94,20 +99,30 @@ def record_returns(
     scans: list[str] | None = None,
     qty: float = 0,
     note: str = "",
+    transfer: bool = False,
     clock: Clock | None = None,
 ) -> ReturnResult:
-    """Account for units of one customer: scanned serials (UDI strings or keys) and/or a quantity."""
+    """Account for units of one customer: scanned serials (UDI strings or keys) and/or a quantity.
+
+    Refused: a scanned unit another customer held at the decision (unless `transfer`: the operator
+    confirms it was passed on to this customer), and more units than the customer can account for
+    (what it held at the decision, plus units confirmed as transfers, minus what is already
+    accounted): 50 destroyed where 18 were expected is a typing error, not a result."""
+    from tracegraph.engine.inputs import build
+    from tracegraph.engine.recall.inputs import ReturnInput
+
+    inp = build(ReturnInput, {"disposition": disposition, "scans": list(scans or []), "qty": qty, "note": note,
+                              "transfer": transfer}, "return", record=f"customer {customer_id}")
+    disposition, qty, note = inp.disposition, float(inp.qty), inp.note
+    scans = inp.scans
     clock = clock or SystemClock()
     require_recall(actor, "recall.execute")
-    if disposition not in DISPOSITIONS:
-        raise ValidationFailed(f"unknown disposition {disposition!r}", hint=f"use one of {', '.join(DISPOSITIONS)}")
-    if qty < 0:
-        raise ValidationFailed("quantity cannot be negative")
     rec = get_recall(store, recall_id)
     if rec.status not in ("in_progress", "effectiveness_check"):
         raise Conflict(f"recall {rec.id} is {rec.status}; returns are recorded while it is in progress",
                        hint=f"start it with `tracegraph recall start {rec.id}`")
-    if customer_id not in {c.id for c in customers(store, recall_id)}:
+    cust = next((c for c in customers(store, recall_id) if c.id == customer_id), None)
+    if cust is None:
         raise NotFound(f"customer {customer_id!r} is not affected by recall {recall_id}",
                        hint=f"see `tracegraph recall show {recall_id}` for its customers")
     serial_ids = [_resolve(store, s) for s in (scans or []) if s.strip()]
@@ -116,17 +131,50 @@ def record_returns(
     if serial_ids:
         units = {u["id"]: u for u in store.read("recall.covered_by_ids", id=recall_id, ids=serial_ids)}
         problems = []
+        others: list[str] = []
+        holders: dict[str, int] = {}  # former holder -> units of it returned here (confirmed transfers)
+        from_stock = 0
         for sid in serial_ids:
             u = units.get(sid)
             if u is None:
                 problems.append(f"{sid}: not covered by {recall_id}")
             elif u["disposition"]:
                 problems.append(f"{sid}: already accounted as {u['disposition']}")
+            elif u["customer_at_decision"] != customer_id:
+                held = u["customer_at_decision"]
+                others.append(f"{sid}: held by {held or 'our own stock'} at the decision, not by {customer_id}")
+                if held:
+                    holders[held] = holders.get(held, 0) + 1
+                else:
+                    from_stock += 1
         if problems:
             raise ValidationFailed("; ".join(problems[:20]), hint="scan only covered units, once each")
+        if others and not inp.transfer:
+            raise ValidationFailed(
+                "; ".join(others[:20]), [Problem(record=f"customer {customer_id}", field="scans", message=m)
+                                         for m in others[:200]],
+                hint="check the customer; if the units were passed on to this customer, confirm it as a transfer "
+                     "(--transfer, or transfer: true)")
+    else:
+        holders, from_stock = {}, 0
     if not serial_ids and qty == 0:
         raise ValidationFailed("nothing to record", hint="scan units or give a quantity")
-    total = float(len(serial_ids)) + float(qty)
+    credited = sum(holders.values())
+    total = float(len(serial_ids)) + float(qty)  # what this return accounts for in all
+    own = total - credited  # counted on this customer (its units, units from our stock, the quantity)
+    already = sum(float(getattr(cust, d) or 0) for d in DISPOSITIONS)
+    room = float(cust.units) + from_stock + float(getattr(cust, "transferred_in", 0) or 0) - already
+    if own > room + 1e-9:
+        raise ValidationFailed(
+            f"{own:g} unit(s) {disposition} for {customer_id}, but it can account for only {max(room, 0):g} more "
+            f"({cust.units:g} held at the decision, {already:g} already accounted)",
+            [Problem(record=f"customer {customer_id}", field="qty" if qty else "scans",
+                     message=f"at most {max(room, 0):g} more unit(s)", value=own)],
+            hint="check the count; units passed on from another customer are scanned with --transfer")
+    credits = [{"customer": h, "n": float(n), "add": {d: (float(n) if d == disposition else 0.0) for d in DISPOSITIONS}}
+               for h, n in sorted(holders.items())]
+    transferred = credited + from_stock
+    total = own
     add = {d: (total if d == disposition else 0.0) for d in DISPOSITIONS}
     now = iso(clock.now())
     new_status = None if rec.drill else NEW_STATUS[disposition]
@@ -139,12 +187,13 @@ def record_returns(
                        "created_at": now, "updated_at": now, "source": actor.id}
     params = {"id": rec.id, "customer": customer_id, "add": add, "now": now, "serials": serial_ids,
               "disposition": disposition, "actor_id": actor.id, "new_status": new_status,
-              "return_node": return_node}
+              "return_node": return_node, "credits": credits, "transferred_in": float(from_stock)}
     spec = AuditSpec(
         action=f"recall.return.{disposition}", target_label="Recall", target_key=rec.id,
         changes=[Change(f"customer.{customer_id}.{disposition}", None,
                         {"serials": serial_ids[:1000], "serial_count": len(serial_ids), "qty": qty,
-                         "return_id": return_id}, state=False)],
+                         "return_id": return_id, "transferred_in": transferred,
+                         "credited_to_former_holders": {c["customer"]: c["n"] for c in credits}}, state=False)],
         reason=note,
     )
     rows = audited_write(store, "recall.returns", lambda: (params, spec), actor, clock=clock)
@@ -191,14 +240,35 @@ def quarantine(store: GraphStore, actor: Actor, recall_id: str, *, clock: Clock 
     if rec.status in ("closed", "cancelled", "draft"):
         raise Conflict(f"recall {rec.id} is {rec.status}; quarantine applies to an approved or running recall")
     now = iso(clock.now())
+    lots = suspect_lots(store, rec.cause)
     spec = AuditSpec(action="recall.quarantine", target_label="Recall", target_key=rec.id,
-                     changes=[Change("quarantined_at", None, now, state=False)],
-                     reason="covered stock quarantined so it cannot ship")
-    audited_write(store, "recall.quarantine", lambda: ({"id": rec.id, "now": now}, spec), actor, clock=clock)
+                     changes=[Change("quarantined_at", None, now, state=False),
+                              Change("suspect_lots", None, lots[:1000], state=False)],
+                     reason="covered stock and suspect material lots quarantined so they cannot ship or be used")
+    audited_write(store, "recall.quarantine", lambda: ({"id": rec.id, "now": now, "lots": lots}, spec), actor,
+                  clock=clock)
     after = get_recall(store, recall_id)
     return {"recall": rec.id, "drill": False,
             "quarantined_serials": after.quarantined_serials - rec.quarantined_serials,
-            "quarantined_batches": after.quarantined_batches - rec.quarantined_batches}
+            "quarantined_batches": after.quarantined_batches - rec.quarantined_batches,
+            "quarantined_lots": [x for x in after.quarantined_lots if x not in set(rec.quarantined_lots)]}
+
+
+def suspect_lots(store: GraphStore, cause: dict[str, Any]) -> list[str]:
+    """The material lots a recall's cause names or reaches (split/merged lots included): their
+    remaining stock is as suspect as the units made from it."""
+    from tracegraph.engine.recall.inputs import stored_cause
+    from tracegraph.engine.trace.impact import impact
+    from tracegraph.engine.trace.models import ImpactOptions
+
+    if not cause:
+        return []
+    try:
+        parsed = stored_cause(cause, "")
+    except ValidationFailed:  # an old, unreadable window: still quarantine the lots it names
+        return sorted({str(x) for x in cause.get("lots") or []})
+    result = impact(store, parsed, ImpactOptions(include_paths=False, serial_limit=0))  # type: ignore[arg-type]
+    return sorted({lot.id for lot in result.lots})
 
 
 class ShipmentBlocked(Conflict):

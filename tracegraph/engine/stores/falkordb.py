@@ -22,6 +22,7 @@ from tracegraph.engine.errors import (
     DatabaseUnavailable,
 )
 from tracegraph.engine.stores.base import Row, plain
+from tracegraph.engine.stores.param_guard import refuse_control_chars
 from tracegraph.engine.stores.server import EmbeddedServer
 
 _T = TypeVar("_T")
@@ -132,6 +133,7 @@ class FalkorDBStore:
     # -- protocol ------------------------------------------------------------------
     def run(self, cypher: str, params: dict[str, Any] | None = None, *, write: bool = True) -> list[Row]:
         timeout_ms = int(self.query_timeout_s * 1000)
+        refuse_control_chars(params)  # a NUL would truncate the query the client builds
         bad = _non_finite(params)
         if bad:  # the client would write `nan`/`inf` into the CYPHER header: a cryptic parse error
             raise DatabaseError(
@@ -163,6 +165,7 @@ class FalkorDBStore:
                 raise self._translate(exc, cypher) from None
 
     def _ro_cmd(self, cypher: str, params: dict[str, Any] | None, compact: bool, timeout_s: float | None) -> list[Any]:
+        refuse_control_chars(params)
         text = (self._graph._build_params_header(params) if params else "") + cypher
         cmd: list[Any] = ["GRAPH.RO_QUERY", self._graph.name, text]
         if compact:

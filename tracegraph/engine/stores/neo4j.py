@@ -39,6 +39,7 @@ from tracegraph.engine.errors import (
     DatabaseUnavailable,
 )
 from tracegraph.engine.stores.base import Row, plain
+from tracegraph.engine.stores.param_guard import refuse_control_chars
 
 #: FalkorDB's Bolt endpoint copies parameters into a fixed-size buffer; measured: 4,000 characters
 #: of one string parameter worked, 8,000 killed the server. Stay well below.
@@ -215,6 +216,7 @@ class Neo4jStore:
         self, cypher: str, params: dict[str, Any] | None, *, write: bool, raw_errors: bool = False
     ) -> list[Row]:
         params = dict(params or {})
+        refuse_control_chars(params)
         if self.is_falkordb:
             self._check_falkordb_params(params)
 

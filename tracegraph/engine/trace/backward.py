@@ -208,9 +208,9 @@ def backward_trace(
         {"id": k[1], "batch": r["node"].get("batch_id"), "status": r["node"].get("status"), "depth": depth.get(k, 0)}
         for k, r in sorted(nodes.items()) if k[0] == "Serial" and k != start
     ]
-    quality = sorted(
-        (QualityRecord(label=q[0], id=q[1], title=q[2], status=q[3], about=k[1])
-         for k, r in nodes.items() for q in r["qs"] if q),
+    quality = sorted(  # one row per (record, node it is about); a CAPA may be both ABOUT and ADDRESSING
+        {(q[0], q[1], k[1]): QualityRecord(label=q[0], id=q[1], title=q[2], status=q[3], about=k[1])
+         for k, r in nodes.items() for q in r["qs"] if q}.values(),
         key=lambda q: (q.label, q.id, q.about),
     )
     start_node = dict(nodes[start]["node"])

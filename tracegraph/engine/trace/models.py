@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from tracegraph.engine.inputs import AsOf, DayOrInstant, Key
 
 #: where a unit can be; every affected unit is in exactly one of these
 UNIT_STATUSES: tuple[str, ...] = (
@@ -56,26 +58,67 @@ class SerialRange(BaseModel):
 
 
 class ImpactCause(BaseModel):
-    """What went wrong. Several kinds may be combined: the affected sets are unioned."""
+    """What went wrong: the ONE cause model of `impact`, `recall create`, `recall drill`, REST and
+    GraphQL (parsed once, at the door, by this model). Several kinds may be combined: the affected
+    sets are unioned. Each window names what it bounds: a supplier's RECEIPT window
+    (`supplied_from/_to`, flags `--received-from/--received-to`) and an equipment USAGE window
+    (`window_from/_to`, flags `--used-from/--used-to`); a window without its subject, a window that
+    ends before it starts, or a date that is not a calendar date is refused (it would match nothing
+    and read as an all-clear)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    lots: list[str] = Field(default_factory=list, description="material lot codes")
-    supplier: str | None = None
-    supplied_from: str | None = Field(None, description="SUPPLIED.date >= this (YYYY-MM-DD)")
-    supplied_to: str | None = Field(None, description="SUPPLIED.date <= this (YYYY-MM-DD)")
-    equipment: str | None = None
-    window_from: str | None = Field(None, description="equipment usage overlapping from this time")
-    window_to: str | None = Field(None, description="equipment usage overlapping until this time")
-    batches: list[str] = Field(default_factory=list)
-    document: str | None = Field(None, description="document version key DOCID@VERSION")
+    lots: list[Key] = Field(default_factory=list, description="material lot codes")
+    supplier: Key | None = None
+    supplied_from: DayOrInstant | None = Field(None, validation_alias=AliasChoices("supplied_from", "received_from"),
+                                               description="receipt window: SUPPLIED.date >= this (date or "
+                                               "timestamp with zone); also accepted as received_from")
+    supplied_to: DayOrInstant | None = Field(None, validation_alias=AliasChoices("supplied_to", "received_to"),
+                                             description="receipt window: SUPPLIED.date <= this (a date: the "
+                                             "whole day); also accepted as received_to")
+    equipment: Key | None = None
+    window_from: DayOrInstant | None = Field(None, validation_alias=AliasChoices("window_from", "used_from"),
+                                             description="usage window: equipment use overlapping from this; also "
+                                             "accepted as used_from")
+    window_to: DayOrInstant | None = Field(None, validation_alias=AliasChoices("window_to", "used_to"),
+                                           description="usage window: equipment use overlapping until this; also "
+                                           "accepted as used_to")
+    batches: list[Key] = Field(default_factory=list)
+    document: Key | None = Field(None, description="document version key DOCID@VERSION")
     serial_range: SerialRange | None = None
-    serials: list[str] = Field(default_factory=list)
+    serials: list[Key] = Field(default_factory=list)
 
     @field_validator("serial_range", mode="before")
     @classmethod
     def _parse_range(cls, v: Any) -> Any:
-        return SerialRange.parse(v) if isinstance(v, str) else v
+        if isinstance(v, str):
+            from tracegraph.engine.inputs import control_char
+
+            if control_char(v) is not None:
+                raise ValueError("contains a control character; send plain text")
+            return SerialRange.parse(v)
+        return v
+
+    @field_validator("supplied_from", "supplied_to", "window_from", "window_to")
+    @classmethod
+    def _windows(cls, v: str | None, info: ValidationInfo) -> str | None:
+        """Each bound names its subject, and a window may not end before it starts (checked on the
+        field, so the refusal names it)."""
+        from tracegraph.engine.inputs import check_window
+
+        if v is None:
+            return v
+        name = info.field_name or ""
+        receipt = name.startswith("supplied")
+        subject = "supplier" if receipt else "equipment"
+        if not info.data.get(subject):
+            raise ValueError(
+                "a receipt window (--received-from/--received-to) needs a supplier" if receipt
+                else "a usage window (--used-from/--used-to) needs equipment")
+        if name.endswith("_to"):
+            lo_name = "supplied_from" if receipt else "window_from"
+            check_window(info.data.get(lo_name), v, lo_name, name)
+        return v
 
     def is_empty(self) -> bool:
         return not (self.lots or self.supplier or self.equipment or self.batches or self.document
@@ -89,7 +132,8 @@ class ImpactOptions(BaseModel):
 
     max_depth: int | None = Field(None, ge=0, description="max edges from a seed (lot/batch/serial) to a node")
     edge_types: list[str] | None = Field(None, description=f"subset of {', '.join(FORWARD_EDGES)}")
-    as_of: str | None = Field(None, description="classify units from the shipment history as of this date/time")
+    as_of: AsOf | None = Field(None, description="classify units from the shipment history as of this date (or "
+                               "timestamp with zone); not more than a day in the future")
     include_returned: bool = True
     include_paths: bool = True
     with_history: bool = Field(False, description="fetch each unit's last shipment (id, date); implied by as_of")

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tracegraph.engine.errors import NotFound, ValidationFailed
+from tracegraph.engine.errors import NotFound, Problem, ValidationFailed
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.gs1.barcode import ParsedBarcode, parse_barcode
 from tracegraph.gs1.identifiers import parse_identifier
@@ -36,6 +36,9 @@ class ResolvedIdentifier(BaseModel):
     #: normalised reading of the text: form, kind, gtin, serial, lot, expiry, sscc (where known)
     parsed: dict[str, Any] = Field(default_factory=dict)
     node: dict[str, Any] = Field(default_factory=dict)
+    #: what the code says that the database contradicts ((10) lot, (17) expiry, (01) GTIN): the
+    #: unit was found by its serial, but the label in hand does not match the record
+    warnings: list[str] = Field(default_factory=list)
 
 
 def gtin_forms(gtin: str | None) -> list[str]:
@@ -102,8 +105,16 @@ def _from_barcode(p: ParsedBarcode) -> dict[str, Any]:
 
 
 def parse_text(text: str) -> dict[str, Any]:
-    """Normalised reading of an identifier without touching the database (raises on bad barcodes)."""
+    """Normalised reading of an identifier without touching the database (raises on bad barcodes
+    and on cut-off codes: `(01)...(21`, a Digital Link ending in `/21`, an SGTIN EPC without serial)."""
+    from tracegraph.gs1.barcode import truncation
+
     t = text.strip()
+    cut = truncation(t)
+    if cut:
+        raise ValidationFailed(f"the code {t!r} is truncated: {cut}",
+                               [Problem(record="barcode", field="code", message=f"truncated: {cut}", value=t)],
+                               hint="scan again: the code was cut off")
     ident = parse_identifier(t)
     if ident.form != "other" and ident.kind != "other":
         from tracegraph.gs1.identifiers import udi_hri
@@ -145,12 +156,40 @@ def resolve_identifier(store: GraphStore, text: str) -> ResolvedIdentifier:
     parsed = parse_text(t)  # raises ValidationFailed on malformed barcodes
     hit = _lookup(store, t, parsed)
     if hit:
+        hit.warnings = contradictions(store, hit)
         return hit
     what = ", ".join(f"{k} {v}" for k, v in parsed.items() if k in ("gtin", "serial", "lot", "sscc"))
     raise NotFound(
         f"nothing in the graph is identified by {t!r}" + (f" ({what})" if what else ""),
         hint="check that the unit or lot was imported (tracegraph import), or trace by its ERP key",
     )
+
+
+def contradictions(store: GraphStore, hit: ResolvedIdentifier) -> list[str]:
+    """Where the scanned code and the stored unit disagree. Why: a unit found by GTIN + serial whose
+    label says another lot or expiry is a mislabel, a counterfeit or a data error; resolving it
+    silently would let a recall credit (or miss) the wrong unit."""
+    if hit.label != "Serial":
+        return []
+    p, node, out = hit.parsed, hit.node, []
+    gtin = p.get("gtin")
+    if gtin and node.get("gtin") and node["gtin"] not in gtin_forms(gtin) and gtin not in gtin_forms(node["gtin"]):
+        out.append(f"GTIN (01) {gtin} differs from the unit's GTIN {node['gtin']}")
+    lot = p.get("lot")
+    if lot:
+        batch_id = node.get("batch_id")
+        names = {batch_id} if batch_id else set()
+        if batch_id:
+            rows = store.read("scan.by_id", id=batch_id)
+            for r in rows:
+                names.add((r.get("node") or {}).get("lot_no"))
+        if names and lot not in names:
+            out.append(f"lot (10) {lot} differs from the unit's batch {batch_id}")
+    exp = p.get("expiry")
+    stored = node.get("expiry")
+    if exp and stored and str(exp)[:10] != str(stored)[:10]:
+        out.append(f"expiry (17) {exp} differs from the unit's expiry {stored}")
+    return out
 
 
 class ScanReport(BaseModel):
@@ -167,6 +206,8 @@ class ScanReport(BaseModel):
     last_shipment: dict[str, Any] | None = None
     units_by_status: dict[str, int] = Field(default_factory=dict)
     upstream: dict[str, int] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list, description="the code contradicts the database (lot, "
+                                "expiry, GTIN): check the label before acting on this answer")
 
 
 def _upstream(store: GraphStore, label: str, nid: str) -> dict[str, int]:
@@ -178,7 +219,7 @@ def _upstream(store: GraphStore, label: str, nid: str) -> dict[str, int]:
 def scan(store: GraphStore, text: str) -> ScanReport:
     """Resolve `text` and describe the node: product, batch/lot, expiry, status, holder, trace counts."""
     r = resolve_identifier(store, text)
-    rep = ScanReport(resolved=r, status=r.node.get("status"))
+    rep = ScanReport(resolved=r, status=r.node.get("status"), warnings=list(r.warnings))
     if r.label == "Serial":
         rows = store.read("scan.serial_context", id=r.id)
         if rows:
@@ -205,4 +246,5 @@ def scan(store: GraphStore, text: str) -> ScanReport:
     return rep
 
 
-__all__ = ["ResolvedIdentifier", "ScanReport", "resolve_identifier", "scan", "parse_text", "gtin_forms"]
+__all__ = ["ResolvedIdentifier", "ScanReport", "resolve_identifier", "scan", "parse_text", "gtin_forms",
+           "contradictions"]
