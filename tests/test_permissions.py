@@ -76,6 +76,7 @@ CASES: dict[str, Case] = {
 }
 
 
+@pytest.mark.req("REQ-ACC-003")
 def test_every_command_has_a_case() -> None:
     assert set(permissions.COMMANDS) == set(CASES), "add a case (and a rule) for every command"
     assert set(permissions.COMMANDS.values()) <= set(permissions.PERMISSIONS)
@@ -92,6 +93,7 @@ def test_roles_only_use_known_permissions() -> None:
 
 
 @pytest.mark.parametrize("command,role", [(c, r) for c in permissions.COMMANDS for r in ROLES])
+@pytest.mark.req("REQ-ACC-003")
 def test_command_as_role(env: dict[str, Any], command: str, role: str) -> None:
     actor = env["actors"][role]
     expected = permissions.COMMANDS[command] in permissions.ROLES[role][1]
@@ -107,12 +109,14 @@ def test_unknown_permission_is_a_programming_error() -> None:
         permissions.require(SYSTEM, "no.such.permission")
 
 
+@pytest.mark.req("REQ-ACC-003")
 def test_denial_message_says_who_may() -> None:
     with pytest.raises(PermissionDenied) as exc:
         permissions.require(Actor("v", "V", frozenset({"viewer"})), "recall.approve")
     assert "qa_manager" in str(exc.value) and "recall.approve" in str(exc.value)
 
 
+@pytest.mark.req("REQ-SYS-002")
 def test_docs_show_the_current_matrix() -> None:
     text = (ROOT / "docs" / "audit.md").read_text(encoding="utf-8")
     assert permissions.matrix_markdown() in text, "regenerate the matrix in docs/audit.md (permissions.matrix_markdown())"
