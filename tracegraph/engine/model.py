@@ -65,6 +65,9 @@ class Label(str, Enum):
     RELEASE = "Release"
     TRAINING_RECORD = "TrainingRecord"
     RECALL = "Recall"
+    # validation evidence (issue 18): generated, stored as audited records, signed
+    VALIDATION_REPORT = "ValidationReport"
+    AUDIT_REVIEW = "AuditReview"
     # system
     USER = "User"
     ROLE = "Role"
@@ -81,7 +84,7 @@ GMP_LABELS: frozenset[str] = frozenset(
     {
         Label.BATCH, Label.SERIAL, Label.MATERIAL_LOT, Label.DOCUMENT, Label.COMPLAINT,
         Label.DEVIATION, Label.CAPA, Label.CHANGE_CONTROL, Label.RELEASE, Label.TRAINING_RECORD,
-        Label.RECALL, Label.INSPECTION, Label.CALIBRATION,
+        Label.RECALL, Label.INSPECTION, Label.CALIBRATION, Label.VALIDATION_REPORT, Label.AUDIT_REVIEW,
     }
 )
 

@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, str] = {
     "audit.read": "read the audit trail and proofs",
     "audit.verify": "verify the audit chain",
     "audit.checkpoint": "sign audit checkpoints",
+    "audit.review": "review the audit trail and store the signed review record (Annex 11 §9)",
+    "validation.run": "run `tracegraph validate` and store its report as a record",
     "users.manage": "add/disable users, set roles, reset passwords",
 }
 
@@ -53,17 +55,17 @@ ROLES: dict[str, tuple[str, list[str]]] = {
     "qa": (
         "quality assurance: records, imports, QMS records, verification",
         _READ + ["records.write", "records.status", "import.write", "qms.complaint.create", "qms.write",
-                 "qms.sign", "recall.create", "audit.verify"],
+                 "qms.sign", "recall.create", "audit.verify", "audit.review", "validation.run"],
     ),
     "qa_manager": (
         "QA with approval authority: approves releases and recalls, retires records",
         _READ + ["records.write", "records.status", "records.retire", "import.write", "qms.complaint.create",
                  "qms.write", "qms.sign", "qms.approve", "recall.create", "recall.approve", "audit.verify",
-                 "audit.checkpoint"],
+                 "audit.checkpoint", "audit.review", "validation.run"],
     ),
     "admin": (
         "system administrator: users and the audit trail, no business approvals",
-        _READ + ["users.manage", "audit.verify", "audit.checkpoint", "import.write"],
+        _READ + ["users.manage", "audit.verify", "audit.checkpoint", "import.write", "validation.run"],
     ),
 }
 
@@ -84,6 +86,8 @@ COMMANDS: dict[str, str] = {
     "audit.log": "audit.read",
     "audit.checkpoint": "audit.checkpoint",
     "audit.prove": "audit.read",
+    "audit.review": "audit.review",
+    "validation.report": "validation.run",
     "records.create": "records.write",
     "records.update": "records.write",
     "records.link": "records.write",
@@ -103,6 +107,8 @@ LABEL_WRITE_PERMISSIONS: dict[str, str] = {
     "Release": "qms.write",
     "TrainingRecord": "qms.write",
     "Recall": "recall.create",
+    "AuditReview": "audit.review",
+    "ValidationReport": "validation.run",
 }
 
 #: (label, meaning) -> permission needed to sign; ("*", meaning) applies to every label
