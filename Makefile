@@ -24,7 +24,7 @@ test: $(STAMP)
 	@if command -v node >/dev/null 2>&1; then \
 		cd tools/cypherlint && npm ci --no-audit --no-fund --loglevel=error; \
 	else echo "node not found: the static Neo4j Cypher lint will be skipped"; fi
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --junitxml=test-results/junit.xml
 
 bench: $(STAMP)
 	$(BIN)/python -m perf run --size S

@@ -15,11 +15,13 @@ import pytest
 
 from tracegraph.engine import commands
 from tracegraph.engine.access import auth, permissions
-from tracegraph.engine.audit import checkpoints
+from tracegraph.engine.audit import checkpoints, review
 from tracegraph.engine.audit.chain import Actor, history
 from tracegraph.engine.audit.signatures import sign
 from tracegraph.engine.audit.verify import verify
 from tracegraph.engine.errors import PermissionDenied
+from tracegraph.validation import catalogue
+from tracegraph.validation import report as vreport
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = list(permissions.ROLES)
@@ -71,6 +73,10 @@ CASES: dict[str, Case] = {
     "records.link": lambda e, a, r: commands.link(e["store"], "Batch", _fresh_batch(e["store"]), "OF", "Product", "P-1", a),
     "records.set_status": lambda e, a, r: commands.set_status(e["store"], "Batch", _fresh_batch(e["store"]), "quarantined", a),
     "records.retire": lambda e, a, r: commands.retire(e["store"], "Batch", _fresh_batch(e["store"]), a, reason="duplicate"),
+    "audit.review": lambda e, a, r: review.build_review(e["store"], review.parse_request(
+        {"period_from": "2026-01-01", "period_to": "2100-01-01", "verify_chain": False}), a),
+    "validation.report": lambda e, a, r: vreport.store_report(
+        e["store"], vreport.build_report(catalogue.load(), {"hash": "test"}, iq=None, oq=None, pq=None), a, {}),
     "signatures.sign": lambda e, a, r: sign(e["store"], "Batch", _fresh_batch(e["store"]), "authored", a, _pw(r),
                                             username=a.id),
 }

@@ -102,11 +102,16 @@ def parse_request(data: dict[str, Any]) -> ReviewRequest:
     try:
         return ReviewRequest.model_validate({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
-        problems = [Problem(record="audit review", field=".".join(map(str, e["loc"])) or "(request)",
-                            message=str(e["msg"]).removeprefix("Value error, "), value=str(e.get("input"))[:80])
-                    for e in exc.errors(include_url=False)]
-        raise ValidationFailed("invalid audit review request", problems,
-                               hint="period as YYYY-MM-DD or ISO time with timezone; --to after --from") from None
+        problems = []
+        for e in exc.errors(include_url=False):
+            msg = str(e["msg"]).removeprefix("Value error, ")
+            fld = ".".join(map(str, e["loc"])) or (msg.split()[0] if msg.split()[0] in ReviewRequest.model_fields
+                                                   else "(request)")
+            value = data.get(fld) if not e["loc"] else e.get("input")
+            problems.append(Problem(record="audit review", field=fld, message=msg, value=str(value)[:80]))
+        raise ValidationFailed(f"invalid audit review request: {problems[0].field}: {problems[0].message}", problems,
+                               hint="period_from/period_to as YYYY-MM-DD or ISO time with a timezone, "
+                                    "the end after the start") from None
 
 
 class Finding(BaseModel):
