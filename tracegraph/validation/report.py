@@ -83,8 +83,8 @@ def _result(req: Requirement, outcomes: list[str]) -> tuple[str, str]:
 def matrix(reqs: list[Requirement] | tuple[Requirement, ...], oq: OQResult | None) -> list[MatrixRow]:
     per: dict[str, list[dict[str, str]]] = {}
     for t in (oq.tests if oq else []):
-        for r in t.requirements:
-            per.setdefault(r, []).append({"test": t.nodeid, "outcome": t.outcome})
+        for rid in t.requirements:
+            per.setdefault(rid, []).append({"test": t.nodeid, "outcome": t.outcome})
     rows = []
     for r in reqs:
         tests = per.get(r.id, [])
@@ -200,7 +200,7 @@ def _signature_text(rep: ValidationReport) -> str:
     if s.get("signer_id"):
         return (f"{s['signer_name']} ({s['signer_id']}), {s['meaning']}, {s['signed_at']} (UTC); signature {s['id']} "
                 f"on record ValidationReport {rep.id} (content SHA-256 {rep.record.get('content_sha256', '')})")
-    return s.get("note", "not signed")
+    return str(s.get("note", "not signed"))
 
 
 def write_html(rep: ValidationReport, path: Path) -> Path:
