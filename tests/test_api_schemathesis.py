@@ -25,7 +25,7 @@ def api(store: Any, tmp_path_factory: pytest.TempPathFactory) -> Api:
     return make_api(store, tmp_path_factory.mktemp("st"), raise_server_exceptions=False)
 
 
-@pytest.mark.req("REQ-SYS-004")
+@pytest.mark.req("REQ-ACC-007")
 def test_openapi_spec_is_valid_and_complete(api: Api) -> None:
     spec = api.client.get("/openapi.json").json()
     paths = spec["paths"]
@@ -36,7 +36,7 @@ def test_openapi_spec_is_valid_and_complete(api: Api) -> None:
     assert paths["/trace/back/{key}"]["get"]["security"] == [{"HTTPBearer": []}]
 
 
-@pytest.mark.req("REQ-SYS-004")
+@pytest.mark.req("REQ-ACC-007")
 def test_generated_requests_cause_no_server_errors(api: Api) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", api.client.app)
     headers = api.headers("qa_manager")

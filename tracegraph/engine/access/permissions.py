@@ -109,6 +109,7 @@ LABEL_WRITE_PERMISSIONS: dict[str, str] = {
     "Recall": "recall.create",
     "AuditReview": "audit.review",
     "ValidationReport": "validation.run",
+    "RegulatoryDocument": "recall.create",
 }
 
 #: (label, meaning) -> permission needed to sign; ("*", meaning) applies to every label

@@ -26,6 +26,7 @@ CREATE INDEX FOR (n:TrainingRecord) ON (n.id);
 CREATE INDEX FOR (n:Recall) ON (n.id);
 CREATE INDEX FOR (n:ValidationReport) ON (n.id);
 CREATE INDEX FOR (n:AuditReview) ON (n.id);
+CREATE INDEX FOR (n:RegulatoryDocument) ON (n.id);
 CREATE INDEX FOR (n:User) ON (n.id);
 CREATE INDEX FOR (n:Role) ON (n.id);
 CREATE INDEX FOR (n:Signature) ON (n.id);
