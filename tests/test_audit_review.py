@@ -105,6 +105,9 @@ def test_bad_requests_are_refused_naming_the_field() -> None:
     assert "timezone" in str(exc.value.to_dict())
     with pytest.raises(ValidationFailed):
         rv.parse_request({"period_from": "2026-03-01", "period_to": "2026-03-02", "burst_count": 0})
+    with pytest.raises(ValidationFailed) as exc:  # an offset on a working-hours time (found by schemathesis)
+        rv.parse_request({"period_from": "2026-03-01", "period_to": "2026-03-02", "work_start": "07:00+01:00"})
+    assert "work_start" in str(exc.value.to_dict())
 
 
 # ------------------------------------------------------------------ a real trail, end to end

@@ -79,6 +79,13 @@ class ReviewRequest(BaseModel):
             raise ValueError("a time needs a timezone (e.g. 2026-03-01T00:00:00Z) or give a date")
         return v
 
+    @field_validator("work_start", "work_end")
+    @classmethod
+    def _local_time(cls, v: time) -> time:
+        if v.tzinfo is not None:
+            raise ValueError("working hours are local times without an offset (the timezone field sets the zone)")
+        return v
+
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
