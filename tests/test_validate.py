@@ -209,3 +209,28 @@ def test_iq_flags_secrets_readable_by_others(tmp_path: Path) -> None:
     got = {c.name: c.status for c in iq.file_checks(tmp_path)}
     assert got["keys/"] == "pass" and got["keys/audit_ed25519.pem"] == "pass" and got["session.json"] == "fail"
     assert "keys/audit_ed25519.pub.pem" not in got
+
+
+@pytest.mark.req("REQ-AUD-008", "REQ-RCL-009")
+def test_cli_audit_review_signed_and_recall_documents(cli: Any, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    res = cli("audit", "review", "--from", "2000-01-01", "--to", "2100-01-01", "--burst-count", "3", "--out",
+              str(tmp_path / "rev"), "--sign", "--signer", "qa.val", "--password-stdin", "--json", input=QA_PW + "\n")
+    out = json.loads(res.stdout)
+    assert out["counts"]["entries"] > 0 and "Vera Validator (qa.val), reviewed" in out["signature"]
+    assert load_workbook(out["files"]["xlsx"]).sheetnames == ["summary", "exceptions", "changes"]
+    assert Path(out["files"]["pdf"]).read_bytes()[:5] == b"%PDF-"
+    s = open_store(load_settings())
+    try:
+        assert [v.valid for v in signature_status(s, "AuditReview", out["id"])] == [True]
+        from tracegraph.validation.pq import drill_candidate
+
+        lot = drill_candidate(s)
+    finally:
+        s.close()
+    drill = json.loads(cli("recall", "drill", "--lot", str(lot), "--out", str(tmp_path / "drill"), "--json").stdout)
+    docs = json.loads(cli("recall", "documents", drill["recall_id"], "--generate", "--form", "nmpa-summary",
+                          "--out", str(tmp_path / "docs"), "--json").stdout)
+    assert [d["form"] for d in docs] == ["nmpa-summary"] and len(docs[0]["sha256"]) == 64
+    assert Path(docs[0]["path"]).exists()
