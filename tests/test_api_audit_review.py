@@ -7,8 +7,8 @@ import io
 from typing import Any
 
 import pytest
-from tests.api_support import PASSWORD, Api, make_api, make_users
 
+from api_support import PASSWORD, Api, make_api, make_users
 from tracegraph.engine.audit.signatures import signature_status
 
 
