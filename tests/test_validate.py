@@ -234,3 +234,18 @@ def test_cli_audit_review_signed_and_recall_documents(cli: Any, tmp_path: Path) 
                           "--out", str(tmp_path / "docs"), "--json").stdout)
     assert [d["form"] for d in docs] == ["nmpa-summary"] and len(docs[0]["sha256"]) == 64
     assert Path(docs[0]["path"]).exists()
+
+
+@pytest.mark.req("REQ-VAL-002")
+def test_a_wrong_password_leaves_an_unsigned_report_and_says_so(cli: Any, tmp_path: Path) -> None:
+    out = tmp_path / "unsigned"
+    res = cli("validate", "--no-oq", "--no-pq", "--out", str(out), "--signer", "qa.val", "--password-stdin", "--json",
+              input="not-the-password\n", code=1)
+    assert "error" in json.loads(res.stdout)
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["signature"]["note"].startswith("not signed") and rep["record"]["key"] == rep["id"]
+    s = open_store(load_settings())
+    try:
+        assert signature_status(s, "ValidationReport", rep["id"]) == []
+    finally:
+        s.close()

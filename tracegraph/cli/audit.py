@@ -319,6 +319,7 @@ def review(
     Example: tracegraph audit review --from 2026-03-01 --to 2026-04-01 --record-type Batch --sign --signer qa.ann
     """
     from tracegraph.engine.audit import review as rv
+    from tracegraph.engine.errors import TracegraphError
     from tracegraph.validation.review_files import write_pdf_review, write_xlsx_review
 
     req = rv.parse_request({
@@ -336,7 +337,11 @@ def review(
         rv.store_review(s, rep, actor, files={"xlsx": str(xlsx), "pdf": str(out / f"{rep.id}.pdf")})
         manifestation = ""
         if do_sign:
-            view = rv.sign_review(s, rep.id, actor, password, username=signer)
+            try:
+                view = rv.sign_review(s, rep.id, actor, password, username=signer)
+            except TracegraphError:  # the stored review stays; its PDF says it is not signed
+                write_pdf_review(rep, out / f"{rep.id}.pdf")
+                raise
             manifestation = view.manifestation()
         pdf = write_pdf_review(rep, out / f"{rep.id}.pdf", signature=manifestation)
     finally:

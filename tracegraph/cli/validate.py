@@ -46,6 +46,7 @@ def run(
 
     Example: tracegraph validate --out validation-report/ --signer qa.ann
     """
+    from tracegraph.engine.errors import TracegraphError
     from tracegraph.engine.trace.models import ImpactCause
     from tracegraph.validation import catalogue, tags
     from tracegraph.validation import iq as iqm
@@ -60,6 +61,7 @@ def run(
         password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("Password (signature)", hide_input=True)
     cfg = settings()
     oq_res = None
+    failed: TracegraphError | None = None
     if oq_from_junit is not None:
         tdir = tests_dir or oqm.default_tests_dir()
         oq_res = oqm.from_junit(oq_from_junit, tags.scan(tdir) if tdir else None)
@@ -88,13 +90,20 @@ def run(
             rec = rpt.store_report(s, rep, actor, files)
             rep.record = {"label": "ValidationReport", "key": rep.id, "content_sha256": rec.props["content_sha256"],
                           "audit_seq": rec.audit_seq}
-            view = rpt.sign_report(s, rep.id, actor, password, meaning=meaning, username=signer)
-            rep.signature = view.model_dump()
+            try:
+                view = rpt.sign_report(s, rep.id, actor, password, meaning=meaning, username=signer)
+                rep.signature = view.model_dump()
+            except TracegraphError as exc:  # the files still say what was found, and that it is unsigned
+                failed = exc
+                rep.signature = {"note": f"not signed: {exc} (sign later: tracegraph audit sign ValidationReport "
+                                         f"{rep.id} --meaning {meaning})"}
     finally:
         s.close()
     rpt.write_json(rep, Path(files["json"]))
     rpt.write_html(rep, Path(files["html"]))
     rpt.write_pdf(rep, Path(files["pdf"]))
+    if failed is not None:
+        raise failed
     if as_json:
         print_json({"id": rep.id, "summary": rep.summary, "files": files, "signature": rep.signature,
                     "deviations": [d.model_dump() for d in rep.deviations]})
