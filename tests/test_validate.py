@@ -112,6 +112,7 @@ def test_validate_runs_iq_oq_pq_and_signs_the_report(cli: Any, tmp_path: Path) -
     ran = {t["nodeid"] for t in rep["oq"]["tests"]}
     assert ran and all(n.startswith(("tests/test_model.py::", "tests/test_requirements.py::")) for n in ran)
     assert not (cli.data / "oq-results.json").exists() and (tmp_path / "scratch" / "oq-results.json").exists()
+    assert f"--basetemp {tmp_path / 'scratch' / 'tmp'}" in rep["oq"]["command"]  # the tests' own databases go there too
     # the report matches an independent run of the same selection
     junit = oq.from_junit(_junit(tmp_path, SELECTION))
     assert {t.nodeid: t.outcome for t in junit.tests} == {t["nodeid"]: t["outcome"] for t in rep["oq"]["tests"]}

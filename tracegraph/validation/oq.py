@@ -1,8 +1,9 @@
 """Operational qualification: the requirement-tagged tests, run here, or read from a test run.
 
-`run_oq` runs pytest in a subprocess against a SCRATCH data folder (TRACEGRAPH_DATA_DIR and the
-working directory point into it, TRACEGRAPH_DATABASE_URL is emptied so the tests' own embedded
-servers are used): the live data folder is never opened. `from_junit` reads a JUnit XML file
+`run_oq` runs pytest in a subprocess against a SCRATCH data folder (TRACEGRAPH_DATA_DIR, the
+working directory and pytest's --basetemp, where the tests' own embedded databases live, point
+into it; TRACEGRAPH_DATABASE_URL and every other TRACEGRAPH_ variable are removed): the live
+data folder is never opened. `from_junit` reads a JUnit XML file
 of a test run (CI: `make test` writes one), so CI does not run the tests twice.
 """
 
@@ -68,7 +69,8 @@ def run_oq(tests_dir: Path, *, selection: list[str] | None = None, scratch: Path
     report = scratch / "oq-results.json"
     targets = [str(src_root / s) for s in selection] if selection else [str(tests_dir.resolve()), "-m", "req"]
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tracegraph.validation.pytest_plugin",
-           "--tg-report", str(report), "--rootdir", str(src_root), "-c", str(src_root / "pyproject.toml"), *targets]
+           "--tg-report", str(report), "--rootdir", str(src_root), "-c", str(src_root / "pyproject.toml"),
+           "--basetemp", str(scratch / "tmp"), *targets]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEGRAPH_")}
     env.update({"TRACEGRAPH_DATA_DIR": str(scratch / "data"), "TRACEGRAPH_DATABASE_URL": "",
                 "PYTHONPATH": str(package_root().parent) + os.pathsep + env.get("PYTHONPATH", "")})
