@@ -119,6 +119,8 @@ def test_validate_runs_iq_oq_pq_and_signs_the_report(cli: Any, tmp_path: Path) -
     _check_report_against(rep, junit)
     assert rows_result(rep, "REQ-DAT-002") == "passed" and rows_result(rep, "REQ-DAT-007") == "not-yet-covered"
     assert rows_result(rep, "REQ-TRC-002") == "not run"  # not in the tiny selection: a deviation, not a pass
+    assert "REQ-AUD-009 [passed]" in rep["clauses"]["21 CFR 11.10(e)"]  # read by clause
+    assert set(rep["clauses"]) == {c for r in catalogue.load() for c in r.clauses}
     # IQ: versions, durability, schema, files, time
     checks = {(c["area"], c["name"]): c for c in rep["iq"]["checks"]}
     assert checks[("database", "appendfsync")]["status"] == "pass" and checks[("database", "appendfsync")]["actual"] == "always"
@@ -154,7 +156,7 @@ def test_validate_runs_iq_oq_pq_and_signs_the_report(cli: Any, tmp_path: Path) -
     assert all(r in page for r in catalogue.ids()) and "Vera Validator" in page and rep["id"] in page
     text = "".join(p.extract_text() for p in PdfReader(str(out / "report.pdf")).pages)
     assert rep["id"] in text and "Vera Validator" in text and "reviewed" in text
-    assert "REQ-AUD-001" in text and "REQ-VAL-002" in text and "Deviations" in text
+    assert "REQ-AUD-001" in text and "REQ-VAL-002" in text and "Deviations" in text and "By clause" in text
 
 
 def rows_result(rep: dict[str, Any], rid: str) -> str:

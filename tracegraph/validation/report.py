@@ -61,6 +61,8 @@ class ValidationReport(BaseModel):
     pq: PQResult | None = None
     matrix: list[MatrixRow]
     deviations: list[Deviation]
+    #: clause -> the requirements serving it, with their results (an inspector reads by clause)
+    clauses: dict[str, list[str]] = Field(default_factory=dict)
     summary: dict[str, Any]
     signature: dict[str, Any] = Field(default_factory=dict)
     record: dict[str, Any] = Field(default_factory=dict)
@@ -131,6 +133,10 @@ def build_report(reqs: list[Requirement] | tuple[Requirement, ...], build: dict[
         "verdict": "PASS" if not devs else "PASS WITH DEVIATIONS" if not any(
             d.result in ("failed", "fail") for d in devs) else "FAIL",
     }
+    by_clause: dict[str, list[str]] = {}
+    for r in rows:
+        for c in r.clauses:
+            by_clause.setdefault(c, []).append(f"{r.id} [{r.result}]")
     now = datetime.now(UTC)
     return ValidationReport(
         id=f"VAL-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4].upper()}", generated_at=now.isoformat(timespec="seconds"),
@@ -138,7 +144,7 @@ def build_report(reqs: list[Requirement] | tuple[Requirement, ...], build: dict[
         oq=({"source": oq.source, "command": " ".join(oq.command), "scratch_dir": oq.scratch_dir,
              "exit_status": oq.exit_status, "seconds": oq.seconds, "counts": oq.counts(),
              "tests": [t.model_dump() for t in oq.tests]} if oq else {}),
-        pq=pq, matrix=rows, deviations=devs, summary=summary,
+        pq=pq, matrix=rows, deviations=devs, clauses=dict(sorted(by_clause.items())), summary=summary,
     )
 
 
@@ -221,7 +227,9 @@ def write_html(rep: ValidationReport, path: Path) -> Path:
              _table(["requirement", "risk", "clauses", "text", "tests", "result"],
                     [[r.id, f"{r.risk}: {r.risk_rationale}", "; ".join(r.clauses), r.text,
                       "\n".join(f"{t['test']} [{t['outcome']}]" for t in r.tests) or r.note, r.result]
-                     for r in rep.matrix], 5)]
+                     for r in rep.matrix], 5),
+             "<h2>By clause</h2>",
+             _table(["clause", "requirements [result]"], [[c, "\n".join(ids)] for c, ids in rep.clauses.items()])]
     if rep.iq:
         parts += ["<h2>Installation qualification (IQ)</h2>",
                   _table(["area", "check", "status", "expected", "actual", "note"],
@@ -261,6 +269,8 @@ def write_pdf(rep: ValidationReport, path: Path) -> Path:
               [[r.id, r.risk, "; ".join(r.clauses), "\n".join(f"{t['test'].split('/')[-1]} [{t['outcome']}]"
                                                             for t in r.tests[:12]) or r.note, r.result]
                for r in rep.matrix], (13, 8, 24, 43, 12))
+    doc.h1("By clause: clause -> requirements [result]")
+    doc.table(["clause", "requirements [result]"], [[c, ", ".join(ids)] for c, ids in rep.clauses.items()], (30, 70))
     if rep.iq:
         doc.h1("Installation qualification (IQ)")
         doc.table(["area", "check", "status", "expected", "actual"],
