@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --junitxml=test-results/junit.xml
 
 bench: $(STAMP)
 	$(BIN)/python -m perf run --size S

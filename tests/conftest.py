@@ -53,3 +53,23 @@ def empty_store(embedded_server: EmbeddedServer, request: pytest.FixtureRequest)
     yield s
     s.drop_graph()
     s.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Requirement tags (issue 18): refuse an unknown requirement id, and write each test's ids
+    into its JUnit record (a `req` property) so `tracegraph validate --oq-from-junit` can build
+    the traceability matrix from the test run. One pass over the collected items, one catalogue
+    read per session: cheap."""
+    from tracegraph.validation.catalogue import ids
+
+    known = ids()
+    unknown: list[str] = []
+    for item in items:
+        tagged = [r for m in item.iter_markers("req") for r in m.args]
+        if not tagged:
+            continue
+        unknown += [f"{item.nodeid}: {r}" for r in tagged if r not in known]
+        item.user_properties.append(("req", " ".join(sorted(set(tagged)))))
+    if unknown:
+        raise pytest.UsageError("tests name unknown requirements (tracegraph/validation/requirements.toml):\n  "
+                                + "\n  ".join(unknown))

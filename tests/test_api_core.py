@@ -36,6 +36,7 @@ def test_health_needs_no_token_and_reports_the_chain_head(api: Api) -> None:
     assert body["trace_index"]["enabled"] is True and body["trace_index"]["mode"] == "background"
 
 
+@pytest.mark.req("REQ-ACC-007")
 def test_every_response_has_request_id_and_security_headers(api: Api) -> None:
     r = api.client.get("/health", headers={"X-Request-ID": "abc-123"})
     assert r.headers["x-request-id"] == "abc-123"
@@ -50,6 +51,7 @@ def test_every_response_has_request_id_and_security_headers(api: Api) -> None:
     assert "max-age" in https.get("/health").headers["strict-transport-security"]
 
 
+@pytest.mark.req("REQ-ACC-007")
 def test_cors_is_off_by_default_and_configurable(api: Api, store: Any, tmp_path: Path) -> None:
     pre = {"Origin": "https://dash.example", "Access-Control-Request-Method": "GET"}
     r = api.client.options("/health", headers=pre)
@@ -77,12 +79,14 @@ def test_metrics_loopback_only_without_token(api: Api, store: Any, tmp_path: Pat
     assert c.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"}).status_code == 200
 
 
+@pytest.mark.req("REQ-ACC-007")
 def test_errors_have_one_shape(api: Api) -> None:
     r = api.client.get("/no/such/route")
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "not_found" and r.json()["request_id"] == r.headers["x-request-id"]
 
 
+@pytest.mark.req("REQ-ACC-007")
 def test_unexpected_errors_leak_nothing(store: Any, tmp_path: Path) -> None:
     class Exploding:
         backend, location = "falkordb", "test"
@@ -102,6 +106,7 @@ def test_unexpected_errors_leak_nothing(store: Any, tmp_path: Path) -> None:
     assert body["error"]["code"] == "internal" and body["request_id"] == r.headers["x-request-id"]
 
 
+@pytest.mark.req("REQ-ACC-007")
 def test_request_size_limit(store: Any, tmp_path: Path) -> None:
     app = create_app(load_settings(data_dir=tmp_path, max_upload_mb=0.001), store=store)  # ~1 KB
     c = TestClient(app)
@@ -119,6 +124,7 @@ def test_request_size_limit(store: Any, tmp_path: Path) -> None:
 # -- authentication ----------------------------------------------------------------------------
 
 
+@pytest.mark.req("REQ-ACC-005")
 def test_login_me_logout(api: Api) -> None:
     token = api.login(role_user("qa"))
     h = {"Authorization": f"Bearer {token}"}
@@ -130,6 +136,7 @@ def test_login_me_logout(api: Api) -> None:
     assert "logged out" in r.json()["error"]["message"]
 
 
+@pytest.mark.req("REQ-ACC-005")
 def test_bad_credentials_and_tokens(api: Api) -> None:
     r = api.client.post("/auth/login", json={"username": ADMIN, "password": "wrong-password-1"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "authentication_failed"
@@ -154,6 +161,7 @@ def test_trace_back_and_forward(api: Api) -> None:
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
 
 
+@pytest.mark.req("REQ-TRC-006")
 def test_impact_json_csv_xlsx(api: Api) -> None:
     h = api.headers("viewer")
     j = api.client.get("/impact", params={"lot": "L1"}, headers=h)

@@ -44,6 +44,7 @@ def _post(api: Api, data: bytes, name: str, role: str = "qa", dry_run: bool = Fa
                            data={"dry_run": "true" if dry_run else "false"}, headers=api.headers(role))
 
 
+@pytest.mark.req("REQ-IMP-001")
 def test_broken_bundle_returns_every_problem_and_changes_nothing(api: Api) -> None:
     before_nodes = _count(api.store)
     before_head = api.client.get("/health").json()["audit_head_seq"]

@@ -52,6 +52,8 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/audit/checkpoints"): {},
     ("POST", "/audit/checkpoints"): {},
     ("GET", "/audit/public-key"): {},
+    ("GET", "/audit/review"): {"params": {"from": "2026-01-01", "to": "2026-12-31", "verify_chain": "false"}},
+    ("POST", "/audit/reviews"): {},
     ("GET", "/export/epcis"): {"params": {"kind": "batch", "id": "FIN1"}},
     ("GET", "/graphql"): {"params": {"query": "{ __typename }"}},
     ("POST", "/graphql"): {"json": {"query": "{ __typename }"}},
@@ -111,6 +113,7 @@ FIELD_ARGS: dict[str, str] = {
     "scan": '(barcode: "FIN1-S0003")',
     "auditLog": "(first: 2)", "auditEntry": "(seq: 1)", "auditVerify": "(checkState: false)",
     "auditHistory": '(target: "FIN1")', "checkpoints": "", "auditProof": "(seq: 1)",
+    "auditReview": '(periodFrom: "2026-01-01", periodTo: "2026-12-31", verifyChain: false)',
     "users": "", "user": '(id: "admin1")', "me": "",
     "signatures": '(label: "Recall", key: "RC-NONE")',
     "recalls": "(first: 2)", "recall": '(id: "RC-NONE")',
@@ -164,6 +167,7 @@ def routes(api: Api) -> list[tuple[str, str, Any, list[str | None]]]:
 # -- REST -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.req("REQ-ACC-004")
 def test_every_route_declares_exactly_one_known_permission(routes: list[Any]) -> None:
     missing = [(m, p) for m, p, _, perms in routes if len(perms) != 1]
     assert not missing, f"routes without exactly one Permission dependency (use requires(...) or PUBLIC): {missing}"
@@ -182,6 +186,7 @@ def _request(api: Api, method: str, path: str, headers: dict[str, str]) -> Any:
     return api.client.request(method, url, params=sample.get("params"), json=sample.get("json"), headers=headers)
 
 
+@pytest.mark.req("REQ-ACC-004")
 def test_every_protected_route_needs_a_token(api: Api, routes: list[Any]) -> None:
     for m, p, _, (perm,) in routes:
         if perm is None or perm == FIELD_LEVEL:
@@ -192,6 +197,7 @@ def test_every_protected_route_needs_a_token(api: Api, routes: list[Any]) -> Non
 
 
 @pytest.mark.parametrize("role", ROLES)
+@pytest.mark.req("REQ-ACC-004")
 def test_role_route_matrix(api: Api, routes: list[Any], role: str) -> None:
     for m, p, _, (perm,) in routes:
         if perm is None or perm == FIELD_LEVEL:
@@ -243,6 +249,7 @@ def _schema(api: Api) -> Any:
     return schema
 
 
+@pytest.mark.req("REQ-ACC-004")
 def test_every_root_field_has_a_known_permission(api: Api) -> None:
     fields = _root_fields(api)
     assert len(fields) >= 20
@@ -301,6 +308,7 @@ def _selection(gfield: Any) -> str:
 
 
 @pytest.mark.parametrize("role", [None, *ROLES])
+@pytest.mark.req("REQ-ACC-004")
 def test_role_field_matrix(api: Api, role: str | None) -> None:
     for op, name, sfield, gfield in _root_fields(api):
         assert name in FIELD_ARGS, f"add sample arguments for GraphQL field {name!r} to FIELD_ARGS"

@@ -26,6 +26,7 @@ def api(store: Any, tmp_path_factory: pytest.TempPathFactory) -> Api:
     return make_api(store, tmp_path_factory.mktemp("st"), raise_server_exceptions=False)
 
 
+@pytest.mark.req("REQ-ACC-007")
 def test_openapi_spec_is_valid_and_complete(api: Api) -> None:
     spec = api.client.get("/openapi.json").json()
     paths = spec["paths"]
@@ -36,6 +37,7 @@ def test_openapi_spec_is_valid_and_complete(api: Api) -> None:
     assert paths["/trace/back/{key}"]["get"]["security"] == [{"HTTPBearer": []}]
 
 
+@pytest.mark.req("REQ-ACC-007")
 @pytest.mark.parametrize("role", sorted(permissions.ROLES))
 def test_generated_requests_cause_no_server_errors(api: Api, role: str) -> None:
     """Every operation with a logged-in token of each role (issue 14: a run with one token had

@@ -74,6 +74,7 @@ def log(store: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"store": store, "dir": data_dir, "first": first, "second": second, "pub": cp.public_key_pem(data_dir)}
 
 
+@pytest.mark.req("REQ-AUD-005")
 def test_key_is_private_and_outside_the_graph(log: dict[str, Any]) -> None:
     key = Path(log["dir"]) / "keys" / cp.PRIVATE_KEY_FILE
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
@@ -85,6 +86,7 @@ def test_key_is_private_and_outside_the_graph(log: dict[str, Any]) -> None:
     assert cp.ensure_signing_key(log["dir"]) == key  # not regenerated
 
 
+@pytest.mark.req("REQ-AUD-005")
 def test_checkpoints_are_signed_and_stored(log: dict[str, Any]) -> None:
     first, second = log["first"], log["second"]
     assert first.size == 9 and second.size == 15  # 9 creates + checkpoint entry + 5 creates
@@ -96,6 +98,7 @@ def test_checkpoints_are_signed_and_stored(log: dict[str, Any]) -> None:
     assert [c.size for c in listed] == [15, 9]
 
 
+@pytest.mark.req("REQ-AUD-005")
 def test_inclusion_proof_verifies_offline(log: dict[str, Any]) -> None:
     for seq in (1, 5, 9):
         proof = cp.inclusion_proof(log["store"], seq)
@@ -107,6 +110,7 @@ def test_inclusion_proof_verifies_offline(log: dict[str, Any]) -> None:
     assert res.ok and res.seq == 12
 
 
+@pytest.mark.req("REQ-AUD-005")
 def test_consistency_proof_verifies_offline(log: dict[str, Any]) -> None:
     proof = cp.consistency_proof(log["store"], 9, 15)
     assert proof["first"]["signature"]
@@ -135,6 +139,7 @@ def _mutations(proof: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+@pytest.mark.req("REQ-AUD-005")
 def test_forged_inclusion_proofs_are_rejected(log: dict[str, Any]) -> None:
     proof = cp.inclusion_proof(log["store"], 5)
     for name, forged in _mutations(proof):
@@ -151,6 +156,7 @@ def test_forged_consistency_proof_is_rejected(log: dict[str, Any]) -> None:
     assert not cp.verify_proof(bad, log["pub"]).ok
 
 
+@pytest.mark.req("REQ-AUD-005")
 def test_wrong_key_is_rejected(log: dict[str, Any]) -> None:
     other = Ed25519PrivateKey.generate().public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)

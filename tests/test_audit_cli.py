@@ -47,6 +47,7 @@ def _json(res: Any) -> Any:
     return json.loads(res.stdout)
 
 
+@pytest.mark.req("REQ-ACC-006")
 def test_init_login_and_manage_users(cli: Any) -> None:
     out = _json(cli("users", "init", "--username", "admin", "--name", "Ada Admin", "--password-stdin", "--json",
                     input=ADMIN_PW))
@@ -98,6 +99,7 @@ def test_checkpoint_prove_and_verify_offline(cli: Any, tmp_path: Path) -> None:
     assert not empty.exists()  # nothing was started or created
 
 
+@pytest.mark.req("REQ-SIG-001")
 def test_sign_and_show_signatures(cli: Any) -> None:
     store = open_store(load_settings())
     try:
@@ -116,6 +118,7 @@ def test_sign_and_show_signatures(cli: Any) -> None:
     assert "Quinn Lead" in cli("audit", "signatures", "Release", "REL-9").stdout
 
 
+@pytest.mark.req("REQ-AUD-006")
 def test_log_and_verify(cli: Any) -> None:
     entries = _json(cli("audit", "log", "--target", "j.doe", "--json"))
     assert {e["action"] for e in entries} >= {"user_add", "user_set_roles", "user_disable"}

@@ -48,6 +48,7 @@ def _entries(store: Any) -> list[dict[str, Any]]:
     return [r["e"] for r in store.run("MATCH (e:AuditEntry) RETURN properties(e) AS e ORDER BY e.seq", write=False)]
 
 
+@pytest.mark.req("REQ-AUD-002")
 def test_clean_chain_verifies(chain: Any) -> None:
     r = verify(chain)
     assert r.ok, r.problems
@@ -77,6 +78,7 @@ def _tampered_value(v: Any) -> Any:
 
 @pytest.mark.parametrize("field", [*ENTRY_FIELDS, "hash"])
 @pytest.mark.parametrize("which", ["first", "middle", "last"])
+@pytest.mark.req("REQ-AUD-002")
 def test_tampering_any_entry_field_is_named(chain: Any, field: str, which: str) -> None:
     entries = _entries(chain)
     target = {"first": entries[0], "middle": entries[len(entries) // 2], "last": entries[-1]}[which]
@@ -95,6 +97,7 @@ def test_tampering_any_entry_field_is_named(chain: Any, field: str, which: str) 
     assert verify(chain).ok
 
 
+@pytest.mark.req("REQ-AUD-002")
 def test_added_property_on_an_entry_is_found(chain: Any) -> None:
     chain.run("MATCH (e:AuditEntry {seq: 2}) SET e.note = 'edited'")
     try:
@@ -120,6 +123,7 @@ def _last_setting(store: Any, key: str, field: str) -> int:
 
 
 @pytest.mark.parametrize("key", ["B-1", "B-2", "P-1"])
+@pytest.mark.req("REQ-AUD-003")
 def test_tampering_any_property_of_an_audited_record_is_named(chain: Any, key: str) -> None:
     props = _record_props(chain, key)
     about = [e["seq"] for e in _entries(chain) if e["target_key"] == key]
@@ -149,6 +153,7 @@ def test_tampering_any_property_of_an_audited_record_is_named(chain: Any, key: s
     assert verify(chain).ok
 
 
+@pytest.mark.req("REQ-AUD-003")
 def test_deleting_a_record_is_found(chain: Any) -> None:
     props = _record_props(chain, "P-1")
     chain.run("MATCH (p:Product {id: 'P-1'}) SET p:Gone REMOVE p:Product")  # relabel = vanished as a Product
@@ -177,6 +182,7 @@ def test_deleting_a_prev_edge_is_found(chain: Any) -> None:
 
 
 @pytest.mark.parametrize("prop,value", [("seq", -1), ("hash", "0" * 64)])
+@pytest.mark.req("REQ-AUD-002")
 def test_editing_the_head_is_found(chain: Any, prop: str, value: int | str) -> None:
     h = chain.read("audit.head")[0]
     new = h["seq"] + value if prop == "seq" else value
@@ -191,6 +197,7 @@ def test_editing_the_head_is_found(chain: Any, prop: str, value: int | str) -> N
     assert verify(chain).ok
 
 
+@pytest.mark.req("REQ-AUD-002")
 def test_deleting_an_entry_is_named(empty_store: Any) -> None:
     _build(empty_store)
     empty_store.run("MATCH (e:AuditEntry {seq: 3}) DETACH DELETE e")
@@ -206,6 +213,7 @@ def test_deleting_the_last_entry_is_found(empty_store: Any) -> None:
     assert not r.ok and r.first_error.kind in {"head_mismatch", "count_mismatch", "record_mismatch"}  # type: ignore[union-attr]
 
 
+@pytest.mark.req("REQ-AUD-002")
 def test_reordering_entries_is_named(empty_store: Any) -> None:
     _build(empty_store)
     empty_store.run("MATCH (e:AuditEntry {seq: 3}) SET e.seq = -3")
@@ -215,6 +223,7 @@ def test_reordering_entries_is_named(empty_store: Any) -> None:
     assert not r.ok and r.first_error.seq == 3  # type: ignore[union-attr]
 
 
+@pytest.mark.req("REQ-AUD-002")
 def test_rewriting_an_entry_with_a_recomputed_hash_is_named(empty_store: Any) -> None:
     """The attacker recomputes the edited entry's hash: the NEXT entry's link breaks."""
     _build(empty_store)
@@ -226,6 +235,7 @@ def test_rewriting_an_entry_with_a_recomputed_hash_is_named(empty_store: Any) ->
     assert not r.ok and r.first_error.seq == 4 and r.first_error.kind == "prev_hash_mismatch"  # type: ignore[union-attr]
 
 
+@pytest.mark.req("REQ-AUD-004")
 def test_concurrent_writers_lose_nothing_and_never_fork(empty_store: Any) -> None:
     """16 writers (own connections) x 60 audited commands on the embedded database, then verify."""
     threads, per = 16, 60

@@ -27,12 +27,14 @@ def admin(store: Any) -> Actor:
     return auth.authenticate(store, "admin", ADMIN_PW)
 
 
+@pytest.mark.req("REQ-ACC-006")
 def test_init_only_once(store: Any, admin: Actor) -> None:
     assert admin.roles == frozenset({"admin"}) and admin.name == "Ada Admin"
     with pytest.raises(Conflict):
         auth.init_admin(store, "admin2", "Second", ADMIN_PW + "x")
 
 
+@pytest.mark.req("REQ-ACC-001", "REQ-AUD-007")
 def test_password_is_argon2id_and_never_in_the_audit_trail(store: Any, admin: Actor) -> None:
     auth.add_user(store, admin, "j.doe", "Jane Doe", PW, ["viewer"])
     stored = store.run("MATCH (u:User {id: 'j.doe'}) RETURN u.password_hash AS h", write=False)[0]["h"]
@@ -48,11 +50,13 @@ def test_password_is_argon2id_and_never_in_the_audit_trail(store: Any, admin: Ac
     ("123456789012345", "letter and one digit"),
     ("aaaaaaaaaaaa1", "repetitive"),
 ])
+@pytest.mark.req("REQ-ACC-001")
 def test_password_policy(store: Any, admin: Actor, pw: str, why: str) -> None:
     with pytest.raises(ValidationFailed, match=why):
         auth.add_user(store, admin, "k.wong", "Kim Wong", pw, ["viewer"])
 
 
+@pytest.mark.req("REQ-ACC-006")
 def test_bad_usernames_and_roles_are_refused(store: Any, admin: Actor) -> None:
     with pytest.raises(ValidationFailed):
         auth.add_user(store, admin, "Bad Name", "X", PW, ["viewer"])
@@ -60,6 +64,7 @@ def test_bad_usernames_and_roles_are_refused(store: Any, admin: Actor) -> None:
         auth.add_user(store, admin, "r.ole", "R", PW, ["superuser"])
 
 
+@pytest.mark.req("REQ-ACC-006")
 def test_only_users_manage_may_manage(store: Any, admin: Actor) -> None:
     viewer = Actor("j.doe", "Jane Doe", frozenset({"viewer"}))
     with pytest.raises(PermissionDenied, match="users.manage"):
@@ -68,6 +73,7 @@ def test_only_users_manage_may_manage(store: Any, admin: Actor) -> None:
         auth.list_users(store, viewer)
 
 
+@pytest.mark.req("REQ-ACC-005")
 def test_authenticate_and_login_tokens(store: Any, admin: Actor) -> None:
     auth.add_user(store, admin, "t.ok", "Tom Ok", PW, ["qa"])
     clock = FrozenClock(datetime(2026, 3, 1, 8, tzinfo=UTC))
@@ -91,6 +97,7 @@ def test_authenticate_and_login_tokens(store: Any, admin: Actor) -> None:
     assert "login" in actions and "logout" in actions
 
 
+@pytest.mark.req("REQ-ACC-002")
 def test_failed_attempts_are_audited_and_delay_never_lock(store: Any, admin: Actor) -> None:
     """Was: 5 failures locked the account for good (anyone could lock anyone out). Now failures
     open a capped delay window (engine/access/login_throttle.py; tests/test_login_hardening.py)."""
@@ -111,12 +118,14 @@ def test_failed_attempts_are_audited_and_delay_never_lock(store: Any, admin: Act
     assert auth.get_user(store, "l.ock").locked is False
 
 
+@pytest.mark.req("REQ-ACC-002")
 def test_unknown_user_attempt_is_audited(store: Any, admin: Actor) -> None:
     with pytest.raises(AuthenticationFailed, match="wrong user id or password"):
         auth.authenticate(store, "nobody", PW)
     assert [e.action for e in history(store, target="account:nobody")] == ["login_failed"]
 
 
+@pytest.mark.req("REQ-ACC-006")
 def test_disable_set_roles_reset_password(store: Any, admin: Actor) -> None:
     auth.add_user(store, admin, "m.gr", "Max Gr", PW, ["viewer"])
     tok = auth.login(store, "m.gr", PW).token
@@ -140,6 +149,7 @@ def test_disable_set_roles_reset_password(store: Any, admin: Actor) -> None:
     assert {"user_add", "user_set_roles", "user_disable", "user_enable", "user_reset_password"} <= acts
 
 
+@pytest.mark.req("REQ-ACC-001")
 def test_users_are_listed_without_hashes(store: Any, admin: Actor) -> None:
     users = auth.list_users(store, admin)
     assert "admin" in {u.id for u in users}
@@ -151,6 +161,7 @@ def test_everything_above_verifies(store: Any, admin: Actor) -> None:
     assert r.ok, r.problems[:3]
 
 
+@pytest.mark.req("REQ-ACC-005")
 def test_cli_session_file_and_env_override(store: Any, admin: Actor, tmp_path: Path) -> None:
     res = auth.login(store, "admin", ADMIN_PW)
     path = auth.save_session(tmp_path, res)

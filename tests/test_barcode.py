@@ -33,6 +33,7 @@ GS = "\x1d"
         (f"https://id.gs1.org/01/{GTIN}/10/LOT-7/21/SN123?17=271231", "digital_link"),
     ],
 )
+@pytest.mark.req("REQ-IMP-005")
 def test_barcode_forms_read_the_same_udi(text: str, form: str) -> None:
     p = parse_barcode(text)
     assert p.form == form
@@ -56,6 +57,7 @@ def test_symbology_prefix_is_reported() -> None:
         ("   ", "barcode"),
     ],
 )
+@pytest.mark.req("REQ-IMP-005")
 def test_bad_barcodes_name_what_is_wrong(text: str, field: str) -> None:
     with pytest.raises(ValidationFailed) as ei:
         parse_barcode(text)
@@ -90,6 +92,7 @@ def test_epc_and_digital_link_normalise_to_the_same_values() -> None:
     assert priv.kind == "tracegraph" and priv.extra == {"label": "Batch", "key": "B 1/2"}
 
 
+@pytest.mark.req("REQ-IMP-005")
 def test_gtin_check_digits() -> None:
     assert gs1_check_digit(GTIN[:-1]) == int(GTIN[-1])
     assert normalize_gtin("9506000134352") == GTIN
@@ -146,6 +149,7 @@ def graph(store: Any) -> Any:
         (GTIN[1:], "Product", GTIN, "gtin"),  # the GTIN-13 form of a GTIN-14 key
     ],
 )
+@pytest.mark.req("REQ-IMP-005")
 def test_resolve_identifier_in_every_form(graph: Any, text: str, label: str, key: str, how: str) -> None:
     r = resolve_identifier(graph, text)
     assert (r.label, r.id, r.matched_by) == (label, key, how)

@@ -71,6 +71,7 @@ def test_every_file_type_imports(empty_store: Any) -> None:
     assert shp["status"] == "in_transit" and "delivered_at" not in shp
 
 
+@pytest.mark.req("REQ-IMP-003")
 def test_import_run_node_and_audit_entries(empty_store: Any) -> None:
     before = head_seq(empty_store)
     rep = imp(empty_store, FIXTURE)
@@ -88,6 +89,7 @@ def test_import_run_node_and_audit_entries(empty_store: Any) -> None:
     assert [r.id for r in list_imports(empty_store)] == [rep.import_id]
 
 
+@pytest.mark.req("REQ-IMP-003")
 def test_reimport_changes_nothing(empty_store: Any) -> None:
     imp(empty_store, FIXTURE)
     snap = snapshot(empty_store)
@@ -97,6 +99,7 @@ def test_reimport_changes_nothing(empty_store: Any) -> None:
     assert snapshot(empty_store) == snap
 
 
+@pytest.mark.req("REQ-AUD-001")
 def test_changed_record_is_audited_with_before_and_after(empty_store: Any, tmp_path: Path) -> None:
     imp(empty_store, FIXTURE)
     b = bundle_copy(tmp_path)
@@ -113,6 +116,7 @@ def test_changed_record_is_audited_with_before_and_after(empty_store: Any, tmp_p
     assert any(c.get("field") == "PROCESSED_ON.params" and "1.2" in c["old"] and "1.4" in c["new"] for c in changes)
 
 
+@pytest.mark.req("REQ-IMP-003")
 def test_dry_run_reports_and_writes_nothing(empty_store: Any, tmp_path: Path) -> None:
     imp(empty_store, FIXTURE)
     b = bundle_copy(tmp_path)
@@ -177,6 +181,7 @@ def _fails(store: Any, path: Path) -> list[tuple[str, str, str]]:
          "finished-before-started", "usage-to-before-from", "dangling-reference", "dangling-line",
          "duplicate-key", "naive-timestamp", "uom-mismatch", "duplicate-edge"],
 )
+@pytest.mark.req("REQ-IMP-001")
 def test_bad_input_is_reported_and_nothing_written(store: Any, tmp_path: Path, file: str, old: str, new: str,
                                                    expected: tuple[str, str, str]) -> None:
     b = bundle_copy(tmp_path)
@@ -184,6 +189,7 @@ def test_bad_input_is_reported_and_nothing_written(store: Any, tmp_path: Path, f
     assert expected in _fails(store, b)
 
 
+@pytest.mark.req("REQ-IMP-001")
 def test_every_problem_is_reported_at_once(store: Any, tmp_path: Path) -> None:
     b = bundle_copy(tmp_path)
     edit(b / "batches.csv", "SA-HOUSING,4,ea", "SA-HOUSING,-4,ea")
@@ -243,6 +249,7 @@ def test_cli_import_json_and_problem_exit_code(embedded_server: Any, store: Any,
     assert {"source": "batches.csv", "record": "row 2", "field": "qty"}.items() <= err["problems"][0].items()
 
 
+@pytest.mark.req("REQ-IMP-003")
 def test_audit_chain_verifies_after_imports_and_reimports(empty_store) -> None:  # type: ignore[no-untyped-def]
     """Import entries summarise chunks; verify must accept them (and still check the chain)."""
     from tracegraph.engine.audit.chain import Actor

@@ -31,6 +31,7 @@ def test_generated_query_files_are_current() -> None:
         assert not Path(queries.QUERY_DIR, "commands", "create", f"{label}.cypher").exists()
 
 
+@pytest.mark.req("REQ-AUD-001")
 def test_create_update_get_with_old_and_new_values(store: Any) -> None:
     rec = commands.create(store, "Batch", "B-1", {"product_id": "P-1", "qty": 10.0, "status": "in_process"}, QA)
     assert rec.props["created_by"] == "qa.lead" and rec.props["qty"] == 10.0 and rec.audit_seq
@@ -46,6 +47,7 @@ def test_create_update_get_with_old_and_new_values(store: Any) -> None:
     assert "line" not in commands.get(store, "Batch", "B-1").props  # type: ignore[union-attr]
 
 
+@pytest.mark.req("REQ-DAT-001")
 def test_duplicates_system_props_and_labels_are_refused(store: Any) -> None:
     commands.create(store, "Supplier", "S-1", {"name": "Resin Co"}, QA)
     with pytest.raises(Conflict, match="already exists"):
@@ -62,6 +64,7 @@ def test_duplicates_system_props_and_labels_are_refused(store: Any) -> None:
         commands.update(store, "Supplier", "S-404", {"name": "x"}, QA)
 
 
+@pytest.mark.req("REQ-DAT-001")
 def test_locked_gmp_record_needs_a_reason(store: Any) -> None:
     assert "Batch" in GMP_LABELS
     commands.create(store, "Batch", "B-2", {"qty": 5.0, "status": "in_process"}, QA)
@@ -77,6 +80,7 @@ def test_locked_gmp_record_needs_a_reason(store: Any) -> None:
     commands.update(store, "Customer", "C-1", {"name": "City Clinic"}, QA)
 
 
+@pytest.mark.req("REQ-DAT-001")
 def test_retire_instead_of_delete(store: Any) -> None:
     commands.create(store, "Batch", "B-3", {"qty": 1.0}, QA)
     with pytest.raises(ValidationFailed, match="needs a reason"):
@@ -91,6 +95,7 @@ def test_retire_instead_of_delete(store: Any) -> None:
     assert not hasattr(commands, "delete")
 
 
+@pytest.mark.req("REQ-DAT-001")
 def test_link_only_model_edges(store: Any) -> None:
     commands.create(store, "Product", "P-1", {"name": "Pump"}, QA)
     seq = commands.link(store, "Batch", "B-1", "OF", "Product", "P-1", QA, props={"note": "x"})
@@ -103,6 +108,7 @@ def test_link_only_model_edges(store: Any) -> None:
         commands.link(store, "Batch", "B-404", "OF", "Product", "P-1", QA)
 
 
+@pytest.mark.req("REQ-ACC-003")
 def test_permissions_follow_the_label(store: Any) -> None:
     handler = Actor("h", "Hal Handler", frozenset({"complaint_handler"}))
     commands.create(store, "Complaint", "CMP-1", {"summary": "alarm silent"}, handler)

@@ -126,6 +126,7 @@ def _is_bolt_falkordb(store: GraphStore) -> bool:
 
 
 # -- basics -----------------------------------------------------------------------------
+@pytest.mark.req("REQ-DAT-006")
 def test_store_protocol(db: GraphStore) -> None:
     assert isinstance(db, GraphStore)
     assert db.ping() is True
@@ -152,6 +153,7 @@ def test_merge_on_key_is_idempotent(db: GraphStore) -> None:
     assert db.run("MATCH (m:MaterialLot) RETURN count(m) AS c", write=False) == [{"c": 1}]
 
 
+@pytest.mark.req("REQ-DAT-003")
 def test_unique_key_violation_is_refused(db: GraphStore) -> None:
     if not getattr(db, "enforces_uniqueness", True):
         pytest.skip(
@@ -222,6 +224,7 @@ TRICKY_TEXT = {
 
 
 @pytest.mark.parametrize("text", list(TRICKY_TEXT.values()), ids=list(TRICKY_TEXT))
+@pytest.mark.req("REQ-DAT-004")
 def test_text_parameters_are_stored_literally(db: GraphStore, text: str) -> None:
     db.run("CREATE (:Supplier {id: 'keep'})")
     if _is_bolt_falkordb(db) and ("'" in text or "\\" in text):
@@ -301,6 +304,7 @@ def test_unwind_rows_parameter(db: GraphStore) -> None:
 
 
 # -- named queries and the audit chain ---------------------------------------------------
+@pytest.mark.req("REQ-DAT-006")
 def test_named_queries_read_and_write(db: GraphStore) -> None:
     head = db.read("audit.head")
     assert head == [{"seq": 0, "hash": audit.GENESIS_HASH}]
@@ -325,6 +329,7 @@ def _rename(db: GraphStore, key: str, name: str, actor: audit.Actor) -> list[dic
     return audit.audited_write(db, "audit.record_change", prepare, actor)
 
 
+@pytest.mark.req("REQ-AUD-001")
 def test_audited_write_moves_head_and_links_entries(db: GraphStore) -> None:
     actor = audit.Actor(id="u-qa", name="QA Lead", roles=frozenset({"qa"}), session="s-1")
     db.run("CREATE (:Supplier {id: 'S-9', name: 'Old'})")
@@ -418,6 +423,7 @@ def test_control_characters_are_refused_before_the_query(db: GraphStore, value: 
     assert db.run("RETURN $v AS v", {"v": text}, write=False) == [{"v": text}]
 
 
+@pytest.mark.req("REQ-DAT-004")
 def test_read_only_queries_cannot_write(db: GraphStore) -> None:
     if _is_bolt_falkordb(db):
         pytest.skip("capability: FalkorDB over Bolt runs writes inside read transactions (no access modes)")

@@ -67,6 +67,7 @@ def test_linter_reports_each_bad_query_by_name(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(900)  # Neo4j's analysis costs ~0.5 s CPU per new query shape (cached after)
+@pytest.mark.req("REQ-DAT-006")
 def test_every_query_passes_neo4j5_semantic_analysis() -> None:
     code, report = _lint("--no-self-check")  # test_linter_flags_known_bad_queries covers it
     assert report["checked"] > 10, "no queries found: is tracegraph/queries/ empty?"

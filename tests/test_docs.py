@@ -6,16 +6,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tracegraph.cli.reference import README, SET_BEGIN, SET_END, commands, current_block, markdown, settings_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.req("REQ-SYS-002")
 def test_every_command_has_help_and_an_example() -> None:
     missing = [name for name, cmd in commands() if "Example:" not in (cmd.help or "")]
     assert not missing, f"commands without an `Example:` line in their docstring: {missing}"
 
 
+@pytest.mark.req("REQ-SYS-002")
 def test_readme_cli_reference_is_current() -> None:
     block = current_block(README.read_text(encoding="utf-8"))
     assert block is not None, "README.md has no CLI reference block"

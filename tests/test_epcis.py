@@ -163,6 +163,7 @@ REUSED_EVENT_IDS = {
 }
 
 
+@pytest.mark.req("REQ-IMP-004")
 def test_every_gs1_example_imports_and_the_whole_graph_exports_valid(fresh: Any) -> None:
     s = fresh()
     for path in EXAMPLES:
@@ -210,6 +211,7 @@ def pair(embedded_server: Any) -> Iterator[tuple[FalkorDBStore, FalkorDBStore]]:
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem[:60] for p in EXAMPLES])
+@pytest.mark.req("REQ-IMP-004")
 def test_round_trip_import_export_import_gives_the_same_graph(path: Path, pair: Any) -> None:
     a, b = pair
     for s in pair:
@@ -221,6 +223,7 @@ def test_round_trip_import_export_import_gives_the_same_graph(path: Path, pair: 
     assert snapshot(a) == snapshot(b)
 
 
+@pytest.mark.req("REQ-IMP-004")
 def test_importing_twice_changes_nothing(fresh: Any) -> None:
     s = fresh()
     path = example("WithFullCombinationOfFields__transformation_event_all_possible_fields.jsonld")
@@ -235,6 +238,7 @@ def test_importing_twice_changes_nothing(fresh: Any) -> None:
 # ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.req("REQ-IMP-004")
 def test_a_schema_invalid_document_is_refused_with_event_index_and_field(empty_store: Any, tmp_path: Path) -> None:
     doc = json.loads(example("Example_9.6.1-ObjectEvent.jsonld").read_text())
     doc["epcisBody"]["eventList"][0]["action"] = "SHIP"

@@ -159,6 +159,7 @@ def graph(empty_store: FalkorDBStore, small: Path) -> FalkorDBStore:
     return empty_store
 
 
+@pytest.mark.req("REQ-IMP-002")
 def test_kill_while_staging_then_rollback_restores_before(graph: FalkorDBStore, plant: Path,
                                                           expected: tuple[Any, Any]) -> None:
     before, after = expected
@@ -260,6 +261,7 @@ def test_reimport_is_idempotent_and_listed(graph: FalkorDBStore, plant: Path, ex
     assert_verifies(graph)
 
 
+@pytest.mark.req("REQ-IMP-002")
 def test_a_failing_statement_rolls_the_run_back(graph: FalkorDBStore, plant: Path,
                                                 expected: tuple[Any, Any]) -> None:
     """An error while staging (here: a progress callback that raises) leaves the graph as before."""

@@ -58,6 +58,7 @@ def test_users_are_admin_only_and_managed_through_the_engine(api: Api) -> None:
     assert any(h["action"] == "user_add" and h["reason"] == "onboarding" for h in hist)
 
 
+@pytest.mark.req("REQ-SIG-002")
 def test_sign_needs_the_password_and_shows_validity(api: Api) -> None:
     wrong = api.gql('mutation { sign(label: "Batch", key: "FIN1", meaning: "reviewed", password: "nope-nope-1", '
                     'reason: "batch record review") { id } }', role="qa")
@@ -69,6 +70,7 @@ def test_sign_needs_the_password_and_shows_validity(api: Api) -> None:
     assert sigs and sigs[0]["valid"] is True
 
 
+@pytest.mark.req("REQ-AUD-006")
 def test_audit_fields(api: Api) -> None:
     d = data(api.gql('{ auditLog(first: 3) { totalCount edges { node { seq action } } pageInfo { hasNextPage } } '
                      'auditEntry(seq: 1) { seq hash prevHash } }', role="viewer"))

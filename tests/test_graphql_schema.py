@@ -189,6 +189,7 @@ def test_nested_connections_are_batched_too(schema: Any, plant_store: Any) -> No
 # -- limits and errors ----------------------------------------------------------------------------
 
 
+@pytest.mark.req("REQ-ACC-007")
 def test_depth_limit_refuses_deep_queries(plant_store: Any) -> None:
     schema = build_schema(max_depth=4)
     deep = '{ serial(id: "FIN1-S0001") { batch { materialLots { lot { supplier { lots { edges { node { id } } } } } } } } }'
@@ -197,6 +198,7 @@ def test_depth_limit_refuses_deep_queries(plant_store: Any) -> None:
     assert r.data is None
 
 
+@pytest.mark.req("REQ-ACC-007")
 def test_alias_and_token_limits(plant_store: Any) -> None:
     schema = build_schema(max_aliases=3, max_tokens=200)
     many = "{ " + " ".join(f'a{i}: batch(id: "FIN1") {{ id }}' for i in range(5)) + " }"
@@ -215,6 +217,7 @@ def test_unauthenticated_and_unauthorised_fields_say_why(schema: Any, plant_stor
     assert "records.read" in r.errors[0].message
 
 
+@pytest.mark.req("REQ-ACC-007")
 def test_unexpected_errors_are_masked(schema: Any, plant_store: Any) -> None:
     class Broken(CountingStore):
         def read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:

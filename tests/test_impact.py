@@ -59,6 +59,7 @@ def ids(items) -> set[str]:
     return {x.id for x in items}
 
 
+@pytest.mark.req("REQ-TRC-002")
 def test_lot_impact_reaches_every_shape(plant_store):
     r = run(plant_store, lots=["L1"])
     assert ids(r.lots) == {"L1", "L1a", "L1b", "L3"}  # split, then merge
@@ -81,6 +82,7 @@ def test_lot_impact_reaches_every_shape(plant_store):
     assert wh["FIN1-S0008"] == "WH1" and wh["FIN1-S0001"] is None
 
 
+@pytest.mark.req("REQ-TRC-002")
 def test_customers_contacts_and_totals(plant_store):
     r = run(plant_store, lots=["L1"])
     cust = {c.id: c for c in r.customers}
@@ -105,6 +107,7 @@ def test_non_serialised_batch_quantities(plant_store):
     assert ship["H2"] == "SH8"
 
 
+@pytest.mark.req("REQ-TRC-003")
 def test_lot_set_and_shared_inputs_counted_once(plant_store):
     r = run(plant_store, lots=["L2", "L9", "L3"])
     assert ids(r.batches) == {"FIN1", "FIN2", "OTHER", "RW1"}
@@ -112,6 +115,7 @@ def test_lot_set_and_shared_inputs_counted_once(plant_store):
     assert ids(r.lots) == {"L2", "L9", "L3"}
 
 
+@pytest.mark.req("REQ-TRC-002")
 def test_supplier_with_receipt_window(plant_store):
     everything = run(plant_store, supplier="S1")
     assert ids(everything.lots) >= {"L1", "L2", "L3"}
@@ -128,6 +132,7 @@ def test_supplier_with_receipt_window(plant_store):
         run(plant_store, supplier="NOPE")
 
 
+@pytest.mark.req("REQ-TRC-002")
 def test_equipment_window_overlap(plant_store):
     feb = run(plant_store, equipment="EQ1", window_from="2026-02-01T10:00:00Z", window_to="2026-02-01T11:00:00Z")
     assert ids(feb.batches) == {"FIN1", "RW1"}  # RW1 through the rework loop
@@ -140,6 +145,7 @@ def test_equipment_window_overlap(plant_store):
     assert gap.batches == []
 
 
+@pytest.mark.req("REQ-TRC-003")
 def test_batch_cycle_terminates_and_counts_once(plant_store):
     r = run(plant_store, batches=["FIN1"])
     assert ids(r.batches) == {"FIN1", "RW1"}
@@ -148,6 +154,7 @@ def test_batch_cycle_terminates_and_counts_once(plant_store):
     assert rw.path == ["FIN1", "RW1"] and rw.depth == 1
 
 
+@pytest.mark.req("REQ-TRC-002")
 def test_document_version(plant_store):
     v1 = run(plant_store, document="DMR-1@1")
     assert ids(v1.batches) == {"FIN1", "RW1"}
@@ -158,6 +165,7 @@ def test_document_version(plant_store):
         run(plant_store, document="DMR-1@9")
 
 
+@pytest.mark.req("REQ-TRC-002")
 def test_serial_range_by_gtin_and_by_batch(plant_store):
     r = run(plant_store, serial_range="P1:0002-0004")
     assert {s.id for s in r.serials} == {"FIN1-S0002", "FIN1-S0003", "FIN1-S0004"}
@@ -167,6 +175,7 @@ def test_serial_range_by_gtin_and_by_batch(plant_store):
         ImpactCause(serial_range="no-colon-here")
 
 
+@pytest.mark.req("REQ-TRC-002")
 def test_component_reaches_its_assembly(plant_store):
     r = run(plant_store, serials=["SUB1-S0001"])
     assert {s.id for s in r.serials} == {"SUB1-S0001", "FIN1-S0001"}
@@ -175,6 +184,7 @@ def test_component_reaches_its_assembly(plant_store):
     assert asm.status == "at_distributor" and asm.customer == "D1"
 
 
+@pytest.mark.req("REQ-TRC-005")
 def test_as_of_uses_shipment_history(plant_store):
     def at(day: str) -> dict[str, tuple[str, str | None]]:
         r = run(plant_store, {"as_of": day}, batches=["FIN1"])
@@ -222,6 +232,7 @@ def test_max_depth_and_edge_types(plant_store):
         ImpactOptions(edge_types=["SHIPPED_IN"])
 
 
+@pytest.mark.req("REQ-TRC-005")
 def test_history_gives_shipment_refs(plant_store):
     plain = {s.id: s for s in run(plant_store, batches=["FIN1"]).serials}
     assert plain["FIN1-S0003"].shipment is None  # the fast default skips the history
@@ -236,6 +247,7 @@ def test_serial_limit_keeps_counts(plant_store):
     assert all(s.path == [] for s in r.serials)
 
 
+@pytest.mark.req("REQ-TRC-007")
 def test_errors(plant_store):
     with pytest.raises(NotFound) as e:
         run(plant_store, lots=["L1", "NO-SUCH-LOT"])

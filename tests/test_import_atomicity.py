@@ -98,6 +98,7 @@ def plant(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.req("REQ-IMP-002")
 def test_kill_while_staging_then_rollback_restores_before(empty_store: FalkorDBStore, plant: Path) -> None:
     imp(empty_store, FIXTURE)  # some unrelated data already in the graph
     before = snapshot(empty_store)
@@ -119,6 +120,7 @@ def test_kill_while_staging_then_rollback_restores_before(empty_store: FalkorDBS
     assert imp(empty_store, plant).status == "committed"
 
 
+@pytest.mark.req("REQ-IMP-002")
 def test_next_import_rolls_back_a_dead_staging_run(empty_store: FalkorDBStore, reference: FalkorDBStore,
                                                   plant: Path) -> None:
     run_id = kill_during(empty_store, plant, "stage", 3, 500)
@@ -162,6 +164,7 @@ def test_staged_nodes_stay_an_island_in_an_incremental_import(empty_store: Falko
     assert snapshot(empty_store) == before
 
 
+@pytest.mark.req("REQ-IMP-002")
 def test_kill_while_committing_then_resume_gives_exactly_after(empty_store: FalkorDBStore, reference: FalkorDBStore,
                                                               tmp_path: Path) -> None:
     second = _second_bundle(tmp_path)

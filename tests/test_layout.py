@@ -51,6 +51,7 @@ def _module_cycles(package_dir: Path) -> list[set[str]]:
     return [set(c) for c in json.loads(res.stdout)]
 
 
+@pytest.mark.req("REQ-SYS-002")
 def test_import_contracts_are_kept() -> None:
     res = _lint(ROOT)
     assert res.returncode == 0, res.stdout + res.stderr
@@ -145,6 +146,7 @@ def test_long_engine_modules_say_why() -> None:
                 f"{path.relative_to(ROOT)} has {lines} lines: split it, or say at its top why it is long")
 
 
+@pytest.mark.req("REQ-DAT-003")
 def test_unique_keys_file_matches_the_model() -> None:
     assert queries.unique_keys() == list(UNIQUE_KEYS), "regenerate queries/schema/unique_keys.txt from model.UNIQUE_KEYS"
 

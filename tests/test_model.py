@@ -35,23 +35,27 @@ def _problems(cls, data):
 LOT = {"id": "L1", "material_id": "M1", "qty_received": "10", "uom": "kg", "received_at": "2026-01-05T08:00:00+01:00"}
 
 
+@pytest.mark.req("REQ-AUD-009")
 def test_timestamps_are_stored_as_utc_iso_with_microseconds() -> None:
     lot = MaterialLotRecord.model_validate(LOT)
     assert lot.props()["received_at"] == "2026-01-05T07:00:00.000000+00:00"
     assert lot.props()["adjusted"] is False and lot.props()["qty_received"] == 10.0
 
 
+@pytest.mark.req("REQ-AUD-009", "REQ-DAT-002")
 def test_naive_timestamp_is_refused_with_the_field_named() -> None:
     probs = _problems(MaterialLotRecord, {**LOT, "received_at": "2026-01-05T08:00:00"})
     assert [(p.field, p.source, p.record) for p in probs] == [("received_at", "material_lots.csv", "row 2")]
     assert "timezone" in probs[0].message and probs[0].value == "2026-01-05T08:00:00"
 
 
+@pytest.mark.req("REQ-DAT-002")
 def test_negative_quantity_and_bad_enum_are_refused() -> None:
     probs = _problems(MaterialLotRecord, {**LOT, "qty_received": "-3", "status": "lost"})
     assert {p.field for p in probs} == {"qty_received", "status"}
 
 
+@pytest.mark.req("REQ-DAT-002")
 def test_dates_out_of_order_name_the_later_field() -> None:
     b = {"id": "B1", "product_id": "P", "qty": 1, "started_at": "2026-01-02T00:00:00Z",
          "finished_at": "2026-01-01T00:00:00Z"}
@@ -80,6 +84,7 @@ def test_unknown_columns_are_kept_as_extra_json_and_reserved_ones_refused() -> N
     assert "set by tracegraph" in probs[0].message
 
 
+@pytest.mark.req("REQ-DAT-002")
 def test_keys_refuse_control_characters_and_blank() -> None:
     probs = _problems(SerialRecord, {"id": "A\x1fB", "batch_id": " ", "product_id": "P"})
     assert {p.field for p in probs} == {"id", "batch_id"}
@@ -103,6 +108,7 @@ def test_edges_point_from_cause_to_effect() -> None:
         assert rec_cls.FILE in ImportBatch.model_fields
 
 
+@pytest.mark.req("REQ-DAT-003")
 def test_model_keeps_its_label_and_key_contract() -> None:
     labels = {lbl for lbl, _ in UNIQUE_KEYS}
     for cls in NODE_TYPES.values():

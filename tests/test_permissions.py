@@ -15,11 +15,13 @@ import pytest
 
 from tracegraph.engine import commands
 from tracegraph.engine.access import auth, permissions
-from tracegraph.engine.audit import checkpoints
+from tracegraph.engine.audit import checkpoints, review
 from tracegraph.engine.audit.chain import Actor, history
 from tracegraph.engine.audit.signatures import sign
 from tracegraph.engine.audit.verify import verify
 from tracegraph.engine.errors import PermissionDenied
+from tracegraph.validation import catalogue
+from tracegraph.validation import report as vreport
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = list(permissions.ROLES)
@@ -71,11 +73,16 @@ CASES: dict[str, Case] = {
     "records.link": lambda e, a, r: commands.link(e["store"], "Batch", _fresh_batch(e["store"]), "OF", "Product", "P-1", a),
     "records.set_status": lambda e, a, r: commands.set_status(e["store"], "Batch", _fresh_batch(e["store"]), "quarantined", a),
     "records.retire": lambda e, a, r: commands.retire(e["store"], "Batch", _fresh_batch(e["store"]), a, reason="duplicate"),
+    "audit.review": lambda e, a, r: review.build_review(e["store"], review.parse_request(
+        {"period_from": "2026-01-01", "period_to": "2100-01-01", "verify_chain": False}), a),
+    "validation.report": lambda e, a, r: vreport.store_report(
+        e["store"], vreport.build_report(catalogue.load(), {"hash": "test"}, iq=None, oq=None, pq=None), a, {}),
     "signatures.sign": lambda e, a, r: sign(e["store"], "Batch", _fresh_batch(e["store"]), "authored", a, _pw(r),
                                             username=a.id),
 }
 
 
+@pytest.mark.req("REQ-ACC-003")
 def test_every_command_has_a_case() -> None:
     assert set(permissions.COMMANDS) == set(CASES), "add a case (and a rule) for every command"
     assert set(permissions.COMMANDS.values()) <= set(permissions.PERMISSIONS)
@@ -92,6 +99,7 @@ def test_roles_only_use_known_permissions() -> None:
 
 
 @pytest.mark.parametrize("command,role", [(c, r) for c in permissions.COMMANDS for r in ROLES])
+@pytest.mark.req("REQ-ACC-003")
 def test_command_as_role(env: dict[str, Any], command: str, role: str) -> None:
     actor = env["actors"][role]
     expected = permissions.COMMANDS[command] in permissions.ROLES[role][1]
@@ -107,12 +115,14 @@ def test_unknown_permission_is_a_programming_error() -> None:
         permissions.require(SYSTEM, "no.such.permission")
 
 
+@pytest.mark.req("REQ-ACC-003")
 def test_denial_message_says_who_may() -> None:
     with pytest.raises(PermissionDenied) as exc:
         permissions.require(Actor("v", "V", frozenset({"viewer"})), "recall.approve")
     assert "qa_manager" in str(exc.value) and "recall.approve" in str(exc.value)
 
 
+@pytest.mark.req("REQ-SYS-002")
 def test_docs_show_the_current_matrix() -> None:
     text = (ROOT / "docs" / "audit.md").read_text(encoding="utf-8")
     assert permissions.matrix_markdown() in text, "regenerate the matrix in docs/audit.md (permissions.matrix_markdown())"

@@ -52,6 +52,7 @@ def test_generated_queries_are_current() -> None:
         assert path.read_text() == text, f"{path} is stale: run generate_queries(write=True)"
 
 
+@pytest.mark.req("REQ-QMS-001")
 def test_complaint_lifecycle_to_signed_closure(store, users) -> None:  # type: ignore[no-untyped-def]
     clock = FrozenClock(datetime(2026, 3, 1, 9, tzinfo=UTC))
     c = open_record(store, COMPLAINT, users["cmp.cat"],
@@ -84,6 +85,7 @@ def test_complaint_lifecycle_to_signed_closure(store, users) -> None:  # type: i
         move(store, COMPLAINT, users["qa.ann"], c.id, "investigate")
 
 
+@pytest.mark.req("REQ-SIG-003")
 def test_wrong_password_undoes_the_signed_step(store, users) -> None:  # type: ignore[no-untyped-def]
     d = open_record(store, DEVIATION, users["qa.ann"], {"title": "temp excursion", "description": "oven 2 at 81C"},
                     about={"Batch": ["B-1"], "Equipment": ["EQ-1"]})
@@ -99,6 +101,7 @@ def test_wrong_password_undoes_the_signed_step(store, users) -> None:  # type: i
         move(store, DEVIATION, users["qa.bob"], d.id, "close", password=PW["qa.bob"], fields={"disposition": "burn"})
 
 
+@pytest.mark.req("REQ-QMS-002", "REQ-SIG-004")
 def test_capa_two_person_rule_and_links(store, users) -> None:  # type: ignore[no-untyped-def]
     d = open_record(store, DEVIATION, users["qa.ann"], {"title": "t", "description": "d"}, about={"Batch": ["B-1"]})
     capa = open_record(store, CAPA, users["qa.ann"],
@@ -121,6 +124,7 @@ def test_capa_two_person_rule_and_links(store, users) -> None:  # type: ignore[n
     assert capa2.status == "closed" and capa2.signatures[0]["signer_id"] == "qa.bob"
 
 
+@pytest.mark.req("REQ-QMS-002")
 def test_change_control_approval_needs_another_person(store, users) -> None:  # type: ignore[no-untyped-def]
     cc = open_record(store, CHANGE_CONTROL, users["qa.ann"],
                      {"title": "SOP-1 v3", "change_type": "document", "description": "new torque", "justification": "CAPA"},
@@ -138,6 +142,7 @@ def test_change_control_approval_needs_another_person(store, users) -> None:  # 
     assert cc.props["effective_date"] == "2026-05-01"
 
 
+@pytest.mark.req("REQ-QMS-007")
 def test_refusals_bad_references_roles_and_fields(store, users) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationFailed) as err:
         open_record(store, COMPLAINT, users["cmp.cat"], {"reporter": "x", "event_date": "2026-01-01", "description": "d"},
@@ -153,6 +158,7 @@ def test_refusals_bad_references_roles_and_fields(store, users) -> None:  # type
         get_record(store, CAPA, "CAPA-NOPE")
 
 
+@pytest.mark.req("REQ-QMS-007")
 def test_every_step_is_in_the_audit_chain_and_it_verifies(store, users) -> None:  # type: ignore[no-untyped-def]
     recs = list_records(store, COMPLAINT)
     assert recs, "complaints were opened above"
@@ -193,6 +199,7 @@ def test_cli_open_step_show_list(store, users, embedded_server) -> None:  # type
     assert r.exit_code == 2 and "expected key=value" in r.output
 
 
+@pytest.mark.req("REQ-QMS-003")
 def test_document_versions_approval_effective_and_supersede(store, users) -> None:  # type: ignore[no-untyped-def]
     from tracegraph.engine.qms import DOCUMENT
     from tracegraph.engine.qms.insights import document_in_effect
@@ -221,6 +228,7 @@ def test_document_versions_approval_effective_and_supersede(store, users) -> Non
     assert document_in_effect(store, "WI-9", "2026-07-01")["version"] == "2"
 
 
+@pytest.mark.req("REQ-QMS-004")
 def test_training_records_and_matrix(store, users) -> None:  # type: ignore[no-untyped-def]
     from tracegraph.engine.qms import move as qmove
     from tracegraph.engine.qms.insights import training_matrix

@@ -36,6 +36,7 @@ def users(store):  # type: ignore[no-untyped-def]
     ("US-FDA", "malfunction", True, "2026-03-07T04:59:59", "mdr_5_day"),                   # 803.53: 5 work days
     ("CN-NMPA", "death", False, "2026-03-08T15:59:59", "ae_death"),                        # 7 days, Beijing time
 ])
+@pytest.mark.req("REQ-QMS-001")
 def test_report_deadline_per_jurisdiction(jurisdiction: str, severity: str, five_day: bool, due: str, clock: str) -> None:
     d = report_deadline(jurisdiction, severity, "2026-03-01", five_day=five_day)
     assert (d.due_at[:19], d.clock) == (due, clock)
@@ -50,6 +51,7 @@ def test_work_days_skip_the_jurisdictions_holidays() -> None:
         report_deadline("EU-MDR", "annoying", "2026-05-21")
 
 
+@pytest.mark.req("REQ-QMS-001")
 def test_reportable_complaint_gets_report_due_and_is_overdue_until_reported(store, users) -> None:  # type: ignore[no-untyped-def]
     clock = FrozenClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
     c = open_record(store, COMPLAINT, users["qa.ann"],
@@ -75,6 +77,7 @@ def test_reportable_complaint_gets_report_due_and_is_overdue_until_reported(stor
     assert "report_due" not in c2.props
 
 
+@pytest.mark.req("REQ-QMS-001")
 def test_a_reportable_complaint_cannot_close_before_the_report(store, users) -> None:  # type: ignore[no-untyped-def]
     c = open_record(store, COMPLAINT, users["qa.ann"], {"reporter": "R", "event_date": "2026-03-01", "description": "d",
                                                         "jurisdiction": "EU-MDR", "severity": "death"})
@@ -91,6 +94,7 @@ def _capa(store, actor, title: str, due: str):  # type: ignore[no-untyped-def]
                                             "due_date": due})
 
 
+@pytest.mark.req("REQ-QMS-002")
 def test_capa_alerts_overdue_and_due_soon_by_owner(store, users) -> None:  # type: ignore[no-untyped-def]
     over = _capa(store, users["qa.ann"], "late", "2026-03-25")
     soon = _capa(store, users["qa.bob"], "soon", "2026-04-05")

@@ -29,6 +29,7 @@ def users(store):  # type: ignore[no-untyped-def]
     return {u: auth.authenticate(store, u, PW[u], session=f"s-{u}") for u in PW}
 
 
+@pytest.mark.req("REQ-QMS-006")
 def test_supplier_qualification_history_and_unapproved_receipts(store, users) -> None:  # type: ignore[no-untyped-def]
     ann, bob = users["qa.ann"], users["qa.bob"]
     sup = open_record(store, SUPPLIER, ann, {"name": "Resin Co", "country": "DE"}, key="SUP-9")
@@ -82,6 +83,7 @@ CREATE (e7:Equipment {id: 'EQ-7', name: 'oven'}), (e8:Equipment {id: 'EQ-8', cal
 """
 
 
+@pytest.mark.req("REQ-QMS-006")
 def test_calibration_records_schedule_and_out_of_tolerance_impact(store, users) -> None:  # type: ignore[no-untyped-def]
     store.run(PLANT)
     ann = users["qa.ann"]
@@ -169,6 +171,7 @@ CREATE (b:Batch {id: 'B-9', status: 'in_process', started_at: '2026-03-10T08:00:
 """
 
 
+@pytest.mark.req("REQ-QMS-004")
 def test_signatures_by_untrained_people_are_flagged_not_refused(empty_store) -> None:  # type: ignore[no-untyped-def]
     from tracegraph.engine.qms.release import open_release, release, review
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from tracegraph.engine.clock import FrozenClock
 from tracegraph.engine.qms.insights import document_in_effect, open_items, out_of_tolerance_impact, supplier_scorecard
 
@@ -35,6 +37,7 @@ CREATE (e:Equipment {id: 'EQ-1'}),
 """
 
 
+@pytest.mark.req("REQ-QMS-006")
 def test_out_of_tolerance_impact_covers_only_the_window_since_last_good(store) -> None:  # type: ignore[no-untyped-def]
     store.run(PLANT)
     r = out_of_tolerance_impact(store, "EQ-1")
@@ -43,6 +46,7 @@ def test_out_of_tolerance_impact_covers_only_the_window_since_last_good(store) -
     assert sorted(s["id"] for s in r.impact["serials"]) == ["S-mid1", "S-mid2", "S-x"]
 
 
+@pytest.mark.req("REQ-QMS-003")
 def test_document_version_in_effect_at_a_date(store) -> None:  # type: ignore[no-untyped-def]
     assert document_in_effect(store, "SOP-1", "2026-01-10")["version"] == "1"
     assert document_in_effect(store, "SOP-1", "2026-02-15")["version"] == "2"  # effective_to is exclusive

@@ -10,6 +10,7 @@ from tracegraph import queries
 from tracegraph.engine.errors import QueryNotFound
 
 
+@pytest.mark.req("REQ-DAT-004")
 def test_every_query_loads_with_includes_expanded() -> None:
     names = queries.names()
     assert "audit.guard" in names and "schema.falkordb" in names
@@ -19,6 +20,7 @@ def test_every_query_loads_with_includes_expanded() -> None:
         assert "//#include" not in text, f"{name}: unexpanded include"
 
 
+@pytest.mark.req("REQ-AUD-001")
 def test_audited_writes_have_guard_then_append() -> None:
     for name in queries.names():
         raw = queries._path(name).read_text()
@@ -31,6 +33,7 @@ def test_unknown_query_is_a_clear_error() -> None:
         queries.load("nope.nothing")
 
 
+@pytest.mark.req("REQ-DAT-004")
 def test_no_python_format_placeholders_in_queries() -> None:
     """Cypher is never filled by str.format/f-strings: no {name} placeholders outside map literals."""
     for name in queries.names():

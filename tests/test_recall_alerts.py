@@ -46,6 +46,7 @@ def _ids(run):
     return sorted(a.rule + ":" + a.subject for a in run.new)
 
 
+@pytest.mark.req("REQ-RCL-005")
 def test_alerts_over_time(empty_store, hook) -> None:
     url, received = hook
     build(empty_store)
@@ -89,6 +90,7 @@ def test_alerts_over_time(empty_store, hook) -> None:
     assert low[0].id in {a.id for a in list_alerts(empty_store, recall_id=rec.id, open_only=False)}
 
 
+@pytest.mark.req("REQ-RCL-005")
 def test_watch_runs_without_sleeping_and_unreachable_webhook(empty_store) -> None:
     build(empty_store)
     ck = clock()

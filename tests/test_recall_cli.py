@@ -32,6 +32,7 @@ def cli(empty_store, embedded_server):
     return invoke
 
 
+@pytest.mark.req("REQ-RCL-008")
 def test_cli_campaign(cli, tmp_path) -> None:
     code, out = cli("alice", "create", "--lot", "L1", "-j", "CN-NMPA", "-c", "III", "--reason", "label misprint",
                     "--json")
@@ -73,6 +74,7 @@ def test_cli_campaign(cli, tmp_path) -> None:
     assert code == 0 and [r["id"] for r in json.loads(out)] == [rid]
 
 
+@pytest.mark.req("REQ-RCL-006")
 def test_cli_drill_alerts_watch(cli, tmp_path) -> None:
     code, out = cli("alice", "drill", "--batch", "B1", "--out", str(tmp_path), "--letters", "1", "--json")
     assert code == 0, out

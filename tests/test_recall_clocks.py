@@ -26,6 +26,7 @@ def _clock(rs, cid):
     return next(c for c in rs.clocks if c.id == cid)
 
 
+@pytest.mark.req("REQ-RCL-003")
 def test_every_packaged_rule_cites_an_article() -> None:
     sets = all_rulesets()
     assert set(sets) >= {"CN-NMPA", "US-FDA", "EU-MDR"}
@@ -36,6 +37,7 @@ def test_every_packaged_rule_cites_an_article() -> None:
         assert set(rs.effectiveness.target) == {"I", "II", "III"}
 
 
+@pytest.mark.req("REQ-RCL-003")
 def test_cn_notification_periods_by_class() -> None:
     rs = ruleset("CN-NMPA")
     c = _clock(rs, "notify_customers")
@@ -46,6 +48,7 @@ def test_cn_notification_periods_by_class() -> None:
     assert add_period(start, 7, "calendar_days", rs).date().isoformat() == "2026-03-09"
 
 
+@pytest.mark.req("REQ-RCL-003")
 def test_cn_working_days_skip_spring_festival_and_count_makeup_saturday() -> None:
     rs = ruleset("CN-NMPA")
     cal = calendar("cn-2026")
@@ -64,6 +67,7 @@ def rs_tz(rs):
     return ZoneInfo(rs.timezone)
 
 
+@pytest.mark.req("REQ-RCL-003")
 def test_us_806_ten_working_days_skip_federal_holidays() -> None:
     rs = ruleset("US-FDA")
     c = _clock(rs, "report_806")
@@ -73,6 +77,7 @@ def test_us_806_ten_working_days_skip_federal_holidays() -> None:
     assert add_period(start, 10, "working_days", rs).astimezone(rs_tz(rs)).date().isoformat() == "2026-06-29"
 
 
+@pytest.mark.req("REQ-RCL-003")
 def test_eu_incident_periods_depend_on_severity() -> None:
     rs = ruleset("EU-MDR")
     now = datetime(2026, 5, 1, tzinfo=UTC)
@@ -95,6 +100,7 @@ def test_eu_incident_periods_depend_on_severity() -> None:
     assert fsca.state == "overdue" and "87(8)" in fsca.article
 
 
+@pytest.mark.req("REQ-RCL-003")
 def test_states_done_late_and_periodic() -> None:
     rs = ruleset("CN-NMPA")
     now = datetime(2026, 1, 10, tzinfo=UTC)

@@ -28,6 +28,7 @@ def _audit(store, key):
                      "ORDER BY e.seq", {"k": key}, write=False)
 
 
+@pytest.mark.req("REQ-RCL-001")
 def test_identify_and_create_snapshot(empty_store) -> None:
     ids = build(empty_store)
     aff = identify(empty_store, ImpactCause(lots=["L1"]))
@@ -48,6 +49,7 @@ def test_identify_and_create_snapshot(empty_store) -> None:
     assert cov["new"]["serials"] == 10
 
 
+@pytest.mark.req("REQ-RCL-002")
 def test_full_lifecycle_with_refusals(empty_store) -> None:
     ids = build(empty_store)
     ck = clock()
@@ -117,6 +119,7 @@ def test_full_lifecycle_with_refusals(empty_store) -> None:
         assert_can_ship(empty_store, ids["b1"][8:9])
 
 
+@pytest.mark.req("REQ-RCL-002")
 def test_close_at_target_needs_no_exception_and_cancel(empty_store) -> None:
     build(empty_store)
     ck = clock()
@@ -135,6 +138,7 @@ def test_close_at_target_needs_no_exception_and_cancel(empty_store) -> None:
     assert R.cancel(empty_store, APPROVER, other.id, reason="duplicate", clock=ck).status == "cancelled"
 
 
+@pytest.mark.req("REQ-RCL-002")
 def test_empty_scope_and_bad_input_refused(empty_store) -> None:
     build(empty_store)
     with pytest.raises((ValidationFailed, NotFound)):
@@ -148,6 +152,7 @@ def test_empty_scope_and_bad_input_refused(empty_store) -> None:
         R.create_recall_from_cause(empty_store, viewer, _data(), ImpactCause(batches=["B1"]), clock=clock())
 
 
+@pytest.mark.req("REQ-RCL-002")
 def test_audit_chain_verifies_and_signatures_are_listed_centrally(empty_store) -> None:
     from tracegraph.engine.audit.signatures import signature_status
     from tracegraph.engine.audit.verify import verify
@@ -167,6 +172,7 @@ def test_audit_chain_verifies_and_signatures_are_listed_centrally(empty_store) -
     assert report.ok, report.problems[:5]
 
 
+@pytest.mark.req("REQ-RCL-001")
 def test_fallback_identification_matches_impact(empty_store) -> None:
     """Without the impact engine the recall's own forward trace finds the same units, and places
     non-serialised quantities (shipped, transferred on, in stock)."""

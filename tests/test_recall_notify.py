@@ -33,6 +33,7 @@ def approved(empty_store):
     return empty_store, rec.id, ids, ck
 
 
+@pytest.mark.req("REQ-RCL-004")
 def test_letters_and_lists(approved, tmp_path) -> None:
     store, rid, ids, ck = approved
     res = generate_notifications(store, LOGISTICS, rid, tmp_path, sheet_format="csv", clock=ck)
@@ -68,6 +69,7 @@ def test_xlsx_sheet(approved, tmp_path) -> None:
     assert sum(1 for _ in ws.iter_rows()) == 11
 
 
+@pytest.mark.req("REQ-RCL-004")
 def test_notification_steps_are_audited(approved) -> None:
     store, rid, _, ck = approved
     with pytest.raises(Conflict, match="not sent"):
@@ -91,6 +93,7 @@ def test_notification_steps_are_audited(approved) -> None:
     assert R.get_recall(store, rid).customers_notified_at == ck.now().isoformat(timespec="microseconds")
 
 
+@pytest.mark.req("REQ-RCL-004")
 def test_zh_letter_falls_back_to_english_without_cjk_font(monkeypatch) -> None:
     from tracegraph.engine.recall import notify as N
     from tracegraph.engine.recall.campaign import Recall, RecallCustomer

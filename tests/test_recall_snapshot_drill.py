@@ -22,6 +22,7 @@ def _statuses(store):
         "MATCH (s:Serial) RETURN s.id AS id, s.status AS st, s.customer_id AS c", write=False)}
 
 
+@pytest.mark.req("REQ-RCL-001")
 def test_snapshot_vs_later_changes(empty_store) -> None:
     ids = build(empty_store)
     ck = clock()
@@ -46,6 +47,7 @@ def test_snapshot_vs_later_changes(empty_store) -> None:
     assert cov[0]["c"] == "D1"
 
 
+@pytest.mark.req("REQ-RCL-006")
 def test_drill_leaves_real_data_untouched(empty_store, tmp_path) -> None:
     ids = build(empty_store)
     before = _statuses(empty_store)
@@ -66,6 +68,7 @@ def test_drill_leaves_real_data_untouched(empty_store, tmp_path) -> None:
     assert not empty_store.run("MATCH (r:Return) RETURN r", write=False)
 
 
+@pytest.mark.req("REQ-RCL-007")
 def test_real_recall_quarantine_changes_status_and_demo(empty_store, tmp_path) -> None:
     ids = build(empty_store)
     ck = clock()

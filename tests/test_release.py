@@ -32,6 +32,7 @@ BREAK_ONE = {
 }
 
 
+@pytest.mark.req("REQ-QMS-005")
 def test_a_good_batch_passes_every_condition(empty_store) -> None:  # type: ignore[no-untyped-def]
     empty_store.run(GOOD_PLANT)
     cl = release_checklist(empty_store, "B-9")
@@ -40,6 +41,7 @@ def test_a_good_batch_passes_every_condition(empty_store) -> None:  # type: igno
 
 
 @pytest.mark.parametrize("condition", sorted(BREAK_ONE))
+@pytest.mark.req("REQ-QMS-005")
 def test_each_condition_fails_alone(empty_store, condition: str) -> None:  # type: ignore[no-untyped-def]
     empty_store.run(GOOD_PLANT)
     empty_store.run(BREAK_ONE[condition])
@@ -49,6 +51,7 @@ def test_each_condition_fails_alone(empty_store, condition: str) -> None:  # typ
     assert not cl.releasable
 
 
+@pytest.mark.req("REQ-QMS-005")
 def test_missing_inspection_and_missing_calibration_are_named(empty_store) -> None:  # type: ignore[no-untyped-def]
     empty_store.run(GOOD_PLANT)
     empty_store.run("MATCH (i:Inspection {id: 'I-1'}) DETACH DELETE i")
@@ -59,6 +62,7 @@ def test_missing_inspection_and_missing_calibration_are_named(empty_store) -> No
     assert by["calibration"].details[0].startswith("EQ-1: no calibration before")
 
 
+@pytest.mark.req("REQ-QMS-005")
 def test_signed_two_person_release_marks_the_batch_released(empty_store) -> None:  # type: ignore[no-untyped-def]
     s = empty_store
     s.run(GOOD_PLANT)

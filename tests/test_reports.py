@@ -19,6 +19,7 @@ def result(store):
     return impact(store, ImpactCause(lots=["L1"]), ImpactOptions(with_history=True))
 
 
+@pytest.mark.req("REQ-TRC-006")
 def test_xlsx_units_sheet(result, tmp_path):
     path = tmp_path / "impact.xlsx"
     n = reports.write_xlsx(result, path, generated_at="2026-04-01T00:00:00+00:00")
@@ -49,6 +50,7 @@ def test_xlsx_units_sheet(result, tmp_path):
     assert total_qty == pytest.approx(result.counts["units"])
 
 
+@pytest.mark.req("REQ-TRC-006")
 def test_xlsx_summary_sheet(result, tmp_path):
     path = tmp_path / "impact.xlsx"
     reports.write_xlsx(result, path, generated_at="2026-04-01T00:00:00+00:00")
@@ -67,6 +69,7 @@ def test_xlsx_summary_sheet(result, tmp_path):
     assert kv["P3"] == 100
 
 
+@pytest.mark.req("REQ-TRC-006")
 def test_csv(result, tmp_path):
     path = tmp_path / "impact.csv"
     n = reports.write_csv(result, path)

@@ -33,6 +33,7 @@ def people(store: Any) -> dict[str, Actor]:
     return out
 
 
+@pytest.mark.req("REQ-SIG-003")
 def test_first_signing_needs_user_id_then_password_only(store: Any, people: dict[str, Actor]) -> None:
     ann = people["ann.author"]
     with pytest.raises(AuthenticationFailed, match="user id and password"):
@@ -54,6 +55,7 @@ def test_first_signing_needs_user_id_then_password_only(store: Any, people: dict
     assert "login_failed" in [e.action for e in history(store, target="account:ann.author")]  # its throttle
 
 
+@pytest.mark.req("REQ-SIG-001")
 def test_signature_is_linked_and_audited(store: Any, people: dict[str, Actor]) -> None:
     rows = store.run("MATCH (s:Signature)-[:SIGNED]->(r:Release {id: 'REL-1'}) RETURN count(s) AS c", write=False)
     assert rows[0]["c"] >= 1
@@ -61,6 +63,7 @@ def test_signature_is_linked_and_audited(store: Any, people: dict[str, Actor]) -
     assert entries and entries[0].target_label == "Signature" and entries[0].actor == "ann.author"
 
 
+@pytest.mark.req("REQ-SIG-004")
 def test_reviewer_may_not_be_the_author_refusal_is_audited(store: Any, people: dict[str, Actor]) -> None:
     ann = people["ann.author"]
     with pytest.raises(SignatureError, match="reviewer must not be the author"):
@@ -71,6 +74,7 @@ def test_reviewer_may_not_be_the_author_refusal_is_audited(store: Any, people: d
     assert sign(store, "Release", "REL-1", "reviewed", rob, PW["rob.review"], username="rob.review").valid
 
 
+@pytest.mark.req("REQ-SIG-004")
 def test_release_approver_differs_from_reviewer(store: Any, people: dict[str, Actor]) -> None:
     meg = people["meg.manager"]
     sign(store, "Release", "REL-2", "reviewed", meg, PW["meg.manager"], username="meg.manager")
@@ -81,6 +85,7 @@ def test_release_approver_differs_from_reviewer(store: Any, people: dict[str, Ac
     assert sign(store, "Release", "REL-2", "approved", max_, PW["max.manager"], username="max.manager").valid
 
 
+@pytest.mark.req("REQ-SIG-004", "REQ-SIG-005")
 def test_recall_approver_differs_from_author_and_needs_recall_approve(store: Any, people: dict[str, Actor]) -> None:
     meg, cor = people["meg.manager"], people["cor.recall"]
     commands.create(store, "Recall", "RC-1", {"status": "draft", "title": "Pump occlusion alarm"}, meg)
@@ -91,6 +96,7 @@ def test_recall_approver_differs_from_author_and_needs_recall_approve(store: Any
     assert sign(store, "Recall", "RC-1", "approved", people["max.manager"], PW["max.manager"]).valid
 
 
+@pytest.mark.req("REQ-SIG-005")
 def test_viewer_cannot_sign_and_meanings_are_checked(store: Any, people: dict[str, Actor]) -> None:
     with pytest.raises(PermissionDenied):
         sign(store, "Release", "REL-1", "reviewed", people["vic.viewer"], PW["vic.viewer"], username="vic.viewer")
@@ -99,6 +105,7 @@ def test_viewer_cannot_sign_and_meanings_are_checked(store: Any, people: dict[st
     assert set(MEANINGS) == {"authored", "reviewed", "approved", "released", "closed", "exception"}
 
 
+@pytest.mark.req("REQ-SIG-002")
 def test_any_later_change_invalidates_the_signature(store: Any, people: dict[str, Actor]) -> None:
     ann = people["ann.author"]
     commands.create(store, "Release", "REL-3", {"batch_id": "B-3", "status": "open", "notes": "ok"}, ann)
@@ -111,6 +118,7 @@ def test_any_later_change_invalidates_the_signature(store: Any, people: dict[str
     assert all(v.valid for v in signature_status(store, "Release", "REL-3"))
 
 
+@pytest.mark.req("REQ-SIG-002")
 def test_content_hash_ignores_volatile_fields_only() -> None:
     base = {"id": "R", "status": "open", "updated_at": "2026-01-01", "locked_at": "x"}
     assert content_hash("Release", base) == content_hash("Release", {**base, "updated_at": "2027-01-01", "locked_at": "y"})
@@ -118,6 +126,7 @@ def test_content_hash_ignores_volatile_fields_only() -> None:
     assert content_hash("Release", base) != content_hash("Recall", base)
 
 
+@pytest.mark.req("REQ-AUD-003")
 def test_signatures_verify_and_tampering_with_one_is_found(store: Any, people: dict[str, Actor]) -> None:
     assert verify(store).ok
     sid = signature_status(store, "Release", "REL-1")[0].id

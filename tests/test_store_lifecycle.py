@@ -29,6 +29,7 @@ def _cli(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subpr
     )
 
 
+@pytest.mark.req("REQ-DAT-005")
 def test_start_write_stop_restart_keeps_data(tmp_path: Path) -> None:
     s = load_settings(data_dir=tmp_path)
     store = open_store(s)
@@ -43,6 +44,7 @@ def test_start_write_stop_restart_keeps_data(tmp_path: Path) -> None:
     server.stop()
 
 
+@pytest.mark.req("REQ-DAT-005")
 def test_killed_server_is_recovered_without_losing_acknowledged_writes(tmp_path: Path) -> None:
     s = load_settings(data_dir=tmp_path)
     store = open_store(s)
@@ -62,6 +64,7 @@ def test_killed_server_is_recovered_without_losing_acknowledged_writes(tmp_path:
     EmbeddedServer(tmp_path).stop()
 
 
+@pytest.mark.req("REQ-SYS-001")
 def test_two_processes_share_one_server(tmp_path: Path) -> None:
     code = (
         "import sys; from tracegraph import open_store, load_settings;"
@@ -95,6 +98,7 @@ def test_cli_db_start_status_stop(tmp_path: Path) -> None:
     assert r.returncode == 3 and json.loads(r.stdout)["running"] is False
 
 
+@pytest.mark.req("REQ-SYS-001")
 def test_bad_url_is_one_clear_line(tmp_path: Path) -> None:
     r = _cli(tmp_path, "db", "status", env={"TRACEGRAPH_DATABASE_URL": "http://example"})
     assert r.returncode == 1
@@ -104,6 +108,7 @@ def test_bad_url_is_one_clear_line(tmp_path: Path) -> None:
         load_settings(database_url="mysql://x")
 
 
+@pytest.mark.req("REQ-SYS-001")
 def test_unreachable_database_names_what_was_tried() -> None:
     s = load_settings(database_url="falkordb://127.0.0.1:1", connect_timeout_s=1)
     with pytest.raises(DatabaseUnavailable) as err:

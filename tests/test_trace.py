@@ -29,6 +29,7 @@ def plant_store(store):
     return store
 
 
+@pytest.mark.req("REQ-TRC-001")
 def test_backward_from_serial(plant_store):
     r = backward_trace(plant_store, "FIN1-S0003")
     assert r.start["id"] == "FIN1-S0003" and r.start["label"] == "Serial"
@@ -58,6 +59,7 @@ def test_backward_from_serial(plant_store):
     assert r.counts["batches"] == 3 and r.counts["quality_records"] == 2
 
 
+@pytest.mark.req("REQ-TRC-001")
 def test_backward_out_of_calibration_and_document_mismatch(plant_store):
     r = backward_trace(plant_store, "FIN2")
     (use,) = r.batches[0].equipment
@@ -70,6 +72,7 @@ def test_backward_out_of_calibration_and_document_mismatch(plant_store):
     assert b.equipment == []
 
 
+@pytest.mark.req("REQ-TRC-001")
 def test_backward_components_and_sibling_limit(plant_store):
     r = backward_trace(plant_store, "FIN1-S0001", sibling_limit=2)
     assert [s["id"] for s in r.serials] == ["SUB1-S0001"]  # its component
@@ -80,6 +83,7 @@ def test_backward_components_and_sibling_limit(plant_store):
     assert sub1.siblings == 1  # SUB1-S0002; SUB1-S0001 is in the trace itself
 
 
+@pytest.mark.req("REQ-TRC-001")
 def test_backward_from_lot_and_batch(plant_store):
     r = backward_trace(plant_store, "L3")
     assert {lot.id for lot in r.lots} == {"L3", "L1b", "L1", "L2"} and r.batches == []
@@ -184,6 +188,7 @@ def test_cli_impact_variants(cli, tmp_path):
     assert code == 0 and xlsx.stat().st_size > 0 and len(csvf.read_text().splitlines()) == 9
 
 
+@pytest.mark.req("REQ-TRC-004")
 def test_cli_impact_engines_agree(cli):
     """`--engine index` builds the trace index in the command and answers from it; the answer
     is the graph's (`--engine cypher`), whichever engine gave it."""
@@ -203,6 +208,7 @@ def test_cli_impact_engines_agree(cli):
     assert code == 2 and "unknown engine" in out
 
 
+@pytest.mark.req("REQ-TRC-007")
 def test_cli_errors(cli):
     code, out = cli("impact", "--lot", "NOPE", "--json")
     assert code == 1 and json.loads(out)["error"]["code"] == "not_found"

@@ -54,6 +54,7 @@ def comparable(r: ImpactResult) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("cause,opts", list(itertools.product(CAUSES, OPTIONS)))
+@pytest.mark.req("REQ-TRC-004")
 def test_index_gives_the_graphs_answer(plant: Any, cause: dict[str, Any], opts: dict[str, Any]) -> None:
     c, o = ImpactCause(**cause), ImpactOptions(**opts)
     by_graph = impact(plant, c, o, engine="cypher")
@@ -85,6 +86,7 @@ def test_declines_what_it_does_not_hold(plant: Any) -> None:
             impact(plant, c, o, engine="index")
 
 
+@pytest.mark.req("REQ-TRC-007")
 def test_unknown_keys_are_refused_like_the_graph_does(plant: Any) -> None:
     for cause in ({"lots": ["NOPE"]}, {"batches": ["FIN1", "NOPE"]}, {"serials": ["NOPE"]}):
         for engine in ("cypher", "index"):
@@ -103,6 +105,7 @@ def test_cycles_end_and_shared_inputs_count_once(plant: Any) -> None:
     assert r.depth[r.nodes.tolist().index(fin1)] == 0
 
 
+@pytest.mark.req("REQ-TRC-004")
 def test_an_audited_write_is_seen_by_the_next_query(empty_store: Any) -> None:
     demo_plant().write(empty_store)
     trace_index.refresh(empty_store)

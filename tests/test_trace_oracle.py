@@ -405,6 +405,7 @@ def oracle_store(embedded_server):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(seed=st.integers(min_value=0, max_value=2**31 - 1))
+@pytest.mark.req("REQ-TRC-003")
 def test_engine_matches_networkx_oracle(oracle_store, seed: int) -> None:
     oracle_store.run("MATCH (n) WHERE NOT n:AuditHead DETACH DELETE n")
     p = make_plant(seed)

@@ -3,12 +3,18 @@ list and create signed checkpoints. All calls go to engine.audit / audit_verify 
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path as FsPath
+from typing import Literal
+
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from tracegraph.api.deps import P, get_settings, get_store, requires
 from tracegraph.engine.audit import checkpoints
+from tracegraph.engine.audit import review as rv
 from tracegraph.engine.audit.chain import Actor, AuditEntryView, history
 from tracegraph.engine.audit.checkpoints import CheckpointView
 from tracegraph.engine.audit.verify import VerifyReport, verify
@@ -86,3 +92,72 @@ async def audit_public_key(request: Request, actor: Actor = requires(P.AUDIT_REA
     data_dir = get_settings(request).data_dir
     pem = await run_in_threadpool(lambda: checkpoints.public_key_pem(data_dir))
     return JSONResponse({"pem": pem})
+
+
+class ReviewSubmit(BaseModel):
+    """Store a review of `review`'s period and sign it (meaning reviewed, 21 CFR 11.200)."""
+
+    review: rv.ReviewRequest
+    password: str = Field(min_length=1, max_length=1024, description="re-entered at signing")
+    username: str | None = Field(None, max_length=200, description="your user id (first signing of a session)")
+    reason: str = Field("", max_length=2000)
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/review", summary="Audit trail review of a period (Annex 11 §9), read only")
+async def audit_review(
+    request: Request,
+    period_from: str = Query(..., alias="from", max_length=40, description="YYYY-MM-DD or ISO time with timezone"),
+    period_to: str = Query(..., alias="to", max_length=40, description="end of the period (exclusive)"),
+    user: str | None = Query(None, max_length=200),
+    record_type: str | None = Query(None, max_length=100),
+    action: str | None = Query(None, max_length=100),
+    work_start: str = Query("07:00", max_length=8),
+    work_end: str = Query("19:00", max_length=8),
+    timezone: str | None = Query(None, max_length=64, description="default: the server's display timezone"),
+    burst_count: int = Query(30, ge=1, le=100000),
+    burst_minutes: float = Query(5.0, gt=0, le=10080),
+    verify_chain: bool = Query(True),
+    format: Literal["json", "xlsx", "pdf"] = Query("json"),
+    actor: Actor = requires(P.AUDIT_REVIEW),
+) -> Response:
+    """The changes of the period with old/new values and reasons, and the exceptions the rules flag.
+    Nothing is stored: POST /audit/reviews keeps and signs a review."""
+    store = get_store(request)
+    req = rv.parse_request({
+        "period_from": period_from, "period_to": period_to, "user": user, "record_type": record_type,
+        "action": action, "work_start": work_start, "work_end": work_end,
+        "timezone": timezone or get_settings(request).timezone, "burst_count": burst_count,
+        "burst_minutes": burst_minutes, "verify_chain": verify_chain,
+    })
+    rep = await run_in_threadpool(lambda: rv.build_review(store, req, actor))
+    if format == "json":
+        return JSONResponse(rep.model_dump(mode="json"))
+
+    def render() -> bytes:
+        from tracegraph.validation.review_files import write_pdf_review, write_xlsx_review
+
+        with tempfile.TemporaryDirectory() as d:
+            path = FsPath(d) / f"{rep.id}.{format}"
+            (write_xlsx_review if format == "xlsx" else write_pdf_review)(rep, path)
+            return path.read_bytes()
+
+    body = await run_in_threadpool(render)
+    return Response(body, media_type=XLSX_TYPE if format == "xlsx" else "application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{rep.id}.{format}"'})
+
+
+@router.post("/reviews", summary="Store an audit trail review and sign it (meaning reviewed)")
+async def audit_review_store(request: Request, body: ReviewSubmit, actor: Actor = requires(P.AUDIT_REVIEW)) -> JSONResponse:
+    """Builds the review, keeps it as an AuditReview record (audited) and signs it with your password."""
+    store = get_store(request)
+
+    def run() -> dict[str, object]:
+        rep = rv.build_review(store, body.review, actor)
+        rv.store_review(store, rep, actor)
+        sig = rv.sign_review(store, rep.id, actor, body.password, username=body.username, reason=body.reason)
+        return {"review": rep.model_dump(mode="json"), "signature": sig.model_dump(mode="json")}
+
+    return JSONResponse(await run_in_threadpool(run))

@@ -294,6 +294,73 @@ def signatures(label: str = typer.Argument(...), key: str = typer.Argument(...),
     console.print(t)
 
 
+@app.command()
+@clean_errors
+def review(
+    period_from: str = typer.Option(..., "--from", help="Start of the period: YYYY-MM-DD or ISO time with timezone."),
+    period_to: str = typer.Option(..., "--to", help="End of the period (exclusive)."),
+    user: Optional[str] = typer.Option(None, "--user", help="Only entries by this user id."),
+    record_type: Optional[str] = typer.Option(None, "--record-type", help="Only entries about this label, e.g. Batch."),
+    action: Optional[str] = typer.Option(None, "--action", help="Only entries with this action, e.g. update."),
+    work_start: str = typer.Option("07:00", "--work-start", help="Working hours start (local time)."),
+    work_end: str = typer.Option("19:00", "--work-end", help="Working hours end (local time)."),
+    timezone: Optional[str] = typer.Option(None, "--timezone", help="Timezone of the working hours (default: settings)."),
+    burst_count: int = typer.Option(30, "--burst-count", help="More than this many entries by one user ..."),
+    burst_minutes: float = typer.Option(5.0, "--burst-minutes", help="... within this many minutes is a burst."),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip audit verify (no verify-failure exceptions)."),
+    out: Path = typer.Option(Path("audit-reviews"), "--out", help="Folder for the XLSX and PDF."),
+    do_sign: bool = typer.Option(False, "--sign", help="Sign the review record now (meaning reviewed; password)."),
+    signer: Optional[str] = typer.Option(None, "--signer", help="Your user id for the signature (first signing of a session)."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the signing password from stdin."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Review the audit trail of a period (Annex 11 §9): changes, exceptions, XLSX + PDF, a signed record.
+
+    Example: tracegraph audit review --from 2026-03-01 --to 2026-04-01 --record-type Batch --sign --signer qa.ann
+    """
+    from tracegraph.engine.audit import review as rv
+    from tracegraph.engine.errors import TracegraphError
+    from tracegraph.validation.review_files import write_pdf_review, write_xlsx_review
+
+    req = rv.parse_request({
+        "period_from": period_from, "period_to": period_to, "user": user, "record_type": record_type,
+        "action": action, "work_start": work_start, "work_end": work_end,
+        "timezone": timezone or settings().timezone, "burst_count": burst_count, "burst_minutes": burst_minutes,
+        "verify_chain": not no_verify,
+    })
+    password = _read_password(password_stdin, "Password (signature)") if do_sign else ""
+    s = store()
+    try:
+        actor = _actor(s)
+        rep = rv.build_review(s, req, actor)
+        xlsx = write_xlsx_review(rep, out / f"{rep.id}.xlsx")
+        rv.store_review(s, rep, actor, files={"xlsx": str(xlsx), "pdf": str(out / f"{rep.id}.pdf")})
+        manifestation = ""
+        if do_sign:
+            try:
+                view = rv.sign_review(s, rep.id, actor, password, username=signer)
+            except TracegraphError:  # the stored review stays; its PDF says it is not signed
+                write_pdf_review(rep, out / f"{rep.id}.pdf")
+                raise
+            manifestation = view.manifestation
+        pdf = write_pdf_review(rep, out / f"{rep.id}.pdf", signature=manifestation)
+    finally:
+        s.close()
+    if as_json:
+        print_json({**rep.model_dump(mode="json"), "files": {"xlsx": str(xlsx), "pdf": str(pdf)},
+                    "signature": manifestation})
+        return
+    console.print(f"review {rep.id}: {rep.counts['entries']} entries, {rep.counts['findings']} exceptions "
+                  f"(audit verify: {dict([(None, 'not run'), (True, 'OK'), (False, 'FAILED')])[rep.verify_ok]})")
+    t = Table("rule", "seq", "user", "time (UTC)", "what")
+    for f in rep.findings[:200]:
+        t.add_row(f.rule, str(f.seq or ""), f.actor, f.ts[:19], _short(f.message, 80))
+    if rep.findings:
+        console.print(t)
+    console.print(f"wrote {xlsx} and {pdf}" + (f"; signed: {manifestation}" if manifestation else
+                                                 f"; sign with: tracegraph audit sign AuditReview {rep.id} --meaning reviewed"))
+
+
 def _read_password(from_stdin: bool, prompt: str) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")

@@ -447,6 +447,36 @@ def effectiveness(recall_id: str = typer.Argument(...),
 
 @app.command()
 @clean_errors
+def documents(recall_id: str = typer.Argument(...),
+              generate: bool = typer.Option(False, "--generate", help="Render the jurisdiction's forms now."),
+              form: list[str] = typer.Option([], "--form", help="Only these forms (repeatable)."),
+              company: str = typer.Option("", "--company", help="Manufacturer name printed on the forms."),
+              out: Path = typer.Option(Path("recall-documents"), "--out", help="Folder for the PDFs."),
+              as_json: bool = JSON_OPTION) -> None:
+    """The regulators' documents of a recall (NMPA forms, EU FSN and replies, FDA 806 and effectiveness), with hashes.
+
+    Example: tracegraph recall documents RC-20260302-1A2B3C --generate --company "InfuPro Medical"
+    """
+    from tracegraph.engine.recall import documents as docs
+
+    s = store()
+    try:
+        if generate:
+            docs.generate(s, _actor(s), recall_id, out, company=company, forms=form or None)
+        rows = docs.documents(s, recall_id)
+    finally:
+        s.close()
+    if as_json:
+        print_json(rows)
+        return
+    t = Table("form", "language", "title", "file", "sha256", "created")
+    for d in rows:
+        t.add_row(d["form"], d["language"], d["title"], d["path"], d["sha256"][:16] + "…", d["created_at"][:16])
+    console.print(t)
+
+
+@app.command()
+@clean_errors
 def deadlines(recall_id: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
     """Regulatory due dates of a recall (rules per jurisdiction, with their article) and what is overdue.
 

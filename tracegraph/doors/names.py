@@ -17,6 +17,7 @@ class P:
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
     AUDIT_CHECKPOINT = "audit.checkpoint"
+    AUDIT_REVIEW = "audit.review"
     IMPORT_WRITE = "import.write"
     QMS_READ = "qms.read"
     QMS_SIGN = "qms.sign"

@@ -116,6 +116,26 @@ class AuditQuery:
         rows = await run_in_threadpool(lambda: cps.list_checkpoints(store, limit=min(limit, 1000)))
         return [Checkpoint.from_pydantic(r) for r in rows]
 
+    @strawberry.field(permission_classes=[Perm(P.AUDIT_REVIEW)],
+                      description="Audit trail review of a period (Annex 11 §9): changes and flagged exceptions; "
+                                  "read only (JSON of the review).")
+    async def audit_review(
+        self, info: Info, period_from: str, period_to: str, user: str | None = None, record_type: str | None = None,
+        action: str | None = None, work_start: str = "07:00", work_end: str = "19:00", timezone: str | None = None,
+        burst_count: int = 30, burst_minutes: float = 5.0, verify_chain: bool = True,
+    ) -> JSON:
+        from tracegraph.engine.audit import review as rv
+
+        store, actor = info.context.store, actor_of(info)
+        req = rv.parse_request({
+            "period_from": period_from, "period_to": period_to, "user": user, "record_type": record_type,
+            "action": action, "work_start": work_start, "work_end": work_end,
+            "timezone": timezone or info.context.settings.timezone, "burst_count": burst_count,
+            "burst_minutes": burst_minutes, "verify_chain": verify_chain,
+        })
+        rep = await run_in_threadpool(lambda: rv.build_review(store, req, actor))
+        return JSON(rep.model_dump(mode="json"))
+
     @strawberry.field(permission_classes=READ, description="Inclusion proof of one entry (verify offline).")
     async def audit_proof(self, info: Info, seq: int, size: int | None = None) -> JSON:
         store = info.context.store

@@ -35,6 +35,8 @@ PERMISSIONS: dict[str, str] = {
     "audit.read": "read the audit trail and proofs",
     "audit.verify": "verify the audit chain",
     "audit.checkpoint": "sign audit checkpoints",
+    "audit.review": "review the audit trail and store the signed review record (Annex 11 §9)",
+    "validation.run": "run `tracegraph validate` and store its report as a record",
     "users.manage": "add/disable users, set roles, reset passwords",
 }
 
@@ -54,18 +56,18 @@ ROLES: dict[str, tuple[str, list[str]]] = {
     "qa": (
         "quality assurance: records, imports, QMS records, verification",
         _READ + ["records.write", "records.status", "import.write", "epcis.capture", "qms.complaint.create",
-                 "qms.write", "qms.sign", "recall.create", "audit.verify"],
+                 "qms.write", "qms.sign", "recall.create", "audit.verify", "audit.review", "validation.run"],
     ),
     "qa_manager": (
         "QA with approval authority: approves releases and recalls, retires records",
         _READ + ["records.write", "records.status", "records.retire", "import.write", "epcis.capture",
                  "qms.complaint.create",
                  "qms.write", "qms.sign", "qms.approve", "recall.create", "recall.approve", "audit.verify",
-                 "audit.checkpoint"],
+                 "audit.checkpoint", "audit.review", "validation.run"],
     ),
     "admin": (
         "system administrator: users and the audit trail, no business approvals",
-        _READ + ["users.manage", "audit.verify", "audit.checkpoint", "import.write", "epcis.capture"],
+        _READ + ["users.manage", "audit.verify", "audit.checkpoint", "import.write", "epcis.capture", "validation.run"],
     ),
     "capture_device": (
         "a machine (packaging line, goods-in scanner) that captures EPCIS events and can do nothing else",
@@ -90,6 +92,8 @@ COMMANDS: dict[str, str] = {
     "audit.log": "audit.read",
     "audit.checkpoint": "audit.checkpoint",
     "audit.prove": "audit.read",
+    "audit.review": "audit.review",
+    "validation.report": "validation.run",
     "records.create": "records.write",
     "records.update": "records.write",
     "records.link": "records.write",
@@ -109,6 +113,9 @@ LABEL_WRITE_PERMISSIONS: dict[str, str] = {
     "Release": "qms.write",
     "TrainingRecord": "qms.write",
     "Recall": "recall.create",
+    "AuditReview": "audit.review",
+    "ValidationReport": "validation.run",
+    "RegulatoryDocument": "recall.create",
 }
 
 #: (label, meaning) -> permission needed to sign; ("*", meaning) applies to every label

@@ -238,6 +238,29 @@ class FalkorDBStore:
                 )
             time.sleep(0.05)
 
+    def server_facts(self) -> dict[str, Any]:
+        """What the installation qualification records: server and module versions and the
+        durability settings (CONFIG GET append*), the indexes and uniqueness constraints."""
+        conn = self._db.connection
+        try:
+            info = conn.info("server")
+            cfg = conn.config_get("append*")
+            modules = [{"name": str(m.get("name", m.get(b"name", ""))), "ver": m.get("ver", m.get(b"ver"))}
+                       for m in conn.module_list()]
+        except redis.RedisError as exc:
+            raise self._translate(exc, "INFO / CONFIG GET") from None
+        indexes = self.run("CALL db.indexes() YIELD label, properties RETURN label, properties", write=False)
+        constraints = self.run("CALL db.constraints() YIELD label, properties, status RETURN label, properties, status",
+                               write=False)
+        return {
+            "backend": "falkordb", "location": self.location, "graph": self.graph_name,
+            "redis_version": info.get("redis_version"), "modules": modules,
+            "appendonly": cfg.get("appendonly"), "appendfsync": cfg.get("appendfsync"),
+            "indexes": [{"label": r["label"], "properties": list(r["properties"])} for r in indexes],
+            "constraints": [{"label": r["label"], "properties": list(r["properties"]), "status": r["status"]}
+                            for r in constraints],
+        }
+
     def ping(self) -> bool:
         try:
             return bool(self._db.connection.ping())

@@ -59,7 +59,8 @@ EDGE_CODE: dict[str, int] = {t: i for i, t in enumerate(FORWARD_EDGES)}
 UNTOUCHED_LABELS: frozenset[str] = frozenset({
     "User", "Token", "Signature", "Checkpoint", "RecallAlert", "RecallDrill",
     "Complaint", "Deviation", "CAPA", "ChangeControl", "Document", "TrainingRecord",
-    "Calibration", "Inspection", "Supplier", "Equipment", "Release",
+    "Calibration", "Inspection", "Supplier", "Equipment", "Release", "ValidationReport", "AuditReview",
+    "RegulatoryDocument",
 })
 #: rows per page of the big build statements (units, edges): bounds the reply held in memory
 PAGE_ROWS = 500_000

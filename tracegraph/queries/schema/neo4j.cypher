@@ -23,6 +23,9 @@ CREATE CONSTRAINT changecontrol_id_unique IF NOT EXISTS FOR (n:ChangeControl) RE
 CREATE CONSTRAINT release_id_unique IF NOT EXISTS FOR (n:Release) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT trainingrecord_id_unique IF NOT EXISTS FOR (n:TrainingRecord) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT recall_id_unique IF NOT EXISTS FOR (n:Recall) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT validationreport_id_unique IF NOT EXISTS FOR (n:ValidationReport) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT auditreview_id_unique IF NOT EXISTS FOR (n:AuditReview) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT regulatorydocument_id_unique IF NOT EXISTS FOR (n:RegulatoryDocument) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT user_id_unique IF NOT EXISTS FOR (n:User) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT role_id_unique IF NOT EXISTS FOR (n:Role) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT signature_id_unique IF NOT EXISTS FOR (n:Signature) REQUIRE n.id IS UNIQUE;
