@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from tracegraph.api.deps import P
 from tracegraph.engine import recall as rc
+from tracegraph.engine import recall_clocks as rcl
 from tracegraph.engine import trace_models as tm
 from tracegraph.graphql.context import actor_of
 from tracegraph.graphql.pagination import Connection, connection, window
@@ -27,6 +28,24 @@ APPROVE = [Perm(P.RECALL_APPROVE)]
 @pyd_type(model=rc.RecallCustomer, all_fields=True, description="A customer a recall affects, and its progress.")
 class RecallCustomer:
     pass
+
+
+@pyd_type(model=rcl.Deadline,
+          description="One regulatory clock of a recall: due date and state now (engine/recall_clocks.py).")
+class RecallDeadline:
+    clock: strawberry.auto
+    name: strawberry.auto
+    article: strawberry.auto
+    text: strawberry.auto
+    verified: strawberry.auto
+    start_event: strawberry.auto
+    started_at: strawberry.auto
+    due_at: strawberry.auto
+    done_at: strawberry.auto
+    state: str = strawberry.field(description="not_started | pending | due_soon | overdue | done | done_late | "
+                                              "not_applicable")
+    hours_left: strawberry.auto
+    period: strawberry.auto
 
 
 @pyd_type(model=rc.Recall, description="A recall campaign with its frozen affected set.")
@@ -77,6 +96,11 @@ class Recall:
     async def customers(self, info: Info) -> list[RecallCustomer]:
         store, rid = info.context.store, self.id
         return [RecallCustomer.from_pydantic(c) for c in await run_in_threadpool(lambda: rc.customers(store, rid))]
+
+    @strawberry.field(description="Every clock of the recall's jurisdiction: due, done, overdue.")
+    async def deadlines(self, info: Info) -> list[RecallDeadline]:
+        store, rid = info.context.store, self.id
+        return [RecallDeadline.from_pydantic(d) for d in await run_in_threadpool(lambda: rcl.deadlines(store, rid))]
 
 
 @strawberry.input(description="The recall decision; the affected set comes from the impact of `cause`.")
