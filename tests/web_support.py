@@ -1,0 +1,122 @@
+"""The web app's test server: a real uvicorn on 127.0.0.1 (a free port) serving `create_app` on
+the real embedded database, loaded with a generated plant and one user per role of the journeys.
+Used by tests/test_web_browser.py (and by hand: `python tests/web_support.py` keeps one running)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from tracegraph.api.app import create_app
+from tracegraph.engine import auth
+from tracegraph.settings import load_settings
+
+PASSWORD = "Correct-Horse-42!"
+#: username, printed name, roles (the people of the journeys)
+USERS = (
+    ("complaints", "Sam Okafor", ["complaint_handler"]),
+    ("coord", "Li Wei", ["recall_coordinator", "viewer"]),
+    ("qa.lead", "Maria Garcia", ["qa_manager"]),
+    ("auditor", "Ada Auditor", ["viewer"]),
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def load_plant(store: Any, serials: int = 400, seed: int = 7) -> None:
+    """A generated plant (the demo's generator) imported as an admin, and the journey users."""
+    from tracegraph.engine.imports import SourceFile, run_import
+    from tracegraph.loaders.generator import generate_plant
+
+    auth.init_admin(store, "admin", "Demo Administrator", PASSWORD)
+    admin = auth.authenticate(store, "admin", PASSWORD)
+    run_import(store, generate_plant(serials, seed), admin,
+               source_files=[SourceFile(name=f"generated plant seed={seed}", sha256="", rows=0)])
+    for username, name, roles in USERS:
+        auth.add_user(store, admin, username, name, PASSWORD, roles, reason="web test users")
+
+
+@dataclass
+class WebServer:
+    url: str
+    store: Any
+    server: uvicorn.Server
+    thread: threading.Thread
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, user: str) -> str:
+        if user not in self.tokens:
+            self.tokens[user] = self.post("/auth/login", {"username": user, "password": PASSWORD})["token"]
+        return self.tokens[user]
+
+    def post(self, path: str, body: dict[str, Any], user: str | None = None) -> dict[str, Any]:
+        headers = {"Content-Type": "application/json"}
+        if user:
+            headers["Authorization"] = f"Bearer {self.token(user)}"
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), headers=headers, method="POST")
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())
+
+    def gql(self, query: str, user: str = "auditor", **variables: Any) -> dict[str, Any]:
+        body = self.post("/graphql", {"query": query, "variables": variables}, user)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def start_server(store: Any, data_dir: Path) -> WebServer:
+    settings = load_settings(data_dir=data_dir, trace_index="off")
+    app = create_app(settings, store=store)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="web-test-server", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        raise RuntimeError("the web test server did not answer")
+    return WebServer(url=url, store=store, server=server, thread=thread)
+
+
+if __name__ == "__main__":  # a server to look at by hand
+    import tempfile
+
+    from tracegraph.engine.stores.falkordb import FalkorDBStore
+    from tracegraph.engine.stores.server import EmbeddedServer
+
+    tmp = Path(tempfile.mkdtemp())
+    emb = EmbeddedServer(tmp / "db", appendfsync="everysec")
+    emb.ensure_running()
+    st = FalkorDBStore(unix_socket_path=str(emb.socket_path), graph="web", server=emb)
+    st.apply_schema()
+    load_plant(st)
+    ws = start_server(st, tmp)
+    print(ws.url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        ws.stop()
+        emb.stop()
