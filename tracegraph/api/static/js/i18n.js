@@ -12,7 +12,7 @@ export function loadPrefs(user) {
   state.user = user;
   let p = {};
   try { p = JSON.parse(localStorage.getItem(user ? prefsKey(user) : "tracegraph.prefs") || "{}"); } catch { p = {}; }
-  if (!user && !p.lang) {
+  if (!p.lang) { // a user who never chose: the browser's language (not the previous user's)
     const nav = (navigator.language || "en").toLowerCase();
     p.lang = nav.startsWith("zh") ? "zh-CN" : "en";
   }

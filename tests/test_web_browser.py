@@ -1,0 +1,404 @@
+"""The web app in a real browser: Debian's Chromium driven by Playwright against a real uvicorn
+server on the real embedded database with a generated plant. Journeys, each signed in as the
+role that does it, checking what is shown against what the API answers:
+
+(a) a complaint handler scans a GS1 element string (with the ASCII 29 group separator, typed as a
+    keyboard wedge types it), sees the upstream trace graph, clicks a node, opens a complaint, and
+    switches to Simplified Chinese (remembered for that user);
+(b) a recall coordinator (in zh-CN) runs a supplier-window impact, sees the totals the API gives
+    for the same cause, downloads the CSV and decides a recall; a QA manager approves it in the
+    e-signature dialog (a wrong password is refused first);
+(c) an auditor (in zh-CN) filters the audit trail by record, user and period and sees the
+    approval of (b) with its old and new values, and exports it.
+Accessibility basics run on every screen visited: each form control has a label, and the main
+forms are completed with the keyboard alone. Screenshots of each screen go to docs/screenshots/.
+
+Skipped only when /usr/bin/chromium is absent and CI is not set; under CI=true they run (and fail
+without Chromium: .ci/run installs it)."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+import io
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from web_support import PASSWORD, WebServer, load_plant, start_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if not os.environ.get("CI"):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): apt-get install chromium", allow_module_level=True)
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (pip install -e '.[test]')")
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.timeout(240)
+
+#: what the journeys hand on to the next one
+STATE: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="module")
+def web(store: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    load_plant(store)
+    server = start_server(store, tmp_path_factory.mktemp("web"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser: Browser, tmp_path: Path) -> Iterator[Page]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Asia/Shanghai",
+                              locale="en-US", accept_downloads=True)
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(150)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def unlabelled(page: Page) -> list[str]:
+    """Visible form controls without a label (a <label for>, a wrapping label or aria-label)."""
+    return page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+        .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+        .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                      && !el.getAttribute('aria-labelledby'))
+        .map(el => el.outerHTML.slice(0, 120))""")
+
+
+def check_labels(page: Page) -> None:
+    assert unlabelled(page) == [], "form controls without a label"
+
+
+def sign_in(page: Page, web: WebServer, user: str, password: str = PASSWORD) -> None:
+    """With the keyboard only: the user field has the focus, Tab to the password, Enter."""
+    page.goto(web.url + "/")
+    expect(page.locator("#login")).to_be_visible()
+    check_labels(page)
+    expect(page.locator("input[name=username]")).to_be_focused()
+    page.keyboard.type(user)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    expect(page.locator("#who-name")).not_to_be_empty()
+
+
+def set_lang(page: Page, lang: str) -> None:
+    page.select_option("#lang", lang)
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+
+
+def n(v: float) -> str:
+    """A number as the page shows it (en and zh-CN group thousands with a comma)."""
+    return f"{int(v):,}" if float(v).is_integer() else f"{v:,}"
+
+
+def tab_to(page: Page, selector: str, most: int = 6) -> None:
+    """Press Tab until `selector` has the focus (a date input takes one Tab per part)."""
+    el = page.locator(selector)
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if el.evaluate("e => e === document.activeElement"):
+            return
+    raise AssertionError(f"{selector} cannot be reached with Tab")
+
+
+def nav_texts(page: Page) -> list[str]:
+    return page.locator("#nav a").all_inner_texts()
+
+
+# -- (a) complaint handler -----------------------------------------------------------------------------
+def test_complaint_handler_scans_a_gs1_string_sees_the_graph_and_opens_a_complaint(web: WebServer, page: Page) -> None:
+    unit = web.gql('{ serials(first: 1, filter: {status: "at_end_user"}) { edges { node { id gtin serialNo batchId expiry } } } }')
+    u = unit["serials"]["edges"][0]["node"]
+    expiry = u["expiry"].replace("-", "")[2:]
+    # (01) GTIN (17) expiry (10) lot <GS> (21) serial: the lot is variable-length, so a GS ends it
+    gs1 = f"01{u['gtin']}17{expiry}10{u['batchId']}\x1d21{u['serialNo']}"
+
+    page.goto(web.url + "/")
+    shot(page, "sign-in")
+    sign_in(page, web, "complaints")
+    expect(page.locator("#who-name")).to_have_text("Sam Okafor")
+    expect(page.locator("#who-role")).to_have_text("Complaint handler")
+    # role-aware: the complaint handler lands on the trace view, sees no user administration
+    expect(page.locator("#view")).to_have_attribute("data-screen", "trace")
+    assert nav_texts(page)[0] == "Trace" and "Users" not in nav_texts(page)
+    expect(page.locator("input[name=code]")).to_be_focused()
+
+    page.keyboard.type(gs1)  # what a keyboard-wedge scanner does, GS included
+    page.keyboard.press("Enter")
+    expect(page.locator("#scan-result")).to_contain_text(u["id"])
+    expect(page.locator("#scan-result")).to_contain_text("gtin+serial")
+    page.wait_for_function("() => window.tracegraphCy && window.tracegraphCy.nodes().length > 0")
+
+    tb = web.gql('query($k: String!) { traceBack(key: $k) { counts batches { id } lots { id } suppliers { supplier } } }',
+                 k=u["id"])["traceBack"]
+    kinds = page.evaluate("""() => { const out = {}; window.tracegraphCy.nodes().forEach(n => {
+        (out[n.data('kind')] = out[n.data('kind')] || []).push(n.data('key')); }); return out; }""")
+    assert sorted(kinds["MaterialLot"]) == sorted(lot["id"] for lot in tb["lots"])
+    assert sorted(kinds["Batch"]) == sorted(b["id"] for b in tb["batches"])
+    assert set(kinds["Supplier"]) == {s["supplier"] for s in tb["suppliers"]}
+    assert kinds["Serial"] == [u["id"]]
+    expect(page.locator('#trace-counts [data-key="lots"] b')).to_have_text(str(tb["counts"]["lots"]))
+    # the graph is drawn (a canvas with pixels), and a real click on a node shows its details
+    box = page.locator("#trace-graph").bounding_box()
+    assert box and page.locator("#trace-graph canvas").count() >= 1
+    pos = page.evaluate(f"() => window.tracegraphCy.getElementById('Batch:{u['batchId']}').renderedPosition()")
+    page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+    expect(page.locator("#trace-details h3")).to_contain_text(u["batchId"])
+    expect(page.locator("#node-details")).to_be_visible()
+    check_labels(page)
+    shot(page, "trace")
+
+    # the complaint form, with the keyboard alone
+    page.locator("#complaint-form input[name=reporter]").focus()
+    page.keyboard.type("Spital Bern, ward 3")
+    tab_to(page, "#complaint-form textarea[name=description]")  # past the event date (today, prefilled)
+    page.keyboard.type("Display flickers after 10 minutes of use")
+    tab_to(page, "#complaint-form input[name=patient_involved]")
+    page.keyboard.press("Space")  # a patient was involved
+    tab_to(page, "#complaint-form button[type=submit]")  # past injury: no
+    page.keyboard.press("Enter")
+    opened = page.locator('[data-testid="complaint-opened"]')
+    expect(opened).to_contain_text("Complaint CMP")
+    cmp_id = opened.inner_text().split()[1]
+    rec = web.gql('query($id: String!) { qualityRecord(type: "complaint", id: $id) { status props concerns { id label } } }',
+                  id=cmp_id)["qualityRecord"]
+    assert rec["status"] == "open" and {"id": u["id"], "label": "Serial"} in rec["concerns"]
+    assert rec["props"]["reporter"] == "Spital Bern, ward 3" and rec["props"]["patient_involved"] is True
+    STATE["complaint"] = cmp_id
+
+    # Simplified Chinese, remembered for this user; the human-readable form with parentheses works too
+    set_lang(page, "zh-CN")
+    assert nav_texts(page)[0] == "追溯"
+    expect(page.locator("#who-role")).to_have_text("投诉处理员")
+    page.reload()
+    expect(page.locator("#nav a").first).to_have_text("追溯")
+    code = page.locator("input[name=code]")
+    code.fill(f"(01){u['gtin']}(21){u['serialNo']}")
+    code.press("Enter")
+    expect(page.locator("#scan-result")).to_contain_text("产品 " + u["id"])
+    expect(page.locator("#trace-out h2").first).to_contain_text("的来源与去向")
+    shot(page, "trace-zh-CN")
+
+
+# -- (b) coordinator decides, QA manager approves ----------------------------------------------------------
+def test_coordinator_runs_a_supplier_window_impact_and_decides_a_recall_approved_by_esignature(
+        web: WebServer, page: Page) -> None:
+    sup = web.gql('{ suppliers(first: 50) { edges { node { id lots(first: 50) { edges { node { id receivedAt } } } } } } }')
+    # the supplier with most lots; the window: its first two receipts
+    best = max(sup["suppliers"]["edges"], key=lambda e: len(e["node"]["lots"]["edges"]))["node"]
+    dates = sorted(e["node"]["receivedAt"][:10] for e in best["lots"]["edges"])
+    cause = {"supplier": best["id"], "suppliedFrom": dates[0], "suppliedTo": dates[min(1, len(dates) - 1)]}
+    api = web.gql('query($c: ImpactCauseInput!) { impact(cause: $c) { counts byStatus customers { name id units } '
+                  'serials { status } } }', c=cause)["impact"]
+    assert api["counts"]["units"] > 0
+
+    sign_in(page, web, "coord")
+    expect(page.locator("#view")).to_have_attribute("data-screen", "impact")
+    set_lang(page, "zh-CN")
+    expect(page.locator("#view h1")).to_have_text("影响分析")
+    expect(page.locator("#who-role")).to_have_text("召回协调员, 只读用户")
+    check_labels(page)
+    # the cause form with the keyboard: supplier, then Tab to the receipt window
+    page.locator("#impact-form input[name=supplier]").focus()
+    page.keyboard.type(best["id"])
+    page.fill("#impact-form input[name=suppliedFrom]", cause["suppliedFrom"])
+    page.fill("#impact-form input[name=suppliedTo]", cause["suppliedTo"])
+    page.locator("#impact-form input[name=suppliedTo]").press("Enter")
+    expect(page.locator("#impact-totals")).to_be_visible()
+    for key in ("units", "batches", "lots", "customers"):
+        expect(page.locator(f'#impact-totals [data-key="{key}"] b')).to_have_text(n(api["counts"][key]))
+    expect(page.locator('#impact-totals [data-key="units"] span')).to_have_text("件产品")
+    bars = page.evaluate("""() => [...document.querySelectorAll('.chart-box')].map(f => ({
+        title: f.querySelector('figcaption').textContent,
+        bars: [...f.querySelectorAll('g')].map(g => [g.dataset.label, Number(g.dataset.value)]) }))""")
+    by_status = next(b for b in bars if b["title"] == "按状态统计")["bars"]
+    assert sum(v for _, v in by_status) == sum(api["byStatus"].values())
+    if "at_end_user" in api["byStatus"]:
+        assert ["在终端用户处", api["byStatus"]["at_end_user"]] in by_status
+    by_customer = next(b for b in bars if b["title"] == "按客户统计")["bars"]
+    top = sorted(((c["name"] or c["id"], c["units"]) for c in api["customers"]), key=lambda x: -x[1])[:12]
+    assert sorted(v for _, v in by_customer) == sorted(v for _, v in top)
+    # the unit table: paged and filterable
+    serials = api["counts"]["serials"]
+    expect(page.locator("#unit-page")).to_contain_text(f"共 {n(serials)} 件")
+    per_status = Counter(s["status"] for s in api["serials"])
+    status = min(per_status, key=per_status.get)
+    page.select_option("#impact-answer select[name=status]", status)
+    expect(page.locator("#unit-page")).to_contain_text(f"共 {n(per_status[status])} 件")
+    assert len(set(page.locator("#unit-table tbody tr td:nth-child(4)").all_inner_texts())) == 1
+    page.select_option("#impact-answer select[name=status]", "")
+    # the CSV download has one row per affected unit or quantity row
+    with page.expect_download() as dl:
+        page.click("#dl-csv")
+    rows = list(csv.reader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))
+    assert len(rows) > 1 and len(rows) - 1 >= serials
+    shot(page, "impact-zh-CN")
+
+    # decide the recall from this answer
+    check_labels(page)
+    page.select_option("#recall-form select[name=jurisdiction]", "CN-NMPA")
+    page.select_option("#recall-form select[name=recallClass]", "II")
+    page.fill("#recall-form textarea[name=reason]", "Supplier reports resin contamination in the receipt window")
+    page.click("#recall-form button[type=submit]")
+    page.wait_for_url("**/#/recalls/*")
+    expect(page.locator('[data-testid="recall-id"]')).to_be_visible()
+    rid = page.locator('[data-testid="recall-id"]').inner_text()
+    STATE["recall"] = rid
+    rec = web.gql('query($id: String!) { recall(id: $id) { status unitsCovered cause } }', id=rid)["recall"]
+    assert rec["status"] == "draft" and rec["unitsCovered"] == api["counts"]["units"]
+    expect(page.locator('#recall-facts [data-field="status"]')).to_have_text("草稿")
+    expect(page.locator('#recall-facts [data-field="unitsCovered"]')).to_have_text(n(api["counts"]["units"]))
+    # the coordinator may not approve: the button is there, disabled, saying why
+    approve = page.locator('#recall-steps button[data-step="approve"]')
+    expect(approve).to_be_disabled()
+    assert "recall.approve" in (approve.get_attribute("title") or "")
+    expect(page.locator("#recall-clocks tbody tr").first).to_be_visible()
+    page.click("#logout")
+    expect(page.locator("#login")).to_be_visible()
+
+    # a second person approves it with an e-signature (English)
+    sign_in(page, web, "qa.lead")
+    expect(page.locator("#who-name")).to_have_text("Maria Garcia")
+    expect(page.locator("#nav a").first).to_have_text("Quality")
+    page.click('#nav a[data-nav="recalls"]')
+    card = page.locator(f'#recall-board [data-status="draft"] [data-recall="{rid}"]')
+    expect(card).to_contain_text("Class II")
+    expect(card).to_contain_text("CN-NMPA")
+    shot(page, "recall-board")
+    card.locator("a").click()
+    page.click('#recall-steps button[data-step="approve"]')
+    dialog = page.locator("dialog.modal")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator('[data-testid="esign-name"]')).to_have_text("Maria Garcia")
+    expect(dialog.locator('[data-testid="esign-meaning"]')).to_have_text("Approved")
+    expect(dialog.locator('[data-testid="esign-record"]')).to_contain_text(rid)
+    check_labels(page)
+    expect(dialog.locator("input[name=password]")).to_be_focused()
+    page.keyboard.type("not-my-password")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Reviewed the impact and the health hazard evaluation")
+    shot(page, "esign")
+    page.keyboard.press("Tab")  # Cancel
+    page.keyboard.press("Tab")  # Sign
+    page.keyboard.press("Enter")
+    expect(page.locator("#recall-msg .error")).to_be_visible()  # refused: wrong password
+    assert web.gql('query($id: String!) { recall(id: $id) { status } }', id=rid)["recall"]["status"] == "draft"
+    page.click('#recall-steps button[data-step="approve"]')
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")
+    page.keyboard.type("Reviewed the impact and the health hazard evaluation")
+    page.locator("dialog.modal button[type=submit]").click()
+    expect(page.locator('#recall-facts [data-field="status"]')).to_have_text("approved")
+    expect(page.locator('#recall-facts [data-field="approvedBy"]')).to_have_text("qa.lead")
+    expect(page.locator("#recall-signatures")).to_contain_text("Maria Garcia")
+    expect(page.locator("#recall-signatures")).to_contain_text("Approved")
+    expect(page.locator('#recall-steps button[data-step="start"]')).to_be_visible()
+    shot(page, "recall")
+    assert web.gql('query($id: String!) { recall(id: $id) { status approvedBy } }', id=rid)["recall"] == {
+        "status": "approved", "approvedBy": "qa.lead"}
+
+    # the QA board and the complaint of journey (a)
+    page.click('#nav a[data-nav="qa"]')
+    expect(page.locator('.kpi[data-key="open"] b')).not_to_have_text("0")
+    check_labels(page)
+    shot(page, "qa-board")
+    if "complaint" in STATE:
+        page.goto(f"{web.url}/#/qa/complaint/{STATE['complaint']}")
+        expect(page.locator('[data-testid="qa-id"]')).to_have_text(STATE["complaint"])
+        expect(page.locator("#qa-steps button[data-step=investigate]")).to_be_visible()
+        page.click("#qa-steps button[data-step=investigate]")
+        expect(page.locator("#qa-msg")).to_contain_text("Done: Investigate")
+        expect(page.locator("h1 .badge")).to_have_text("investigating")
+        shot(page, "qa-record")
+
+
+# -- (c) auditor -----------------------------------------------------------------------------------------
+def test_auditor_filters_the_audit_trail_and_sees_the_approval(web: WebServer, page: Page) -> None:
+    rid = STATE.get("recall")
+    if rid is None:
+        pytest.fail("journey (b) made no recall: run the module in order")
+    want = web.gql('query($t: String!) { auditLog(target: $t, user: "qa.lead") { totalCount edges { node { seq action changes } } } }',
+                   t=rid)["auditLog"]
+    assert want["totalCount"] >= 1
+    approval = want["edges"][0]["node"]
+
+    sign_in(page, web, "auditor")
+    set_lang(page, "zh-CN")
+    page.click('#nav a[data-nav="audit"]')
+    expect(page.locator("#view h1")).to_have_text("审计追踪")
+    head = web.gql("{ auditStatus { headSeq } }")["auditStatus"]["headSeq"]
+    expect(page.locator('#audit-status [data-field="head"]')).to_contain_text(f"#{head:,}")
+    check_labels(page)
+    today = datetime.now(timezone.utc).astimezone().date().isoformat()  # the browser runs in Asia/Shanghai
+    shanghai_today = page.evaluate("() => new Intl.DateTimeFormat('en-CA', {timeZone: 'Asia/Shanghai'}).format(new Date())")
+    page.fill("#audit-filter input[name=since]", shanghai_today or today)
+    page.fill("#audit-filter input[name=until]", shanghai_today or today)
+    page.fill("#audit-filter input[name=user]", "qa.lead")
+    page.fill("#audit-filter input[name=target]", rid)
+    page.locator("#audit-filter input[name=target]").press("Enter")
+    expect(page.locator("#audit-count")).to_have_text(f"共 {want['totalCount']} 条")
+    entries = page.locator("#audit-entries > li")
+    expect(entries).to_have_count(want["totalCount"])
+    first = entries.first
+    assert first.get_attribute("data-seq") == str(approval["seq"])
+    assert first.get_attribute("data-action") == approval["action"]
+    status_change = next(c for c in approval["changes"] if c["field"] == "status")
+    row = first.locator("table.changes tr", has_text="status")
+    expect(row.locator("td.old")).to_have_text(str(status_change["old"]))
+    expect(row.locator("td.new")).to_have_text(str(status_change["new"]))
+    expect(first).to_contain_text("Maria Garcia")
+    shot(page, "audit-zh-CN")
+    with page.expect_download() as dl:
+        page.click("#audit-export")
+    rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8"))))
+    assert {r["seq"] for r in rows} == {str(e["node"]["seq"]) for e in want["edges"]}
+    assert any(r["field"] == "status" and r["new"] == "approved" for r in rows)
+    # a period that ends before today shows nothing of it
+    page.fill("#audit-filter input[name=since]", "2020-01-01")
+    page.fill("#audit-filter input[name=until]", "2020-01-02")
+    page.click("#audit-filter button[type=submit]")
+    expect(page.locator("#audit-count")).to_have_text("共 0 条")
+
+
+def test_every_message_has_both_languages() -> None:
+    """The zh-CN table has exactly the English keys (a missing key would show English)."""
+    import json
+    import re
+    import subprocess
+
+    js = (Path(__file__).resolve().parent.parent / "tracegraph/api/static/js/messages.js").read_text(encoding="utf-8")
+    try:
+        out = subprocess.run(["node", "-e", js.replace("export const MESSAGES", "const MESSAGES")
+                              + "\nconsole.log(JSON.stringify(MESSAGES))"], capture_output=True, text=True, timeout=30)
+        tables = json.loads(out.stdout)
+    except (FileNotFoundError, json.JSONDecodeError):
+        tables = {lang: dict.fromkeys(re.findall(r'"([\w.-]+)":', block)) for lang, block in
+                  zip(("en", "zh-CN"), js.split('"zh-CN": {'))}
+    assert set(tables["en"]) == set(tables["zh-CN"]) and len(tables["en"]) > 250
