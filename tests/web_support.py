@@ -35,7 +35,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def load_plant(store: Any, serials: int = 400, seed: int = 7) -> None:
+def load_plant(store: Any, serials: int = 3000, seed: int = 7) -> None:
     """A generated plant (the demo's generator) imported as an admin, and the journey users."""
     from tracegraph.engine.imports import SourceFile, run_import
     from tracegraph.loaders.generator import generate_plant
