@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -32,7 +33,10 @@ import pytest
 from web_support import PASSWORD, WebServer, load_plant, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+#: TRACEGRAPH_SCREENSHOTS=1 refreshes docs/screenshots/; otherwise they go to a temporary folder, so a
+#: test run does not rewrite tracked files
+SHOTS = (Path(__file__).resolve().parent.parent / "docs" / "screenshots" if os.environ.get("TRACEGRAPH_SCREENSHOTS")
+         else Path(tempfile.gettempdir()) / "tracegraph-screenshots")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
