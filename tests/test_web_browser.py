@@ -30,7 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from web_support import PASSWORD, WebServer, load_plant, start_server
+from web_support import PASSWORD, WebServer, batch_awaiting_release, load_plant, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: TRACEGRAPH_SCREENSHOTS=1 refreshes docs/screenshots/; otherwise they go to a temporary folder, so a
@@ -97,7 +97,10 @@ def unlabelled(page: Page) -> list[str]:
 
 
 def check_labels(page: Page) -> None:
+    """Every visible control is labelled, and the screen shows no refusal or failure."""
     assert unlabelled(page) == [], "form controls without a label"
+    errors = [t for t in page.locator("#view .error").all_inner_texts() if t.strip()]
+    assert errors == [], f"the screen shows errors: {errors}"
 
 
 def sign_in(page: Page, web: WebServer, user: str, password: str = PASSWORD) -> None:
@@ -390,6 +393,79 @@ def test_auditor_filters_the_audit_trail_and_sees_the_approval(web: WebServer, p
     page.fill("#audit-filter input[name=until]", "2020-01-02")
     page.click("#audit-filter button[type=submit]")
     expect(page.locator("#audit-count")).to_have_text("共 0 条")
+
+
+# -- (d) batch release: opened and reviewed by QA, released by the QA manager --------------------------------
+def test_batch_release_checklist_and_the_two_person_signed_release(web: WebServer, page: Page) -> None:
+    bid = batch_awaiting_release(web)
+    # the author opens the release record from the checklist, and may not review it herself
+    sign_in(page, web, "qa.author")
+    expect(page.locator("#view")).to_have_attribute("data-screen", "qa")
+    expect(page.locator("#who-role")).to_have_text("QA")
+    check_labels(page)
+    page.fill("#release-form input[name=batch]", bid)
+    page.locator("#release-form input[name=batch]").press("Enter")
+    checklist = page.locator("#release-checklist")
+    expect(checklist.locator("li.ok")).to_have_count(5)
+    expect(checklist).to_contain_text("Incoming inspections")
+    expect(page.locator("#release-out .badge").first).to_have_text("releasable")
+    page.click("#release-out button.primary")
+    page.wait_for_url("**/#/qa/release/*")
+    rel = page.locator('[data-testid="qa-id"]').inner_text()
+    expect(page.locator("#qa-concerns")).to_contain_text(bid)
+    expect(page.locator("#qa-steps button[data-step=release]")).to_have_count(0)  # not before the review
+    dialog = page.locator("dialog.modal")
+
+    def sign(step: str, meaning: str, name: str, reason: str) -> None:
+        page.click(f"#qa-steps button[data-step={step}]")
+        expect(dialog.locator('[data-testid="esign-meaning"]')).to_have_text(meaning)
+        expect(dialog.locator('[data-testid="esign-name"]')).to_have_text(name)
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Tab")
+        page.keyboard.type(reason)
+        dialog.locator("button[type=submit]").click()
+
+    sign("review", "Reviewed", "Chen Jing", "my own record")
+    expect(page.locator("#qa-msg .error")).to_contain_text("two-person rule")
+    page.click("#logout")
+
+    sign_in(page, web, "qa.rev")
+    page.goto(f"{web.url}/#/qa/release/{rel}")
+    sign("review", "Reviewed", "Quinn Reviewer", "Batch record reviewed against the checklist")
+    expect(page.locator("h1 .badge")).to_have_text("reviewed")
+    expect(page.locator("#qa-signatures")).to_contain_text("Quinn Reviewer")
+    # the reviewer may not release (no qms.approve): the button is shown disabled
+    expect(page.locator("#qa-steps button[data-step=release]")).to_be_disabled()
+    page.click("#logout")
+
+    sign_in(page, web, "qa.lead")
+    set_lang(page, "zh-CN")
+    page.goto(f"{web.url}/#/qa/release/{rel}")
+    expect(page.locator("h1 .badge")).to_have_text("已审核")
+    sign("release", "放行", "Maria Garcia", "批次放行")
+    expect(page.locator("h1 .badge")).to_have_text("已放行")
+    expect(page.locator("#qa-signatures tbody tr")).to_have_count(2)
+    expect(page.locator("#qa-signatures")).to_contain_text("审核")
+    shot(page, "qa-release-zh-CN")
+    assert web.gql('query($b: String!) { batch(id: $b) { status } }', b=bid)["batch"]["status"] == "released"
+
+
+# -- administration ----------------------------------------------------------------------------------------
+def test_administrator_sees_users_and_disables_one(web: WebServer, page: Page) -> None:
+    sign_in(page, web, "admin")
+    expect(page.locator("#view")).to_have_attribute("data-screen", "admin")
+    assert nav_texts(page) == ["Users", "Audit trail"]  # no business screens for the administrator
+    row = page.locator("#users tbody tr", has_text="qa.rev")
+    expect(row).to_contain_text("Quinn Reviewer")
+    expect(row).to_contain_text("active")
+    check_labels(page)
+    shot(page, "admin")
+    row.locator("button", has_text="Disable").click()
+    page.fill("dialog.modal textarea[name=reason]", "left the company")
+    page.locator("dialog.modal button[type=submit]").click()
+    expect(page.locator("#users tbody tr", has_text="qa.rev")).to_contain_text("disabled")
+    users = web.gql("{ users { id status } }", user="admin")["users"]
+    assert {"id": "qa.rev", "status": "disabled"} in users
 
 
 def test_every_message_has_both_languages() -> None:

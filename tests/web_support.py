@@ -25,6 +25,8 @@ USERS = (
     ("complaints", "Sam Okafor", ["complaint_handler"]),
     ("coord", "Li Wei", ["recall_coordinator", "viewer"]),
     ("qa.lead", "Maria Garcia", ["qa_manager"]),
+    ("qa.rev", "Quinn Reviewer", ["qa"]),
+    ("qa.author", "Chen Jing", ["qa"]),
     ("auditor", "Ada Auditor", ["viewer"]),
 )
 
@@ -98,6 +100,20 @@ def start_server(store: Any, data_dir: Path) -> WebServer:
     else:
         raise RuntimeError("the web test server did not answer")
     return WebServer(url=url, store=store, server=server, thread=thread)
+
+
+def batch_awaiting_release(web: WebServer) -> str:
+    """The generator releases every batch: the newest one whose other release conditions hold
+    (inspections, deviations, calibration, training) is set back to `completed` (awaiting QA
+    release) by the QA manager, through the audited setStatus mutation, with a reason."""
+    d = web.gql("{ batches(first: 30, sort: STARTED_AT, desc: true) { edges { node { id } } } }")
+    q = "query($b: String!) { releaseChecklist(batch: $b) { conditions { name ok } } }"
+    bid = next(e["node"]["id"] for e in d["batches"]["edges"]
+               if all(c["ok"] for c in web.gql(q, b=e["node"]["id"])["releaseChecklist"]["conditions"]
+                      if c["name"] != "batch_status"))
+    web.gql('mutation($b: String!) { setStatus(label: "Batch", key: $b, status: "completed", '
+            'reason: "production finished: awaiting QA release") { key } }', user="qa.lead", b=bid)
+    return bid
 
 
 if __name__ == "__main__":  # a server to look at by hand

@@ -33,11 +33,16 @@ const ROLE_NAV = {
 
 const $ = (s) => document.querySelector(s);
 
+/** Every screen the user's permissions allow (reachable by its address). */
+function permitted() { return SCREENS.filter((s) => session.can(s.perm)); }
+
+/** The navigation: the screens of the user's roles, in their order (all permitted ones for a role
+ *  the app does not know). */
 function navOrder() {
   const order = [];
   for (const role of session.me.roles) for (const id of ROLE_NAV[role] || []) if (!order.includes(id)) order.push(id);
-  for (const s of SCREENS) if (!order.includes(s.id)) order.push(s.id);
-  return order.map((id) => SCREENS.find((s) => s.id === id)).filter((s) => session.can(s.perm));
+  const mine = order.map((id) => SCREENS.find((s) => s.id === id)).filter((s) => session.can(s.perm));
+  return mine.length ? mine : permitted();
 }
 
 function renderChrome() {
@@ -100,9 +105,8 @@ async function route() {
   renderChrome();
   if (!session.me) { renderLogin(); return; }
   const [id, ...rest] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  const allowed = navOrder();
-  const screen = allowed.find((s) => s.id === id);
-  if (!screen) { location.replace(`#/${allowed[0] ? allowed[0].id : "impact"}`); return; }
+  const screen = permitted().find((s) => s.id === id);
+  if (!screen) { const home = navOrder()[0]; location.replace(`#/${home ? home.id : "impact"}`); return; }
   const view = $("#view"); view.textContent = "";
   view.dataset.screen = screen.id;
   try {

@@ -115,6 +115,8 @@ export const MESSAGES = {
     "status.consumed": "consumed", "status.released": "released", "status.active": "active", "status.disabled": "disabled",
     "status.locked": "locked", "status.releasable": "releasable", "status.not_releasable": "not releasable",
     "status.notified": "notified", "status.acknowledged": "acknowledged", "status.to_notify": "to notify",
+    "status.reviewed": "reviewed", "status.rejected": "rejected", "status.assessed": "assessed",
+    "status.dispositioned": "dispositioned",
   },
   "zh-CN": {
     "app.title": "tracegraph 追溯", "app.skip": "跳到内容", "app.language": "语言", "app.timezone": "时区",
@@ -212,5 +214,7 @@ export const MESSAGES = {
     "status.consumed": "已装配", "status.released": "已放行", "status.active": "启用", "status.disabled": "停用",
     "status.locked": "已锁定", "status.releasable": "可放行", "status.not_releasable": "不可放行",
     "status.notified": "已通知", "status.acknowledged": "已确认", "status.to_notify": "待通知",
+    "status.reviewed": "已审核", "status.rejected": "已拒绝", "status.assessed": "已评估",
+    "status.dispositioned": "已处置",
   },
 };

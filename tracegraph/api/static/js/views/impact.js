@@ -91,6 +91,7 @@ function totals(r) {
 }
 
 function unitTable(r, box) {
+  const names = Object.fromEntries(r.customers.map((c) => [c.id, c.name || c.id]));
   const statuses = [...new Set(r.serials.map((s) => s.status))].sort();
   const filter = h("form", { class: "inline", role: "search", "aria-label": t("impact.units") },
     field(t("impact.filter"), { name: "q", value: last.filter, placeholder: t("impact.filterHelp") }),
@@ -101,7 +102,7 @@ function unitTable(r, box) {
   const draw = () => {
     const q = (last.filter || "").toLowerCase();
     const rows = r.serials.filter((s) => (!last.status || s.status === last.status)
-      && (!q || [s.id, s.batch, s.customer, s.product].some((x) => x && x.toLowerCase().includes(q))));
+      && (!q || [s.id, s.batch, s.customer, names[s.customer], s.product].some((x) => x && x.toLowerCase().includes(q))));
     const pages = Math.max(1, Math.ceil(rows.length / PAGE));
     last.page = Math.min(last.page, pages - 1);
     const slice = rows.slice(last.page * PAGE, (last.page + 1) * PAGE);
@@ -112,7 +113,7 @@ function unitTable(r, box) {
         { label: t("impact.col.batch"), get: (s) => s.batch },
         { label: t("impact.col.product"), get: (s) => s.product },
         { label: t("impact.col.status"), get: (s) => statusBadge(s.status) },
-        { label: t("impact.col.customer"), get: (s) => s.customer || s.warehouse },
+        { label: t("impact.col.customer"), get: (s) => (s.customer ? names[s.customer] || s.customer : s.warehouse) },
       ], slice, { id: "unit-table" }),
       h("div", { class: "pager" },
         h("button", { type: "button", disabled: last.page === 0, onclick: () => { last.page--; draw(); } }, t("common.prev")),

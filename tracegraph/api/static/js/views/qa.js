@@ -21,7 +21,8 @@ const STEP = `mutation($type: String!, $id: String!, $step: String!, $fields: JS
   qualityStep(type: $type, id: $id, step: $step, fields: $fields, reason: $reason, password: $password) { id status } }`;
 
 const CHECKLIST = `query($batch: String!) { releaseChecklist(batch: $batch) { batch releasable conditions { name ok why details } } }`;
-const OPEN_RELEASE = `mutation($batch: String!) { openQualityRecord(type: "release", fields: { batch_id: $batch }, reason: "batch release") { id status } }`;
+const OPEN_RELEASE = `mutation($batch: String!, $fields: JSON!) { openQualityRecord(type: "release", fields: $fields,
+  about: [{ label: "Batch", id: $batch }], reason: "batch release") { id status } }`;
 
 const TYPES = ["complaint", "deviation", "capa", "change-control", "release"];
 const filters = { type: "", status: "", owner: "" };
@@ -116,7 +117,7 @@ function releaseBox() {
         const b = h("button", { type: "button", class: "primary" }, t("qa.openRelease"));
         b.addEventListener("click", busy(b, async () => {
           try {
-            const r = (await gql(OPEN_RELEASE, { batch })).openQualityRecord;
+            const r = (await gql(OPEN_RELEASE, { batch, fields: { batch_id: batch } })).openQualityRecord;
             location.hash = `#/qa/release/${encodeURIComponent(r.id)}`;
           } catch (e) { out.append(errorBox(e)); }
         }));
