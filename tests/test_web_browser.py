@@ -30,7 +30,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from web_support import PASSWORD, WebServer, batch_awaiting_release, load_plant, start_server
+from web_support import (
+    PASSWORD,
+    WebServer,
+    batch_awaiting_release,
+    load_plant,
+    start_server,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: TRACEGRAPH_SCREENSHOTS=1 refreshes docs/screenshots/; otherwise they go to a temporary folder, so a
