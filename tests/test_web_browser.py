@@ -35,6 +35,7 @@ from web_support import (
     WebServer,
     batch_awaiting_release,
     load_plant,
+    open_quality_records,
     start_server,
 )
 
@@ -338,11 +339,24 @@ def test_coordinator_runs_a_supplier_window_impact_and_decides_a_recall_approved
     assert web.gql('query($id: String!) { recall(id: $id) { status approvedBy } }', id=rid)["recall"] == {
         "status": "approved", "approvedBy": "qa.lead"}
 
-    # the QA board and the complaint of journey (a)
+    # the QA board: open records by type, status and owner; the CAPA due in three days is an alert
+    qa = open_quality_records(web)
     page.click('#nav a[data-nav="qa"]')
-    expect(page.locator('.kpi[data-key="open"] b')).not_to_have_text("0")
+    items = web.gql("{ openItems(alertDays: 14) { items { id type owner } alerts { capa } } }")["openItems"]
+    expect(page.locator('.kpi[data-key="open"] b')).to_have_text(str(len(items["items"])))
+    expect(page.locator('.kpi[data-key="alerts"] b')).to_have_text(str(len(items["alerts"])))
+    expect(page.locator("#qa-alerts")).to_contain_text(qa["capa"])
     check_labels(page)
     shot(page, "qa-board")
+    capa_type = next(i["type"] for i in items["items"] if i["id"] == qa["capa"])
+    page.select_option("#qa-filter select[name=type]", capa_type)
+    expect(page.locator("#qa-items tbody tr")).to_have_count(sum(1 for i in items["items"] if i["type"] == capa_type))
+    expect(page.locator("#qa-items")).to_contain_text(qa["capa"])
+    expect(page.locator("#qa-items")).not_to_contain_text(qa["deviation"])
+    page.select_option("#qa-filter select[name=type]", "")
+    page.select_option("#qa-filter select[name=owner]", "complaints")
+    expect(page.locator("#qa-items tbody tr")).to_have_count(sum(1 for i in items["items"] if i["owner"] == "complaints"))
+    page.select_option("#qa-filter select[name=owner]", "")
     if "complaint" in STATE:
         page.goto(f"{web.url}/#/qa/complaint/{STATE['complaint']}")
         expect(page.locator('[data-testid="qa-id"]')).to_have_text(STATE["complaint"])

@@ -102,6 +102,24 @@ def start_server(store: Any, data_dir: Path) -> WebServer:
     return WebServer(url=url, store=store, server=server, thread=thread)
 
 
+def open_quality_records(web: WebServer) -> dict[str, str]:
+    """A deviation about a batch and a CAPA due in three days (a CAPA alert), opened by the QA
+    manager through GraphQL, for the QA board."""
+    import datetime as dt
+
+    bid = web.gql("{ batches(first: 1) { edges { node { id } } } }")["batches"]["edges"][0]["node"]["id"]
+    m = ("mutation($t: String!, $f: JSON!, $a: [QmsRefInput!]) { openQualityRecord(type: $t, fields: $f, about: $a, "
+         'reason: "web test") { id } }')
+    dev = web.gql(m, user="qa.lead", t="deviation", a=[{"label": "Batch", "id": bid}],
+                  f={"title": "Seal strength below limit", "description": "3 of 20 pouches under 1.2 N",
+                     "severity": "major"})["openQualityRecord"]["id"]
+    due = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    capa = web.gql(m, user="qa.lead", t="capa", a=[{"label": "Batch", "id": bid}],
+                   f={"title": "Sealer temperature control", "source": "deviation", "problem": "seal strength drift",
+                      "owner": "qa.lead", "due_date": due})["openQualityRecord"]["id"]
+    return {"deviation": dev, "capa": capa}
+
+
 def batch_awaiting_release(web: WebServer) -> str:
     """The generator releases every batch: the newest one whose other release conditions hold
     (inspections, deviations, calibration, training) is set back to `completed` (awaiting QA

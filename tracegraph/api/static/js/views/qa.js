@@ -96,7 +96,7 @@ function typeLists() {
   };
   sel.querySelector("select").addEventListener("change", load);
   load();
-  return h("section", { class: "card" }, h("h2", {}, t("qa.byTypeList")), sel, out);
+  return h("section", { class: "card" }, h("h2", {}, t("qa.byTypeList")), h("div", { class: "inline" }, sel), out);
 }
 
 function releaseBox() {
