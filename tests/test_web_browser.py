@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from web_support import (
     PASSWORD,
@@ -240,12 +241,21 @@ def test_coordinator_runs_a_supplier_window_impact_and_decides_a_recall_approved
     expect(page.locator("#view h1")).to_have_text("影响分析")
     expect(page.locator("#who-role")).to_have_text("召回协调员, 只读用户")
     check_labels(page)
-    # the cause form with the keyboard: supplier, then Tab to the receipt window
+    # the cause form with the keyboard alone: supplier, Tab, the receipt window typed as digits
+    # (the browser's date field in the en-US locale: month, day, year), Enter runs it
+    def us_digits(iso: str) -> str:
+        y, m, d = iso.split("-")
+        return f"{m}{d}{y}"
+
     page.locator("#impact-form input[name=supplier]").focus()
     page.keyboard.type(best["id"])
-    page.fill("#impact-form input[name=suppliedFrom]", cause["suppliedFrom"])
-    page.fill("#impact-form input[name=suppliedTo]", cause["suppliedTo"])
-    page.locator("#impact-form input[name=suppliedTo]").press("Enter")
+    tab_to(page, "#impact-form input[name=suppliedFrom]")
+    page.keyboard.type(us_digits(cause["suppliedFrom"]))
+    tab_to(page, "#impact-form input[name=suppliedTo]")
+    page.keyboard.type(us_digits(cause["suppliedTo"]))
+    expect(page.locator("#impact-form input[name=suppliedFrom]")).to_have_value(cause["suppliedFrom"])
+    expect(page.locator("#impact-form input[name=suppliedTo]")).to_have_value(cause["suppliedTo"])
+    page.keyboard.press("Enter")
     expect(page.locator("#impact-totals")).to_be_visible()
     for key in ("units", "batches", "lots", "customers"):
         expect(page.locator(f'#impact-totals [data-key="{key}"] b')).to_have_text(n(api["counts"][key]))
@@ -274,6 +284,11 @@ def test_coordinator_runs_a_supplier_window_impact_and_decides_a_recall_approved
         page.click("#dl-csv")
     rows = list(csv.reader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))
     assert len(rows) > 1 and len(rows) - 1 >= serials
+    with page.expect_download() as dl:
+        page.click("#dl-xlsx")
+    assert dl.value.suggested_filename == "impact.xlsx"
+    wb = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()), read_only=True)
+    assert "units" in wb.sheetnames and sum(1 for _ in wb["units"].iter_rows()) - 1 >= serials
     shot(page, "impact-zh-CN")
 
     # decide the recall from this answer
