@@ -3,7 +3,7 @@
 // and new values side by side, paged, and exported as CSV.
 "use strict";
 import { gql, session } from "../api.js";
-import { t, zoneInstant } from "../i18n.js";
+import { t, zoneInstant, fmtDate } from "../i18n.js";
 import { h, field, value, errorBox, num, when, busy, badge } from "../ui.js";
 
 const STATUS = `{ auditStatus { headSeq headHash sinceCheckpoint lastCheckpoint { id size ts createdBy } } }`;
@@ -20,7 +20,14 @@ function changeRows(changes) {
   if (!list.length) return "";
   return h("table", { class: "changes" },
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("audit.field")), h("th", { scope: "col" }, t("audit.old")), h("th", { scope: "col" }, t("audit.new")))),
-    h("tbody", {}, list.map((c) => h("tr", {}, h("td", {}, c.field), h("td", { class: "old" }, fmt(c.old)), h("td", { class: "new" }, fmt(c.new))))));
+    h("tbody", {}, list.map((c) => h("tr", {}, h("td", {}, c.field), h("td", { class: "old" }, shown(c.old)), h("td", { class: "new" }, shown(c.new))))));
+}
+
+/** A value as stored; a timestamp also in the user's zone (the stored text stays visible). */
+function shown(v) {
+  const raw = fmt(v);
+  if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) return [h("time", { datetime: v }, fmtDate(v)), h("br"), h("code", { class: "small" }, raw)];
+  return raw;
 }
 
 function fmt(v) { return v === null || v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v); }
@@ -70,7 +77,7 @@ export async function render(view, [target]) {
     field(t("audit.to"), { name: "until", type: "date", value: filters.until }),
     field(t("audit.user"), { name: "user", value: filters.user }),
     field(t("audit.record"), { name: "target", value: filters.target }),
-    field(t("audit.action"), { name: "action", value: filters.action, placeholder: "recall_approve" }),
+    field(t("audit.action"), { name: "action", value: filters.action, placeholder: "recall.approve" }),
     h("div", { class: "span actions" }, h("button", { type: "submit", class: "primary" }, t("audit.apply")),
       h("button", { type: "button", id: "audit-clear" }, t("audit.clear")),
       h("button", { type: "button", id: "audit-export" }, t("audit.export"))));
