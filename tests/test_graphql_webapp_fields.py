@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from api_support import Api, make_api, make_users, role_user
 from plantbuilder import demo_plant
 

@@ -222,6 +222,19 @@ def test_complaint_handler_scans_a_gs1_string_sees_the_graph_and_opens_a_complai
     expect(page.locator("#trace-out h2").first).to_contain_text("的来源与去向")
     shot(page, "trace-zh-CN")
 
+    # from the unit's batch: downstream as one node per customer, with the units it holds
+    page.locator("#trace-graph").scroll_into_view_if_needed()
+    box = page.locator("#trace-graph").bounding_box()
+    pos = page.evaluate(f"() => window.tracegraphCy.getElementById('Batch:{u['batchId']}').renderedPosition()")
+    page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+    page.click("#trace-details a")  # 从此处追溯
+    page.wait_for_url(f"**/#/trace/{u['batchId']}")
+    page.wait_for_function(f"() => window.tracegraphCy && window.tracegraphCy.getElementById('Batch:{u['batchId']}')"
+                           ".data('start')")
+    fw = web.gql('query($k: String!) { traceForward(key: $k) { customers { id units } } }', k=u["batchId"])
+    shown = page.evaluate("""() => window.tracegraphCy.nodes('[kind = "Customer"]').map(n => [n.data('key'), n.data('units')])""")
+    assert sorted(shown) == sorted([c["id"], c["units"]] for c in fw["traceForward"]["customers"])
+
 
 # -- (b) coordinator decides, QA manager approves ----------------------------------------------------------
 def test_coordinator_runs_a_supplier_window_impact_and_decides_a_recall_approved_by_esignature(

@@ -20,7 +20,7 @@ const TRACE = `query($key: String!) {
   }
   traceForward(key: $key, options: { includePaths: false, serialLimit: 200 }) {
     serials { id status customer batch }
-    customers { id name kind country }
+    customers { id name kind country units }
   } }`;
 
 const OPEN = `mutation($fields: JSON!, $about: [QmsRefInput!], $reason: String!) {
@@ -73,7 +73,12 @@ function graphData(tb, fw, startId) {
     const about = [...nodes.values()].find((n) => n.data.key === q.about);
     if (about) edge(k, about.data.id, "about");
   }
-  if (fw) {
+  if (fw && startKind !== "Serial") {
+    // a batch or lot reaches many units: one node per customer holding them, with the count
+    for (const c of fw.customers) {
+      edge(s, node(c.id, "Customer", `${c.name || c.id} (${c.units})`, { units: c.units, country: c.country }), "holds");
+    }
+  } else if (fw) {
     const custName = Object.fromEntries(fw.customers.map((c) => [c.id, c.name || c.id]));
     for (const u of fw.serials) {
       const k = u.id === startId ? s : node(u.id, "Serial", u.id, { status: u.status });
