@@ -71,9 +71,9 @@ def test_quality_record_steps_say_what_each_step_needs(api: Api) -> None:
 
 
 def test_recall_deadlines_are_the_jurisdictions_clocks(api: Api) -> None:
-    rec = data(api.gql('mutation { createRecall(input: {jurisdiction: "CN-NMPA", recallClass: "I", reason: "resin", '
-                       'responsible: "%s", cause: {lots: ["L1"]}}) { id deadlines { clock name state dueAt period } } }'
-                       % role_user("recall_coordinator"), role="recall_coordinator"))["createRecall"]
+    m = ('mutation($who: String!) { createRecall(input: {jurisdiction: "CN-NMPA", recallClass: "I", reason: "resin", '
+         'responsible: $who, cause: {lots: ["L1"]}}) { id deadlines { clock name state dueAt period } } }')
+    rec = data(api.gql(m, role="recall_coordinator", who=role_user("recall_coordinator")))["createRecall"]
     clocks = rec["deadlines"]
     assert clocks and all(c["state"] in {"not_started", "pending", "due_soon", "overdue", "done", "done_late",
                                          "not_applicable"} for c in clocks)
