@@ -366,6 +366,41 @@ def test_coordinator_runs_a_supplier_window_impact_and_decides_a_recall_approved
     shot(page, "recall")
     assert web.gql('query($id: String!) { recall(id: $id) { status approvedBy } }', id=rid)["recall"] == {
         "status": "approved", "approvedBy": "qa.lead"}
+    # the next steps GraphQL offers: start (quarantines stock), complete (with a reason), close (signed)
+    page.click('#recall-steps button[data-step="start"]')
+    expect(page.locator('#recall-facts [data-field="status"]')).to_have_text("in progress")
+    after_start = web.gql('query($id: String!) { recall(id: $id) { status quarantinedSerials startedAt } }', id=rid)["recall"]
+    assert after_start["status"] == "in_progress" and after_start["startedAt"]
+    expect(page.locator('#recall-facts [data-field="quarantined"]')).to_contain_text(n(after_start["quarantinedSerials"]))
+    page.click('#recall-steps button[data-step="complete"]')
+    page.fill("dialog.modal textarea[name=reason]", "all customers reached")
+    page.locator("dialog.modal button[type=submit]").click()
+    expect(page.locator('#recall-facts [data-field="status"]')).to_have_text("effectiveness check")
+    eff = web.gql('query($id: String!) { recall(id: $id) { effectivenessPct } }', id=rid)["recall"]
+
+    def close(exception: str | None) -> None:
+        page.click('#recall-steps button[data-step="close"]')
+        expect(page.locator('dialog.modal [data-testid="esign-meaning"]')).to_have_text("Closed")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Tab")
+        page.keyboard.type("effectiveness check done")
+        if exception:
+            page.fill("dialog.modal textarea[name=exception]", exception)
+        page.locator("dialog.modal button[type=submit]").click()
+
+    # no unit is accounted for yet: below the class II target, closure is refused, and says why
+    assert (eff["effectivenessPct"] or 0) < 100
+    close(None)
+    expect(page.locator("#recall-msg .error")).to_contain_text("closure refused")
+    assert web.gql('query($id: String!) { recall(id: $id) { status } }', id=rid)["recall"]["status"] == "effectiveness_check"
+    # with a justified exception, signed as a second signature
+    close("Remaining units destroyed on site, certificates on file")
+    expect(page.locator('#recall-facts [data-field="status"]')).to_have_text("closed")
+    expect(page.locator('#recall-facts [data-field="exception"]')).to_have_text(
+        "Remaining units destroyed on site, certificates on file")
+    expect(page.locator("#recall-signatures")).to_contain_text("Exception")
+    assert web.gql('query($id: String!) { recall(id: $id) { status closedBy } }', id=rid)["recall"] == {
+        "status": "closed", "closedBy": "qa.lead"}
 
     # the QA board: open records by type, status and owner; the CAPA due in three days is an alert
     qa = open_quality_records(web)
@@ -403,7 +438,7 @@ def test_auditor_filters_the_audit_trail_and_sees_the_approval(web: WebServer, p
     want = web.gql('query($t: String!) { auditLog(target: $t, user: "qa.lead") { totalCount edges { node { seq action changes } } } }',
                    t=rid)["auditLog"]
     assert want["totalCount"] >= 1
-    approval = want["edges"][0]["node"]
+    approval = next(e["node"] for e in want["edges"] if e["node"]["action"] == "recall.approve")
 
     sign_in(page, web, "auditor")
     set_lang(page, "zh-CN")
@@ -422,20 +457,22 @@ def test_auditor_filters_the_audit_trail_and_sees_the_approval(web: WebServer, p
     expect(page.locator("#audit-count")).to_have_text(f"共 {want['totalCount']} 条")
     entries = page.locator("#audit-entries > li")
     expect(entries).to_have_count(want["totalCount"])
-    first = entries.first
-    assert first.get_attribute("data-seq") == str(approval["seq"])
-    assert first.get_attribute("data-action") == approval["action"]
+    assert entries.evaluate_all("els => els.map(e => Number(e.dataset.seq))") == [e["node"]["seq"] for e in want["edges"]]
+    shown = page.locator(f'#audit-entries > li[data-seq="{approval["seq"]}"]')
+    expect(shown).to_have_attribute("data-action", "recall.approve")
     status_change = next(c for c in approval["changes"] if c["field"] == "status")
-    row = first.locator("table.changes tr", has_text="status")
-    expect(row.locator("td.old")).to_have_text(str(status_change["old"]))
-    expect(row.locator("td.new")).to_have_text(str(status_change["new"]))
-    expect(first).to_contain_text("Maria Garcia")
+    assert (status_change["old"], status_change["new"]) == ("draft", "approved")
+    row = shown.locator("table.changes tr", has_text="status")
+    expect(row.locator("td.old")).to_have_text("draft")
+    expect(row.locator("td.new")).to_have_text("approved")
+    expect(shown).to_contain_text("Maria Garcia")
+    expect(shown).to_contain_text("Reviewed the impact and the health hazard evaluation")
     shot(page, "audit-zh-CN")
     with page.expect_download() as dl:
         page.click("#audit-export")
     rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8"))))
     assert {r["seq"] for r in rows} == {str(e["node"]["seq"]) for e in want["edges"]}
-    assert any(r["field"] == "status" and r["new"] == "approved" for r in rows)
+    assert any(r["field"] == "status" and r["old"] == "draft" and r["new"] == "approved" for r in rows)
     # a period that ends before today shows nothing of it
     page.fill("#audit-filter input[name=since]", "2020-01-01")
     page.fill("#audit-filter input[name=until]", "2020-01-02")

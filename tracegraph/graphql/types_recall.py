@@ -170,10 +170,14 @@ class RecallMutation:
         store, actor = info.context.store, actor_of(info)
         return _out(await run_in_threadpool(lambda: rc.complete(store, actor, id, reason=reason)))
 
-    @strawberry.mutation(permission_classes=APPROVE, description="Close with an e-signature.")
-    async def close_recall(self, info: Info, id: str, password: str, reason: str) -> Recall:
+    @strawberry.mutation(permission_classes=APPROVE, description="Close with an e-signature. Below the class's "
+                         "effectiveness target only with `exception`: a justification QA signs as a second "
+                         "signature (meaning `exception`).")
+    async def close_recall(self, info: Info, id: str, password: str, reason: str,
+                           exception: str | None = None) -> Recall:
         store, actor = info.context.store, actor_of(info)
-        return _out(await run_in_threadpool(lambda: rc.close(store, actor, id, password=password, reason=reason)))
+        return _out(await run_in_threadpool(lambda: rc.close(store, actor, id, password=password, reason=reason,
+                                                             exception_justification=exception)))
 
     @strawberry.mutation(permission_classes=APPROVE)
     async def cancel_recall(self, info: Info, id: str, reason: str) -> Recall:

@@ -149,7 +149,7 @@ function modal(title, body, okText) {
  * record and the meaning of the signature; the signer re-enters the password and gives a reason.
  * Resolves to {password, reason} or null when cancelled.
  */
-export function esign({ record, meaning, action }) {
+export function esign({ record, meaning, action, extra = [] }) {
   const me = session.me;
   const body = h("div", { class: "esign" },
     h("p", { class: "lead" }, t("esign.intro")),
@@ -161,6 +161,7 @@ export function esign({ record, meaning, action }) {
       h("dt", {}, t("esign.userId")), h("dd", {}, me.id)),
     field(t("esign.password"), { name: "password", type: "password", required: true, autocomplete: "current-password" }),
     field(t("common.reason"), { name: "reason", required: true, maxlength: 500 }, "textarea"),
+    extra,
     h("p", { class: "small" }, t("esign.binding")));
   return modal(t("esign.title"), body, t("esign.sign"));
 }

@@ -29,7 +29,9 @@ const STEPS = [
   { name: "complete", from: ["in_progress"], perm: "recall.create", reason: true,
     run: (id, v) => gql(`mutation($id: String!, $r: String!) { completeRecall(id: $id, reason: $r) { id status } }`, { id, r: v.reason }) },
   { name: "close", from: ["effectiveness_check"], perm: "recall.approve", signed: "closed",
-    run: (id, v) => gql(`mutation($id: String!, $p: String!, $r: String!) { closeRecall(id: $id, password: $p, reason: $r) { id status } }`, { id, p: v.password, r: v.reason }) },
+    extra: () => [field(t("recall.exception"), { name: "exception", maxlength: 2000 }, "textarea")],
+    run: (id, v) => gql(`mutation($id: String!, $p: String!, $r: String!, $x: String) { closeRecall(id: $id, password: $p, reason: $r, exception: $x) { id status } }`,
+      { id, p: v.password, r: v.reason, x: v.exception || null }) },
   { name: "cancel", from: ["draft", "approved", "in_progress", "effectiveness_check"], perm: "recall.approve", reason: true, danger: true,
     run: (id, v) => gql(`mutation($id: String!, $r: String!) { cancelRecall(id: $id, reason: $r) { id status } }`, { id, r: v.reason }) },
 ];
@@ -77,7 +79,8 @@ function stepButtons(rec, refresh, msg) {
       msg.textContent = "";
       let v = {};
       if (s.signed) {
-        v = await esign({ record: `${t("kind.Recall")} ${rec.id}`, meaning: s.signed, action: t("recall.step." + s.name) });
+        v = await esign({ record: `${t("kind.Recall")} ${rec.id}`, meaning: s.signed, action: t("recall.step." + s.name),
+          extra: s.extra ? s.extra() : [] });
         if (!v) return;
       } else if (s.reason) {
         v = await ask(t("recall.step." + s.name), [field(t("common.reason"), { name: "reason", required: true }, "textarea")]);
@@ -107,6 +110,7 @@ async function page(view, id, notice) {
     ["unitsCovered", num(r.unitsCovered)], ["fieldUnits", num(r.fieldUnits)], ["customersAffected", r.customersAffected],
     ["quarantined", `${num(r.quarantinedSerials)} / ${num(r.quarantinedBatches)}`],
     ["effectiveness", r.effectivenessPct === null ? "—" : `${r.effectivenessPct.toFixed(1)}%`],
+    ["exception", r.exception || "—"],
     ["snapshot", h("code", {}, r.snapshotDigest.slice(0, 16) + "…")]];
   view.append(
     h("p", {}, h("a", { href: "#/recalls" }, "← ", t("nav.recalls"))),
