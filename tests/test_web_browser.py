@@ -191,6 +191,16 @@ def test_complaint_handler_scans_a_gs1_string_sees_the_graph_and_opens_a_complai
     page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
     expect(page.locator("#trace-details h3")).to_contain_text(u["batchId"])
     expect(page.locator("#node-details")).to_be_visible()
+    # the same graph as a list, with the keyboard: open it, Tab to the unit's batch, Enter shows its details
+    page.locator("#trace-as-list summary").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#trace-list button")).to_have_count(page.evaluate("() => window.tracegraphCy.nodes().length"))
+    page.locator(f'#trace-list button[data-node="MaterialLot:{tb["lots"][0]["id"]}"]').focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#trace-details h3")).to_contain_text(tb["lots"][0]["id"])
+    tab_to(page, f'#trace-list button[data-node="Batch:{u["batchId"]}"]', most=len(kinds["MaterialLot"]) + 12)
+    page.keyboard.press("Enter")
+    expect(page.locator("#trace-details h3")).to_contain_text(u["batchId"])
     check_labels(page)
     shot(page, "trace")
 

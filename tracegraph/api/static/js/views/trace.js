@@ -171,11 +171,16 @@ async function showTrace(out, key) {
   out.append(h("h2", {}, t("trace.upstreamOf", { unit: startId })), summary, legend,
     h("div", { class: "graph-row" }, graph, box));
   if ((tb.start.label || "Serial") === "Serial" && session.can("qms.complaint.create")) out.append(complaintForm(startId));
-  drawGraph(graph, graphData(tb, d.traceForward, startId), box);
-  // the same picture as text, for screen readers and keyboard users
-  out.append(h("details", {}, h("summary", {}, t("trace.asList")),
-    h("ul", { id: "trace-list" }, tb.batches.map((b) => h("li", {}, `${t("kind.Batch")} ${b.id} (${b.product || ""}) ← ${b.inputs.join(", ")}`)),
-      tb.lots.map((l) => h("li", {}, `${t("kind.MaterialLot")} ${l.id} ← ${l.suppliers.map((s) => s.name || s.supplier).join(", ")}`)))));
+  const cy = drawGraph(graph, graphData(tb, d.traceForward, startId), box);
+  // the same picture as a list of buttons: for screen readers and keyboard users (Enter shows a
+  // node's details, as a click on the picture does)
+  const order = ["Supplier", "MaterialLot", "Equipment", "Batch", "Serial", "Customer", "Quality"];
+  const nodes = cy.nodes().map((n) => n.data()).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.key.localeCompare(b.key));
+  out.append(h("details", { id: "trace-as-list" }, h("summary", {}, t("trace.asList")),
+    h("ul", { id: "trace-list", class: "node-list" }, nodes.map((n) => h("li", {},
+      h("button", { type: "button", class: "link", "data-node": n.id, onclick: () => {
+        cy.elements().unselect(); cy.getElementById(n.id).select(); details(box, n);
+      } }, `${t("kind." + n.kind, {}, n.kind)} ${n.label}`))))));
 }
 
 export async function render(view, [key]) {
