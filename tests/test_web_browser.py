@@ -190,7 +190,9 @@ def test_complaint_handler_scans_a_gs1_string_sees_the_graph_and_opens_a_complai
     pos = page.evaluate(f"() => window.tracegraphCy.getElementById('Batch:{u['batchId']}').renderedPosition()")
     page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
     expect(page.locator("#trace-details h3")).to_contain_text(u["batchId"])
-    expect(page.locator("#node-details")).to_be_visible()
+    batch = next(b for b in web.gql('query($k: String!) { traceBack(key: $k) { batches { id product status } } }',
+                                    k=u["id"])["traceBack"]["batches"] if b["id"] == u["batchId"])
+    expect(page.locator("#node-details")).to_contain_text(batch["product"])
     # the same graph as a list, with the keyboard: open it, Tab to the unit's batch, Enter shows its details
     page.locator("#trace-as-list summary").focus()
     page.keyboard.press("Enter")

@@ -43,7 +43,9 @@ function graphData(tb, fw, startId) {
   const nodes = new Map(); const edges = new Map();
   const node = (id, kind, label, data = {}) => {
     const key = `${kind}:${id}`;
-    if (!nodes.has(key)) nodes.set(key, { data: { id: key, key: id, kind, label: label || id, ...data } });
+    const known = nodes.get(key);
+    if (!known) nodes.set(key, { data: { id: key, key: id, kind, label: label || id, ...data } });
+    else for (const [k, v] of Object.entries(data)) if (known.data[k] === undefined && v !== undefined) known.data[k] = v;
     return key;
   };
   const edge = (a, b, rel) => { const id = `${a}>${b}`; if (!edges.has(id)) edges.set(id, { data: { id, source: a, target: b, rel } }); };
@@ -97,10 +99,11 @@ function dot(color) {
 
 function details(box, data) {
   box.textContent = "";
-  const rows = Object.entries(data).filter(([k]) => !["id", "label", "start"].includes(k));
+  const rows = Object.entries(data).filter(([k, v]) => !["id", "key", "kind", "label", "start"].includes(k)
+    && v !== null && v !== undefined && v !== "");
   box.append(h("h3", {}, t("kind." + data.kind, {}, data.kind), " ", data.key),
     h("dl", { class: "kv", id: "node-details" }, rows.map(([k, v]) => [h("dt", {}, t("field." + k, {}, k)),
-      h("dd", {}, k === "status" ? statusBadge(v) : String(v ?? ""))])));
+      h("dd", {}, k === "status" ? statusBadge(v) : /At$|date/.test(k) ? when(String(v)) : String(v))])));
   if (data.kind === "Batch" || data.kind === "MaterialLot") {
     box.append(h("p", {}, h("a", { href: `#/trace/${encodeURIComponent(data.key)}` }, t("trace.traceThis"))));
   }
