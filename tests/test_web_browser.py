@@ -495,6 +495,18 @@ def test_auditor_filters_the_audit_trail_and_sees_the_approval(web: WebServer, p
     page.fill("#audit-filter input[name=until]", "2020-01-02")
     page.click("#audit-filter button[type=submit]")
     expect(page.locator("#audit-count")).to_have_text("共 0 条")
+    # dates in the user's time zone: the browser's (Asia/Shanghai), or the one picked in the header
+    page.click("#audit-clear")
+    page.fill("#audit-filter input[name=target]", rid)
+    page.click("#audit-filter button[type=submit]")
+    stamp = page.locator(f'#audit-entries > li[data-seq="{approval["seq"]}"] .entry-head time')
+    assert stamp.get_attribute("datetime").endswith("+00:00")
+    expect(stamp).to_contain_text("GMT+8")
+    page.select_option("#tz", "America/New_York")
+    expect(page.locator(f'#audit-entries > li[data-seq="{approval["seq"]}"] .entry-head time')).to_contain_text("GMT-5")
+    page.reload()
+    expect(page.locator("#tz")).to_have_value("America/New_York")  # remembered for this user
+    page.select_option("#tz", "Asia/Shanghai")
 
 
 # -- (d) batch release: opened and reviewed by QA, released by the QA manager --------------------------------
