@@ -324,15 +324,15 @@ def history(
     until: str | None = None,
 ) -> list[AuditEntryView]:
     """Audit entries, newest first, filtered by record key (signatures of it included), user id,
-    period (`since`..`until`, ISO, both inclusive) and action. `as_actor`: check that this caller may read the trail."""
+    period (`since`..`until`, ISO, both inclusive) and action. `as_actor`: check that this caller
+    may read the trail."""
     if as_actor is not None:
         from tracegraph.engine.permissions import require
 
         require(as_actor, "audit.read")
     needle = None if target is None else '"field": "record_key", "new": ' + json.dumps(target)
     rows = store.read("audit.log", target=target, signed_needle=needle, actor=actor, since=since, until=until,
-                      action=action,
-                      limit=int(limit))
+                      action=action, limit=int(limit))
     return [AuditEntryView.from_props(r["e"]) for r in rows]
 
 
