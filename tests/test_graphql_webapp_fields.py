@@ -82,3 +82,14 @@ def test_recall_deadlines_are_the_jurisdictions_clocks(api: Api) -> None:
     read = data(api.gql('query($id: String!) { recall(id: $id) { deadlines { clock dueAt } } }', role="viewer",
                         id=rec["id"]))["recall"]["deadlines"]
     assert [(c["clock"], c["dueAt"]) for c in read] == [(c["clock"], c["dueAt"]) for c in clocks]
+
+
+def test_every_door_takes_the_period_end_and_a_date_means_its_whole_day(api: Api) -> None:
+    q = 'query($u: String) { auditLog(until: $u) { totalCount edges { node { ts } } } }'
+    everything = data(api.gql(q, role="viewer"))["auditLog"]
+    day = everything["edges"][0]["node"]["ts"][:10]  # the newest entry's day (UTC)
+    assert data(api.gql(q, role="viewer", u=day))["auditLog"]["totalCount"] == everything["totalCount"]
+    rest = api.client.get("/audit/log", params={"until": day, "limit": 5000}, headers=api.headers("viewer"))
+    assert rest.status_code == 200 and len(rest.json()) == everything["totalCount"]
+    none = api.client.get("/audit/log", params={"until": "2000-01-01"}, headers=api.headers("viewer"))
+    assert none.status_code == 200 and none.json() == []

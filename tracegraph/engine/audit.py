@@ -331,6 +331,8 @@ def history(
 
         require(as_actor, "audit.read")
     needle = None if target is None else '"field": "record_key", "new": ' + json.dumps(target)
+    if until is not None and len(until) == 10:  # a bare date ends with its day (UTC)
+        until += "T23:59:59.999999+00:00"
     rows = store.read("audit.log", target=target, signed_needle=needle, actor=actor, since=since, until=until,
                       action=action, limit=int(limit))
     return [AuditEntryView.from_props(r["e"]) for r in rows]
