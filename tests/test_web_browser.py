@@ -580,6 +580,32 @@ def test_administrator_sees_users_and_disables_one(web: WebServer, page: Page) -
     expect(page.locator("#users tbody tr", has_text="qa.rev")).to_contain_text("disabled")
     users = web.gql("{ users { id status } }", user="admin")["users"]
     assert {"id": "qa.rev", "status": "disabled"} in users
+    # a new user with two roles, then one role more
+    form = page.locator("#add-user")
+    form.locator("input[name=username]").fill("new.handler")
+    form.locator("input[name=name]").fill("Nina Neu")
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.get_by_label("Complaint handler").check()
+    form.locator("input[name=reason]").fill("joined the complaint unit")
+    form.locator("button[type=submit]").click()
+    row = page.locator("#users tbody tr", has_text="new.handler")
+    expect(row).to_contain_text("Complaint handler")
+    expect(row).to_contain_text("Viewer")
+    row.locator('button[data-action="roles"]').click()
+    page.locator("dialog.modal").get_by_label("Recall coordinator").check()
+    page.fill("dialog.modal textarea[name=reason]", "covers recalls too")
+    page.locator("dialog.modal button[type=submit]").click()
+    expect(page.locator("#users tbody tr", has_text="new.handler")).to_contain_text("Recall coordinator")
+    user = web.gql('{ user(id: "new.handler") { name roles status } }', user="admin")["user"]
+    assert user["name"] == "Nina Neu" and user["status"] == "active"
+    assert set(user["roles"]) == {"viewer", "complaint_handler", "recall_coordinator"}
+    # a weak password is refused, and the refusal is shown
+    form.locator("input[name=username]").fill("weak.one")
+    form.locator("input[name=name]").fill("Weak One")
+    form.locator("input[name=password]").fill("short")
+    form.locator("input[name=reason]").fill("test")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#admin-msg .error")).to_contain_text("Not accepted:")
 
 
 def test_every_message_has_both_languages() -> None:

@@ -110,7 +110,7 @@ async function route() {
   const view = $("#view"); view.textContent = "";
   view.dataset.screen = screen.id;
   try {
-    await screen.view.render(view, rest);
+    await screen.view.render(view, rest, null);
   } catch (err) {
     view.append(errorBox(err));
   }

@@ -102,7 +102,9 @@ export function barChart(title, data, { max = 12, onBar = null } = {}) {
 }
 
 export function errorBox(err) {
-  const parts = [err.message];
+  // the server's message is English; the lead-in says in the user's language what kind of refusal it is
+  const lead = err.code ? t("error." + err.code, {}, "") : "";
+  const parts = [lead ? lead + " " : "", err.message];
   if (err.hint) parts.push(" — " + err.hint);
   return h("p", { class: "error", role: "alert" }, parts.join(""));
 }
