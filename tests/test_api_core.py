@@ -195,9 +195,12 @@ def test_scan_and_export(api: Api) -> None:
 def test_dashboard_page_is_served_without_inline_script(api: Api) -> None:
     r = api.client.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    assert '<script src="/static/app.js"></script>' in r.text and "<script>" not in r.text  # CSP: script-src 'self'
-    js = api.client.get("/static/app.js")
+    assert '<script type="module" src="/static/js/main.js"></script>' in r.text and "<script>" not in r.text  # CSP
+    assert "cdn" not in r.text.lower() and "https://" not in r.text  # offline: every asset from the package
+    js = api.client.get("/static/js/api.js")
     assert js.status_code == 200 and "/graphql" in js.text and "/auth/login" in js.text
+    for asset in ("/static/js/main.js", "/static/vendor/cytoscape.min.js", "/static/vendor/cytoscape-dagre.min.js"):
+        assert api.client.get(asset).status_code == 200, asset
     assert "script-src 'self'" in r.headers["content-security-policy"]
 
 

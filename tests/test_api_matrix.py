@@ -112,7 +112,7 @@ FIELD_ARGS: dict[str, str] = {
     "traceBack": '(key: "FIN1-S0003")', "traceForward": '(key: "L2")', "impact": '(cause: {lots: ["L1"]})',
     "scan": '(barcode: "FIN1-S0003")',
     "auditLog": "(first: 2)", "auditEntry": "(seq: 1)", "auditVerify": "(checkState: false)",
-    "auditHistory": '(target: "FIN1")', "checkpoints": "", "auditProof": "(seq: 1)",
+    "auditHistory": '(target: "FIN1")', "checkpoints": "", "auditStatus": "", "auditProof": "(seq: 1)",
     "auditReview": '(periodFrom: "2026-01-01", periodTo: "2026-12-31", verifyChain: false)',
     "users": "", "user": '(id: "admin1")', "me": "",
     "signatures": '(label: "Recall", key: "RC-NONE")',

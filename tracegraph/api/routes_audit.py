@@ -41,6 +41,7 @@ async def audit_log(
     target: str | None = Query(None, max_length=500, description="record key (its signatures included)"),
     user: str | None = Query(None, max_length=200, description="user id of the actor"),
     since: str | None = Query(None, max_length=40, description="ISO time, inclusive"),
+    until: str | None = Query(None, max_length=40, description="ISO time or date (its whole day), inclusive"),
     action: str | None = Query(None, max_length=100),
     limit: int = Query(100, ge=1, le=5000),
     actor: Actor = requires(P.AUDIT_READ),
@@ -48,7 +49,7 @@ async def audit_log(
     """Who changed what, when and why (before/after per field)."""
     store = get_store(request)
     rows = await run_in_threadpool(
-        lambda: history(store, target=target, actor=user, since=since, action=action, limit=limit)
+        lambda: history(store, target=target, actor=user, since=since, until=until, action=action, limit=limit)
     )
     return JSONResponse([r.model_dump(mode="json") for r in rows])
 

@@ -78,6 +78,7 @@ def log(
     target: Optional[str] = typer.Option(None, "--target", help="Record key (its signatures included)."),
     actor: Optional[str] = typer.Option(None, "--actor", help="User id."),
     since: Optional[str] = typer.Option(None, "--since", help="ISO time or date, inclusive (UTC)."),
+    until: Optional[str] = typer.Option(None, "--until", help="ISO time or date (its whole day), inclusive (UTC)."),
     action: Optional[str] = typer.Option(None, "--action", help="e.g. create, update, sign, login_failed."),
     limit: int = typer.Option(100, "--limit", min=1),
     as_json: bool = JSON_OPTION,
@@ -90,7 +91,7 @@ def log(
 
     s = store()
     try:
-        entries = history(s, target=target, actor=actor, since=since, action=action, limit=limit)
+        entries = history(s, target=target, actor=actor, since=since, until=until, action=action, limit=limit)
     finally:
         s.close()
     if as_json:

@@ -81,11 +81,12 @@ TYPE_RULES.update({
     "Checkpoint": "audit.read", "User": "users.manage", "LoginThrottle": "users.manage", "Signature": "qms.read",
     "RecordResult": "records.status",
     "Recall": "recall.read", "RecallCustomer": "recall.read", "RecallReturn": "recall.read",
+    "RecallDeadline": "recall.read", "AuditStatus": "audit.read",
 })
 # quality records (QMS); production figures are production records
 TYPE_RULES.update({t: "qms.read" for t in (
     "QmsRecord", "QmsRef", "QmsSignature", "QmsChecklist", "QmsCondition", "QmsCount", "QmsOpenItem", "QmsOpenItems",
-    "QmsCapaAlert", "QmsSupplierScore", "QmsTrainingCell",
+    "QmsCapaAlert", "QmsSupplierScore", "QmsTrainingCell", "QmsStep",
 )})
 TYPE_RULES["QmsProductionRow"] = "records.read"
 FREE_TYPES = frozenset({"PageInfo", "Me"})

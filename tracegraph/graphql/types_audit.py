@@ -66,31 +66,54 @@ class Checkpoint:
     pass
 
 
+@strawberry.type(description="The chain's state without recomputing it: head, size, last signed checkpoint.")
+class AuditStatus:
+    head_seq: int
+    head_hash: str
+    last_checkpoint: Checkpoint | None
+    #: entries appended after the last checkpoint (the part a verify from it must cover)
+    since_checkpoint: int = strawberry.field(description="entries appended after the last checkpoint")
+
+
 @strawberry.type
 class AuditQuery:
     @strawberry.field(permission_classes=READ, description="Audit entries, newest first, optionally filtered.")
     async def audit_log(
         self, info: Info, target: str | None = None, user: str | None = None, since: str | None = None,
-        action: str | None = None, first: int | None = None, after: str | None = None,
+        action: str | None = None, first: int | None = None, after: str | None = None, until: str | None = None,
     ) -> Connection[AuditEntry]:
         skip, limit = window(first, after)
         store = info.context.store
         rows = await run_in_threadpool(
-            lambda: history(store, target=target, actor=user, since=since, action=action, limit=skip + limit + 1)
+            lambda: history(store, target=target, actor=user, since=since, until=until, action=action,
+                            limit=skip + limit + 1)
         )
         page = rows[skip:]
 
         async def total() -> int:
             from tracegraph.engine.audit.chain import head
 
-            if target or user or since or action:
+            if target or user or since or until or action:
                 all_rows = await run_in_threadpool(
-                    lambda: history(store, target=target, actor=user, since=since, action=action, limit=10**9)
+                    lambda: history(store, target=target, actor=user, since=since, until=until, action=action,
+                                    limit=10**9)
                 )
                 return len(all_rows)
             return int((await run_in_threadpool(lambda: head(store)))["seq"])
 
         return connection([AuditEntry.from_pydantic(r) for r in page], skip, limit, total)
+
+    @strawberry.field(permission_classes=READ, description="Head and last checkpoint, cheaply (no recomputation).")
+    async def audit_status(self, info: Info) -> AuditStatus:
+        from tracegraph.engine.audit.chain import head
+
+        store = info.context.store
+        h = await run_in_threadpool(lambda: head(store))
+        cp = await run_in_threadpool(lambda: cps.latest_checkpoint(store))
+        seq = int(h["seq"])
+        return AuditStatus(head_seq=seq, head_hash=str(h["hash"]),
+                           last_checkpoint=Checkpoint.from_pydantic(cp) if cp else None,
+                           since_checkpoint=seq - (cp.size if cp else 0))
 
     @strawberry.field(permission_classes=READ, description="Every audit entry about one record (and its signatures).")
     async def audit_history(self, info: Info, target: str, limit: int = 500) -> list[AuditEntry]:

@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from tracegraph.doors.names import P
 from tracegraph.engine.recall import campaign as rc
+from tracegraph.engine.recall import clocks as rcl
 from tracegraph.engine.recall.returns import ReturnResult
 from tracegraph.engine.trace import models as tm
 from tracegraph.graphql.context import actor_of
@@ -29,6 +30,24 @@ APPROVE = [Perm(P.RECALL_APPROVE)]
 @pyd_type(model=rc.RecallCustomer, all_fields=True, description="A customer a recall affects, and its progress.")
 class RecallCustomer:
     pass
+
+
+@pyd_type(model=rcl.Deadline,
+          description="One regulatory clock of a recall: due date and state now (engine/recall/clocks.py).")
+class RecallDeadline:
+    clock: strawberry.auto
+    name: strawberry.auto
+    article: strawberry.auto
+    text: strawberry.auto
+    verified: strawberry.auto
+    start_event: strawberry.auto
+    started_at: strawberry.auto
+    due_at: strawberry.auto
+    done_at: strawberry.auto
+    state: str = strawberry.field(description="not_started | pending | due_soon | overdue | done | done_late | "
+                                              "not_applicable")
+    hours_left: strawberry.auto
+    period: strawberry.auto
 
 
 @pyd_type(model=rc.Recall, description="A recall campaign with its frozen affected set.")
@@ -89,6 +108,11 @@ class Recall:
         store, rid = info.context.store, self.id
         return [Signature.from_pydantic(s) for s in
                 await run_in_threadpool(lambda: signature_status(store, "Recall", rid))]
+
+    @strawberry.field(description="Every clock of the recall's jurisdiction: due, done, overdue.")
+    async def deadlines(self, info: Info) -> list[RecallDeadline]:
+        store, rid = info.context.store, self.id
+        return [RecallDeadline.from_pydantic(d) for d in await run_in_threadpool(lambda: rcl.deadlines(store, rid))]
 
 
 @strawberry.input(description="The recall decision; the affected set comes from the impact of `cause`.")
@@ -210,10 +234,14 @@ class RecallMutation:
         store, actor = info.context.store, actor_of(info)
         return _out(await run_in_threadpool(lambda: rc.complete(store, actor, id, reason=reason)))
 
-    @strawberry.mutation(permission_classes=APPROVE, description="Close with an e-signature.")
-    async def close_recall(self, info: Info, id: str, password: str, reason: str) -> Recall:
+    @strawberry.mutation(permission_classes=APPROVE, description="Close with an e-signature. Below the class's "
+                         "effectiveness target only with `exception`: a justification QA signs as a second "
+                         "signature (meaning `exception`).")
+    async def close_recall(self, info: Info, id: str, password: str, reason: str,
+                           exception: str | None = None) -> Recall:
         store, actor = info.context.store, actor_of(info)
-        return _out(await run_in_threadpool(lambda: rc.close(store, actor, id, password=password, reason=reason)))
+        return _out(await run_in_threadpool(lambda: rc.close(store, actor, id, password=password, reason=reason,
+                                                             exception_justification=exception)))
 
     @strawberry.mutation(permission_classes=APPROVE)
     async def cancel_recall(self, info: Info, id: str, reason: str) -> Recall:

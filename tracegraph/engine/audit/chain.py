@@ -310,9 +310,11 @@ def history(
     action: str | None = None,
     limit: int = 100,
     as_actor: Actor | None = None,
+    until: str | None = None,
 ) -> list[AuditEntryView]:
     """Audit entries, newest first, filtered by record key (signatures of it included), user id,
-    time (ISO, inclusive) and action. `as_actor`: check that this caller may read the trail."""
+    period (`since`..`until`, ISO, both inclusive) and action. `as_actor`: check that this caller
+    may read the trail."""
     if as_actor is not None:
         require(as_actor, "audit.read")
     if since is not None:  # "since yesterday" must not silently match everything or nothing
@@ -324,8 +326,10 @@ def history(
             raise refuse("since", str(exc), record="audit log filter",
                          hint="a date (YYYY-MM-DD) or a timestamp with a timezone") from None
     needle = None if target is None else '"field": "record_key", "new": ' + json.dumps(target)
-    rows = store.read("audit.log", target=target, signed_needle=needle, actor=actor, since=since, action=action,
-                      limit=int(limit))
+    if until is not None and len(until) == 10:  # a bare date ends with its day (UTC)
+        until += "T23:59:59.999999+00:00"
+    rows = store.read("audit.log", target=target, signed_needle=needle, actor=actor, since=since, until=until,
+                      action=action, limit=int(limit))
     return [AuditEntryView.from_props(r["e"]) for r in rows]
 
 

@@ -5,6 +5,7 @@ MATCH (e:AuditEntry)
 WHERE ($target IS NULL OR e.target_key = $target OR e.changes CONTAINS $signed_needle)
   AND ($actor IS NULL OR e.actor = $actor)
   AND ($since IS NULL OR e.ts >= $since)
+  AND ($until IS NULL OR e.ts <= $until)
   AND ($action IS NULL OR e.action = $action)
 RETURN properties(e) AS e
 ORDER BY e.seq DESC

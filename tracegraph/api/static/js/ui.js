@@ -1,0 +1,181 @@
+// Small DOM helpers shared by the screens: elements, labelled fields, tables, bar charts, the
+// e-signature and reason dialogs. Text always goes in as text (never as HTML).
+"use strict";
+import { t, fmtDate } from "./i18n.js";
+import { session } from "./api.js";
+
+let uid = 0;
+
+/** h("div", {class: "x", onclick: fn}, child, "text", [more]) */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (v === true) el.setAttribute(k, "");
+    else el.setAttribute(k, String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : String(c));
+  }
+}
+
+/** A labelled form control: <label for=id>text</label><input id=id ...> wrapped in a div. */
+export function field(label, attrs = {}, tag = "input", options = null) {
+  const id = attrs.id || `f${++uid}`;
+  let control;
+  if (tag === "select") {
+    control = h("select", { ...attrs, id }, (options || []).map(([v, text]) => h("option", { value: v }, text)));
+  } else if (tag === "textarea") {
+    control = h("textarea", { ...attrs, id });
+  } else {
+    control = h("input", { ...attrs, id });
+  }
+  const wrap = h("div", { class: attrs.type === "checkbox" ? "field check" : "field" },
+    h("label", { for: id }, label), control);
+  return wrap;
+}
+
+export function value(form, name) {
+  const el = form.elements.namedItem(name);
+  if (!el) return null;
+  if (el.type === "checkbox") return el.checked;
+  const v = el.value.trim();
+  return v === "" ? null : v;
+}
+
+/** columns: [{label, get(row) -> text|Node, cls}] */
+export function table(columns, rows, attrs = {}) {
+  return h("table", attrs,
+    h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c.label)))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, columns.map((c) => {
+      const v = c.get(r);
+      return h("td", { class: c.cls || null }, v === null || v === undefined ? "" : v);
+    })))));
+}
+
+export function num(v) {
+  if (v === null || v === undefined) return "";
+  return new Intl.NumberFormat(document.documentElement.lang || "en").format(v);
+}
+
+/** A horizontal bar chart, drawn as SVG; data: [[label, value], ...]. */
+export function barChart(title, data, { max = 12, onBar = null } = {}) {
+  const rows = data.slice(0, max);
+  const top = Math.max(1, ...rows.map(([, v]) => v));
+  const bh = 22, lw = 150, W = 460;
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("viewBox", `0 0 ${W} ${Math.max(1, rows.length) * bh + 4}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", title);
+  svg.setAttribute("class", "chart");
+  rows.forEach(([label, v], i) => {
+    const g = document.createElementNS(NS, "g");
+    const y = i * bh + 2;
+    const text = document.createElementNS(NS, "text");
+    text.setAttribute("x", lw - 6); text.setAttribute("y", y + 15); text.setAttribute("text-anchor", "end");
+    text.textContent = String(label).length > 22 ? String(label).slice(0, 21) + "…" : label;
+    const rect = document.createElementNS(NS, "rect");
+    const w = Math.max(2, ((W - lw - 70) * v) / top);
+    rect.setAttribute("x", lw); rect.setAttribute("y", y + 3); rect.setAttribute("height", bh - 6);
+    rect.setAttribute("width", w); rect.setAttribute("rx", 2);
+    const tt = document.createElementNS(NS, "title"); tt.textContent = `${label}: ${v}`; rect.appendChild(tt);
+    const val = document.createElementNS(NS, "text");
+    val.setAttribute("x", lw + w + 5); val.setAttribute("y", y + 15); val.setAttribute("class", "val");
+    val.textContent = num(v);
+    g.append(text, rect, val);
+    g.dataset.label = label; g.dataset.value = v;
+    if (onBar) { g.style.cursor = "pointer"; g.addEventListener("click", () => onBar(label)); }
+    svg.appendChild(g);
+  });
+  return h("figure", { class: "chart-box" }, h("figcaption", {}, title), svg);
+}
+
+export function errorBox(err) {
+  // the server's message is English; the lead-in says in the user's language what kind of refusal it is
+  const lead = err.code ? t("error." + err.code, {}, "") : "";
+  const parts = [lead ? lead + " " : "", err.message];
+  if (err.hint) parts.push(" — " + err.hint);
+  return h("p", { class: "error", role: "alert" }, parts.join(""));
+}
+
+export function badge(text, kind = "") { return h("span", { class: `badge ${kind}` }, text); }
+
+export function statusBadge(status) {
+  const s = String(status || "");
+  const kind = /overdue|rejected|quarantined|disqualified/.test(s) ? "bad"
+    : /closed|released|done|approved|effective|completed|at_end_user/.test(s) ? "good"
+      : /due_soon|draft|open|pending|in_transit/.test(s) ? "warn" : "";
+  return badge(t("status." + s, {}, s), kind);
+}
+
+export function when(iso) { return iso ? h("time", { datetime: iso }, fmtDate(iso)) : ""; }
+
+function modal(title, body, okText) {
+  return new Promise((resolve) => {
+    const dlg = h("dialog", { class: "modal", "aria-labelledby": "dlg-title" });
+    const form = h("form", { method: "dialog" },
+      h("h2", { id: "dlg-title" }, title), body,
+      h("p", { class: "error", role: "alert", id: "dlg-error" }),
+      h("div", { class: "actions" },
+        h("button", { type: "button", value: "cancel", onclick: () => { dlg.close(); } }, t("common.cancel")),
+        h("button", { type: "submit", class: "primary", value: "ok" }, okText)));
+    dlg.appendChild(form);
+    let result = null;
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      if (!form.reportValidity()) return;
+      result = Object.fromEntries(new FormData(form).entries());
+      dlg.close();
+    });
+    dlg.addEventListener("close", () => { dlg.remove(); resolve(result); });
+    document.body.appendChild(dlg);
+    dlg.showModal();
+    const first = form.querySelector("input:not([readonly]), textarea");
+    if (first) first.focus();
+  });
+}
+
+/**
+ * The e-signature dialog (21 CFR 11.50 / 11.200): shows the printed name, the user id, the
+ * record and the meaning of the signature; the signer re-enters the password and gives a reason.
+ * Resolves to {password, reason} or null when cancelled.
+ */
+export function esign({ record, meaning, action, extra = [] }) {
+  const me = session.me;
+  const body = h("div", { class: "esign" },
+    h("p", { class: "lead" }, t("esign.intro")),
+    h("dl", { class: "kv" },
+      h("dt", {}, t("esign.record")), h("dd", { "data-testid": "esign-record" }, record),
+      h("dt", {}, t("esign.action")), h("dd", {}, action),
+      h("dt", {}, t("esign.meaning")), h("dd", { "data-testid": "esign-meaning" }, t("meaning." + meaning, {}, meaning)),
+      h("dt", {}, t("esign.printedName")), h("dd", { "data-testid": "esign-name" }, me.name),
+      h("dt", {}, t("esign.userId")), h("dd", {}, me.id)),
+    field(t("esign.password"), { name: "password", type: "password", required: true, autocomplete: "current-password" }),
+    field(t("common.reason"), { name: "reason", required: true, maxlength: 500 }, "textarea"),
+    extra,
+    h("p", { class: "small" }, t("esign.binding")));
+  return modal(t("esign.title"), body, t("esign.sign"));
+}
+
+/** A dialog asking for a reason (and optional extra fields): resolves to the values or null. */
+export function ask(title, fields, okText) {
+  return modal(title, h("div", {}, fields), okText || t("common.ok"));
+}
+
+export function busy(button, fn) {
+  return async (...args) => {
+    button.disabled = true;
+    try { return await fn(...args); } finally { button.disabled = false; }
+  };
+}

@@ -1,0 +1,156 @@
+// Recall board: campaigns by status with class, jurisdiction and their regulatory clocks; a recall
+// page with per-customer progress, clocks, signatures and the lifecycle steps GraphQL offers
+// (approve and close are e-signed in a dialog that follows 21 CFR 11.200).
+"use strict";
+import { gql, session } from "../api.js";
+import { t } from "../i18n.js";
+import { h, field, table, errorBox, num, statusBadge, when, esign, ask, badge } from "../ui.js";
+
+const BOARD = `{ recalls(first: 200) { totalCount edges { node {
+  id status jurisdiction recallClass reason createdAt unitsCovered customersAffected effectivenessPct drill
+  deadlines { name state dueAt } } } } }`;
+
+const ONE = `query($id: String!) { recall(id: $id) {
+  id status jurisdiction recallClass type reason healthHazard depth responsible createdBy createdAt decisionAt
+  approvedAt approvedBy startedAt completedAt closedAt closedBy cancelledAt unitsCovered fieldUnits serialsCovered
+  batchesCovered customersAffected quarantinedSerials quarantinedBatches effectivenessPct exception snapshotDigest drill
+  deadlines { clock name article state dueAt doneAt hoursLeft period }
+  customers { id name country language status sentAt acknowledgedAt units returned destroyed corrected notFound stockCount }
+} signatures(label: "Recall", key: $id) { id meaning signerId signerName signedAt reason valid status } }`;
+
+const COLUMNS = ["draft", "approved", "in_progress", "effectiveness_check", "closed", "cancelled"];
+
+/** The lifecycle steps of engine/recall.py that GraphQL offers, by the status they start from. */
+const STEPS = [
+  { name: "approve", from: ["draft"], perm: "recall.approve", signed: "approved",
+    run: (id, v) => gql(`mutation($id: String!, $p: String!, $r: String!) { approveRecall(id: $id, password: $p, reason: $r) { id status } }`, { id, p: v.password, r: v.reason }) },
+  { name: "start", from: ["approved"], perm: "recall.create",
+    run: (id) => gql(`mutation($id: String!) { startRecall(id: $id) { id status } }`, { id }) },
+  { name: "complete", from: ["in_progress"], perm: "recall.create", reason: true,
+    run: (id, v) => gql(`mutation($id: String!, $r: String!) { completeRecall(id: $id, reason: $r) { id status } }`, { id, r: v.reason }) },
+  { name: "close", from: ["effectiveness_check"], perm: "recall.approve", signed: "closed",
+    extra: () => [field(t("recall.exception"), { name: "exception", maxlength: 2000 }, "textarea")],
+    run: (id, v) => gql(`mutation($id: String!, $p: String!, $r: String!, $x: String) { closeRecall(id: $id, password: $p, reason: $r, exception: $x) { id status } }`,
+      { id, p: v.password, r: v.reason, x: v.exception || null }) },
+  { name: "cancel", from: ["draft", "approved", "in_progress", "effectiveness_check"], perm: "recall.approve", reason: true, danger: true,
+    run: (id, v) => gql(`mutation($id: String!, $r: String!) { cancelRecall(id: $id, reason: $r) { id status } }`, { id, r: v.reason }) },
+];
+
+function clockSummary(deadlines) {
+  const overdue = deadlines.filter((d) => d.state === "overdue");
+  const soon = deadlines.filter((d) => d.state === "due_soon");
+  const next = deadlines.filter((d) => d.dueAt && ["pending", "due_soon", "overdue"].includes(d.state))
+    .sort((a, b) => a.dueAt.localeCompare(b.dueAt))[0];
+  return h("div", { class: "clocks" },
+    overdue.length ? badge(t("recall.overdueN", { n: overdue.length }), "bad") : "",
+    soon.length ? badge(t("recall.dueSoonN", { n: soon.length }), "warn") : "",
+    next ? h("span", { class: "small" }, t("recall.nextDue", { name: next.name }), " ", when(next.dueAt)) : "");
+}
+
+async function board(view) {
+  const d = await gql(BOARD);
+  const recs = d.recalls.edges.map((e) => e.node);
+  view.append(h("h1", {}, t("nav.recalls")),
+    h("p", { class: "small" }, t("recall.boardHelp", { n: d.recalls.totalCount })));
+  const cols = h("div", { class: "board", id: "recall-board" });
+  for (const st of COLUMNS) {
+    const items = recs.filter((r) => r.status === st);
+    cols.append(h("section", { class: "column", "aria-labelledby": `col-${st}`, "data-status": st },
+      h("h2", { id: `col-${st}` }, t("status." + st, {}, st), " ", h("span", { class: "count" }, items.length)),
+      items.length ? items.map((r) => h("article", { class: "card recall", "data-recall": r.id },
+        h("h3", {}, h("a", { href: `#/recalls/${encodeURIComponent(r.id)}` }, r.id), r.drill ? badge(t("recall.drill")) : ""),
+        h("p", {}, badge(t("recall.classN", { c: r.recallClass }), r.recallClass === "I" ? "bad" : ""), " ", badge(r.jurisdiction)),
+        h("p", { class: "small reason" }, r.reason),
+        h("p", { class: "small" }, t("recall.unitsCustomers", { u: num(r.unitsCovered), c: r.customersAffected })),
+        r.effectivenessPct !== null ? h("p", { class: "small" }, t("recall.effectiveness"), ": ", `${r.effectivenessPct.toFixed(1)}%`) : "",
+        clockSummary(r.deadlines))) : h("p", { class: "small muted" }, t("common.none"))));
+  }
+  view.append(cols);
+}
+
+function stepButtons(rec, refresh, msg) {
+  const box = h("div", { class: "actions", id: "recall-steps", role: "group", "aria-label": t("recall.steps") });
+  for (const s of STEPS.filter((x) => x.from.includes(rec.status))) {
+    const allowed = session.can(s.perm);
+    const btn = h("button", { type: "button", class: s.danger ? "danger" : s.signed ? "primary" : "", "data-step": s.name,
+      disabled: !allowed, title: allowed ? null : t("recall.noPermission", { perm: s.perm }) },
+    t("recall.step." + s.name), s.signed ? " ✍" : "");
+    btn.addEventListener("click", async () => {
+      msg.textContent = "";
+      let v = {};
+      if (s.signed) {
+        v = await esign({ record: `${t("kind.Recall")} ${rec.id}`, meaning: s.signed, action: t("recall.step." + s.name),
+          extra: s.extra ? s.extra() : [] });
+        if (!v) return;
+      } else if (s.reason) {
+        v = await ask(t("recall.step." + s.name), [field(t("common.reason"), { name: "reason", required: true }, "textarea")]);
+        if (!v) return;
+      }
+      try {
+        await s.run(rec.id, v);
+        await refresh(t("recall.stepDone", { step: t("recall.step." + s.name) }));
+      } catch (e) { msg.append(errorBox(e)); }
+    });
+    box.append(btn);
+  }
+  if (!box.children.length) box.append(h("p", { class: "small" }, t("recall.noSteps")));
+  return box;
+}
+
+async function page(view, id, notice) {
+  const d = await gql(ONE, { id });
+  const r = d.recall;
+  const msg = h("div", { id: "recall-msg", "aria-live": "polite" },
+    notice ? h("p", { class: "ok", role: "status" }, notice) : "");
+  const refresh = async (note) => { view.textContent = ""; await page(view, id, note); };
+  const facts = [["status", statusBadge(r.status)], ["class", r.recallClass], ["jurisdiction", r.jurisdiction],
+    ["type", r.type], ["reason", r.reason], ["responsible", r.responsible], ["createdBy", r.createdBy],
+    ["createdAt", when(r.createdAt)], ["approvedBy", r.approvedBy], ["approvedAt", when(r.approvedAt)],
+    ["startedAt", when(r.startedAt)], ["completedAt", when(r.completedAt)], ["closedAt", when(r.closedAt)],
+    ["unitsCovered", num(r.unitsCovered)], ["fieldUnits", num(r.fieldUnits)], ["customersAffected", r.customersAffected],
+    ["quarantined", `${num(r.quarantinedSerials)} / ${num(r.quarantinedBatches)}`],
+    ["effectiveness", r.effectivenessPct === null ? "—" : `${r.effectivenessPct.toFixed(1)}%`],
+    ["exception", r.exception || "—"],
+    ["snapshot", h("code", {}, r.snapshotDigest.slice(0, 16) + "…")]];
+  view.append(
+    h("p", {}, h("a", { href: "#/recalls" }, "← ", t("nav.recalls"))),
+    h("h1", {}, t("kind.Recall"), " ", h("span", { "data-testid": "recall-id" }, r.id), " ", statusBadge(r.status)),
+    msg,
+    stepButtons(r, refresh, msg),
+    h("div", { class: "two" },
+      h("section", { class: "card" }, h("h2", {}, t("recall.facts")),
+        h("dl", { class: "kv", id: "recall-facts" }, facts.map(([k, v]) => [h("dt", {}, t("recall.f." + k)), h("dd", { "data-field": k }, v ?? "")]))),
+      h("section", { class: "card" }, h("h2", {}, t("recall.clocks")),
+        table([
+          { label: t("recall.clock"), get: (c) => h("span", { title: c.article }, c.name) },
+          { label: t("recall.due"), get: (c) => when(c.dueAt) },
+          { label: t("recall.state"), get: (c) => statusBadge(c.state) },
+          { label: t("recall.done"), get: (c) => when(c.doneAt) },
+        ], r.deadlines, { id: "recall-clocks" }))),
+    h("section", { class: "card" }, h("h2", {}, t("recall.customers"), " (", r.customers.length, ")"),
+      table([
+        { label: t("field.customer"), get: (c) => c.name || c.id },
+        { label: t("field.country"), get: (c) => c.country },
+        { label: t("recall.units"), get: (c) => num(c.units), cls: "num" },
+        { label: t("field.status"), get: (c) => statusBadge(c.status) },
+        { label: t("recall.sent"), get: (c) => when(c.sentAt) },
+        { label: t("recall.acknowledged"), get: (c) => when(c.acknowledgedAt) },
+        { label: t("recall.returned"), get: (c) => num(c.returned + c.destroyed + c.corrected), cls: "num" },
+        { label: t("recall.stock"), get: (c) => num(c.stockCount), cls: "num" },
+      ], r.customers, { id: "recall-customers" })),
+    h("section", { class: "card" }, h("h2", {}, t("common.signatures")),
+      d.signatures.length ? table([
+        { label: t("esign.meaning"), get: (s) => t("meaning." + s.meaning, {}, s.meaning) },
+        { label: t("esign.printedName"), get: (s) => s.signerName },
+        { label: t("esign.userId"), get: (s) => s.signerId },
+        { label: t("common.when"), get: (s) => when(s.signedAt) },
+        { label: t("common.reason"), get: (s) => s.reason },
+        { label: t("esign.valid"), get: (s) => (s.valid ? "✓" : "✗ " + s.status) },
+      ], d.signatures, { id: "recall-signatures" }) : h("p", { class: "small" }, t("common.none"))),
+    h("p", {}, h("a", { href: `#/audit/${encodeURIComponent(r.id)}` }, t("audit.historyOf", { id: r.id }))));
+}
+
+export async function render(view, [id]) {
+  if (id) await page(view, id);
+  else await board(view);
+}
