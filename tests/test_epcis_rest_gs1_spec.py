@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 import schemathesis
 import yaml
-from api_support import Api, make_api, make_users
-from conftest import SHARED
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
+
+from api_support import Api, make_api, make_users
+from conftest import SHARED
 
 SPEC = SHARED / "standards" / "epcis" / "rest" / "openapi.yaml"
 MAX_EXAMPLES = 8
