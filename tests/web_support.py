@@ -122,15 +122,17 @@ def open_quality_records(web: WebServer) -> dict[str, str]:
 
 def batch_awaiting_release(web: WebServer) -> str:
     """The generator releases every batch: the newest one whose other release conditions hold
-    (inspections, deviations, calibration, training) is set back to `completed` (awaiting QA
-    release) by the QA manager, through the audited setStatus mutation, with a reason."""
+    (inspections, deviations, calibration, training) is put on hold and the hold lifted again
+    (released -> quarantined -> in_process, the only way back the status policy allows) by the QA
+    manager, through the audited setStatus mutation, with reasons: it then awaits QA release."""
     d = web.gql("{ batches(first: 30, sort: STARTED_AT, desc: true) { edges { node { id } } } }")
     q = "query($b: String!) { releaseChecklist(batch: $b) { conditions { name ok } } }"
     bid = next(e["node"]["id"] for e in d["batches"]["edges"]
                if all(c["ok"] for c in web.gql(q, b=e["node"]["id"])["releaseChecklist"]["conditions"]
                       if c["name"] != "batch_status"))
-    web.gql('mutation($b: String!) { setStatus(label: "Batch", key: $b, status: "completed", '
-            'reason: "production finished: awaiting QA release") { key } }', user="qa.lead", b=bid)
+    for status, reason in (("quarantined", "hold for re-inspection"), ("in_process", "hold lifted: awaiting QA release")):
+        web.gql('mutation($b: String!, $s: String!, $r: String!) { setStatus(label: "Batch", key: $b, status: $s, '
+                'reason: $r) { key } }', user="qa.lead", b=bid, s=status, r=reason)
     return bid
 
 

@@ -52,9 +52,9 @@ async def refuse_control_input(request: Request) -> None:
     for k, v in request.path_params.items():
         if isinstance(v, str) and control_char(v) is not None:
             raise _refuse(f"path.{k}", v, False)
-    for k, v in request.query_params.multi_items():
-        if control_char(k) is not None or control_char(v) is not None:
-            raise _refuse(f"query.{k}", v if control_char(v) is not None else k, False)
+    for k, v in request.query_params.multi_items():  # values as text: a scanned code carries GS (FNC1)
+        if control_char(k) is not None or control_char(v, text=True) is not None:
+            raise _refuse(f"query.{k}", v if control_char(v, text=True) is not None else k, control_char(k) is None)
     ctype = request.headers.get("content-type", "")
     if request.method in ("POST", "PUT", "PATCH") and "json" in ctype:
         length = int(request.headers.get("content-length") or 0)

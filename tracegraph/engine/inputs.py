@@ -28,8 +28,10 @@ from tracegraph.engine.errors import Problem, ValidationFailed
 
 #: every C0 control character and DEL
 _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-#: C0 and DEL except tab, newline and carriage return (free text keeps its line breaks)
-_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: C0 and DEL except tab, newline and carriage return (free text keeps its line breaks) and GS
+#: (U+001D): the GS1 FNC1 separator that keyboard-wedge scanners type inside an element string, so
+#: a scanned `(01)...(10)LOT<GS>(21)SN` reaches scan resolution (gs1/barcode.py) as it was read
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1c\x1e\x1f\x7f]")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
