@@ -215,7 +215,7 @@ def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, im
         ship_meta[r["id"]] = (r["delivered_at"], r["customer_id"])
         if r["customer_id"]:
             custs.add(r["customer_id"])
-    for key, h in hist.items():
+    for h in hist.values():
         custs.update(e[4] for e in h if e[4])
     kinds = {r["id"]: r["kind"] for r in store.read("containment.customer_kinds", ids=sorted(custs))} if custs else {}
     returns: dict[str, dict[str, Any]] = {}
