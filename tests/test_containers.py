@@ -134,3 +134,80 @@ def test_reimport_is_idempotent(plant: Any) -> None:
     n = plant.run("MATCH (:Serial)-[x:SHIPPED_IN]->() WHERE x.via IS NOT NULL RETURN count(x) AS c", write=False)
     # U1-U3: DA-1001 (pallet), DA-2001 (case A); U4, U5: DA-1001, DA-2002; U6: DA-1001
     assert n[0]["c"] == 3 * 2 + 2 * 2 + 1
+
+
+# --- the same story as an ERP bundle (tests/fixtures/bundle_containers/): containers.csv,
+# packing.csv (cases onto pallet PAL-1 from 01-10 09:00 until the break-down at 01-13 08:00),
+# shipment lines of item_kind container, a container returned as destroyed (RET-1) and one unit
+# returned by H1 (RET-2, 02-05).
+BUNDLE = Path(__file__).parent / "fixtures" / "bundle_containers"
+B_STORY: dict[str, dict[str, tuple[str, str | None]]] = {
+    "2026-01-09": {**{f"U{i}": ("in_stock", None) for i in range(1, 7)}, "U7": ("in_stock", None)},
+    "2026-01-11T08:30:00Z": {**{f"U{i}": ("in_transit", "D") for i in range(1, 7)}, "U7": ("in_stock", None)},
+    "2026-01-13": {**{f"U{i}": ("at_distributor", "D") for i in range(1, 7)}, "U7": ("in_transit", "H1")},
+    "2026-01-14": {"U1": ("in_transit", "H1"), "U2": ("in_transit", "H1"), "U3": ("in_transit", "H1"),
+                   "U4": ("in_transit", "H2"), "U5": ("in_transit", "H2"), "U6": ("at_distributor", "D"),
+                   "U7": ("in_transit", "H1")},
+    "2026-02-03": {"U1": ("at_end_user", "H1"), "U2": ("at_end_user", "H1"), "U3": ("at_end_user", "H1"),
+                   "U4": ("destroyed", "H2"), "U5": ("destroyed", "H2"), "U6": ("at_distributor", "D"),
+                   "U7": ("in_transit", "H1")},
+    "2026-02-06": {"U1": ("at_end_user", "H1"), "U2": ("returned", "H1"), "U3": ("at_end_user", "H1"),
+                   "U4": ("destroyed", "H2"), "U5": ("destroyed", "H2"), "U6": ("at_distributor", "D"),
+                   "U7": ("in_transit", "H1")},
+}
+
+
+@pytest.fixture(scope="module")
+def bundle_plant(embedded_server: Any) -> Any:
+    import uuid
+
+    from tracegraph.engine.stores.falkordb import FalkorDBStore
+
+    s = FalkorDBStore(unix_socket_path=str(embedded_server.socket_path), graph="t_box_" + uuid.uuid4().hex[:8],
+                      server=embedded_server)
+    s.apply_schema()
+    b = load_bundle(BUNDLE)
+    run_import(s, b.batch, ACTOR, source_files=b.files)
+    yield s
+    trace_index.disable(s)
+    s.drop_graph()
+    s.close()
+
+
+def test_bundle_units_follow_their_containers_now(bundle_plant: Any) -> None:
+    r = impact(bundle_plant, ImpactCause(lots=["R1"]), engine="cypher")
+    assert where(r) == B_STORY["2026-02-06"]
+    assert {c.id: c.units for c in r.customers} == {"H1": 3.0, "D": 1.0}
+    assert {c.id: (c.units, c.status, c.customer) for c in r.containers} == {
+        "CASE-A": (3, "at_end_user", "H1"), "CASE-B": (2, "destroyed", "H2"), "CASE-C": (1, "at_distributor", "D")}
+    assert {c.id: c.sscc for c in r.containers}["CASE-A"] == "006141411234567890"
+
+
+@pytest.mark.parametrize("as_of", sorted(B_STORY))
+def test_bundle_as_of(bundle_plant: Any, as_of: str) -> None:
+    r = impact(bundle_plant, ImpactCause(supplier="SUP-ACME"), ImpactOptions(as_of=as_of), engine="cypher")
+    assert where(r) == B_STORY[as_of]
+
+
+def test_bundle_both_engines_agree(bundle_plant: Any) -> None:
+    trace_index.refresh(bundle_plant)
+    for cause in (ImpactCause(lots=["R1"]), ImpactCause(supplier="SUP-ACME"), ImpactCause(serials=["U2", "U6"])):
+        a = impact(bundle_plant, cause, engine="cypher").model_dump(exclude={"engine", "index_seq", "elapsed_ms"})
+        b = impact(bundle_plant, cause, engine="index").model_dump(exclude={"engine", "index_seq", "elapsed_ms"})
+        assert a == b
+
+
+def test_bundle_packing_problems_name_row_and_field(tmp_path: Path) -> None:
+    import shutil
+
+    from tracegraph.engine.errors import ValidationFailed
+
+    d = tmp_path / "b"
+    shutil.copytree(BUNDLE, d)
+    with open(d / "packing.csv", "a", encoding="utf-8") as fh:
+        fh.write("container,CASE-C,CASE-C,2026-01-10T09:00:00Z,\n")
+        fh.write("serial,U1,CASE-A,2026-01-10T09:00:00Z,2026-01-09T09:00:00Z\n")
+    with pytest.raises(ValidationFailed) as exc:
+        load_bundle(d)
+    got = {(p.source, p.record, p.field) for p in exc.value.problems}
+    assert got == {("packing.csv", "row 11", "container_id"), ("packing.csv", "row 12", "unpacked_at")}

@@ -56,6 +56,7 @@ class ContainerEvent:
     target: str
     date: str
     disposition: str | None = None
+    customer: str | None = None
 
 
 @dataclass
@@ -173,9 +174,9 @@ def gather(store: GraphStore, touched: set[str]) -> tuple[set[Item], list[Link],
     if boxes:
         for r in store.read("containment.events", ids=sorted(boxes)):
             info[r["id"]] = r
-            for kind, target, date, disp, _qty in r["evs"]:
+            for kind, target, date, disp, cust in r["evs"]:
                 if date:
-                    events.append(ContainerEvent(r["id"], kind, target, date, disp))
+                    events.append(ContainerEvent(r["id"], kind, target, date, disp, cust))
             if r.get("destroyed_at"):
                 events.append(ContainerEvent(r["id"], "DESTROYED", f"DESTROY:{r['id']}:{r['destroyed_at']}",
                                              r["destroyed_at"], "destroyed"))
@@ -193,6 +194,7 @@ def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, im
         return res
     items, links, events, _info = gather(store, touched)
     facts = derive_facts(links, events)
+    real_returns = {ev.target: ev for ev in events if ev.kind == "RETURNED_IN"}
     by: dict[str, set[str]] = defaultdict(set)
     for lbl, i in items:
         by[lbl].add(i)
@@ -228,7 +230,10 @@ def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, im
                 dl, cu = ship_meta.get(target, (None, None))
                 full.append([kind, target, date, dl, cu, None, via])
         for kind, target, via, date, _q in fs:
-            if kind == "RETURNED_IN":
+            if kind == "RETURNED_IN" and target in real_returns:  # the container came back
+                ev = real_returns[target]
+                full.append([kind, target, date, None, ev.customer, ev.disposition, via])
+            elif kind == "RETURNED_IN":  # destroyed where it was: a Return record of the destruction
                 before = [e for e in full if str(e[2]) < date]
                 _st, holder = _status(before, kinds)
                 returns.setdefault(target, {"id": target, "date": date, "customer_id": holder,
@@ -267,7 +272,7 @@ def _write(store: GraphStore, actor: Actor, clock: Clock, import_id: str,
             if lbl == "MaterialLot":
                 continue  # a material lot shipped inside a container: its packing is on record, no edge type for it
             rows[f"{pre}_{lbl.lower()}"].append({"f": i, "t": target, "via": via, "qty": qty})
-            if kind == "RETURNED_IN":
+            if kind == "RETURNED_IN" and target in returns:
                 rets[target] = returns[target]
         if status is not None:
             rows[f"status_{lbl.lower()}"].append({"id": i, "status": status[0], "customer": status[1]})

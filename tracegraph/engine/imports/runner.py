@@ -217,6 +217,12 @@ def _run_import(
     report.status = "committed"
     report.items_written = writer.items
     report.audit_entries = writer.entries
+    touched = touched_containers(batch)
+    if touched:  # contents follow their containers (engine/imports/containment.py)
+        from tracegraph.engine.imports import containment
+
+        d = containment.derive(store, actor, touched, import_id=import_id, clock=clock)
+        report.audit_entries += -(-d.items // containment.CHUNK) if d.items else 0
     report.seconds = time.perf_counter() - t0
     report.items_per_s = report.items_written / report.seconds if report.seconds > 0 else 0.0
     return report
@@ -225,6 +231,15 @@ def _run_import(
 # ---------------------------------------------------------------------------------------
 # Runs: list, recover, resume, rollback
 # ---------------------------------------------------------------------------------------
+
+
+def touched_containers(batch: ImportBatch) -> set[str]:
+    """Containers whose contents an import may have moved: described, packed or unpacked,
+    shipped or returned by it."""
+    out = {c.id for c in batch.containers} | {c.parent_id for c in batch.containers if c.parent_id}
+    out |= {p.container_id for p in batch.packing} | {p.child_id for p in batch.packing if p.child_kind == "container"}
+    out |= {x.item_id for x in [*batch.shipment_lines, *batch.returns] if x.item_kind == "container"}
+    return out
 
 
 def new_import_id(clock: Clock | None = None) -> str:
