@@ -6,8 +6,9 @@ graph's answer and the trace index's alike): the derived edges (engine/imports/c
 already put every unit where its container went, so the totals need nothing from here; what a
 coordinator still needs is what the warehouse looks for (an SSCC, not a serial) and who passed
 units on (a recall notifies the distributor too). Reading it once for the listed units keeps the
-two engines' answers equal by construction. Units never packed cost one indexed read and
-nothing else, unless the history is asked for (holders of every unit).
+two engines' answers equal by construction. Without the history (the default answer) it costs
+one indexed read of the units' packing links (and one per nesting level of the containers found);
+`via` and `holders` come with the history, like `shipment` and `date`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ def _at(intervals: list[tuple[str, str, str]], t: str) -> str | None:
     return max(live, key=lambda iv: iv[1] or "")[0] if live else None
 
 
-def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, all_history: bool = False) -> ImpactResult:
-    """Fill `containers` and each listed unit's `container`, `via` and `holders` (in place)."""
+def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, history: bool = False) -> ImpactResult:
+    """Fill `containers` and each listed unit's `container` (in place); with `history` (as the
+    unit's `shipment`/`date` are: as-of, with_history, the regulator sheet) also `via`, `holders`
+    and, for units a container carried, the shipment and date."""
     sids = [s.id for s in result.serials]
     result.containers = []
     for s in result.serials:  # the fast builders skip defaults: every unit gets the fields
@@ -52,7 +55,7 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, all_hi
                 if o not in info:
                     ask.add(o)
     hist: dict[str, list[list[Any]]] = defaultdict(list)
-    wanted = sids if all_history else [s for s in sids if s in packed]
+    wanted = sids if history else []
     if wanted:
         for h in store.read("trace.unit_carriers", sids=wanted)[0]["h"]:
             hist[h[0]].append(h)

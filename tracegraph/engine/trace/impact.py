@@ -312,7 +312,7 @@ def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None 
         # on either engine's answer (engine/trace/containers.py)
         opts = options or ImpactOptions()
         containers.attach(store, res, as_of_key(opts.as_of) if opts.as_of else None,
-                          all_history=bool(opts.as_of or opts.with_history))
+                          history=bool(opts.as_of or opts.with_history))
         res.elapsed_ms = round((time.perf_counter() - t0) * 1000, 3)
         return res
 
