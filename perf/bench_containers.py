@@ -121,7 +121,7 @@ def run(serials: int, repeat: int = 5, seed: int = 1) -> dict[str, Any]:
                         v["index_build_s"] = round(time.perf_counter() - t1, 2)
                     for label, cause in (("lot", ImpactCause(lots=lots[:1])), ("lots5", ImpactCause(lots=lots)),
                                          ("supplier", ImpactCause(supplier=supplier))):
-                        ms, r = _median(lambda c=cause, e=engine: impact(s, c, engine=e), repeat)
+                        ms, r = _median(lambda c=cause, e=engine, st=s: impact(st, c, engine=e), repeat)
                         v[f"{label}_{engine}_ms"] = round(ms, 1)
                         v[f"{label}_units"] = r.counts["units"]
                         v[f"{label}_customers"] = r.counts["customers"]
