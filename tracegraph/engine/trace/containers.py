@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from tracegraph.engine.stores.base import GraphStore
+from tracegraph.engine.trace.fast import read_fast
 from tracegraph.engine.trace.models import AffectedContainer, ImpactResult
 
 END = "\uffff"
@@ -36,17 +37,17 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
     result.containers = []
     for s in result.serials:  # the fast builders skip defaults: every unit gets the fields
         s.container, s.via, s.holders = None, None, []
-    if not sids:
+    if not sids or not read_fast(store, "trace.any_container"):
         return result
     up: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for r in store.read("trace.unit_packing", sids=sids):
+    for r in read_fast(store, "trace.unit_packing", sids=sids):
         up[r["id"]].append((r["k"], r["f"] or "", r["t"] or END))
     packed = set(up)
     t = bound or END
     info: dict[str, dict[str, Any]] = {}
     ask = {k for ivs in up.values() for k, _f, _t in ivs}
     while ask:  # the containers' own packing, up to the outermost
-        rows = store.read("trace.container_packing", ids=sorted(ask))
+        rows = read_fast(store, "trace.container_packing", ids=sorted(ask))
         ask = set()
         for r in rows:
             info[r["id"]] = r
@@ -57,7 +58,7 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
     hist: dict[str, list[list[Any]]] = defaultdict(list)
     wanted = sids if history else []
     if wanted:
-        for h in store.read("trace.unit_carriers", sids=wanted)[0]["h"]:
+        for h in read_fast(store, "trace.unit_carriers", sids=wanted)[0]["h"]:
             hist[h[0]].append(h)
     members: dict[str, list[str]] = defaultdict(list)
     parent: dict[str, str | None] = {}
