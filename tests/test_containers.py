@@ -211,3 +211,69 @@ def test_bundle_packing_problems_name_row_and_field(tmp_path: Path) -> None:
         load_bundle(d)
     got = {(p.source, p.record, p.field) for p in exc.value.problems}
     assert got == {("packing.csv", "row 11", "container_id"), ("packing.csv", "row 12", "unpacked_at")}
+
+
+# --- late and repeated aggregation events, lots by quantity (inline EPCIS documents) ------------
+def _doc(*events: dict[str, Any]) -> dict[str, Any]:
+    return {"@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"], "type": "EPCISDocument",
+            "schemaVersion": "2.0", "creationDate": "2026-03-01T00:00:00Z", "epcisBody": {"eventList": list(events)}}
+
+
+def _ev(etype: str, when: str, eid: str, **kw: Any) -> dict[str, Any]:
+    return {"type": etype, "eventID": f"urn:uuid:7a2b0c00-0000-4000-8000-{eid:0>12}", "eventTime": when,
+            "eventTimeZoneOffset": "+00:00", **kw}
+
+
+def test_a_late_packing_event_re_derives_and_observe_changes_nothing(empty_store: Any) -> None:
+    s = empty_store
+    load(s, upto=0)  # the parties only
+    case = "urn:epc:id:sscc:0614141.5555555550"
+    units = [G + "L1", G + "L2"]
+    ship = _ev("ObjectEvent", "2026-03-02T08:00:00Z", "1", epcList=[case], action="OBSERVE", bizStep="shipping",
+               bizTransactionList=[{"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:0614141000005:DA-9"}],
+               destinationList=[{"type": "owning_party", "destination": H1}])
+    made = _ev("ObjectEvent", "2026-03-01T06:00:00Z", "2", epcList=units, action="ADD", bizStep="commissioning",
+               ilmd={"cbvmda:lotNumber": "LOT9"})
+    import_epcis(s, _doc(made, ship), ACTOR)
+    r = impact(s, ImpactCause(serials=units), engine="cypher")
+    assert {x.status for x in r.serials} == {"in_stock"}  # nothing known to be in the case yet
+    pack = _ev("AggregationEvent", "2026-03-01T08:00:00Z", "3", parentID=case, childEPCs=units, action="ADD",
+               bizStep="packing")
+    import_epcis(s, _doc(pack), ACTOR)  # arrives later, happened before the shipment
+    r = impact(s, ImpactCause(serials=units), ImpactOptions(with_history=True), engine="cypher")
+    assert {(x.status, x.customer, x.via) for x in r.serials} == {("in_transit", H1, case)}
+    observe = _ev("AggregationEvent", "2026-03-01T09:00:00Z", "4", parentID=case, childEPCs=units, action="OBSERVE",
+                  bizStep="packing")
+    import_epcis(s, _doc(observe), ACTOR)
+    links = s.run("MATCH (:Serial)-[p:PACKED_IN]->(:Container {id: $k}) RETURN p.from AS f, p.to AS t", {"k": case},
+                  write=False)
+    assert [(x["f"][:16], x["t"]) for x in links] == [("2026-03-01T08:00", None)] * 2
+    # unpacked before the shipment after all (a correction arriving late): the units were not shipped
+    unpack = _ev("AggregationEvent", "2026-03-01T10:00:00Z", "5", parentID=case, childEPCs=units[:1],
+                 action="DELETE", bizStep="unpacking")
+    import_epcis(s, _doc(unpack), ACTOR)
+    r = impact(s, ImpactCause(serials=units), engine="cypher")
+    assert {x.id: (x.status, x.customer) for x in r.serials} == {units[0]: ("in_stock", None),
+                                                                 units[1]: ("in_transit", H1)}
+
+
+def test_a_lot_quantity_in_a_case_is_shipped_with_it(empty_store: Any) -> None:
+    s = empty_store
+    load(s, upto=0)
+    case = "urn:epc:id:sscc:0614141.6666666660"
+    lot = "urn:epc:class:lgtin:0614141.107346.NS1"
+    made = _ev("ObjectEvent", "2026-03-01T06:00:00Z", "11", action="ADD", bizStep="commissioning",
+               quantityList=[{"epcClass": lot, "quantity": 100, "uom": "EA"}])
+    pack = _ev("AggregationEvent", "2026-03-01T08:00:00Z", "12", parentID=case, action="ADD", bizStep="packing",
+               childQuantityList=[{"epcClass": lot, "quantity": 40, "uom": "EA"}])
+    ship = _ev("ObjectEvent", "2026-03-02T08:00:00Z", "13", epcList=[case], action="OBSERVE", bizStep="shipping",
+               bizTransactionList=[{"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:0614141000005:DA-8"}],
+               destinationList=[{"type": "owning_party", "destination": D}])
+    recv = _ev("ObjectEvent", "2026-03-03T08:00:00Z", "14", epcList=[case], action="OBSERVE", bizStep="receiving",
+               bizTransactionList=[{"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:0614141000005:DA-8"}],
+               destinationList=[{"type": "owning_party", "destination": D}])
+    import_epcis(s, _doc(made, pack, ship, recv), ACTOR)
+    s.run("MATCH (b:Batch {id: $id}) SET b.qty = 100.0", {"id": lot})  # the ERP's batch size
+    r = impact(s, ImpactCause(batches=[lot]), engine="cypher")
+    assert {(q.status, q.qty, q.customer) for q in r.quantities} == {("in_stock", 60.0, None),
+                                                                    ("at_distributor", 40.0, D)}
