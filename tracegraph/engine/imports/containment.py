@@ -94,10 +94,29 @@ def derive_facts(links: list[Link], events: list[ContainerEvent]) -> dict[Item, 
     up: dict[Item, list[Link]] = defaultdict(list)
     for lk in links:
         up[lk.child].append(lk)
+    by_box: dict[str, list[ContainerEvent]] = defaultdict(list)
+    for ev in events:
+        by_box[ev.container].append(ev)
+    ever: dict[str, set[str]] = {}  # container -> every container it was ever (transitively) in
+
+    def ever_in(box: str) -> set[str]:
+        if box not in ever:
+            ever[box] = set()  # a cycle in bad data ends here
+            acc_: set[str] = set()
+            for lk in up.get(("Container", box), ()):
+                acc_.add(lk.container)
+                acc_ |= ever_in(lk.container)
+            ever[box] = acc_
+        return ever[box]
+
     out: dict[Item, list[tuple[str, str, str, str, float]]] = defaultdict(list)
     for item in up:
+        cands: set[str] = set()
+        for lk in up[item]:
+            cands.add(lk.container)
+            cands |= ever_in(lk.container)
         acc: dict[tuple[str, str, str], list[Any]] = {}
-        for ev in events:
+        for ev in (e for c in sorted(cands) for e in by_box.get(c, ())):
             chain = inside(up, item, ev.date)
             if ev.container not in chain:
                 continue
