@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from tracegraph.engine.stores.base import GraphStore
-from tracegraph.engine.trace.fast import read_fast
+from tracegraph.engine.trace.fast import read_fast, read_fast_many
 from tracegraph.engine.trace.models import AffectedContainer, ImpactResult
 
 END = "\uffff"
@@ -36,11 +36,14 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
     sids = [s.id for s in result.serials]
     result.containers = []
     for s in result.serials:  # the fast builders skip defaults: every unit gets the fields
-        s.container, s.via, s.holders = None, None, []
-    if not sids or not read_fast(store, "trace.any_container"):
+        s.__dict__.update(container=None, via=None, holders=[])  # no pydantic __setattr__: 30k units
+    if not sids:
+        return result
+    any_box, packing = read_fast_many(store, [("trace.any_container", {}), ("trace.unit_packing", {"sids": sids})])
+    if not any_box:
         return result
     up: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for r in read_fast(store, "trace.unit_packing", sids=sids):
+    for r in packing:
         up[r["id"]].append((r["k"], r["f"] or "", r["t"] or END))
     packed = set(up)
     t = bound or END
@@ -63,6 +66,9 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
     members: dict[str, list[str]] = defaultdict(list)
     parent: dict[str, str | None] = {}
     for s in result.serials:
+        if s.id not in packed and not hist:
+            continue
+        d = s.__dict__
         if s.id in packed:
             chain: list[str] = []
             cur: str | None = s.id
@@ -72,22 +78,22 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
                     break
                 chain.append(cur)
             if chain:
-                s.container = chain[0]
+                d["container"] = chain[0]
                 for i, k in enumerate(chain):
                     members[k].append(s.id)
                     parent[k] = chain[i + 1] if i + 1 < len(chain) else None
         h = [e for e in hist.get(s.id, []) if e[3] and str(e[3]) <= t]
         if h:
             last = max(h, key=lambda e: (str(e[3]), e[1] == "RETURNED_IN", str(e[4] or ""), str(e[2])))
-            s.via = last[6]
+            d["via"] = last[6]
             if s.shipment is None and last[6] is not None:
-                s.shipment, s.date = last[2], last[3]
+                d["shipment"], d["date"] = last[2], last[3]
             held: list[str] = []
             for e in sorted((e for e in h if e[1] == "SHIPPED_IN" and e[4] and str(e[4]) <= t and e[5]),
                             key=lambda e: (str(e[4]), str(e[2]))):
                 if not held or held[-1] != e[5]:
                     held.append(e[5])
-            s.holders = held
+            d["holders"] = held
     by_id = {s.id: s for s in result.serials}
     out: list[tuple[int, AffectedContainer]] = []
     for k, units in members.items():
