@@ -21,6 +21,7 @@ from tracegraph.engine.trace.fast import read_fast, read_fast_many
 from tracegraph.engine.trace.models import AffectedContainer, ImpactResult
 
 END = "\uffff"
+RS = "\x1e"  # keys never hold control characters
 
 
 def _at(intervals: list[tuple[str, str, str]], t: str) -> str | None:
@@ -39,7 +40,7 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
         s.__dict__.update(container=None, via=None, holders=[])  # no pydantic __setattr__: 30k units
     if not sids:
         return result
-    any_box, packing = read_fast_many(store, [("trace.any_container", {}), ("trace.unit_packing", {"sids": sids})])
+    any_box, packing = read_fast_many(store, [("trace.any_container", {}), ("trace.unit_packing", {"blob": RS.join(sids), "rs": RS})])
     if not any_box:
         return result
     up: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
@@ -65,23 +66,36 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
             hist[h[0]].append(h)
     members: dict[str, list[str]] = defaultdict(list)
     parent: dict[str, str | None] = {}
+    chains: dict[str, list[str]] = {}
+
+    def box_chain(box: str) -> list[str]:
+        """The containers `box` is in at t, innermost first (shared by all its units)."""
+        got = chains.get(box)
+        if got is None:
+            got, cur = [], box
+            while len(got) < 64:
+                nxt = _at(up.get(cur, []), t)
+                if nxt is None or nxt == box or nxt in got:
+                    break
+                got.append(nxt)
+                cur = nxt
+            chains[box] = got
+            parent[box] = got[0] if got else None
+            for i, k in enumerate(got):
+                parent[k] = got[i + 1] if i + 1 < len(got) else None
+        return got
+
     for s in result.serials:
         if s.id not in packed and not hist:
             continue
         d = s.__dict__
         if s.id in packed:
-            chain: list[str] = []
-            cur: str | None = s.id
-            while cur is not None and len(chain) < 64:
-                cur = _at(up.get(cur, []), t)
-                if cur is None or cur in chain:
-                    break
-                chain.append(cur)
-            if chain:
-                d["container"] = chain[0]
-                for i, k in enumerate(chain):
+            inner = _at(up.get(s.id, []), t)
+            if inner is not None:
+                chain = [inner, *box_chain(inner)]
+                d["container"] = inner
+                for k in chain:
                     members[k].append(s.id)
-                    parent[k] = chain[i + 1] if i + 1 < len(chain) else None
         h = [e for e in hist.get(s.id, []) if e[3] and str(e[3]) <= t]
         if h:
             last = max(h, key=lambda e: (str(e[3]), e[1] == "RETURNED_IN", str(e[4] or ""), str(e[2])))
