@@ -277,3 +277,27 @@ def test_a_lot_quantity_in_a_case_is_shipped_with_it(empty_store: Any) -> None:
     r = impact(s, ImpactCause(batches=[lot]), engine="cypher")
     assert {(q.status, q.qty, q.customer) for q in r.quantities} == {("in_stock", 60.0, None),
                                                                     ("at_distributor", 40.0, D)}
+
+
+def test_the_derivation_is_on_the_audit_chain_and_it_verifies(plant: Any) -> None:
+    from tracegraph.engine.audit.verify import verify
+
+    rows = plant.run("MATCH (e:AuditEntry) WHERE e.action = 'containment.derive' RETURN count(e) AS c", write=False)
+    assert rows[0]["c"] >= 3  # one per EPCIS document that touched a container
+    rep = verify(plant)
+    assert rep.ok, rep.first_error
+
+
+def test_the_regulator_sheet_names_container_carrier_and_holders(plant: Any, tmp_path: Path) -> None:
+    import csv
+
+    from tracegraph.engine.trace.reports import write_csv
+
+    r = impact(plant, ImpactCause(lots=[RESIN]), ImpactOptions(with_history=True), engine="cypher")
+    path = tmp_path / "units.csv"
+    write_csv(r, path)
+    with open(path, encoding="utf-8") as fh:
+        rows = {row["serial"]: row for row in csv.DictReader(fh)}
+    assert (rows[U[1]]["container"], rows[U[1]]["carried_by"], rows[U[1]]["holders"]) == (CASE_A, CASE_A, f"{D} > {H1}")
+    assert (rows[U[1]]["reference_document"], rows[U[1]]["status"]) == (DA2001, "at_end_user")
+    assert (rows[U[7]]["container"], rows[U[7]]["carried_by"]) == ("", "")
