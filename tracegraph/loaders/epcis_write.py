@@ -376,6 +376,9 @@ def finish_run(store: GraphStore, import_id: str, actor: Actor, *, clock: Clock 
     w.phase = "committing"
     w.apply_log()
     w.finish()
+    from tracegraph.engine.imports import containment  # which containers it touched is not known now
+
+    containment.derive_all(store, actor, import_id=import_id, clock=clock)
     return imp.ImportReport(import_id=import_id, status="committed", seconds=time.perf_counter() - t0,
                             items_written=w.items, audit_entries=w.entries, message="commit finished")
 

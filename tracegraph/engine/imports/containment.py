@@ -19,7 +19,8 @@ while packed). "Inside K at t" means a chain of links, each with `from <= t < to
 up to K. Recomputation is per item and complete: the items under the touched containers (at any
 time), with every container they or their containers were ever in, so an unpack or a late
 packing event re-derives (derived edges that no longer hold are removed). Writes are audited
-statements about the import run (action `containment.derive`), in chunks of items.
+statements about the import run (action `containment.derive`), in chunks of items. A run
+finished from its commit log (a crash during commit) re-derives every container (`derive_all`).
 """
 
 from __future__ import annotations
@@ -278,6 +279,14 @@ def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, im
     return res
 
 
+def derive_all(store: GraphStore, actor: Actor, *, import_id: str, clock: Clock | None = None) -> Derived:
+    """Re-derive every container's contents: after a run that was finished from its commit log
+    (`--resume`, automatic recovery), where which containers it touched is no longer known. A
+    plant without containers reads one empty list."""
+    ids = {r["id"] for r in store.read("containment.all_containers")}
+    return derive(store, actor, ids, import_id=import_id, clock=clock) if ids else Derived()
+
+
 def _write(store: GraphStore, actor: Actor, clock: Clock, import_id: str,
            chunk: list[tuple[Item, list[tuple[str, str, str, str, float]], tuple[str, str | None] | None]],
            returns: dict[str, dict[str, Any]]) -> None:
@@ -312,4 +321,4 @@ def _write(store: GraphStore, actor: Actor, clock: Clock, import_id: str,
     audited_write(store, "containment.apply", lambda: (params, spec), actor, clock=clock)
 
 
-__all__ = ["Link", "ContainerEvent", "Derived", "derive", "derive_facts", "inside", "gather", "CHUNK"]
+__all__ = ["Link", "ContainerEvent", "Derived", "derive", "derive_all", "derive_facts", "inside", "gather", "CHUNK"]

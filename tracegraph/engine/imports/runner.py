@@ -361,8 +361,12 @@ def resume_import(
         w.phase = "committing"
         w.apply_log()
         w.finish()
+        from tracegraph.engine.imports import containment  # which containers it touched is not known now
+
+        d = containment.derive_all(store, actor, import_id=import_id, clock=clock)
         return ImportReport(import_id=import_id, status="committed", seconds=time.perf_counter() - t0,
-                            items_written=w.items, audit_entries=w.entries, message="commit finished")
+                            items_written=w.items, audit_entries=w.entries + (1 if d.items else 0),
+                            message="commit finished")
     # staging: restart from the same input
     if batch is None or source_files is None:
         raise ValidationFailed(
