@@ -314,3 +314,21 @@ def test_derive_all_is_idempotent(plant: Any) -> None:
     assert (d.items, d.ships, d.returns, d.statuses) == (9, 14, 2, 0)
     after = impact(plant, ImpactCause(lots=[RESIN]), ImpactOptions(with_history=True), engine="cypher")
     assert after.model_dump(exclude={"elapsed_ms"}) == before.model_dump(exclude={"elapsed_ms"})
+
+
+def test_the_cli_table_lists_the_containers(plant: Any) -> None:
+    from tracegraph.cli import trace as cli_trace
+    from tracegraph.cli.common import console
+
+    r = impact(plant, ImpactCause(lots=[RESIN]), engine="cypher")
+    width = console.width
+    console.width = 240
+    try:
+        with console.capture() as cap:
+            cli_trace._print_impact(r, 25)
+    finally:
+        console.width = width
+    out = cap.get()
+    assert "Containers holding affected units" in out
+    row = next(line for line in out.splitlines() if CASE_C in line)
+    assert "at_distributor" in row and D in row and "1" in row
