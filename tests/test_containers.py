@@ -6,7 +6,8 @@ six units U1..U6 of batch LOT7 (made from resin lot R1) packed into cases A (U1-
 and C (U6), the cases onto pallet P, P shipped to distributor D (DA-1001, 01-11) and received
 (01-12); D breaks P down (AggregationEvent DELETE, 01-13) and ships case A to hospital H1
 (DA-2001) and case B to hospital H2 (DA-2002) on 01-14, both received 01-15; H2 destroys case B
-(02-01). U7 is shipped loose to H1 (DA-1002), the control. Case C stays at D.
+(02-01). H1 takes U1 out of case A (02-04) and returns it (disposition returned, 02-05). U7 is
+shipped loose to H1 (DA-1002), the control. Case C stays at D.
 The expected answers below were written by hand from that story, not computed.
 """
 
@@ -68,15 +69,18 @@ STORY: dict[str, dict[int, tuple[str, str | None]]] = {
                    4: ("at_end_user", H2), 5: ("at_end_user", H2), 6: ("at_distributor", D), 7: ("in_transit", H1)},
     "2026-02-02": {1: ("at_end_user", H1), 2: ("at_end_user", H1), 3: ("at_end_user", H1),
                    4: ("destroyed", H2), 5: ("destroyed", H2), 6: ("at_distributor", D), 7: ("in_transit", H1)},
+    "2026-02-06": {1: ("returned", H1), 2: ("at_end_user", H1), 3: ("at_end_user", H1),
+                   4: ("destroyed", H2), 5: ("destroyed", H2), 6: ("at_distributor", D), 7: ("in_transit", H1)},
 }
-NOW = STORY["2026-02-02"]
+NOW = STORY["2026-02-06"]
 
 
 def test_units_shipped_in_containers_are_shipped_now(plant: Any) -> None:
     r = impact(plant, ImpactCause(lots=[RESIN]), engine="cypher")
     assert where(r) == {U[i]: v for i, v in NOW.items()}
-    assert {c.id: c.units for c in r.customers} == {H1: 4.0, D: 1.0}  # H2's units were destroyed
-    assert r.by_status == {"at_distributor": 1.0, "at_end_user": 3.0, "destroyed": 2.0, "in_transit": 1.0}
+    assert {c.id: c.units for c in r.customers} == {H1: 3.0, D: 1.0}  # H2's units were destroyed, U1 returned
+    assert r.by_status == {"at_distributor": 1.0, "at_end_user": 2.0, "destroyed": 2.0, "in_transit": 1.0,
+                           "returned": 1.0}
 
 
 @pytest.mark.parametrize("as_of", sorted(STORY))
@@ -88,7 +92,8 @@ def test_as_of_follows_the_packing_state_at_that_date(plant: Any, as_of: str) ->
 def test_the_shipment_that_carried_a_unit_names_its_container(plant: Any) -> None:
     r = impact(plant, ImpactCause(lots=[RESIN]), ImpactOptions(with_history=True), engine="cypher")
     by = {s.id: s for s in r.serials}
-    assert (by[U[1]].shipment, by[U[1]].via, by[U[1]].container) == (DA2001, CASE_A, CASE_A)
+    assert (by[U[2]].shipment, by[U[2]].via, by[U[2]].container) == (DA2001, CASE_A, CASE_A)
+    assert (by[U[1]].status, by[U[1]].via, by[U[1]].container) == ("returned", None, None)  # out of the case
     assert (by[U[6]].shipment, by[U[6]].via, by[U[6]].container) == (DA1001, PALLET, CASE_C)
     assert (by[U[4]].via, by[U[4]].status) == (CASE_B, "destroyed")
     assert (by[U[7]].shipment, by[U[7]].via, by[U[7]].container) == (DA1002, None, None)
@@ -101,7 +106,7 @@ def test_containers_are_listed_with_their_units_and_place(plant: Any) -> None:
     r = impact(plant, ImpactCause(lots=[RESIN]), engine="cypher")
     got = {c.id: (c.sscc, c.units, c.status, c.customer, c.parent) for c in r.containers}
     assert got == {
-        CASE_A: (got[CASE_A][0], 3, "at_end_user", H1, None),
+        CASE_A: (got[CASE_A][0], 2, "at_end_user", H1, None),
         CASE_B: (got[CASE_B][0], 2, "destroyed", H2, None),
         CASE_C: (got[CASE_C][0], 1, "at_distributor", D, None),
     }
@@ -298,8 +303,8 @@ def test_the_regulator_sheet_names_container_carrier_and_holders(plant: Any, tmp
     write_csv(r, path)
     with open(path, encoding="utf-8") as fh:
         rows = {row["serial"]: row for row in csv.DictReader(fh)}
-    assert (rows[U[1]]["container"], rows[U[1]]["carried_by"], rows[U[1]]["holders"]) == (CASE_A, CASE_A, f"{D} > {H1}")
-    assert (rows[U[1]]["reference_document"], rows[U[1]]["status"]) == (DA2001, "at_end_user")
+    assert (rows[U[2]]["container"], rows[U[2]]["carried_by"], rows[U[2]]["holders"]) == (CASE_A, CASE_A, f"{D} > {H1}")
+    assert (rows[U[2]]["reference_document"], rows[U[2]]["status"]) == (DA2001, "at_end_user")
     assert (rows[U[7]]["container"], rows[U[7]]["carried_by"]) == ("", "")
 
 

@@ -422,7 +422,10 @@ class _Mapper:
             (k, float(q["quantity"]) if q.get("quantity") is not None else None)
             for (k, _i), q in qtys if k is not None and k[0] in ("Batch", "MaterialLot")
         ]
-        if bs == "shipping":
+        disp = short_vocab(e.get("disposition"))
+        if disp == "returned" and bs != "shipping":  # a customer's units (or case) came back
+            self.returned(e, eid, when, things)
+        elif bs == "shipping":
             self.ship(e, eid, when, things)
         elif bs == "receiving":
             self.receive(e, eid, when, things)
@@ -490,6 +493,21 @@ class _Mapper:
         for k, _ in things:
             if k[0] == "Container":
                 m.containers.add(k[1])
+
+    def returned(self, e: dict[str, Any], eid: str, when: str | None,
+                 things: list[tuple[NodeKey, float | None]]) -> None:
+        """A return (disposition `returned`): a Return record (the event id), from the source
+        party (owning > possessing > location), RETURNED_IN from each unit and container."""
+        src = _party(e, "sourceList", "source")
+        rkey = self.m.node("Return", eid, date=when, customer_id=key_of(src) if src else None)
+        self.m.default(rkey, disposition="returned", reason="EPCIS return")
+        for k, qty in things:
+            if k[0] in ("Serial", "Container"):
+                self.m.edge("RETURNED_IN", k, rkey, qty=qty)
+            if k[0] == "Serial":
+                self.m.node(*k, status="returned", customer_id=key_of(src) if src else None)
+            if k[0] == "Container":
+                self.m.containers.add(k[1])
 
     def aggregation_effects(self, action: Any, parent: NodeKey, children: list[tuple[NodeKey, float | None]],
                             when: str | None) -> None:

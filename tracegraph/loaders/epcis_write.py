@@ -50,12 +50,13 @@ LOG_GROUP, LOG_GROUP_BYTES = 8, 4 << 20
 
 #: node labels in write order (ends of edges first)
 NODE_ORDER = ("Product", "Material", "Customer", "Location", "Equipment", "BusinessTransaction", "MaterialLot",
-              "Batch", "Serial", "Container", "Shipment", "EpcisEvent")
+              "Batch", "Serial", "Container", "Shipment", "Return", "EpcisEvent")
 EDGE_QUERIES = {
     ("OF", "Serial", "Product"), ("OF", "Batch", "Product"), ("OF", "MaterialLot", "Material"),
     ("PRODUCED", "Batch", "Serial"), ("CONSUMED_IN", "MaterialLot", "Batch"), ("CONSUMED_IN", "Batch", "Batch"),
     ("COMPONENT_OF", "Serial", "Serial"), ("SHIPPED_IN", "Serial", "Shipment"), ("SHIPPED_IN", "Batch", "Shipment"),
-    ("SHIPPED_IN", "Container", "Shipment"), ("DELIVERED_TO", "Shipment", "Customer"),
+    ("SHIPPED_IN", "Container", "Shipment"), ("RETURNED_IN", "Serial", "Return"),
+    ("RETURNED_IN", "Container", "Return"), ("DELIVERED_TO", "Shipment", "Customer"),
 }
 CONCERNS_TARGETS = {"Serial", "Batch", "MaterialLot", "Product", "Material", "Container", "Location", "Customer",
                     "Shipment", "Equipment", "BusinessTransaction"}
