@@ -31,7 +31,7 @@ def test_xlsx_units_sheet(result, tmp_path):
     assert list(rows[0]) == list(reports.COLUMNS)
     assert len(rows) == n + 1
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:P{n + 1}"
+    assert ws.auto_filter.ref == f"A1:S{n + 1}"  # 16 key data elements + container, carried_by, holders
     col = {name: i for i, name in enumerate(rows[0])}
     by_serial = {r[col["serial"]]: r for r in rows[1:] if r[col["serial"]]}
     s3 = by_serial["FIN1-S0003"]

@@ -239,3 +239,47 @@ def test_a_recall_campaign_keeps_the_index_current_without_full_builds(empty_sto
     assert {check()[sid] for sid in ids["b1"][:3]} == {"returned"}
     st = trace_index.status(empty_store)
     assert st.builds == st0.builds and st.patches >= 3 and st.fresh
+
+
+# --- containers (issue 14.1): units reached through cases and pallets, on both engines --------
+BOX_CAUSES: list[dict[str, Any]] = [
+    {"lots": ["R1"]}, {"supplier": "SUP-ACME"}, {"batches": ["LOT7"]}, {"serials": ["U2", "U6"]},
+    {"batches": ["LOT7"], "lots": ["R1"]},
+]
+BOX_OPTIONS: list[dict[str, Any]] = [{}, {"include_returned": False}, {"serial_limit": 3}, {"include_paths": False},
+                                     {"max_depth": 1}]
+
+
+@pytest.fixture(scope="module")
+def box_plant(embedded_server: Any) -> Any:
+    """The container story of tests/test_containers.py as an ERP bundle (pallet, cases, break-down
+    at the distributor, onward shipments, a destroyed case, a returned unit)."""
+    import uuid
+    from pathlib import Path
+
+    from tracegraph.engine.imports.runner import run_import
+    from tracegraph.engine.stores.falkordb import FalkorDBStore
+    from tracegraph.loaders.bundle import load_bundle
+
+    s = FalkorDBStore(unix_socket_path=str(embedded_server.socket_path), graph="t_ixbox_" + uuid.uuid4().hex[:8],
+                      server=embedded_server)
+    s.apply_schema()
+    b = load_bundle(Path(__file__).parent / "fixtures" / "bundle_containers")
+    run_import(s, b.batch, QA, source_files=b.files)
+    trace_index.refresh(s)
+    yield s
+    trace_index.disable(s)
+    s.drop_graph()
+    s.close()
+
+
+@pytest.mark.parametrize("cause,opts", list(itertools.product(BOX_CAUSES, BOX_OPTIONS)))
+def test_index_gives_the_graphs_answer_through_containers(box_plant: Any, cause: dict[str, Any],
+                                                          opts: dict[str, Any]) -> None:
+    c, o = ImpactCause(**cause), ImpactOptions(**opts)
+    by_graph = impact(box_plant, c, o, engine="cypher")
+    by_index = impact(box_plant, c, o, engine="index")
+    assert by_index.engine == "index"
+    assert comparable(by_index) == comparable(by_graph)
+    if not opts and "serials" not in cause:  # the warehouse view is part of what is compared
+        assert {x.id for x in by_graph.containers} == {"CASE-A", "CASE-B", "CASE-C"}

@@ -46,6 +46,14 @@ def _print_impact(r: ImpactResult, limit: int) -> None:
         console.print(t)
         if len(r.customers) > limit:
             console.print(f"... and {len(r.customers) - limit} more customers (use --json or --xlsx)")
+    if r.containers:  # what a warehouse finds: a pallet or a case, not a serial
+        t = Table("container", "sscc", "packed in", "units", "where", title="Containers holding affected units")
+        for ct in r.containers[:limit]:
+            t.add_row(ct.id, ct.sscc or "", ct.parent or "", str(ct.units),
+                      " ".join(x for x in (ct.status, ct.customer) if x))
+        console.print(t)
+        if len(r.containers) > limit:
+            console.print(f"... and {len(r.containers) - limit} more containers (use --json or --xlsx)")
     if r.by_product:
         t = Table("product", "units", title="Per product")
         for p in r.by_product[:limit]:

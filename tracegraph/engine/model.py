@@ -236,6 +236,7 @@ EDGE_PROPS: dict[str, tuple[tuple[str, str], ...]] = {
     "DELIVERED_TO": (("date", "s"),),
     "TRANSFERRED_TO": (("date", "s"), ("shipment_id", "s")),
     "RETURNED_IN": (("qty", "f"),),
+    "PACKED_IN": (("from", "s"), ("to", "s"), ("qty", "f")),
     "INSPECTED": (),
     "CALIBRATES": (),
     "DOCUMENTED_BY": (),
@@ -243,7 +244,7 @@ EDGE_PROPS: dict[str, tuple[tuple[str, str], ...]] = {
 
 #: edges of one type between the same two nodes are told apart by this property
 #: (a batch runs on the same machine twice; a distributor transfers to a hospital often)
-EDGE_DISCRIMINATOR: dict[str, str] = {"PROCESSED_ON": "from", "TRANSFERRED_TO": "shipment_id"}
+EDGE_DISCRIMINATOR: dict[str, str] = {"PROCESSED_ON": "from", "TRANSFERRED_TO": "shipment_id", "PACKED_IN": "from"}
 
 #: every (from label, edge type, to label) an import can write
 EDGE_TRIPLES: tuple[tuple[str, str, str], ...] = (
@@ -264,6 +265,11 @@ EDGE_TRIPLES: tuple[tuple[str, str, str], ...] = (
     ("Customer", "TRANSFERRED_TO", "Customer"),
     ("Serial", "RETURNED_IN", "Return"),
     ("Batch", "RETURNED_IN", "Return"),
+    ("Container", "SHIPPED_IN", "Shipment"),
+    ("Container", "RETURNED_IN", "Return"),
+    ("Serial", "PACKED_IN", "Container"),
+    ("Batch", "PACKED_IN", "Container"),
+    ("Container", "PACKED_IN", "Container"),
     ("Inspection", "INSPECTED", "MaterialLot"),
     ("Calibration", "CALIBRATES", "Equipment"),
     ("Product", "DOCUMENTED_BY", "Document"),
@@ -582,6 +588,39 @@ class ShipmentRecord(NodeRecord):
                         {"date": to_store(self.delivered_at)}, "customer_id")]
 
 
+#: item_kind of shipment lines, returns and packing rows -> node label
+ITEM_LABEL: dict[str, str] = {"serial": "Serial", "batch": "Batch", "container": "Container"}
+
+
+class ContainerRecord(NodeRecord):
+    """A case, pallet or tote (an SSCC, or any id the ERP gives it). What is inside it, and when,
+    is in packing.csv; `parent_id` + `packed_at` is a shorthand for one packing row."""
+
+    FILE: ClassVar[str] = "containers"
+    LABEL: ClassVar[str] = "Container"
+    sscc: str | None = Field(None, pattern=r"^\d{18}$")
+    kind: Literal["case", "pallet", "tote", "sscc", "other"] = "case"
+    parent_id: Key | None = None
+    packed_at: Timestamp | None = None
+
+    @model_validator(mode="after")
+    def _parent(self) -> ContainerRecord:
+        if self.parent_id is not None and self.packed_at is None:
+            raise ValueError("packed_at: give when the container was packed into parent_id")
+        if self.parent_id == self.id:
+            raise ValueError("parent_id: a container cannot be packed into itself")
+        return self
+
+    def refs(self) -> list[tuple[str, Ref]]:
+        return [("parent_id", Ref("Container", self.parent_id))] if self.parent_id else []
+
+    def edges(self) -> list[EdgeRow]:
+        if not self.parent_id:
+            return []
+        return [EdgeRow("PACKED_IN", self.ref(), Ref("Container", self.parent_id),
+                        {"from": to_store(self.packed_at), "to": None, "qty": None}, "parent_id")]
+
+
 class ReturnRecord(NodeRecord):
     """A unit or batch quantity coming back from a customer."""
 
@@ -592,16 +631,16 @@ class ReturnRecord(NodeRecord):
     customer_id: Key
     reason: Text | None = None
     disposition: Literal["returned", "destroyed", "corrected"] = "returned"
-    item_kind: Literal["serial", "batch"]
+    item_kind: Literal["serial", "batch", "container"]
     item_id: Key
     qty: Qty = 1.0
 
     def refs(self) -> list[tuple[str, Ref]]:
-        return super().refs() + [("item_id", Ref("Serial" if self.item_kind == "serial" else "Batch", self.item_id))]
+        return super().refs() + [("item_id", Ref(ITEM_LABEL[self.item_kind], self.item_id))]
 
     def edges(self) -> list[EdgeRow]:
-        lbl = "Serial" if self.item_kind == "serial" else "Batch"
-        return [EdgeRow("RETURNED_IN", Ref(lbl, self.item_id), self.ref(), {"qty": self.qty}, "item_id")]
+        return [EdgeRow("RETURNED_IN", Ref(ITEM_LABEL[self.item_kind], self.item_id), self.ref(), {"qty": self.qty},
+                        "item_id")]
 
 
 class DocumentRecord(NodeRecord):
@@ -710,18 +749,49 @@ class ShipmentLineRecord(EdgeRecord):
 
     FILE: ClassVar[str] = "shipment_lines"
     shipment_id: Key
-    item_kind: Literal["serial", "batch"] = "serial"
+    item_kind: Literal["serial", "batch", "container"] = "serial"
     item_id: Key
     qty: Qty = 1.0
 
     def refs(self) -> list[tuple[str, Ref]]:
-        return [("item_id", Ref("Serial" if self.item_kind == "serial" else "Batch", self.item_id)),
+        return [("item_id", Ref(ITEM_LABEL[self.item_kind], self.item_id)),
                 ("shipment_id", Ref("Shipment", self.shipment_id))]
 
     def edge(self) -> EdgeRow:
-        lbl = "Serial" if self.item_kind == "serial" else "Batch"
-        return EdgeRow("SHIPPED_IN", Ref(lbl, self.item_id), Ref("Shipment", self.shipment_id),
+        return EdgeRow("SHIPPED_IN", Ref(ITEM_LABEL[self.item_kind], self.item_id), Ref("Shipment", self.shipment_id),
                        {"qty": self.qty}, "item_id")
+
+
+class PackingRecord(EdgeRecord):
+    """A unit, a lot quantity or a container packed into a container for an interval (a case
+    into a pallet; `unpacked_at` empty while it is still inside). What is shipped, received,
+    returned or destroyed with the container at a moment is what is inside it then."""
+
+    FILE: ClassVar[str] = "packing"
+    child_kind: Literal["serial", "batch", "container"]
+    child_id: Key
+    container_id: Key
+    packed_at: Timestamp
+    unpacked_at: Timestamp | None = None
+    qty: Qty | None = None
+
+    @model_validator(mode="after")
+    def _checks(self) -> PackingRecord:
+        _ordered(self, "packed_at", "unpacked_at", "a container cannot be unpacked before it was packed")
+        if self.child_kind == "container" and self.child_id == self.container_id:
+            raise ValueError("container_id: a container cannot be packed into itself")
+        if self.child_kind == "batch" and self.qty is None:
+            raise ValueError("qty: a batch is packed by quantity; give qty")
+        return self
+
+    def refs(self) -> list[tuple[str, Ref]]:
+        return [("child_id", Ref(ITEM_LABEL[self.child_kind], self.child_id)),
+                ("container_id", Ref("Container", self.container_id))]
+
+    def edge(self) -> EdgeRow:
+        return EdgeRow("PACKED_IN", Ref(ITEM_LABEL[self.child_kind], self.child_id), Ref("Container", self.container_id),
+                       {"from": to_store(self.packed_at), "to": to_store(self.unpacked_at),
+                        "qty": self.qty if self.child_kind == "batch" else None}, "child_id")
 
 
 class TransferRecord(EdgeRecord):
@@ -784,9 +854,9 @@ RECORD_TYPES: dict[str, type[Record]] = {
     cls.FILE: cls
     for cls in (
         SupplierRecord, MaterialRecord, MaterialLotRecord, InspectionRecord, ProductRecord, BatchRecord,
-        SerialRecord, EquipmentRecord, CalibrationRecord, CustomerRecord, ShipmentRecord, ReturnRecord,
-        DocumentRecord, ConsumptionRecord, ComponentRecord, EquipmentUsageRecord, ShipmentLineRecord,
-        TransferRecord, LotLinkRecord, DocumentLinkRecord,
+        SerialRecord, EquipmentRecord, CalibrationRecord, CustomerRecord, ContainerRecord, ShipmentRecord,
+        ReturnRecord, DocumentRecord, ConsumptionRecord, ComponentRecord, EquipmentUsageRecord, ShipmentLineRecord,
+        PackingRecord, TransferRecord, LotLinkRecord, DocumentLinkRecord,
     )
 }
 
@@ -827,4 +897,5 @@ __all__ += [
     "SerialRecord", "EquipmentRecord", "CalibrationRecord", "CustomerRecord", "ShipmentRecord", "ReturnRecord",
     "DocumentRecord", "ConsumptionRecord", "ComponentRecord", "EquipmentUsageRecord", "ShipmentLineRecord",
     "TransferRecord", "LotLinkRecord", "DocumentLinkRecord", "DOC_TARGETS", "problems_from", "to_store",
+    "ContainerRecord", "PackingRecord", "ITEM_LABEL",
 ]

@@ -34,6 +34,12 @@ class QuantityRow:
     pass
 
 
+@pyd_type(model=tm.AffectedContainer, all_fields=True,
+          description="A case or pallet holding affected units at the answer's date (what a warehouse finds).")
+class AffectedContainer:
+    pass
+
+
 @pyd_type(model=tm.Contact, all_fields=True)
 class Contact:
     pass
@@ -69,6 +75,7 @@ class ImpactResult:
     serials: strawberry.auto
     quantities: strawberry.auto
     customers: strawberry.auto
+    containers: strawberry.auto
     truncated: strawberry.auto
     engine: strawberry.auto
     index_seq: strawberry.auto

@@ -10,7 +10,10 @@ The mapping (see docs/epcis.md for the full table):
 - TransformationEvent: input lgtins (MaterialLot, or Batch for sub-assemblies) CONSUMED_IN the
   output batches; input sgtins COMPONENT_OF output sgtins; output serials PRODUCED by the batch.
   Without an output lot, the batch is named by transformationID or the event id.
-- AggregationEvent: ADD/OBSERVE -> child PACKED_IN Container(parentID); DELETE unpacks.
+- AggregationEvent: ADD/OBSERVE -> child PACKED_IN {from} Container(parentID) (childEPCs: units and
+  containers; childQuantityList: a quantity of a lot); DELETE unpacks: sets the link's `to`, so
+  the packing state at any date stays on record (engine/imports/containment.py derives from it
+  what a shipped, received, returned or destroyed container did to its contents).
 - ObjectEvent shipping -> Shipment (id = despatch advice, else the event id), SHIPPED_IN,
   DELIVERED_TO the destination party (owning > possessing > location); receiving -> delivered.
 - Every event -> one EpcisEvent node holding the original JSON, linked by CONCERNS {role} to every
@@ -91,8 +94,11 @@ class Mapped:
 
     nodes: dict[NodeKey, dict[str, Any]] = field(default_factory=dict)
     edges: dict[EdgeKey, dict[str, Any]] = field(default_factory=dict)
-    #: (child_label, child_id or None, container_id): PACKED_IN links to delete in the graph
-    unpacked: list[tuple[str | None, str | None, str]] = field(default_factory=list)
+    #: (child_label, child_id or None, container_id, at): open PACKED_IN links in the graph that an
+    #: unpack at `at` closes (sets `to`)
+    unpacked: list[tuple[str | None, str | None, str, str | None]] = field(default_factory=list)
+    #: containers whose contents' shipments must be derived again after this import
+    containers: set[str] = field(default_factory=set)
     #: per node, the properties that are only creation defaults (never overwrite a stored value)
     defaults: dict[NodeKey, set[str]] = field(default_factory=dict)
 
@@ -184,7 +190,10 @@ class _Mapper:
         self.product_ids: dict[str, str] = {}  # 14-digit GTIN -> key of the existing Product
         self.lot_inputs: set[str] = set()
         self.lot_outputs: set[str] = set()
-        self.packed: dict[NodeKey, str] = {}
+        #: open packing intervals of this document: child -> (container id, from, qty)
+        self.packed: dict[NodeKey, tuple[str, str | None, float | None]] = {}
+        #: closed intervals: (child, container id, from, to, qty)
+        self.closed: list[tuple[NodeKey, str, str | None, str | None, float | None]] = []
         self.shipments: list[dict[str, Any]] = []  # in-document shipments, for receiving
         self.event_nodes: dict[str, NodeKey] = {}
         self.cur_ev: NodeKey = ("EpcisEvent", "")
@@ -329,10 +338,15 @@ class _Mapper:
             children = [self.obj(u) for u in e.get("childEPCs") or []]
             for key, _ in children:
                 self.link(ev, key, "child")
+            qchildren: list[tuple[NodeKey, float | None]] = []
             for q in _qty_list(e, "childQuantityList"):
-                self.link(ev, self.obj(q["epcClass"])[0], "childQuantity")
+                qk = self.obj(q["epcClass"])[0]
+                self.link(ev, qk, "childQuantity")
+                if qk is not None and qk[0] in ("Batch", "MaterialLot"):
+                    qchildren.append((qk, float(q["quantity"]) if q.get("quantity") is not None else None))
             if t == "AggregationEvent" and effective and pkey is not None:
-                self.aggregation_effects(action, pkey, [c for c, _ in children if c is not None])
+                self.aggregation_effects(action, pkey, [(c, None) for c, _ in children if c is not None]
+                                         + qchildren, when)
         elif t == "TransformationEvent":
             ins = [self.obj(u, side="input") for u in e.get("inputEPCList") or []]
             inq = [(self.obj(q["epcClass"], side="input"), q) for q in _qty_list(e, "inputQuantityList")]
@@ -397,6 +411,7 @@ class _Mapper:
                        epcs: list[tuple[NodeKey | None, Identifier]], qtys: list[Any]) -> None:
         m = self.m
         serials = [(k, i) for k, i in epcs if k is not None and k[0] == "Serial"]
+        boxes = [k for k, _i in epcs if k is not None and k[0] == "Container"]
         lots = [k for (k, _i), _q in qtys if k is not None and k[0] in ("Batch", "MaterialLot")]
         site = (e.get("bizLocation") or {}).get("id")
         line = (e.get("readPoint") or {}).get("id")
@@ -405,11 +420,14 @@ class _Mapper:
                 if k[0] == "Batch":
                     m.default(k, started_at=when, finished_at=when, site=site, line=line)
             self.batch_for_serials(e, serials, lots, when)
-        things = [(k, 1.0) for k, _ in serials] + [
+        things = [(k, 1.0) for k, _ in serials] + [(k, 1.0) for k in boxes] + [
             (k, float(q["quantity"]) if q.get("quantity") is not None else None)
             for (k, _i), q in qtys if k is not None and k[0] in ("Batch", "MaterialLot")
         ]
-        if bs == "shipping":
+        disp = short_vocab(e.get("disposition"))
+        if disp == "returned" and bs != "shipping":  # a customer's units (or case) came back
+            self.returned(e, eid, when, things)
+        elif bs == "shipping":
             self.ship(e, eid, when, things)
         elif bs == "receiving":
             self.receive(e, eid, when, things)
@@ -417,6 +435,9 @@ class _Mapper:
                                    or short_vocab(e.get("disposition")) in ("destroyed", "disposed")):
             for k, _ in serials:
                 m.node(*k, status="destroyed")
+            for k in boxes:  # the contents follow (containment.py)
+                m.node(*k, status="destroyed", destroyed_at=when, destroyed_event=eid)
+                m.containers.add(k[1])
 
     def ship(self, e: dict[str, Any], eid: str, when: str | None, things: list[tuple[NodeKey, float | None]]) -> None:
         m = self.m
@@ -433,6 +454,8 @@ class _Mapper:
             m.edge("SHIPPED_IN", k, skey, qty=qty)
             if k[0] == "Serial":
                 m.node(*k, status="in_transit", customer_id=dest)
+            if k[0] == "Container":
+                m.containers.add(k[1])
         if dest:
             m.edge("DELIVERED_TO", skey, self.customer(dest))
         self.shipments.append({"key": skey, "things": {k for k, _ in things}, "bts": {bt for _, bt in bts}})
@@ -469,21 +492,58 @@ class _Mapper:
             for k, _ in things:
                 if k[0] == "Serial":
                     m.node(*k, status=status, customer_id=customer)
+        for k, _ in things:
+            if k[0] == "Container":
+                m.containers.add(k[1])
 
-    def aggregation_effects(self, action: Any, parent: NodeKey, children: list[NodeKey]) -> None:
+    def returned(self, e: dict[str, Any], eid: str, when: str | None,
+                 things: list[tuple[NodeKey, float | None]]) -> None:
+        """A return (disposition `returned`): a Return record (the event id), from the source
+        party (owning > possessing > location), RETURNED_IN from each unit and container."""
+        src = _party(e, "sourceList", "source")
+        rkey = self.m.node("Return", eid, date=when, customer_id=key_of(src) if src else None)
+        self.m.default(rkey, disposition="returned", reason="EPCIS return")
+        for k, qty in things:
+            if k[0] in ("Serial", "Container"):
+                self.m.edge("RETURNED_IN", k, rkey, qty=qty)
+            if k[0] == "Serial":
+                self.m.node(*k, status="returned", customer_id=key_of(src) if src else None)
+            if k[0] == "Container":
+                self.m.containers.add(k[1])
+
+    def aggregation_effects(self, action: Any, parent: NodeKey, children: list[tuple[NodeKey, float | None]],
+                            when: str | None) -> None:
+        """Packing intervals: ADD/OBSERVE opens child -> parent from `when` (a child is in one
+        container at a time, so an open interval elsewhere closes; a lot's quantity may be in
+        several); DELETE closes the named children, or every child when none is named. Links
+        opened by earlier imports are closed in the graph (`unpacked`)."""
+        cid = parent[1]
+        self.m.containers.add(cid)
         if action in ("ADD", "OBSERVE"):
-            for c in children:
-                self.packed[c] = parent[1]
+            for c, qty in children:
+                if c == parent:
+                    continue
+                if c[0] == "Container":
+                    self.m.containers.add(c[1])
+                key = c if qty is None else (c[0], f"{c[1]}\x1f{cid}")
+                cur = self.packed.get(key)
+                if cur is not None and cur[0] == cid and (qty is None or cur[2] == qty):
+                    continue  # observed where it already is
+                if cur is not None:
+                    self.closed.append((c, cur[0], cur[1], when, cur[2]))
+                self.packed[key] = (cid, when, qty)
         elif action == "DELETE":
-            if children:
-                for c in children:
-                    if self.packed.get(c) == parent[1]:
-                        del self.packed[c]
-                    self.m.unpacked.append((c[0], c[1], parent[1]))
+            named = {c for c, _ in children}
+            for key, (k, frm, qty) in list(self.packed.items()):
+                child = key if qty is None else (key[0], key[1].split("\x1f")[0])
+                if k == cid and (not named or child in named):
+                    self.closed.append((child, k, frm, when, qty))
+                    del self.packed[key]
+            if named:
+                for c in named:
+                    self.m.unpacked.append((c[0], c[1], cid, when))
             else:
-                for c in [c for c, p in self.packed.items() if p == parent[1]]:
-                    del self.packed[c]
-                self.m.unpacked.append((None, None, parent[1]))
+                self.m.unpacked.append((None, None, cid, when))
 
     def transformation_effects(self, e: dict[str, Any], ev: NodeKey, eid: str, when: str | None,
                                ins: list[Any], inq: list[Any], outs: list[Any], outq: list[Any]) -> None:
@@ -555,10 +615,13 @@ class _Mapper:
                         m.edge("CONSUMED_IN", k, b, at=when)
 
     def finish(self) -> Mapped:
-        for child, parent in self.packed.items():
+        intervals = list(self.closed) + [
+            ((key if qty is None else (key[0], key[1].split("\x1f")[0])), k, frm, None, qty)
+            for key, (k, frm, qty) in self.packed.items()]
+        for child, parent, frm, to, qty in intervals:
             if parent == child[1]:
                 continue
-            self.m.edge("PACKED_IN", child, ("Container", parent))
+            self.m.edge("PACKED_IN", child, ("Container", parent), role=frm or "", **{"from": frm, "to": to, "qty": qty})
         return self.m
 
 

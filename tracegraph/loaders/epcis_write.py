@@ -53,12 +53,13 @@ LOG_GROUP, LOG_GROUP_BYTES = 8, 4 << 20
 
 #: node labels in write order (ends of edges first)
 NODE_ORDER = ("Product", "Material", "Customer", "Location", "Equipment", "BusinessTransaction", "MaterialLot",
-              "Batch", "Serial", "Container", "Shipment", "EpcisEvent")
+              "Batch", "Serial", "Container", "Shipment", "Return", "EpcisEvent")
 EDGE_QUERIES = {
     ("OF", "Serial", "Product"), ("OF", "Batch", "Product"), ("OF", "MaterialLot", "Material"),
     ("PRODUCED", "Batch", "Serial"), ("CONSUMED_IN", "MaterialLot", "Batch"), ("CONSUMED_IN", "Batch", "Batch"),
     ("COMPONENT_OF", "Serial", "Serial"), ("SHIPPED_IN", "Serial", "Shipment"), ("SHIPPED_IN", "Batch", "Shipment"),
-    ("DELIVERED_TO", "Shipment", "Customer"),
+    ("SHIPPED_IN", "Container", "Shipment"), ("RETURNED_IN", "Serial", "Return"),
+    ("RETURNED_IN", "Container", "Return"), ("DELIVERED_TO", "Shipment", "Customer"),
 }
 CONCERNS_TARGETS = {"Serial", "Batch", "MaterialLot", "Product", "Material", "Container", "Location", "Customer",
                     "Shipment", "Equipment", "BusinessTransaction"}
@@ -74,6 +75,8 @@ class WriteResult:
     edges: dict[str, int] = field(default_factory=dict)
     skipped_edges: dict[str, int] = field(default_factory=dict)
     unpacked: int = 0
+    #: shipments and returns the import's containers passed on to their contents
+    derived: int = 0
     audit_entries: int = 0
     #: per node label: how many keys are new / already in the graph (filled by `split_new`)
     new_nodes: dict[str, int] = field(default_factory=dict)
@@ -108,9 +111,10 @@ def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteR
         if etype == "CONCERNS" and tl in CONCERNS_TARGETS:
             q = f"epcis.concerns_{tl.lower()}"
             row: dict[str, Any] = {"f": fid, "t": tid, "role": role, "fl": fl, "tl": tl}
-        elif etype == "PACKED_IN" and fl in ("Serial", "Container"):
+        elif etype == "PACKED_IN" and fl in ("Serial", "Container", "Batch", "MaterialLot"):
             q = f"epcis.pack_{fl.lower()}"
-            row = {"f": fid, "t": tid, "fl": fl, "tl": tl}
+            row = {"f": fid, "t": tid, "from": props.get("from") or "", "to": props.get("to"), "qty": props.get("qty"),
+                   "fl": fl, "tl": tl}
         elif (etype, fl, tl) in EDGE_QUERIES:
             q = f"epcis.edge_{etype.lower()}_{fl.lower()}_{tl.lower()}"
             row = {"f": fid, "t": tid, "props": {k: v for k, v in props.items() if k != "role"}, "fl": fl, "tl": tl}
@@ -120,7 +124,7 @@ def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteR
         by_q.setdefault(q, []).append(row)
         res.edges[etype] = res.edges.get(etype, 0) + 1
     # unpack before pack, so an unpack + repack in one document ends packed
-    unpack = [{"f": c_id, "t": k} for (_lbl, c_id, k) in mapped.unpacked]
+    unpack = [{"f": c_id, "t": k, "at": at or ""} for (_lbl, c_id, k, at) in mapped.unpacked]
     if unpack:
         steps.append(("epcis.unpack", unpack))
         res.unpacked = len(unpack)
@@ -259,6 +263,12 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
             _log_add(w, group, source)
         w.commit()
     res.audit_entries = w.entries
+    if mapped.containers:  # contents follow their containers (engine/imports/containment.py)
+        from tracegraph.engine.imports import containment
+
+        d = containment.derive(store, actor, mapped.containers, import_id=res.import_id, clock=clock)
+        res.derived = d.ships + d.returns
+        res.audit_entries += -(-d.items // containment.CHUNK) if d.items else 0
     return res
 
 
@@ -376,6 +386,9 @@ def finish_run(store: GraphStore, import_id: str, actor: Actor, *, clock: Clock 
     w.phase = "committing"
     w.apply_log()
     w.finish()
+    from tracegraph.engine.imports import containment  # which containers it touched is not known now
+
+    containment.derive_all(store, actor, import_id=import_id, clock=clock)
     return imp.ImportReport(import_id=import_id, status="committed", seconds=time.perf_counter() - t0,
                             items_written=w.items, audit_entries=w.entries, message="commit finished")
 

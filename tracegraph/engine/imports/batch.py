@@ -17,6 +17,7 @@ from tracegraph.engine.model import (
     CalibrationRecord,
     ComponentRecord,
     ConsumptionRecord,
+    ContainerRecord,
     CustomerRecord,
     DocumentLinkRecord,
     DocumentRecord,
@@ -26,6 +27,7 @@ from tracegraph.engine.model import (
     LotLinkRecord,
     MaterialLotRecord,
     MaterialRecord,
+    PackingRecord,
     ProductRecord,
     Record,
     ReturnRecord,
@@ -55,6 +57,7 @@ class ImportBatch(BaseModel):
     equipment: list[EquipmentRecord] = Field(default_factory=list)
     calibrations: list[CalibrationRecord] = Field(default_factory=list)
     customers: list[CustomerRecord] = Field(default_factory=list)
+    containers: list[ContainerRecord] = Field(default_factory=list)
     shipments: list[ShipmentRecord] = Field(default_factory=list)
     returns: list[ReturnRecord] = Field(default_factory=list)
     documents: list[DocumentRecord] = Field(default_factory=list)
@@ -62,6 +65,7 @@ class ImportBatch(BaseModel):
     components: list[ComponentRecord] = Field(default_factory=list)
     equipment_usage: list[EquipmentUsageRecord] = Field(default_factory=list)
     shipment_lines: list[ShipmentLineRecord] = Field(default_factory=list)
+    packing: list[PackingRecord] = Field(default_factory=list)
     transfers: list[TransferRecord] = Field(default_factory=list)
     lot_links: list[LotLinkRecord] = Field(default_factory=list)
     document_links: list[DocumentLinkRecord] = Field(default_factory=list)

@@ -221,6 +221,12 @@ def _run_import(
     report.status = "committed"
     report.items_written = writer.items
     report.audit_entries = writer.entries
+    touched = touched_containers(batch)
+    if touched:  # contents follow their containers (engine/imports/containment.py)
+        from tracegraph.engine.imports import containment
+
+        d = containment.derive(store, actor, touched, import_id=import_id, clock=clock)
+        report.audit_entries += -(-d.items // containment.CHUNK) if d.items else 0
     report.seconds = time.perf_counter() - t0
     report.items_per_s = report.items_written / report.seconds if report.seconds > 0 else 0.0
     return report
@@ -229,6 +235,15 @@ def _run_import(
 # ---------------------------------------------------------------------------------------
 # Runs: list, recover, resume, rollback
 # ---------------------------------------------------------------------------------------
+
+
+def touched_containers(batch: ImportBatch) -> set[str]:
+    """Containers whose contents an import may have moved: described, packed or unpacked,
+    shipped or returned by it."""
+    out = {c.id for c in batch.containers} | {c.parent_id for c in batch.containers if c.parent_id}
+    out |= {p.container_id for p in batch.packing} | {p.child_id for p in batch.packing if p.child_kind == "container"}
+    out |= {x.item_id for x in [*batch.shipment_lines, *batch.returns] if x.item_kind == "container"}  # type: ignore[attr-defined]  # both record types carry item_kind/item_id
+    return out
 
 
 def new_import_id(clock: Clock | None = None) -> str:
@@ -350,8 +365,12 @@ def resume_import(
         w.phase = "committing"
         w.apply_log()
         w.finish()
+        from tracegraph.engine.imports import containment  # which containers it touched is not known now
+
+        d = containment.derive_all(store, actor, import_id=import_id, clock=clock)
         return ImportReport(import_id=import_id, status="committed", seconds=time.perf_counter() - t0,
-                            items_written=w.items, audit_entries=w.entries, message="commit finished")
+                            items_written=w.items, audit_entries=w.entries + (1 if d.items else 0),
+                            message="commit finished")
     # staging: restart from the same input
     if batch is None or source_files is None:
         raise ValidationFailed(

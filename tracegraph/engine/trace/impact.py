@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tracegraph.engine.errors import NotFound, ValidationFailed
 from tracegraph.engine.stores.base import GraphStore, Row
+from tracegraph.engine.trace import containers
 from tracegraph.engine.trace.fast import build_model, gc_paused, read_fast, read_fast_many
 from tracegraph.engine.trace.models import (
     FORWARD_EDGES,
@@ -300,11 +301,20 @@ def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None 
     (engine/trace/index.py), else (or when the index declines the question) from the graph."""
     t0 = time.perf_counter()
     with gc_paused():
+        res: ImpactResult | None = None
         if engine != "cypher":
             fr = impact_frame(store, cause, options, t0=t0, strict=engine == "index")
             if fr is not None:
-                return fr.result()
-        return _impact(store, cause, options)
+                res = fr.result()
+        if res is None:
+            res = _impact(store, cause, options)
+        # containers holding the units, the container that carried each, every holder: one step
+        # on either engine's answer (engine/trace/containers.py)
+        opts = options or ImpactOptions()
+        containers.attach(store, res, as_of_key(opts.as_of) if opts.as_of else None,
+                          history=bool(opts.as_of or opts.with_history))
+        res.elapsed_ms = round((time.perf_counter() - t0) * 1000, 3)
+        return res
 
 
 def impact_frame(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None = None,

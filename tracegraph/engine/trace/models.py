@@ -187,6 +187,24 @@ class AffectedSerial(BaseModel):
     date: str | None = None
     depth: int = 0
     path: list[str] = Field(default_factory=list)
+    container: str | None = Field(None, description="the innermost container holding the unit at the answer's date")
+    via: str | None = Field(None, description="the container whose shipment (or return) put the unit where it is")
+    holders: list[str] = Field(default_factory=list, description=(
+        "customers that received the unit, in order (the last holds it unless it moved on); filled for units "
+        "ever packed in a container, and for every unit when the history is fetched"))
+
+
+class AffectedContainer(BaseModel):
+    """A case, pallet or tote holding affected units at the answer's date: what a warehouse finds."""
+
+    id: str
+    sscc: str | None = None
+    kind: str | None = None
+    parent: str | None = Field(None, description="the container it is packed in at that date")
+    units: int = Field(0, description="affected units inside, at any depth")
+    unit_ids: list[str] = Field(default_factory=list)
+    status: str | None = Field(None, description="where its affected units are (the most common place)")
+    customer: str | None = None
 
 
 class QuantityRow(BaseModel):
@@ -237,6 +255,8 @@ class ImpactResult(BaseModel):
     serials: list[AffectedSerial]
     quantities: list[QuantityRow]
     customers: list[CustomerImpact]
+    containers: list[AffectedContainer] = Field(default_factory=list, description=(
+        "containers (SSCC) holding listed affected units at the answer's date, outermost first"))
     truncated: bool = False
     engine: str = Field("cypher", description="what answered: 'index' (the trace index) or 'cypher' (the graph)")
     index_seq: int | None = Field(None, description="audit head seq the trace index reflected (engine 'index')")
@@ -341,6 +361,7 @@ class BackwardResult(BaseModel):
 
 
 __all__ = [
+    "AffectedContainer",
     "UNIT_STATUSES", "HELD_STATUSES", "FORWARD_EDGES", "SerialRange", "ImpactCause", "ImpactOptions",
     "AffectedLot", "AffectedBatch", "AffectedSerial", "QuantityRow", "Contact", "CustomerImpact",
     "ProductImpact", "ImpactResult", "SupplyInfo", "InspectionInfo", "UpstreamLot", "EquipmentUse",

@@ -36,6 +36,9 @@ COLUMNS: tuple[str, ...] = (
     "date",  # shipment / return date
     "reference_document",  # shipment or return id
     "provenance_path",
+    "container",  # the innermost case/pallet holding the unit at the answer's date (what a warehouse finds)
+    "carried_by",  # the container whose shipment or return put the unit where it is
+    "holders",  # every customer that received the unit, in order (a distributor that passed it on)
 )
 
 
@@ -53,12 +56,13 @@ def unit_rows(result: ImpactResult) -> Iterator[list[Any]]:
         c = custs.get(s.customer) if s.customer else None
         location = s.warehouse or (c.name if c and c.name else s.customer) or ""
         yield [s.batch or "", s.product or "", s.id, 1, "ea", s.status, location, *cust_cells(s.customer),
-               s.date or "", s.shipment or "", " > ".join(s.path)]
+               s.date or "", s.shipment or "", " > ".join(s.path), s.container or "", s.via or "",
+               " > ".join(s.holders)]
     for q in result.quantities:
         c = custs.get(q.customer) if q.customer else None
         location = (c.name if c and c.name else q.customer) or ""
         yield [q.batch, q.product or "", "", q.qty, q.uom or "", q.status, location, *cust_cells(q.customer),
-               q.date or "", q.shipment or "", " > ".join(q.path)]
+               q.date or "", q.shipment or "", " > ".join(q.path), "", "", ""]
 
 
 def summary_rows(result: ImpactResult, generated_at: str) -> list[list[Any]]:
@@ -81,6 +85,10 @@ def summary_rows(result: ImpactResult, generated_at: str) -> list[list[Any]]:
               c.contact.phone or ""] for c in result.customers]
     rows += [["TOTAL", "", "", sum(c.units for c in result.customers)], [], ["product", "units"]]
     rows += [[p.id, p.units] for p in result.by_product]
+    if result.containers:
+        rows += [[], ["container", "sscc", "kind", "packed_in", "units", "status", "customer_id"]]
+        rows += [[k.id, k.sscc or "", k.kind or "", k.parent or "", k.units, k.status or "", k.customer or ""]
+                 for k in result.containers]
     return rows
 
 

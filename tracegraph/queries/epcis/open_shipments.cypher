@@ -7,3 +7,7 @@ UNION ALL
 MATCH (x:Batch)-[:SHIPPED_IN]->(sh:Shipment)
 WHERE x.id IN $ids AND sh.delivered_at IS NULL
 RETURN sh.id AS id, sh.date AS date, sh.customer_id AS customer_id, 'Batch' AS label, x.id AS item
+UNION ALL
+MATCH (x:Container)-[:SHIPPED_IN]->(sh:Shipment)
+WHERE x.id IN $ids AND sh.delivered_at IS NULL
+RETURN sh.id AS id, sh.date AS date, sh.customer_id AS customer_id, 'Container' AS label, x.id AS item

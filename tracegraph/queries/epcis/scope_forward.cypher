@@ -8,7 +8,7 @@ OPTIONAL MATCH (start)-[:CONSUMED_IN|SPLIT_INTO|MERGED_INTO|PRODUCED|COMPONENT_O
 WITH start, collect(DISTINCT x) AS reached
 WITH [start] + reached AS nodes
 UNWIND nodes AS n
-OPTIONAL MATCH (n)-[:PACKED_IN]->(k:Container)
+OPTIONAL MATCH (n)-[pk:PACKED_IN]->(k:Container) WHERE pk.to IS NULL
 OPTIONAL MATCH (n)-[:SHIPPED_IN]->(sh:Shipment)
 WITH collect(DISTINCT n.id) AS a, collect(DISTINCT k.id) AS b2, collect(DISTINCT sh.id) AS c
 RETURN a + b2 + c AS ids

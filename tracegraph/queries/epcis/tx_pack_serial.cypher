@@ -1,8 +1,10 @@
 // GENERATED from epcis/pack_serial.cypher for the all-or-nothing EPCIS import (loaders/epcis_write.py):
 // the same write, run as a step of ImportRun $import_id while it is in status $phase (staging or
 // committing); a commit step also marks its ImportPending $pending_id done, so it applies once.
-// EPCIS aggregation: (Serial)-[:PACKED_IN]->(Container). A unit is in one container at a time, so
-// packing it elsewhere first removes its other PACKED_IN edges.
+// EPCIS aggregation: (Serial)-[:PACKED_IN {from, to}]->(Container), one link per packing interval
+// (`to` null while packed). A child is in one container at a time: packing it elsewhere closes
+// its open link at the new `from`; an open link into the same container continues (OBSERVE,
+// a re-import), taking the row's `to` when it has one.
 //#include audit.guard
 MATCH (run:ImportRun {id: $import_id}) WHERE run.status = $phase
 OPTIONAL MATCH (pp:ImportPending {id: $pending_id})
@@ -13,11 +15,18 @@ UNWIND $rows AS r
 OPTIONAL MATCH (c:Serial {id: r.f})
 OPTIONAL MATCH (k:Container {id: r.t})
 WITH h, r, c, k
-OPTIONAL MATCH (c)-[old:PACKED_IN]->(o:Container) WHERE o.id <> r.t
-DELETE old
-WITH DISTINCT h, r, c, k
-FOREACH (_ IN CASE WHEN c IS NULL OR k IS NULL THEN [] ELSE [1] END |
-  MERGE (c)-[:PACKED_IN]->(k))
+OPTIONAL MATCH (c)-[old:PACKED_IN]->(o:Container)
+WHERE old.to IS NULL AND o.id <> r.t AND coalesce(old.from, '') <= r.from
+WITH h, r, c, k, collect(old) AS olds
+FOREACH (x IN olds | SET x.to = r.from)
+WITH h, r, c, k
+OPTIONAL MATCH (c)-[same:PACKED_IN]->(k)
+WHERE same.to IS NULL AND coalesce(same.from, '') <= r.from
+WITH h, r, c, k, collect(same) AS sames
+FOREACH (x IN sames | SET x.to = coalesce(r.to, x.to))
+FOREACH (_ IN CASE WHEN c IS NULL OR k IS NULL OR size(sames) > 0 THEN [] ELSE [1] END |
+  MERGE (c)-[p:PACKED_IN {from: r.from}]->(k)
+  SET p.to = r.to, p.qty = r.qty)
 WITH h, count(r) AS written
 WITH h, [] AS audit_targets
 //#include audit.append

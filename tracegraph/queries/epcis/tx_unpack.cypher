@@ -1,8 +1,9 @@
 // GENERATED from epcis/unpack.cypher for the all-or-nothing EPCIS import (loaders/epcis_write.py):
 // the same write, run as a step of ImportRun $import_id while it is in status $phase (staging or
 // committing); a commit step also marks its ImportPending $pending_id done, so it applies once.
-// EPCIS aggregation DELETE: remove PACKED_IN edges into container r.t (all of its children when
-// r.f is null, else only child r.f).
+// EPCIS aggregation DELETE: close the open PACKED_IN links into container r.t (all of its children
+// when r.f is null, else only child r.f) that were opened at or before r.at: `to` = r.at. The link
+// stays, so "as of" answers and derived shipments know what the container held before.
 //#include audit.guard
 MATCH (run:ImportRun {id: $import_id}) WHERE run.status = $phase
 OPTIONAL MATCH (pp:ImportPending {id: $pending_id})
@@ -11,8 +12,9 @@ FOREACH (x IN CASE WHEN pp IS NULL THEN [] ELSE [pp] END | SET x.done = true)
 WITH h
 UNWIND $rows AS r
 OPTIONAL MATCH (c)-[p:PACKED_IN]->(k:Container {id: r.t})
-WHERE r.f IS NULL OR c.id = r.f
-DELETE p
+WHERE p.to IS NULL AND (r.f IS NULL OR c.id = r.f) AND coalesce(p.from, '') <= r.at
+WITH h, r, collect(p) AS links
+FOREACH (x IN links | SET x.to = r.at)
 WITH h, count(r) AS written
 WITH h, [] AS audit_targets
 //#include audit.append

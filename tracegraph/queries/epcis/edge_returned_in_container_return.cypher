@@ -1,0 +1,13 @@
+// EPCIS import: (Container)-[:RETURNED_IN]->(Return) edges. $rows: [{f, t, props}]. Rows whose ends are
+// missing are skipped (OPTIONAL MATCH keeps the statement, and its audit entry, alive).
+//#include audit.guard
+WITH h
+UNWIND $rows AS r
+OPTIONAL MATCH (a:Container {id: r.f})
+OPTIONAL MATCH (b:Return {id: r.t})
+FOREACH (_ IN CASE WHEN a IS NULL OR b IS NULL THEN [] ELSE [1] END |
+  MERGE (a)-[x:RETURNED_IN]->(b)
+  SET x += r.props)
+WITH h, count(r) AS written
+WITH h, [] AS audit_targets
+//#include audit.append

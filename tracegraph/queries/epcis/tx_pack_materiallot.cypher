@@ -1,0 +1,26 @@
+// GENERATED from epcis/pack_materiallot.cypher for the all-or-nothing EPCIS import (loaders/epcis_write.py):
+// the same write, run as a step of ImportRun $import_id while it is in status $phase (staging or
+// committing); a commit step also marks its ImportPending $pending_id done, so it applies once.
+// EPCIS aggregation (childQuantityList): (MaterialLot)-[:PACKED_IN {from, to, qty}]->(Container): a
+// quantity of a lot packed into a container for an interval. A lot may be in several containers
+// at once, so nothing else closes; an open link into the same container continues.
+//#include audit.guard
+MATCH (run:ImportRun {id: $import_id}) WHERE run.status = $phase
+OPTIONAL MATCH (pp:ImportPending {id: $pending_id})
+WITH h, run, pp WHERE pp IS NULL OR pp.done = false
+FOREACH (x IN CASE WHEN pp IS NULL THEN [] ELSE [pp] END | SET x.done = true)
+WITH h
+UNWIND $rows AS r
+OPTIONAL MATCH (c:MaterialLot {id: r.f})
+OPTIONAL MATCH (k:Container {id: r.t})
+WITH h, r, c, k
+OPTIONAL MATCH (c)-[same:PACKED_IN]->(k)
+WHERE same.to IS NULL AND coalesce(same.from, '') <= r.from
+WITH h, r, c, k, collect(same) AS sames
+FOREACH (x IN sames | SET x.to = coalesce(r.to, x.to), x.qty = coalesce(r.qty, x.qty))
+FOREACH (_ IN CASE WHEN c IS NULL OR k IS NULL OR size(sames) > 0 THEN [] ELSE [1] END |
+  MERGE (c)-[p:PACKED_IN {from: r.from}]->(k)
+  SET p.to = r.to, p.qty = r.qty)
+WITH h, count(r) AS written
+WITH h, [] AS audit_targets
+//#include audit.append
