@@ -6,6 +6,7 @@ transactions: every business write is one statement (see engine/audit/chain.py).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -204,13 +205,29 @@ class FalkorDBStore:
         return self.run(queries.load(query_name), params, write=True)
 
     def apply_schema(self) -> None:
+        """Create the missing exact-match indexes and uniqueness constraints, then the audit head.
+
+        Only what is missing is sent: FalkorDB writes GRAPH.CONSTRAINT CREATE into the
+        append-only file even when it fails with "Constraint already exists", so creating them
+        unconditionally at every start filled each AOF replay with thousands of CRITICAL error
+        lines (docs/falkordb.md). Existing ones are read with db.indexes() / db.constraints()."""
+        have_idx = self._existing_indexes()
         for stmt in queries.statements("schema.falkordb"):
+            key = _index_key(stmt)
+            if key is not None and key in have_idx:
+                continue
             try:
                 self.run(stmt)
             except DatabaseError as exc:
                 if "already indexed" not in str(exc).lower():
                     raise
+        have_cons = {(r["label"], tuple(r["properties"]))
+                     for r in self._schema_read("CALL db.constraints() YIELD type, label, properties, entitytype "
+                                                "WHERE type = 'UNIQUE' AND entitytype = 'NODE' "
+                                                "RETURN label, properties")}
         for label, prop in queries.unique_keys():
+            if (label, (prop,)) in have_cons:
+                continue
             try:
                 self._db.connection.execute_command(
                     "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, prop
@@ -219,7 +236,23 @@ class FalkorDBStore:
                 if "already exists" not in str(exc).lower():
                     raise self._translate(exc, "GRAPH.CONSTRAINT CREATE") from None
         self._wait_constraints()
-        self.write("schema.init")
+        if not self.run("MATCH (h:AuditHead {id: 'main'}) RETURN h.seq AS seq", write=False):
+            self.write("schema.init")
+
+    def _schema_read(self, cypher: str) -> list[Row]:
+        """A read of the schema; a graph that does not exist yet has none (not an error)."""
+        try:
+            return self.run(cypher, write=False)
+        except DatabaseError as exc:
+            if "empty key" in str(exc):
+                return []
+            raise
+
+    def _existing_indexes(self) -> set[tuple[str, str]]:
+        """(label, property) of every node index with an exact-match (range) part."""
+        rows = self._schema_read("CALL db.indexes() YIELD label, properties, types, entitytype "
+                                 "WHERE entitytype = 'NODE' RETURN label, properties, types")
+        return {(r["label"], p) for r in rows for p in r["properties"] if "RANGE" in (r["types"] or {}).get(p, [])}
 
     def _wait_constraints(self, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -252,6 +285,15 @@ class FalkorDBStore:
             self._db.connection.close()
         except Exception:
             pass
+
+
+_INDEX_RE = re.compile(r"CREATE\s+INDEX\s+FOR\s+\(\w+:(\w+)\)\s+ON\s+\(\w+\.(\w+)\)\s*$", re.IGNORECASE)
+
+
+def _index_key(stmt: str) -> tuple[str, str] | None:
+    """(label, property) of a one-property `CREATE INDEX FOR (n:L) ON (n.p)` statement, else None."""
+    m = _INDEX_RE.match(stmt.strip())
+    return (m.group(1), m.group(2)) if m else None
 
 
 def _non_finite(value: Any, where: str = "") -> str:
