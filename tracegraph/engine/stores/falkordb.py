@@ -225,9 +225,11 @@ class FalkorDBStore:
                      for r in self._schema_read("CALL db.constraints() YIELD type, label, properties, entitytype "
                                                 "WHERE type = 'UNIQUE' AND entitytype = 'NODE' "
                                                 "RETURN label, properties")}
+        created = 0
         for label, prop in queries.unique_keys():
             if (label, (prop,)) in have_cons:
                 continue
+            created += 1
             try:
                 self._db.connection.execute_command(
                     "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, prop
@@ -236,6 +238,10 @@ class FalkorDBStore:
                 if "already exists" not in str(exc).lower():
                     raise self._translate(exc, "GRAPH.CONSTRAINT CREATE") from None
         self._wait_constraints()
+        if created:
+            # a new constraint is logged twice (the command, and again when it turns OPERATIONAL):
+            # replayed, the second fails. A rewrite puts the constraints in the AOF's base snapshot.
+            self.compact_log()
         if not self.run("MATCH (h:AuditHead {id: 'main'}) RETURN h.seq AS seq", write=False):
             self.write("schema.init")
 
@@ -266,6 +272,29 @@ class FalkorDBStore:
                     hint="find duplicates with `tracegraph db check`",
                 )
             time.sleep(0.05)
+
+    def compact_log(self, *, wait: bool = False, timeout_s: float = 600.0) -> bool:
+        """Rewrite the append-only file into a compact snapshot (BGREWRITEAOF), after large
+        imports and rollbacks and after schema changes, so a restart replays one snapshot instead
+        of every statement ever run. In the background; `wait` blocks until it finished. False
+        when the server refused (e.g. a remote FalkorDB that does not allow it)."""
+        conn = self._db.connection
+        try:
+            conn.execute_command("BGREWRITEAOF")
+        except redis.ResponseError as exc:
+            if "already in progress" not in str(exc).lower():
+                return False
+        except redis.RedisError:
+            return False
+        if not wait:
+            return True
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            info = conn.info("persistence")
+            if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+                return info.get("aof_last_bgrewrite_status") == "ok"
+            time.sleep(0.05)
+        raise DatabaseTimeout(f"the append-only file rewrite did not finish within {timeout_s:.0f} s")
 
     def ping(self) -> bool:
         try:

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,12 @@ from filelock import FileLock, Timeout
 from tracegraph.engine.errors import DatabaseTimeout, DatabaseUnavailable
 
 _MAX_SOCKET_PATH = 100  # AF_UNIX limit is 108 bytes including the NUL
+
+#: loading(info): called about twice a second while the server replays its append-only file;
+#: `info` holds redis' INFO persistence loading fields (loading_loaded_perc, loading_eta_seconds...)
+LoadingProgress = Callable[[dict[str, object]], None]
+#: a replay whose loaded byte count has not moved for this long is reported as stuck
+LOADING_STALL_S = 120.0
 
 
 @dataclass
@@ -85,11 +92,15 @@ class EmbeddedServer:
         appendfsync: str = "always",
         bolt_port: int | None = None,
         start_timeout_s: float = 20.0,
+        on_loading: LoadingProgress | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).expanduser().resolve()
         self.appendfsync = appendfsync
         self.bolt_port = bolt_port
+        #: how long a started server may take to answer or to begin loading its data; a server
+        #: that is loading is waited for as long as the replay makes progress (LOADING_STALL_S)
         self.start_timeout_s = start_timeout_s
+        self.on_loading = on_loading
 
     # -- paths -----------------------------------------------------------------
     @property
@@ -143,6 +154,69 @@ class EmbeddedServer:
         finally:
             client.close()
 
+    def loading_info(self, timeout_s: float = 1.0) -> dict[str, object] | None:
+        """redis' INFO persistence while the server replays its data (`loading:1`), else None.
+        INFO answers during loading, when every other command is refused with -LOADING."""
+        import redis
+
+        sock = self.socket_path
+        if not sock.exists():
+            return None
+        client = redis.Redis(unix_socket_path=str(sock), socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        try:
+            info = client.info("persistence")
+        except Exception:
+            return None
+        finally:
+            client.close()
+        return dict(info) if int(info.get("loading", 0) or 0) == 1 else None
+
+    def wait_ready(self, pid: int | None = None) -> None:
+        """Wait until the server answers PING. While it replays its append-only file there is no
+        fixed limit: progress is reported to `on_loading`, and only a replay that stops moving for
+        LOADING_STALL_S, or a server process that dies, is an error. A server that neither answers
+        nor loads within start_timeout_s is an error too."""
+        start = time.monotonic()
+        last_bytes, last_move = -1, time.monotonic()
+        shown = 0.0
+        while True:
+            if self.ping(timeout_s=0.5):
+                return
+            pid = pid if pid is not None else self._read_pid()
+            if pid is not None and not _pid_alive(pid):
+                raise DatabaseUnavailable(
+                    f"the embedded database (pid {pid}) exited while starting: {self._log_tail()}",
+                    hint=f"see {self.logfile}",
+                )
+            info = self.loading_info()
+            now = time.monotonic()
+            if info is not None:
+                loaded = int(info.get("loading_loaded_bytes", 0) or 0)
+                if loaded != last_bytes:
+                    last_bytes, last_move = loaded, now
+                elif now - last_move > LOADING_STALL_S:
+                    raise DatabaseTimeout(
+                        f"the embedded database stopped making progress loading its data "
+                        f"({info.get('loading_loaded_perc')}% after {now - start:.0f} s)",
+                        hint=f"see {self.logfile}",
+                    )
+                if self.on_loading is not None and now - shown >= 0.5:
+                    shown = now
+                    self.on_loading(info)
+            elif now - start > self.start_timeout_s and last_bytes < 0:
+                raise DatabaseTimeout(
+                    f"the embedded database did not answer on {self.socket_path} within "
+                    f"{self.start_timeout_s:.0f} s: {self._log_tail()}",
+                    hint=f"see {self.logfile}",
+                )
+            time.sleep(0.05 if info is None else 0.2)
+
+    def _log_tail(self) -> str:
+        try:
+            return self.logfile.read_text(errors="replace").strip().splitlines()[-1]
+        except (OSError, IndexError):
+            return ""
+
     def status(self) -> ServerStatus:
         pid = self._read_pid()
         alive = pid is not None and _pid_alive(pid)
@@ -169,15 +243,21 @@ class EmbeddedServer:
 
     def ensure_running(self) -> ServerStatus:
         """Return the running server for this folder, starting it (or recovering it) if needed."""
+        pid = self._read_pid()
         if self.ping(timeout_s=0.5):
-            pid = self._read_pid()
             if pid is not None and _pid_alive(pid):
                 return self.status()
+        elif pid is not None and _pid_alive(pid) and self.loading_info() is not None:
+            self.wait_ready(pid)  # running, still replaying its append-only file: never kill it
+            return self.status()
         try:
             with self._lock():
                 st = self.status()
                 if st.answering:
                     return st
+                if st.running and st.pid and self.loading_info() is not None:
+                    self.wait_ready(st.pid)  # started by another process, still replaying its data
+                    return self.status()
                 if st.running and st.pid:
                     # alive but not answering on our socket: a hung or foreign process
                     self._kill(st.pid, wait_s=5)
@@ -230,22 +310,7 @@ class EmbeddedServer:
                 f"the embedded database exited with code {proc.returncode}: {(proc.stderr or proc.stdout).strip()[:300]}",
                 hint=f"see {self.logfile}",
             )
-        deadline = time.monotonic() + self.start_timeout_s
-        while time.monotonic() < deadline:
-            if self.ping(timeout_s=0.5):
-                break
-            time.sleep(0.05)
-        else:
-            tail = ""
-            try:
-                tail = self.logfile.read_text(errors="replace").strip().splitlines()[-1]
-            except (OSError, IndexError):
-                pass
-            raise DatabaseTimeout(
-                f"the embedded database did not answer on {sock} within {self.start_timeout_s:.0f} s"
-                + (f": {tail}" if tail else ""),
-                hint=f"see {self.logfile}",
-            )
+        self.wait_ready(self._read_pid())
         info = {
             "pid": self._read_pid(),
             "socket": str(sock),
