@@ -10,7 +10,18 @@ from tracegraph.engine.errors import ConfigurationError
 app = typer.Typer(help="Manage the embedded database (FalkorDB in the data folder).", no_args_is_help=True)
 
 
-def _server():
+def _show_loading(info: dict[str, object]) -> None:
+    """One progress line while the server replays its append-only file (on stderr)."""
+    import sys
+
+    total = int(info.get("loading_total_bytes", 0) or 0)
+    loaded = int(info.get("loading_loaded_bytes", 0) or 0)
+    eta = info.get("loading_eta_seconds")
+    print(f"loading the database: {float(info.get('loading_loaded_perc', 0) or 0):5.1f}% "
+          f"({loaded / 1e6:,.0f} of {total / 1e6:,.0f} MB, about {eta} s left)", file=sys.stderr, flush=True)
+
+
+def _server(*, show_loading: bool = False):
     from tracegraph.engine.stores.server import EmbeddedServer
 
     s = settings()
@@ -18,7 +29,8 @@ def _server():
         raise ConfigurationError(
             f"TRACEGRAPH_DATABASE_URL is set ({s.database_url}); `tracegraph db` manages only the embedded database"
         )
-    return s, EmbeddedServer(s.data_dir, appendfsync=s.appendfsync, bolt_port=s.bolt_port)
+    return s, EmbeddedServer(s.data_dir, appendfsync=s.appendfsync, bolt_port=s.bolt_port,
+                              on_loading=_show_loading if show_loading else None)
 
 
 @app.command()
@@ -26,15 +38,22 @@ def _server():
 def start(as_json: bool = JSON_OPTION) -> None:
     """Start the embedded database for the data folder (or reuse the running one).
 
+    A database that replays a large append-only file is waited for as long as the replay moves
+    (progress on stderr); the data folder's key and secret modes are checked (docs/operations.md).
+
     Example: tracegraph db start
     """
-    s, server = _server()
+    s, server = _server(show_loading=True)
     st = server.ensure_running()
+    import sys
+
+    for msg in server.modes_fixed:
+        print(f"warning: {msg}", file=sys.stderr)
     from tracegraph.engine.stores import open_store
 
     open_store(s).close()  # apply schema
     if as_json:
-        print_json(st.to_dict())
+        print_json({**st.to_dict(), "modes_fixed": server.modes_fixed})
     else:
         console.print(f"embedded database running (pid {st.pid}) on {st.socket}, data in {st.data_dir}")
 

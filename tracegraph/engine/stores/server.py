@@ -93,6 +93,7 @@ class EmbeddedServer:
         bolt_port: int | None = None,
         start_timeout_s: float = 20.0,
         on_loading: LoadingProgress | None = None,
+        appendonly: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir).expanduser().resolve()
         self.appendfsync = appendfsync
@@ -101,6 +102,11 @@ class EmbeddedServer:
         #: that is loading is waited for as long as the replay makes progress (LOADING_STALL_S)
         self.start_timeout_s = start_timeout_s
         self.on_loading = on_loading
+        #: False only for throwaway servers that load a backup's RDB snapshot (engine/ops/backup.py):
+        #: with the append-only file on, redis ignores a dump.rdb
+        self.appendonly = appendonly
+        #: messages of the data folder modes fixed at the last start (engine/stores/modes.py)
+        self.modes_fixed: list[str] = []
 
     # -- paths -----------------------------------------------------------------
     @property
@@ -238,11 +244,15 @@ class EmbeddedServer:
 
     # -- lifecycle ---------------------------------------------------------------
     def _lock(self) -> FileLock:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.lockfile), timeout=self.start_timeout_s + 10)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return FileLock(str(self.lockfile), timeout=self.start_timeout_s + 10, mode=0o600)
 
     def ensure_running(self) -> ServerStatus:
-        """Return the running server for this folder, starting it (or recovering it) if needed."""
+        """Return the running server for this folder, starting it (or recovering it) if needed.
+        The data folder's modes are checked (and tightened, with a warning) first."""
+        from tracegraph.engine.stores import modes
+
+        self.modes_fixed = modes.enforce(self.data_dir) if self.data_dir.exists() else []
         pid = self._read_pid()
         if self.ping(timeout_s=0.5):
             if pid is not None and _pid_alive(pid):
@@ -287,7 +297,7 @@ class EmbeddedServer:
             "--unixsocket", str(sock),
             "--unixsocketperm", "700",
             "--dir", str(self.data_dir),
-            "--appendonly", "yes",
+            "--appendonly", "yes" if self.appendonly else "no",
             "--appendfsync", self.appendfsync,
             "--save", "",
             "--protected-mode", "yes",
@@ -299,7 +309,8 @@ class EmbeddedServer:
         if self.bolt_port:
             args += ["BOLT_PORT", str(self.bolt_port)]
         try:
-            proc = subprocess.run(args, capture_output=True, text=True, timeout=self.start_timeout_s)
+            # umask 077: the append-only files redis writes (and rewrites) are owner-only from birth
+            proc = subprocess.run(args, capture_output=True, text=True, timeout=self.start_timeout_s, umask=0o077)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise DatabaseUnavailable(
                 f"could not start the embedded database ({redis_bin}): {exc}",
@@ -318,7 +329,9 @@ class EmbeddedServer:
             "appendfsync": self.appendfsync,
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        self.infofile.write_text(json.dumps(info, indent=2))
+        fd = os.open(self.infofile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(json.dumps(info, indent=2))
 
     def _kill(self, pid: int, wait_s: float) -> None:
         for sig in (signal.SIGTERM, signal.SIGKILL):
