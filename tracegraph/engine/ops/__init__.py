@@ -1,0 +1,1 @@
+"""Operations: backup, offline backup checks and restore of the embedded database."""
