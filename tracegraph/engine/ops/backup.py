@@ -293,7 +293,7 @@ def verify_backup(path: Path | str, *, passphrase: bytes | None = None, identity
         want = checkpoints.key_id(checkpoints.load_public_key(public_key))
         if (manifest.get("signature") or {}).get("key_id") != want:
             problems.append(f"the manifest is not signed by the trusted key {want}")
-    check = BackupCheck(ok=False, path=str(path), encrypted=kind, problems=problems, manifest=manifest)
+    check = BackupCheck(ok=False, path=str(path), encrypted=kind, manifest=manifest)
     if load and "db/" + RDB in members:
         with _Throwaway(members["db/" + RDB], manifest.get("graph", "tracegraph")) as snap:
             check.loaded_head = _head(snap)
@@ -303,7 +303,7 @@ def verify_backup(path: Path | str, *, passphrase: bytes | None = None, identity
             check.audit = verify(snap)
             if not check.audit.ok:
                 problems.append(f"audit verify of the snapshot failed: {check.audit.first_error}")
-    check.ok = not problems
+    check.problems, check.ok = problems, not problems
     return check
 
 
