@@ -34,7 +34,9 @@ def _kill_and_restart(server: Any, label: str) -> dict[str, Any]:
     pid = server._read_pid()
     log_before = server.logfile.read_text(errors="replace") if server.logfile.exists() else ""
     os.kill(pid, signal.SIGKILL)
-    while Path(f"/proc/{pid}").exists() and open(f"/proc/{pid}/stat").read().split(") ", 1)[1][0] != "Z":
+    from tracegraph.engine.stores.server import _pid_alive
+
+    while _pid_alive(pid):
         time.sleep(0.01)
     shows: list[float] = []
     server.on_loading = lambda info: shows.append(float(info.get("loading_loaded_perc", 0) or 0))
