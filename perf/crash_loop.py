@@ -120,7 +120,6 @@ def _spawn(code: str, *args: str) -> subprocess.Popen[str]:
 def trial(kind: str, work: Path, plant: Path, reference: Any, chunk: int, import_s: float,
           rng: random.Random) -> dict[str, Any]:
     from graph_snapshot import snapshot
-
     from tracegraph.engine.audit.verify import verify
     from tracegraph.engine.stores.server import EmbeddedServer
 
@@ -203,7 +202,6 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=15)
     a = ap.parse_args()
     from graph_snapshot import snapshot
-
     from tracegraph.engine.stores.server import EmbeddedServer
     from tracegraph.loaders.generator import generate_bundle
 
