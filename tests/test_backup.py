@@ -280,3 +280,40 @@ def test_data_folder_modes_are_tightened_at_start(tmp_path: Path) -> None:
         assert server.modes_fixed == []  # nothing to fix the second time
     finally:
         server.stop()
+
+
+def test_cli_backup_verify_restore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The doors: `tracegraph backup OUT` (no subcommand name), `backup verify`, `restore`, exit codes."""
+    from typer.testing import CliRunner
+
+    from tracegraph.cli import app
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("TRACEGRAPH_DATA_DIR", str(data))
+    monkeypatch.setenv("TRACEGRAPH_APPENDFSYNC", "everysec")
+    monkeypatch.delenv("TRACEGRAPH_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    pw = tmp_path / "pass"
+    pw.write_text("a long enough passphrase\n")
+    try:
+        res = runner.invoke(app, ["import", str(FIXTURE)])
+        assert res.exit_code == 0, res.output
+        out = tmp_path / "cli.tgbk"
+        res = runner.invoke(app, ["backup", str(out), "--passphrase-file", str(pw), "--json"])
+        assert res.exit_code == 0, res.output
+        made = json.loads(res.stdout)
+        assert made["encrypted"] == "passphrase" and made["audit_head"]["seq"] > 0
+        res = runner.invoke(app, ["backup", "verify", str(out), "--passphrase-file", str(pw)])
+        assert res.exit_code == 0 and "OK" in res.output, res.output
+        bad = tmp_path / "bad-pass"
+        bad.write_text("another passphrase\n")
+        res = runner.invoke(app, ["backup", "verify", str(out), "--passphrase-file", str(bad), "--json"])
+        assert res.exit_code != 0 and "cannot decrypt" in res.output
+        res = runner.invoke(app, ["restore", str(out), "--data-dir", str(data), "--passphrase-file", str(pw)])
+        assert res.exit_code != 0 and "running" in res.output  # the live folder is refused
+        res = runner.invoke(app, ["restore", str(out), "--data-dir", str(tmp_path / "r"), "--passphrase-file",
+                                  str(pw)])
+        assert res.exit_code == 0 and "audit verify OK" in res.output, res.output
+    finally:
+        EmbeddedServer(tmp_path / "r").stop()
+        EmbeddedServer(data).stop()
