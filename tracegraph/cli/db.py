@@ -98,7 +98,10 @@ def status(as_json: bool = JSON_OPTION) -> None:
     if as_json:
         print_json(out)
     else:
-        state = "running" if st.answering else ("stale (crashed; will recover on next start)" if st.stale else "stopped")
+        loading = server.loading_info() if st.running and not st.answering else None
+        state = "running" if st.answering else (
+            f"loading its data ({loading.get('loading_loaded_perc')}%, about {loading.get('loading_eta_seconds')} s left)"
+            if loading else "stale (crashed; will recover on next start)" if st.stale else "stopped")
         console.print(f"embedded database: {state}")
         for k in ("pid", "socket", "data_dir", "graph", "nodes", "audit_head", "started_at"):
             if out.get(k) is not None:
