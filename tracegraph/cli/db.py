@@ -14,6 +14,10 @@ def _show_loading(info: dict[str, object]) -> None:
     """One progress line while the server replays its append-only file (on stderr)."""
     import sys
 
+    if info.get("busy"):
+        print(f"loading the database: busy loading a large snapshot ({info.get('elapsed_s')} s so far)",
+              file=sys.stderr, flush=True)
+        return
     total = int(info.get("loading_total_bytes", 0) or 0)
     loaded = int(info.get("loading_loaded_bytes", 0) or 0)
     eta = info.get("loading_eta_seconds")

@@ -37,6 +37,8 @@ _MAX_SOCKET_PATH = 100  # AF_UNIX limit is 108 bytes including the NUL
 LoadingProgress = Callable[[dict[str, object]], None]
 #: a replay whose loaded byte count has not moved for this long is reported as stuck
 LOADING_STALL_S = 120.0
+#: the longest a live server that answers nothing while loading (one huge key) is waited for
+LOADING_CEILING_S = 3600.0
 
 
 @dataclass
@@ -179,9 +181,11 @@ class EmbeddedServer:
 
     def wait_ready(self, pid: int | None = None) -> None:
         """Wait until the server answers PING. While it replays its append-only file there is no
-        fixed limit: progress is reported to `on_loading`, and only a replay that stops moving for
-        LOADING_STALL_S, or a server process that dies, is an error. A server that neither answers
-        nor loads within start_timeout_s is an error too."""
+        fixed limit: progress is reported to `on_loading`; a replay whose loaded byte count stops
+        moving for LOADING_STALL_S, a server process that dies, or one that has not even opened
+        its socket within start_timeout_s is an error. While redis loads one large key (a whole
+        graph in the AOF's snapshot) it answers nothing, not even INFO: a live process with its
+        socket open is then waited for up to LOADING_CEILING_S, reported as busy."""
         start = time.monotonic()
         last_bytes, last_move = -1, time.monotonic()
         shown = 0.0
@@ -206,15 +210,20 @@ class EmbeddedServer:
                         f"({info.get('loading_loaded_perc')}% after {now - start:.0f} s)",
                         hint=f"see {self.logfile}",
                     )
-                if self.on_loading is not None and now - shown >= 0.5:
-                    shown = now
-                    self.on_loading(info)
-            elif now - start > self.start_timeout_s and last_bytes < 0:
+            elif not self.socket_path.exists() and now - start > self.start_timeout_s:
                 raise DatabaseTimeout(
-                    f"the embedded database did not answer on {self.socket_path} within "
-                    f"{self.start_timeout_s:.0f} s: {self._log_tail()}",
+                    f"the embedded database did not open {self.socket_path} within {self.start_timeout_s:.0f} s: "
+                    f"{self._log_tail()}",
                     hint=f"see {self.logfile}",
                 )
+            elif now - start > LOADING_CEILING_S:
+                raise DatabaseTimeout(f"the embedded database did not finish loading within {LOADING_CEILING_S:.0f} s",
+                                      hint=f"see {self.logfile}")
+            if self.on_loading is not None and now - shown >= (0.5 if info is not None else 5.0) \
+                    and now - start > 1.0:
+                shown = now
+                self.on_loading(info if info is not None else {"loading": 1, "busy": True,
+                                                               "elapsed_s": round(now - start)})
             time.sleep(0.05 if info is None else 0.2)
 
     def _log_tail(self) -> str:
