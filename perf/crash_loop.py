@@ -241,7 +241,7 @@ def main() -> None:
                                  "killed_mid_import": sum(not r["import_finished_before_kill"] for r in rs)
                                  if k.startswith("import/") else None}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"crash-loop-{a.serials}.json").write_text(json.dumps({"summary": summary, "trials": results},
+    (RESULTS / f"crash-loop-{a.serials}-seed{a.seed}.json").write_text(json.dumps({"summary": summary, "trials": results},
                                                                       indent=1) + "\n")
     print(json.dumps(summary, indent=2))
     if summary["failed"]:
