@@ -48,6 +48,29 @@ def _kill_and_restart(server: Any, label: str) -> dict[str, Any]:
             "progress_lines": len(shows), "critical_lines": log_after.count("CRITICAL")}
 
 
+def _backup_restore(server: Any, work: Path) -> dict[str, Any]:
+    """Seconds to back up (encrypted), verify offline (throwaway load + audit verify) and restore
+    (load, fresh AOF, start, audit verify): the RTO of a restore at this size."""
+    from tracegraph.engine.ops.backup import restore_backup, take_backup, verify_backup
+    from tracegraph.engine.stores.falkordb import FalkorDBStore
+    from tracegraph.engine.stores.server import EmbeddedServer
+
+    store = FalkorDBStore(unix_socket_path=str(server.socket_path), graph="tracegraph", server=server,
+                          query_timeout_s=600)
+    pw = b"perf passphrase"
+    t0 = time.perf_counter()
+    rep = take_backup(store, server.data_dir, work / "b.tgbk", passphrase=pw)
+    t1 = time.perf_counter()
+    check = verify_backup(work / "b.tgbk", passphrase=pw)
+    t2 = time.perf_counter()
+    out = restore_backup(work / "b.tgbk", work / "restored", passphrase=pw)
+    t3 = time.perf_counter()
+    store.close()
+    EmbeddedServer(work / "restored").stop()
+    return {"backup_s": round(t1 - t0, 1), "backup_mb": round(rep.bytes / 1e6, 1), "verify_s": round(t2 - t1, 1),
+            "verify_ok": check.ok, "restore_s": round(t3 - t2, 1), "restore_ok": out.ok}
+
+
 def run(serials: int, *, seed: int = 1) -> dict[str, Any]:
     from tracegraph.engine.audit.chain import Actor
     from tracegraph.engine.imports.runner import run_import
@@ -78,9 +101,10 @@ def run(serials: int, *, seed: int = 1) -> dict[str, Any]:
             store.run("MERGE (n:PerfTail {id: $i}) SET n.v = $i", {"i": i})
         store.close()
         rows.append(_kill_and_restart(server, "plus 2,000 writes not compacted"))
+        backup = _backup_restore(server, work)
         server.stop()
         return {"serials": serials, "items": rep.items_written, "generate_s": round(gen_s, 1),
-                "import_s": round(import_s, 1), "restarts": rows}
+                "import_s": round(import_s, 1), "restarts": rows, "backup": backup}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -187,7 +187,7 @@ def take_backup(store: Any, data_dir: Path | str, out: Path | str, *, settings: 
                  "online); see docs/operations.md",
         )
     t0 = time.perf_counter()
-    data_dir = Path(data_dir).resolve()
+    data_dir = Path(store.server.data_dir).resolve()  # where this server really writes its snapshot
     out = Path(out)
     if out.resolve().is_relative_to(data_dir):
         raise ConfigurationError(f"{out} is inside the data folder {data_dir}", hint="write backups elsewhere")
