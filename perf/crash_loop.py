@@ -160,7 +160,10 @@ def trial(kind: str, work: Path, plant: Path, reference: Any, chunk: int, import
     result: dict[str, Any] = {"kind": kind, "at_s": round(at, 3), "import_finished_before_kill": finished,
                               "acked": len(acked)}
     try:
-        critical = server.logfile.read_text(errors="replace")[log_mark:].count("CRITICAL") if restarted else 0
+        new_log = server.logfile.read_text(errors="replace")[log_mark:] if restarted else ""
+        critical = new_log.count("CRITICAL")
+        if critical:
+            result["critical_sample"] = [ln for ln in new_log.splitlines() if "CRITICAL" in ln][:3]
         present = set()
         if acked:
             rows = store.run("UNWIND $keys AS k MATCH (b:Batch {id: k}) RETURN b.id AS id", {"keys": acked},
@@ -200,6 +203,7 @@ def main() -> None:
     ap.add_argument("--serials", type=int, default=2000)
     ap.add_argument("--chunk", type=int, default=500, help="records per statement: more statements to be cut between")
     ap.add_argument("--seed", type=int, default=15)
+    ap.add_argument("--kinds", nargs="*", choices=KINDS, default=KINDS, help="which faults, in turn")
     a = ap.parse_args()
     from graph_snapshot import snapshot
     from tracegraph.engine.stores.server import EmbeddedServer
@@ -226,7 +230,7 @@ def main() -> None:
         for i in range(a.trials):
             if time.monotonic() > deadline:
                 break
-            r = trial(KINDS[i % len(KINDS)], work, plant, reference, a.chunk, import_s, rng)
+            r = trial(a.kinds[i % len(a.kinds)], work, plant, reference, a.chunk, import_s, rng)
             results.append(r)
             print(json.dumps(r), flush=True)
     finally:

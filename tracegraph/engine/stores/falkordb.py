@@ -240,8 +240,9 @@ class FalkorDBStore:
         self._wait_constraints()
         if created:
             # a new constraint is logged twice (the command, and again when it turns OPERATIONAL):
-            # replayed, the second fails. A rewrite puts the constraints in the AOF's base snapshot.
-            self.compact_log()
+            # replayed, the second fails. A rewrite puts the constraints in the AOF's base snapshot;
+            # waited for, so that a crash right after this start cannot replay the pair
+            self.compact_log(wait=True)
         if not self.run("MATCH (h:AuditHead {id: 'main'}) RETURN h.seq AS seq", write=False):
             self.write("schema.init")
 
