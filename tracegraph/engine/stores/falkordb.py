@@ -239,12 +239,28 @@ class FalkorDBStore:
                     raise self._translate(exc, "GRAPH.CONSTRAINT CREATE") from None
         self._wait_constraints()
         if created:
-            # a new constraint is logged twice (the command, and again when it turns OPERATIONAL):
-            # replayed, the second fails. A rewrite puts the constraints in the AOF's base snapshot;
-            # waited for, so that a crash right after this start cannot replay the pair
+            # a new constraint is logged twice: the command, and again, up to a second later, once it
+            # is OPERATIONAL. Replayed, the second fails. A rewrite puts the constraints in the AOF's
+            # base snapshot, once both entries are in the log (else the late one lands after the rewrite)
+            self._await_constraint_log(created)
             self.compact_log(wait=True)
         if not self.run("MATCH (h:AuditHead {id: 'main'}) RETURN h.seq AS seq", write=False):
             self.write("schema.init")
+
+    def _await_constraint_log(self, created: int, timeout_s: float = 10.0) -> None:
+        """Embedded only (the AOF is in our data folder): wait until the append-only file holds both
+        entries of each constraint just created (2 x `created`; counted in the incremental files
+        written since the last rewrite). Remote servers: a short pause instead."""
+        aof_dir = self.server.data_dir / "appendonlydir" if self.server is not None else None
+        deadline = time.monotonic() + timeout_s
+        if aof_dir is None or not aof_dir.is_dir():
+            time.sleep(1.0)
+            return
+        while time.monotonic() < deadline:
+            n = sum(f.read_bytes().count(b"\r\nGRAPH.CONSTRAINT\r\n") for f in aof_dir.glob("*.incr.aof"))
+            if n >= 2 * created:
+                return
+            time.sleep(0.05)
 
     def _schema_read(self, cypher: str) -> list[Row]:
         """A read of the schema; a graph that does not exist yet has none (not an error)."""
