@@ -56,7 +56,7 @@ from pydantic import BaseModel, Field
 from tracegraph import queries
 from tracegraph.engine.audit.chain import Actor, AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
-from tracegraph.engine.errors import Conflict, NotFound, ValidationFailed
+from tracegraph.engine.errors import Conflict, DatabaseError, NotFound, ValidationFailed
 from tracegraph.engine.imports.batch import ImportBatch
 from tracegraph.engine.imports.plan import Plan, plan_import, triple_name
 from tracegraph.engine.model import (
@@ -670,8 +670,6 @@ def sync_labels(store: GraphStore) -> None:
 def check_no_ghosts(store: GraphStore, labels: Iterable[str]) -> None:
     """Scan each label reading a property: raises at once, naming the label, if a deleted node
     is still visible (the defect `sync_labels` prevents), instead of failing a later import."""
-    from tracegraph.engine.errors import DatabaseError
-
     for label in labels:
         try:
             store.read(f"imports.ghosts_{label}")
