@@ -44,7 +44,8 @@ def _register_optional() -> None:
     """Command groups from other modules; each module adds itself with `register(app)`."""
     import importlib
 
-    for name in ("imports", "trace", "audit", "users", "serve", "demo", "recall", "qms", "bench", "scan", "validate"):
+    for name in ("imports", "trace", "audit", "users", "serve", "demo", "recall", "qms", "bench", "scan", "validate",
+                 "backup"):
         try:
             mod = importlib.import_module(f"tracegraph.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -16,7 +16,22 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Manage the embedded database (FalkorDB in the data folder).", no_args_is_help=True)
 
 
-def _server() -> tuple[Settings, EmbeddedServer]:
+def _show_loading(info: dict[str, object]) -> None:
+    """One progress line while the server replays its append-only file (on stderr)."""
+    import sys
+
+    if info.get("busy"):
+        print(f"loading the database: busy loading a large snapshot ({info.get('elapsed_s')} s so far)",
+              file=sys.stderr, flush=True)
+        return
+    total = int(str(info.get("loading_total_bytes", 0) or 0))
+    loaded = int(str(info.get("loading_loaded_bytes", 0) or 0))
+    eta = info.get("loading_eta_seconds")
+    print(f"loading the database: {float(str(info.get('loading_loaded_perc', 0) or 0)):5.1f}% "
+          f"({loaded / 1e6:,.0f} of {total / 1e6:,.0f} MB, about {eta} s left)", file=sys.stderr, flush=True)
+
+
+def _server(*, show_loading: bool = False) -> tuple[Settings, EmbeddedServer]:
     from tracegraph.engine.stores.server import EmbeddedServer
 
     s = settings()
@@ -24,7 +39,8 @@ def _server() -> tuple[Settings, EmbeddedServer]:
         raise ConfigurationError(
             f"TRACEGRAPH_DATABASE_URL is set ({s.database_url}); `tracegraph db` manages only the embedded database"
         )
-    return s, EmbeddedServer(s.data_dir, appendfsync=s.appendfsync, bolt_port=s.bolt_port)
+    return s, EmbeddedServer(s.data_dir, appendfsync=s.appendfsync, bolt_port=s.bolt_port,
+                              on_loading=_show_loading if show_loading else None)
 
 
 @app.command()
@@ -32,15 +48,22 @@ def _server() -> tuple[Settings, EmbeddedServer]:
 def start(as_json: bool = JSON_OPTION) -> None:
     """Start the embedded database for the data folder (or reuse the running one).
 
+    A database that replays a large append-only file is waited for as long as the replay moves
+    (progress on stderr); the data folder's key and secret modes are checked (docs/operations.md).
+
     Example: tracegraph db start
     """
-    s, server = _server()
+    s, server = _server(show_loading=True)
     st = server.ensure_running()
+    import sys
+
+    for msg in server.modes_fixed:
+        print(f"warning: {msg}", file=sys.stderr)
     from tracegraph.engine.stores import open_store
 
     open_store(s).close()  # apply schema
     if as_json:
-        print_json(st.to_dict())
+        print_json({**st.to_dict(), "modes_fixed": server.modes_fixed})
     else:
         console.print(f"embedded database running (pid {st.pid}) on {st.socket}, data in {st.data_dir}")
 
@@ -85,7 +108,10 @@ def status(as_json: bool = JSON_OPTION) -> None:
     if as_json:
         print_json(out)
     else:
-        state = "running" if st.answering else ("stale (crashed; will recover on next start)" if st.stale else "stopped")
+        loading = server.loading_info() if st.running and not st.answering else None
+        state = "running" if st.answering else (
+            f"loading its data ({loading.get('loading_loaded_perc')}%, about {loading.get('loading_eta_seconds')} s left)"
+            if loading else "stale (crashed; will recover on next start)" if st.stale else "stopped")
         console.print(f"embedded database: {state}")
         for k in ("pid", "socket", "data_dir", "graph", "nodes", "audit_head", "started_at"):
             if out.get(k) is not None:

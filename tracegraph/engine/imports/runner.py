@@ -57,7 +57,7 @@ from pydantic import BaseModel, Field
 from tracegraph import queries
 from tracegraph.engine.audit.chain import Actor, AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
-from tracegraph.engine.errors import Conflict, NotFound, ValidationFailed
+from tracegraph.engine.errors import Conflict, DatabaseError, NotFound, ValidationFailed
 from tracegraph.engine.imports.batch import ImportBatch
 from tracegraph.engine.imports.plan import Plan, plan_import, triple_name
 from tracegraph.engine.model import (
@@ -77,6 +77,9 @@ RS, US = "\x1e", "\x1f"
 #: group separator (also rejected in input text) for blobs grouped by a shared endpoint
 GS = "\x1d"
 DEFAULT_CHUNK = 100_000
+#: an import that wrote at least this many items, and every rollback, compacts the database's
+#: log afterwards (FalkorDB: BGREWRITEAOF), so a restart does not replay every staged chunk
+COMPACT_AFTER_ITEMS = 50_000
 
 #: progress(phase, done, total): phase is "stage", "commit" or "rollback"; done/total in steps
 Progress = Callable[[str, int, int], None]
@@ -218,6 +221,8 @@ def _run_import(
     with writer.undo_if_staging():
         writer.stage(plan)
         writer.commit()
+    if writer.items >= COMPACT_AFTER_ITEMS:
+        compact_log(store)
     report.status = "committed"
     report.items_written = writer.items
     report.audit_entries = writer.entries
@@ -646,18 +651,59 @@ class _Writer:
     def rollback(self, *, result: str, error: str | None = None) -> None:
         labels = list(NODE_FIELDS)
         self.steps_total = self.steps_done + len(labels)
+        removed: list[str] = []
         for label in labels:
             while True:
+                sync_labels(self.store)
                 n = int(self.store.read(f"imports.staged_{label}", import_id=self.import_id)[0]["c"])
                 if n == 0:
                     break
                 take = min(n, self.chunk)
                 self._write(f"imports.rollback_{label}", {"limit": take},
                             self._spec("import.rollback", [Change(f"{label} removed", None, take)]))
+                if label not in removed:
+                    removed.append(label)
             self._tick("rollback")
         self._write("imports.run_rollback", {"finished_at": iso(self.clock.now()), "result": result, "error": error},
                     self._spec("import.rollback", [Change("status", "staging", result)], reason=error or ""))
         self.phase = result
+        if removed:
+            check_no_ghosts(self.store, removed)
+            compact_log(self.store)
+
+
+def compact_log(store: GraphStore) -> None:
+    """Ask the store to compact its write log, if it keeps one (FalkorDB's append-only file)."""
+    compact = getattr(store, "compact_log", None)
+    if callable(compact):
+        compact()
+
+
+def sync_labels(store: GraphStore) -> None:
+    """Read one node of every imported label before bulk deletes. Works around a FalkorDB 4.16
+    defect (FalkorDB issue #2103, reproduced here; docs/falkordb.md): nodes deleted while a
+    label matrix still holds changes not yet synchronised (right after large creates) stay in
+    that label's scan as "ghosts" without attributes, and every later query that scans the
+    label and reads a property fails with "Attempted to access undefined attribute", also after
+    a restart. A label scan synchronises the matrix; the deletes that follow are then complete."""
+    for label in NODE_FIELDS:
+        store.read(f"imports.sync_{label}")
+
+
+def check_no_ghosts(store: GraphStore, labels: Iterable[str]) -> None:
+    """Scan each label reading a property: raises at once, naming the label, if a deleted node
+    is still visible (the defect `sync_labels` prevents), instead of failing a later import."""
+    for label in labels:
+        try:
+            store.read(f"imports.ghosts_{label}")
+        except DatabaseError as exc:
+            if "undefined attribute" not in str(exc):
+                raise
+            raise DatabaseError(
+                f"the database holds deleted {label} nodes that a label scan still finds (FalkorDB defect "
+                "#2103 after a bulk delete)",
+                hint="back up, then rebuild the graph from a backup or re-import (docs/falkordb.md)",
+            ) from None
 
 
 def _change_from_dict(d: dict[str, Any]) -> Change:
@@ -788,6 +834,13 @@ def render_queries() -> dict[str, str]:
         out[f"staged_{label}"] = (
             f"{_HEADER}// How many {label} nodes an import created (rollback counts down to zero).\n"
             f"MATCH (n:{label}) WHERE n.import_id = $import_id\nRETURN count(n) AS c\n")
+        out[f"sync_{label}"] = (
+            f"{_HEADER}// Read one {label} node: synchronises the label's matrix before bulk deletes (FalkorDB\n"
+            f"// defect #2103; engine/imports/runner.sync_labels).\nMATCH (n:{label})\nRETURN n.id AS id\nLIMIT 1\n")
+        out[f"ghosts_{label}"] = (
+            f"{_HEADER}// Scan every {label} node reading a property: fails if a deleted node is still scanned\n"
+            f"// (FalkorDB defect #2103; engine/imports/runner.check_no_ghosts).\nMATCH (n:{label})\n"
+            f"RETURN count(n.id) AS c\n")
         out[f"rollback_{label}"] = (
             f"{_HEADER}// Delete up to $limit staged {label} nodes of a run that is still staging.\n"
             f"//#include audit.guard\nMATCH (run:ImportRun {{id: $import_id}}) WHERE run.status = 'staging'\n"
@@ -850,7 +903,8 @@ def write_queries(directory: Path | None = None) -> list[Path]:
 __all__ = [
     "SourceFile", "ImportBatch", "ImportReport", "ImportRunInfo", "TypeCounts", "run_import", "rollback_import",
     "resume_import", "recover_unfinished", "unfinished_imports", "list_imports", "get_import", "new_import_id",
-    "render_queries", "write_queries", "Progress", "DEFAULT_CHUNK", "gc_paused",
+    "render_queries", "write_queries", "Progress", "DEFAULT_CHUNK", "gc_paused", "compact_log", "sync_labels",
+    "check_no_ghosts", "COMPACT_AFTER_ITEMS",
 ]
 
 

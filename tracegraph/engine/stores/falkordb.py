@@ -6,6 +6,7 @@ transactions: every business write is one statement (see engine/audit/chain.py).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -208,13 +209,31 @@ class FalkorDBStore:
         return self.run(queries.load(query_name), params, write=True)
 
     def apply_schema(self) -> None:
+        """Create the missing exact-match indexes and uniqueness constraints, then the audit head.
+
+        Only what is missing is sent: FalkorDB writes GRAPH.CONSTRAINT CREATE into the
+        append-only file even when it fails with "Constraint already exists", so creating them
+        unconditionally at every start filled each AOF replay with thousands of CRITICAL error
+        lines (docs/falkordb.md). Existing ones are read with db.indexes() / db.constraints()."""
+        have_idx = self._existing_indexes()
         for stmt in queries.statements("schema.falkordb"):
+            key = _index_key(stmt)
+            if key is not None and key in have_idx:
+                continue
             try:
                 self.run(stmt)
             except DatabaseError as exc:
                 if "already indexed" not in str(exc).lower():
                     raise
+        have_cons = {(r["label"], tuple(r["properties"]))
+                     for r in self._schema_read("CALL db.constraints() YIELD type, label, properties, entitytype "
+                                                "WHERE type = 'UNIQUE' AND entitytype = 'NODE' "
+                                                "RETURN label, properties")}
+        created = 0
         for label, prop in queries.unique_keys():
+            if (label, (prop,)) in have_cons:
+                continue
+            created += 1
             try:
                 self._db.connection.execute_command(
                     "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", 1, prop
@@ -223,7 +242,44 @@ class FalkorDBStore:
                 if "already exists" not in str(exc).lower():
                     raise self._translate(exc, "GRAPH.CONSTRAINT CREATE") from None
         self._wait_constraints()
-        self.write("schema.init")
+        if created:
+            # a new constraint is logged twice: the command, and again, up to a second later, once it
+            # is OPERATIONAL. Replayed, the second fails. A rewrite puts the constraints in the AOF's
+            # base snapshot, once both entries are in the log (else the late one lands after the rewrite)
+            self._await_constraint_log(created)
+            self.compact_log(wait=True)
+        if not self.run("MATCH (h:AuditHead {id: 'main'}) RETURN h.seq AS seq", write=False):
+            self.write("schema.init")
+
+    def _await_constraint_log(self, created: int, timeout_s: float = 10.0) -> None:
+        """Embedded only (the AOF is in our data folder): wait until the append-only file holds both
+        entries of each constraint just created (2 x `created`; counted in the incremental files
+        written since the last rewrite). Remote servers: a short pause instead."""
+        aof_dir = self.server.data_dir / "appendonlydir" if self.server is not None else None
+        deadline = time.monotonic() + timeout_s
+        if aof_dir is None or not aof_dir.is_dir():
+            time.sleep(1.0)
+            return
+        while time.monotonic() < deadline:
+            n = sum(f.read_bytes().count(b"\r\nGRAPH.CONSTRAINT\r\n") for f in aof_dir.glob("*.incr.aof"))
+            if n >= 2 * created:
+                return
+            time.sleep(0.05)
+
+    def _schema_read(self, cypher: str) -> list[Row]:
+        """A read of the schema; a graph that does not exist yet has none (not an error)."""
+        try:
+            return self.run(cypher, write=False)
+        except DatabaseError as exc:
+            if "empty key" in str(exc):
+                return []
+            raise
+
+    def _existing_indexes(self) -> set[tuple[str, str]]:
+        """(label, property) of every node index with an exact-match (range) part."""
+        rows = self._schema_read("CALL db.indexes() YIELD label, properties, types, entitytype "
+                                 "WHERE entitytype = 'NODE' RETURN label, properties, types")
+        return {(r["label"], p) for r in rows for p in r["properties"] if "RANGE" in (r["types"] or {}).get(p, [])}
 
     def _wait_constraints(self, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -260,6 +316,28 @@ class FalkorDBStore:
             "constraints": [{"label": r["label"], "properties": list(r["properties"]), "status": r["status"]}
                             for r in constraints],
         }
+    def compact_log(self, *, wait: bool = False, timeout_s: float = 600.0) -> bool:
+        """Rewrite the append-only file into a compact snapshot (BGREWRITEAOF), after large
+        imports and rollbacks and after schema changes, so a restart replays one snapshot instead
+        of every statement ever run. In the background; `wait` blocks until it finished. False
+        when the server refused (e.g. a remote FalkorDB that does not allow it)."""
+        conn = self._db.connection
+        try:
+            conn.execute_command("BGREWRITEAOF")
+        except redis.ResponseError as exc:
+            if "already in progress" not in str(exc).lower():
+                return False
+        except redis.RedisError:
+            return False
+        if not wait:
+            return True
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            info = conn.info("persistence")
+            if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+                return bool(info.get("aof_last_bgrewrite_status") == "ok")
+            time.sleep(0.05)
+        raise DatabaseTimeout(f"the append-only file rewrite did not finish within {timeout_s:.0f} s")
 
     def ping(self) -> bool:
         try:
@@ -279,6 +357,15 @@ class FalkorDBStore:
             self._db.connection.close()
         except Exception:
             pass
+
+
+_INDEX_RE = re.compile(r"CREATE\s+INDEX\s+FOR\s+\(\w+:(\w+)\)\s+ON\s+\(\w+\.(\w+)\)\s*$", re.IGNORECASE)
+
+
+def _index_key(stmt: str) -> tuple[str, str] | None:
+    """(label, property) of a one-property `CREATE INDEX FOR (n:L) ON (n.p)` statement, else None."""
+    m = _INDEX_RE.match(stmt.strip())
+    return (m.group(1), m.group(2)) if m else None
 
 
 def _non_finite(value: Any, where: str = "") -> str:

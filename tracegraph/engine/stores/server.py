@@ -21,6 +21,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,14 @@ from filelock import FileLock, Timeout
 from tracegraph.engine.errors import DatabaseTimeout, DatabaseUnavailable
 
 _MAX_SOCKET_PATH = 100  # AF_UNIX limit is 108 bytes including the NUL
+
+#: loading(info): called about twice a second while the server replays its append-only file;
+#: `info` holds redis' INFO persistence loading fields (loading_loaded_perc, loading_eta_seconds...)
+LoadingProgress = Callable[[dict[str, object]], None]
+#: a replay whose loaded byte count has not moved for this long is reported as stuck
+LOADING_STALL_S = 120.0
+#: the longest a live server that answers nothing while loading (one huge key) is waited for
+LOADING_CEILING_S = 3600.0
 
 
 @dataclass
@@ -85,11 +94,21 @@ class EmbeddedServer:
         appendfsync: str = "always",
         bolt_port: int | None = None,
         start_timeout_s: float = 20.0,
+        on_loading: LoadingProgress | None = None,
+        appendonly: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir).expanduser().resolve()
         self.appendfsync = appendfsync
         self.bolt_port = bolt_port
+        #: how long a started server may take to answer or to begin loading its data; a server
+        #: that is loading is waited for as long as the replay makes progress (LOADING_STALL_S)
         self.start_timeout_s = start_timeout_s
+        self.on_loading = on_loading
+        #: False only for throwaway servers that load a backup's RDB snapshot (engine/ops/backup.py):
+        #: with the append-only file on, redis ignores a dump.rdb
+        self.appendonly = appendonly
+        #: messages of the data folder modes fixed at the last start (engine/stores/modes.py)
+        self.modes_fixed: list[str] = []
 
     # -- paths -----------------------------------------------------------------
     @property
@@ -144,6 +163,76 @@ class EmbeddedServer:
         finally:
             client.close()
 
+    def loading_info(self, timeout_s: float = 1.0) -> dict[str, object] | None:
+        """redis' INFO persistence while the server replays its data (`loading:1`), else None.
+        INFO answers during loading, when every other command is refused with -LOADING."""
+        import redis
+
+        sock = self.socket_path
+        if not sock.exists():
+            return None
+        client = redis.Redis(unix_socket_path=str(sock), socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        try:
+            info = client.info("persistence")
+        except Exception:
+            return None
+        finally:
+            client.close()
+        return dict(info) if int(info.get("loading", 0) or 0) == 1 else None
+
+    def wait_ready(self, pid: int | None = None) -> None:
+        """Wait until the server answers PING. While it replays its append-only file there is no
+        fixed limit: progress is reported to `on_loading`; a replay whose loaded byte count stops
+        moving for LOADING_STALL_S, a server process that dies, or one that has not even opened
+        its socket within start_timeout_s is an error. While redis loads one large key (a whole
+        graph in the AOF's snapshot) it answers nothing, not even INFO: a live process with its
+        socket open is then waited for up to LOADING_CEILING_S, reported as busy."""
+        start = time.monotonic()
+        last_bytes, last_move = -1, time.monotonic()
+        shown = 0.0
+        while True:
+            if self.ping(timeout_s=0.5):
+                return
+            pid = pid if pid is not None else self._read_pid()
+            if pid is not None and not _pid_alive(pid):
+                raise DatabaseUnavailable(
+                    f"the embedded database (pid {pid}) exited while starting: {self._log_tail()}",
+                    hint=f"see {self.logfile}",
+                )
+            info = self.loading_info()
+            now = time.monotonic()
+            if info is not None:
+                loaded = int(str(info.get("loading_loaded_bytes", 0) or 0))
+                if loaded != last_bytes:
+                    last_bytes, last_move = loaded, now
+                elif now - last_move > LOADING_STALL_S:
+                    raise DatabaseTimeout(
+                        f"the embedded database stopped making progress loading its data "
+                        f"({info.get('loading_loaded_perc')}% after {now - start:.0f} s)",
+                        hint=f"see {self.logfile}",
+                    )
+            elif not self.socket_path.exists() and now - start > self.start_timeout_s:
+                raise DatabaseTimeout(
+                    f"the embedded database did not open {self.socket_path} within {self.start_timeout_s:.0f} s: "
+                    f"{self._log_tail()}",
+                    hint=f"see {self.logfile}",
+                )
+            elif now - start > LOADING_CEILING_S:
+                raise DatabaseTimeout(f"the embedded database did not finish loading within {LOADING_CEILING_S:.0f} s",
+                                      hint=f"see {self.logfile}")
+            if self.on_loading is not None and now - shown >= (0.5 if info is not None else 5.0) \
+                    and now - start > 1.0:
+                shown = now
+                self.on_loading(info if info is not None else {"loading": 1, "busy": True,
+                                                               "elapsed_s": round(now - start)})
+            time.sleep(0.05 if info is None else 0.2)
+
+    def _log_tail(self) -> str:
+        try:
+            return self.logfile.read_text(errors="replace").strip().splitlines()[-1]
+        except (OSError, IndexError):
+            return ""
+
     def status(self) -> ServerStatus:
         pid = self._read_pid()
         alive = pid is not None and _pid_alive(pid)
@@ -165,20 +254,30 @@ class EmbeddedServer:
 
     # -- lifecycle ---------------------------------------------------------------
     def _lock(self) -> FileLock:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.lockfile), timeout=self.start_timeout_s + 10)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return FileLock(str(self.lockfile), timeout=self.start_timeout_s + 10, mode=0o600)
 
     def ensure_running(self) -> ServerStatus:
-        """Return the running server for this folder, starting it (or recovering it) if needed."""
+        """Return the running server for this folder, starting it (or recovering it) if needed.
+        The data folder's modes are checked (and tightened, with a warning) first."""
+        from tracegraph.engine.stores import modes
+
+        self.modes_fixed = modes.enforce(self.data_dir) if self.data_dir.exists() else []
+        pid = self._read_pid()
         if self.ping(timeout_s=0.5):
-            pid = self._read_pid()
             if pid is not None and _pid_alive(pid):
                 return self.status()
+        elif pid is not None and _pid_alive(pid) and self.loading_info() is not None:
+            self.wait_ready(pid)  # running, still replaying its append-only file: never kill it
+            return self.status()
         try:
             with self._lock():
                 st = self.status()
                 if st.answering:
                     return st
+                if st.running and st.pid and self.loading_info() is not None:
+                    self.wait_ready(st.pid)  # started by another process, still replaying its data
+                    return self.status()
                 if st.running and st.pid:
                     # alive but not answering on our socket: a hung or foreign process
                     self._kill(st.pid, wait_s=5)
@@ -208,7 +307,7 @@ class EmbeddedServer:
             "--unixsocket", str(sock),
             "--unixsocketperm", "700",
             "--dir", str(self.data_dir),
-            "--appendonly", "yes",
+            "--appendonly", "yes" if self.appendonly else "no",
             "--appendfsync", self.appendfsync,
             "--save", "",
             "--protected-mode", "yes",
@@ -220,7 +319,8 @@ class EmbeddedServer:
         if self.bolt_port:
             args += ["BOLT_PORT", str(self.bolt_port)]
         try:
-            proc = subprocess.run(args, capture_output=True, text=True, timeout=self.start_timeout_s)
+            # umask 077: the append-only files redis writes (and rewrites) are owner-only from birth
+            proc = subprocess.run(args, capture_output=True, text=True, timeout=self.start_timeout_s, umask=0o077)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise DatabaseUnavailable(
                 f"could not start the embedded database ({redis_bin}): {exc}",
@@ -231,22 +331,7 @@ class EmbeddedServer:
                 f"the embedded database exited with code {proc.returncode}: {(proc.stderr or proc.stdout).strip()[:300]}",
                 hint=f"see {self.logfile}",
             )
-        deadline = time.monotonic() + self.start_timeout_s
-        while time.monotonic() < deadline:
-            if self.ping(timeout_s=0.5):
-                break
-            time.sleep(0.05)
-        else:
-            tail = ""
-            try:
-                tail = self.logfile.read_text(errors="replace").strip().splitlines()[-1]
-            except (OSError, IndexError):
-                pass
-            raise DatabaseTimeout(
-                f"the embedded database did not answer on {sock} within {self.start_timeout_s:.0f} s"
-                + (f": {tail}" if tail else ""),
-                hint=f"see {self.logfile}",
-            )
+        self.wait_ready(self._read_pid())
         info = {
             "pid": self._read_pid(),
             "socket": str(sock),
@@ -254,7 +339,9 @@ class EmbeddedServer:
             "appendfsync": self.appendfsync,
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        self.infofile.write_text(json.dumps(info, indent=2))
+        fd = os.open(self.infofile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(json.dumps(info, indent=2))
 
     def _kill(self, pid: int, wait_s: float) -> None:
         for sig in (signal.SIGTERM, signal.SIGKILL):

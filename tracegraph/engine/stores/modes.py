@@ -1,0 +1,68 @@
+"""File modes of the embedded data folder: secrets and keys readable by their owner only.
+
+The data folder holds the signing key (keys/), login sessions, demo credentials and the database
+files (password hashes and tokens live in the graph). Every folder in it must be 0700 and every
+file 0600 (the socket aside, which redis creates with --unixsocketperm 700). Decision
+(docs/operations.md): at start (`tracegraph db start`, `open_store` for the embedded database)
+modes that are too open are FIXED and each fix is reported as a warning naming the path; a path
+that cannot be fixed (another owner) is an error, since the folder then is not ours to protect.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+from tracegraph.engine.errors import ConfigurationError
+
+log = logging.getLogger("tracegraph.data_dir")
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def too_open(data_dir: Path | str) -> list[tuple[Path, int, int]]:
+    """(path, current mode, wanted mode) of every file or folder under `data_dir` (itself included)
+    that group or others may read, write or enter. Sockets and symlinks are skipped."""
+    root = Path(data_dir)
+    out: list[tuple[Path, int, int]] = []
+    if not root.exists():
+        return out
+    todo = [root]
+    while todo:
+        p = todo.pop()
+        try:
+            st = p.lstat()
+        except FileNotFoundError:
+            continue
+        mode = stat.S_IMODE(st.st_mode)
+        if stat.S_ISDIR(st.st_mode):
+            if mode & 0o077:
+                out.append((p, mode, DIR_MODE))
+            try:
+                todo.extend(p.iterdir())
+            except PermissionError:
+                out.append((p, mode, DIR_MODE))
+        elif stat.S_ISREG(st.st_mode) and mode & 0o077:
+            out.append((p, mode, FILE_MODE))
+    return sorted(out)
+
+
+def enforce(data_dir: Path | str) -> list[str]:
+    """Tighten every too-open mode under `data_dir`; returns one message per fix (also logged as a
+    warning). Raises ConfigurationError for a path this user cannot change."""
+    fixed: list[str] = []
+    for path, mode, want in too_open(data_dir):
+        try:
+            os.chmod(path, want)
+        except PermissionError as exc:
+            raise ConfigurationError(
+                f"{path} has mode {mode:04o} and cannot be restricted to {want:04o}: {exc}",
+                hint="the data folder and everything in it must belong to the user that runs tracegraph",
+            ) from None
+        msg = f"{path}: mode {mode:04o} was too open for a secret; set to {want:04o}"
+        log.warning(msg)
+        fixed.append(msg)
+    return fixed
