@@ -70,6 +70,7 @@ def _open_restored(data: Path) -> tuple[EmbeddedServer, FalkorDBStore]:
     return server, FalkorDBStore(unix_socket_path=str(server.socket_path), graph=GRAPH, server=server)
 
 
+@pytest.mark.req("REQ-DAT-007")
 def test_backup_under_8_writers_restores_the_graph_of_its_head(source: tuple[Path, FalkorDBStore],
                                                                tmp_path: Path) -> None:
     data, store = source
@@ -176,6 +177,7 @@ def _repack(members: dict[str, bytes], manifest: dict[str, Any], out: Path) -> N
     archive.seal(buf.getvalue(), out)
 
 
+@pytest.mark.req("REQ-DAT-007")
 def test_tampered_backups_are_refused(source: tuple[Path, FalkorDBStore], tmp_path: Path) -> None:
     data, store = source
     good = tmp_path / "good.tgbk"
@@ -212,6 +214,7 @@ def test_tampered_backups_are_refused(source: tuple[Path, FalkorDBStore], tmp_pa
     assert verify_backup(good, public_key=pub).ok
 
 
+@pytest.mark.req("REQ-DAT-007")
 def test_restore_refuses_a_live_or_non_empty_folder(source: tuple[Path, FalkorDBStore], tmp_path: Path) -> None:
     data, store = source
     bk = tmp_path / "b.tgbk"
@@ -230,6 +233,7 @@ def test_restore_refuses_a_live_or_non_empty_folder(source: tuple[Path, FalkorDB
         EmbeddedServer(full).stop()
 
 
+@pytest.mark.req("REQ-DAT-007")
 def test_encrypted_round_trips_and_wrong_keys(source: tuple[Path, FalkorDBStore], tmp_path: Path) -> None:
     data, store = source
     enc = tmp_path / "enc.tgbk"

@@ -72,7 +72,7 @@ TYPE_RULES: dict[str, str] = {
     )},
     # forward trace and impact (where units are now, who holds them)
     **{t: "impact.read" for t in (
-        "ImpactResult", "AffectedLot", "AffectedBatch", "AffectedSerial", "QuantityRow", "Contact",
+        "ImpactResult", "AffectedLot", "AffectedBatch", "AffectedSerial", "AffectedContainer", "QuantityRow", "Contact",
         "CustomerImpact", "ProductImpact",
     )},
 }

@@ -8,7 +8,7 @@
    entries, letters in the output folder); it changes no existing record.
 3. `audit verify` again, from the entry after the first verify's head: the drill's own
    entries verify too.
-A backup verify is not part of the PQ: tracegraph has no backup facility yet (REQ-DAT-007).
+A backup verify is not part of the PQ yet: check a backup with `tracegraph backup verify FILE` (REQ-DAT-007).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def run_pq(store: GraphStore, actor: Actor | None, out_dir: Path, *, cause: Impa
                         seconds=round(time.perf_counter() - t0, 3),
                         detail={"from_seq": rep2.from_seq, "to_seq": rep2.to_seq, "entries": rep2.entries_checked}))
     steps.append(PQStep(name="backup verify", status="not run",
-                        note="tracegraph has no backup/restore facility yet (REQ-DAT-007 not yet covered)"))
+                        note="not a PQ step yet: run `tracegraph backup verify FILE` on the latest backup (REQ-DAT-007)"))
     return PQResult(ok=all(s.status == "pass" for s in steps if s.name != "backup verify"), steps=steps)
 
 
