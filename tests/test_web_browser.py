@@ -153,6 +153,32 @@ def nav_texts(page: Page) -> list[str]:
 
 
 # -- (a) complaint handler -----------------------------------------------------------------------------
+
+def click_node(page: Page, node_id: str, shows: str, tries: int = 3) -> None:
+    """A real mouse click on a graph node, once the layered layout has stopped moving it (the
+    dagre layout animates; a click at a position read mid-animation misses the node). Retried
+    a few times, each after re-reading the position, until `shows` appears."""
+    js = f"() => {{ const n = window.tracegraphCy && window.tracegraphCy.getElementById('{node_id}'); " \
+         f"return n && n.length ? n.renderedPosition() : null; }}"
+    for attempt in range(tries):
+        page.locator("#trace-graph").scroll_into_view_if_needed()
+        last = None
+        for _ in range(50):  # up to 5 s for the position to hold still
+            pos = page.evaluate(js)
+            if pos is not None and pos == last:
+                break
+            last = pos
+            page.wait_for_timeout(100)
+        box = page.locator("#trace-graph").bounding_box()
+        assert box is not None and last is not None, f"graph node {node_id} not drawn"
+        page.mouse.click(box["x"] + last["x"], box["y"] + last["y"])
+        try:
+            page.locator(shows).first.wait_for(state="visible", timeout=5000)
+            return
+        except Exception:
+            if attempt == tries - 1:
+                raise
+
 def test_complaint_handler_scans_a_gs1_string_sees_the_graph_and_opens_a_complaint(web: WebServer, page: Page) -> None:
     unit = web.gql('{ serials(first: 1, filter: {status: "at_end_user"}) { edges { node { id gtin serialNo batchId expiry } } } }')
     u = unit["serials"]["edges"][0]["node"]
@@ -188,8 +214,7 @@ def test_complaint_handler_scans_a_gs1_string_sees_the_graph_and_opens_a_complai
     # the graph is drawn (a canvas with pixels), and a real click on a node shows its details
     box = page.locator("#trace-graph").bounding_box()
     assert box and page.locator("#trace-graph canvas").count() >= 1
-    pos = page.evaluate(f"() => window.tracegraphCy.getElementById('Batch:{u['batchId']}').renderedPosition()")
-    page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+    click_node(page, f"Batch:{u['batchId']}", "#trace-details h3")
     expect(page.locator("#trace-details h3")).to_contain_text(u["batchId"])
     batch = next(b for b in web.gql('query($k: String!) { traceBack(key: $k) { batches { id product status } } }',
                                     k=u["id"])["traceBack"]["batches"] if b["id"] == u["batchId"])
@@ -239,10 +264,7 @@ def test_complaint_handler_scans_a_gs1_string_sees_the_graph_and_opens_a_complai
     shot(page, "trace-zh-CN")
 
     # from the unit's batch: downstream as one node per customer, with the units it holds
-    page.locator("#trace-graph").scroll_into_view_if_needed()
-    box = page.locator("#trace-graph").bounding_box()
-    pos = page.evaluate(f"() => window.tracegraphCy.getElementById('Batch:{u['batchId']}').renderedPosition()")
-    page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+    click_node(page, f"Batch:{u['batchId']}", "#trace-details a")
     page.click("#trace-details a")  # 从此处追溯
     page.wait_for_url(f"**/#/trace/{u['batchId']}")
     page.wait_for_function(f"() => window.tracegraphCy && window.tracegraphCy.getElementById('Batch:{u['batchId']}')"
