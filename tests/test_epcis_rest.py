@@ -418,3 +418,18 @@ def test_verify_still_passes_after_captures_and_deliveries(api: Api) -> None:
 
     report = verify(api.store)
     assert report.ok, report
+
+
+def test_capture_takes_epcis_xml_and_refuses_xml_that_fails_the_xsd(api: Api) -> None:
+    """A packaging line that speaks EPCIS 2.0 XML captures through the same door (GS1's example)."""
+    xml = (SHARED / "standards" / "epcis" / "xml-examples" / "2.0" / "Example_9.6.1-ObjectEvent-2020_06_18a.xml").read_bytes()
+    r = api.client.post("/epcis/capture", content=xml,
+                        headers={**api.headers("capture_device"), "Content-Type": "application/xml"})
+    assert r.status_code == 202, r.text
+    job = api.client.get(r.headers["Location"], headers=api.headers("capture_device")).json()
+    assert job["success"] and job["capturedEvents"] >= 1, job
+    bad = xml.replace(b"<eventTime>", b"<eventTimeX>", 1).replace(b"</eventTime>", b"</eventTimeX>", 1)
+    r = api.client.post("/epcis/capture", content=bad,
+                        headers={**api.headers("capture_device"), "Content-Type": "application/xml"})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["problems"]  # itemised: line, element, what was expected

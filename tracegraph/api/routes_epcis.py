@@ -46,6 +46,7 @@ EPCIS_VERSION = "2.0.0"
 CBV_VERSION = "2.0.0"
 CAPTURE_LIMIT = 10_000
 JSON_TYPES = ("application/ld+json", "application/json")
+XML_TYPES = ("application/xml", "text/xml")
 VERSION_HEADERS = {"GS1-EPCIS-Version": EPCIS_VERSION, "GS1-CBV-Version": CBV_VERSION,
                    "GS1-EPCIS-Min": EPCIS_VERSION, "GS1-EPCIS-Max": EPCIS_VERSION,
                    "GS1-CBV-Min": CBV_VERSION, "GS1-CBV-Max": CBV_VERSION, "GS1-Extensions": ""}
@@ -104,11 +105,15 @@ async def _body(request: Request) -> Any:
         raise _TooLarge(f"the capture is {len(raw)} bytes; this repository takes at most {_file_limit(request)}",
                         hint="split the document into several captures")
     ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if ctype in XML_TYPES:  # EPCIS 1.2 / 2.0 XML: XSD-checked, converted to the JSON-LD form
+        from tracegraph.loaders.epcis_xml import read_xml
+
+        return await run_in_threadpool(read_xml, raw, "capture")
     if ctype not in JSON_TYPES:
         raise ValidationFailed(f"Content-Type {ctype!r} is not accepted for capture",
                                [Problem(record="header", field="Content-Type", value=ctype,
-                                        message="expected application/json or application/ld+json")],
-                               hint="send the document as JSON-LD")
+                                        message="expected application/ld+json, application/json or application/xml")],
+                               hint="send the document as JSON-LD or EPCIS XML")
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
