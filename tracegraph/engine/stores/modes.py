@@ -62,7 +62,9 @@ def enforce(data_dir: Path | str) -> list[str]:
                 f"{path} has mode {mode:04o} and cannot be restricted to {want:04o}: {exc}",
                 hint="the data folder and everything in it must belong to the user that runs tracegraph",
             ) from None
-        msg = f"{path}: mode {mode:04o} was too open for a secret; set to {want:04o}"
-        log.warning(msg)
-        fixed.append(msg)
+        fixed.append(f"{path}: mode {mode:04o} was too open for a secret; set to {want:04o}")
+    if fixed:  # one warning, not one per file: a drill leaves dozens of letters behind
+        more = f" (and {len(fixed) - 3} more)" if len(fixed) > 3 else ""
+        log.warning("%d path(s) in %s were readable by others and are now owner-only: %s%s", len(fixed), data_dir,
+                    "; ".join(fixed[:3]), more)
     return fixed
