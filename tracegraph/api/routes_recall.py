@@ -8,11 +8,18 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from tracegraph.api.deps import P, get_store, requires
+from tracegraph.api.deps import P, get_settings, get_store, requires
 from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.errors import ValidationFailed
 from tracegraph.engine.recall import campaign as rc
-from tracegraph.engine.recall.inputs import CustomerStepInput, ReturnInput
+from tracegraph.engine.recall import steps
+from tracegraph.engine.recall.inputs import (
+    CustomerStepInput,
+    EffectivenessInput,
+    MilestoneInput,
+    NotifyInput,
+    ReturnInput,
+)
 from tracegraph.engine.recall.returns import ReturnResult, record_returns
 from tracegraph.engine.trace.models import ImpactCause
 
@@ -111,3 +118,32 @@ async def recall_returns(
         store, actor, recall_id, customer_id, body.disposition, scans=body.scans, qty=body.qty, note=body.note,
         transfer=body.transfer))
     return JSONResponse(res.model_dump(mode="json"), status_code=201)
+
+
+@router.post("/{recall_id}/notify", summary="Generate the notices (letters, customer list, unit sheet); mark them sent")
+async def recall_notify(request: Request, body: NotifyInput, recall_id: str = RecallId,
+                        actor: Actor = requires(P.RECALL_CREATE)) -> JSONResponse:
+    store, data_dir = get_store(request), get_settings(request).data_dir
+    return JSONResponse(await run_in_threadpool(lambda: steps.notify(store, actor, recall_id, body, data_dir)))
+
+
+@router.post("/{recall_id}/milestones", response_model=rc.Recall, summary="Record a regulatory submission")
+async def recall_milestone(request: Request, body: MilestoneInput, recall_id: str = RecallId,
+                           actor: Actor = requires(P.RECALL_CREATE)) -> JSONResponse:
+    store = get_store(request)
+    rec = await run_in_threadpool(lambda: steps.milestone(store, actor, recall_id, body))
+    return JSONResponse(rec.model_dump(mode="json"))
+
+
+@router.post("/{recall_id}/effectiveness", summary="Record the effectiveness check")
+async def recall_effectiveness(request: Request, body: EffectivenessInput, recall_id: str = RecallId,
+                               actor: Actor = requires(P.RECALL_CREATE)) -> JSONResponse:
+    store = get_store(request)
+    return JSONResponse(await run_in_threadpool(lambda: steps.effectiveness_check(store, actor, recall_id, body)))
+
+
+@router.post("/{recall_id}/quarantine", summary="Quarantine covered units and batches still in our stock")
+async def recall_quarantine(request: Request, recall_id: str = RecallId,
+                            actor: Actor = requires(P.RECALL_CREATE)) -> JSONResponse:
+    store = get_store(request)
+    return JSONResponse(await run_in_threadpool(lambda: steps.quarantine_stock(store, actor, recall_id)))

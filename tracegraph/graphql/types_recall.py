@@ -243,6 +243,45 @@ class RecallMutation:
         return _out(await run_in_threadpool(lambda: rc.close(store, actor, id, password=password, reason=reason,
                                                              exception_justification=exception)))
 
+    @strawberry.mutation(permission_classes=CREATE, description="Generate the notices (letters per customer and "
+                         "language, customer list, unit sheet) on the server; with markSent, record them as sent.")
+    async def notify_recall(self, info: Info, id: str, customers: list[str] | None = None, mark_sent: bool = True,
+                            company: str = "the manufacturer") -> JSON:
+        from tracegraph.engine.recall import inputs as recall_inputs
+        from tracegraph.engine.recall import steps
+
+        store, actor, data_dir = info.context.store, actor_of(info), info.context.settings.data_dir
+        inp = engine_model(recall_inputs.NotifyInput, {"customers": customers, "mark_sent": mark_sent,
+                                                       "company": company}, "input")
+        return JSON(await run_in_threadpool(lambda: steps.notify(store, actor, id, inp, data_dir)))
+
+    @strawberry.mutation(permission_classes=CREATE, description="Record a regulatory submission or a progress report.")
+    async def record_milestone(self, info: Info, id: str, milestone: str, at: str | None = None,
+                               reference: str = "") -> Recall:
+        from tracegraph.engine.recall import inputs as recall_inputs
+        from tracegraph.engine.recall import steps
+
+        store, actor = info.context.store, actor_of(info)
+        inp = engine_model(recall_inputs.MilestoneInput, {"milestone": milestone, "at": at, "reference": reference},
+                           "input")
+        return _out(await run_in_threadpool(lambda: steps.milestone(store, actor, id, inp)))
+
+    @strawberry.mutation(permission_classes=CREATE, description="Record the effectiveness check (who, when, figure).")
+    async def record_effectiveness_check(self, info: Info, id: str, note: str = "") -> JSON:
+        from tracegraph.engine.recall import inputs as recall_inputs
+        from tracegraph.engine.recall import steps
+
+        store, actor = info.context.store, actor_of(info)
+        inp = engine_model(recall_inputs.EffectivenessInput, {"note": note}, "input")
+        return JSON(await run_in_threadpool(lambda: steps.effectiveness_check(store, actor, id, inp)))
+
+    @strawberry.mutation(permission_classes=CREATE, description="Quarantine covered units and batches in our stock.")
+    async def quarantine_recall(self, info: Info, id: str) -> JSON:
+        from tracegraph.engine.recall import steps
+
+        store, actor = info.context.store, actor_of(info)
+        return JSON(await run_in_threadpool(lambda: steps.quarantine_stock(store, actor, id)))
+
     @strawberry.mutation(permission_classes=APPROVE)
     async def cancel_recall(self, info: Info, id: str, reason: str) -> Recall:
         store, actor = info.context.store, actor_of(info)

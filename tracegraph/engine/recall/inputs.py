@@ -40,7 +40,41 @@ class ReturnInput(BaseModel):
                                               "were passed on to this one (a transfer)")
 
 
-__all__ = ["CustomerStepInput", "ReturnInput", "Step", "Disposition"]
+Milestone = Literal["authority_report", "plan_submission", "summary_report", "report_806", "incident_report",
+                    "fsca_report", "fsn_issued", "public_notice", "progress_report"]
+
+
+class NotifyInput(BaseModel):
+    """Generate the notices of a recall (`recall notify`): letters per customer and language, the
+    customer list and the unit sheet; with `mark_sent`, record them as sent (one audited statement)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customers: list[Line] | None = Field(None, max_length=10_000, description="only these customers (default all)")
+    mark_sent: bool = True
+    company: Line = Field("the manufacturer", max_length=200, description="the manufacturer's name on the letters")
+
+
+class MilestoneInput(BaseModel):
+    """A regulatory submission or a periodic progress report (`recall milestone`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    milestone: Milestone
+    at: Instant | None = Field(None, description="when it was submitted (ISO 8601 with a timezone; default now)")
+    reference: Line = Field("", max_length=200, description="the authority's reference number")
+
+
+class EffectivenessInput(BaseModel):
+    """Record the effectiveness check on the recall (`recall effectiveness --record`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Text = Field("", max_length=2000)
+
+
+__all__ = ["CustomerStepInput", "ReturnInput", "NotifyInput", "MilestoneInput", "EffectivenessInput", "Step",
+           "Disposition", "Milestone"]
 
 
 def require_users(store: object, decision: object) -> None:
