@@ -410,6 +410,37 @@ def test_coordinator_runs_a_supplier_window_impact_and_decides_a_recall_approved
     after_start = web.gql('query($id: String!) { recall(id: $id) { status quarantinedSerials startedAt } }', id=rid)["recall"]
     assert after_start["status"] == "in_progress" and after_start["startedAt"]
     expect(page.locator('#recall-facts [data-field="quarantined"]')).to_contain_text(n(after_start["quarantinedSerials"]))
+    # notices to every customer, then one customer's acknowledgement with its stock count and a
+    # unit it returns, scanned; a regulatory submission; the effectiveness check
+    page.click('#recall-steps button[data-step="notify"]')
+    expect(page.locator("#recall-msg .ok")).to_be_visible()
+    custs = web.gql('query($id: String!) { recall(id: $id) { customers { id sentAt } } }', id=rid)["recall"]["customers"]
+    assert custs and all(c["sentAt"] for c in custs)
+    held = web.store.run("MATCH (:Recall {id: $r})-[c:COVERS]->(s:Serial) WHERE c.customer_at_decision IS NOT NULL "
+                         "RETURN s.id AS id, c.customer_at_decision AS customer LIMIT 1", {"r": rid})[0]
+    form = page.locator("#customer-action")
+    form.locator("select[name=customer]").select_option(held["customer"])
+    form.locator("select[name=action]").select_option("acknowledged")
+    form.locator("input[name=stock]").fill("3")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#recall-msg .ok")).to_be_visible()
+    form = page.locator("#customer-action")
+    form.locator("select[name=customer]").select_option(held["customer"])
+    form.locator("select[name=action]").select_option("returned")
+    form.locator("textarea[name=scans]").fill(held["id"])
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#recall-msg .ok")).to_be_visible()
+    row = next(c for c in web.gql('query($id: String!) { recall(id: $id) { customers { id acknowledgedAt stockCount '
+                                  'returned } } }', id=rid)["recall"]["customers"] if c["id"] == held["customer"])
+    assert row["acknowledgedAt"] and row["stockCount"] == 3 and row["returned"] == 1
+    page.click('#recall-steps button[data-step="milestone"]')
+    page.locator("dialog.modal select[name=milestone]").select_option("authority_report")
+    page.fill("dialog.modal input[name=reference]", "NMPA-2026-0042")
+    page.locator("dialog.modal button[type=submit]").click()
+    expect(page.locator("#recall-msg .ok")).to_be_visible()
+    assert "authority_report" in web.gql('query($id: String!) { recall(id: $id) { milestones } }', id=rid)["recall"]["milestones"]
+    page.click('#recall-steps button[data-step="effectiveness"]')
+    expect(page.locator("#recall-msg .ok")).to_be_visible()
     page.click('#recall-steps button[data-step="complete"]')
     page.fill("dialog.modal textarea[name=reason]", "all customers reached")
     page.locator("dialog.modal button[type=submit]").click()

@@ -18,6 +18,9 @@ const ONE = `query($id: String!) { recall(id: $id) {
   customers { id name country language status sentAt acknowledgedAt units returned destroyed corrected notFound stockCount }
 } signatures(label: "Recall", key: $id) { id meaning signerId signerName signedAt reason valid status } }`;
 
+const MILESTONES = ["authority_report", "plan_submission", "progress_report", "summary_report", "report_806",
+  "incident_report", "fsca_report", "fsn_issued", "public_notice"];
+
 const COLUMNS = ["draft", "approved", "in_progress", "effectiveness_check", "closed", "cancelled"];
 
 /** The lifecycle steps of engine/recall.py that GraphQL offers, by the status they start from. */
@@ -32,9 +35,57 @@ const STEPS = [
     extra: () => [field(t("recall.exception"), { name: "exception", maxlength: 2000 }, "textarea")],
     run: (id, v) => gql(`mutation($id: String!, $p: String!, $r: String!, $x: String) { closeRecall(id: $id, password: $p, reason: $r, exception: $x) { id status } }`,
       { id, p: v.password, r: v.reason, x: v.exception || null }) },
+  { name: "notify", from: ["approved", "in_progress", "effectiveness_check"], perm: "recall.create",
+    run: (id) => gql(`mutation($id: String!) { notifyRecall(id: $id, markSent: true) }`, { id }) },
+  { name: "milestone", from: ["approved", "in_progress", "effectiveness_check"], perm: "recall.create",
+    form: () => [
+      field(t("recall.milestone"), { name: "milestone", required: true }, "select",
+        MILESTONES.map((m) => [m, t("milestone." + m, {}, m)])),
+      field(t("recall.reference"), { name: "reference", maxlength: 200 })],
+    run: (id, v) => gql(`mutation($id: String!, $m: String!, $r: String!) { recordMilestone(id: $id, milestone: $m, reference: $r) { id } }`,
+      { id, m: v.milestone, r: v.reference || "" }) },
+  { name: "effectiveness", from: ["in_progress", "effectiveness_check"], perm: "recall.create",
+    run: (id) => gql(`mutation($id: String!) { recordEffectivenessCheck(id: $id) }`, { id }) },
   { name: "cancel", from: ["draft", "approved", "in_progress", "effectiveness_check"], perm: "recall.approve", reason: true, danger: true,
     run: (id, v) => gql(`mutation($id: String!, $r: String!) { cancelRecall(id: $id, reason: $r) { id status } }`, { id, r: v.reason }) },
 ];
+
+/** One customer's step: an acknowledgement with its stock count, or units returned by scan
+ * (a keyboard-wedge scanner types into the scan box; one code per line). */
+function customerActions(rec, refresh, msg) {
+  const allowed = session.can("recall.create") && ["in_progress", "effectiveness_check"].includes(rec.status);
+  const form = h("form", { class: "card", id: "customer-action", "aria-label": t("recall.customerAction") },
+    h("h2", {}, t("recall.customerAction")),
+    h("div", { class: "row" },
+      field(t("field.customer"), { name: "customer", required: true }, "select",
+        rec.customers.map((c) => [c.id, c.name || c.id])),
+      field(t("recall.action"), { name: "action", required: true }, "select",
+        [["acknowledged", t("recall.act.ack")], ["returned", t("recall.act.return")]]),
+      field(t("recall.stockCount"), { name: "stock", type: "number", min: 0, step: 1 }),
+      field(t("recall.scans"), { name: "scans", rows: 2 }, "textarea")),
+    h("button", { type: "submit", disabled: !allowed }, t("recall.record")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    msg.textContent = "";
+    const f = form.elements;
+    const customer = f.namedItem("customer").value;
+    try {
+      if (f.namedItem("action").value === "acknowledged") {
+        const stock = f.namedItem("stock").value;
+        const input = { step: "acknowledged", by: session.me.name };
+        if (stock !== "") input.stockCount = Number(stock);
+        await gql(`mutation($id: String!, $c: String!, $i: CustomerStepInput!) { recordCustomerStep(id: $id, customer: $c, input: $i) { id } }`,
+          { id: rec.id, c: customer, i: input });
+      } else {
+        const scans = f.namedItem("scans").value.split(/\n+/).map((x) => x.trim()).filter(Boolean);
+        await gql(`mutation($id: String!, $c: String!, $i: ReturnInput!) { recordReturns(id: $id, customer: $c, input: $i) { recall } }`,
+          { id: rec.id, c: customer, i: { disposition: "returned", scans } });
+      }
+      await refresh(t("recall.recorded"));
+    } catch (e) { msg.append(errorBox(e)); }
+  });
+  return form;
+}
 
 function clockSummary(deadlines) {
   const overdue = deadlines.filter((d) => d.state === "overdue");
@@ -84,6 +135,9 @@ function stepButtons(rec, refresh, msg) {
         if (!v) return;
       } else if (s.reason) {
         v = await ask(t("recall.step." + s.name), [field(t("common.reason"), { name: "reason", required: true }, "textarea")]);
+        if (!v) return;
+      } else if (s.form) {
+        v = await ask(t("recall.step." + s.name), s.form());
         if (!v) return;
       }
       try {
@@ -138,6 +192,7 @@ async function page(view, id, notice) {
         { label: t("recall.returned"), get: (c) => num(c.returned + c.destroyed + c.corrected), cls: "num" },
         { label: t("recall.stock"), get: (c) => num(c.stockCount), cls: "num" },
       ], r.customers, { id: "recall-customers" })),
+    r.customers.length ? customerActions(r, refresh, msg) : "",
     h("section", { class: "card" }, h("h2", {}, t("common.signatures")),
       d.signatures.length ? table([
         { label: t("esign.meaning"), get: (s) => t("meaning." + s.meaning, {}, s.meaning) },
