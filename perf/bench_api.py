@@ -39,6 +39,11 @@ TRACE_BACK = ("query($k: String!) { traceBack(key: $k, siblingLimit: 0) { counts
               "batches { id product } lots { id depth } suppliers { supplier name } } }")
 BATCH = ("query($k: String!) { batch(id: $k) { id status startedAt product { name } "
          "materialLots { lot { id supplier { name } } qty } } }")
+#: the dashboard mix (issue 17): the recall board, the complaints board, one record page, one impact
+RECALL_BOARD = "{ recalls(first: 20) { totalCount edges { node { id status recallClass jurisdiction unitsCovered } } } }"
+QMS_BOARD = ('{ qualityRecords(type: "complaint", first: 20) { totalCount edges { node { id status } } } }')
+#: the record page both doors serve: a batch's release checklist (batch, inspections, deviations, calibration, training)
+CHECKLIST = "query($k: String!) { releaseChecklist(batch: $k) { batch releasable conditions { name ok why } } }"
 IMPACT = ("query($lot: String!) { impact(cause: {lots: [$lot]}, options: {includePaths: false, serialLimit: 50}) "
           "{ counts byStatus customers { id units } } }")
 
@@ -61,10 +66,10 @@ class Conn:
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
-    async def post(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+    async def post(self, path: str, body: bytes, token: str, method: str = "POST") -> tuple[int, bytes]:
         assert self.reader is not None and self.writer is not None
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: application/json\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: application/json\r\n"
             f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
         self.writer.write(head + body)
@@ -92,7 +97,7 @@ class Conn:
 
 
 async def _load(
-    port: int, token: str, bodies: list[bytes], concurrency: int, max_requests: int, max_seconds: float
+    port: int, token: str, bodies: list[Any], concurrency: int, max_requests: int, max_seconds: float
 ) -> dict[str, Any]:
     conns = [Conn("127.0.0.1", port) for _ in range(concurrency)]
     await asyncio.gather(*(c.open() for c in conns))
@@ -106,10 +111,11 @@ async def _load(
         i = wid
         while sent < max_requests and time.perf_counter() < deadline:
             sent += 1
-            body = bodies[i % len(bodies)]
+            item = bodies[i % len(bodies)]
+            method, path, body = item if isinstance(item, tuple) else ("POST", "/graphql", item)
             i += concurrency
             t0 = time.perf_counter()
-            status, data = await c.post("/graphql", body, token)
+            status, data = await c.post(path, body, token, method)
             dt = time.perf_counter() - t0
             if status != 200 or b'"errors"' in data[:200]:
                 errors += 1
@@ -214,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=30.0, help="max seconds per scenario")
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--scenarios", nargs="*", default=["batch", "impact", "traceBack"],
-                    help="batch (a record page with relations: the API's own ceiling), impact, traceBack")
+                    help="batch (a record page with relations: the API's own ceiling), impact, traceBack, "
+                         "dashboard (GraphQL: recall board, complaints board, a record page, an impact), "
+                         "dashboard_rest (the same reads over REST)")
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -246,13 +254,26 @@ def main(argv: list[str] | None = None) -> int:
                 bodies = [json.dumps({"query": BATCH, "variables": {"k": k}}).encode() for k in batches]
             elif name == "impact":
                 bodies = [json.dumps({"query": IMPACT, "variables": {"lot": k}}).encode() for k in lots]
+            elif name == "dashboard":  # GraphQL: boards, a record page, an impact, in turn
+                bodies = []
+                for b, lot in zip(batches, lots):
+                    bodies += [json.dumps({"query": RECALL_BOARD}).encode(), json.dumps({"query": QMS_BOARD}).encode(),
+                               json.dumps({"query": CHECKLIST, "variables": {"k": b}}).encode(),
+                               json.dumps({"query": IMPACT, "variables": {"lot": lot}}).encode()]
+            elif name == "dashboard_rest":  # the same reads over REST, the same baseline in the same run
+                bodies = []
+                for b, lot in zip(batches, lots):
+                    bodies += [("GET", "/recalls?limit=20", b""), ("GET", "/qms/complaint?limit=20", b""),
+                               ("GET", f"/qms/checklist/{b}", b""), ("GET", f"/impact?lot={lot}&serial_limit=50", b"")]
             else:
                 raise SystemExit(f"unknown scenario {name}")
-            random.Random(3).shuffle(bodies)
-            direct = _direct(handle.store, name, {"traceBack": serials, "batch": batches}.get(name, lots))
+            if not name.startswith("dashboard"):  # the mixes keep their rotation: each worker sees every kind
+                random.Random(3).shuffle(bodies)
+            direct = (_direct(handle.store, name, {"traceBack": serials, "batch": batches}.get(name, lots))
+                      if not name.startswith("dashboard") else None)
             asyncio.run(_load(port, token, bodies, min(args.concurrency, 8), args.warmup, 30))
             res = asyncio.run(_load(port, token, bodies, args.concurrency, args.requests, args.seconds))
-            row = {"scenario": f"graphql.{name}", "size": handle.size, "workers": args.workers,
+            row = {"scenario": ("rest." if name.endswith("_rest") else "graphql.") + name, "size": handle.size, "workers": args.workers,
                    "concurrency": args.concurrency, **res, "engine_direct": direct,
                    "load_avg_at_end": list(os.getloadavg()),
                    "goal": {"rps": 1000, "p99_ms": 50},
