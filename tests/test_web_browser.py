@@ -677,3 +677,26 @@ def test_every_message_has_both_languages() -> None:
         tables = {lang: dict.fromkeys(re.findall(r'"([\w.-]+)":', block)) for lang, block in
                   zip(("en", "zh-CN"), js.split('"zh-CN": {'))}
     assert set(tables["en"]) == set(tables["zh-CN"]) and len(tables["en"]) > 250
+
+
+def test_qa_reviews_the_audit_trail_of_a_period_in_the_browser(web: WebServer, page: Page) -> None:
+    """Annex 11 §9 on the audit screen: the review of the period counts the changes and lists the
+    exceptions the engine's rules flag, exactly as the API answers for the same period and zone."""
+    from datetime import UTC, datetime, timedelta
+
+    sign_in(page, web, "qa.lead")
+    page.goto(web.url + "/#/audit")
+    page.click("#audit-review-run")
+    expect(page.locator("#audit-review")).to_be_visible()
+    zone = page.get_by_label("Time zone").input_value()
+    end = (datetime.now(UTC) + timedelta(days=1)).date()  # the page's default period: the last 30 days
+    r = web.gql('query($f: String!, $t: String!, $z: String) { auditReview(periodFrom: $f, periodTo: $t, timezone: $z, '
+                'verifyChain: false) }', user="qa.lead", f=str(end - timedelta(days=30)), t=str(end), z=zone)["auditReview"]
+    assert r["entries"], "the journeys before this one wrote audited changes"
+    expect(page.locator('[data-field="review-counts"]')).to_have_text(
+        f"{len(r['entries']):,} changes reviewed, {len(r['findings']):,} exceptions flagged")
+    expect(page.locator("#review-findings tbody tr")).to_have_count(len(r["findings"]))
+    assert {f["rule"] for f in r["findings"]} >= {"failed_authentication"}  # the wrong password in journey (b)
+    expect(page.locator('#review-findings tr[data-rule="failed_authentication"]').first).to_contain_text(
+        "Failed login or signature")
+    check_labels(page)

@@ -3,7 +3,7 @@
 // and new values side by side, paged, and exported as CSV.
 "use strict";
 import { gql, session } from "../api.js";
-import { t, zoneInstant, fmtDate } from "../i18n.js";
+import { t, tz, zoneInstant, fmtDate } from "../i18n.js";
 import { h, field, value, errorBox, num, when, busy, badge } from "../ui.js";
 
 const STATUS = `{ auditStatus { headSeq headHash sinceCheckpoint lastCheckpoint { id size ts createdBy } } }`;
@@ -13,7 +13,33 @@ const LOG = `query($target: String, $user: String, $since: String, $until: Strin
     edges { node { seq ts actor actorName action targetLabel targetKey changes reason } } } }`;
 const VERIFY = `{ auditVerify(fromSeq: 1, checkState: true) { ok entriesChecked headSeq seconds firstError { seq kind message } } }`;
 
+const REVIEW = `query($from: String!, $to: String!, $user: String, $action: String, $tz: String) {
+  auditReview(periodFrom: $from, periodTo: $to, user: $user, action: $action, timezone: $tz, verifyChain: false) }`;
+
 const filters = { since: "", until: "", user: "", target: "", action: "" };
+
+/** The periodic review (Annex 11 §9) of the filtered period: changes counted, exceptions flagged by
+ * the engine's rules (outside working hours, disabled users, bursts, failed logins and signatures). */
+async function review(out) {
+  out.textContent = "";
+  const day = (d) => d.toISOString().slice(0, 10);
+  const to = filters.until ? new Date(`${filters.until}T00:00:00Z`) : new Date();
+  const end = new Date(to.getTime() + 86400000);
+  const from = filters.since || day(new Date(end.getTime() - 30 * 86400000));
+  try {
+    const r = (await gql(REVIEW, { from, to: day(end), user: filters.user || null, action: filters.action || null,
+      tz: tz() })).auditReview;
+    out.append(h("section", { class: "card", id: "audit-review" },
+      h("h2", {}, t("audit.review")),
+      h("p", { "data-field": "review-counts" }, t("audit.reviewCounts", { n: num(r.entries.length), f: num(r.findings.length) })),
+      r.findings.length ? h("table", { class: "findings", id: "review-findings" },
+        h("thead", {}, h("tr", {}, [t("audit.rule"), "#", t("audit.user"), t("common.when"), t("audit.finding")].map((x) => h("th", { scope: "col" }, x)))),
+        h("tbody", {}, r.findings.map((f) => h("tr", { "data-rule": f.rule },
+          h("td", {}, t("rule." + f.rule, {}, f.rule)), h("td", {}, f.seq ?? ""), h("td", {}, f.actor), h("td", {}, when(f.ts)),
+          h("td", {}, f.message)))))
+        : h("p", { class: "ok" }, t("audit.noFindings"))));
+  } catch (e) { out.append(errorBox(e)); }
+}
 
 function changeRows(changes) {
   const list = Array.isArray(changes) ? changes : [];
@@ -80,7 +106,9 @@ export async function render(view, [target]) {
     field(t("audit.action"), { name: "action", value: filters.action, placeholder: "recall.approve" }),
     h("div", { class: "span actions" }, h("button", { type: "submit", class: "primary" }, t("audit.apply")),
       h("button", { type: "button", id: "audit-clear" }, t("audit.clear")),
-      h("button", { type: "button", id: "audit-export" }, t("audit.export"))));
+      h("button", { type: "button", id: "audit-export" }, t("audit.export")),
+      session.can("audit.review") ? h("button", { type: "button", id: "audit-review-run" }, t("audit.runReview")) : ""));
+  const reviewOut = h("div", { id: "audit-review-out", "aria-live": "polite" });
   const out = h("div", { id: "audit-out", "aria-live": "polite" });
   let shown = [];
   const load = async (after = null) => {
@@ -123,6 +151,10 @@ export async function render(view, [target]) {
     const a = h("a", { href: URL.createObjectURL(new Blob([csv(shown)], { type: "text/csv" })), download: "audit-trail.csv" });
     document.body.append(a); a.click(); a.remove();
   });
-  view.append(h("h1", {}, t("nav.audit")), await statusCard(), form, out);
+  form.querySelector("#audit-review-run")?.addEventListener("click", () => {
+    for (const k of Object.keys(filters)) filters[k] = value(form, k) || "";
+    review(reviewOut);
+  });
+  view.append(h("h1", {}, t("nav.audit")), await statusCard(), form, reviewOut, out);
   await load();
 }
