@@ -153,3 +153,15 @@ def test_unique_keys_file_matches_the_model() -> None:
 
 def test_schema_init_head_starts_at_the_genesis_hash() -> None:
     assert f"h.hash = '{GENESIS_HASH}'" in queries.load("schema.init")
+
+
+def test_no_private_name_is_imported_across_modules() -> None:
+    """A name with a leading underscore belongs to its module: one another module needs moves down
+    into a module both may use (issue 13), under a public name."""
+    offenders = []
+    for path in sorted((ROOT / "tracegraph").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tracegraph"):
+                offenders += [f"{path.relative_to(ROOT)}: {node.module}.{a.name}" for a in node.names
+                              if a.name.startswith("_") and not a.name.startswith("__")]
+    assert offenders == []

@@ -20,7 +20,7 @@ from tracegraph.graphql.context import actor_of
 from tracegraph.graphql.pagination import Connection, connection, window
 from tracegraph.graphql.permissions import Perm
 from tracegraph.graphql.types_records import Signature
-from tracegraph.graphql.types_trace import ImpactCauseInput, _as_dict, engine_model
+from tracegraph.graphql.types_trace import ImpactCauseInput, as_dict, engine_model
 
 READ = [Perm(P.RECALL_READ)]
 CREATE = [Perm(P.RECALL_CREATE)]
@@ -186,9 +186,9 @@ class RecallMutation:
                          "freezes the affected set (one audited statement).")
     async def create_recall(self, info: Info, input: RecallInput) -> Recall:
         store, actor = info.context.store, actor_of(info)
-        data = {k: v for k, v in _as_dict(input).items() if k != "cause"}
+        data = {k: v for k, v in as_dict(input).items() if k != "cause"}
         create = engine_model(rc.RecallCreate, data, "recall")
-        cause = engine_model(tm.ImpactCause, _as_dict(input.cause), "cause")
+        cause = engine_model(tm.ImpactCause, as_dict(input.cause), "cause")
         from tracegraph.engine.recall.inputs import require_users
 
         await run_in_threadpool(lambda: require_users(store, create))
@@ -201,7 +201,7 @@ class RecallMutation:
         from tracegraph.engine.recall.notify import update_customer
 
         store, actor = info.context.store, actor_of(info)
-        inp = engine_model(recall_inputs.CustomerStepInput, _as_dict(input), "input")
+        inp = engine_model(recall_inputs.CustomerStepInput, as_dict(input), "input")
         c = await run_in_threadpool(lambda: update_customer(
             store, actor, id, customer, inp.step, by=inp.by, stock_count=inp.stock_count, channel=inp.channel,
             at=inp.at, note=inp.note))
@@ -213,7 +213,7 @@ class RecallMutation:
         from tracegraph.engine.recall.returns import record_returns
 
         store, actor = info.context.store, actor_of(info)
-        inp = engine_model(recall_inputs.ReturnInput, _as_dict(input), "input")
+        inp = engine_model(recall_inputs.ReturnInput, as_dict(input), "input")
         res = await run_in_threadpool(lambda: record_returns(
             store, actor, id, customer, inp.disposition, scans=inp.scans, qty=inp.qty, note=inp.note,
             transfer=inp.transfer))

@@ -236,7 +236,7 @@ class ImpactOptionsInput:
     serial_limit: int | None = None
 
 
-def _as_dict(obj: Any) -> dict[str, Any]:
+def as_dict(obj: Any) -> dict[str, Any]:
     return {k: getattr(obj, k) for k in obj.__dataclass_fields__} if obj is not None else {}
 
 
@@ -258,7 +258,7 @@ class TraceQuery:
     ) -> ImpactResult:
         from tracegraph.engine.trace.impact import forward_trace
 
-        opts = engine_model(tm.ImpactOptions, _as_dict(options), "options").model_dump(exclude_defaults=True)
+        opts = engine_model(tm.ImpactOptions, as_dict(options), "options").model_dump(exclude_defaults=True)
         store = info.context.store
         return impact_out(await run_in_threadpool(lambda: forward_trace(store, key, **opts)))
 
@@ -268,11 +268,11 @@ class TraceQuery:
     ) -> ImpactResult:
         from tracegraph.engine.trace.impact import impact
 
-        c = engine_model(tm.ImpactCause, _as_dict(cause), "cause")
+        c = engine_model(tm.ImpactCause, as_dict(cause), "cause")
         if c.is_empty():
             raise ValidationFailed("the cause is empty", hint="give lots, supplier, equipment, batches, document, "
                                    "serialRange or serials")
-        o = engine_model(tm.ImpactOptions, _as_dict(options), "options")
+        o = engine_model(tm.ImpactOptions, as_dict(options), "options")
         store = info.context.store
         return impact_out(await run_in_threadpool(lambda: impact(store, c, o)))
 

@@ -38,7 +38,7 @@ def fast_validator() -> Any:
     return fastjsonschema.compile(schema)
 
 
-def _fast_ok(doc: Any) -> bool:
+def fast_ok(doc: Any) -> bool:
     import fastjsonschema
 
     try:
@@ -97,7 +97,7 @@ def validate_document(doc: Any, source: str = "") -> None:
             hint="export EPCIS 2.0 JSON/JSON-LD from the sending system",
         )
     problems: list[Problem] = []
-    if not _fast_ok(doc):
+    if not fast_ok(doc):
         problems = _all_problems(doc, source)
     # the schema allows any string as an event type; refuse what no EPCIS 2.0 reader knows
     for i, e in enumerate(event_list(doc)):
@@ -153,7 +153,7 @@ def _all_problems(doc: dict[str, Any], source: str) -> list[Problem]:
         if doc.get("type") == "EPCISQueryDocument" else body.get("eventList")
     for i, e in enumerate(raw if isinstance(raw, list) else []):
         mini = {**shell, "epcisBody": {"eventList": [e]}}
-        if not _fast_ok(mini):
+        if not fast_ok(mini):
             out.extend(_problems_of(mini, source, "EPCISDocument", index=i))
     return out
 

@@ -247,9 +247,9 @@ def build_document(events: list[dict[str, Any]], contexts: Iterable[Any] = (), *
 
 def check_document(doc: dict[str, Any]) -> None:
     """Refuse to hand out a document that does not validate against the EPCIS 2.0 schema."""
-    from tracegraph.loaders.epcis_doc import _fast_ok
+    from tracegraph.loaders.epcis_doc import fast_ok
 
-    if _fast_ok(doc):
+    if fast_ok(doc):
         return
     errs = list(validator().iter_errors(doc))
     if errs:

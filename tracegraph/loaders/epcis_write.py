@@ -201,11 +201,11 @@ def _digest(rows: Any) -> str:
 
 
 def _writer_class() -> type:
-    """The runner's `_Writer`, with every audit entry of an EPCIS run under action `import`
+    """The runner's `ImportWriter`, with every audit entry of an EPCIS run under action `import`
     (the EPCIS audit contract since the first version) and all changes as summaries."""
-    from tracegraph.engine.imports.runner import _Writer
+    from tracegraph.engine.imports.runner import ImportWriter
 
-    class EpcisWriter(_Writer):
+    class EpcisWriter(ImportWriter):
         def _spec(self, action: str, changes: list[Change], reason: str = "") -> AuditSpec:
             summary = [Change("step", None, action, state=False)]
             summary += [Change(c.field, c.old, c.new, state=False) for c in changes]

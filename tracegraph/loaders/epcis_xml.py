@@ -199,7 +199,7 @@ def validate_xml(root: etree._Element, source: str = "") -> str:
 
 
 @lru_cache(maxsize=1)
-def _enums() -> dict[str, frozenset[str]]:
+def cbv_enums() -> dict[str, frozenset[str]]:
     schema = json.loads((SCHEMA_DIR / "EPCIS-JSON-Schema.json").read_text(encoding="utf-8"))["definitions"]
     out = {}
     for name in ("bizStep", "disposition", "error-reason", "bizTransaction-type", "source-dest-type",
@@ -236,7 +236,7 @@ def cbv_term(vocab: str, value: str) -> str:
     v = value.strip()
     forms = tuple(f for f in CBV_FORMS[vocab] if not f.startswith("https://")) + CBV_CURIES[vocab]
     for prefix in forms:
-        if v.startswith(prefix) and v[len(prefix):] in _enums()[vocab]:
+        if v.startswith(prefix) and v[len(prefix):] in cbv_enums()[vocab]:
             return v[len(prefix):]
     return v
 

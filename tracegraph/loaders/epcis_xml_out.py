@@ -25,7 +25,7 @@ from typing import Any
 from lxml import etree
 
 from tracegraph.engine.errors import Problem, ValidationFailed
-from tracegraph.loaders.epcis_xml import CBV_FORMS, NS, XSD_NS, XSI, _enums, standard_context, xml_schema
+from tracegraph.loaders.epcis_xml import CBV_FORMS, NS, XSD_NS, XSI, cbv_enums, standard_context, xml_schema
 
 VERSIONS = ("2.0", "1.2")
 #: GS1 prefixes whose XML namespace differs from the JSON-LD IRI (no trailing ':')
@@ -78,7 +78,7 @@ URN_OF = {"bizStep": "bizStep", "disposition": "disposition"}
 def _urn(vocab: str, value: Any) -> str:
     """A bare CBV term -> its URN (`urn:epcglobal:cbv:bizstep:shipping`); URIs stay as given."""
     v = str(value)
-    if v in _enums()[vocab]:
+    if v in cbv_enums()[vocab]:
         urn = CBV_FORMS[vocab][0]
         if vocab == "component":  # no URN form: the CURIE of GS1's context, as GS1's XML examples write it
             return "cbv:Comp-" + v
@@ -242,9 +242,9 @@ def _field(parent: etree._Element, name: str, value: Any, nss: _Namespaces) -> N
 def _sensor_attrs(el: etree._Element, attrs: dict[str, Any], nss: _Namespaces) -> None:
     for k, v in attrs.items():
         if k == "type":
-            v = f"gs1:{v}" if v in _enums()["measurementType"] else v
+            v = f"gs1:{v}" if v in cbv_enums()["measurementType"] else v
         elif k == "exception":
-            v = f"gs1:{v}" if v in _enums()["sensorAlertType"] else v
+            v = f"gs1:{v}" if v in cbv_enums()["sensorAlertType"] else v
         elif k == "component":
             v = _urn("component", v)
         el.set(nss.qname(k) if ":" in k else k, _text(v))

@@ -153,13 +153,13 @@ def check_checkpoint_signature(cp: dict[str, Any], pub: Ed25519PublicKey) -> boo
 # ------------------------------------------------------------------------------------------
 def entry_hashes(store: GraphStore, size: int) -> list[str]:
     """Stored hashes of entries 1..size in order; raises IntegrityError on a gap."""
-    from tracegraph.engine.audit.verify import _int_rows
+    from tracegraph.engine.audit.verify import int_rows
 
     out: list[str] = []
     after = 0
     while after < size:
         hi = min(after + _PAGE, size)
-        for seq, h in _int_rows(store, "audit.hashes", {"after": after, "upto": hi}):
+        for seq, h in int_rows(store, "audit.hashes", {"after": after, "upto": hi}):
             if seq != len(out) + 1 or not isinstance(h, str):
                 raise IntegrityError(f"audit entry {len(out) + 1} is missing or malformed",
                                      hint="run `tracegraph audit verify`")

@@ -69,7 +69,7 @@ class VerifyReport(BaseModel):
 # Reading: one query per page. On FalkorDB the verbose reply is parsed by hiredis directly,
 # about 5x faster than the client's typed parser; other backends use store.read.
 # ------------------------------------------------------------------------------------------
-def _int_rows(store: GraphStore, query_name: str, params: dict[str, int]) -> list[list[Any]]:
+def int_rows(store: GraphStore, query_name: str, params: dict[str, int]) -> list[list[Any]]:
     conn = getattr(getattr(store, "_db", None), "connection", None)
     graph = getattr(store, "graph_name", None)
     if getattr(store, "backend", "") == "falkordb" and conn is not None and graph:
@@ -83,9 +83,9 @@ def _int_rows(store: GraphStore, query_name: str, params: dict[str, int]) -> lis
 
 
 def _fetch(store: GraphStore, after: int, upto: int) -> tuple[list[list[Any]], dict[int, list[Any]]]:
-    rows = _int_rows(store, "audit.page", {"after": after, "upto": upto})
+    rows = int_rows(store, "audit.page", {"after": after, "upto": upto})
     prevs: dict[int, list[Any]] = {}
-    for s, p in _int_rows(store, "audit.prev_page", {"after": after, "upto": upto}):
+    for s, p in int_rows(store, "audit.prev_page", {"after": after, "upto": upto}):
         prevs.setdefault(s, []).append(p)
     return rows, prevs
 

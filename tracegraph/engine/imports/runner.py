@@ -216,7 +216,7 @@ def _run_import(
     if dry_run:
         report.seconds = time.perf_counter() - t0
         return report
-    writer = _Writer(store, actor, clock, import_id, chunk_size, progress)
+    writer = ImportWriter(store, actor, clock, import_id, chunk_size, progress)
     writer.start(source_files, plan)
     with writer.undo_if_staging():
         writer.stage(plan)
@@ -340,7 +340,7 @@ def rollback_import(
         )
     if _process_alive(info):
         raise Conflict(f"import {import_id} is still running (pid {info.pid})", hint="stop that process first")
-    w = _Writer(store, actor, clock or SystemClock(), import_id, DEFAULT_CHUNK, progress)
+    w = ImportWriter(store, actor, clock or SystemClock(), import_id, DEFAULT_CHUNK, progress)
     w.phase = "staging"
     t0 = time.perf_counter()
     w.rollback(result="rolled_back")
@@ -366,7 +366,7 @@ def resume_import(
     if _process_alive(info):
         raise Conflict(f"import {import_id} is still running (pid {info.pid})", hint="wait for it")
     if info.status == "committing":
-        w = _Writer(store, actor, clock, import_id, chunk_size, progress)
+        w = ImportWriter(store, actor, clock, import_id, chunk_size, progress)
         w.phase = "committing"
         w.apply_log()
         w.finish()
@@ -464,7 +464,7 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class _Writer:
+class ImportWriter:
     """Runs the write steps of one import, each one audited statement."""
 
     def __init__(self, store: GraphStore, actor: Actor, clock: Clock, import_id: str, chunk: int,
