@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if unknown:
         raise pytest.UsageError("tests name unknown requirements (tracegraph/validation/requirements.toml):\n  "
                                 + "\n  ".join(unknown))
+
+
+@pytest.fixture()
+def fresh(embedded_server: EmbeddedServer) -> Iterator[Any]:
+    """A factory of fresh graphs on the shared server (round trips need two in one test), each
+    dropped after the test."""
+    made: list[FalkorDBStore] = []
+
+    def make() -> FalkorDBStore:
+        s = FalkorDBStore(unix_socket_path=str(embedded_server.socket_path),
+                          graph="t_fresh_" + uuid.uuid4().hex[:8], server=embedded_server)
+        s.apply_schema()
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.drop_graph()
+        s.close()

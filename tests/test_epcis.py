@@ -40,22 +40,6 @@ def example(name: str) -> Path:
     return EPCIS_DIR / "examples" / name
 
 
-@pytest.fixture()
-def fresh(embedded_server: Any) -> Iterator[Any]:
-    """A factory of fresh graphs on the shared server (round trips need two in one test)."""
-    made: list[FalkorDBStore] = []
-
-    def make() -> FalkorDBStore:
-        s = FalkorDBStore(unix_socket_path=str(embedded_server.socket_path),
-                          graph="t_epcis_" + uuid.uuid4().hex[:8], server=embedded_server)
-        s.apply_schema()
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        s.drop_graph()
-        s.close()
 
 
 def snapshot(store: Any) -> tuple[set[Any], set[Any]]:

@@ -5,9 +5,7 @@ XML file, `GET /export/epcis?format=xml` / `Accept: application/xml`. Real embed
 from __future__ import annotations
 
 import json
-import uuid
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,6 @@ from conftest import EPCIS_DIR
 from graph_snapshot import snapshot
 from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.errors import ValidationFailed
-from tracegraph.engine.stores.falkordb import FalkorDBStore
 from tracegraph.loaders.epcis import export_epcis, import_epcis
 from tracegraph.loaders.epcis_input import detect_format
 from tracegraph.loaders.epcis_xml_out import document_to_xml
@@ -29,21 +26,6 @@ OE2 = EPCIS_DIR / "openepcis-test-resources" / "2.0" / "EPCIS"
 pytestmark = pytest.mark.skipif(not EPCIS_DIR.is_dir(), reason="no shared EPCIS material")
 
 
-@pytest.fixture()
-def fresh(embedded_server: Any) -> Iterator[Any]:
-    made: list[FalkorDBStore] = []
-
-    def make() -> FalkorDBStore:
-        s = FalkorDBStore(unix_socket_path=str(embedded_server.socket_path),
-                          graph="t_epcisxml_" + uuid.uuid4().hex[:8], server=embedded_server)
-        s.apply_schema()
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        s.drop_graph()
-        s.close()
 
 
 def _business(store: Any) -> int:
