@@ -35,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from tracegraph.api.deps import get_settings, get_store, requires
 from tracegraph.doors.names import P
 from tracegraph.engine.access.actor import Actor
-from tracegraph.engine.errors import NotFound, Problem, TracegraphError, ValidationFailed
+from tracegraph.engine.errors import NotAcceptable, NotFound, PayloadTooLarge, Problem, ValidationFailed
 from tracegraph.loaders import epcis_capture as cap
 from tracegraph.loaders import epcis_query as eq
 from tracegraph.loaders import epcis_subscriptions as subs
@@ -65,17 +65,7 @@ def _negotiate(request: Request) -> str:
             return media
         if media in ("*/*", "application/*"):
             return "application/ld+json"
-    raise _NotAcceptable(f"cannot answer with {accept!r}", hint="Accept: application/ld+json or application/json")
-
-
-class _NotAcceptable(TracegraphError):
-    code = "not_acceptable"
-    http_status = 406
-
-
-class _TooLarge(TracegraphError):
-    code = "payload_too_large"
-    http_status = 413
+    raise NotAcceptable(f"cannot answer with {accept!r}", hint="Accept: application/ld+json or application/json")
 
 
 def _check_versions(request: Request) -> None:
@@ -102,7 +92,7 @@ def _options(allow: str, **extra: str) -> Response:
 async def _body(request: Request) -> Any:
     raw = await request.body()
     if len(raw) > _file_limit(request):
-        raise _TooLarge(f"the capture is {len(raw)} bytes; this repository takes at most {_file_limit(request)}",
+        raise PayloadTooLarge(f"the capture is {len(raw)} bytes; this repository takes at most {_file_limit(request)}",
                         hint="split the document into several captures")
     ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if ctype in XML_TYPES:  # EPCIS 1.2 / 2.0 XML: XSD-checked, converted to the JSON-LD form
@@ -152,7 +142,7 @@ async def capture(request: Request, background: BackgroundTasks,
                                [Problem(record="document", field="epcisBody.eventList", value=None, message="empty")],
                                hint="send at least one event")
     if len(events) > CAPTURE_LIMIT:
-        raise _TooLarge(f"the capture holds {len(events)} events; this repository takes at most {CAPTURE_LIMIT}",
+        raise PayloadTooLarge(f"the capture holds {len(events)} events; this repository takes at most {CAPTURE_LIMIT}",
                         hint="split the document into several captures (GS1-EPCIS-Capture-Limit)")
     store = get_store(request)
     job = await run_in_threadpool(cap.start_job, store, actor, len(events), behaviour)

@@ -13,7 +13,9 @@
     ├── AuthenticationFailed      wrong credentials, locked, expired token
     ├── PermissionDenied          the caller's role may not do this
     ├── SignatureError            an electronic signature was refused
-    └── IntegrityError            the audit chain or a signature does not verify
+    ├── IntegrityError            the audit chain or a signature does not verify
+    ├── NotAcceptable             no answer in a media type the caller accepts (HTTP 406)
+    └── PayloadTooLarge           a request beyond a published limit (HTTP 413)
 """
 
 from __future__ import annotations
@@ -70,6 +72,16 @@ class DatabaseTimeout(DatabaseError):
 class ConstraintViolation(DatabaseError):
     code = "constraint_violation"
     http_status = 409
+
+
+class NotAcceptable(TracegraphError):
+    code = "not_acceptable"
+    http_status = 406
+
+
+class PayloadTooLarge(TracegraphError):
+    code = "payload_too_large"
+    http_status = 413
 
 
 class QueryNotFound(TracegraphError):
