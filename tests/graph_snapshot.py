@@ -8,7 +8,8 @@ import json
 from typing import Any
 
 SYSTEM_LABELS = {"AuditEntry", "AuditHead", "ImportRun", "ImportLock", "ImportPending"}
-VOLATILE = {"created_at", "updated_at", "source", "import_id", "last_import_id", "import_hash", "import_hash_at"}
+VOLATILE = {"created_at", "updated_at", "source", "import_id", "last_import_id", "import_hash", "import_hash_at",
+            "sealed_seq"}  # which entry sealed a record depends on how many entries came before
 
 
 def snapshot(store: Any) -> tuple[list[Any], list[Any]]:

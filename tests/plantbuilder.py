@@ -163,8 +163,9 @@ class Plant:
         return id
 
     # -- writing ---------------------------------------------------------------------------
-    def write(self, store: Any, chunk: int = 20000) -> None:
-        """Create every node (one UNWIND per label) then every edge (one UNWIND per type/labels)."""
+    def write(self, store: Any, chunk: int = 20000, *, sealed: bool = True) -> None:
+        """Create every node (one UNWIND per label) then every edge (one UNWIND per type/labels);
+        with `sealed` (default) then seal them in one audit entry (`seal_fixture`)."""
         for label, recs in self.nodes.items():
             rows = list(recs.values())
             for i in range(0, len(rows), chunk):
@@ -179,6 +180,8 @@ class Plant:
                     f"CREATE (a)-[e:{t}]->(b) SET e = r.p",
                     {"rows": rows[i:i + chunk]},
                 )
+        if sealed:
+            seal_fixture(store)
 
 
 def demo_plant() -> Plant:
@@ -263,3 +266,46 @@ def demo_plant() -> Plant:
 
 
 __all__ = ["Plant", "demo_plant", "TS"]
+
+
+def seal_fixture(store: Any) -> int:
+    """Put records a test wrote with plain Cypher under the audit proof, as an import would have:
+    seal every unsealed node of a sealed label and edge of a sealed type, in ONE audit entry whose
+    ledger commits them (engine/audit/seals.py). Returns the entry's seq.
+
+    Test fixtures only: the product has no such statement on purpose (it would launder any
+    change made behind the engine's back); tests that build odd shapes by hand call this before
+    they assert that `audit verify` passes."""
+    from tracegraph.engine.access.actor import Actor
+    from tracegraph.engine.audit import chain, seals
+    from tracegraph.engine.audit.chain import AuditSpec
+    from tracegraph.engine.clock import SystemClock, iso
+
+    led = seals.Ledger()
+    nodes: dict[str, list[dict[str, Any]]] = {}
+    for label in seals.NODE_FIELDS:
+        rows = store.run(f"MATCH (n:{label}) WHERE n.seal IS NULL RETURN n.id AS id, properties(n) AS p", write=False)
+        nodes[label] = [{"id": r["id"], "seal": seals.node_seal(label, r["p"])} for r in rows]
+        led.add_all(x["seal"] for x in nodes[label])
+    edges: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for t in seals.EDGE_FIELDS:
+        rows = store.run(f"MATCH (a:{t[0]})-[e:{t[1]}]->(b:{t[2]}) WHERE e.seal IS NULL "
+                         "RETURN id(e) AS e, a.id AS a, b.id AS b, properties(e) AS p", write=False)
+        edges[t] = [{"e": r["e"], "seal": seals.edge_seal(t, r["a"], r["b"], r["p"])} for r in rows]
+        led.add_all(x["seal"] for x in edges[t])
+    h = chain.head(store)
+    entry = chain.build_entry(int(h["seq"]) + 1, str(h["hash"]), Actor.system("test fixture"),
+                              AuditSpec("fixture.seal", "Fixture", "plantbuilder", [led.change()]),
+                              iso(SystemClock().now()))
+    for label, rows in nodes.items():
+        store.run(f"UNWIND $rows AS r MATCH (n:{label} {{id: r.id}}) SET n.seal = r.seal, n.sealed_seq = $q",
+                  {"rows": rows, "q": entry["seq"]})
+    for t, rows in edges.items():
+        store.run(f"UNWIND $rows AS r MATCH ()-[e:{t[1]}]->() WHERE id(e) = r.e SET e.seal = r.seal, e.sealed_seq = $q",
+                  {"rows": rows, "q": entry["seq"]})
+    store.run("MATCH (h:AuditHead) CREATE (e:AuditEntry) SET e = $entry SET h.seq = $entry.seq, h.hash = $entry.hash "
+              "WITH e OPTIONAL MATCH (p:AuditEntry {seq: $prev}) "
+              "FOREACH (x IN CASE WHEN p IS NULL THEN [] ELSE [p] END | CREATE (e)-[:PREV]->(x))",
+              {"entry": entry, "prev": int(h["seq"])})
+    chain._remember_head(store, entry["seq"], entry["hash"])
+    return int(entry["seq"])

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from plantbuilder import seal_fixture
 from tracegraph.engine.access import auth
 from tracegraph.engine.audit.verify import verify
 from tracegraph.engine.clock import FrozenClock
@@ -44,6 +45,7 @@ def users(store):  # type: ignore[no-untyped-def]
     auth.add_user(store, admin, "view.vic", "Vic Viewer", PW["view.vic"], ["viewer"])
     store.run("CREATE (:Batch {id: 'B-1', status: 'released'}), (:Serial {id: 'S-1', batch_id: 'B-1'}),"
               " (:MaterialLot {id: 'L-1'}), (:Equipment {id: 'EQ-1'}), (:Document {id: 'SOP-1@2'})")
+    seal_fixture(store)  # fixture records, put under the audit proof as an import would
     return {u: auth.authenticate(store, u, PW[u], session=f"s-{u}") for u in PW}
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from tracegraph.engine.access.permissions import label_write_permission, require
+from tracegraph.engine.audit import seals
 from tracegraph.engine.audit.chain import Actor, AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.errors import Conflict, ConstraintViolation, NotFound, Problem, ValidationFailed
@@ -350,8 +351,12 @@ def link(
         for lbl, k in ((src_label, src_key), (dst_label, dst_key)):
             _must_get(store, lbl, k)
         change = Change(f"{edge}->{dst_label}:{dst_key}", None, eprops, state=False)
-        params = {"from_key": src_key, "to_key": dst_key, "props": eprops}
-        return params, AuditSpec("link", src_label, src_key, [change], reason)
+        triple = (src_label, edge, dst_label)
+        # an edge of the traceability graph is sealed like an imported one (engine/audit/seals.py)
+        seal = seals.edge_seal(triple, src_key, dst_key, eprops) if triple in seals.EDGE_FIELDS else None
+        params = {"from_key": src_key, "to_key": dst_key, "props": eprops, "seal": seal}
+        changes = [change] if seal is None else [change, seals.Ledger().add_all([seal]).change()]
+        return params, AuditSpec("link", src_label, src_key, changes, reason)
 
     rows = audited_write(store, f"commands.link.{_link_name(src_label, edge, dst_label)}", prepare, actor, clock=clock)
     return int(rows[0]["audit_seq"])

@@ -195,6 +195,30 @@ def split_new(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK
     return stage, log, res
 
 
+def touched(st: Step) -> Change:
+    """Which sealed records a step writes, named in its audit entry (engine/audit/record_scan.py).
+
+    EPCIS steps merge facts into records whose other properties this writer does not read, so they
+    cannot seal the result: instead each entry names the nodes ({label: [ids]}), edges
+    ({"from label_TYPE_to label": [[from, to]]}) and containers whose packing links it opened or
+    closed. `audit verify` accepts those records as written by the entry (their content is not
+    sealed) and holds every other record to its seal."""
+    name = st.query
+    nodes: dict[str, list[str]] = {}
+    edges: dict[str, list[list[str]]] = {}
+    packs: list[str] = []
+    if name.startswith("upsert_"):
+        label = next(lb for lb in NODE_ORDER if lb.lower() == name.removeprefix("upsert_"))
+        nodes[label] = sorted({str(r["id"]) for r in st.rows})
+    elif name.startswith("edge_"):
+        t = next((t for t in EDGE_QUERIES if f"edge_{t[0].lower()}_{t[1].lower()}_{t[2].lower()}" == name), None)
+        if t is not None:
+            edges[f"{t[1]}_{t[0]}_{t[2]}"] = [[str(r["f"]), str(r["t"])] for r in st.rows]
+    elif name.startswith("pack_") or name == "unpack":
+        packs = sorted({str(r["t"]) for r in st.rows})
+    return Change("touched", None, {"nodes": nodes, "edges": edges, "packed_in": packs}, state=False)
+
+
 def _digest(rows: Any) -> str:
     return hashlib.sha256(json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                                      default=str).encode("utf-8")).hexdigest()
@@ -240,7 +264,8 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
     for i, st in enumerate(log):
         payload = json.dumps(st.rows, separators=(",", ":"), ensure_ascii=False, default=str)
         log_rows.append({"id": f"{res.import_id}#{i}", "seq": i, "query": f"epcis.tx_{st.query}", "kind": "rows",
-                         "payload": payload, "count": len(st.rows), "changes": "[]"})
+                         "payload": payload, "count": len(st.rows),
+                         "changes": json.dumps([touched(st).to_dict()], default=str)})
     w.steps_total = len(stage) + len(log)
     _start(w, files, res)
     with w.undo_if_staging():
@@ -248,7 +273,7 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
             w._write(f"epcis.tx_{st.query}", {"rows": st.rows, "phase": "staging", "pending_id": None},
                      w._spec("import.stage", [Change("query", None, st.query), Change("rows", None, len(st.rows)),
                                               Change("sha256", None, _digest(st.rows)),
-                                              Change("source", None, source)]))
+                                              Change("source", None, source), touched(st)]))
             w.items += len(st.rows)
             w._tick("stage")
         group: list[dict[str, Any]] = []

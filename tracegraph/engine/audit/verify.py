@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 
 from tracegraph import queries
 from tracegraph.engine.audit.chain import ENTRY_FIELDS, GENESIS_HASH, Actor, row_hash
+from tracegraph.engine.audit.record_scan import SealBook, scan
 from tracegraph.engine.errors import DatabaseError, IntegrityError
 from tracegraph.engine.stores.base import GraphStore
 
@@ -35,7 +36,9 @@ MAX_PROBLEMS = 100
 DELETE_ACTIONS = frozenset({"delete", "purge"})
 _NKEYS = len(ENTRY_FIELDS) + 1  # hashed fields + hash
 _NONE: list[Any] = []
-_STATE_KINDS = frozenset({"record_mismatch", "record_missing"})
+_SEAL_KINDS = frozenset({"record_tampered", "record_unsealed", "ledger_mismatch"})
+_STATE_KINDS = frozenset({"record_mismatch", "record_missing", "record_tampered", "record_unsealed",
+                          "ledger_mismatch"})
 
 
 class VerifyProblem(BaseModel):
@@ -43,7 +46,8 @@ class VerifyProblem(BaseModel):
 
     seq: int | None = Field(description="entry the problem is found at (None: the head / the log as a whole)")
     kind: str = Field(description="missing_entry | extra_property | hash_mismatch | prev_hash_mismatch | "
-                      "prev_edge | head_mismatch | count_mismatch | record_mismatch | record_missing")
+                      "prev_edge | head_mismatch | count_mismatch | record_mismatch | record_missing | "
+                      "record_tampered | record_unsealed | ledger_mismatch")
     message: str
     field: str | None = None
     expected: Any = None
@@ -55,7 +59,10 @@ class VerifyReport(BaseModel):
     from_seq: int
     to_seq: int
     entries_checked: int
-    records_checked: int
+    records_checked: int = Field(description="records whose audited fields were compared with the entries")
+    sealed_checked: int = Field(default=0, description="sealed nodes and edges whose content was checked against "
+                                "their seal and entry ledgers (engine/audit/record_scan.py)")
+    records_per_second: float = Field(default=0.0, description="sealed records checked per second of the record scan")
     head_seq: int
     head_hash: str
     trusted_start: str = Field(description="where the hash before from_seq came from")
@@ -168,6 +175,7 @@ def verify(
     # record -> (last seq about it, last action) and record -> field -> (seq, new value)
     last_about: dict[tuple[str, str], tuple[int, str]] = {}
     state: dict[tuple[str, str], dict[str, tuple[int, Any]]] = {}
+    book = SealBook()
     for rows, prevs in _pages(store, from_seq - 1, upto, page_size):
         for row in rows:
             seq = row[0]
@@ -211,7 +219,7 @@ def verify(
                     message=f"entry {seq}: PREV edges point to {got}, expected {want_prev}",
                 ))
             if check_state:
-                _fold(row, seq, last_about, state, problem)
+                _fold(row, seq, last_about, state, problem, book)
             prev_hash = stored_hash
             expected += 1
             checked += 1
@@ -237,11 +245,21 @@ def verify(
             message=f"{stats['count']} entries are stored but the head says {head_seq}",
         ))
     records = 0
+    sealed_n, scan_s = 0, 0.0
     if check_state:
         records = _check_state(store, last_about, state, problem)
+        if from_seq == 1:  # the seal ledgers are complete only from the genesis
+
+            def sealed(kind: str, seq: int | None, message: str, expected: Any, actual: Any) -> None:
+                problem(VerifyProblem(seq=seq, kind=kind, message=message, expected=expected, actual=actual))
+
+            t_scan = time.perf_counter()
+            sealed_n = scan(store, book, sealed)
+            scan_s = time.perf_counter() - t_scan
 
     # chain problems first: when the chain is broken, record checks built on it are secondary
-    problems.sort(key=lambda p: (p.kind in _STATE_KINDS, p.seq is None, p.seq or 0))
+    # and a field-level finding (it names the field) before the seal finding about the same change
+    problems.sort(key=lambda p: (p.kind in _STATE_KINDS, p.kind in _SEAL_KINDS, p.seq is None, p.seq or 0))
     seconds = time.perf_counter() - started
     return VerifyReport(
         ok=not problems,
@@ -249,6 +267,8 @@ def verify(
         to_seq=last_seq,
         entries_checked=checked,
         records_checked=records,
+        sealed_checked=sealed_n,
+        records_per_second=round(sealed_n / scan_s, 1) if scan_s > 0 else 0.0,
         head_seq=head_seq,
         head_hash=head_hash,
         trusted_start=trusted,
@@ -288,11 +308,13 @@ def _fold(
     last_about: dict[tuple[str, str], tuple[int, str]],
     state: dict[tuple[str, str], dict[str, tuple[int, Any]]],
     problem: Callable[[VerifyProblem], None],
+    book: SealBook,
 ) -> None:
     key = (row[5], row[6])  # target_label, target_key
     if not isinstance(key[0], str) or not isinstance(key[1], str) or not key[1]:
         return
     last_about[key] = (seq, str(row[4]))  # action
+    book.about.add(key)
     raw = row[7]  # changes
     if raw in ("[]", "", None):
         return
@@ -304,6 +326,7 @@ def _fold(
         return
     if not isinstance(changes, list):
         return
+    book.fold(seq, key, changes)
     rec = state.setdefault(key, {})
     for c in changes:
         if isinstance(c, dict) and c.get("state", True) and not c.get("redacted") and isinstance(c.get("field"), str):

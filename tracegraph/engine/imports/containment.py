@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracegraph.engine.audit.chain import Actor, AuditSpec, Change, audited_write
+from tracegraph.engine.audit.seals import EDGE_FIELDS, Ledger, current_lines, edge_seal, node_seal, reseal, with_ledger
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.stores.base import GraphStore
 
@@ -318,7 +319,37 @@ def _write(store: GraphStore, actor: Actor, clock: Clock, import_id: str,
         Change("statuses", None, [[r["id"], r["status"], r["customer"]] for k in ("status_serial", "status_container")
                                   for r in params[k]][:200], state=False),
     ], reason="contents follow their container")
-    audited_write(store, "containment.apply", lambda: (params, spec), actor, clock=clock)
+
+    def prepare() -> tuple[dict[str, Any], AuditSpec]:
+        # seal what the statement writes and drop what it replaces (read after the audit head)
+        led = Ledger()
+        for lbl, keys in ids.items():
+            for r in store.read(f"containment.derived_seals_{lbl}", ids=sorted(keys)):
+                led.drop(r["q"], r["s"])
+        have = set(current_lines(store, "Return", [r["id"] for r in params["returns"]]))
+        p = dict(params)
+        p["returns"] = [{**r, "seal": None if r["id"] in have else node_seal("Return", r)} for r in params["returns"]]
+        for r in p["returns"]:
+            if r["seal"] is not None:
+                led.add(r["seal"])
+        for name, frm, etype, to in (("ship_serial", "Serial", "SHIPPED_IN", "Shipment"),
+                                     ("ship_container", "Container", "SHIPPED_IN", "Shipment"),
+                                     ("ship_batch", "Batch", "SHIPPED_IN", "Shipment"),
+                                     ("ret_serial", "Serial", "RETURNED_IN", "Return"),
+                                     ("ret_container", "Container", "RETURNED_IN", "Return"),
+                                     ("ret_batch", "Batch", "RETURNED_IN", "Return")):
+            t = (frm, etype, to)
+            sealed = t in EDGE_FIELDS
+            p[name] = [{**r, "seal": edge_seal(t, r["f"], r["t"], {"qty": r["qty"]}) if sealed else None}
+                       for r in params[name]]
+            led.add_all(r["seal"] for r in p[name] if r["seal"] is not None)
+        new = reseal(store, "Serial", {r["id"]: {"status": r["status"], "customer_id": r["customer"]}
+                                       for r in params["status_serial"]}, led)
+        p["status_serial"] = [{**r, "seal": new.get(r["id"])} for r in params["status_serial"]]
+        return p, AuditSpec(action=spec.action, target_label=spec.target_label, target_key=spec.target_key,
+                            changes=with_ledger(list(spec.changes), led), reason=spec.reason)
+
+    audited_write(store, "containment.apply", prepare, actor, clock=clock)
 
 
 __all__ = ["Link", "ContainerEvent", "Derived", "derive", "derive_all", "derive_facts", "inside", "gather", "CHUNK"]

@@ -46,7 +46,6 @@ import json
 import os
 import socket
 import time
-import typing
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -56,6 +55,18 @@ from pydantic import BaseModel, Field
 
 from tracegraph import queries
 from tracegraph.engine.audit.chain import Actor, AuditSpec, Change, audited_write
+from tracegraph.engine.audit.seals import (
+    LEDGER_FIELD,
+    NODE_FIELDS,
+    Ledger,
+    edge_prefix,
+    edge_seal,
+    enc,
+    node_fields,
+    node_seal,
+    seal_of_line,
+    with_ledger,
+)
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.errors import Conflict, DatabaseError, NotFound, ValidationFailed
 from tracegraph.engine.imports.batch import ImportBatch
@@ -420,34 +431,43 @@ class KeyedChange(Change):
 FLOAT_SCALE = 1_000_000
 
 
-def _enc(v: Any, kind: str = "s") -> str:
-    if v is None:
-        return ""
-    if kind == "f":
-        return str(int(round(float(v) * FLOAT_SCALE)))
-    if isinstance(v, bool):
-        return "t" if v else "f"
-    return str(v)
+_enc = enc
 
 
-def _node_blob(label: str, recs: list[NodeRecord]) -> str:
+def _node_blob(label: str, recs: list[NodeRecord], ledger: Ledger | None = None) -> str:
+    """RS-separated lines: the record's sealed line (engine/audit/seals.py), its import hash, its seal."""
     fields = NODE_FIELDS[label]
     out = []
     for rec in recs:
         p = rec.props()
-        out.append(US.join([*(_enc(p.get(f), k) for f, k in fields), rec.content_hash(p)]))
+        line = US.join([enc(p.get(f), k) for f, k in fields])
+        seal = seal_of_line(label, line)
+        if ledger is not None:
+            ledger.add(seal)
+        out.append(line + US + rec.content_hash(p) + US + seal)
     return RS.join(out)
 
 
-def _linked_serial_blob(recs: list[NodeRecord]) -> str:
+_PRODUCED = ("Batch", "PRODUCED", "Serial")
+_SERIAL_OF = ("Serial", "OF", "Product")
+
+
+def _linked_serial_blob(recs: list[NodeRecord], ledger: Ledger | None = None) -> str:
     """Serials grouped by (batch, product): groups joined by GS, each `batch US product` then the
-    serial lines (as `_node_blob`), joined by RS. Input order is kept within a group."""
+    serial lines (as `_node_blob`, then the seals of its PRODUCED and OF edges), joined by RS.
+    Input order is kept within a group."""
     fields = NODE_FIELDS["Serial"]
     groups: dict[tuple[str, str], list[str]] = {}
+    pre_p, pre_o = edge_prefix(_PRODUCED), edge_prefix(_SERIAL_OF)
     for rec in recs:
         p = rec.props()
-        line = US.join([*(_enc(p.get(f), k) for f, k in fields), rec.content_hash(p)])
-        key = (p["batch_id"], p["product_id"])
+        line = US.join([enc(p.get(f), k) for f, k in fields])
+        sid, bid, pid = p["id"], p["batch_id"], p["product_id"]
+        seals = (seal_of_line("Serial", line), seal_of_line(pre_p, bid + US + sid), seal_of_line(pre_o, sid + US + pid))
+        if ledger is not None:
+            ledger.add_all(seals)
+        line = US.join([line, rec.content_hash(p), *seals])
+        key = (bid, pid)
         got = groups.get(key)
         if got is None:
             groups[key] = got = [US.join(key)]
@@ -455,9 +475,18 @@ def _linked_serial_blob(recs: list[NodeRecord]) -> str:
     return GS.join(RS.join(lines) for lines in groups.values())
 
 
-def _edge_blob(etype: str, edges: list[EdgeRow]) -> str:
-    props = EDGE_PROPS[etype]
-    return RS.join(US.join([e.frm.key, e.to.key, *(_enc(e.props.get(p), k) for p, k in props)]) for e in edges)
+def _edge_blob(t: tuple[str, str, str], edges: list[EdgeRow], ledger: Ledger | None = None) -> str:
+    """RS-separated lines: from key, to key, the edge's properties, then its seal."""
+    props = EDGE_PROPS[t[1]]
+    prefix = edge_prefix(t)
+    out = []
+    for e in edges:
+        line = US.join([e.frm.key, e.to.key, *(enc(e.props.get(p), k) for p, k in props)])
+        seal = seal_of_line(prefix, line)
+        if ledger is not None:
+            ledger.add(seal)
+        out.append(line + US + seal)
+    return RS.join(out)
 
 
 def _sha(text: str) -> str:
@@ -483,10 +512,20 @@ class ImportWriter:
         if self.progress:
             self.progress(phase, self.steps_done, self.steps_total)
 
-    def _write(self, query: str, params: dict[str, Any], spec: AuditSpec) -> None:
+    def _write(self, query: str, params: dict[str, Any], spec: AuditSpec,
+               drops: Callable[[], list[tuple[Any, Any]]] | None = None) -> None:
+        """One audited statement. `drops()`, called on every attempt after the head was read (so the
+        compare-and-set proves nothing changed since), gives the (sealed_seq, seal) of the records
+        the statement replaces or deletes; they go into the entry's seal ledger."""
         base = {"import_id": self.import_id, "now": iso(self.clock.now()), "rs": RS, "us": US}
         base.update(params)
-        audited_write(self.store, query, lambda: (base, spec), self.actor, clock=self.clock)
+
+        def prepare() -> tuple[dict[str, Any], AuditSpec]:
+            if drops is None:
+                return base, spec
+            return base, _with_drops(spec, drops())
+
+        audited_write(self.store, query, prepare, self.actor, clock=self.clock)
         self.entries += 1
 
     def _spec(self, action: str, changes: list[Change], reason: str = "") -> AuditSpec:
@@ -530,24 +569,30 @@ class ImportWriter:
         log: list[dict[str, Any]] = []
         for label, changes in plan.changed_nodes.items():
             for part in _chunked(changes, self.chunk):
-                rows = [{"id": c.record.id, "props": c.after, "hash": c.record.content_hash()} for c in part]
+                rows = [{"id": c.record.id, "props": c.after, "hash": c.record.content_hash(),
+                         "seal": node_seal(label, c.record.props())} for c in part]
                 ch: list[Change] = [KeyedChange(c.record.id, f"{label}.{k}", c.before.get(k), v) for c in part
                       for k, v in c.after.items()]
+                ch.append(Ledger().add_all(r["seal"] for r in rows).change())
                 log.append({"query": f"imports.patch_{label}", "kind": "rows", "payload": json.dumps(rows),
                             "count": len(rows), "changes": json.dumps([c.to_dict() for c in ch], default=str)})
         for t, edges in plan.commit_edges.items():
             for part in _chunked(edges, self.chunk):
-                blob = _edge_blob(t[1], part)
-                ch = [Change(f"{t[1]} ({t[0]}->{t[2]}) created", None, len(part)), Change("rows_sha256", None, _sha(blob))]
+                led = Ledger()
+                blob = _edge_blob(t, part, led)
+                ch = [Change(f"{t[1]} ({t[0]}->{t[2]}) created", None, len(part)), Change("rows_sha256", None, _sha(blob)),
+                      led.change()]
                 log.append({"query": f"imports.edge_{triple_name(t)}", "kind": "blob", "payload": blob,
                             "count": len(part), "changes": json.dumps([c.to_dict() for c in ch])})
         for t, echanges in plan.changed_edges.items():
             disc = _disc(t[1])
             for part in _chunked(echanges, self.chunk):
                 rows = [{"a": c.edge.frm.key, "b": c.edge.to.key, "disc": c.edge.props.get(disc) if disc else None,
-                         "props": c.after} for c in part]
+                         "props": c.after, "seal": edge_seal(t, c.edge.frm.key, c.edge.to.key, {**c.edge.props})}
+                        for c in part]
                 ch = [KeyedChange(f"{c.edge.frm.key}->{c.edge.to.key}", f"{t[1]}.{k}", c.before.get(k), v)
                       for c in part for k, v in c.after.items()]
+                ch.append(Ledger().add_all(r["seal"] for r in rows).change())
                 log.append({"query": f"imports.edgepatch_{triple_name(t)}", "kind": "rows", "payload": json.dumps(rows),
                             "count": len(rows), "changes": json.dumps([c.to_dict() for c in ch], default=str)})
         for i, step in enumerate(log):
@@ -559,16 +604,19 @@ class ImportWriter:
     def stage(self, plan: Plan) -> None:
         for label, recs in plan.new_nodes.items():
             for part in _chunked(recs, self.chunk):
-                blob = _node_blob(label, part)
-                changes = [Change(f"{label} created", None, len(part)), Change("rows_sha256", None, _sha(blob))]
+                led = Ledger()
+                blob = _node_blob(label, part, led)
+                changes = [Change(f"{label} created", None, len(part)), Change("rows_sha256", None, _sha(blob)),
+                           led.change()]
                 self._write(f"imports.create_{label}", {"blob": blob, "phase": "staging", "pending_id": None},
                             self._spec("import.stage", changes))
                 self.items += len(part)
                 self._tick("stage")
         for part in _chunked(plan.linked_serials, self.chunk):
-            blob = _linked_serial_blob(part)
+            led = Ledger()
+            blob = _linked_serial_blob(part, led)
             changes = [Change("Serial created with PRODUCED and OF", None, len(part)),
-                       Change("rows_sha256", None, _sha(blob))]
+                       Change("rows_sha256", None, _sha(blob)), led.change()]
             self._write("imports.create_Serial_linked", {"blob": blob, "phase": "staging", "pending_id": None,
                                                          "gs": GS},
                         self._spec("import.stage", changes))
@@ -576,9 +624,10 @@ class ImportWriter:
             self._tick("stage")
         for t, edges in plan.stage_edges.items():
             for part in _chunked(edges, self.chunk):
-                blob = _edge_blob(t[1], part)
+                led = Ledger()
+                blob = _edge_blob(t, part, led)
                 changes = [Change(f"{t[1]} ({t[0]}->{t[2]}) created", None, len(part)),
-                           Change("rows_sha256", None, _sha(blob))]
+                           Change("rows_sha256", None, _sha(blob)), led.change()]
                 self._write(f"imports.edge_{triple_name(t)}", {"blob": blob, "phase": "staging", "pending_id": None},
                             self._spec("import.stage", changes))
                 self.items += len(part)
@@ -613,7 +662,7 @@ class ImportWriter:
                 params["rows"] = json.loads(step["payload"])
             ch = [_change_from_dict(d) for d in json.loads(step["changes"] or "[]")]
             try:
-                self._write(step["query"], params, self._spec("import.commit", ch))
+                self._write(step["query"], params, self._spec("import.commit", ch), self._replaced(step["query"], params))
             except NotFound:
                 # matched nothing although the head did not move: fine only if an earlier attempt
                 # (whose reply was lost) already applied this step and marked it done
@@ -622,6 +671,18 @@ class ImportWriter:
                     raise
             self.items += int(step["count"] or 0)
             self._tick("commit")
+
+    def _replaced(self, query: str, params: dict[str, Any]) -> Callable[[], list[tuple[Any, Any]]] | None:
+        """For a commit step that rewrites existing records: read their current seals."""
+        name = query.removeprefix("imports.")
+        if name.startswith("patch_"):
+            q = "imports.seals_" + name.removeprefix("patch_")
+        elif name.startswith("edgepatch_"):
+            q = "imports.edgeseals_" + name.removeprefix("edgepatch_")
+        else:
+            return None
+        rows = params["rows"]
+        return lambda: [(r["q"], r["s"]) for r in self.store.read(q, rows=rows)]
 
     def finish(self) -> None:
         info = get_import(self.store, self.import_id)
@@ -659,8 +720,21 @@ class ImportWriter:
                 if n == 0:
                     break
                 take = min(n, self.chunk)
-                self._write(f"imports.rollback_{label}", {"limit": take},
-                            self._spec("import.rollback", [Change(f"{label} removed", None, take)]))
+                picked = self.store.read(f"imports.rollback_pick_{label}", import_id=self.import_id, limit=take)
+                gone: list[tuple[Any, Any]] = [(r["q"], r["s"]) for r in picked]
+                seen: set[Any] = set()
+                for r in picked:
+                    for eid, es, eq in r["es"] or []:
+                        if eid is not None and eid not in seen:
+                            seen.add(eid)
+                            gone.append((eq, es))
+                ids = [r["id"] for r in picked]
+                # the pick and the delete are separate statements, but only this (dead) run's staged
+                # island is picked and nothing else writes it; a drifted pick shows as a ledger
+                # problem in `audit verify`, never as a silent loss
+                self._write(f"imports.rollback_{label}", {"ids": ids},
+                            self._spec("import.rollback", [Change(f"{label} removed", None, len(ids))]),
+                            lambda gone=gone: gone)
                 if label not in removed:
                     removed.append(label)
             self._tick("rollback")
@@ -706,10 +780,26 @@ def check_no_ghosts(store: GraphStore, labels: Iterable[str]) -> None:
             ) from None
 
 
+def _with_drops(spec: AuditSpec, drops: list[tuple[Any, Any]]) -> AuditSpec:
+    """`spec` with the replaced seals added to its ledger change (created when it has none)."""
+    led = Ledger()
+    rest: list[Change] = []
+    for c in spec.changes:
+        if c.field == LEDGER_FIELD and isinstance(c.new, dict):
+            led.n = int(c.new.get("n") or 0)
+            led.total = int(str(c.new.get("sum") or "0"), 16)
+        else:
+            rest.append(c)
+    for seq, seal in drops:
+        led.drop(seq, seal)
+    return AuditSpec(action=spec.action, target_label=spec.target_label, target_key=spec.target_key,
+                     changes=with_ledger(rest, led), reason=spec.reason)
+
+
 def _change_from_dict(d: dict[str, Any]) -> Change:
     if "key" in d:
         return KeyedChange(d["key"], d["field"], d.get("old"), d.get("new"))
-    return Change(d["field"], d.get("old"), d.get("new"))
+    return Change(d["field"], d.get("old"), d.get("new"), state=d.get("state", True))
 
 
 def _chunked(seq: list[Any], n: int) -> Iterable[list[Any]]:
@@ -747,33 +837,7 @@ def _sample_changes(plan: Plan, limit: int = 200) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------
 
 
-def _kind(annotation: Any) -> str:
-    """Wire kind of a record field: f(loat), i(nt), b(ool) or s(tring)."""
-    args = typing.get_args(annotation)
-    cands = [annotation, *args]
-    for a in cands:
-        inner = typing.get_args(a)
-        base = inner[0] if inner and typing.get_origin(a) is typing.Annotated else a
-        if base is bool:
-            return "b"
-        if base is float:
-            return "f"
-        if base is int:
-            return "i"
-    return "s"
-
-
-def _node_fields(cls: type[NodeRecord]) -> list[tuple[str, str, bool]]:
-    out = []
-    for name, f in cls.model_fields.items():
-        out.append((name, _kind(f.annotation), f.is_required()))
-    out.append(("extra", "s", False))
-    return out
-
-
-NODE_FIELDS: dict[str, list[tuple[str, str]]] = {
-    cls.LABEL: [(n, k) for n, k, _ in _node_fields(cls)] for cls in NODE_TYPES.values()
-}
+_node_fields = node_fields
 
 
 def _expr(i: int, kind: str, required: bool) -> str:
@@ -808,7 +872,7 @@ def render_queries() -> dict[str, str]:
         label = cls.LABEL
         fields = _node_fields(cls)
         props = ",\n  ".join(f"{n}: {_expr(i, k, req)}" for i, (n, k, req) in enumerate(fields))
-        props += f",\n  import_hash: f[{len(fields)}]"
+        props += f",\n  import_hash: f[{len(fields)}], seal: f[{len(fields) + 1}], sealed_seq: $audit_entry.seq"
         out[f"create_{label}"] = (
             f"{_HEADER}// Stage new {label} nodes from a RS/US-separated blob (fields in model order).\n{_PRELUDE}\n"
             f"UNWIND split($blob, $rs) AS line\nWITH h, run, split(line, $us) AS f\n"
@@ -818,7 +882,7 @@ def render_queries() -> dict[str, str]:
             f"{_HEADER}// Commit-phase update of existing {label} nodes: only the changed properties.\n{_PRELUDE}\n"
             f"UNWIND $rows AS r\nMATCH (n:{label} {{id: r.id}})\n"
             f"SET n += r.props, n.updated_at = $now, n.last_import_id = $import_id, n.import_hash = r.hash,\n"
-            f"    n.import_hash_at = $now\n{_TAIL}\n")
+            f"    n.import_hash_at = $now, n.seal = r.seal, n.sealed_seq = $audit_entry.seq\n{_TAIL}\n")
         out[f"existing_{label}"] = (
             f"{_HEADER}// Which of these keys (one RS-separated string: far cheaper to send and parse than a\n"
             f"// list literal) exist as {label}; their import hash and whether it is still current.\n"
@@ -844,11 +908,21 @@ def render_queries() -> dict[str, str]:
         out[f"rollback_{label}"] = (
             f"{_HEADER}// Delete up to $limit staged {label} nodes of a run that is still staging.\n"
             f"//#include audit.guard\nMATCH (run:ImportRun {{id: $import_id}}) WHERE run.status = 'staging'\n"
-            f"MATCH (n:{label}) WHERE n.import_id = $import_id\nWITH h, run, n LIMIT $limit\nDETACH DELETE n\n"
+            f"UNWIND $ids AS k\nMATCH (n:{label} {{id: k}}) WHERE n.import_id = $import_id\nDETACH DELETE n\n"
             f"{_TAIL}\n")
+        out[f"rollback_pick_{label}"] = (
+            f"{_HEADER}// Up to $limit staged {label} nodes of a run, with the seals of their edges: what the next\n"
+            f"// rollback statement deletes, so its audit entry can drop exactly those seals.\n"
+            f"MATCH (n:{label}) WHERE n.import_id = $import_id\nWITH n LIMIT $limit\n"
+            f"OPTIONAL MATCH (n)-[e]-()\n"
+            f"RETURN n.id AS id, n.seal AS s, n.sealed_seq AS q, collect([id(e), e.seal, e.sealed_seq]) AS es\n")
+        out[f"seals_{label}"] = (
+            f"{_HEADER}// The seals of these {label} nodes a commit step is about to replace.\n"
+            f"UNWIND $rows AS r\nMATCH (n:{label} {{id: r.id}})\nRETURN n.seal AS s, n.sealed_seq AS q\n")
     sfields = _node_fields(SerialRecord)
     sprops = ",\n  ".join(f"{n}: {_expr(i, k, req)}" for i, (n, k, req) in enumerate(sfields))
-    sprops += f",\n  import_hash: f[{len(sfields)}]"
+    n_s = len(sfields)
+    sprops += f",\n  import_hash: f[{n_s}], seal: f[{n_s + 1}], sealed_seq: $audit_entry.seq"
     out["create_Serial_linked"] = (
         f"{_HEADER}// Stage new Serial nodes whose Batch and Product are new in the same import, with their\n"
         f"// (Batch)-[:PRODUCED]->(Serial)-[:OF]->(Product) edges, in one pass.\n{_PRELUDE}\n"
@@ -858,9 +932,10 @@ def render_queries() -> dict[str, str]:
         f"WITH h, run, lines, split(lines[0], $us) AS bp\n"
         f"MATCH (b:Batch {{id: bp[0]}})\nMATCH (p:Product {{id: bp[1]}})\n"
         f"UNWIND lines[1..] AS line\nWITH h, run, b, p, split(line, $us) AS f\n"
-        f"CREATE (b)-[:PRODUCED {{import_id: $import_id}}]->(n:Serial {{\n  {sprops},\n"
+        f"CREATE (b)-[:PRODUCED {{import_id: $import_id, seal: f[{n_s + 2}], sealed_seq: $audit_entry.seq}}]->"
+        f"(n:Serial {{\n  {sprops},\n"
         f"  created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id}})"
-        f"-[:OF {{import_id: $import_id}}]->(p)\n{_TAIL}\n")
+        f"-[:OF {{import_id: $import_id, seal: f[{n_s + 3}], sealed_seq: $audit_entry.seq}}]->(p)\n{_TAIL}\n")
     for t in EDGE_TRIPLES:
         a, etype, b = t
         eprops = EDGE_PROPS[etype]
@@ -872,7 +947,8 @@ def render_queries() -> dict[str, str]:
             f"{_HEADER}// Create ({a})-[:{etype}]->({b}) edges from a RS/US-separated blob: from key, to key, "
             f"properties.\n{_PRELUDE}\nUNWIND split($blob, $rs) AS line\nWITH h, run, split(line, $us) AS f\n"
             f"MATCH (a:{a} {{id: f[0]}})\nMATCH (b:{b} {{id: f[1]}})\n"
-            f"CREATE (a)-[e:{etype} {{import_id: $import_id{plist}}}]->(b)\n{_TAIL}\n")
+            f"CREATE (a)-[e:{etype} {{import_id: $import_id{plist}, seal: f[{len(eprops) + 2}], "
+            f"sealed_seq: $audit_entry.seq}}]->(b)\n{_TAIL}\n")
         out[f"edges_{name}"] = (
             f"{_HEADER}// Existing ({a})-[:{etype}]->({b}) edges between these key pairs (RS-separated\n"
             f"// pairs of US-separated keys).\n"
@@ -884,7 +960,11 @@ def render_queries() -> dict[str, str]:
         out[f"edgepatch_{name}"] = (
             f"{_HEADER}// Commit-phase update of existing ({a})-[:{etype}]->({b}) edge properties.\n{_PRELUDE}\n"
             f"UNWIND $rows AS r\nMATCH (a:{a} {{id: r.a}})-[e:{etype}]->(b:{b} {{id: r.b}}){where}\n"
-            f"SET e += r.props\n{_TAIL}\n")
+            f"SET e += r.props, e.seal = r.seal, e.sealed_seq = $audit_entry.seq\n{_TAIL}\n")
+        out[f"edgeseals_{name}"] = (
+            f"{_HEADER}// The seals of existing ({a})-[:{etype}]->({b}) edges a commit step is about to replace.\n"
+            f"UNWIND $rows AS r\nMATCH (a:{a} {{id: r.a}})-[e:{etype}]->(b:{b} {{id: r.b}}){where}\n"
+            f"RETURN e.seal AS s, e.sealed_seq AS q\n")
     return out
 
 

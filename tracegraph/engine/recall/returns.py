@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tracegraph.engine.audit import seals
 from tracegraph.engine.audit.chain import Actor, AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.errors import Conflict, NotFound, Problem, ValidationFailed
@@ -196,7 +197,27 @@ def record_returns(
                          "credited_to_former_holders": {c["customer"]: c["n"] for c in credits}}, state=False)],
         reason=note,
     )
-    rows = audited_write(store, "recall.returns", lambda: (params, spec), actor, clock=clock)
+
+    def prepare() -> tuple[dict[str, Any], AuditSpec]:
+        # the units' new state, the Return record and its RETURNED_IN edges, sealed in this statement
+        led = seals.Ledger()
+        unit_seals: dict[str, str] = {}
+        edge_seals: dict[str, str] = {}
+        if new_status is not None:
+            unit_seals = seals.reseal(store, "Serial", {s: {"status": new_status, "customer_id": None}
+                                                        for s in serial_ids}, led)
+        ret_seal = None
+        if return_node is not None and return_id is not None:
+            ret_seal = seals.node_seal("Return", return_node)
+            led.add(ret_seal)
+            for s in unit_seals:
+                edge_seals[s] = seals.edge_seal(("Serial", "RETURNED_IN", "Return"), s, return_id, {"qty": 1.0})
+                led.add(edge_seals[s])
+        p = {**params, "unit_seals": unit_seals, "edge_seals": edge_seals, "return_seal": ret_seal}
+        return p, AuditSpec(action=spec.action, target_label=spec.target_label, target_key=spec.target_key,
+                            changes=seals.with_ledger(list(spec.changes), led), reason=spec.reason)
+
+    rows = audited_write(store, "recall.returns", prepare, actor, clock=clock)
     return ReturnResult(recall=rec.id, customer=customer_id, disposition=disposition, serials=serial_ids,
                         qty=qty, return_id=return_id, audit_seq=int(rows[0]["audit_seq"]))
 
@@ -245,8 +266,19 @@ def quarantine(store: GraphStore, actor: Actor, recall_id: str, *, clock: Clock 
                      changes=[Change("quarantined_at", None, now, state=False),
                               Change("suspect_lots", None, lots[:1000], state=False)],
                      reason="covered stock and suspect material lots quarantined so they cannot ship or be used")
-    audited_write(store, "recall.quarantine", lambda: ({"id": rec.id, "now": now, "lots": lots}, spec), actor,
-                  clock=clock)
+
+    def prepare() -> tuple[dict[str, Any], AuditSpec]:
+        # the records it will quarantine, resealed with their new status (read after the audit head,
+        # so the compare-and-set proves the selection is still current when the statement runs)
+        t = store.read("recall.quarantine_targets", id=rec.id, lots=lots)[0]
+        led = seals.Ledger()
+        new = {k: seals.reseal(store, label, {i: {"status": "quarantined"} for i in t[k]}, led)
+               for k, label in (("serials", "Serial"), ("batches", "Batch"), ("lots", "MaterialLot"))}
+        return ({"id": rec.id, "now": now, "lots": lots, "seals": new},
+                AuditSpec(action=spec.action, target_label=spec.target_label, target_key=spec.target_key,
+                          changes=seals.with_ledger(list(spec.changes), led), reason=spec.reason))
+
+    audited_write(store, "recall.quarantine", prepare, actor, clock=clock)
     after = get_recall(store, recall_id)
     return {"recall": rec.id, "drill": False,
             "quarantined_serials": after.quarantined_serials - rec.quarantined_serials,

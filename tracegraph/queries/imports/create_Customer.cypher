@@ -19,7 +19,7 @@ CREATE (n:Customer {
   contact_phone: CASE f[7] WHEN '' THEN null ELSE f[7] END,
   address: CASE f[8] WHEN '' THEN null ELSE f[8] END,
   extra: CASE f[9] WHEN '' THEN null ELSE f[9] END,
-  import_hash: f[10],
+  import_hash: f[10], seal: f[11], sealed_seq: $audit_entry.seq,
   created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id})
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets

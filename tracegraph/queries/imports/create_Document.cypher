@@ -18,7 +18,7 @@ CREATE (n:Document {
   effective_from: CASE f[6] WHEN '' THEN null ELSE f[6] END,
   effective_to: CASE f[7] WHEN '' THEN null ELSE f[7] END,
   extra: CASE f[8] WHEN '' THEN null ELSE f[8] END,
-  import_hash: f[9],
+  import_hash: f[9], seal: f[10], sealed_seq: $audit_entry.seq,
   created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id})
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets

@@ -14,7 +14,7 @@ CREATE (n:Material {
   uom: f[2],
   spec: CASE f[3] WHEN '' THEN null ELSE f[3] END,
   extra: CASE f[4] WHEN '' THEN null ELSE f[4] END,
-  import_hash: f[5],
+  import_hash: f[5], seal: f[6], sealed_seq: $audit_entry.seq,
   created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id})
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets

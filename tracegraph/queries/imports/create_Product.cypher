@@ -15,7 +15,7 @@ CREATE (n:Product {
   part_no: CASE f[3] WHEN '' THEN null ELSE f[3] END,
   device_class: CASE f[4] WHEN '' THEN null ELSE f[4] END,
   extra: CASE f[5] WHEN '' THEN null ELSE f[5] END,
-  import_hash: f[6],
+  import_hash: f[6], seal: f[7], sealed_seq: $audit_entry.seq,
   created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id})
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets

@@ -18,7 +18,7 @@ CREATE (n:Return {
   item_id: f[6],
   qty: toInteger(f[7]) / 1000000.0,
   extra: CASE f[8] WHEN '' THEN null ELSE f[8] END,
-  import_hash: f[9],
+  import_hash: f[9], seal: f[10], sealed_seq: $audit_entry.seq,
   created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id})
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets

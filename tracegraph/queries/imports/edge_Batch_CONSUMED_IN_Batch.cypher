@@ -10,7 +10,7 @@ UNWIND split($blob, $rs) AS line
 WITH h, run, split(line, $us) AS f
 MATCH (a:Batch {id: f[0]})
 MATCH (b:Batch {id: f[1]})
-CREATE (a)-[e:CONSUMED_IN {import_id: $import_id, `qty`: toInteger(f[2]) / 1000000.0, `uom`: CASE f[3] WHEN '' THEN null ELSE f[3] END, `at`: CASE f[4] WHEN '' THEN null ELSE f[4] END}]->(b)
+CREATE (a)-[e:CONSUMED_IN {import_id: $import_id, `qty`: toInteger(f[2]) / 1000000.0, `uom`: CASE f[3] WHEN '' THEN null ELSE f[3] END, `at`: CASE f[4] WHEN '' THEN null ELSE f[4] END, seal: f[5], sealed_seq: $audit_entry.seq}]->(b)
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

@@ -10,7 +10,7 @@ UNWIND split($blob, $rs) AS line
 WITH h, run, split(line, $us) AS f
 MATCH (a:Batch {id: f[0]})
 MATCH (b:Equipment {id: f[1]})
-CREATE (a)-[e:PROCESSED_ON {import_id: $import_id, `from`: CASE f[2] WHEN '' THEN null ELSE f[2] END, `to`: CASE f[3] WHEN '' THEN null ELSE f[3] END, `params`: CASE f[4] WHEN '' THEN null ELSE f[4] END, `operator`: CASE f[5] WHEN '' THEN null ELSE f[5] END}]->(b)
+CREATE (a)-[e:PROCESSED_ON {import_id: $import_id, `from`: CASE f[2] WHEN '' THEN null ELSE f[2] END, `to`: CASE f[3] WHEN '' THEN null ELSE f[3] END, `params`: CASE f[4] WHEN '' THEN null ELSE f[4] END, `operator`: CASE f[5] WHEN '' THEN null ELSE f[5] END, seal: f[6], sealed_seq: $audit_entry.seq}]->(b)
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

@@ -10,7 +10,7 @@ UNWIND split($blob, $rs) AS line
 WITH h, run, split(line, $us) AS f
 MATCH (a:Customer {id: f[0]})
 MATCH (b:Customer {id: f[1]})
-CREATE (a)-[e:TRANSFERRED_TO {import_id: $import_id, `date`: CASE f[2] WHEN '' THEN null ELSE f[2] END, `shipment_id`: CASE f[3] WHEN '' THEN null ELSE f[3] END}]->(b)
+CREATE (a)-[e:TRANSFERRED_TO {import_id: $import_id, `date`: CASE f[2] WHEN '' THEN null ELSE f[2] END, `shipment_id`: CASE f[3] WHEN '' THEN null ELSE f[3] END, seal: f[4], sealed_seq: $audit_entry.seq}]->(b)
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

@@ -10,7 +10,7 @@ UNWIND split($blob, $rs) AS line
 WITH h, run, split(line, $us) AS f
 MATCH (a:MaterialLot {id: f[0]})
 MATCH (b:MaterialLot {id: f[1]})
-CREATE (a)-[e:SPLIT_INTO {import_id: $import_id, `qty`: toInteger(f[2]) / 1000000.0, `date`: CASE f[3] WHEN '' THEN null ELSE f[3] END}]->(b)
+CREATE (a)-[e:SPLIT_INTO {import_id: $import_id, `qty`: toInteger(f[2]) / 1000000.0, `date`: CASE f[3] WHEN '' THEN null ELSE f[3] END, seal: f[4], sealed_seq: $audit_entry.seq}]->(b)
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

@@ -10,7 +10,7 @@ UNWIND split($blob, $rs) AS line
 WITH h, run, split(line, $us) AS f
 MATCH (a:Material {id: f[0]})
 MATCH (b:Document {id: f[1]})
-CREATE (a)-[e:DOCUMENTED_BY {import_id: $import_id}]->(b)
+CREATE (a)-[e:DOCUMENTED_BY {import_id: $import_id, seal: f[2], sealed_seq: $audit_entry.seq}]->(b)
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

@@ -10,7 +10,7 @@ UNWIND split($blob, $rs) AS line
 WITH h, run, split(line, $us) AS f
 MATCH (a:Serial {id: f[0]})
 MATCH (b:Container {id: f[1]})
-CREATE (a)-[e:PACKED_IN {import_id: $import_id, `from`: CASE f[2] WHEN '' THEN null ELSE f[2] END, `to`: CASE f[3] WHEN '' THEN null ELSE f[3] END, `qty`: toInteger(f[4]) / 1000000.0}]->(b)
+CREATE (a)-[e:PACKED_IN {import_id: $import_id, `from`: CASE f[2] WHEN '' THEN null ELSE f[2] END, `to`: CASE f[3] WHEN '' THEN null ELSE f[3] END, `qty`: toInteger(f[4]) / 1000000.0, seal: f[5], sealed_seq: $audit_entry.seq}]->(b)
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

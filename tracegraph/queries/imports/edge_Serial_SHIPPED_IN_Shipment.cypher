@@ -10,7 +10,7 @@ UNWIND split($blob, $rs) AS line
 WITH h, run, split(line, $us) AS f
 MATCH (a:Serial {id: f[0]})
 MATCH (b:Shipment {id: f[1]})
-CREATE (a)-[e:SHIPPED_IN {import_id: $import_id, `qty`: toInteger(f[2]) / 1000000.0}]->(b)
+CREATE (a)-[e:SHIPPED_IN {import_id: $import_id, `qty`: toInteger(f[2]) / 1000000.0, seal: f[3], sealed_seq: $audit_entry.seq}]->(b)
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

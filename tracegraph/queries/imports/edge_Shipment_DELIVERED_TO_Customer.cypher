@@ -10,7 +10,7 @@ UNWIND split($blob, $rs) AS line
 WITH h, run, split(line, $us) AS f
 MATCH (a:Shipment {id: f[0]})
 MATCH (b:Customer {id: f[1]})
-CREATE (a)-[e:DELIVERED_TO {import_id: $import_id, `date`: CASE f[2] WHEN '' THEN null ELSE f[2] END}]->(b)
+CREATE (a)-[e:DELIVERED_TO {import_id: $import_id, `date`: CASE f[2] WHEN '' THEN null ELSE f[2] END, seal: f[3], sealed_seq: $audit_entry.seq}]->(b)
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

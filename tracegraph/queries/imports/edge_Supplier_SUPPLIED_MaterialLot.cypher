@@ -10,7 +10,7 @@ UNWIND split($blob, $rs) AS line
 WITH h, run, split(line, $us) AS f
 MATCH (a:Supplier {id: f[0]})
 MATCH (b:MaterialLot {id: f[1]})
-CREATE (a)-[e:SUPPLIED {import_id: $import_id, `date`: CASE f[2] WHEN '' THEN null ELSE f[2] END, `qty`: toInteger(f[3]) / 1000000.0, `po`: CASE f[4] WHEN '' THEN null ELSE f[4] END}]->(b)
+CREATE (a)-[e:SUPPLIED {import_id: $import_id, `date`: CASE f[2] WHEN '' THEN null ELSE f[2] END, `qty`: toInteger(f[3]) / 1000000.0, `po`: CASE f[4] WHEN '' THEN null ELSE f[4] END, seal: f[5], sealed_seq: $audit_entry.seq}]->(b)
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

@@ -9,7 +9,7 @@ WITH h, run
 UNWIND $rows AS r
 MATCH (a:Batch {id: r.a})-[e:PACKED_IN]->(b:Container {id: r.b})
 WHERE r.disc IS NULL OR e.`from` = r.disc
-SET e += r.props
+SET e += r.props, e.seal = r.seal, e.sealed_seq = $audit_entry.seq
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

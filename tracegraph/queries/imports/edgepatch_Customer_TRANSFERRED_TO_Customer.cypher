@@ -9,7 +9,7 @@ WITH h, run
 UNWIND $rows AS r
 MATCH (a:Customer {id: r.a})-[e:TRANSFERRED_TO]->(b:Customer {id: r.b})
 WHERE r.disc IS NULL OR e.`shipment_id` = r.disc
-SET e += r.props
+SET e += r.props, e.seal = r.seal, e.sealed_seq = $audit_entry.seq
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

@@ -8,7 +8,7 @@ FOREACH (x IN CASE WHEN pp IS NULL THEN [] ELSE [pp] END | SET x.done = true)
 WITH h, run
 UNWIND $rows AS r
 MATCH (a:Supplier {id: r.a})-[e:SUPPLIED]->(b:MaterialLot {id: r.b})
-SET e += r.props
+SET e += r.props, e.seal = r.seal, e.sealed_seq = $audit_entry.seq
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

@@ -9,7 +9,7 @@ WITH h, run
 UNWIND $rows AS r
 MATCH (n:Supplier {id: r.id})
 SET n += r.props, n.updated_at = $now, n.last_import_id = $import_id, n.import_hash = r.hash,
-    n.import_hash_at = $now
+    n.import_hash_at = $now, n.seal = r.seal, n.sealed_seq = $audit_entry.seq
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

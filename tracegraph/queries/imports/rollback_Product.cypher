@@ -2,8 +2,8 @@
 // Delete up to $limit staged Product nodes of a run that is still staging.
 //#include audit.guard
 MATCH (run:ImportRun {id: $import_id}) WHERE run.status = 'staging'
-MATCH (n:Product) WHERE n.import_id = $import_id
-WITH h, run, n LIMIT $limit
+UNWIND $ids AS k
+MATCH (n:Product {id: k}) WHERE n.import_id = $import_id
 DETACH DELETE n
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets

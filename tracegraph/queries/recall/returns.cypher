@@ -4,6 +4,7 @@
 // Units another customer held at the decision and passed on (confirmed transfers, $credits: one
 // {customer, n, add} per former holder) are credited to that holder's counters, so its
 // reconciliation shows them accounted, and counted as transferred_in / transferred_out.
+// $unit_seals, $edge_seals ({serial id: seal}) and $return_seal: the new seals (engine/audit/seals.py).
 //#include audit.guard
 MATCH (r:Recall {id: $id})-[a:AFFECTS]->(c:Customer {id: $customer})
 SET a.returned = coalesce(a.returned, 0.0) + $add.returned,
@@ -31,11 +32,12 @@ OPTIONAL MATCH (r)-[cv:COVERS]->(s:Serial {id: sid})
 FOREACH (_ IN CASE WHEN cv IS NULL THEN [] ELSE [1] END |
   SET cv.disposition = $disposition, cv.accounted_at = $now, cv.accounted_by = $actor_id)
 FOREACH (_ IN CASE WHEN cv IS NULL OR $new_status IS NULL THEN [] ELSE [1] END |
-  SET s.status = $new_status, s.customer_id = null, s.updated_at = $now)
+  SET s.status = $new_status, s.customer_id = null, s.updated_at = $now,
+      s.seal = $unit_seals[s.id], s.sealed_seq = $audit_entry.seq)
 WITH h, r, c, collect(s) AS units
 FOREACH (rt IN CASE WHEN $return_node IS NULL THEN [] ELSE [$return_node] END |
   CREATE (ret:Return)
-  SET ret = rt
-  FOREACH (u IN units | CREATE (u)-[:RETURNED_IN {qty: 1.0}]->(ret)))
+  SET ret = rt, ret.seal = $return_seal, ret.sealed_seq = $audit_entry.seq
+  FOREACH (u IN units | CREATE (u)-[:RETURNED_IN {qty: 1.0, seal: $edge_seals[u.id], sealed_seq: $audit_entry.seq}]->(ret)))
 WITH h, [r, c] AS audit_targets
 //#include audit.append

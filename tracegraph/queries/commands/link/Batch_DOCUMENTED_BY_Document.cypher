@@ -6,5 +6,6 @@ MATCH (a:Batch {id: $from_key})
 MATCH (b:Document {id: $to_key})
 CREATE (a)-[r:DOCUMENTED_BY]->(b)
 SET r = $props
+SET r.seal = $seal, r.sealed_seq = $audit_entry.seq
 WITH h, [a, b] AS audit_targets
 //#include audit.append

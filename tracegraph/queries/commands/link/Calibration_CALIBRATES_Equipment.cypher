@@ -6,5 +6,6 @@ MATCH (a:Calibration {id: $from_key})
 MATCH (b:Equipment {id: $to_key})
 CREATE (a)-[r:CALIBRATES]->(b)
 SET r = $props
+SET r.seal = $seal, r.sealed_seq = $audit_entry.seq
 WITH h, [a, b] AS audit_targets
 //#include audit.append

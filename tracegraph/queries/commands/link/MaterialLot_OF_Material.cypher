@@ -6,5 +6,6 @@ MATCH (a:MaterialLot {id: $from_key})
 MATCH (b:Material {id: $to_key})
 CREATE (a)-[r:OF]->(b)
 SET r = $props
+SET r.seal = $seal, r.sealed_seq = $audit_entry.seq
 WITH h, [a, b] AS audit_targets
 //#include audit.append

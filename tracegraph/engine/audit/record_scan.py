@@ -1,0 +1,234 @@
+"""The record half of `audit verify`: every sealed node and edge checked against the chain.
+
+The chain walk (engine/audit/verify.py) feeds a `SealBook` with what the entries say: each entry's
+seal ledger (engine/audit/seals.py) and every audited field change with its old value. `scan` then
+streams every node of a sealed label and every edge of a sealed type (one page per query, the line
+rebuilt by the database) and reports, naming the record and the entry:
+
+* `record_tampered`: the record's content does not match its seal, after undoing the field changes
+  audited since the seal (a QA status change, a quarantine, a return), so only a change made
+  behind the engine's back is left;
+* `record_unsealed`: a node with no seal and no entry about it (created outside the engine), or an
+  edge with no seal (every writer of a sealed edge seals it);
+* `ledger_mismatch`: the records that still carry an entry's seq are not the ones its ledger
+  committed minus what later entries dropped: a record was deleted (too few) or one was added
+  with a copied seal (too many, or the same count with other seals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracegraph import queries
+from tracegraph.engine.audit.seals import (
+    EDGE_FIELDS,
+    LEDGER_FIELD,
+    NODE_FIELDS,
+    US,
+    edge_prefix,
+    enc,
+    field_kind,
+    seal_of_line,
+    split_line,
+    triple_name,
+)
+from tracegraph.engine.stores.base import GraphStore
+
+_MOD = 1 << 256
+SCAN_PAGE = 100_000
+
+
+@dataclass
+class SealBook:
+    """What the chain committed about records: ledgers by seq, and audited field changes."""
+
+    ledgers: dict[int, list[int]] = field(default_factory=dict)
+    #: (label, key) -> [(seq, field, old value)] of audited changes, in seq order
+    changes: dict[tuple[str, str], list[tuple[int, str, Any]]] = field(default_factory=dict)
+    #: (label, key) of every record some entry is about
+    about: set[tuple[str, str]] = field(default_factory=set)
+    #: records an EPCIS step wrote without sealing them (loaders/epcis_write.touched): the last seq
+    touched_nodes: dict[tuple[str, str], int] = field(default_factory=dict)
+    touched_edges: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    touched_packs: dict[str, int] = field(default_factory=dict)
+
+    def fold(self, seq: int, target: tuple[str, str], changes: list[Any]) -> None:
+        self.about.add(target)
+        for c in changes:
+            if not isinstance(c, dict):
+                continue
+            f = c.get("field")
+            if f == LEDGER_FIELD and c.get("state") is False and isinstance(c.get("new"), dict):
+                self._ledger(seq, c["new"])
+                continue
+            if f == "touched" and c.get("state") is False and isinstance(c.get("new"), dict):
+                self._touched(seq, c["new"])
+                continue
+            if c.get("redacted") or not isinstance(f, str):
+                continue
+            if "label" in c and "key" in c:  # a bulk step's change of another record (quarantine, returns)
+                rec = (str(c["label"]), str(c["key"]))
+                self.about.add(rec)
+            elif c.get("state", True):
+                rec = target
+            else:
+                continue
+            if rec[0] in NODE_FIELDS:
+                self.changes.setdefault(rec, []).append((seq, f, c.get("old")))
+
+    def _touched(self, seq: int, t: dict[str, Any]) -> None:
+        try:
+            for label, ids in (t.get("nodes") or {}).items():
+                for k in ids:
+                    self.touched_nodes[(str(label), str(k))] = seq
+            for name, pairs in (t.get("edges") or {}).items():
+                for a, b in pairs:
+                    self.touched_edges[(str(name), str(a), str(b))] = seq
+            for k in t.get("packed_in") or []:
+                self.touched_packs[str(k)] = seq
+        except (TypeError, ValueError):
+            return
+
+    def open_node(self, label: str, key: str, sealed_seq: Any) -> bool:
+        """Was this node written by an EPCIS step after its seal (or ever, when it has none)?"""
+        s = self.touched_nodes.get((label, key))
+        return s is not None and (not isinstance(sealed_seq, int) or s > sealed_seq)
+
+    def open_edge(self, t: tuple[str, str, str], a: str, b: str, sealed_seq: Any) -> bool:
+        s = self.touched_edges.get((triple_name(t), a, b))
+        if t[1] == "PACKED_IN":
+            p = self.touched_packs.get(b)
+            s = p if s is None else max(s, p or 0)
+        return s is not None and (not isinstance(sealed_seq, int) or s > sealed_seq)
+
+    def _ledger(self, seq: int, led: dict[str, Any]) -> None:
+        try:
+            got = self.ledgers.setdefault(seq, [0, 0])
+            got[0] += int(led.get("n") or 0)
+            got[1] = (got[1] + int(str(led.get("sum") or "0"), 16)) % _MOD
+            for s, (n, total) in (led.get("drop") or {}).items():
+                d = self.ledgers.setdefault(int(s), [0, 0])
+                d[0] -= int(n)
+                d[1] = (d[1] - int(str(total), 16)) % _MOD
+        except (TypeError, ValueError):
+            return
+
+
+Problem = Callable[[str, int | None, str, Any, Any], None]
+
+
+def _raw_pages(store: GraphStore, query_name: str, page: int) -> Iterator[list[list[Any]]]:
+    """Pages of (seal, seq, line) rows; FalkorDB's verbose reply parsed by hiredis (strings whole)."""
+    ro = getattr(store, "ro_command", None)
+    text = queries.load(query_name)
+    skip = 0
+    while True:
+        params = {"skip": skip, "limit": page, "us": US}
+        if ro is not None:
+            reply = ro(text, params, compact=False, timeout_s=600)
+            rows = [list(r) for r in reply[1]] if len(reply) >= 3 else []
+        else:
+            rows = [[r["s"], r["q"], r["l"]] for r in store.read(query_name, **params)]
+        if rows:
+            yield rows
+        if len(rows) < page:
+            return
+        skip += page
+
+
+def scan(store: GraphStore, book: SealBook, problem: Problem, *, page: int = SCAN_PAGE,
+         progress: Callable[[int], None] | None = None) -> int:
+    """Check every sealed node and edge (see the module docstring); returns how many were checked."""
+    seen: dict[int, list[int]] = {}
+    checked = 0
+    for label in NODE_FIELDS:
+        idx_key = 0
+        for rows in _raw_pages(store, f"seals.nodes_{label}", page):
+            for seal, seq, line in rows:
+                checked += 1
+                key = line.split(US, 1)[idx_key]
+                if seal is None:
+                    if (label, key) not in book.about and not book.open_node(label, key, None):
+                        problem("record_unsealed", None,
+                                f"{label} {key!r} has no seal and no audit entry is about it: it was created "
+                                "outside the engine", None, None)
+                    continue
+                undo = book.changes.get((label, key))
+                if undo and isinstance(seq, int):
+                    line = _undo(label, line, seq, undo)
+                if seal_of_line(label, line) != seal and not book.open_node(label, key, seq):
+                    problem("record_tampered", seq if isinstance(seq, int) else None,
+                            f"{label} {key!r} no longer matches the seal entry {seq} committed: a field was "
+                            "changed behind the engine's back (no audit entry explains it)", seal, None)
+                _count(seen, seq, seal)
+            if progress:
+                progress(checked)
+    for t in EDGE_FIELDS:
+        prefix = edge_prefix(t)
+        for rows in _raw_pages(store, f"seals.edges_{triple_name(t)}", page):
+            for seal, seq, line in rows:
+                checked += 1
+                if seal is None:
+                    a, b = line.split(US)[:2]
+                    if book.open_edge(t, a, b, None):
+                        continue
+                    problem("record_unsealed", None,
+                            f"edge ({t[0]} {a!r})-[:{t[1]}]->({t[2]} {b!r}) has no seal: it was added behind the "
+                            "engine's back", None, None)
+                    continue
+                if seal_of_line(prefix, line) != seal and not book.open_edge(t, *line.split(US)[:2], seq):
+                    a, b = line.split(US)[:2]
+                    problem("record_tampered", seq if isinstance(seq, int) else None,
+                            f"edge ({t[0]} {a!r})-[:{t[1]}]->({t[2]} {b!r}) no longer matches the seal entry {seq} "
+                            "committed: a property was changed behind the engine's back", seal, None)
+                _count(seen, seq, seal)
+            if progress:
+                progress(checked)
+    for seq in sorted(set(book.ledgers) | set(seen)):
+        want = book.ledgers.get(seq, [0, 0])
+        got = seen.get(seq, [0, 0])
+        if want[0] == got[0] and want[1] % _MOD == got[1] % _MOD:
+            continue
+        if got[0] < want[0]:
+            msg = (f"entry {seq} sealed {want[0]} records that are still current, but only {got[0]} carry its seal: "
+                   f"{want[0] - got[0]} were deleted behind the engine's back")
+        elif got[0] > want[0]:
+            msg = (f"{got[0]} records carry the seal of entry {seq}, which committed {want[0]}: "
+                   f"{got[0] - want[0]} were added behind the engine's back")
+        else:
+            msg = (f"the records that carry the seal of entry {seq} are not the ones it committed (a record was "
+                   "replaced behind the engine's back)")
+        problem("ledger_mismatch", seq, msg, want[0], got[0])
+    return checked
+
+
+def _count(seen: dict[int, list[int]], seq: Any, seal: str) -> None:
+    if not isinstance(seq, int):
+        seq = -1
+    got = seen.setdefault(seq, [0, 0])
+    got[0] += 1
+    try:
+        got[1] = (got[1] + int(seal, 16)) % _MOD
+    except (TypeError, ValueError):
+        got[1] = -1
+
+
+def _undo(label: str, line: str, sealed_seq: int, changes: list[tuple[int, str, Any]]) -> str:
+    """The line as it was sealed: each field audited as changed after the seal goes back to the old
+    value of its first such change."""
+    fields = split_line(label, line)
+    done: set[str] = set()
+    for seq, name, old in changes:
+        if seq <= sealed_seq or name in done:
+            continue
+        kind = field_kind(label, name)
+        if kind is None:
+            continue
+        done.add(name)
+        fields[name] = enc(old, kind)
+    return US.join(fields.get(f, "") for f, _ in NODE_FIELDS[label])
+
+
+__all__ = ["SealBook", "scan", "SCAN_PAGE"]
