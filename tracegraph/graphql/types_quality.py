@@ -185,7 +185,7 @@ def _field_type(type_name: str, field: str, annotation: Any) -> tuple[Any, Conve
     return simple.get(annotation, (JSON | None, lambda v: v))
 
 
-def _concrete(rt: RecordType) -> tuple[type, dict[str, Convert]]:
+def concrete_type(rt: RecordType) -> tuple[type, dict[str, Convert]]:
     name = graphql_name(rt)
     common = set(QualityRecord.__annotations__)
     annotations: dict[str, Any] = {}
@@ -204,7 +204,7 @@ def _concrete(rt: RecordType) -> tuple[type, dict[str, Convert]]:
     return strawberry.type(cls, name=name, description=desc), converters
 
 
-CONCRETE: dict[str, tuple[type, dict[str, Convert]]] = {rt.label: _concrete(rt) for rt in qsearch.record_types()}
+CONCRETE: dict[str, tuple[type, dict[str, Convert]]] = {rt.label: concrete_type(rt) for rt in qsearch.record_types()}
 #: the generated types, registered with the schema (they are reached only through the interface)
 SCHEMA_TYPES: tuple[type, ...] = tuple(cls for cls, _ in CONCRETE.values())
 TYPE_NAMES: tuple[str, ...] = tuple(cls.__name__ for cls in SCHEMA_TYPES)
@@ -250,7 +250,8 @@ class QualityQuery:
     ) -> Connection[QualityRecord]:
         store, actor = info.context.store, actor_of(info)
         wanted_types = [*(types or []), *([type] if type is not None else [])] or None
-        wanted_statuses = [str(s.value) for s in statuses or []]  # type: ignore[attr-defined] + ([status] if status is not None else [])
+        chosen: list[Any] = list(statuses or [])
+        wanted_statuses = [str(s.value) for s in chosen] + ([status] if status is not None else [])
         spec = qsearch.RecordSearch.of({
             "types": wanted_types, "statuses": wanted_statuses or None, "owner": owner,
             "dueBefore": due_before, "dueAfter": due_after, "createdFrom": created_from, "createdTo": created_to,
@@ -266,4 +267,4 @@ class QualityQuery:
 
 
 __all__ = ["QualityRecord", "QualityStatus", "QualityRecordSort", "SortDirection", "QualityQuery", "SCHEMA_TYPES",
-           "TYPE_NAMES", "typed_out", "graphql_name"]
+           "TYPE_NAMES", "typed_out", "graphql_name", "concrete_type"]
