@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from api_support import Api, make_api, make_users
-from graphql import get_named_type, is_leaf_type, is_object_type
+from graphql import get_named_type, is_interface_type, is_leaf_type, is_object_type
 from plantbuilder import demo_plant
 from tracegraph.api.deps import ANY_USER, FIELD_LEVEL, iter_routes
 from tracegraph.engine.access import permissions
@@ -112,7 +112,7 @@ FIELD_ARGS: dict[str, str] = {
     "material": '(id: "M1")', "supplier": '(id: "S1")', "product": '(id: "P1")', "customer": '(id: "H1")',
     "shipment": '(id: "SH1")', "equipment": '(id: "EQ1")',
     "batches": "(first: 2)", "serials": "(first: 2)", "materialLots": "(first: 2)", "customers": "(first: 2)",
-    "suppliers": "(first: 2)", "shipments": "(first: 2)", "dashboard": "",
+    "suppliers": "(first: 2)", "shipments": "(first: 2)", "dashboard": "", "products": '(first: 2, filter: {q: "a"})',
     "traceBack": '(key: "FIN1-S0003")', "traceForward": '(key: "L2")', "impact": '(cause: {lots: ["L1"]})',
     "scan": '(barcode: "FIN1-S0003")',
     "auditLog": "(first: 2)", "auditEntry": "(seq: 1)", "auditVerify": "(checkState: false)",
@@ -146,7 +146,8 @@ FIELD_ARGS: dict[str, str] = {
     "recordCustomerStep": '(id: "RC-NONE", customer: "H1", input: {step: "stock_count", stockCount: 1})',
     "recordReturns": '(id: "RC-NONE", customer: "H1", input: {qty: 1})',
     # quality records (QMS)
-    "qualityRecord": '(type: "complaint", id: "CMP-NONE")', "qualityRecords": '(type: "complaint", first: 2)',
+    "qualityRecord": '(type: "complaint", id: "CMP-NONE")', "qualityRecords": '(types: ["complaint", "capa"], statuses: [open], q: "x", '
+                                                                            'sort: {field: "dueDate", direction: ASC}, first: 2)',
     "releaseChecklist": '(batch: "FIN1")', "openItems": "", "capaAlerts": "(withinDays: 7)",
     "supplierScorecards": "", "trainingMatrix": "", "productionReport": '(from: "2026-01-01", to: "2026-12-31")',
     "documentInEffect": '(docId: "SOP-NONE", at: "2026-03-01")',
@@ -298,6 +299,10 @@ def test_every_object_type_has_a_rule_and_no_field_leaks_it(api: Api) -> None:
         stack = [get_named_type(gfield.type)]
         while stack:
             t = stack.pop()
+            if is_interface_type(t) and t.name not in seen:  # every implementation is reachable through it
+                seen.add(t.name)
+                stack += list(gschema.get_possible_types(t))
+                continue
             if not is_object_type(t) or t.name in seen:
                 continue
             seen.add(t.name)

@@ -41,7 +41,8 @@ RELATIONS: dict[str, str] = {
     "serial_assemblies": "browse.serial_assemblies",
 }
 
-#: list name -> (filters it accepts, sort fields it accepts)
+#: list name -> (filters it accepts, sort fields it accepts). `q` matches ids (contains); on the
+#: customer, supplier and product lists also names, case-insensitively (people search by name)
 LISTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "batches": (frozenset({"q", "status", "product", "site", "kind", "from", "to"}),
                 frozenset({"id", "started_at", "finished_at", "status", "product_id"})),
@@ -51,6 +52,7 @@ LISTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
              frozenset({"id", "received_at", "status", "supplier_id"})),
     "customers": (frozenset({"q", "kind", "country"}), frozenset({"id", "name", "kind", "country"})),
     "suppliers": (frozenset({"q", "status", "country"}), frozenset({"id", "name", "status", "country"})),
+    "products": (frozenset({"q", "device_class"}), frozenset({"id", "name", "gtin", "part_no"})),
     "shipments": (frozenset({"q", "status", "customer", "from", "to"}),
                   frozenset({"id", "date", "status", "customer_id"})),
 }

@@ -18,6 +18,7 @@ from strawberry.types import Info
 from tracegraph.doors.auth import check_permission
 from tracegraph.doors.names import ANY_USER
 from tracegraph.engine.errors import AuthenticationFailed
+from tracegraph.engine.qms.search import record_types
 
 
 class RequirePermission(BasePermission):
@@ -68,7 +69,7 @@ TYPE_RULES: dict[str, str] = {
     # backward trace and scanning
     **{t: "trace.read" for t in (
         "BackwardResult", "UpstreamBatch", "UpstreamLot", "SupplyInfo", "InspectionInfo", "EquipmentUse",
-        "DocumentUse", "QualityRecord", "ScanResult", "Resolved",
+        "DocumentUse", "TraceQualityRecord", "ScanResult", "Resolved",
     )},
     # forward trace and impact (where units are now, who holds them)
     **{t: "impact.read" for t in (
@@ -89,4 +90,10 @@ TYPE_RULES.update({t: "qms.read" for t in (
     "QmsCapaAlert", "QmsSupplierScore", "QmsTrainingCell", "QmsStep",
 )})
 TYPE_RULES["QmsProductionRow"] = "records.read"
+#: GraphQL names of quality record types whose label is another schema type's name (the model's Supplier)
+QMS_TYPE_RENAMES = {"Supplier": "SupplierQualification"}
+# the typed quality records (graphql/types_quality.py): the interface (its connection and edge) and one
+# generated type per record type of the engine's data, each readable with that type's read permission
+TYPE_RULES["QualityRecord"] = "qms.read"
+TYPE_RULES.update({QMS_TYPE_RENAMES.get(rt.label, rt.label): rt.read_permission for rt in record_types()})
 FREE_TYPES = frozenset({"PageInfo", "Me"})

@@ -36,14 +36,18 @@ AREAS: tuple[tuple[str, str | None, str | None], ...] = (
     ("tracegraph.graphql.types_records", "RecordsQuery", "RecordsMutation"),
     ("tracegraph.graphql.types_recall", "RecallQuery", "RecallMutation"),
     ("tracegraph.graphql.types_qms", "QmsQuery", "QmsMutation"),
+    ("tracegraph.graphql.types_quality", "QualityQuery", None),
 )
 
 DEFAULT_LIMITS = {"depth": 12, "aliases": 30, "tokens": 2000}
 
 
-def _areas() -> tuple[list[type], list[type]]:
+def _areas() -> tuple[list[type], list[type], list[type]]:
+    """Root query and mutation classes of the installed areas, and the types an area registers
+    that no field names directly (`SCHEMA_TYPES`: e.g. the implementations of an interface)."""
     queries: list[type] = []
     mutations: list[type] = []
+    extra: list[type] = []
     for mod_name, q, m in AREAS:
         try:
             mod = importlib.import_module(mod_name)
@@ -56,7 +60,8 @@ def _areas() -> tuple[list[type], list[type]]:
             queries.append(getattr(mod, q))
         if m:
             mutations.append(getattr(mod, m))
-    return queries, mutations
+        extra += [t for t in getattr(mod, "SCHEMA_TYPES", ()) if t not in extra]
+    return queries, mutations, extra
 
 
 class TracegraphSchema(strawberry.Schema):
@@ -75,7 +80,7 @@ class TracegraphSchema(strawberry.Schema):
 
 def build_schema(*, max_depth: int | None = None, max_aliases: int | None = None,
                  max_tokens: int | None = None) -> strawberry.Schema:
-    queries, mutations = _areas()
+    queries, mutations, extra = _areas()
     query = merge_types("Query", tuple(queries))
     mutation = merge_types("Mutation", tuple(mutations)) if mutations else None
     extensions: list[Any] = [
@@ -87,7 +92,7 @@ def build_schema(*, max_depth: int | None = None, max_aliases: int | None = None
         RefuseControlChars(),
         ShapeErrors(),
     ]
-    return TracegraphSchema(query=query, mutation=mutation, extensions=extensions)
+    return TracegraphSchema(query=query, mutation=mutation, extensions=extensions, types=extra)
 
 
 def sdl() -> str:

@@ -49,6 +49,7 @@ SerialSort = _sort_enum("SerialSort", "serials")
 LotSort = _sort_enum("LotSort", "lots")
 CustomerSort = _sort_enum("CustomerSort", "customers")
 SupplierSort = _sort_enum("SupplierSort", "suppliers")
+ProductSort = _sort_enum("ProductSort", "products")
 ShipmentSort = _sort_enum("ShipmentSort", "shipments")
 
 
@@ -93,7 +94,7 @@ class LotFilter:
 
 @strawberry.input(description="Customer list filters.")
 class CustomerFilter:
-    q: str | None = None
+    q: str | None = strawberry.field(default=None, description="id contains, or name contains (any case)")
     kind: str | None = None
     country: str | None = None
 
@@ -103,12 +104,21 @@ class CustomerFilter:
 
 @strawberry.input(description="Supplier list filters.")
 class SupplierFilter:
-    q: str | None = None
+    q: str | None = strawberry.field(default=None, description="id contains, or name contains (any case)")
     status: str | None = None
     country: str | None = None
 
     def to_engine(self) -> dict[str, Any]:
         return {"q": self.q, "status": self.status, "country": self.country}
+
+
+@strawberry.input(description="Product list filters.")
+class ProductFilter:
+    q: str | None = strawberry.field(default=None, description="id contains, or name contains (any case)")
+    device_class: str | None = None
+
+    def to_engine(self) -> dict[str, Any]:
+        return {"q": self.q, "device_class": self.device_class}
 
 
 @strawberry.input(description="Shipment list filters.")
@@ -218,6 +228,13 @@ class BrowseQuery:
         desc: bool = False, first: int | None = None, after: str | None = None,
     ) -> Connection[Supplier]:
         return await _list(info, "suppliers", Supplier, filter, sort, desc, first, after)
+
+    @strawberry.field(permission_classes=READ, description="Products (finished device types), filtered and sorted.")
+    async def products(
+        self, info: Info, filter: ProductFilter | None = None, sort: ProductSort | None = None,  # type: ignore[valid-type]
+        desc: bool = False, first: int | None = None, after: str | None = None,
+    ) -> Connection[Product]:
+        return await _list(info, "products", Product, filter, sort, desc, first, after)
 
     @strawberry.field(permission_classes=READ)
     async def shipments(

@@ -126,7 +126,8 @@ class UpstreamBatch:
     pass
 
 
-@pyd_type(model=tm.QualityRecord, all_fields=True)
+@pyd_type(model=tm.QualityRecord, all_fields=True, name="TraceQualityRecord",
+          description="A quality record found by the backward trace (the typed QMS records are `QualityRecord`).")
 class QualityRecord:
     pass
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracegraph.engine import commands
+from tracegraph.engine.qms.columns import render_queries
 from tracegraph.engine.qms.lifecycle import QUERY_DIR, RecordType
 from tracegraph.engine.qms.lifecycle import Transition as T
 from tracegraph.engine.qms.release import RELEASE
@@ -366,6 +367,8 @@ def generate_queries(types: list[RecordType] | None = None, write: bool = False)
     for rt in types or list(RECORD_TYPES.values()):
         for op, text in tmpl.items():
             out[QUERY_DIR / op / f"{rt.label}.cypher"] = text.format(label=rt.label, about_rel=rt.about_rel)
+    if types is None:  # the cross-type search covers every type of the data
+        out.update(render_queries(list({rt.label: rt for rt in RECORD_TYPES.values()}.values())))
     if write:
         for path, text in out.items():
             path.parent.mkdir(parents=True, exist_ok=True)
