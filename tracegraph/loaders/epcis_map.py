@@ -101,6 +101,9 @@ class Mapped:
     containers: set[str] = field(default_factory=set)
     #: per node, the properties that are only creation defaults (never overwrite a stored value)
     defaults: dict[NodeKey, set[str]] = field(default_factory=dict)
+    #: lots stored as the other kind that this import writes again as the right one (epcis_kinds.py):
+    #: {id, old: the stored label, drop_of: the Product/Material only that node named goes too}
+    retyped: list[dict[str, Any]] = field(default_factory=list)
 
     def node(self, label: str, nid: str, **props: Any) -> NodeKey:
         key = (label, nid)
