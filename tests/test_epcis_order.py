@@ -89,12 +89,7 @@ def snapshot(store: Any, *, capture_time: bool = True) -> tuple[set[Any], set[An
     Without `capture_time`, an event's recordTime is left out: the REST binding sets it to the
     moment of capture (EPCIS 2.0 section 7.4.1), which differs by definition between requests."""
     def frozen(d: dict[str, Any] | None) -> tuple[Any, ...]:
-        d = dict(d or {})
-        if not capture_time and "json" in d and "event_time" in d:
-            d.pop("record_time", None)
-            d["json"] = json.dumps({k: v for k, v in json.loads(d["json"]).items() if k != "recordTime"},
-                                   sort_keys=True)
-        return tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in d.items() if k not in META))
+        return _frozen(d, capture_time)
 
     nodes = store.run("MATCH (n) WHERE labels(n)[0] IN $l RETURN labels(n)[0] AS l, properties(n) AS p",
                       {"l": list(LABELS)}, write=False)
@@ -105,17 +100,17 @@ def snapshot(store: Any, *, capture_time: bool = True) -> tuple[set[Any], set[An
             {(r["t"], r["al"], r["a"], r["bl"], r["b"], frozen(r["p"])) for r in edges})
 
 
+def _frozen(d: dict[str, Any] | None, capture_time: bool = True) -> tuple[Any, ...]:
+    d = dict(d or {})
+    if not capture_time and "json" in d and "event_time" in d:  # an EpcisEvent
+        d.pop("record_time", None)
+        d["json"] = json.dumps({k: v for k, v in json.loads(d["json"]).items() if k != "recordTime"}, sort_keys=True)
+    return tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in d.items() if k not in META))
+
+
 def snapshot_without_capture_time(snap: tuple[set[Any], set[Any]]) -> tuple[set[Any], set[Any]]:
-    """A snapshot as `snapshot(capture_time=False)` would have taken it (the reference has none)."""
-    nodes = set()
-    for label, props in snap[0]:
-        d = {k: json.loads(v) for k, v in props}
-        if "json" in d and "event_time" in d:
-            d.pop("record_time", None)
-            d["json"] = json.dumps({k: v for k, v in json.loads(d["json"]).items() if k != "recordTime"},
-                                   sort_keys=True)
-        nodes.add((label, tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in d.items()))))
-    return nodes, snap[1]
+    """A snapshot as `snapshot(capture_time=False)` would have taken it."""
+    return {(label, _frozen({k: json.loads(v) for k, v in props}, False)) for label, props in snap[0]}, snap[1]
 
 
 def kinds(store: Any) -> dict[str, str]:

@@ -32,8 +32,8 @@ from tracegraph.loaders import epcis_write
 from tracegraph.loaders.epcis_doc import event_list, extra_context, validate_document
 from tracegraph.loaders.epcis_export import ExportScope, build_document, check_document, export_epcis
 from tracegraph.loaders.epcis_identity import dedupe
-from tracegraph.loaders.epcis_kinds import rekind, settle, votes_of
 from tracegraph.loaders.epcis_input import is_epcis_file as is_epcis
+from tracegraph.loaders.epcis_kinds import rekind, settle, votes_of
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
 
 if TYPE_CHECKING:
