@@ -33,6 +33,7 @@ from tracegraph.loaders.epcis_doc import event_list, extra_context, validate_doc
 from tracegraph.loaders.epcis_export import ExportScope, build_document, check_document, export_epcis
 from tracegraph.loaders.epcis_identity import dedupe
 from tracegraph.loaders.epcis_input import is_epcis_file as is_epcis
+from tracegraph.loaders.epcis_kinds import rekind, settle, votes_of
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
 
 if TYPE_CHECKING:
@@ -134,8 +135,13 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
             sh = by_id.setdefault(r["id"], {"id": r["id"], "customer_id": r.get("customer_id"), "things": []})
             sh["things"].append((r["label"], r["item"]))
         opened = list(by_id.values())
-    mapped = map_events(events, extra_context(doc), known_labels=_known_labels(store, lot_ids), customer_kinds=kinds,
-                        product_ids=products, open_shipments=opened)
+    # a lot's kind from everything the events say about it, the graph's events included (epcis_kinds.py)
+    stored_kinds = _known_labels(store, lot_ids + list(votes_of(events)))
+    settled = settle(store, events, stored_kinds)
+    kw: dict[str, Any] = {"known_labels": {k: v for k, v in stored_kinds.items() if k not in settled.ids()},
+                          "customer_kinds": kinds, "product_ids": products, "open_shipments": opened}
+    mapped = map_events(events, extra_context(doc), kinds=settled.kinds, **kw)
+    rekind(mapped, settled, events, extra_context(doc), **kw)
     for eid, original in originals.items():  # error declarations: the erroneous version stays on record
         mapped.nodes[("EpcisEvent", eid)]["original_json"] = original
     return EpcisBatch(source=source, document_id=doc.get("id"), events=len(events),

@@ -101,6 +101,9 @@ class Mapped:
     containers: set[str] = field(default_factory=set)
     #: per node, the properties that are only creation defaults (never overwrite a stored value)
     defaults: dict[NodeKey, set[str]] = field(default_factory=dict)
+    #: lots stored as the other kind that this import writes again as the right one (epcis_kinds.py):
+    #: {id, old: the stored label, drop_of: the Product/Material only that node named goes too}
+    retyped: list[dict[str, Any]] = field(default_factory=list)
 
     def node(self, label: str, nid: str, **props: Any) -> NodeKey:
         key = (label, nid)
@@ -172,6 +175,92 @@ def _ilmd_value(ilmd: dict[str, Any], name: str) -> Any:
     return None
 
 
+#: business steps by which a lot comes in from another party
+RECEIPT_STEPS = frozenset({"receiving", "accepting"})
+#: the three things an event can say about a class-level lot (an lgtin)
+MADE, BOUGHT, USED = "made", "bought", "used"
+
+
+def _parties(event: dict[str, Any], listname: str, keyname: str) -> set[str]:
+    return {key_of(str(x[keyname])) for x in event.get(listname) or [] if isinstance(x, dict)
+            and short_vocab(x.get("type")) in ("owning_party", "possessing_party") and x.get(keyname)}
+
+
+def _is_lot(uri: str) -> bool:
+    ident = parse_identifier(uri)
+    return ident.kind == "lgtin" or (ident.kind == "tracegraph" and ident.extra.get("label") == "Batch")
+
+
+def _ilmd_lots(e: dict[str, Any], serial_uris: Iterable[Any]) -> list[str]:
+    """The lots an ILMD `cbvmda:lotNumber` names for the serials an event brings into being."""
+    ilmd = e.get("ilmd") if isinstance(e.get("ilmd"), dict) else {}
+    lot_no = _ilmd_value(ilmd or {}, "lotNumber")
+    if not (isinstance(lot_no, str) and lot_no):
+        return []
+    out = []
+    for u in serial_uris:
+        ident = parse_identifier(u) if isinstance(u, str) else None
+        if ident is not None and ident.kind == "sgtin" and ident.gtin:
+            out.append(lot_uri_like(ident, ident.gtin, lot_no))
+    return out
+
+
+def lot_votes(e: dict[str, Any]) -> dict[str, str]:
+    """What ONE event says about the kind of each class-level lot it names, from its own content only
+    (so the answer cannot depend on which document, or which order, it came in):
+
+    - `made` (a production Batch): an output of a TransformationEvent (output quantity, output
+      lgtin, or the ILMD lot of its output serials); an ObjectEvent ADD that is not a receipt
+      (commissioning: the lot, or the ILMD lot of the units it commissions, comes into being here);
+    - `bought` (a MaterialLot): an ObjectEvent receiving / accepting it from another party (a source
+      owning or possessing party that is not one of the destination parties: a supplier's delivery);
+    - `used` (a MaterialLot unless something says `made`): an input of a TransformationEvent.
+
+    Shipping, observing, packing, inspecting say nothing about what a lot is."""
+    t = e.get("type")
+    out: dict[str, str] = {}
+
+    def say(uri: Any, vote: str) -> None:
+        if isinstance(uri, str) and _is_lot(uri) and (vote == MADE or uri not in out):
+            out[uri] = vote
+
+    if t == "TransformationEvent":
+        for q in _qty_list(e, "inputQuantityList"):
+            say(q["epcClass"], USED)
+        for u in e.get("inputEPCList") or []:
+            say(u, USED)
+        for q in _qty_list(e, "outputQuantityList"):
+            say(q["epcClass"], MADE)
+        for u in list(e.get("outputEPCList") or []) + _ilmd_lots(e, e.get("outputEPCList") or []):
+            say(u, MADE)
+    elif t == "ObjectEvent":
+        bs = short_vocab(e.get("bizStep")) or ""
+        lots = [q["epcClass"] for q in _qty_list(e, "quantityList")] + list(e.get("epcList") or [])
+        if bs in RECEIPT_STEPS:
+            src = _parties(e, "sourceList", "source")
+            if src and not src <= _parties(e, "destinationList", "destination"):
+                for u in lots:
+                    say(u, BOUGHT)
+        elif e.get("action") == "ADD":
+            for u in lots + _ilmd_lots(e, e.get("epcList") or []):
+                say(u, MADE)
+    return out
+
+
+def decide_kind(votes: Iterable[str], stored: str | None = None) -> str:
+    """The kind of a lot from everything the events say about it: made here -> Batch (a
+    sub-assembly that is also consumed, or our batch a customer receives, stays one); else
+    received from a supplier or consumed -> MaterialLot; else what is stored; else Batch (a lot
+    only shipped or observed is taken to be ours). A function of the SET of votes: the same
+    answer in one document or one event at a time, in any order."""
+    vs = set(votes)
+    if MADE in vs:
+        return "Batch"
+    if vs & {BOUGHT, USED}:
+        return "MaterialLot"
+    return stored or "Batch"
+
+
 def _sort_key(item: tuple[int, dict[str, Any]]) -> tuple[str, int]:
     return (to_utc(item[1].get("eventTime")) or "", item[0])
 
@@ -188,8 +277,10 @@ class _Mapper:
         self.known = dict(known_labels or {})  # id -> label already in the graph
         self.customer_kinds = dict(customer_kinds or {})  # customer id -> kind already in the graph
         self.product_ids: dict[str, str] = {}  # 14-digit GTIN -> key of the existing Product
-        self.lot_inputs: set[str] = set()
-        self.lot_outputs: set[str] = set()
+        #: lot URI -> what this document's events say about it (`lot_votes`)
+        self.votes: dict[str, set[str]] = {}
+        #: lot URI -> kind decided with the events already in the graph (loaders/epcis_kinds.py)
+        self.kinds: dict[str, str] = {}
         #: open packing intervals of this document: child -> (container id, from, qty)
         self.packed: dict[NodeKey, tuple[str, str | None, float | None]] = {}
         #: closed intervals: (child, container id, from, to, qty)
@@ -200,21 +291,19 @@ class _Mapper:
 
     # --- classification -------------------------------------------------------------
     def prescan(self, events: list[dict[str, Any]]) -> None:
-        """Which lgtins are produced (Batch) and which only consumed (MaterialLot)."""
+        """What the events say about each lot (`lot_votes`), before any node is made."""
         for e in events:
-            t = e.get("type")
-            if t == "TransformationEvent":
-                for q in _qty_list(e, "inputQuantityList"):
-                    self.lot_inputs.add(q["epcClass"])
-                for q in _qty_list(e, "outputQuantityList"):
-                    self.lot_outputs.add(q["epcClass"])
+            for uri, vote in lot_votes(e).items():
+                self.votes.setdefault(uri, set()).add(vote)
 
     def lot_label(self, uri: str) -> str:
+        """A lot's kind: decided beforehand with the graph's events (`kinds`), else as stored,
+        else from this document's votes (see `decide_kind`)."""
+        if uri in self.kinds:
+            return self.kinds[uri]
         if self.known.get(uri) in ("Batch", "MaterialLot"):
             return self.known[uri]
-        if uri in self.lot_inputs and uri not in self.lot_outputs:
-            return "MaterialLot"
-        return "Batch"
+        return decide_kind(self.votes.get(uri, set()))
 
     # --- nodes ----------------------------------------------------------------------
     def product(self, gtin: str) -> NodeKey:
@@ -641,17 +730,20 @@ def destination_keys(events: Iterable[dict[str, Any]]) -> set[str]:
 def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = None,
                known_labels: dict[str, str] | None = None, customer_kinds: dict[str, str] | None = None,
                product_ids: dict[str, str] | None = None,
-               open_shipments: list[dict[str, Any]] | None = None) -> Mapped:
+               open_shipments: list[dict[str, Any]] | None = None,
+               kinds: dict[str, str] | None = None) -> Mapped:
     """Map EPCIS events (dicts as in the JSON document) to graph facts.
 
     `context` is the document's @context minus the standard context URL (namespace prefixes of
     extensions), stored with each event so an export can declare them again. `known_labels`
     (id -> label of nodes already in the graph) lets a later document consume a lot an earlier
-    one produced as the same node.
+    one produced as the same node; `kinds` (lot URI -> label) are kinds decided with the events
+    the graph already holds (loaders/epcis_kinds.py) and win over both.
     """
     items = sorted(enumerate(list(events)), key=_sort_key)
     mp = _Mapper(known_labels, customer_kinds)
     mp.product_ids = dict(product_ids or {})
+    mp.kinds = dict(kinds or {})
     for sh in open_shipments or []:  # shipments earlier documents opened, oldest first
         mp.shipments.append({"key": ("Shipment", sh["id"]), "things": set(sh["things"]), "bts": set(),
                              "customer_id": sh.get("customer_id")})
@@ -661,4 +753,4 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     return mp.finish()
 
 
-__all__ = ["CONCERNS", "Mapped", "map_events", "destination_keys", "key_of", "event_id", "to_utc", "short_vocab", "canonical_json"]
+__all__ = ["CONCERNS", "Mapped", "map_events", "lot_votes", "decide_kind", "MADE", "BOUGHT", "USED", "destination_keys", "key_of", "event_id", "to_utc", "short_vocab", "canonical_json"]

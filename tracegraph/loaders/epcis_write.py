@@ -101,6 +101,10 @@ def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteR
     for key in mapped.nodes:
         create, props = mapped.split(key)
         by_label.setdefault(key[0], []).append({"id": key[1], "create": create, "props": props})
+    for old in ("Batch", "MaterialLot"):  # re-kinded lots (loaders/epcis_kinds.py): first, before any upsert
+        retype = [{"id": r["id"], "drop_of": bool(r["drop_of"])} for r in mapped.retyped if r["old"] == old]
+        if retype:
+            steps.append((f"epcis.retype_{old.lower()}", retype))
     for label in NODE_ORDER:
         rows = by_label.pop(label, [])
         if rows:
@@ -182,7 +186,7 @@ def split_new(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK
                 label = next(lb for lb in NODE_ORDER if lb.lower() == name.removeprefix("upsert_"))
                 r = {**r, "src": source}
                 (s_rows if (label, r["id"]) in new else l_rows).append(r)
-            elif name == "unpack":
+            elif name == "unpack" or name.startswith("retype_"):
                 l_rows.append(r)
             else:
                 fl, tl = r.pop("fl"), r.pop("tl")

@@ -1,0 +1,264 @@
+"""Order-independent capture (issue 16 item 4): what a lot is comes from what the events say about
+it, so one document, one event per import in document order, and one event per import in reverse
+or shuffled order all give the same graph (node kinds, properties, edges) and the same impact of
+the supplier's resin lot, through the loader functions, the REST capture endpoint and EPCIS XML.
+
+The events are written here by hand from EPCIS 2.0 / CBV 2.0: a resin lot received from a supplier,
+a sub-assembly moulded from it, a finished-goods batch with serials made from the resin and the
+sub-assembly, a shipment of two of the units to a customer, and a film lot first seen at an
+inspection (no word of what it is) and later received from the supplier. Each order forces the
+cases the rule must get right: a receipt stored first (MaterialLot, its consumption agrees), a
+consumption stored first, a sub-assembly consumed before its production arrives (stored as a
+MaterialLot, re-kinded to a Batch), a lot first stored as a Batch for want of evidence and then
+received from a supplier (re-kinded to a MaterialLot)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api_support import ADMIN, PASSWORD, Api, role_user
+from tracegraph.engine.audit.chain import Actor
+from tracegraph.engine.audit.verify import verify
+from tracegraph.engine.errors import Conflict
+from tracegraph.engine.qms import DEVIATION, open_record
+from tracegraph.engine.trace.impact import impact
+from tracegraph.engine.trace.models import ImpactCause
+from tracegraph.loaders.epcis import import_epcis
+from tracegraph.loaders.epcis_map import decide_kind, lot_votes
+from tracegraph.loaders.epcis_xml_out import document_to_xml
+
+CTX = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
+ACTOR = Actor(id="u-qa", name="QA Importer", roles=frozenset({"qa"}))
+RESIN = "urn:epc:class:lgtin:4012345.011111.R-778"       # the supplier's resin lot
+FILM = "urn:epc:class:lgtin:4012345.022222.F-31"         # the supplier's film lot, inspected first
+SUBASSY = "urn:epc:class:lgtin:0614141.107340.SA-9"      # our moulded sub-assembly lot
+FG_LOT = "urn:epc:class:lgtin:0614141.107346.FG-1"       # our finished-goods batch (ILMD lot of the units)
+UNIT = "urn:epc:id:sgtin:0614141.107346."
+SUPPLIER, US, CUSTOMER = "urn:epc:id:pgln:4012345.00000", "urn:epc:id:pgln:0614141.00000", "urn:epc:id:pgln:0614142.00000"
+PLANT = "urn:epc:id:sgln:0614141.00001.0"
+DESADV = "urn:epcglobal:cbv:bt:0614141000005:DA-1"
+META = {"created_at", "updated_at", "source", "import_id", "last_import_id"}
+LABELS = ("Batch", "MaterialLot", "Material", "Product", "Serial", "Shipment", "Customer", "Location",
+          "BusinessTransaction", "EpcisEvent", "Container", "Return")
+
+
+def _ev(t: str, when: str, n: int, **kw: Any) -> dict[str, Any]:
+    return {"type": t, "eventID": f"urn:uuid:6a1c0000-0000-4000-8000-{n:012d}", "eventTime": when,
+            "eventTimeZoneOffset": "+00:00", **kw}
+
+
+EVENTS: list[dict[str, Any]] = [
+    _ev("ObjectEvent", "2026-01-30T08:00:00Z", 1, action="OBSERVE", bizStep="inspecting",
+        quantityList=[{"epcClass": FILM, "quantity": 5, "uom": "KGM"}], bizLocation={"id": PLANT}),
+    _ev("ObjectEvent", "2026-02-01T08:00:00Z", 2, action="OBSERVE", bizStep="receiving", disposition="in_progress",
+        quantityList=[{"epcClass": RESIN, "quantity": 500, "uom": "KGM"}, {"epcClass": FILM, "quantity": 5, "uom": "KGM"}],
+        bizTransactionList=[{"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:0614141000005:PO-77"}],
+        sourceList=[{"type": "owning_party", "source": SUPPLIER}],
+        destinationList=[{"type": "owning_party", "destination": US}], bizLocation={"id": PLANT}),
+    _ev("TransformationEvent", "2026-02-02T08:00:00Z", 3, bizStep="commissioning", disposition="active",
+        inputQuantityList=[{"epcClass": RESIN, "quantity": 5, "uom": "KGM"}],
+        outputQuantityList=[{"epcClass": SUBASSY, "quantity": 10}], bizLocation={"id": PLANT}),
+    _ev("TransformationEvent", "2026-02-03T08:00:00Z", 4, bizStep="commissioning", disposition="active",
+        inputQuantityList=[{"epcClass": RESIN, "quantity": 25, "uom": "KGM"}, {"epcClass": SUBASSY, "quantity": 3},
+                           {"epcClass": FILM, "quantity": 1, "uom": "KGM"}],
+        outputEPCList=[UNIT + "S1", UNIT + "S2", UNIT + "S3"], bizLocation={"id": PLANT},
+        ilmd={"cbvmda:lotNumber": "FG-1", "cbvmda:itemExpirationDate": "2028-02-28"}),
+    _ev("ObjectEvent", "2026-02-05T08:00:00Z", 5, action="OBSERVE", bizStep="shipping", disposition="in_transit",
+        epcList=[UNIT + "S1", UNIT + "S2"], bizTransactionList=[{"type": "desadv", "bizTransaction": DESADV}],
+        sourceList=[{"type": "owning_party", "source": US}],
+        destinationList=[{"type": "owning_party", "destination": CUSTOMER}]),
+]
+
+N = len(EVENTS)
+ORDERS = [tuple(range(N)), tuple(reversed(range(N)))] + [tuple(random.Random(seed).sample(range(N), N))
+                                                        for seed in (1, 2, 3, 4)]
+
+
+def doc(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"@context": CTX, "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-03-01T00:00:00Z",
+            "epcisBody": {"eventList": events}}
+
+
+def snapshot(store: Any, *, capture_time: bool = True) -> tuple[set[Any], set[Any]]:
+    """Every node the EPCIS mapping writes (label, properties) and every edge between them.
+    Without `capture_time`, an event's recordTime is left out: the REST binding sets it to the
+    moment of capture (EPCIS 2.0 section 7.4.1), which differs by definition between requests."""
+    def frozen(d: dict[str, Any] | None) -> tuple[Any, ...]:
+        return _frozen(d, capture_time)
+
+    nodes = store.run("MATCH (n) WHERE labels(n)[0] IN $l RETURN labels(n)[0] AS l, properties(n) AS p",
+                      {"l": list(LABELS)}, write=False)
+    edges = store.run("MATCH (a)-[r]->(b) WHERE labels(a)[0] IN $l AND labels(b)[0] IN $l RETURN type(r) AS t, "
+                      "labels(a)[0] AS al, a.id AS a, labels(b)[0] AS bl, b.id AS b, properties(r) AS p",
+                      {"l": list(LABELS)}, write=False)
+    return ({(r["l"], frozen(r["p"])) for r in nodes},
+            {(r["t"], r["al"], r["a"], r["bl"], r["b"], frozen(r["p"])) for r in edges})
+
+
+def _frozen(d: dict[str, Any] | None, capture_time: bool = True) -> tuple[Any, ...]:
+    d = dict(d or {})
+    if not capture_time and "json" in d and "event_time" in d:  # an EpcisEvent
+        d.pop("record_time", None)
+        d["json"] = json.dumps({k: v for k, v in json.loads(d["json"]).items() if k != "recordTime"}, sort_keys=True)
+    return tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in d.items() if k not in META))
+
+
+def snapshot_without_capture_time(snap: tuple[set[Any], set[Any]]) -> tuple[set[Any], set[Any]]:
+    """A snapshot as `snapshot(capture_time=False)` would have taken it."""
+    return {(label, _frozen({k: json.loads(v) for k, v in props}, False)) for label, props in snap[0]}, snap[1]
+
+
+def kinds(store: Any) -> dict[str, str]:
+    rows = store.run("MATCH (n) WHERE n:Batch OR n:MaterialLot RETURN labels(n)[0] AS l, n.id AS id", write=False)
+    return {r["id"]: r["l"] for r in rows}
+
+
+def resin_impact(store: Any) -> dict[str, Any]:
+    r = impact(store, ImpactCause(lots=[RESIN]), engine="cypher")
+    return {"batches": sorted(b.id for b in r.batches), "serials": sorted((s.id, s.status, s.customer) for s in r.serials),
+            "customers": sorted(c.model_dump_json() for c in r.customers), "counts": dict(r.counts),
+            "lots": sorted(lt.id for lt in r.lots)}
+
+
+EXPECTED_KINDS = {RESIN: "MaterialLot", FILM: "MaterialLot", SUBASSY: "Batch", FG_LOT: "Batch"}
+
+
+@pytest.fixture(scope="module")
+def reference(store: Any) -> dict[str, Any]:
+    """The graph of all the events in ONE document: what every other way must give."""
+    import_epcis(store, doc(EVENTS), ACTOR)
+    return {"snapshot": snapshot(store), "impact": resin_impact(store), "kinds": kinds(store)}
+
+
+def test_one_document_gives_the_kinds_the_events_say(reference: Any) -> None:
+    assert reference["kinds"] == EXPECTED_KINDS
+    imp = reference["impact"]
+    assert imp["batches"] == sorted([SUBASSY, FG_LOT])
+    assert [s[0] for s in imp["serials"]] == [UNIT + "S1", UNIT + "S2", UNIT + "S3"]
+    assert {s[2] for s in imp["serials"]} == {CUSTOMER, None} and imp["counts"]["customers"] == 1
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=lambda o: "-".join(map(str, o)))
+def test_one_event_per_import_in_any_order_gives_the_same_graph(order: tuple[int, ...], reference: Any,
+                                                                 fresh: Any) -> None:
+    store = fresh()
+    for i in order:
+        import_epcis(store, doc([EVENTS[i]]), ACTOR)
+    assert kinds(store) == EXPECTED_KINDS
+    got = snapshot(store)
+    assert got[0] == reference["snapshot"][0], (sorted(got[0] ^ reference["snapshot"][0]))
+    assert got[1] == reference["snapshot"][1], (sorted(got[1] ^ reference["snapshot"][1]))
+    assert resin_impact(store) == reference["impact"]
+    assert verify(store).ok
+
+
+def test_documents_of_two_events_in_time_order_give_the_same_graph(reference: Any, fresh: Any) -> None:
+    store = fresh()
+    for i in range(0, N, 2):
+        import_epcis(store, doc(EVENTS[i:i + 2]), ACTOR)
+    assert snapshot(store) == reference["snapshot"]
+
+
+def test_a_rekinded_lot_is_an_audited_step_of_the_import_run(fresh: Any) -> None:
+    """The sub-assembly consumed before its production arrives is stored as a MaterialLot; the
+    production event re-kinds it, as a commit-log step of that run, in the audit chain."""
+    store = fresh()
+    import_epcis(store, doc([EVENTS[3]]), ACTOR)
+    assert kinds(store)[SUBASSY] == "MaterialLot"
+    res = import_epcis(store, doc([EVENTS[2]]), ACTOR)
+    assert kinds(store)[SUBASSY] == "Batch"
+    # the Material the wrong node named (nothing else used it) went with it; the Product it needs is there
+    assert store.run("MATCH (m:Material {id: '10614141073402'}) RETURN m", write=False) == []
+    assert store.run("MATCH (:Batch {id: $id})-[:OF]->(p:Product) RETURN p.id AS p", {"id": SUBASSY},
+                     write=False) == [{"p": "10614141073402"}]
+    # the run's commit log, in the audit chain, names the step (query, rows, SHA-256 of the rows)
+    entries = store.run("MATCH (e:AuditEntry) WHERE e.target_key = $run RETURN e.changes AS c",
+                        {"run": res.import_id}, write=False)
+    logged = [c for e in entries for c in json.loads(e["c"]) if c["field"] == "commit steps"]
+    assert any(s["query"] == "epcis.tx_retype_materiallot" and s["rows"] == 1 for c in logged for s in c["new"])
+    assert verify(store).ok
+
+
+def test_a_lot_records_outside_epcis_hold_is_not_rekinded_behind_their_back(fresh: Any) -> None:
+    """A lot stored as a Batch (for want of evidence) that a quality record now refers to:
+    the receipt that shows it is a supplier's lot is refused whole, naming the lot."""
+    store = fresh()
+    import_epcis(store, doc([EVENTS[0]]), ACTOR)
+    assert kinds(store)[FILM] == "Batch"
+    open_record(store, DEVIATION, ACTOR, {"title": "film lot F-31", "description": "wrinkles seen at inspection"},
+                about={"Batch": [FILM]})
+    before = snapshot(store)
+    with pytest.raises(Conflict) as err:
+        import_epcis(store, doc([EVENTS[1]]), ACTOR)
+    assert FILM in err.value.message and "ABOUT" in err.value.message
+    assert snapshot(store) == before
+
+
+def test_votes_come_from_the_event_alone() -> None:
+    assert lot_votes(EVENTS[1]) == {RESIN: "bought", FILM: "bought"}
+    assert lot_votes(EVENTS[0]) == {}
+    assert lot_votes(EVENTS[2]) == {RESIN: "used", SUBASSY: "made"}
+    assert lot_votes(EVENTS[3])[FG_LOT] == "made" and lot_votes(EVENTS[3])[SUBASSY] == "used"
+    own = {**EVENTS[1], "sourceList": [{"type": "owning_party", "source": US}]}  # a move between our own sites
+    assert lot_votes(own) == {}
+    assert decide_kind({"used", "made"}) == "Batch" and decide_kind({"bought"}) == "MaterialLot"
+    assert decide_kind(set(), "MaterialLot") == "MaterialLot" and decide_kind(set()) == "Batch"
+
+
+def test_xml_one_event_per_capture_gives_the_same_graph(reference: Any, fresh: Any, tmp_path: Path) -> None:
+    store = fresh()
+    for i in reversed(range(N)):
+        f = tmp_path / f"event-{i}.xml"
+        f.write_bytes(document_to_xml(doc([EVENTS[i]])))
+        import_epcis(store, f, ACTOR)
+    assert snapshot(store) == reference["snapshot"]
+    assert resin_impact(store) == reference["impact"]
+
+
+# ---------------------------------------------------------------------------------------
+# the REST capture endpoint: a goods-in scanner and a packaging line capturing one at a time
+# ---------------------------------------------------------------------------------------
+
+
+def _machine_api(store: Any, tmp: Path) -> Api:
+    from fastapi.testclient import TestClient
+
+    from tracegraph.api.app import create_app
+    from tracegraph.engine.access import auth
+    from tracegraph.settings import load_settings
+
+    auth.init_admin(store, ADMIN, "Ada Admin", PASSWORD)
+    admin = auth.authenticate(store, ADMIN, PASSWORD)
+    auth.add_user(store, admin, role_user("capture_device"), "scanner", PASSWORD, ["capture_device"], reason="test")
+    api = Api(client=TestClient(create_app(load_settings(data_dir=tmp), store=store), client=("127.0.0.1", 50000)),
+              store=store)
+    api.tokens["capture_device"] = api.login(role_user("capture_device"))
+    return api
+
+
+def _capture(api: Api, body: Any, events: int = 1) -> None:
+    r = api.client.post("/epcis/capture", content=json.dumps(body),
+                        headers={**api.headers("capture_device"), "Content-Type": "application/ld+json"})
+    assert r.status_code == 202, r.text
+    job = api.client.get(r.headers["Location"], headers=api.headers("capture_device")).json()
+    assert job["success"] is True and job["capturedEvents"] == events, job
+
+
+@pytest.mark.parametrize("order", [None, ORDERS[0], ORDERS[1], ORDERS[2]],
+                         ids=lambda o: "one-document" if o is None else "-".join(map(str, o)))
+def test_rest_capture_one_event_per_request_gives_the_same_graph(order: tuple[int, ...] | None, reference: Any,
+                                                                 fresh: Any, tmp_path: Path) -> None:
+    store = fresh()
+    api = _machine_api(store, tmp_path)
+    if order is None:
+        _capture(api, doc(EVENTS), events=N)
+    for i in order or ():
+        _capture(api, EVENTS[i] if i % 2 else doc([EVENTS[i]]))  # bare events and one-event documents
+    got = snapshot(store, capture_time=False)
+    assert got == snapshot_without_capture_time(reference["snapshot"])
+    assert resin_impact(store) == reference["impact"]
