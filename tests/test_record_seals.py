@@ -1,0 +1,171 @@
+"""Imported records under the audit proof (issue 15 item 1): every node and edge an import writes
+carries a seal its audit entry commits, and `audit verify` names any change made behind the
+engine's back -- a property changed, a record added, deleted, an edge added or removed -- on every
+label and edge type the ERP bundle writes, while the engine's own later writes (re-import,
+quarantine, returns, containment, rollback) keep verifying."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tracegraph.engine.access.actor import Actor
+from tracegraph.engine.audit import seals
+from tracegraph.engine.audit.verify import verify
+from tracegraph.engine.imports.runner import SourceFile, run_import
+from tracegraph.loaders.generator import generate_plant
+
+ADMIN = Actor.system("seal tests")
+
+
+def _files(tag: str) -> list[SourceFile]:
+    return [SourceFile.of_bytes(f"plant-{tag}", tag.encode())]
+
+
+@pytest.fixture()
+def plant(empty_store: Any) -> Any:
+    rep = run_import(empty_store, generate_plant(120, seed=5), ADMIN, source_files=_files("a"))
+    assert rep.status == "committed"
+    r = verify(empty_store)
+    assert r.ok, r.problems
+    return empty_store
+
+
+def _kinds(store: Any) -> list[str]:
+    r = verify(store)
+    assert not r.ok
+    return [p.kind for p in r.problems]
+
+
+def _labels_with_nodes(store: Any) -> list[str]:
+    return [lb for lb in seals.NODE_FIELDS
+            if store.run(f"MATCH (n:{lb}) RETURN count(n) AS c", write=False)[0]["c"]]
+
+
+def _triples_with_edges(store: Any) -> list[tuple[str, str, str]]:
+    return [t for t in seals.EDGE_FIELDS
+            if store.run(f"MATCH (:{t[0]})-[e:{t[1]}]->(:{t[2]}) RETURN count(e) AS c", write=False)[0]["c"]]
+
+
+def test_every_imported_record_is_sealed_and_counted(plant: Any) -> None:
+    r = verify(plant)
+    nodes = sum(plant.run(f"MATCH (n:{lb}) RETURN count(n) AS c", write=False)[0]["c"] for lb in seals.NODE_FIELDS)
+    edges = sum(plant.run(f"MATCH (:{t[0]})-[e:{t[1]}]->(:{t[2]}) RETURN count(e) AS c", write=False)[0]["c"]
+                for t in seals.EDGE_FIELDS)
+    assert r.sealed_checked == nodes + edges > 500
+    unsealed = sum(plant.run(f"MATCH (n:{lb}) WHERE n.seal IS NULL RETURN count(n) AS c", write=False)[0]["c"]
+                   for lb in seals.NODE_FIELDS)
+    assert unsealed == 0
+
+
+@pytest.mark.req("REQ-AUD-003")
+def test_one_property_changed_on_any_label_is_named(plant: Any) -> None:
+    labels = _labels_with_nodes(plant)
+    assert {"Serial", "Batch", "MaterialLot", "Shipment", "Customer", "Supplier", "Product"} <= set(labels)
+    for lb in labels:
+        field = next(f for f, k in seals.NODE_FIELDS[lb] if f != "id" and k == "s")
+        row = plant.run(f"MATCH (n:{lb}) RETURN n.id AS id, n.`{field}` AS v LIMIT 1", write=False)[0]
+        plant.run(f"MATCH (n:{lb} {{id: $id}}) SET n.`{field}` = $v", {"id": row["id"], "v": "tampered"})
+        r = verify(plant)
+        assert not r.ok, f"{lb}.{field} changed behind the engine's back was not found"
+        p = r.problems[0]
+        assert p.kind == "record_tampered" and lb in p.message and row["id"] in p.message, p
+        assert isinstance(p.seq, int) and p.seq > 0  # names the entry that sealed it
+        plant.run(f"MATCH (n:{lb} {{id: $id}}) SET n.`{field}` = $v", {"id": row["id"], "v": row["v"]})
+        assert verify(plant).ok, f"restoring {lb}.{field} did not verify again"
+
+
+def test_status_and_holder_of_an_imported_unit_changed_behind_the_engine(plant: Any) -> None:
+    """The issue's own example: an imported unit made `destroyed` with another customer."""
+    sid = plant.run("MATCH (s:Serial) RETURN s.id AS id LIMIT 1", write=False)[0]["id"]
+    plant.run("MATCH (s:Serial {id: $id}) SET s.status = 'destroyed', s.customer_id = 'C-NOBODY'", {"id": sid})
+    assert "record_tampered" in _kinds(plant)
+
+
+def test_a_record_added_outside_the_engine_is_named(plant: Any) -> None:
+    plant.run("CREATE (:Serial {id: 'FORGED-1', status: 'in_stock'})")
+    r = verify(plant)
+    assert not r.ok and r.problems[0].kind == "record_unsealed" and "FORGED-1" in r.problems[0].message
+
+
+def test_a_copied_seal_does_not_hide_an_added_record(plant: Any) -> None:
+    s = plant.run("MATCH (s:Serial) RETURN s.id AS id, s.seal AS seal, s.sealed_seq AS q, properties(s) AS p LIMIT 1",
+                  write=False)[0]
+    props = {**s["p"], "id": "FORGED-2"}
+    props["seal"] = seals.node_seal("Serial", props)  # a well-formed seal, but no entry committed it
+    plant.run("CREATE (n:Serial) SET n = $p", {"p": props})
+    assert "ledger_mismatch" in _kinds(plant)
+
+
+def test_a_deleted_record_is_detected_on_every_label(plant: Any) -> None:
+    for lb in ("Serial", "Shipment", "MaterialLot", "Customer"):
+        row = plant.run(f"MATCH (n:{lb}) RETURN n.id AS id, properties(n) AS p LIMIT 1", write=False)[0]
+        plant.run(f"MATCH (n:{lb} {{id: $id}}) DETACH DELETE n", {"id": row["id"]})
+        kinds = _kinds(plant)
+        assert "ledger_mismatch" in kinds, (lb, kinds)
+
+
+def test_an_edge_added_removed_or_changed_is_detected(plant: Any) -> None:
+    triples = _triples_with_edges(plant)
+    assert ("Serial", "SHIPPED_IN", "Shipment") in triples and ("MaterialLot", "CONSUMED_IN", "Batch") in triples
+    # added: a unit shipped to a shipment it never was in
+    sid = plant.run("MATCH (s:Serial) WHERE NOT (s)-[:SHIPPED_IN]->() RETURN s.id AS id LIMIT 1", write=False)[0]["id"]
+    shp = plant.run("MATCH (s:Shipment) RETURN s.id AS id LIMIT 1", write=False)[0]["id"]
+    plant.run("MATCH (a:Serial {id: $a}), (b:Shipment {id: $b}) CREATE (a)-[:SHIPPED_IN {qty: 1.0}]->(b)",
+              {"a": sid, "b": shp})
+    r = verify(plant)
+    assert r.problems[0].kind == "record_unsealed" and sid in r.problems[0].message
+    plant.run("MATCH (:Serial {id: $a})-[e:SHIPPED_IN]->(:Shipment {id: $b}) DELETE e", {"a": sid, "b": shp})
+    assert verify(plant).ok
+    # changed: the quantity of a consumption
+    e = plant.run("MATCH (a:MaterialLot)-[e:CONSUMED_IN]->(b:Batch) RETURN a.id AS a, b.id AS b, e.qty AS q LIMIT 1",
+                  write=False)[0]
+    plant.run("MATCH (:MaterialLot {id: $a})-[e:CONSUMED_IN]->(:Batch {id: $b}) SET e.qty = e.qty + 1", e)
+    assert _kinds(plant)[0] == "record_tampered"
+    plant.run("MATCH (:MaterialLot {id: $a})-[e:CONSUMED_IN]->(:Batch {id: $b}) SET e.qty = $q", e)
+    assert verify(plant).ok
+    # removed: a unit's shipment edge (its customer would vanish from an impact answer)
+    for t in triples:
+        row = plant.run(f"MATCH (a:{t[0]})-[e:{t[1]}]->(b:{t[2]}) RETURN a.id AS a, b.id AS b, properties(e) AS p LIMIT 1",
+                        write=False)[0]
+        plant.run(f"MATCH (:{t[0]} {{id: $a}})-[e:{t[1]}]->(:{t[2]} {{id: $b}}) DELETE e", {"a": row["a"], "b": row["b"]})
+        assert "ledger_mismatch" in _kinds(plant), t
+        plant.run(f"MATCH (a:{t[0]} {{id: $a}}), (b:{t[2]} {{id: $b}}) CREATE (a)-[e:{t[1]}]->(b) SET e = $p",
+                  {"a": row["a"], "b": row["b"], "p": row["p"]})
+        assert verify(plant).ok, t
+
+
+def test_the_engines_own_writes_keep_verifying(plant: Any) -> None:
+    """Re-import with changes (seals replaced and dropped), a field changed by a command, and a
+    rolled-back run: the proof holds."""
+    from tracegraph.engine import commands
+
+    b = generate_plant(120, seed=5)
+    b.serials[0] = b.serials[0].model_copy(update={"warehouse": "WH-MOVED"})
+    b.customers[0] = b.customers[0].model_copy(update={"name": "Renamed Hospital"})
+    rep = run_import(plant, b, ADMIN, source_files=_files("b"))
+    assert rep.status == "committed" and rep.counts["serials"].changed == 1
+    assert verify(plant).ok, verify(plant).problems
+    sid = b.serials[1].id
+    commands.update(plant, "Serial", sid, {"warehouse": "WH-QA"}, ADMIN, reason="relabelled")
+    r = verify(plant)
+    assert r.ok, r.problems
+    # a field changed by a command is held to the audited value too
+    plant.run("MATCH (s:Serial {id: $id}) SET s.warehouse = 'WH-OTHER'", {"id": sid})
+    assert not verify(plant).ok
+    plant.run("MATCH (s:Serial {id: $id}) SET s.warehouse = 'WH-QA'", {"id": sid})
+    # a staged run rolled back: its seals are dropped with its records
+    from tracegraph.engine.clock import SystemClock
+    from tracegraph.engine.imports.plan import plan_import
+    from tracegraph.engine.imports.runner import ImportWriter
+
+    more = generate_plant(60, seed=9)
+    w = ImportWriter(plant, ADMIN, SystemClock(), "imp-rollback-test", 50, None)
+    p = plan_import(plant, more)
+    w.start(_files("c"), p)
+    w.stage(p)
+    assert verify(plant).ok  # staged records are sealed by their staging entries
+    w.rollback(result="rolled_back")
+    r = verify(plant)
+    assert r.ok, r.problems
