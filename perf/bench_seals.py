@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{100 * out['import']['seal_cost_share']:.1f}% of it (goal < 20%)", flush=True)
 
             t = time.perf_counter()
-            walk = verify(st, check_state=False)
+            verify(st, check_state=False)
             walk_s = time.perf_counter() - t
             t = time.perf_counter()
             full = verify(st)
