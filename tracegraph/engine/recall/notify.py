@@ -24,6 +24,7 @@ from tracegraph.engine.errors import Conflict, NotFound, ValidationFailed
 from tracegraph.engine.recall.records import Recall, RecallCustomer, customers, get_recall
 from tracegraph.engine.recall.signing import require_recall
 from tracegraph.engine.stores.base import GraphStore
+from tracegraph.engine.stores.modes import private_dir, private_open, write_private
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "recall"
 CJK_FONTS = (
@@ -265,9 +266,10 @@ class FontKit:
             sub = subset.Subsetter(opts)
             sub.populate(text="".join(sorted(chars)))
             sub.subset(f)
-            workdir.mkdir(parents=True, exist_ok=True)
+            private_dir(workdir)
             out = workdir / f".font-{name}.ttf"
-            f.save(str(out))
+            with private_open(out, "wb") as fh:
+                f.save(fh)
             return str(out)
         except Exception:  # a font fontTools cannot subset: use it whole (slower, still right)
             return font
@@ -303,8 +305,8 @@ def render_blocks(blocks: list[Block], path: Path, fonts: FontKit) -> None:
                 pdf.cell(pdf.epw, h, line, new_x="LMARGIN", new_y="NEXT")
             continue
         pdf.multi_cell(pdf.epw, h, text, new_x="LMARGIN", new_y="NEXT")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pdf.output(str(path))
+    private_dir(path.parent)
+    write_private(path, bytes(pdf.output()))  # letters name customers: owner-only (stores/modes.py)
 
 
 def render_letter(
@@ -347,13 +349,13 @@ def _unit_rows(store: GraphStore, recall_id: str, units: list[dict[str, Any]] | 
 
 
 def _write_rows(path: Path, columns: tuple[str, ...], rows: list[tuple[Any, ...]], sheet: str) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     if path.suffix.lower() == ".xlsx":
         from tracegraph.engine.recall.xlsx import write_xlsx
 
         write_xlsx(path, columns, rows, sheet=sheet)
     else:
-        with path.open("w", newline="", encoding="utf-8") as fh:
+        with private_open(path, "w", newline="", encoding="utf-8") as fh:
             wr = csv.writer(fh)
             wr.writerow(columns)
             wr.writerows(rows)
