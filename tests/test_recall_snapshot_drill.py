@@ -84,3 +84,33 @@ def test_real_recall_quarantine_changes_status_and_demo(empty_store, tmp_path) -
     assert quarantine(empty_store, LOGISTICS, rec.id, clock=ck)["quarantined_serials"] == 0  # idempotent
     summary = run_demo_recall(empty_store, Actor.system(), tmp_path / "demo", clock=ck)
     assert summary["units"] >= 10 and summary["real_data_untouched"] and Path(summary["report_pdf"]).is_file()
+
+
+@pytest.mark.req("REQ-RCL-006")
+@pytest.mark.parametrize("sheet_format", ["csv", "xlsx"])
+def test_drill_files_are_owner_only(empty_store, tmp_path, sheet_format) -> None:
+    """Letters, lists, the regulator sheet and the drill report name customers: the drill writes
+    them 0600 in 0700 folders under any umask, so the data folder's start-up check finds nothing."""
+    import os
+    import stat
+
+    from tracegraph.engine.stores import modes
+
+    build(empty_store)
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    old = os.umask(0o022)  # the usual umask: files would be born 0644
+    try:
+        rep = run_drill(empty_store, LOGISTICS, ImpactCause(lots=["L1"]), data / "drills", sheet_format=sheet_format,
+                        clock=clock())
+    finally:
+        os.umask(old)
+    files = [p for p in data.rglob("*") if p.is_file()]
+    letters = [p for p in files if p.suffix == ".pdf" and "letters" in p.parts]
+    assert rep.letters == 2 and len(letters) == 2
+    assert {p.name for p in files} >= {Path(rep.report_json).name, Path(rep.report_pdf).name,
+                                        f"regulator-sheet.{sheet_format}", f"{rep.recall_id}_customers.{sheet_format}"}
+    modes_seen = {str(p.relative_to(data)): stat.S_IMODE(p.stat().st_mode) for p in data.rglob("*")}
+    assert {k: oct(v) for k, v in modes_seen.items() if v not in (0o600, 0o700)} == {}
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
+    assert modes.too_open(data) == []

@@ -172,12 +172,14 @@ def show(recall_id: str = typer.Argument(...), diff: bool = typer.Option(False, 
                     "reconciliation": rc.model_dump(), "signatures": sigs, "diff": d.model_dump() if d else None})
         return
     _show_recall(rec, {"accounted": f"{rc.accounted:g}/{rc.expected:g} ({rc.pct:.1f} %)"})
-    t = Table("customer", "name", "lang", "units", "status", "sent", "acknowledged", "accounted", "unaccounted")
+    t = Table("customer", "name", "lang", "role", "received", "units", "passed on", "status", "sent", "acknowledged",
+              "accounted", "unaccounted")
     by = {r.customer: r for r in rc.customers}
     for c in custs:
         r = by.get(c.id)
-        t.add_row(c.id, c.name or "", c.language, f"{c.units:g}", c.status, (c.sent_at or "")[:16],
-                  (c.acknowledged_at or "")[:16], f"{r.accounted:g}" if r else "", f"{r.unaccounted:g}" if r else "")
+        t.add_row(c.id, c.name or "", c.language, c.role, f"{max(c.units_received, c.units):g}", f"{c.units:g}",
+                  f"{c.units_passed_on:g}", c.status, (c.sent_at or "")[:16], (c.acknowledged_at or "")[:16],
+                  f"{r.accounted:g}" if r else "", f"{r.unaccounted:g}" if r else "")
     console.print(t)
     if d:
         console.print(f"since the decision: {len(d.now_affected_not_covered)} unit(s) affected but not covered, "
@@ -436,11 +438,16 @@ def effectiveness(recall_id: str = typer.Argument(...),
     if as_json:
         print_json(eff.model_dump())
         return
-    t = Table("customer", "expected", "returned", "destroyed", "corrected", "consumed", "not found", "accounted", "%")
+    t = Table("customer", "role", "expected", "returned", "destroyed", "corrected", "consumed", "not found",
+              "accounted", "acknowledged", "%")
     for c in eff.customers:
-        t.add_row(c.customer, f"{c.expected:g}", f"{c.returned:g}", f"{c.destroyed:g}", f"{c.corrected:g}",
-                  f"{c.consumed:g}", f"{c.not_found:g}", f"{c.accounted:g}", f"{c.pct:.1f}")
+        t.add_row(c.customer, c.role, f"{c.expected:g}", f"{c.returned:g}", f"{c.destroyed:g}", f"{c.corrected:g}",
+                  f"{c.consumed:g}", f"{c.not_found:g}", f"{c.accounted:g}", "yes" if c.acknowledged else "no",
+                  f"{c.pct:.1f}")
     console.print(t)
+    if eff.awaiting_acknowledgement:
+        console.print(f"[red]awaiting acknowledgement[/red] from {len(eff.awaiting_acknowledgement)} consignee(s) "
+                      f"that passed units on: {', '.join(eff.awaiting_acknowledgement)}")
     mark = "[green]meets[/green]" if eff.meets_target else "[red]below[/red]"
     console.print(f"overall {eff.overall_pct:.1f} % {mark} the class {eff.recall_class} target {eff.target_pct:.1f} %")
 

@@ -298,6 +298,13 @@ def close(store: GraphStore, signer: Actor, recall_id: str, *, password: str | N
                           password=password, reason=reason, ts=now, post_props=post)]
     if not eff.meets_target:
         if not exception_justification or not exception_justification.strip():
+            if eff.overall_pct + 1e-9 >= eff.target_pct:  # the units are there; a pass-through consignee is not
+                raise Conflict(
+                    f"recall {rec.id}: {len(eff.awaiting_acknowledgement)} consignee(s) that passed units on have "
+                    f"not acknowledged ({', '.join(eff.awaiting_acknowledgement[:10])}): closure refused",
+                    hint="record their acknowledgement (`tracegraph recall ack`), or have QA sign a justified "
+                         "exception (--exception TEXT)",
+                )
             raise Conflict(
                 f"recall {rec.id} is at {eff.overall_pct:.1f} % accounted, below the class {rec.recall_class} "
                 f"target of {eff.target_pct:.1f} %: closure refused",

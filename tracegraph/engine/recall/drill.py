@@ -26,6 +26,7 @@ from tracegraph.engine.recall.notify import generate_notifications
 from tracegraph.engine.recall.scope import AffectedSet, identify
 from tracegraph.engine.recall.signing import require_recall
 from tracegraph.engine.stores.base import GraphStore
+from tracegraph.engine.stores.modes import private_dir, write_private
 from tracegraph.engine.trace.models import ImpactCause
 
 
@@ -86,7 +87,7 @@ def run_drill(
     clock = clock or SystemClock()
     require_recall(actor, "recall.drill")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)  # every file a drill writes is owner-only (0600), as the data folder wants
     started = iso(clock.now())
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
@@ -148,7 +149,7 @@ def run_drill(
     )
     report.report_json = str(out / f"{drill_id}.json")
     report.report_pdf = str(out / f"{drill_id}.pdf")
-    Path(report.report_json).write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    write_private(report.report_json, report.model_dump_json(indent=2))
     _report_pdf(report, Path(report.report_pdf))
     props = {"id": drill_id, "recall_id": rid, "cause_json": json.dumps(aff.cause, sort_keys=True),
              "started_at": started, "finished_at": report.finished_at, "timings_json": json.dumps(report.timings_ms),
@@ -194,7 +195,7 @@ def _report_pdf(rep: DrillReport, path: Path) -> None:
     ]
     for ln in lines:
         pdf.multi_cell(pdf.epw, 5, ln, new_x="LMARGIN", new_y="NEXT")
-    pdf.output(str(path))
+    write_private(path, bytes(pdf.output()))
 
 
 def drills(store: GraphStore, limit: int = 100) -> list[dict[str, Any]]:

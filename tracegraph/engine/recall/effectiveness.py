@@ -1,5 +1,11 @@
 """Effectiveness of a recall: the share of field units accounted for, per customer and overall,
-against the target of the recall's class (rules/<jurisdiction>.toml [effectiveness])."""
+against the target of the recall's class (rules/<jurisdiction>.toml [effectiveness]).
+
+Consignees that passed affected units on (a distributor that broke a pallet down and shipped the
+cases to hospitals) hold few or no units, so the unit figure cannot show whether they acted; their
+acknowledgement (stock checked, notice passed on to their own customers, 21 CFR 7.49) can. Until
+each has acknowledged the recall does not meet its target, however many units are accounted for:
+closing it then needs the same signed exception as a unit shortfall."""
 
 from __future__ import annotations
 
@@ -31,6 +37,11 @@ class Effectiveness(BaseModel):
     customers: list[CustomerReconciliation] = Field(default_factory=list)
     customers_acknowledged: int = 0
     customers_total: int = 0
+    consignees_passed_on: int = Field(0, description="consignees that passed affected units on (role passed_on "
+                                      "or both): each must acknowledge and pass the notice on")
+    awaiting_acknowledgement: list[str] = Field(
+        default_factory=list, description="consignees that passed units on and have not acknowledged yet: the "
+        "recall does not meet its target until they have")
 
 
 def effectiveness(store: GraphStore, recall_id: str) -> Effectiveness:
@@ -39,9 +50,12 @@ def effectiveness(store: GraphStore, recall_id: str) -> Effectiveness:
     rc = reconcile(store, recall_id)
     target = float(rule.target.get(rec.recall_class, 100.0))
     pct = round(rc.pct, 4)
+    passing = [c for c in rc.customers if c.role in ("passed_on", "both")]
+    waiting = sorted(c.customer for c in passing if not c.acknowledged)
     return Effectiveness(
         recall=rec.id, recall_class=rec.recall_class, target_pct=target, overall_pct=pct,
-        meets_target=pct + 1e-9 >= target, expected=rc.expected, accounted=rc.accounted,
+        meets_target=pct + 1e-9 >= target and not waiting, expected=rc.expected, accounted=rc.accounted,
+        consignees_passed_on=len(passing), awaiting_acknowledgement=waiting,
         check_day=rule.check_day.get(rec.recall_class), check_level=rule.check_level.get(rec.recall_class),
         justification=rule.justification, customers=rc.customers,
         customers_acknowledged=sum(1 for c in rc.customers if c.acknowledged), customers_total=len(rc.customers),

@@ -24,6 +24,8 @@ from tracegraph.engine.errors import Conflict, NotFound, ValidationFailed
 from tracegraph.engine.recall.records import Recall, RecallCustomer, customers, get_recall
 from tracegraph.engine.recall.signing import require_recall
 from tracegraph.engine.stores.base import GraphStore
+from tracegraph.engine.stores.modes import private_dir, private_open, write_private
+from tracegraph.engine.trace.models import HELD_STATUSES
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "recall"
 CJK_FONTS = (
@@ -178,6 +180,19 @@ def _units_for(store: GraphStore, recall_id: str, customer_id: str) -> list[dict
     return store.read("recall.covered_units", id=recall_id, customer=customer_id)
 
 
+def passed_on_units(store: GraphStore, recall_id: str, customer_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Per consignee, the covered units it received and another consignee held at the decision
+    (it passed them on): what its letter lists so it can find its own customers. Read from the
+    shipment history, which only grows, so it names the same units as at the decision."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    if not customer_ids:
+        return out
+    for r in store.read("recall.covered_passed_on", id=recall_id, customers=sorted(set(customer_ids)),
+                        held=sorted(HELD_STATUSES)):
+        out.setdefault(r["customer"], []).append(r)
+    return out
+
+
 Block = tuple[str, float, float]  # text, font size, line height
 
 
@@ -188,8 +203,14 @@ def compose_letter(
     *,
     company: str = "the manufacturer",
     language: str | None = None,
+    passed_on: list[dict[str, Any]] | None = None,
 ) -> tuple[list[Block], LetterResult]:
-    """The letter's text blocks in the customer's language (template + values), and what was used."""
+    """The letter's text blocks in the customer's language (template + values), and what was used.
+
+    A consignee that shipped affected units on (role passed_on or both) also gets the sub-recall
+    instruction (check stock, identify and notify its own customers, report them) and the list
+    of the units it passed on (`passed_on`: covered units it received that another consignee
+    held at the decision), since the units it holds may be none."""
     wanted = language or cust.language or "en"
     used, reason = wanted, None
     tpl = load_template(wanted)
@@ -199,8 +220,10 @@ def compose_letter(
         used, reason, tpl = "en", "no CJK font installed (set TRACEGRAPH_CJK_FONT or install fonts-droid-fallback)", \
             load_template("en")
     assert tpl is not None
-    products = sorted({u["product"] for u in units if u.get("product")})
-    batches = sorted({u["batch"] for u in units if u.get("batch")})
+    onward = [u for u in (passed_on or []) if u.get("customer") in (None, cust.id)]
+    products = sorted({u["product"] for u in [*units, *onward] if u.get("product")})
+    batches = sorted({u["batch"] for u in [*units, *onward] if u.get("batch")})
+    passes_on = cust.role in ("passed_on", "both")
     action = tpl.get("action_by_type", {}).get(rec.type) or tpl.get("action_by_type", {}).get("default", "")
     values = {
         "recall_id": rec.id, "date": rec.decision_at[:10], "customer_name": cust.name or cust.id,
@@ -209,6 +232,7 @@ def compose_letter(
         "units": f"{cust.units:g}", "products": ", ".join(products) or "-",
         "batches": (", ".join(batches[:50]) + (" ..." if len(batches) > 50 else "")) or "-",
         "responsible": rec.responsible, "company": company, "jurisdiction": rec.jurisdiction, "action": action,
+        "units_received": f"{max(cust.units_received, cust.units):g}", "units_passed_on": f"{cust.units_passed_on:g}",
     }
 
     def fill(key: str) -> str:
@@ -224,8 +248,23 @@ def compose_letter(
                            ("", 0, 3), (fill("body"), 10, 5)]
     if rec.drill:
         blocks.append(("*** DRILL - NOT A REAL RECALL ***", 12, 7))
-    blocks += [("", 0, 2), (fill("units_heading"), 12, 7), ("\n".join(lines) or "-", UNIT_LIST_SIZE, 4), ("", 0, 4),
-               (fill("ack_heading"), 12, 7), (fill("ack_body"), 10, 5), ("", 0, 3), (fill("footer"), 7.5, 4)]
+    if passes_on:
+        blocks += [("", 0, 3), (fill("passed_on_heading"), 12, 7), (fill("passed_on_body"), 10, 5)]
+    if lines or not passes_on:
+        blocks += [("", 0, 2), (fill("units_heading"), 12, 7), ("\n".join(lines) or "-", UNIT_LIST_SIZE, 4)]
+    if passes_on:
+        shown = onward[:LETTER_UNIT_LIMIT]
+        olines = [f"{u['id']}  batch {u.get('batch') or '-'}  {u.get('product') or ''}  -> {u.get('holder') or '-'}"
+                  for u in shown]
+        if cust.units_passed_on > len(shown) and onward:
+            olines.append(f"... {cust.units_passed_on - len(shown):g} more: see the attached unit list")
+        elif not onward and cust.units_passed_on:
+            olines.append(f"non-serialised quantity passed on: {cust.units_passed_on:g}")
+        blocks += [("", 0, 2), (fill("passed_on_units_heading"), 12, 7), ("\n".join(olines) or "-", UNIT_LIST_SIZE, 4)]
+    blocks += [("", 0, 4), (fill("ack_heading"), 12, 7), (fill("ack_body"), 10, 5)]
+    if passes_on:
+        blocks.append((fill("passed_on_ack"), 10, 5))
+    blocks += [("", 0, 3), (fill("footer"), 7.5, 4)]
     meta = LetterResult(customer=cust.id, path="", language_requested=wanted, language_used=used,
                         fallback_reason=reason, units=cust.units, unit_ids_listed=len(listed))
     return blocks, meta
@@ -265,9 +304,10 @@ class FontKit:
             sub = subset.Subsetter(opts)
             sub.populate(text="".join(sorted(chars)))
             sub.subset(f)
-            workdir.mkdir(parents=True, exist_ok=True)
+            private_dir(workdir)
             out = workdir / f".font-{name}.ttf"
-            f.save(str(out))
+            with private_open(out, "wb") as fh:
+                f.save(fh)
             return str(out)
         except Exception:  # a font fontTools cannot subset: use it whole (slower, still right)
             return font
@@ -303,8 +343,8 @@ def render_blocks(blocks: list[Block], path: Path, fonts: FontKit) -> None:
                 pdf.cell(pdf.epw, h, line, new_x="LMARGIN", new_y="NEXT")
             continue
         pdf.multi_cell(pdf.epw, h, text, new_x="LMARGIN", new_y="NEXT")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pdf.output(str(path))
+    private_dir(path.parent)
+    write_private(path, bytes(pdf.output()))  # letters name customers: owner-only (stores/modes.py)
 
 
 def render_letter(
@@ -332,7 +372,8 @@ def render_letter(
 UNIT_COLUMNS = ("recall", "serial", "udi", "batch", "product", "status_at_decision", "customer_at_decision",
                 "status_now", "holder_now", "disposition")
 CUSTOMER_COLUMNS = ("recall", "customer", "name", "kind", "country", "language", "channel", "contact_name",
-                    "contact_email", "contact_phone", "units", "serial_units", "qty_units", "status", "sent_at",
+                    "contact_email", "contact_phone", "role", "units_received", "units", "units_passed_on",
+                    "serial_units", "qty_units", "status", "sent_at",
                     "delivered_at", "acknowledged_at", "acknowledged_by", "stock_count", "returned", "destroyed",
                     "corrected", "consumed", "not_found")
 
@@ -347,13 +388,13 @@ def _unit_rows(store: GraphStore, recall_id: str, units: list[dict[str, Any]] | 
 
 
 def _write_rows(path: Path, columns: tuple[str, ...], rows: list[tuple[Any, ...]], sheet: str) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     if path.suffix.lower() == ".xlsx":
         from tracegraph.engine.recall.xlsx import write_xlsx
 
         write_xlsx(path, columns, rows, sheet=sheet)
     else:
-        with path.open("w", newline="", encoding="utf-8") as fh:
+        with private_open(path, "w", newline="", encoding="utf-8") as fh:
             wr = csv.writer(fh)
             wr.writerow(columns)
             wr.writerows(rows)
@@ -369,7 +410,8 @@ def write_units_sheet(store: GraphStore, recall_id: str, path: str | Path,
 
 def write_customer_list(store: GraphStore, recall_id: str, path: str | Path) -> str:
     rows = [(recall_id, c.id, c.name, c.kind, c.country, c.language, c.channel, c.contact_name, c.contact_email,
-             c.contact_phone, c.units, c.serial_units, c.qty_units, c.status, c.sent_at, c.delivered_at,
+             c.contact_phone, c.role, max(c.units_received, c.units), c.units, c.units_passed_on, c.serial_units,
+             c.qty_units, c.status, c.sent_at, c.delivered_at,
              c.acknowledged_at, c.acknowledged_by, c.stock_count, c.returned, c.destroyed, c.corrected, c.consumed,
              c.not_found) for c in customers(store, recall_id)]
     return _write_rows(Path(path), CUSTOMER_COLUMNS, rows, "customers")
@@ -424,9 +466,12 @@ def generate_notifications(
     by_customer: dict[str, list[dict[str, Any]]] = {}
     for u in all_units:
         by_customer.setdefault(u["customer_at_decision"] or "", []).append(u)
+    chosen = custs[:letter_limit] if letter_limit is not None else custs
+    onward = passed_on_units(store, recall_id, [c.id for c in chosen if c.role in ("passed_on", "both")])
     composed = []
-    for c in custs[:letter_limit] if letter_limit is not None else custs:
-        blocks, meta = compose_letter(rec, c, by_customer.get(c.id, []), company=company)
+    for c in chosen:
+        blocks, meta = compose_letter(rec, c, by_customer.get(c.id, []), company=company,
+                                      passed_on=onward.get(c.id, []))
         meta.path = str(out / "letters" / f"{rec.id}_{_safe(c.id)}_{meta.language_used}.pdf")
         composed.append((blocks, meta))
     if composed:
@@ -457,6 +502,6 @@ def _safe(text: str) -> str:
 
 
 __all__ = [
-    "LetterResult", "NotifyResult", "update_customer", "mark_all_sent", "render_letter", "write_units_sheet",
+    "LetterResult", "NotifyResult", "update_customer", "passed_on_units", "mark_all_sent", "render_letter", "write_units_sheet",
     "write_customer_list", "write_signatures_sheet", "generate_notifications", "cjk_font", "load_template",
 ]

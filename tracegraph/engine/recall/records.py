@@ -40,9 +40,14 @@ class RecallCustomer(BaseModel):
     contact_email: str | None = None
     contact_phone: str | None = None
     address: str | None = None
-    units: float = 0
+    units: float = Field(0, description="affected units it held at the decision (what it must return or account for)")
     serial_units: float = 0
     qty_units: float = 0
+    role: str = Field("holder", description="its place in the chain of distribution: holder (it holds affected "
+                      "units), passed_on (it received units and shipped all of them on: it must pass the notice "
+                      "on to its own customers, a sub-recall), or both")
+    units_received: float = Field(0, description="affected units shipped to it (by us or by another consignee)")
+    units_passed_on: float = Field(0, description="of those, units another consignee held at the decision")
     status: str = "pending"
     sent_at: str | None = None
     sent_by: str | None = None

@@ -53,6 +53,8 @@ class CustomerReconciliation(BaseModel):
     pct: float = 0
     stock_count: float | None = None
     acknowledged: bool = False
+    role: str = Field("holder", description="holder, passed_on or both (recall.records.RecallCustomer.role)")
+    units_passed_on: float = 0
 
 
 class Reconciliation(BaseModel):
@@ -232,11 +234,15 @@ def reconcile(store: GraphStore, recall_id: str) -> Reconciliation:
     for c in customers(store, recall_id):
         acc = sum(float(getattr(c, d)) for d in accounted_set if d in DISPOSITIONS)
         expected = float(c.units)
+        acked = bool(c.acknowledged_at)
+        # a consignee that passed every unit on has nothing to account for but its acknowledgement
+        # (that it checked its stock and passed the notice on): done only once it acknowledged
+        empty_pct = 100.0 if acked or c.role == "holder" else 0.0
         rows.append(CustomerReconciliation(
             customer=c.id, name=c.name, expected=expected, returned=c.returned, destroyed=c.destroyed,
             corrected=c.corrected, consumed=c.consumed, not_found=c.not_found, accounted=min(acc, expected),
-            unaccounted=max(expected - acc, 0.0), pct=(100.0 * min(acc, expected) / expected) if expected else 100.0,
-            stock_count=c.stock_count, acknowledged=bool(c.acknowledged_at),
+            unaccounted=max(expected - acc, 0.0), pct=(100.0 * min(acc, expected) / expected) if expected else empty_pct,
+            stock_count=c.stock_count, acknowledged=acked, role=c.role, units_passed_on=c.units_passed_on,
         ))
     exp = sum(r.expected for r in rows)
     acc = sum(r.accounted for r in rows)

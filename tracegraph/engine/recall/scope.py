@@ -5,13 +5,22 @@ batch, status and holder; batch-level quantities; customers with unit counts). `
 `tracegraph.engine.trace.impact.impact` when it is installed; otherwise a simple forward trace over
 lots/batches/serials (queries/recall/scope_*.cypher) gives the same shape, so recalls and drills
 work on any plant.
+
+Consignees, not only holders: 21 CFR 7.49 and the EU MDR's field safety corrective action expect
+every consignee in the chain of distribution to be told, so that it checks its stock and passes
+the notice on to its own customers. A distributor that received a pallet, broke it down and
+shipped the cases on to hospitals holds nothing any more, yet it must be notified (with the
+sub-recall instruction) and must acknowledge. `consignees()` adds, to the customers holding units
+now, every customer that received affected units still in the field downstream, each with its
+`role` (`holder`, `passed_on` or `both`), the units it received, holds and passed on. Both ways
+of identifying (impact, fallback) go through it, so the recall's customer list is the same.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -36,14 +45,25 @@ class ScopeQuantity(BaseModel):
     customer: str | None = None
 
 
+#: a consignee's place in the chain of distribution: it holds affected units, it passed every unit
+#: it received on to other consignees, or both
+Role = Literal["holder", "passed_on", "both"]
+#: separates one unit's id from its holder in `recall.scope_consignees`'s blob (never in a key)
+_US = "\x1f"
+_RS = "\x1e"
+
+
 class ScopeCustomer(BaseModel):
     id: str
     name: str | None = None
     language: str | None = None
-    units: float = 0
+    units: float = Field(0, description="affected units it holds now (in transit to it, at a distributor, at an end user)")
     serial_units: float = 0
     qty_units: float = 0
     contact_email: str | None = None
+    role: Role = "holder"
+    units_received: float = Field(0, description="affected units shipped to it (our shipments and onward ones)")
+    units_passed_on: float = Field(0, description="of those, units another consignee holds now: it passed them on")
 
 
 class AffectedSet(BaseModel):
@@ -80,7 +100,8 @@ class AffectedSet(BaseModel):
             out.append({
                 "id": c.id, "units": float(c.units), "serial_units": float(c.serial_units),
                 "qty_units": float(c.qty_units), "language": c.language or default_language,
-                "channel": "email" if c.contact_email else "letter",
+                "channel": "email" if c.contact_email else "letter", "role": c.role,
+                "units_received": float(max(c.units_received, c.units)), "units_passed_on": float(c.units_passed_on),
             })
         return out
 
@@ -148,6 +169,68 @@ def _customers_from_units(serials: list[ScopeSerial], quantities: list[ScopeQuan
     return out
 
 
+def _role(held: float, passed_on: float) -> Role | None:
+    if held > 0:
+        return "both" if passed_on > 0 else "holder"
+    return "passed_on" if passed_on > 0 else None
+
+
+def consignees(store: GraphStore, serials: list[ScopeSerial], quantities: list[ScopeQuantity],
+               holders: list[ScopeCustomer], qty_rows: list[dict[str, Any]] | None = None) -> list[ScopeCustomer]:
+    """Holders and every consignee that passed affected units on, each with its role and counts.
+
+    A unit counts as passed on by every customer it was shipped to that is not the one holding it
+    now (it is still in the field: in transit, at a distributor or an end user). Units returned or
+    destroyed are out of the field: nobody needs a notice for them. Non-serialised quantities
+    count what a customer received and shipped on to another customer (`Shipment.from_id`),
+    `qty_rows` being their shipments (recall.scope_quantities) when the caller already read them."""
+    received: dict[str, float] = defaultdict(float)
+    passed: dict[str, float] = defaultdict(float)
+    if serials:
+        blob = _RS.join(f"{s.id}{_US}{s.customer if s.customer and s.status in HELD_STATUSES else ''}"
+                        for s in serials)
+        for r in store.read("recall.scope_consignees", blob=blob, rs=_RS, us=_US):
+            received[r["id"]] += float(r["received"] or 0)
+            passed[r["id"]] += float(r["passed_on"] or 0)
+    qty_batches = sorted({q.batch for q in quantities})
+    if qty_batches:
+        if qty_rows is None:
+            qty_rows = store.read("recall.scope_quantities", batches=qty_batches)
+        held_qty: dict[str, float] = defaultdict(float)
+        for q in quantities:
+            if q.customer and q.status in HELD_STATUSES:
+                held_qty[q.customer] += q.qty
+        got: dict[str, float] = defaultdict(float)
+        onward: dict[str, float] = defaultdict(float)
+        for r in qty_rows:
+            if r["batch"] not in qty_batches or not r["customer"]:
+                continue
+            qty = float(r["qty"] or 0)
+            got[r["customer"]] += qty
+            if r["from_id"] and r["from_id"] != r["customer"]:
+                onward[r["from_id"]] += qty
+        for cid, qty in got.items():
+            received[cid] += qty
+            # what it shipped on, at most what it received and no more than is still in the field
+            passed[cid] += max(min(onward.get(cid, 0.0), qty), 0.0)
+    by_id = {c.id: c for c in holders}
+    missing = sorted(cid for cid in passed if passed[cid] > 0 and cid not in by_id)
+    info = {r["id"]: r for r in store.read("recall.scope_customer_info", ids=missing)} if missing else {}
+    out: list[ScopeCustomer] = []
+    for cid in sorted(set(by_id) | set(missing)):
+        c = by_id.get(cid)
+        if c is None:
+            i = info.get(cid, {})
+            c = ScopeCustomer(id=cid, name=i.get("name"), language=i.get("language"),
+                              contact_email=i.get("contact_email"))
+        role = _role(c.units, passed.get(cid, 0.0))
+        if role is None:
+            continue
+        out.append(c.model_copy(update={"role": role, "units_passed_on": passed.get(cid, 0.0),
+                                        "units_received": max(received.get(cid, 0.0), c.units)}))
+    return out
+
+
 def from_impact(result: ImpactResult) -> AffectedSet:
     """Adapt an `ImpactResult` (tracegraph.engine.trace.impact) to the recall's affected set."""
     serials = [ScopeSerial(id=s.id, batch=s.batch, status=s.status, customer=s.customer) for s in result.serials]
@@ -179,6 +262,7 @@ def identify(store: GraphStore, cause: ImpactCause, *, use_impact: bool = True) 
     if fn is not None:
         result = fn(store, cause, ImpactOptions(include_paths=False))
         out = from_impact(result)
+        out.customers = consignees(store, out.serials, out.quantities, out.customers)
         out.cause = cause.model_dump(mode="json", exclude_defaults=True)
         out.identify_ms = (time.perf_counter() - t0) * 1000
         return out
@@ -206,11 +290,13 @@ def _identify_fallback(store: GraphStore, cause: ImpactCause, t0: float) -> Affe
     quantities = _quantities(qrows)
     cids = sorted({s.customer for s in serials if s.customer} | {q.customer for q in quantities if q.customer})
     info = {r["id"]: r for r in store.read("recall.scope_customer_info", ids=cids)} if cids else {}
+    holders = _customers_from_units(serials, quantities, info)
     return AffectedSet(
         cause=cause.model_dump(mode="json", exclude_defaults=True), serials=serials, quantities=quantities,
-        customers=_customers_from_units(serials, quantities, info),
+        customers=consignees(store, serials, quantities, holders, qrows),
         identify_ms=(time.perf_counter() - t0) * 1000, source="recall-fallback",
     )
 
 
-__all__ = ["AffectedSet", "ScopeSerial", "ScopeQuantity", "ScopeCustomer", "from_impact", "identify"]
+__all__ = ["AffectedSet", "ScopeSerial", "ScopeQuantity", "ScopeCustomer", "Role", "consignees", "from_impact",
+           "identify"]

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from tracegraph.engine.stores.modes import private_open
+
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -89,7 +91,8 @@ def write_xlsx(path: str | Path, columns: Sequence[str], rows: Iterable[Sequence
         parts.append("<row>" + "".join(_cell(v) for v in r) + "</row>")
         n += 1
     parts.append("</sheetData></worksheet>")
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+    with private_open(path, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED,
+                                                          compresslevel=1) as z:
         z.writestr("[Content_Types].xml", _CONTENT_TYPES)
         z.writestr("_rels/.rels", _RELS)
         z.writestr("xl/workbook.xml", _workbook(sheet))

@@ -7,7 +7,7 @@ already put every unit where its container went, so the totals need nothing from
 coordinator still needs is what the warehouse looks for (an SSCC, not a serial) and who passed
 units on (a recall notifies the distributor too). Reading it once for the listed units keeps the
 two engines' answers equal by construction. Without the history (the default answer) it costs
-one indexed read of the units' packing links (and one per nesting level of the containers found);
+one indexed read of the units' packing links and one of the containers' chain above them;
 `via` and `holders` come with the history, like `shipment` and `date`.
 """
 
@@ -17,15 +17,19 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from tracegraph.engine.stores.base import GraphStore
-from tracegraph.engine.trace.fast import read_fast, read_fast_many
+from tracegraph.engine.trace.fast import build_model, read_fast, read_fast_many
 from tracegraph.engine.trace.models import AffectedContainer, ImpactResult
 
 END = "\uffff"
 RS = "\x1e"  # keys never hold control characters
+US = "\x1f"
 
 
 def _at(intervals: list[tuple[str, str, str]], t: str) -> str | None:
     """The container of the latest interval open at t (from <= t < to)."""
+    if len(intervals) == 1:  # most units were packed once: no list to build
+        k, f, to = intervals[0]
+        return k if (f or "") <= t and (to in (None, END) or t < to) else None
     live = [iv for iv in intervals if (iv[1] or "") <= t and (iv[2] in (None, END) or t < iv[2])]
     return max(live, key=lambda iv: iv[1] or "")[0] if live else None
 
@@ -40,25 +44,23 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
         s.__dict__.update(container=None, via=None, holders=[])  # no pydantic __setattr__: 30k units
     if not sids:
         return result
-    any_box, packing = read_fast_many(store, [("trace.any_container", {}), ("trace.unit_packing", {"blob": RS.join(sids), "rs": RS})])
+    any_box, packing = read_fast_many(store, [("trace.any_container", {}),
+                                              ("trace.unit_packing", {"blob": RS.join(sids), "rs": RS, "us": US})])
     if not any_box:
         return result
     up: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for r in packing:
-        up[r["id"]].append((r["k"], r["f"] or "", r["t"] or END))
+    for link in (packing[0]["links"] if packing else None) or ():
+        uid, k, f, to = link.split(US)
+        up[uid].append((k, f, to or END))
     packed = set(up)
     t = bound or END
     info: dict[str, dict[str, Any]] = {}
-    ask = {k for ivs in up.values() for k, _f, _t in ivs}
-    while ask:  # the containers' own packing, up to the outermost
-        rows = read_fast(store, "trace.container_packing", ids=sorted(ask))
-        ask = set()
-        for r in rows:
-            info[r["id"]] = r
-            for o, f, to in r["up"]:
-                up.setdefault(r["id"], []).append((o, f or "", to or END))
-                if o not in info:
-                    ask.add(o)
+    inner_boxes = sorted({k for ivs in up.values() for k, _f, _t in ivs})
+    # the containers' own packing, up to the outermost, in one statement
+    for r in read_fast(store, "trace.container_packing", ids=inner_boxes) if inner_boxes else ():
+        info[r["id"]] = r
+        for o, f, to in r["up"]:
+            up[r["id"]].append((o, f or "", to or END))
     hist: dict[str, list[list[Any]]] = defaultdict(list)
     wanted = sids if history else []
     if wanted:
@@ -117,8 +119,9 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
         while p is not None and depth < 64:
             depth, p = depth + 1, parent.get(p)
         row = info.get(k, {})
-        out.append((depth, AffectedContainer(id=k, sscc=row.get("sscc"), kind=row.get("kind"), parent=parent.get(k),
-                                             units=len(units), unit_ids=sorted(units), status=st, customer=cu)))
+        out.append((depth, build_model(AffectedContainer, {  # valid values: no re-validation of the id lists
+            "id": k, "sscc": row.get("sscc"), "kind": row.get("kind"), "parent": parent.get(k), "units": len(units),
+            "unit_ids": sorted(units), "status": st, "customer": cu})))
     out.sort(key=lambda x: (x[0], x[1].id))
     result.containers = [c for _d, c in out]
     return result

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tracegraph.engine.stores.modes import private_open
 from tracegraph.engine.trace.models import ImpactResult
 
 COLUMNS: tuple[str, ...] = (
@@ -99,7 +100,7 @@ def _now() -> str:
 def write_csv(result: ImpactResult, path: str | Path) -> int:
     """One CSV of unit rows with a header; returns the number of data rows."""
     n = 0
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    with private_open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(COLUMNS)
         for row in unit_rows(result):
@@ -116,7 +117,8 @@ def write_xlsx(result: ImpactResult, path: str | Path, *, generated_at: str | No
     seconds. The workbook is plain SpreadsheetML (inline strings) streamed into the zip; openpyxl,
     Excel and LibreOffice read it (tests open it with openpyxl)."""
     n = 0
-    with zipfile.ZipFile(str(path), "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+    with private_open(path, "wb") as out, zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED,
+                                                           compresslevel=1) as zf:
         zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
         zf.writestr("_rels/.rels", _ROOT_RELS)
         zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)

@@ -1,6 +1,7 @@
 // Create a Recall and freeze its affected set in ONE statement with ONE audit entry:
 // COVERS edges to serials (status and holder read from the graph at decision time), to
-// batches (quantities of non-serialised stock), AFFECTS edges to customers with unit counts.
+// batches (quantities of non-serialised stock), AFFECTS edges to every consignee with its role
+// (holder, passed_on, both) and unit counts (held, received, passed on).
 // Empty lists are replaced by [null] so an UNWIND never ends the statement early.
 //#include audit.guard
 CREATE (r:Recall)
@@ -22,6 +23,7 @@ UNWIND (CASE WHEN size($customers) = 0 THEN [null] ELSE $customers END) AS cc
 OPTIONAL MATCH (c:Customer {id: cc.id})
 FOREACH (_ IN CASE WHEN c IS NULL THEN [] ELSE [1] END |
   CREATE (r)-[:AFFECTS {units: cc.units, serial_units: cc.serial_units, qty_units: cc.qty_units,
+                        role: cc.role, units_received: cc.units_received, units_passed_on: cc.units_passed_on,
                         language: cc.language, channel: cc.channel, status: 'pending',
                         returned: 0.0, destroyed: 0.0, corrected: 0.0, consumed: 0.0, not_found: 0.0}]->(c))
 WITH h, r, n_serials, n_batches, count(c) AS n_customers
