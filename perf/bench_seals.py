@@ -61,7 +61,7 @@ def _db_seal_cost(server: Any, n: int = 100_000) -> dict[str, float]:
     from tracegraph.engine.stores.falkordb import FalkorDBStore
 
     out: dict[str, float] = {}
-    blob = "\x1e".join(f"S{i}\x1fB1\x1f{'%064x' % i}" for i in range(n))
+    blob = "\x1e".join(f"S{i}\x1fB1\x1f{i:064x}" for i in range(n))
     for rnd in range(3):  # alternate, keep the best of three of each (the first pays for warm-up)
         for name, extra in (("without", ""), ("with", ", seal: f[2], sealed_seq: 7")):
             st = FalkorDBStore(unix_socket_path=str(server.socket_path), graph=f"seal_cost_{name}_{rnd}",
