@@ -178,7 +178,8 @@ def scan(store: GraphStore, book: SealBook, problem: Problem, *, page: int = SCA
                             f"edge ({t[0]} {a!r})-[:{t[1]}]->({t[2]} {b!r}) has no seal: it was added behind the "
                             "engine's back", None, None)
                     continue
-                if seal_of_line(prefix, line) != seal and not book.open_edge(t, *line.split(US)[:2], seq):
+                ends = line.split(US)[:2]
+                if seal_of_line(prefix, line) != seal and not book.open_edge(t, ends[0], ends[1], seq):
                     a, b = line.split(US)[:2]
                     problem("record_tampered", seq if isinstance(seq, int) else None,
                             f"edge ({t[0]} {a!r})-[:{t[1]}]->({t[2]} {b!r}) no longer matches the seal entry {seq} "

@@ -734,7 +734,7 @@ class ImportWriter:
                 # problem in `audit verify`, never as a silent loss
                 self._write(f"imports.rollback_{label}", {"ids": ids},
                             self._spec("import.rollback", [Change(f"{label} removed", None, len(ids))]),
-                            lambda gone=gone: gone)
+                            _const(gone))
                 if label not in removed:
                     removed.append(label)
             self._tick("rollback")
@@ -778,6 +778,10 @@ def check_no_ghosts(store: GraphStore, labels: Iterable[str]) -> None:
                 "#2103 after a bulk delete)",
                 hint="back up, then rebuild the graph from a backup or re-import (docs/falkordb.md)",
             ) from None
+
+
+def _const(value: list[tuple[Any, Any]]) -> Callable[[], list[tuple[Any, Any]]]:
+    return lambda: value
 
 
 def _with_drops(spec: AuditSpec, drops: list[tuple[Any, Any]]) -> AuditSpec:
@@ -984,7 +988,7 @@ __all__ = [
     "SourceFile", "ImportBatch", "ImportReport", "ImportRunInfo", "TypeCounts", "run_import", "rollback_import",
     "resume_import", "recover_unfinished", "unfinished_imports", "list_imports", "get_import", "new_import_id",
     "render_queries", "write_queries", "Progress", "DEFAULT_CHUNK", "gc_paused", "compact_log", "sync_labels",
-    "check_no_ghosts", "COMPACT_AFTER_ITEMS",
+    "check_no_ghosts", "COMPACT_AFTER_ITEMS", "NODE_FIELDS",
 ]
 
 
