@@ -326,13 +326,13 @@ def test_the_cli_table_lists_the_containers(plant: Any) -> None:
     from tracegraph.cli.common import console
 
     r = impact(plant, ImpactCause(lots=[RESIN]), engine="cypher")
-    width = console.width
+    width = console._width  # None: follow the terminal (restoring `console.width` would pin it for later tests)
     console.width = 240
     try:
         with console.capture() as cap:
             cli_trace._print_impact(r, 25)
     finally:
-        console.width = width
+        console._width = width
     out = cap.get()
     assert "Containers holding affected units" in out
     row = next(line for line in out.splitlines() if CASE_C in line)

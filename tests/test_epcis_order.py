@@ -42,7 +42,7 @@ UNIT = "urn:epc:id:sgtin:0614141.107346."
 SUPPLIER, US, CUSTOMER = "urn:epc:id:pgln:4012345.00000", "urn:epc:id:pgln:0614141.00000", "urn:epc:id:pgln:0614142.00000"
 PLANT = "urn:epc:id:sgln:0614141.00001.0"
 DESADV = "urn:epcglobal:cbv:bt:0614141000005:DA-1"
-META = {"created_at", "updated_at", "source", "import_id", "last_import_id"}
+META = {"created_at", "updated_at", "source", "import_id", "last_import_id", "sealed_seq"}  # sealed_seq: which entry
 LABELS = ("Batch", "MaterialLot", "Material", "Product", "Serial", "Shipment", "Customer", "Location",
           "BusinessTransaction", "EpcisEvent", "Container", "Return")
 

@@ -169,3 +169,48 @@ def test_the_engines_own_writes_keep_verifying(plant: Any) -> None:
     w.rollback(result="rolled_back")
     r = verify(plant)
     assert r.ok, r.problems
+
+
+# --- EPCIS: the events' records are sealed too, one document or one event at a time -------------
+
+
+def _epcis_plant(store: Any, one_by_one: bool) -> None:
+    from test_epcis_order import EVENTS, doc
+
+    from tracegraph.loaders.epcis import import_epcis
+
+    if one_by_one:
+        for ev in EVENTS:
+            import_epcis(store, doc([ev]), ADMIN)
+    else:
+        import_epcis(store, doc(EVENTS), ADMIN)
+    r = verify(store)
+    assert r.ok, r.problems
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["one-document", "event-by-event"])
+def test_epcis_records_are_sealed_and_tampering_is_named(empty_store: Any, one_by_one: bool) -> None:
+    from test_epcis_order import UNIT
+
+    _epcis_plant(empty_store, one_by_one)
+    for lb in ("Serial", "Batch", "MaterialLot", "Shipment", "Customer", "Product"):
+        n = empty_store.run(f"MATCH (n:{lb}) RETURN count(n) AS c, count(n.seal) AS s", write=False)[0]
+        assert n["c"] > 0 and n["s"] == n["c"], (lb, n)
+    # the unit's status and holder, changed behind the engine's back
+    unit = UNIT + "S1"
+    old = empty_store.run("MATCH (s:Serial {id: $id}) RETURN s.status AS s", {"id": unit}, write=False)[0]["s"]
+    empty_store.run("MATCH (s:Serial {id: $id}) SET s.status = 'destroyed'", {"id": unit})
+    r = verify(empty_store)
+    assert not r.ok and r.problems[0].kind == "record_tampered" and unit in r.problems[0].message
+    empty_store.run("MATCH (s:Serial {id: $id}) SET s.status = $s", {"id": unit, "s": old})
+    assert verify(empty_store).ok
+    # a shipment edge an event wrote, removed
+    e = empty_store.run("MATCH (a:Serial)-[e:SHIPPED_IN]->(b:Shipment) RETURN a.id AS a, b.id AS b, properties(e) AS p "
+                        "LIMIT 1", write=False)[0]
+    empty_store.run("MATCH (:Serial {id: $a})-[e:SHIPPED_IN]->(:Shipment {id: $b}) DELETE e", {"a": e["a"], "b": e["b"]})
+    assert "ledger_mismatch" in _kinds(empty_store)
+    empty_store.run("MATCH (a:Serial {id: $a}), (b:Shipment {id: $b}) CREATE (a)-[e:SHIPPED_IN]->(b) SET e = $p", e)
+    assert verify(empty_store).ok
+    # a lot deleted
+    empty_store.run("MATCH (n:MaterialLot) WITH n LIMIT 1 DETACH DELETE n")
+    assert "ledger_mismatch" in _kinds(empty_store)

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracegraph.engine.audit.chain import Actor, AuditSpec, Change
 from tracegraph.engine.clock import Clock, SystemClock, iso
+from tracegraph.engine.imports.merge_seals import merge_sealer
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import Mapped
 
@@ -200,27 +201,14 @@ def split_new(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK
 
 
 def touched(st: Step) -> Change:
-    """Which sealed records a step writes, named in its audit entry (engine/audit/record_scan.py).
+    """The containers whose packing links a pack/unpack step opens or closes, named in its audit entry.
 
-    EPCIS steps merge facts into records whose other properties this writer does not read, so they
-    cannot seal the result: instead each entry names the nodes ({label: [ids]}), edges
-    ({"from label_TYPE_to label": [[from, to]]}) and containers whose packing links it opened or
-    closed. `audit verify` accepts those records as written by the entry (their content is not
-    sealed) and holds every other record to its seal."""
-    name = st.query
-    nodes: dict[str, list[str]] = {}
-    edges: dict[str, list[list[str]]] = {}
-    packs: list[str] = []
-    if name.startswith("upsert_"):
-        label = next(lb for lb in NODE_ORDER if lb.lower() == name.removeprefix("upsert_"))
-        nodes[label] = sorted({str(r["id"]) for r in st.rows})
-    elif name.startswith("edge_"):
-        t = next((t for t in EDGE_QUERIES if f"edge_{t[0].lower()}_{t[1].lower()}_{t[2].lower()}" == name), None)
-        if t is not None:
-            edges[f"{t[1]}_{t[0]}_{t[2]}"] = [[str(r["f"]), str(r["t"])] for r in st.rows]
-    elif name.startswith("pack_") or name == "unpack":
-        packs = sorted({str(r["t"]) for r in st.rows})
-    return Change("touched", None, {"nodes": nodes, "edges": edges, "packed_in": packs}, state=False)
+    Every other EPCIS step seals what it writes (`sealer`). A pack/unpack step closes and continues
+    intervals of PACKED_IN links by rules the statement applies row by row, so it does not seal
+    them: its entry names the containers instead, and `audit verify` (engine/audit/record_scan.py)
+    accepts the packing links into those containers as written by that entry."""
+    packs = sorted({str(r["t"]) for r in st.rows}) if st.query.startswith("pack_") or st.query == "unpack" else []
+    return Change("touched", None, {"nodes": {}, "edges": {}, "packed_in": packs}, state=False)
 
 
 def _digest(rows: Any) -> str:
@@ -277,7 +265,8 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
             w._write(f"epcis.tx_{st.query}", {"rows": st.rows, "phase": "staging", "pending_id": None},
                      w._spec("import.stage", [Change("query", None, st.query), Change("rows", None, len(st.rows)),
                                               Change("sha256", None, _digest(st.rows)),
-                                              Change("source", None, source), touched(st)]))
+                                              Change("source", None, source), touched(st)]),
+                     merge_sealer(store, f"epcis.tx_{st.query}", st.rows))
             w.items += len(st.rows)
             w._tick("stage")
         group: list[dict[str, Any]] = []

@@ -227,6 +227,13 @@ def render_queries() -> dict[str, str]:
             f"{_HEADER}// One page of every ({a})-[:{etype}]->({b}) edge: seal, sealing entry, rebuilt line.\n"
             f"MATCH (a:{a})-[e:{etype}]->(b:{b})\nRETURN e.seal AS s, e.sealed_seq AS q, {edge_line_expr(t)} AS l\n"
             f"SKIP $skip LIMIT $limit\n")
+        out[f"edgeof_{triple_name(t)}"] = (
+            f"{_HEADER}// For a writer that MERGEs ({a})-[:{etype}]->({b}) edges ($rows: [{{f, t}}]): whether both ends\n"
+            f"// exist, and the seal, sealing entry and line of the edge already there.\n"
+            f"UNWIND $rows AS r\nOPTIONAL MATCH (a:{a} {{id: r.f}})\nOPTIONAL MATCH (b:{b} {{id: r.t}})\n"
+            f"OPTIONAL MATCH (a)-[e:{etype}]->(b)\n"
+            f"RETURN r.f AS f, r.t AS t, a IS NOT NULL AND b IS NOT NULL AS ends, e.seal AS s, e.sealed_seq AS q,\n"
+            f"  CASE WHEN e IS NULL THEN null ELSE {edge_line_expr(t)} END AS l\n")
     return out
 
 
@@ -249,7 +256,7 @@ __all__ = [
     "US", "LEDGER_FIELD", "NODE_FIELDS", "EDGE_FIELDS", "Ledger", "enc", "node_line", "edge_line", "node_seal",
     "edge_seal", "edge_prefix", "seal_of_line", "split_line", "join_fields", "field_kind", "with_ledger",
     "node_fields", "node_line_expr", "edge_line_expr", "render_queries", "write_queries", "triple_name",
-    "current_lines", "reseal",
+    "current_lines", "reseal", "edge_fields_of",
 ]
 
 
@@ -268,6 +275,11 @@ def current_lines(store: Any, label: str, ids: list[str]) -> dict[str, tuple[Any
         for r in store.read(f"seals.of_{label}", ids=ids[i:i + 5000], us=US):
             out[str(r["id"])] = (r["s"], r["q"], split_line(label, str(r["l"])))
     return out
+
+
+def edge_fields_of(t: tuple[str, str, str], line: str) -> dict[str, str]:
+    """An edge line back into {property: wire value} (its first two fields are the end keys)."""
+    return dict(zip((p for p, _ in EDGE_FIELDS[t]), line.split(US)[2:]))
 
 
 def reseal(store: Any, label: str, updates: dict[str, dict[str, Any]], ledger: Ledger) -> dict[str, str]:

@@ -70,6 +70,7 @@ from tracegraph.engine.audit.seals import (
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.errors import Conflict, DatabaseError, NotFound, ValidationFailed
 from tracegraph.engine.imports.batch import ImportBatch
+from tracegraph.engine.imports.merge_seals import Sealer, merge_sealer
 from tracegraph.engine.imports.plan import Plan, plan_import, triple_name
 from tracegraph.engine.model import (
     EDGE_PROPS,
@@ -512,18 +513,19 @@ class ImportWriter:
         if self.progress:
             self.progress(phase, self.steps_done, self.steps_total)
 
-    def _write(self, query: str, params: dict[str, Any], spec: AuditSpec,
-               drops: Callable[[], list[tuple[Any, Any]]] | None = None) -> None:
-        """One audited statement. `drops()`, called on every attempt after the head was read (so the
-        compare-and-set proves nothing changed since), gives the (sealed_seq, seal) of the records
-        the statement replaces or deletes; they go into the entry's seal ledger."""
+    def _write(self, query: str, params: dict[str, Any], spec: AuditSpec, sealer: Sealer | None = None) -> None:
+        """One audited statement. `sealer()`, called on every attempt after the head was read (so the
+        compare-and-set proves nothing changed since), returns parameter updates (the new seals the
+        statement stores), the (sealed_seq, seal) of the records it replaces or deletes, and the
+        seals it adds; they go into the entry's seal ledger (engine/audit/seals.py)."""
         base = {"import_id": self.import_id, "now": iso(self.clock.now()), "rs": RS, "us": US}
         base.update(params)
 
         def prepare() -> tuple[dict[str, Any], AuditSpec]:
-            if drops is None:
+            if sealer is None:
                 return base, spec
-            return base, _with_drops(spec, drops())
+            upd, drops, adds = sealer()
+            return {**base, **upd}, _with_drops(spec, drops, adds)
 
         audited_write(self.store, query, prepare, self.actor, clock=self.clock)
         self.entries += 1
@@ -672,8 +674,10 @@ class ImportWriter:
             self.items += int(step["count"] or 0)
             self._tick("commit")
 
-    def _replaced(self, query: str, params: dict[str, Any]) -> Callable[[], list[tuple[Any, Any]]] | None:
+    def _replaced(self, query: str, params: dict[str, Any]) -> Sealer | None:
         """For a commit step that rewrites existing records: read their current seals."""
+        if query.startswith("epcis.tx_"):  # an EPCIS step, also when another import finishes the run
+            return merge_sealer(self.store, query, params["rows"])
         name = query.removeprefix("imports.")
         if name.startswith("patch_"):
             q = "imports.seals_" + name.removeprefix("patch_")
@@ -682,7 +686,7 @@ class ImportWriter:
         else:
             return None
         rows = params["rows"]
-        return lambda: [(r["q"], r["s"]) for r in self.store.read(q, rows=rows)]
+        return lambda: ({}, [(r["q"], r["s"]) for r in self.store.read(q, rows=rows)], [])
 
     def finish(self) -> None:
         info = get_import(self.store, self.import_id)
@@ -780,12 +784,12 @@ def check_no_ghosts(store: GraphStore, labels: Iterable[str]) -> None:
             ) from None
 
 
-def _const(value: list[tuple[Any, Any]]) -> Callable[[], list[tuple[Any, Any]]]:
-    return lambda: value
+def _const(value: list[tuple[Any, Any]]) -> Sealer:
+    return lambda: ({}, value, [])
 
 
-def _with_drops(spec: AuditSpec, drops: list[tuple[Any, Any]]) -> AuditSpec:
-    """`spec` with the replaced seals added to its ledger change (created when it has none)."""
+def _with_drops(spec: AuditSpec, drops: list[tuple[Any, Any]], adds: list[str] | None = None) -> AuditSpec:
+    """`spec` with the replaced seals (and any added ones) in its ledger change (created when it has none)."""
     led = Ledger()
     rest: list[Change] = []
     for c in spec.changes:
@@ -796,6 +800,7 @@ def _with_drops(spec: AuditSpec, drops: list[tuple[Any, Any]]) -> AuditSpec:
             rest.append(c)
     for seq, seal in drops:
         led.drop(seq, seal)
+    led.add_all(adds or [])
     return AuditSpec(action=spec.action, target_label=spec.target_label, target_key=spec.target_key,
                      changes=with_ledger(rest, led), reason=spec.reason)
 
@@ -988,7 +993,7 @@ __all__ = [
     "SourceFile", "ImportBatch", "ImportReport", "ImportRunInfo", "TypeCounts", "run_import", "rollback_import",
     "resume_import", "recover_unfinished", "unfinished_imports", "list_imports", "get_import", "new_import_id",
     "render_queries", "write_queries", "Progress", "DEFAULT_CHUNK", "gc_paused", "compact_log", "sync_labels",
-    "check_no_ghosts", "COMPACT_AFTER_ITEMS", "NODE_FIELDS",
+    "check_no_ghosts", "COMPACT_AFTER_ITEMS", "NODE_FIELDS", "Sealer",
 ]
 
 

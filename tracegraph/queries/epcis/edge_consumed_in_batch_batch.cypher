@@ -7,7 +7,7 @@ OPTIONAL MATCH (a:Batch {id: r.f})
 OPTIONAL MATCH (b:Batch {id: r.t})
 FOREACH (_ IN CASE WHEN a IS NULL OR b IS NULL THEN [] ELSE [1] END |
   MERGE (a)-[x:CONSUMED_IN]->(b)
-  SET x += r.props)
+  SET x += r.props, x.seal = r.seal, x.sealed_seq = $audit_entry.seq)
 WITH h, count(r) AS written
 WITH h, [] AS audit_targets
 //#include audit.append

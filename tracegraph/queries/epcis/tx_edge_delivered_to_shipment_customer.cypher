@@ -14,7 +14,7 @@ OPTIONAL MATCH (a:Shipment {id: r.f})
 OPTIONAL MATCH (b:Customer {id: r.t})
 FOREACH (_ IN CASE WHEN a IS NULL OR b IS NULL THEN [] ELSE [1] END |
   MERGE (a)-[x:DELIVERED_TO]->(b)
-  SET x += r.props)
+  SET x += r.props, x.seal = r.seal, x.sealed_seq = $audit_entry.seq)
 WITH h, count(r) AS written
 WITH h, [] AS audit_targets
 //#include audit.append

@@ -14,7 +14,7 @@ OPTIONAL MATCH (a:MaterialLot {id: r.f})
 OPTIONAL MATCH (b:Material {id: r.t})
 FOREACH (_ IN CASE WHEN a IS NULL OR b IS NULL THEN [] ELSE [1] END |
   MERGE (a)-[x:OF]->(b)
-  SET x += r.props)
+  SET x += r.props, x.seal = r.seal, x.sealed_seq = $audit_entry.seq)
 WITH h, count(r) AS written
 WITH h, [] AS audit_targets
 //#include audit.append
