@@ -176,7 +176,6 @@ def test_the_engines_own_writes_keep_verifying(plant: Any) -> None:
 
 def _epcis_plant(store: Any, one_by_one: bool) -> None:
     from test_epcis_order import EVENTS, doc
-
     from tracegraph.loaders.epcis import import_epcis
 
     if one_by_one:
