@@ -200,15 +200,13 @@ def split_new(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK
     return stage, log, res
 
 
-def touched(st: Step) -> Change:
-    """The containers whose packing links a pack/unpack step opens or closes, named in its audit entry.
-
-    Every other EPCIS step seals what it writes (`sealer`). A pack/unpack step closes and continues
-    intervals of PACKED_IN links by rules the statement applies row by row, so it does not seal
-    them: its entry names the containers instead, and `audit verify` (engine/audit/record_scan.py)
-    accepts the packing links into those containers as written by that entry."""
-    packs = sorted({str(r["t"]) for r in st.rows}) if st.query.startswith("pack_") or st.query == "unpack" else []
-    return Change("touched", None, {"nodes": {}, "edges": {}, "packed_in": packs}, state=False)
+def touched_packs(st: Step) -> list[Change]:
+    """For a step that packs containers into containers, or unpacks any container: the containers
+    it names, so `audit verify` accepts the container-in-container links into them as written by
+    this entry (engine/imports/merge_seals.py says why those links are not sealed)."""
+    if st.query == "pack_container" or st.query == "unpack":
+        return [Change("touched", None, {"packed_in": sorted({str(r["t"]) for r in st.rows})}, state=False)]
+    return []
 
 
 def _digest(rows: Any) -> str:
@@ -257,7 +255,7 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
         payload = json.dumps(st.rows, separators=(",", ":"), ensure_ascii=False, default=str)
         log_rows.append({"id": f"{res.import_id}#{i}", "seq": i, "query": f"epcis.tx_{st.query}", "kind": "rows",
                          "payload": payload, "count": len(st.rows),
-                         "changes": json.dumps([touched(st).to_dict()], default=str)})
+                         "changes": json.dumps([c.to_dict() for c in touched_packs(st)], default=str)})
     w.steps_total = len(stage) + len(log)
     _start(w, files, res)
     with w.undo_if_staging():
@@ -265,7 +263,7 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
             w._write(f"epcis.tx_{st.query}", {"rows": st.rows, "phase": "staging", "pending_id": None},
                      w._spec("import.stage", [Change("query", None, st.query), Change("rows", None, len(st.rows)),
                                               Change("sha256", None, _digest(st.rows)),
-                                              Change("source", None, source), touched(st)]),
+                                              Change("source", None, source), *touched_packs(st)]),
                      merge_sealer(store, f"epcis.tx_{st.query}", st.rows))
             w.items += len(st.rows)
             w._tick("stage")

@@ -49,9 +49,8 @@ class SealBook:
     changes: dict[tuple[str, str], list[tuple[int, str, Any]]] = field(default_factory=dict)
     #: (label, key) of every record some entry is about
     about: set[tuple[str, str]] = field(default_factory=set)
-    #: records an EPCIS step wrote without sealing them (loaders/epcis_write.touched): the last seq
-    touched_nodes: dict[tuple[str, str], int] = field(default_factory=dict)
-    touched_edges: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: containers whose container-in-container packing links an EPCIS step wrote (loaders/epcis_write
+    #: touched_packs): the last such seq
     touched_packs: dict[str, int] = field(default_factory=dict)
 
     def fold(self, seq: int, target: tuple[str, str], changes: list[Any]) -> None:
@@ -64,7 +63,8 @@ class SealBook:
                 self._ledger(seq, c["new"])
                 continue
             if f == "touched" and c.get("state") is False and isinstance(c.get("new"), dict):
-                self._touched(seq, c["new"])
+                for k in c["new"].get("packed_in") or []:
+                    self.touched_packs[str(k)] = seq
                 continue
             if c.get("redacted") or not isinstance(f, str):
                 continue
@@ -78,29 +78,11 @@ class SealBook:
             if rec[0] in NODE_FIELDS:
                 self.changes.setdefault(rec, []).append((seq, f, c.get("old")))
 
-    def _touched(self, seq: int, t: dict[str, Any]) -> None:
-        try:
-            for label, ids in (t.get("nodes") or {}).items():
-                for k in ids:
-                    self.touched_nodes[(str(label), str(k))] = seq
-            for name, pairs in (t.get("edges") or {}).items():
-                for a, b in pairs:
-                    self.touched_edges[(str(name), str(a), str(b))] = seq
-            for k in t.get("packed_in") or []:
-                self.touched_packs[str(k)] = seq
-        except (TypeError, ValueError):
-            return
-
-    def open_node(self, label: str, key: str, sealed_seq: Any) -> bool:
-        """Was this node written by an EPCIS step after its seal (or ever, when it has none)?"""
-        s = self.touched_nodes.get((label, key))
-        return s is not None and (not isinstance(sealed_seq, int) or s > sealed_seq)
-
-    def open_edge(self, t: tuple[str, str, str], a: str, b: str, sealed_seq: Any) -> bool:
-        s = self.touched_edges.get((triple_name(t), a, b))
-        if t[1] == "PACKED_IN":
-            p = self.touched_packs.get(b)
-            s = p if s is None else max(s, p or 0)
+    def open_pack(self, t: tuple[str, str, str], into: str, sealed_seq: Any) -> bool:
+        """A container-in-container link an EPCIS step wrote after its seal (or ever, with none)."""
+        if t != ("Container", "PACKED_IN", "Container"):
+            return False
+        s = self.touched_packs.get(into)
         return s is not None and (not isinstance(sealed_seq, int) or s > sealed_seq)
 
     def _ledger(self, seq: int, led: dict[str, Any]) -> None:
@@ -150,7 +132,7 @@ def scan(store: GraphStore, book: SealBook, problem: Problem, *, page: int = SCA
                 checked += 1
                 key = line.split(US, 1)[idx_key]
                 if seal is None:
-                    if (label, key) not in book.about and not book.open_node(label, key, None):
+                    if (label, key) not in book.about:
                         problem("record_unsealed", None,
                                 f"{label} {key!r} has no seal and no audit entry is about it: it was created "
                                 "outside the engine", None, None)
@@ -158,7 +140,7 @@ def scan(store: GraphStore, book: SealBook, problem: Problem, *, page: int = SCA
                 undo = book.changes.get((label, key))
                 if undo and isinstance(seq, int):
                     line = _undo(label, line, seq, undo)
-                if seal_of_line(label, line) != seal and not book.open_node(label, key, seq):
+                if seal_of_line(label, line) != seal:
                     problem("record_tampered", seq if isinstance(seq, int) else None,
                             f"{label} {key!r} no longer matches the seal entry {seq} committed: a field was "
                             "changed behind the engine's back (no audit entry explains it)", seal, None)
@@ -172,14 +154,13 @@ def scan(store: GraphStore, book: SealBook, problem: Problem, *, page: int = SCA
                 checked += 1
                 if seal is None:
                     a, b = line.split(US)[:2]
-                    if book.open_edge(t, a, b, None):
+                    if book.open_pack(t, b, None):
                         continue
                     problem("record_unsealed", None,
                             f"edge ({t[0]} {a!r})-[:{t[1]}]->({t[2]} {b!r}) has no seal: it was added behind the "
                             "engine's back", None, None)
                     continue
-                ends = line.split(US)[:2]
-                if seal_of_line(prefix, line) != seal and not book.open_edge(t, ends[0], ends[1], seq):
+                if seal_of_line(prefix, line) != seal and not book.open_pack(t, line.split(US)[1], seq):
                     a, b = line.split(US)[:2]
                     problem("record_tampered", seq if isinstance(seq, int) else None,
                             f"edge ({t[0]} {a!r})-[:{t[1]}]->({t[2]} {b!r}) no longer matches the seal entry {seq} "

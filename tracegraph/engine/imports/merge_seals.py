@@ -41,7 +41,125 @@ def merge_sealer(store: GraphStore, query: str, rows: list[dict[str, Any]]) -> S
         return lambda: _seal_edges(store, t, rows)
     if name.startswith("retype_"):
         return lambda: ({}, _retype_drops(store, name, rows), [])
+    if name.startswith("pack_"):
+        child = next((lb for lb in _PACKABLE if lb.lower() == name.removeprefix("pack_")), None)
+        if child is None:
+            return None
+        return lambda: _seal_packs(store, child, rows)
+    if name == "unpack":
+        return lambda: _seal_unpacks(store, rows)
     return None
+
+
+#: children whose (child)-[:PACKED_IN]->(Container) links an EPCIS step seals. Not Container: FalkorDB
+#: does not show, later in the same statement, the properties of an edge MERGEd between two nodes of
+#: one label (reproduced on 4.x), so a case-on-pallet link cannot be checked and sealed where it is
+#: written; those steps name their containers instead (`touched_packs`, engine/audit/record_scan.py)
+_PACKABLE = tuple(t[0] for t in seals.EDGE_FIELDS if t[1] == "PACKED_IN" and t[2] == "Container" and t[0] != "Container")
+
+
+class _Link:
+    """One PACKED_IN link as the prediction goes: its interval and quantity, and the seal it had."""
+
+    __slots__ = ("c", "o", "frm", "to", "qty", "seal", "seq", "changed")
+
+    def __init__(self, c: str, o: str, frm: Any, to: Any, qty: Any, seal: Any = None, seq: Any = None) -> None:
+        self.c, self.o, self.frm, self.to, self.qty, self.seal, self.seq = c, o, frm, to, qty, seal, seq
+        self.changed = False
+
+    def line(self, t: tuple[str, str, str]) -> str:
+        props = {"from": self.frm, "to": self.to, "qty": self.qty}
+        return seals.edge_line(t, self.c, self.o, props)
+
+
+def _sealed_links(t: tuple[str, str, str], links: list[_Link]
+                  ) -> tuple[list[dict[str, Any]], list[tuple[Any, Any]], list[str]]:
+    out: list[dict[str, Any]] = []
+    drops: list[tuple[Any, Any]] = []
+    adds: list[str] = []
+    prefix = seals.edge_prefix(t)
+    for lk in links:
+        if not lk.changed:
+            continue
+        line = lk.line(t)
+        seal = seals.seal_of_line(prefix, line)
+        drops.append((lk.seq, lk.seal))
+        adds.append(seal)
+        out.append({"c": lk.c, "o": lk.o, "from": "" if lk.frm is None else str(lk.frm), "line": line, "seal": seal})
+    return out, drops, adds
+
+
+def _seal_packs(store: GraphStore, child: str, rows: list[dict[str, Any]]
+                ) -> tuple[dict[str, Any], list[tuple[Any, Any]], list[str]]:
+    """Predict what `epcis.tx_pack_<child>` does to the children's links (its phases: close the open
+    links into other containers, continue the open link into this one, else MERGE a link by `from`),
+    and seal every link it opens or changes."""
+    t = (child, "PACKED_IN", "Container")
+    found: set[str] = set()
+    links: dict[str, list[_Link]] = {}
+    for x in store.read(f"epcis.packs_of_{child.lower()}", ids=sorted({str(r["f"]) for r in rows})):
+        if x["found"]:
+            found.add(str(x["c"]))
+        if x["o"] is not None:
+            links.setdefault(str(x["c"]), []).append(_Link(str(x["c"]), str(x["o"]), x["from"], x["to"], x["qty"],
+                                                            x["s"], x["q"]))
+    have = set(seals.current_lines(store, "Container", sorted({str(r["t"]) for r in rows})))
+
+    def fr(v: Any) -> str:
+        return "" if v is None else str(v)
+
+    # phase 1 (one aggregation over every row): the open links into OTHER containers each row closes
+    olds = [[lk for lk in links.get(str(r["f"]), []) if lk.to is None and lk.o != str(r["t"])
+             and fr(lk.frm) <= fr(r.get("from"))] for r in rows]
+    for r, ls in zip(rows, olds):
+        for lk in ls:
+            lk.to, lk.changed = r.get("from"), True
+    # phase 2 (again over every row): the open link into THIS container each row continues
+    sames = [[lk for lk in links.get(str(r["f"]), []) if lk.o == str(r["t"]) and lk.to is None
+              and fr(lk.frm) <= fr(r.get("from"))] for r in rows]
+    for r, ls in zip(rows, sames):
+        for lk in ls:
+            if r.get("to") is not None:
+                lk.to, lk.changed = r["to"], True
+        c, k = str(r["f"]), str(r["t"])
+        if c not in found or k not in have or ls:
+            continue
+        got = next((lk for lk in links.get(c, []) if lk.o == k and fr(lk.frm) == fr(r.get("from"))), None)
+        if got is None:
+            got = _Link(c, k, r.get("from"), None, None)
+            links.setdefault(c, []).append(got)
+        got.to, got.qty, got.changed = r.get("to"), r.get("qty"), True
+    sealed, drops, adds = _sealed_links(t, [lk for ls in links.values() for lk in ls])
+    return {"sealed": sealed}, drops, adds
+
+
+def _seal_unpacks(store: GraphStore, rows: list[dict[str, Any]]
+                  ) -> tuple[dict[str, Any], list[tuple[Any, Any]], list[str]]:
+    """Predict which open links `epcis.tx_unpack` closes (all rows first, then each row in order) and
+    seal them, per child label."""
+    links: list[tuple[str, _Link]] = []
+    for x in store.read("epcis.packs_into", ids=sorted({str(r["t"]) for r in rows})):
+        links.append((str(x["cl"]), _Link(str(x["c"]), str(x["o"]), x["from"], x["to"], x["qty"], x["s"], x["q"])))
+
+    def fr(v: Any) -> str:
+        return "" if v is None else str(v)
+
+    chosen = [[lk for _, lk in links if lk.o == str(r["t"]) and lk.to is None
+               and (r.get("f") is None or lk.c == str(r["f"])) and fr(lk.frm) <= fr(r.get("at"))] for r in rows]
+    for r, ls in zip(rows, chosen):
+        for lk in ls:
+            lk.to, lk.changed = r.get("at"), True
+    params: dict[str, Any] = {}
+    drops: list[tuple[Any, Any]] = []
+    adds: list[str] = []
+    for child in _PACKABLE:
+        t = (child, "PACKED_IN", "Container")
+        mine = [lk for cl, lk in links if cl == child] if t in seals.EDGE_FIELDS else []
+        sealed, d, a = _sealed_links(t, mine)
+        params[f"sealed_{child.lower()}"] = sealed
+        drops += d
+        adds += a
+    return params, drops, adds
 
 
 def _seal_upserts(store: GraphStore, label: str, rows: list[dict[str, Any]]

@@ -15,5 +15,14 @@ FOREACH (_ IN CASE WHEN c IS NULL OR k IS NULL OR size(sames) > 0 THEN [] ELSE [
   MERGE (c)-[p:PACKED_IN {from: r.from}]->(k)
   SET p.to = r.to, p.qty = r.qty)
 WITH h, count(r) AS written
+// Then the links this step opened or closed are sealed ($sealed: [{c, o, from, line, seal}], predicted
+// by engine/imports/merge_seals.py): a link whose stored line is not the predicted one is left
+// unsealed, which `audit verify` reports, rather than sealed with a wrong seal.
+UNWIND ($sealed + [null]) AS z
+OPTIONAL MATCH (c:Batch {id: z.c})-[p:PACKED_IN]->(o:Container {id: z.o})
+WHERE coalesce(p.from, '') = z.from
+FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END |
+  SET p.seal = CASE WHEN c.id + $us + o.id + $us + coalesce(toString(p.`from`), '') + $us + coalesce(toString(p.`to`), '') + $us + coalesce(toString(toInteger(round(p.`qty` * 1000000))), '') = z.line THEN z.seal ELSE null END, p.sealed_seq = $audit_entry.seq)
+WITH h, count(*) AS sealed_n
 WITH h, [] AS audit_targets
 //#include audit.append
