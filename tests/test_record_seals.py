@@ -213,3 +213,21 @@ def test_epcis_records_are_sealed_and_tampering_is_named(empty_store: Any, one_b
     # a lot deleted
     empty_store.run("MATCH (n:MaterialLot) WITH n LIMIT 1 DETACH DELETE n")
     assert "ledger_mismatch" in _kinds(empty_store)
+
+
+def test_falkordb_hides_properties_of_a_same_label_edge_merged_in_the_statement(empty_store: Any) -> None:
+    """The FalkorDB fact behind the one EPCIS exemption (docs/falkordb.md, engine/imports/merge_seals.py):
+    an edge MERGEd in FOREACH between two Containers shows no properties later in the same statement,
+    while one between a Serial and a Container does. If this starts failing, FalkorDB fixed it: seal
+    container-in-container links in the EPCIS pack step too and drop `touched_packs`."""
+    empty_store.run("CREATE (:Container {id: 'a'}), (:Container {id: 'b'}), (:Serial {id: 's'})")
+    got = {}
+    for label, child in (("Container", "a"), ("Serial", "s")):
+        q = (f"UNWIND $rows AS r OPTIONAL MATCH (c:{label} {{id: r.f}}) OPTIONAL MATCH (k:Container {{id: r.t}}) "
+             "FOREACH (_ IN CASE WHEN c IS NULL OR k IS NULL THEN [] ELSE [1] END | "
+             "MERGE (c)-[p:PACKED_IN {from: r.from}]->(k) SET p.to = r.to) "
+             "WITH count(r) AS n "
+             f"OPTIONAL MATCH (c:{label} {{id: $child}})-[p:PACKED_IN]->(o:Container {{id: 'b'}}) RETURN p.from AS f")
+        got[label] = empty_store.run(q, {"rows": [{"f": child, "t": "b", "from": "x", "to": "y"}], "child": child})[0]["f"]
+    assert got == {"Container": None, "Serial": "x"}
+    assert empty_store.run("MATCH (:Container {id: 'a'})-[p:PACKED_IN]->() RETURN p.from AS f", write=False)[0]["f"] == "x"
