@@ -216,10 +216,11 @@ def test_epcis_records_are_sealed_and_tampering_is_named(empty_store: Any, one_b
 
 
 def test_falkordb_hides_properties_of_a_same_label_edge_merged_in_the_statement(empty_store: Any) -> None:
-    """The FalkorDB fact behind the one EPCIS exemption (docs/falkordb.md, engine/imports/merge_seals.py):
-    an edge MERGEd in FOREACH between two Containers shows no properties later in the same statement,
-    while one between a Serial and a Container does. If this starts failing, FalkorDB fixed it: seal
-    container-in-container links in the EPCIS pack step too and drop `touched_packs`."""
+    """The FalkorDB fact that shaped EPCIS aggregation sealing (docs/falkordb.md, engine/imports/
+    merge_seals.py): an edge MERGEd in FOREACH between two Containers is not visible with its
+    properties later in the same statement, while one between a Serial and a Container is; so the
+    pack steps set seals from a prediction where they write, never by reading back. If this starts
+    failing, FalkorDB changed: the fact in docs/falkordb.md needs updating."""
     empty_store.run("CREATE (:Container {id: 'a'}), (:Container {id: 'b'}), (:Serial {id: 's'})")
     got = {}
     for label, child in (("Container", "a"), ("Serial", "s")):
@@ -231,3 +232,23 @@ def test_falkordb_hides_properties_of_a_same_label_edge_merged_in_the_statement(
         got[label] = empty_store.run(q, {"rows": [{"f": child, "t": "b", "from": "x", "to": "y"}], "child": child})[0]["f"]
     assert got == {"Container": None, "Serial": "x"}
     assert empty_store.run("MATCH (:Container {id: 'a'})-[p:PACKED_IN]->() RETURN p.from AS f", write=False)[0]["f"] == "x"
+
+
+def test_epcis_packing_links_are_sealed_on_every_level(empty_store: Any) -> None:
+    """Units in cases on a pallet, packed, unpacked and shipped by EPCIS aggregation events (the
+    container story of tests/test_containers.py): every PACKED_IN link is sealed, a case-on-pallet
+    link included, and changing one behind the engine's back is named."""
+    from test_containers import load
+
+    load(empty_store)
+    assert verify(empty_store).ok
+    rows = empty_store.run("MATCH (c)-[p:PACKED_IN]->(o:Container) RETURN labels(c)[0] AS l, c.id AS c, o.id AS o, "
+                           "p.seal AS s, p.`to` AS t", write=False)
+    assert {r["l"] for r in rows} >= {"Serial", "Container"} and all(r["s"] for r in rows), rows
+    case = next(r for r in rows if r["l"] == "Container")
+    q = "MATCH (:Container {id: $c})-[p:PACKED_IN]->(:Container {id: $o}) SET p.`to` = $t"
+    empty_store.run(q, {"c": case["c"], "o": case["o"], "t": "2030-01-01T00:00:00.000000+00:00"})
+    r = verify(empty_store)
+    assert not r.ok and r.problems[0].kind == "record_tampered" and case["c"] in r.problems[0].message
+    empty_store.run(q, {"c": case["c"], "o": case["o"], "t": case["t"]})
+    assert verify(empty_store).ok

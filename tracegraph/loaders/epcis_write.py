@@ -200,15 +200,6 @@ def split_new(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK
     return stage, log, res
 
 
-def touched_packs(st: Step) -> list[Change]:
-    """For a step that packs containers into containers, or unpacks any container: the containers
-    it names, so `audit verify` accepts the container-in-container links into them as written by
-    this entry (engine/imports/merge_seals.py says why those links are not sealed)."""
-    if st.query == "pack_container" or st.query == "unpack":
-        return [Change("touched", None, {"packed_in": sorted({str(r["t"]) for r in st.rows})}, state=False)]
-    return []
-
-
 def _digest(rows: Any) -> str:
     return hashlib.sha256(json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                                      default=str).encode("utf-8")).hexdigest()
@@ -255,7 +246,7 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
         payload = json.dumps(st.rows, separators=(",", ":"), ensure_ascii=False, default=str)
         log_rows.append({"id": f"{res.import_id}#{i}", "seq": i, "query": f"epcis.tx_{st.query}", "kind": "rows",
                          "payload": payload, "count": len(st.rows),
-                         "changes": json.dumps([c.to_dict() for c in touched_packs(st)], default=str)})
+                         "changes": "[]"})
     w.steps_total = len(stage) + len(log)
     _start(w, files, res)
     with w.undo_if_staging():
@@ -263,7 +254,7 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
             w._write(f"epcis.tx_{st.query}", {"rows": st.rows, "phase": "staging", "pending_id": None},
                      w._spec("import.stage", [Change("query", None, st.query), Change("rows", None, len(st.rows)),
                                               Change("sha256", None, _digest(st.rows)),
-                                              Change("source", None, source), *touched_packs(st)]),
+                                              Change("source", None, source)]),
                      merge_sealer(store, f"epcis.tx_{st.query}", st.rows))
             w.items += len(st.rows)
             w._tick("stage")

@@ -49,9 +49,6 @@ class SealBook:
     changes: dict[tuple[str, str], list[tuple[int, str, Any]]] = field(default_factory=dict)
     #: (label, key) of every record some entry is about
     about: set[tuple[str, str]] = field(default_factory=set)
-    #: containers whose container-in-container packing links an EPCIS step wrote (loaders/epcis_write
-    #: touched_packs): the last such seq
-    touched_packs: dict[str, int] = field(default_factory=dict)
 
     def fold(self, seq: int, target: tuple[str, str], changes: list[Any]) -> None:
         self.about.add(target)
@@ -61,10 +58,6 @@ class SealBook:
             f = c.get("field")
             if f == LEDGER_FIELD and c.get("state") is False and isinstance(c.get("new"), dict):
                 self._ledger(seq, c["new"])
-                continue
-            if f == "touched" and c.get("state") is False and isinstance(c.get("new"), dict):
-                for k in c["new"].get("packed_in") or []:
-                    self.touched_packs[str(k)] = seq
                 continue
             if c.get("redacted") or not isinstance(f, str):
                 continue
@@ -77,13 +70,6 @@ class SealBook:
                 continue
             if rec[0] in NODE_FIELDS:
                 self.changes.setdefault(rec, []).append((seq, f, c.get("old")))
-
-    def open_pack(self, t: tuple[str, str, str], into: str, sealed_seq: Any) -> bool:
-        """A container-in-container link an EPCIS step wrote after its seal (or ever, with none)."""
-        if t != ("Container", "PACKED_IN", "Container"):
-            return False
-        s = self.touched_packs.get(into)
-        return s is not None and (not isinstance(sealed_seq, int) or s > sealed_seq)
 
     def _ledger(self, seq: int, led: dict[str, Any]) -> None:
         try:
@@ -154,13 +140,11 @@ def scan(store: GraphStore, book: SealBook, problem: Problem, *, page: int = SCA
                 checked += 1
                 if seal is None:
                     a, b = line.split(US)[:2]
-                    if book.open_pack(t, b, None):
-                        continue
                     problem("record_unsealed", None,
                             f"edge ({t[0]} {a!r})-[:{t[1]}]->({t[2]} {b!r}) has no seal: it was added behind the "
                             "engine's back", None, None)
                     continue
-                if seal_of_line(prefix, line) != seal and not book.open_pack(t, line.split(US)[1], seq):
+                if seal_of_line(prefix, line) != seal:
                     a, b = line.split(US)[:2]
                     problem("record_tampered", seq if isinstance(seq, int) else None,
                             f"edge ({t[0]} {a!r})-[:{t[1]}]->({t[2]} {b!r}) no longer matches the seal entry {seq} "

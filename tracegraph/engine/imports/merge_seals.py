@@ -45,17 +45,15 @@ def merge_sealer(store: GraphStore, query: str, rows: list[dict[str, Any]]) -> S
         child = next((lb for lb in _PACKABLE if lb.lower() == name.removeprefix("pack_")), None)
         if child is None:
             return None
-        return lambda: _seal_packs(store, child, rows)
+        packed = child
+        return lambda: _seal_packs(store, packed, rows)
     if name == "unpack":
         return lambda: _seal_unpacks(store, rows)
     return None
 
 
-#: children whose (child)-[:PACKED_IN]->(Container) links an EPCIS step seals. Not Container: FalkorDB
-#: does not show, later in the same statement, the properties of an edge MERGEd between two nodes of
-#: one label (reproduced on 4.x), so a case-on-pallet link cannot be checked and sealed where it is
-#: written; those steps name their containers instead (`touched_packs`, engine/audit/record_scan.py)
-_PACKABLE = tuple(t[0] for t in seals.EDGE_FIELDS if t[1] == "PACKED_IN" and t[2] == "Container" and t[0] != "Container")
+#: children whose (child)-[:PACKED_IN]->(Container) links are sealed edges
+_PACKABLE = tuple(t[0] for t in seals.EDGE_FIELDS if t[1] == "PACKED_IN" and t[2] == "Container")
 
 
 class _Link:
@@ -73,8 +71,11 @@ class _Link:
 
 
 def _sealed_links(t: tuple[str, str, str], links: list[_Link]
-                  ) -> tuple[list[dict[str, Any]], list[tuple[Any, Any]], list[str]]:
-    out: list[dict[str, Any]] = []
+                  ) -> tuple[dict[str, str], list[tuple[Any, Any]], list[str]]:
+    """{child US container US from: new seal} of the links that change, the seals they replace, and
+    the new seals. The statement sets each link's seal from this map where it writes the link (no
+    read of what it just wrote: FalkorDB does not always show that later in the same statement)."""
+    out: dict[str, str] = {}
     drops: list[tuple[Any, Any]] = []
     adds: list[str] = []
     prefix = seals.edge_prefix(t)
@@ -85,7 +86,7 @@ def _sealed_links(t: tuple[str, str, str], links: list[_Link]
         seal = seals.seal_of_line(prefix, line)
         drops.append((lk.seq, lk.seal))
         adds.append(seal)
-        out.append({"c": lk.c, "o": lk.o, "from": "" if lk.frm is None else str(lk.frm), "line": line, "seal": seal})
+        out[seals.US.join([lk.c, lk.o, "" if lk.frm is None else str(lk.frm)])] = seal
     return out, drops, adds
 
 
@@ -109,8 +110,9 @@ def _seal_packs(store: GraphStore, child: str, rows: list[dict[str, Any]]
         return "" if v is None else str(v)
 
     # phase 1 (one aggregation over every row): the open links into OTHER containers each row closes
+    # (a unit or a container is in one container at a time; a batch may be split over several)
     olds = [[lk for lk in links.get(str(r["f"]), []) if lk.to is None and lk.o != str(r["t"])
-             and fr(lk.frm) <= fr(r.get("from"))] for r in rows]
+             and fr(lk.frm) <= fr(r.get("from"))] if child != "Batch" else [] for r in rows]
     for r, ls in zip(rows, olds):
         for lk in ls:
             lk.to, lk.changed = r.get("from"), True
@@ -121,6 +123,8 @@ def _seal_packs(store: GraphStore, child: str, rows: list[dict[str, Any]]
         for lk in ls:
             if r.get("to") is not None:
                 lk.to, lk.changed = r["to"], True
+            if child == "Batch" and r.get("qty") is not None:
+                lk.qty, lk.changed = r["qty"], True
         c, k = str(r["f"]), str(r["t"])
         if c not in found or k not in have or ls:
             continue
@@ -130,7 +134,7 @@ def _seal_packs(store: GraphStore, child: str, rows: list[dict[str, Any]]
             links.setdefault(c, []).append(got)
         got.to, got.qty, got.changed = r.get("to"), r.get("qty"), True
     sealed, drops, adds = _sealed_links(t, [lk for ls in links.values() for lk in ls])
-    return {"sealed": sealed}, drops, adds
+    return {"seals": sealed}, drops, adds
 
 
 def _seal_unpacks(store: GraphStore, rows: list[dict[str, Any]]
@@ -149,17 +153,15 @@ def _seal_unpacks(store: GraphStore, rows: list[dict[str, Any]]
     for r, ls in zip(rows, chosen):
         for lk in ls:
             lk.to, lk.changed = r.get("at"), True
-    params: dict[str, Any] = {}
+    all_seals: dict[str, str] = {}
     drops: list[tuple[Any, Any]] = []
     adds: list[str] = []
     for child in _PACKABLE:
-        t = (child, "PACKED_IN", "Container")
-        mine = [lk for cl, lk in links if cl == child] if t in seals.EDGE_FIELDS else []
-        sealed, d, a = _sealed_links(t, mine)
-        params[f"sealed_{child.lower()}"] = sealed
+        sealed, d, a = _sealed_links((child, "PACKED_IN", "Container"), [lk for cl, lk in links if cl == child])
+        all_seals.update(sealed)
         drops += d
         adds += a
-    return params, drops, adds
+    return {"seals": all_seals}, drops, adds
 
 
 def _seal_upserts(store: GraphStore, label: str, rows: list[dict[str, Any]]
