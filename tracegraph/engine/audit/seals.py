@@ -216,6 +216,10 @@ def render_queries() -> dict[str, str]:
             f"{_HEADER}// One page of every {label} node: its seal, the entry that sealed it, and its line rebuilt\n"
             f"// from the stored properties (engine/audit/seals.py), for `audit verify`.\n"
             f"MATCH (n:{label})\nRETURN n.seal AS s, n.sealed_seq AS q, {expr} AS l\nSKIP $skip LIMIT $limit\n")
+        out[f"nodes_since_{label}"] = (
+            f"{_HEADER}// One page of the {label} nodes sealed by entry $from or later (incremental `audit verify`).\n"
+            f"MATCH (n:{label}) WHERE n.sealed_seq >= $from\nRETURN n.seal AS s, n.sealed_seq AS q, {expr} AS l\n"
+            f"SKIP $skip LIMIT $limit\n")
         out[f"of_{label}"] = (
             f"{_HEADER}// The seal, sealing entry and line of these {label} nodes ($ids), for a writer that\n"
             f"// replaces their seals in its own statement.\n"
@@ -227,6 +231,10 @@ def render_queries() -> dict[str, str]:
             f"{_HEADER}// One page of every ({a})-[:{etype}]->({b}) edge: seal, sealing entry, rebuilt line.\n"
             f"MATCH (a:{a})-[e:{etype}]->(b:{b})\nRETURN e.seal AS s, e.sealed_seq AS q, {edge_line_expr(t)} AS l\n"
             f"SKIP $skip LIMIT $limit\n")
+        out[f"edges_since_{triple_name(t)}"] = (
+            f"{_HEADER}// One page of the ({a})-[:{etype}]->({b}) edges sealed by entry $from or later.\n"
+            f"MATCH (a:{a})-[e:{etype}]->(b:{b}) WHERE e.sealed_seq >= $from\n"
+            f"RETURN e.seal AS s, e.sealed_seq AS q, {edge_line_expr(t)} AS l\nSKIP $skip LIMIT $limit\n")
         out[f"edgeof_{triple_name(t)}"] = (
             f"{_HEADER}// For a writer that MERGEs ({a})-[:{etype}]->({b}) edges ($rows: [{{f, t}}]): whether both ends\n"
             f"// exist, and the seal, sealing entry and line of the edge already there.\n"

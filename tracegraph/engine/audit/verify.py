@@ -248,14 +248,14 @@ def verify(
     sealed_n, scan_s = 0, 0.0
     if check_state:
         records = _check_state(store, last_about, state, problem)
-        if from_seq == 1:  # the seal ledgers are complete only from the genesis
+        # the record scan: from the genesis every record; incremental, those sealed from `from_seq` on
 
-            def sealed(kind: str, seq: int | None, message: str, expected: Any, actual: Any) -> None:
-                problem(VerifyProblem(seq=seq, kind=kind, message=message, expected=expected, actual=actual))
+        def sealed(kind: str, seq: int | None, message: str, expected: Any, actual: Any) -> None:
+            problem(VerifyProblem(seq=seq, kind=kind, message=message, expected=expected, actual=actual))
 
-            t_scan = time.perf_counter()
-            sealed_n = scan(store, book, sealed)
-            scan_s = time.perf_counter() - t_scan
+        t_scan = time.perf_counter()
+        sealed_n = scan(store, book, sealed, from_seq=from_seq)
+        scan_s = time.perf_counter() - t_scan
 
     # chain problems first: when the chain is broken, record checks built on it are secondary
     # and a field-level finding (it names the field) before the seal finding about the same change
