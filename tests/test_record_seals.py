@@ -268,3 +268,58 @@ def test_incremental_verify_checks_the_records_sealed_since(plant: Any) -> None:
     plant.run("MATCH (s:Serial {id: $id}) SET s.status = 'destroyed'", {"id": b.serials[3].id})
     r = verify(plant, from_seq=head + 1)
     assert not r.ok and r.problems[0].kind == "record_tampered" and b.serials[3].id in r.problems[0].message
+
+
+def _bundle_plant(store: Any) -> None:
+    run_import(store, generate_plant(120, seed=5), ADMIN, source_files=_files("sys"))
+
+
+def _epcis_story(store: Any) -> None:
+    from test_containers import load
+    from test_epcis_order import EVENTS, doc
+
+    from tracegraph.loaders.epcis import import_epcis
+
+    load(store)  # ERP parties, then EPCIS: packing on three levels, shipping, receiving, unpacking
+    import_epcis(store, doc(EVENTS), ADMIN)  # receipts from a supplier, transformations, commissioning
+
+
+@pytest.mark.req("REQ-AUD-003")
+@pytest.mark.parametrize("build", [_bundle_plant, _epcis_story], ids=["erp-bundle", "epcis"])
+def test_systematic_tampering_on_every_label_and_edge_type(empty_store: Any, build: Any) -> None:
+    """On every sealed label and edge type an importer wrote: one property changed, one record added,
+    one deleted, one edge added and one removed -- each found, and the graph verifies once undone."""
+    build(empty_store)
+    st = empty_store
+    assert verify(st).ok, verify(st).problems
+    labels, triples = _labels_with_nodes(st), _triples_with_edges(st)
+    assert len(labels) >= 8 and len(triples) >= 6, (labels, triples)
+    for lb in labels:
+        row = st.run(f"MATCH (n:{lb}) RETURN n.id AS id, properties(n) AS p LIMIT 1", write=False)[0]
+        # changed: the first model field it has a value for (or one it lacks)
+        f = next((f for f, _ in seals.NODE_FIELDS[lb] if f != "id" and row["p"].get(f) is not None),
+                 seals.NODE_FIELDS[lb][1][0])
+        st.run(f"MATCH (n:{lb} {{id: $id}}) SET n.`{f}` = 'X-TAMPERED'", {"id": row["id"]})
+        assert "record_tampered" in _kinds(st), (lb, f)
+        st.run(f"MATCH (n:{lb} {{id: $id}}) SET n.`{f}` = $v", {"id": row["id"], "v": row["p"].get(f)})
+        # added
+        st.run(f"CREATE (:{lb} {{id: 'FORGED-{lb}'}})")
+        assert "record_unsealed" in _kinds(st), lb
+        st.run(f"MATCH (n:{lb} {{id: 'FORGED-{lb}'}}) DELETE n")
+        assert verify(st).ok, (lb, verify(st).problems[:2])
+    for t in triples:
+        e = st.run(f"MATCH (a:{t[0]})-[e:{t[1]}]->(b:{t[2]}) RETURN a.id AS a, b.id AS b, properties(e) AS p LIMIT 1",
+                   write=False)[0]
+        # added: a second, unsealed edge between the same ends
+        st.run(f"MATCH (a:{t[0]} {{id: $a}}), (b:{t[2]} {{id: $b}}) CREATE (a)-[:{t[1]} {{forged: true}}]->(b)", e)
+        assert "record_unsealed" in _kinds(st), t
+        st.run(f"MATCH (:{t[0]} {{id: $a}})-[x:{t[1]}]->(:{t[2]} {{id: $b}}) WHERE x.forged DELETE x", e)
+        # removed
+        st.run(f"MATCH (:{t[0]} {{id: $a}})-[x:{t[1]}]->(:{t[2]} {{id: $b}}) DELETE x", e)
+        assert "ledger_mismatch" in _kinds(st), t
+        st.run(f"MATCH (a:{t[0]} {{id: $a}}), (b:{t[2]} {{id: $b}}) CREATE (a)-[x:{t[1]}]->(b) SET x = $p", e)
+        assert verify(st).ok, (t, verify(st).problems[:2])
+    # deleted: one record of every label (its edges go with it)
+    for lb in labels:
+        st.run(f"MATCH (n:{lb}) WITH n LIMIT 1 DETACH DELETE n")
+        assert "ledger_mismatch" in _kinds(st), lb
