@@ -277,7 +277,6 @@ def _bundle_plant(store: Any) -> None:
 def _epcis_story(store: Any) -> None:
     from test_containers import load
     from test_epcis_order import EVENTS, doc
-
     from tracegraph.loaders.epcis import import_epcis
 
     load(store)  # ERP parties, then EPCIS: packing on three levels, shipping, receiving, unpacking
