@@ -87,14 +87,19 @@ class SealBook:
 Problem = Callable[[str, int | None, str, Any, Any], None]
 
 
-def _raw_pages(store: GraphStore, query_name: str, page: int, extra: dict[str, Any] | None = None
+def _raw_pages(store: GraphStore, query_name: str, label: str, page: int, extra: dict[str, Any] | None = None
                ) -> Iterator[list[list[Any]]]:
-    """Pages of (seal, seq, line) rows; FalkorDB's verbose reply parsed by hiredis (strings whole)."""
+    """Pages of (seal, seq, line) rows by internal id range of `label`'s nodes (an id seek per page;
+    SKIP would rescan every earlier page: measured 2x slower at 600k). FalkorDB's verbose reply is
+    parsed by hiredis, strings whole; other stores go through `store.read`."""
+    span = store.read(f"seals.idspan_{label}")
+    if not span or span[0]["lo"] is None:
+        return
+    lo, hi = int(span[0]["lo"]), int(span[0]["hi"])
     ro = getattr(store, "ro_command", None)
     text = queries.load(query_name)
-    skip = 0
-    while True:
-        params = {"skip": skip, "limit": page, "us": US, **(extra or {})}
+    for start in range(lo, hi + 1, page):
+        params = {"lo": start, "hi": start + page, "us": US, **(extra or {})}
         if ro is not None:
             reply = ro(text, params, compact=False, timeout_s=600)
             rows = [list(r) for r in reply[1]] if len(reply) >= 3 else []
@@ -102,9 +107,6 @@ def _raw_pages(store: GraphStore, query_name: str, page: int, extra: dict[str, A
             rows = [[r["s"], r["q"], r["l"]] for r in store.read(query_name, **params)]
         if rows:
             yield rows
-        if len(rows) < page:
-            return
-        skip += page
 
 
 def scan(store: GraphStore, book: SealBook, problem: Problem, *, page: int = SCAN_PAGE,
@@ -121,7 +123,8 @@ def scan(store: GraphStore, book: SealBook, problem: Problem, *, page: int = SCA
     extra = {"from": int(from_seq)} if since else None
     for label in NODE_FIELDS:
         idx_key = 0
-        for rows in _raw_pages(store, f"seals.nodes_since_{label}" if since else f"seals.nodes_{label}", page, extra):
+        for rows in _raw_pages(store, f"seals.nodes_since_{label}" if since else f"seals.nodes_{label}", label, page,
+                               extra):
             for seal, seq, line in rows:
                 checked += 1
                 key = line.split(US, 1)[idx_key]
@@ -144,7 +147,7 @@ def scan(store: GraphStore, book: SealBook, problem: Problem, *, page: int = SCA
     for t in EDGE_FIELDS:
         prefix = edge_prefix(t)
         name = f"seals.edges_since_{triple_name(t)}" if since else f"seals.edges_{triple_name(t)}"
-        for rows in _raw_pages(store, name, page, extra):
+        for rows in _raw_pages(store, name, t[0], page, extra):
             for seal, seq, line in rows:
                 checked += 1
                 if seal is None:

@@ -212,14 +212,19 @@ def render_queries() -> dict[str, str]:
     out: dict[str, str] = {}
     for label in NODE_FIELDS:
         expr = node_line_expr(label)
+        out[f"idspan_{label}"] = (
+            f"{_HEADER}// The internal id range of the {label} nodes: `audit verify` reads them in id ranges (a page\n"
+            f"// by id is an id seek; SKIP would rescan every earlier page).\n"
+            f"MATCH (n:{label})\nRETURN min(id(n)) AS lo, max(id(n)) AS hi\n")
         out[f"nodes_{label}"] = (
-            f"{_HEADER}// One page of every {label} node: its seal, the entry that sealed it, and its line rebuilt\n"
+            f"{_HEADER}// One page ($lo <= id < $hi) of the {label} nodes: seal, sealing entry, and the line rebuilt\n"
             f"// from the stored properties (engine/audit/seals.py), for `audit verify`.\n"
-            f"MATCH (n:{label})\nRETURN n.seal AS s, n.sealed_seq AS q, {expr} AS l\nSKIP $skip LIMIT $limit\n")
+            f"MATCH (n:{label}) WHERE id(n) >= $lo AND id(n) < $hi\n"
+            f"RETURN n.seal AS s, n.sealed_seq AS q, {expr} AS l\n")
         out[f"nodes_since_{label}"] = (
             f"{_HEADER}// One page of the {label} nodes sealed by entry $from or later (incremental `audit verify`).\n"
-            f"MATCH (n:{label}) WHERE n.sealed_seq >= $from\nRETURN n.seal AS s, n.sealed_seq AS q, {expr} AS l\n"
-            f"SKIP $skip LIMIT $limit\n")
+            f"MATCH (n:{label}) WHERE id(n) >= $lo AND id(n) < $hi AND n.sealed_seq >= $from\n"
+            f"RETURN n.seal AS s, n.sealed_seq AS q, {expr} AS l\n")
         out[f"of_{label}"] = (
             f"{_HEADER}// The seal, sealing entry and line of these {label} nodes ($ids), for a writer that\n"
             f"// replaces their seals in its own statement.\n"
@@ -228,13 +233,14 @@ def render_queries() -> dict[str, str]:
     for t in EDGE_FIELDS:
         a, etype, b = t
         out[f"edges_{triple_name(t)}"] = (
-            f"{_HEADER}// One page of every ({a})-[:{etype}]->({b}) edge: seal, sealing entry, rebuilt line.\n"
-            f"MATCH (a:{a})-[e:{etype}]->(b:{b})\nRETURN e.seal AS s, e.sealed_seq AS q, {edge_line_expr(t)} AS l\n"
-            f"SKIP $skip LIMIT $limit\n")
+            f"{_HEADER}// The ({a})-[:{etype}]->({b}) edges out of one id range ($lo <= id < $hi) of {a} nodes: seal,\n"
+            f"// sealing entry, rebuilt line.\n"
+            f"MATCH (a:{a}) WHERE id(a) >= $lo AND id(a) < $hi\nMATCH (a)-[e:{etype}]->(b:{b})\n"
+            f"RETURN e.seal AS s, e.sealed_seq AS q, {edge_line_expr(t)} AS l\n")
         out[f"edges_since_{triple_name(t)}"] = (
-            f"{_HEADER}// One page of the ({a})-[:{etype}]->({b}) edges sealed by entry $from or later.\n"
-            f"MATCH (a:{a})-[e:{etype}]->(b:{b}) WHERE e.sealed_seq >= $from\n"
-            f"RETURN e.seal AS s, e.sealed_seq AS q, {edge_line_expr(t)} AS l\nSKIP $skip LIMIT $limit\n")
+            f"{_HEADER}// The same page, only edges sealed by entry $from or later.\n"
+            f"MATCH (a:{a}) WHERE id(a) >= $lo AND id(a) < $hi\nMATCH (a)-[e:{etype}]->(b:{b})\n"
+            f"WHERE e.sealed_seq >= $from\nRETURN e.seal AS s, e.sealed_seq AS q, {edge_line_expr(t)} AS l\n")
         out[f"edgeof_{triple_name(t)}"] = (
             f"{_HEADER}// For a writer that MERGEs ({a})-[:{etype}]->({b}) edges ($rows: [{{f, t}}]): whether both ends\n"
             f"// exist, and the seal, sealing entry and line of the edge already there.\n"
