@@ -98,15 +98,27 @@ def _raw_pages(store: GraphStore, query_name: str, label: str, page: int, extra:
     lo, hi = int(span[0]["lo"]), int(span[0]["hi"])
     ro = getattr(store, "ro_command", None)
     text = queries.load(query_name)
-    for start in range(lo, hi + 1, page):
+
+    def fetch(start: int) -> list[list[Any]]:
         params = {"lo": start, "hi": start + page, "us": US, **(extra or {})}
         if ro is not None:
             reply = ro(text, params, compact=False, timeout_s=600)
-            rows = [list(r) for r in reply[1]] if len(reply) >= 3 else []
-        else:
-            rows = [[r["s"], r["q"], r["l"]] for r in store.read(query_name, **params)]
-        if rows:
-            yield rows
+            return [list(r) for r in reply[1]] if len(reply) >= 3 else []
+        return [[r["s"], r["q"], r["l"]] for r in store.read(query_name, **params)]
+
+    # the next page is read in a thread while the caller hashes this one (the database works in its
+    # own process meanwhile), as the chain walk does
+    from concurrent.futures import ThreadPoolExecutor
+
+    starts = list(range(lo, hi + 1, page))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal-scan") as pool:
+        fut = pool.submit(fetch, starts[0])
+        for i in range(len(starts)):
+            rows = fut.result()
+            if i + 1 < len(starts):
+                fut = pool.submit(fetch, starts[i + 1])
+            if rows:
+                yield rows
 
 
 def scan(store: GraphStore, book: SealBook, problem: Problem, *, page: int = SCAN_PAGE,
