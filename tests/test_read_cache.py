@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from graphql import GraphQLInterfaceType, GraphQLObjectType, get_named_type
 
 from api_support import Api, make_api, make_users
+from graphql import GraphQLInterfaceType, GraphQLObjectType, get_named_type
 from plantbuilder import demo_plant
 from tracegraph.graphql.read_cache import CACHEABLE_ROOTS, REVIEWED_RESOLVERS, cacheable
 

@@ -74,7 +74,7 @@ class ReadCacheMiddleware:
                 actor = None  # refused: the full path says why
         body = b""
         if graphql:  # read the body (the body size limit runs outside), replayed downstream on a miss
-            chunks = []
+            chunks: list[bytes] = []
             more = True
             while more:
                 message = await receive()

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse, visit
 from graphql.language import Visitor
+
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse, visit
 
 #: root query fields whose answers are functions of the graph (audit head) and the request
 CACHEABLE_ROOTS = frozenset({
