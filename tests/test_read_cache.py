@@ -117,3 +117,14 @@ def test_every_resolver_reachable_from_a_cacheable_root_was_reviewed() -> None:
                 found.add(f"{owner}.{s.config.name_converter.get_graphql_name(f)}")
         todo += [get_named_type(f.type) for f in t.fields.values()]
     assert found - REVIEWED_RESOLVERS == set()
+
+
+def test_a_control_character_in_a_literal_is_refused_every_time(api: Api) -> None:
+    """The literal check remembers each document's verdict (graphql/input_guard.py): the second ask
+    is refused as the first, and a refusal is never cached as an answer."""
+    doc = '{ releaseChecklist(batch: "FIN1\\u0001") { batch } }'
+    for _ in range(2):
+        body = api.gql(doc, role="viewer")
+        assert body["data"] is None and _codes(body) == ["validation_failed"]
+        assert "control character" in body["errors"][0]["message"]
+    assert api.gql('{ releaseChecklist(batch: "FIN1") { batch } }', role="viewer")["data"]
