@@ -11,7 +11,11 @@ What it does, and why this way:
   connections; cheaper than httpx, so more CPU is left to the server on a 2-core machine);
 * every run is bounded by a request count AND a time limit, and only talks to 127.0.0.1;
 * reports requests/s and p50/p95/p99 latency per scenario at the concurrency used, and
-  writes perf/results/api-<date>.json.
+  writes perf/results/<name>-<date>.json (`--name`, default api);
+* `--read-cache both` (the default) runs every scenario twice, on a server with the read cache
+  (api/read_cache.py) off, then on one with it on, and prints the ratios: the baseline is measured
+  in the same run. Each worker keeps its own cache, so the first ask of each distinct request
+  (`distinct_requests` per row) in each worker is a miss.
 """
 
 from __future__ import annotations
@@ -211,33 +215,15 @@ def _ensure_user(store: Any) -> None:
                       reason="API benchmark user")
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", default="S", help="plant size (XS, S, M or a number of serials)")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--requests", type=int, default=4000, help="max requests per scenario")
-    ap.add_argument("--seconds", type=float, default=30.0, help="max seconds per scenario")
-    ap.add_argument("--warmup", type=int, default=200)
-    ap.add_argument("--scenarios", nargs="*", default=["batch", "impact", "traceBack"],
-                    help="batch (a record page with relations: the API's own ceiling), impact, traceBack, "
-                         "dashboard (GraphQL: recall board, complaints board, a record page, an impact), "
-                         "dashboard_rest (the same reads over REST)")
-    args = ap.parse_args(argv)
+def _serve_and_load(args: Any, handle: Any, mode: str, serials: list[str], lots: list[str], batches: list[str],
+                    say: Any) -> list[dict[str, Any]]:
+    """Start `tracegraph serve` with the read cache `mode` (on/off), run every scenario, stop it."""
+    from perf.harness import GRAPH
 
-    sys.path.insert(0, str(ROOT))
-    from perf.harness import DATA_DIR, GRAPH, machine_info, plant, sample, write_results
-
-    say = lambda m: print(m, file=sys.stderr, flush=True)
-    handle = plant(args.size, say=say, data_dir=DATA_DIR / "api")
-    p = handle.plant
-    _ensure_user(handle.store)
-    serials = [str(p.keys[i]) for i in sample(p.block("Serial").tolist(), 500)]
-    lots = [str(p.keys[i]) for i in sample(p.block("MaterialLot").tolist(), 500)]
-    batches = [str(p.keys[i]) for i in sample(p.block("Batch").tolist(), 500)]
     port = _free_port()
     env = dict(os.environ, TRACEGRAPH_DATA_DIR=str(handle.server.data_dir), TRACEGRAPH_GRAPH=GRAPH,
-               TRACEGRAPH_DATABASE_URL="", TRACEGRAPH_APPENDFSYNC="no")
+               TRACEGRAPH_DATABASE_URL="", TRACEGRAPH_APPENDFSYNC="no",
+               TRACEGRAPH_READ_CACHE_ENTRIES="0" if mode == "off" else "4096")
     cmd = [sys.executable, "-m", "tracegraph.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
            "--workers", str(args.workers), "--log-level", "warning", "--keep-db"]
     say(f"starting: {' '.join(cmd)}")
@@ -273,8 +259,10 @@ def main(argv: list[str] | None = None) -> int:
                       if not name.startswith("dashboard") else None)
             asyncio.run(_load(port, token, bodies, min(args.concurrency, 8), args.warmup, 30))
             res = asyncio.run(_load(port, token, bodies, args.concurrency, args.requests, args.seconds))
-            row = {"scenario": ("rest." if name.endswith("_rest") else "graphql.") + name, "size": handle.size, "workers": args.workers,
+            row = {"scenario": ("rest." if name.endswith("_rest") else "graphql.") + name, "read_cache": mode,
+                   "size": handle.size, "workers": args.workers,
                    "concurrency": args.concurrency, **res, "engine_direct": direct,
+                   "distinct_requests": len({repr(b) for b in bodies}),
                    "load_avg_at_end": list(os.getloadavg()),
                    "goal": {"rps": 1000, "p99_ms": 50},
                    "meets_goal": bool(res["rps"] >= 1000 and (res["p99_ms"] or 1e9) <= 50)}
@@ -286,8 +274,52 @@ def main(argv: list[str] | None = None) -> int:
             server.wait(timeout=30)
         except Exception:
             os.killpg(server.pid, signal.SIGKILL)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", default="S", help="plant size (XS, S, M or a number of serials)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--requests", type=int, default=4000, help="max requests per scenario")
+    ap.add_argument("--seconds", type=float, default=30.0, help="max seconds per scenario")
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--scenarios", nargs="*", default=["batch", "impact", "traceBack"],
+                    help="batch (a record page with relations: the API's own ceiling), impact, traceBack, "
+                         "dashboard (GraphQL: recall board, complaints board, a record page, an impact), "
+                         "dashboard_rest (the same reads over REST)")
+    ap.add_argument("--read-cache", choices=["both", "on", "off"], default="both",
+                    help="the servers' read cache (api/read_cache.py): both = off then on, in the same run")
+    ap.add_argument("--name", default="api", help="results file perf/results/<name>-<date>.json")
+    args = ap.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))
+    from perf.harness import DATA_DIR, machine_info, plant, sample, write_results
+
+    say = lambda m: print(m, file=sys.stderr, flush=True)
+    handle = plant(args.size, say=say, data_dir=DATA_DIR / "api")
+    p = handle.plant
+    _ensure_user(handle.store)
+    serials = [str(p.keys[i]) for i in sample(p.block("Serial").tolist(), 500)]
+    lots = [str(p.keys[i]) for i in sample(p.block("MaterialLot").tolist(), 500)]
+    batches = [str(p.keys[i]) for i in sample(p.block("Batch").tolist(), 500)]
+    rows: list[dict[str, Any]] = []
+    modes = {"both": ["off", "on"], "on": ["on"], "off": ["off"]}[args.read_cache]
+    try:
+        for mode in modes:  # the read cache off, then on: the baseline in the same run
+            rows += _serve_and_load(args, handle, mode, serials, lots, batches, say)
+    finally:
         handle.close()
-    path = write_results("api", rows, meta={"size": handle.size, "nodes": p.n_nodes, "edges": p.n_edges,
+    by = {(r["scenario"], r["read_cache"]): r for r in rows}
+    for r in rows:
+        base = by.get((r["scenario"], "off"))
+        if r["read_cache"] == "on" and base and base["rps"]:
+            r["vs_cache_off"] = {"rps": round(r["rps"] / base["rps"], 2),
+                                 "p99": round((r["p99_ms"] or 0) / (base["p99_ms"] or 1), 2)}
+            say(f"{r['scenario']}: read cache on/off = {r['vs_cache_off']['rps']}x req/s, "
+                f"{r['vs_cache_off']['p99']}x p99")
+    path = write_results(args.name, rows, meta={"size": handle.size, "nodes": p.n_nodes, "edges": p.n_edges,
                                             "machine": machine_info(), "client": "asyncio HTTP/1.1 keep-alive"})
     say(f"wrote {path}")
     print(json.dumps(rows, indent=2))

@@ -26,6 +26,7 @@ BREAK_ONE = {
     "inspections": "MATCH (i:Inspection {id: 'I-2'}) SET i.result = 'reject'",
     "inspection_reopened": "MATCH (i:Inspection {id: 'I-1'}) SET i.status = 'reopened'",
     "deviations": "MATCH (l:MaterialLot {id: 'L-1'}) CREATE (:Deviation {id: 'DEV-1', status: 'open'})-[:ABOUT]->(l)",
+    "deviation_on_batch": "MATCH (b:Batch {id: 'B-9'}) CREATE (:Deviation {id: 'DEV-2', status: 'open'})-[:ABOUT]->(b)",
     "calibration": "MATCH (c:Calibration {id: 'C-1'}) SET c.due_at = '2026-03-10T12:00'",
     "training": "MATCH (t:TrainingRecord {id: 'TR-1'}) SET t.document_id = 'SOP-7@2'",
     "batch_status": "MATCH (b:Batch {id: 'B-9'}) SET b.status = 'quarantined'",
@@ -47,8 +48,20 @@ def test_each_condition_fails_alone(empty_store, condition: str) -> None:  # typ
     empty_store.run(BREAK_ONE[condition])
     cl = release_checklist(empty_store, "B-9")
     failing = [c.name for c in cl.conditions if not c.ok]
-    assert failing == [{"inspection_reopened": "inspections"}.get(condition, condition)], cl
+    assert failing == [{"inspection_reopened": "inspections", "deviation_on_batch": "deviations"}.get(condition, condition)], cl
     assert not cl.releasable
+
+
+@pytest.mark.req("REQ-QMS-005")
+def test_open_deviations_about_the_batch_and_its_lots_are_each_named(empty_store) -> None:  # type: ignore[no-untyped-def]
+    empty_store.run(GOOD_PLANT)
+    empty_store.run(BREAK_ONE["deviations"])
+    empty_store.run(BREAK_ONE["deviation_on_batch"])
+    empty_store.run("CREATE (:Deviation {id: 'DEV-3', status: 'open'})-[:ABOUT]->(:MaterialLot {id: 'L-9'})")  # another batch's lot
+    empty_store.run("MATCH (b:Batch {id: 'B-9'}) CREATE (:Deviation {id: 'DEV-4', status: 'closed'})-[:ABOUT]->(b)")
+    by = {c.name: c for c in release_checklist(empty_store, "B-9").conditions}
+    assert sorted(by["deviations"].details) == ["DEV-1 (open) about L-1", "DEV-2 (open) about B-9"]
+    assert by["deviations"].why == "2 deviation(s) still open"
 
 
 @pytest.mark.req("REQ-QMS-005")

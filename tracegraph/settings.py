@@ -83,6 +83,11 @@ class Settings(BaseSettings):
         description="API: remember a verified token this long per process (0: check the database on every "
         "request). Logout in the same process takes effect at once; in other workers within this time.",
     )
+    read_cache_entries: int = Field(
+        default=4096, ge=0,
+        description="API: answers of repeated reads kept per process, keyed by the audit head (a write makes "
+        "them unreachable) and the caller's roles (docs/api.md 'Read cache'); 0: off.",
+    )
     api_max_query_depth: int = Field(default=12, gt=0, description="GraphQL query depth limit.")
     api_max_aliases: int = Field(default=30, gt=0, description="GraphQL aliases per query limit.")
     api_max_tokens: int = Field(default=2000, gt=0, description="GraphQL tokens per query limit.")

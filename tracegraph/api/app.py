@@ -2,7 +2,8 @@
 
 One store per app: given (tests, embedding), or opened once in the lifespan and closed on
 shutdown. Middleware order (outermost first): request context (request id, logs, metrics,
-security headers), CORS (only when origins are configured), body size limit.
+security headers), CORS (only when origins are configured), body size limit, read cache
+(api/read_cache.py: repeated reads answered by audit head and roles).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from tracegraph.api.deps import PUBLIC, TokenCache
 from tracegraph.api.input_guard import refuse_control_input
 from tracegraph.api.metrics import ApiMetrics, InstrumentedStore
 from tracegraph.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from tracegraph.api.read_cache import ReadCacheMiddleware
+from tracegraph.doors.read_cache import ReadCache
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.settings import Settings, load_settings
 
@@ -136,6 +139,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.token_cache = TokenCache(settings.token_cache_s)
+    app.state.read_cache = ReadCache(settings.read_cache_entries)
     app.state.clock = clock
     app.state.store = InstrumentedStore(store, metrics) if store is not None else None
     if app.state.store is not None:
@@ -158,6 +162,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             return FileResponse(STATIC_DIR / "index.html")
 
     # added innermost first
+    app.add_middleware(ReadCacheMiddleware, cache=app.state.read_cache)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=int(settings.max_upload_mb * 1_048_576))
     if settings.cors_origins:
         app.add_middleware(

@@ -4,9 +4,14 @@ OPTIONAL MATCH (l:MaterialLot)-[:CONSUMED_IN]->(b)
 OPTIONAL MATCH (i:Inspection)-[:INSPECTED]->(l)
 WITH b, l, collect(CASE WHEN i.status = 'reopened' THEN 'reopened' ELSE i.result END) AS results
 WITH b, collect(CASE WHEN l IS NULL THEN NULL ELSE {lot: l.id, results: results} END) AS lots
-OPTIONAL MATCH (d:Deviation)-[:ABOUT]->(x)
-WHERE x = b OR (x:MaterialLot AND (x)-[:CONSUMED_IN]->(b))
-WITH b, lots, collect(DISTINCT CASE WHEN d IS NULL THEN NULL ELSE {id: d.id, status: d.status, about: x.id} END) AS deviations
+// deviations about the batch, then about its lots: two traversals anchored on b (one pattern with an
+// unlabelled end and `x = b OR ...` made FalkorDB scan every node of the graph, ~110 ms at 130k nodes)
+OPTIONAL MATCH (d:Deviation)-[:ABOUT]->(b)
+WITH b, lots, collect(DISTINCT CASE WHEN d IS NULL THEN NULL ELSE {id: d.id, status: d.status, about: b.id} END) AS on_batch
+OPTIONAL MATCH (d:Deviation)-[:ABOUT]->(x:MaterialLot)-[:CONSUMED_IN]->(b)
+WITH b, lots, on_batch, collect(DISTINCT CASE WHEN d IS NULL THEN NULL ELSE {id: d.id, status: d.status, about: x.id} END)
+     AS on_lots
+WITH b, lots, on_batch + on_lots AS deviations
 OPTIONAL MATCH (b)-[u:PROCESSED_ON]->(e:Equipment)
 OPTIONAL MATCH (c:Calibration)-[:CALIBRATES]->(e)
 WHERE c.date <= coalesce(u.from, b.started_at) AND coalesce(c.status, 'recorded') <> 'voided'

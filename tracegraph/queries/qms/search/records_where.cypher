@@ -3,26 +3,26 @@
 // Quality records of the types in $labels (Complaint, Deviation, CAPA, Document, ChangeControl, Release, TrainingRecord, Calibration, Supplier, Inspection), with their derived columns
 // (label, title, owner, due), filtered (null parameters match all). Included by records_page and
 // records_count. Dates compare as YYYY-MM-DD prefixes; $q is lower-cased by the engine.
-OPTIONAL MATCH (r0:Complaint) WHERE 'Complaint' IN $labels
-WITH collect(r0) AS l0
-OPTIONAL MATCH (r1:Deviation) WHERE 'Deviation' IN $labels
-WITH l0, collect(r1) AS l1
-OPTIONAL MATCH (r2:CAPA) WHERE 'CAPA' IN $labels
-WITH l0, l1, collect(r2) AS l2
-OPTIONAL MATCH (r3:Document) WHERE 'Document' IN $labels
-WITH l0, l1, l2, collect(r3) AS l3
-OPTIONAL MATCH (r4:ChangeControl) WHERE 'ChangeControl' IN $labels
-WITH l0, l1, l2, l3, collect(r4) AS l4
-OPTIONAL MATCH (r5:Release) WHERE 'Release' IN $labels
-WITH l0, l1, l2, l3, l4, collect(r5) AS l5
-OPTIONAL MATCH (r6:TrainingRecord) WHERE 'TrainingRecord' IN $labels
-WITH l0, l1, l2, l3, l4, l5, collect(r6) AS l6
-OPTIONAL MATCH (r7:Calibration) WHERE 'Calibration' IN $labels
-WITH l0, l1, l2, l3, l4, l5, l6, collect(r7) AS l7
-OPTIONAL MATCH (r8:Supplier) WHERE 'Supplier' IN $labels
-WITH l0, l1, l2, l3, l4, l5, l6, l7, collect(r8) AS l8
-OPTIONAL MATCH (r9:Inspection) WHERE 'Inspection' IN $labels
-WITH l0, l1, l2, l3, l4, l5, l6, l7, l8, collect(r9) AS l9
+CALL { UNWIND CASE WHEN 'Complaint' IN $labels THEN [1] ELSE [] END AS w0
+       MATCH (r0:Complaint) RETURN collect(r0) AS l0 }
+CALL { UNWIND CASE WHEN 'Deviation' IN $labels THEN [1] ELSE [] END AS w1
+       MATCH (r1:Deviation) RETURN collect(r1) AS l1 }
+CALL { UNWIND CASE WHEN 'CAPA' IN $labels THEN [1] ELSE [] END AS w2
+       MATCH (r2:CAPA) RETURN collect(r2) AS l2 }
+CALL { UNWIND CASE WHEN 'Document' IN $labels THEN [1] ELSE [] END AS w3
+       MATCH (r3:Document) RETURN collect(r3) AS l3 }
+CALL { UNWIND CASE WHEN 'ChangeControl' IN $labels THEN [1] ELSE [] END AS w4
+       MATCH (r4:ChangeControl) RETURN collect(r4) AS l4 }
+CALL { UNWIND CASE WHEN 'Release' IN $labels THEN [1] ELSE [] END AS w5
+       MATCH (r5:Release) RETURN collect(r5) AS l5 }
+CALL { UNWIND CASE WHEN 'TrainingRecord' IN $labels THEN [1] ELSE [] END AS w6
+       MATCH (r6:TrainingRecord) RETURN collect(r6) AS l6 }
+CALL { UNWIND CASE WHEN 'Calibration' IN $labels THEN [1] ELSE [] END AS w7
+       MATCH (r7:Calibration) RETURN collect(r7) AS l7 }
+CALL { UNWIND CASE WHEN 'Supplier' IN $labels THEN [1] ELSE [] END AS w8
+       MATCH (r8:Supplier) RETURN collect(r8) AS l8 }
+CALL { UNWIND CASE WHEN 'Inspection' IN $labels THEN [1] ELSE [] END AS w9
+       MATCH (r9:Inspection) RETURN collect(r9) AS l9 }
 UNWIND l0 + l1 + l2 + l3 + l4 + l5 + l6 + l7 + l8 + l9 AS n
 WITH n, labels(n)[0] AS label, CASE labels(n)[0] WHEN 'Complaint' THEN n.description WHEN 'Deviation' THEN n.title WHEN 'CAPA' THEN n.title WHEN 'Document' THEN n.title WHEN 'ChangeControl' THEN n.title WHEN 'Supplier' THEN n.name ELSE null END AS title,
      coalesce(n.owner, n.created_by) AS owner, CASE labels(n)[0] WHEN 'Complaint' THEN CASE WHEN n.reported_at IS NULL THEN n.report_due END WHEN 'CAPA' THEN n.due_date WHEN 'Calibration' THEN n.due_at WHEN 'Supplier' THEN n.qualified_until ELSE null END AS due
