@@ -11,7 +11,8 @@
     write_plant_epcis(records, out)     -> int: the plant generator's records as EPCIS events
 
 How events map to the graph is described in `epcis_map.py` and docs/epcis.md. Submodules:
-epcis_doc (read + JSON Schema), epcis_map (events -> facts), epcis_write (audited writes),
+epcis_doc (read + JSON Schema), epcis_map (events -> facts), epcis_kinds (lot kinds over all
+the events), epcis_state (state by event time), epcis_write (audited writes),
 epcis_export (graph -> document).
 """
 
@@ -35,6 +36,7 @@ from tracegraph.loaders.epcis_identity import dedupe
 from tracegraph.loaders.epcis_input import is_epcis_file as is_epcis
 from tracegraph.loaders.epcis_kinds import rekind, settle, votes_of
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
+from tracegraph.loaders.epcis_state import settle_state
 
 if TYPE_CHECKING:
     from tracegraph.engine.imports.runner import ImportBatch, ImportReport
@@ -142,6 +144,7 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
                           "customer_kinds": kinds, "product_ids": products, "open_shipments": opened}
     mapped = map_events(events, extra_context(doc), kinds=settled.kinds, **kw)
     rekind(mapped, settled, events, extra_context(doc), **kw)
+    settle_state(store, mapped)  # state by event time, not by order of capture (epcis_state.py)
     for eid, original in originals.items():  # error declarations: the erroneous version stays on record
         mapped.nodes[("EpcisEvent", eid)]["original_json"] = original
     return EpcisBatch(source=source, document_id=doc.get("id"), events=len(events),

@@ -147,6 +147,9 @@ def rekind(mapped: Mapped, settled: Settled, events: list[dict[str, Any]], conte
         if key[1] in ids:
             mapped.nodes[key] = dict(props)
             mapped.defaults[key] = set(whole.defaults.get(key, set()))
+            mapped.state_at.pop(key, None)
+            if key in whole.state_at:
+                mapped.state_at[key] = dict(whole.state_at[key])
     for ekey, props in whole.edges.items():
         if _touches(ekey, ids):
             mapped.edges[ekey] = dict(props)

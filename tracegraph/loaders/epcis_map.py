@@ -44,6 +44,22 @@ _VOCAB_PREFIXES = (
 
 NodeKey = tuple[str, str]
 EdgeKey = tuple[str, str, str, str, str, str]  # type, from_label, from_id, to_label, to_id, role
+#: when an event happened, as state is ordered: (eventTime in UTC, eventID). The eventID breaks a
+#: tie, not the recordTime: a repository sets recordTime when it captures (REST binding), so it
+#: follows the order of arrival, which is exactly what must not decide the state
+EventKey = tuple[str, str]
+
+#: properties that say where a thing is now: two events may state them differently, and the event
+#: that HAPPENED last (`EventKey`) decides, whatever order they were captured in. The key of the
+#: event that set each one is kept on the node (`state_at`, see loaders/epcis_state.py)
+LATEST_FIELDS: dict[str, frozenset[str]] = {
+    "Serial": frozenset({"status", "customer_id"}),
+    "Shipment": frozenset({"status", "delivered_at"}),
+    "Container": frozenset({"status", "destroyed_at", "destroyed_event"}),
+    "Batch": frozenset({"finished_at"}),
+}
+#: properties the event that happened FIRST decides (a batch started with its first event)
+EARLIEST_FIELDS: dict[str, frozenset[str]] = {"Batch": frozenset({"started_at"})}
 
 
 def key_of(uri: str) -> str:
@@ -104,21 +120,45 @@ class Mapped:
     #: lots stored as the other kind that this import writes again as the right one (epcis_kinds.py):
     #: {id, old: the stored label, drop_of: the Product/Material only that node named goes too}
     retyped: list[dict[str, Any]] = field(default_factory=list)
+    #: the event being mapped (`EventKey`), while `_Mapper.event` maps it
+    clock: EventKey | None = None
+    #: per node, the event that set each state property (`LATEST_FIELDS`, `EARLIEST_FIELDS`)
+    state_at: dict[NodeKey, dict[str, EventKey]] = field(default_factory=dict)
 
     def node(self, label: str, nid: str, **props: Any) -> NodeKey:
+        """Create or update a node. A state property (`LATEST_FIELDS`) an event that happened
+        later has already set is left as it is: events of one document are mapped in time order,
+        but two with the same eventTime are ordered by eventID, as across captures."""
         key = (label, nid)
         cur = self.nodes.setdefault(key, {"id": nid})
+        latest = LATEST_FIELDS.get(label, frozenset())
         for k, v in props.items():
             if v is not None:
+                if k in latest and self.clock is not None:
+                    at = self.state_at.setdefault(key, {})
+                    if k in at and at[k] > self.clock:
+                        continue
+                    at[k] = self.clock
                 cur[k] = v
                 self.defaults.get(key, set()).discard(k)
         return key
 
     def default(self, key: NodeKey, **props: Any) -> None:
-        """Set properties only where the node has none yet (creation defaults)."""
+        """Set properties only where the node has none yet (creation defaults); an `EARLIEST_FIELDS`
+        property takes the value of the earliest event that gives one."""
         cur = self.nodes[key]
+        earliest = EARLIEST_FIELDS.get(key[0], frozenset())
         for k, v in props.items():
-            if cur.get(k) is None and v is not None:
+            if v is None:
+                continue
+            if k in earliest and self.clock is not None:
+                at = self.state_at.setdefault(key, {})
+                if cur.get(k) is not None and k in at and at[k] <= self.clock:
+                    continue
+                at[k] = self.clock
+                cur[k] = v
+                self.defaults.setdefault(key, set()).add(k)
+            elif cur.get(k) is None:
                 cur[k] = v
                 self.defaults.setdefault(key, set()).add(k)
 
@@ -261,6 +301,11 @@ def decide_kind(votes: Iterable[str], stored: str | None = None) -> str:
     return stored or "Batch"
 
 
+def event_key(e: dict[str, Any]) -> EventKey:
+    """When an event happened, as state is ordered (see `EventKey`)."""
+    return (to_utc(e.get("eventTime")) or "", event_id(e))
+
+
 def _sort_key(item: tuple[int, dict[str, Any]]) -> tuple[str, int]:
     return (to_utc(item[1].get("eventTime")) or "", item[0])
 
@@ -381,6 +426,7 @@ class _Mapper:
         eid = event_id(e)
         t = str(e.get("type"))
         when = to_utc(e.get("eventTime"))
+        self.m.clock = (when or "", eid)
         ev = self.m.node(
             "EpcisEvent", eid, type=t, action=e.get("action"), biz_step=short_vocab(e.get("bizStep")),
             disposition=short_vocab(e.get("disposition")), event_time=when,
@@ -750,7 +796,8 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     mp.prescan([e for _, e in items])
     for _, e in items:
         mp.event(e, list(context or []))
+    mp.m.clock = None
     return mp.finish()
 
 
-__all__ = ["CONCERNS", "Mapped", "map_events", "lot_votes", "decide_kind", "MADE", "BOUGHT", "USED", "destination_keys", "key_of", "event_id", "to_utc", "short_vocab", "canonical_json"]
+__all__ = ["CONCERNS", "Mapped", "EventKey", "LATEST_FIELDS", "EARLIEST_FIELDS", "event_key", "map_events", "lot_votes", "decide_kind", "MADE", "BOUGHT", "USED", "destination_keys", "key_of", "event_id", "to_utc", "short_vocab", "canonical_json"]
