@@ -12,7 +12,8 @@
 
 How events map to the graph is described in `epcis_map.py` and docs/epcis.md. Submodules:
 epcis_doc (read + JSON Schema), epcis_map (events -> facts), epcis_kinds (lot kinds over all
-the events), epcis_state (state by event time), epcis_write (audited writes),
+the events), epcis_state (state by event time), epcis_late (packing
+captured late), epcis_write (audited writes),
 epcis_export (graph -> document).
 """
 
@@ -35,6 +36,7 @@ from tracegraph.loaders.epcis_export import ExportScope, build_document, check_d
 from tracegraph.loaders.epcis_identity import dedupe
 from tracegraph.loaders.epcis_input import is_epcis_file as is_epcis
 from tracegraph.loaders.epcis_kinds import rekind, settle, votes_of
+from tracegraph.loaders.epcis_late import repack_late
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
 from tracegraph.loaders.epcis_state import settle_state
 
@@ -144,6 +146,7 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
                           "customer_kinds": kinds, "product_ids": products, "open_shipments": opened}
     mapped = map_events(events, extra_context(doc), kinds=settled.kinds, **kw)
     rekind(mapped, settled, events, extra_context(doc), **kw)
+    repack_late(store, mapped, events, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_late.py
     settle_state(store, mapped)  # state by event time, not by order of capture (epcis_state.py)
     for eid, original in originals.items():  # error declarations: the erroneous version stays on record
         mapped.nodes[("EpcisEvent", eid)]["original_json"] = original

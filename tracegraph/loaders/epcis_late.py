@@ -1,0 +1,101 @@
+"""Late packing events: an aggregation captured after events that happened later than it.
+
+Why: packing is kept as intervals, `(child)-[:PACKED_IN {from, to}]->(Container)`, and the write
+queries (queries/epcis/pack_*.cypher, unpack.cypher) build them for events that arrive in time
+order: packing elsewhere closes the open link, an unpack closes it. An unpack captured before the
+packing it ends finds nothing open (and the packing, arriving next, stays open for ever); a
+packing into case A captured after the move of the same unit into case B opens a second interval
+that nothing closes. One document of the same events gives closed, correct intervals, because it
+is mapped in time order. So when an import brings aggregation events that happened BEFORE
+aggregation events the graph already holds about the same units or containers, the intervals of
+the units concerned are worked out again from all of their aggregation events, the stored ones
+and the new ones, mapped together as one document would be (`epcis_map.map_events`), and written
+with explicit `from` and `to` (the pack queries MERGE a link by its `from` and set its `to`).
+
+Which events: those about the new events' children and parents, then about every container those
+units were ever in and every unit ever in those containers, to a fixed point, so an interval is
+only rewritten from the complete set of events that bear on it (the units' own packing and
+unpacking, and the whole-container unpacks of the containers they were in). In time order (the
+packaging line's normal case) the stored events are read once, found to be earlier, and nothing
+more is done.
+
+Not covered: an interval that should not exist at all in the one-document graph (an OBSERVE into
+a container captured before the ADD into it opens a second link, where one document keeps one);
+removing it would need a delete of a sealed link, which the import's write queries do not offer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tracegraph.engine.stores.base import GraphStore
+from tracegraph.loaders.epcis_map import Mapped, event_id, event_key, key_of, map_events
+
+
+def _agg_objects(e: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """(children, parents) an aggregation event names, by URI."""
+    kids = {u for u in e.get("childEPCs") or [] if isinstance(u, str)}
+    kids |= {q["epcClass"] for q in e.get("childQuantityList") or [] if isinstance(q, dict) and q.get("epcClass")}
+    parent = e.get("parentID")
+    return kids, ({parent} if isinstance(parent, str) and parent else set())
+
+
+def _stored_aggregations(store: GraphStore, ids: set[str]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    rows = store.read("epcis.events_for", ids=sorted(ids))
+    out = []
+    for r in rows:
+        e = json.loads(r["json"])
+        if e.get("type") == "AggregationEvent":
+            out.append(e)
+    return out
+
+
+def repack_late(store: GraphStore | None, mapped: Mapped, events: list[dict[str, Any]], context: list[Any],
+                **map_kw: Any) -> set[str]:
+    """Rewrite in `mapped` the packing intervals of the units a late aggregation bears on (see the
+    module docstring). Returns the ids of the children whose intervals were rewritten."""
+    new = [e for e in events if e.get("type") == "AggregationEvent" and not e.get("errorDeclaration")]
+    if store is None or not new:
+        return set()
+    kids: set[str] = set()
+    parents: set[str] = set()
+    for e in new:
+        k, p = _agg_objects(e)
+        kids |= k
+        parents |= p
+    first = min(event_key(e) for e in new)
+    new_ids = {event_id(e) for e in new}
+    stored = {event_id(e): e for e in _stored_aggregations(store, kids | parents) if event_id(e) not in new_ids}
+    if not any(event_key(e) > first for e in stored.values()):
+        return set()  # in time order: the write queries build the intervals
+    asked = kids | parents
+    while True:  # to a fixed point: every unit and container the packing of these units bears on
+        more: set[str] = set()
+        for e in stored.values():
+            k, p = _agg_objects(e)
+            more |= k | p
+        more -= asked
+        if not more:
+            break
+        asked |= more
+        for e in _stored_aggregations(store, more):
+            if event_id(e) not in new_ids:
+                stored.setdefault(event_id(e), e)
+    whole = map_events(list(stored.values()) + new, context, **map_kw)
+    children = set()
+    for e in list(stored.values()) + new:
+        children |= {key_of(u) for u in _agg_objects(e)[0]}
+    packed = {k for k in whole.edges if k[0] == "PACKED_IN"}
+    for k in [k for k in mapped.edges if k[0] == "PACKED_IN" and k[2] in children]:
+        del mapped.edges[k]
+    for k in packed:
+        if k[2] in children:
+            mapped.edges[k] = dict(whole.edges[k])
+    mapped.containers |= whole.containers
+    return children
+
+
+__all__ = ["repack_late"]
