@@ -299,23 +299,42 @@ def test_a_receipt_captured_before_its_shipment_leaves_the_unit_at_the_distribut
     assert got[UNIT + "S1"] == got[UNIT + "S2"] == ("at_distributor", CUSTOMER)
     stamp = json.loads(store.run("MATCH (s:Serial {id: $id}) RETURN s.state_at AS a", {"id": UNIT + "S1"},
                                  write=False)[0]["a"])
-    assert stamp["status"] == ["2026-02-07T08:00:00.000000+00:00", EVENTS[5]["eventID"]]
+    assert stamp["status"] == stamp["customer_id"] == "2026-02-07T08:00:00.000000+00:00"
     assert verify(store).ok
 
 
-def test_state_times_merge_by_event_time_then_event_id() -> None:
+def test_state_times_merge_by_event_time_then_value() -> None:
     from tracegraph.loaders.epcis_state import merge
 
-    t5, t7 = ("2026-02-05T08:00:00.000000+00:00", "urn:b"), ("2026-02-07T08:00:00.000000+00:00", "urn:a")
+    t5, t7 = "2026-02-05T08:00:00.000000+00:00", "2026-02-07T08:00:00.000000+00:00"
     assert merge({"status": t5}, {"status": t7}, "Serial") == ({"status": t7}, {"status"})  # stale: dropped
     assert merge({"status": t7}, {"status": t5}, "Serial") == ({"status": t7}, set())
-    tie_a, tie_b = (t5[0], "urn:a"), (t5[0], "urn:b")  # the same eventTime: the eventID decides, both ways
-    assert merge({"status": tie_b}, {"status": tie_a}, "Serial")[1] == set()
-    assert merge({"status": tie_a}, {"status": tie_b}, "Serial")[1] == {"status"}
+    # the same instant: the value decides, the same way whichever was stored first
+    a, b = {"status": "at_distributor"}, {"status": "in_transit"}
+    assert merge({"status": t5}, {"status": t5}, "Serial", values=b, stored=a)[1] == set()
+    assert merge({"status": t5}, {"status": t5}, "Serial", values=a, stored=b)[1] == {"status"}
+    # the same fact again (a partner re-sending it under a new eventID): nothing changes
+    assert merge({"status": t5}, {"status": t5}, "Serial", values=a, stored=a) == ({"status": t5}, {"status"})
     # a batch's start: the earliest event; a start the graph holds from elsewhere (the ERP) is kept
     assert merge({"started_at": t5}, {"started_at": t7}, "Batch") == ({"started_at": t5}, set())
     assert merge({"started_at": t5}, {}, "Batch", exists=True)[1] == {"started_at"}
     assert merge({"started_at": t5}, {}, "Batch", exists=False)[1] == set()
+
+
+def test_events_at_the_same_instant_give_the_same_state_in_any_order(fresh: Any) -> None:
+    """A shipment and a return stamped with the same eventTime: neither happened later, the
+    stated value orders them, so both orders of capture and the one document agree."""
+    same = "2026-02-05T08:00:00Z"
+    ship = {**EVENTS[4], "eventTime": same}
+    back = _ev("ObjectEvent", same, 8, action="OBSERVE", bizStep="receiving", disposition="returned",
+               epcList=[UNIT + "S1"], sourceList=[{"type": "owning_party", "source": CUSTOMER}])
+    got = []
+    for docs in ([[EVENTS[3], ship, back]], [[EVENTS[3]], [ship], [back]], [[EVENTS[3]], [back], [ship]]):
+        store = fresh()
+        for events in docs:
+            import_epcis(store, doc(events), ACTOR)
+        got.append((units(store)[UNIT + "S1"], snapshot(store, capture_time=False)))
+    assert got[0] == got[1] == got[2]
 
 
 # ---------------------------------------------------------------------------------------

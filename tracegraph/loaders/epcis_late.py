@@ -56,7 +56,7 @@ def _stored_aggregations(store: GraphStore, ids: set[str]) -> list[dict[str, Any
 def repack_late(store: GraphStore | None, mapped: Mapped, events: list[dict[str, Any]], context: list[Any],
                 **map_kw: Any) -> set[str]:
     """Rewrite in `mapped` the packing intervals of the units a late aggregation bears on (see the
-    module docstring). Returns the ids of the children whose intervals were rewritten."""
+    module docstring). Returns the ids of the children whose intervals change."""
     new = [e for e in events if e.get("type") == "AggregationEvent" and not e.get("errorDeclaration")]
     if store is None or not new:
         return set()
@@ -88,14 +88,21 @@ def repack_late(store: GraphStore | None, mapped: Mapped, events: list[dict[str,
     children = set()
     for e in list(stored.values()) + new:
         children |= {key_of(u) for u in _agg_objects(e)[0]}
-    packed = {k for k in whole.edges if k[0] == "PACKED_IN"}
+    # the intervals as they are stored: a link the late events do not change is not written again
+    held = {(r["f"], r["t"], r.get("from") or ""): (r.get("to"), r.get("qty"))
+            for r in store.read("epcis.packed_links", ids=sorted(children))}
     for k in [k for k in mapped.edges if k[0] == "PACKED_IN" and k[2] in children]:
         del mapped.edges[k]
-    for k in packed:
-        if k[2] in children:
-            mapped.edges[k] = dict(whole.edges[k])
+    changed: set[str] = set()
+    for k, props in whole.edges.items():
+        if k[0] != "PACKED_IN" or k[2] not in children:
+            continue
+        if held.get((k[2], k[4], props.get("from") or "")) == (props.get("to"), props.get("qty")):
+            continue
+        mapped.edges[k] = dict(props)
+        changed.add(k[2])
     mapped.containers |= whole.containers
-    return children
+    return changed
 
 
 __all__ = ["repack_late"]

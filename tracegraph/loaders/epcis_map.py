@@ -24,6 +24,7 @@ The mapping (see docs/epcis.md for the full table):
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,13 +45,21 @@ _VOCAB_PREFIXES = (
 
 NodeKey = tuple[str, str]
 EdgeKey = tuple[str, str, str, str, str, str]  # type, from_label, from_id, to_label, to_id, role
-#: when an event happened, as state is ordered: (eventTime in UTC, eventID). The eventID breaks a
-#: tie, not the recordTime: a repository sets recordTime when it captures (REST binding), so it
-#: follows the order of arrival, which is exactly what must not decide the state
-EventKey = tuple[str, str]
+#: when an event happened, as state is ordered: its eventTime in UTC. Not the recordTime: a
+#: repository sets it on capture, so it follows the order of arrival, which is exactly what must not
+#: decide. Two events at the same instant that say different things are ordered by the VALUE they
+#: state (`state_rank`), so the answer is a function of the set of events (any order of capture
+#: gives it) and a fact re-sent under a new eventID at the same time changes nothing.
+EventKey = str
+
+
+def state_rank(value: Any) -> str:
+    """The order of two values stated at the same instant (see `EventKey`): arbitrary but fixed."""
+    return json.dumps(value, sort_keys=True, default=str)
+
 
 #: properties that say where a thing is now: two events may state them differently, and the event
-#: that HAPPENED last (`EventKey`) decides, whatever order they were captured in. The key of the
+#: that HAPPENED last (`EventKey`) decides, whatever order they were captured in. The time of the
 #: event that set each one is kept on the node (`state_at`, see loaders/epcis_state.py)
 LATEST_FIELDS: dict[str, frozenset[str]] = {
     "Serial": frozenset({"status", "customer_id"}),
@@ -128,7 +137,7 @@ class Mapped:
     def node(self, label: str, nid: str, **props: Any) -> NodeKey:
         """Create or update a node. A state property (`LATEST_FIELDS`) an event that happened
         later has already set is left as it is: events of one document are mapped in time order,
-        but two with the same eventTime are ordered by eventID, as across captures."""
+        and two at the same instant are ordered by the value they state, as across captures."""
         key = (label, nid)
         cur = self.nodes.setdefault(key, {"id": nid})
         latest = LATEST_FIELDS.get(label, frozenset())
@@ -136,7 +145,8 @@ class Mapped:
             if v is not None:
                 if k in latest and self.clock is not None:
                     at = self.state_at.setdefault(key, {})
-                    if k in at and at[k] > self.clock:
+                    if k in at and (at[k] > self.clock or (at[k] == self.clock
+                                                           and state_rank(v) <= state_rank(cur.get(k)))):
                         continue
                     at[k] = self.clock
                 cur[k] = v
@@ -153,7 +163,8 @@ class Mapped:
                 continue
             if k in earliest and self.clock is not None:
                 at = self.state_at.setdefault(key, {})
-                if cur.get(k) is not None and k in at and at[k] <= self.clock:
+                if cur.get(k) is not None and k in at and (at[k] < self.clock or (
+                        at[k] == self.clock and state_rank(v) >= state_rank(cur.get(k)))):
                     continue
                 at[k] = self.clock
                 cur[k] = v
@@ -301,8 +312,8 @@ def decide_kind(votes: Iterable[str], stored: str | None = None) -> str:
     return stored or "Batch"
 
 
-def event_key(e: dict[str, Any]) -> EventKey:
-    """When an event happened, as state is ordered (see `EventKey`)."""
+def event_key(e: dict[str, Any]) -> tuple[str, str]:
+    """When an event happened, its eventID breaking a tie: a total order of events."""
     return (to_utc(e.get("eventTime")) or "", event_id(e))
 
 
@@ -426,7 +437,7 @@ class _Mapper:
         eid = event_id(e)
         t = str(e.get("type"))
         when = to_utc(e.get("eventTime"))
-        self.m.clock = (when or "", eid)
+        self.m.clock = when or ""
         ev = self.m.node(
             "EpcisEvent", eid, type=t, action=e.get("action"), biz_step=short_vocab(e.get("bizStep")),
             disposition=short_vocab(e.get("disposition")), event_time=when,
@@ -800,4 +811,4 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     return mp.finish()
 
 
-__all__ = ["CONCERNS", "Mapped", "EventKey", "LATEST_FIELDS", "EARLIEST_FIELDS", "event_key", "map_events", "lot_votes", "decide_kind", "MADE", "BOUGHT", "USED", "destination_keys", "key_of", "event_id", "to_utc", "short_vocab", "canonical_json"]
+__all__ = ["CONCERNS", "Mapped", "EventKey", "state_rank", "LATEST_FIELDS", "EARLIEST_FIELDS", "event_key", "map_events", "lot_votes", "decide_kind", "MADE", "BOUGHT", "USED", "destination_keys", "key_of", "event_id", "to_utc", "short_vocab", "canonical_json"]

@@ -9,8 +9,8 @@ since a document is mapped in time order), not `in_transit` because the shipment
 How: the mapping (`epcis_map.Mapped`) notes, for every state property it sets
 (`epcis_map.LATEST_FIELDS`: a unit's status and holder, a shipment's status and delivery, a
 container's destruction, a batch's finish; `EARLIEST_FIELDS`: a batch's start), the event that
-set it, as (eventTime in UTC, eventID). The graph keeps that on the node as `state_at` (JSON:
-property -> [eventTime, eventID]). Before the facts reach the writer, `settle_state` reads the
+set it (its eventTime in UTC). The graph keeps that on the node as `state_at` (JSON: property ->
+eventTime). Before the facts reach the writer, `settle_state` reads the
 stored `state_at` of the nodes the import touches and
 
 - leaves out every state fact an event that happened earlier than the stored one states (for
@@ -18,10 +18,12 @@ stored `state_at` of the nodes the import touches and
   state go back in time;
 - writes the merged `state_at` with the node, so the next capture compares against it.
 
-An eventTime tie is broken by the eventID (not the recordTime, which a repository sets on
-capture, i.e. in order of arrival). The rule is a maximum over the events' keys, so one document,
-documents in time order and one event per capture in any order give the same state and the same
-`state_at`. Deciding here, in Python on the mapped rows, keeps the write queries (and their
+Two events at the same instant that state different values are ordered by the value
+(`epcis_map.state_rank`): not by the recordTime, which a repository sets on capture, i.e. in order
+of arrival; not by the eventID either, which would move `state_at` each time a partner re-sends
+the same facts under new eventIDs (a re-sent fact at the same time changes nothing). The rule is
+a maximum over (eventTime, value), so one document, documents in time order and one event per
+capture in any order give the same state and the same `state_at`. Deciding here, in Python on the mapped rows, keeps the write queries (and their
 seals, engine/audit/seals.py) as they are.
 
 Not covered: a status a command sets (a quarantine, a recall, containment's derivation for the
@@ -37,14 +39,14 @@ import json
 from typing import Any
 
 from tracegraph.engine.stores.base import GraphStore
-from tracegraph.loaders.epcis_map import EARLIEST_FIELDS, LATEST_FIELDS, EventKey, Mapped, NodeKey
+from tracegraph.loaders.epcis_map import EARLIEST_FIELDS, LATEST_FIELDS, EventKey, Mapped, NodeKey, state_rank
 
 #: the query parameter each label's ids go in (queries/epcis/state_of.cypher)
 _PARAMS = {"Serial": "serials", "Shipment": "shipments", "Container": "containers", "Batch": "batches"}
 
 
 def parse_state(raw: Any) -> dict[str, EventKey]:
-    """A stored `state_at` back into {property: (eventTime, eventID)}; anything unreadable is none."""
+    """A stored `state_at` back into {property: eventTime}; anything unreadable is none."""
     if not isinstance(raw, str) or not raw:
         return {}
     try:
@@ -53,44 +55,49 @@ def parse_state(raw: Any) -> dict[str, EventKey]:
         return {}
     if not isinstance(data, dict):
         return {}
-    return {str(k): (str(v[0]), str(v[1])) for k, v in data.items()
-            if isinstance(v, list) and len(v) == 2}
+    return {str(k): v for k, v in data.items() if isinstance(v, str)}
 
 
 def dump_state(at: dict[str, EventKey]) -> str:
     """`state_at` as stored: one canonical JSON text (sorted keys), the same for the same state."""
-    return json.dumps({k: [v[0], v[1]] for k, v in sorted(at.items())}, separators=(",", ":"), sort_keys=True)
+    return json.dumps(dict(sorted(at.items())), separators=(",", ":"), sort_keys=True)
 
 
-def stored_state(store: GraphStore, keys: list[NodeKey]) -> dict[NodeKey, dict[str, EventKey]]:
-    """The stored `state_at` of those of these nodes that exist ({} where none is stored)."""
+def stored_state(store: GraphStore, keys: list[NodeKey]) -> dict[NodeKey, tuple[dict[str, EventKey], dict[str, Any]]]:
+    """(stored `state_at` ({} where none), properties) of those of these nodes that exist."""
     params: dict[str, list[str]] = {p: [] for p in _PARAMS.values()}
     for label, nid in keys:
         if label in _PARAMS:
             params[_PARAMS[label]].append(nid)
     if not any(params.values()):
         return {}
-    out: dict[NodeKey, dict[str, EventKey]] = {}
+    out: dict[NodeKey, tuple[dict[str, EventKey], dict[str, Any]]] = {}
     for r in store.read("epcis.state_of", **{k: sorted(set(v)) for k, v in params.items()}):
-        out[(r["label"], r["id"])] = parse_state(r.get("state_at"))
+        props = dict(r.get("props") or {})
+        out[(r["label"], r["id"])] = (parse_state(props.get("state_at")), props)
     return out
 
 
-def merge(mapped_at: dict[str, EventKey], stored_at: dict[str, EventKey], label: str, exists: bool = True
+def merge(mapped_at: dict[str, EventKey], stored_at: dict[str, EventKey], label: str, exists: bool = True,
+          values: dict[str, Any] | None = None, stored: dict[str, Any] | None = None
           ) -> tuple[dict[str, EventKey], set[str]]:
-    """(the merged state times, the properties whose mapped value is stale and must be left out)."""
+    """(the merged state times, the properties whose mapped value is stale and must be left out).
+    `values` are the mapped values, `stored` the node's stored ones (they order two statements at
+    the same instant)."""
+    values, stored = values or {}, stored or {}
     merged = dict(stored_at)
     stale: set[str] = set()
     earliest = EARLIEST_FIELDS.get(label, frozenset())
     for prop, at in mapped_at.items():
         old = stored_at.get(prop)
+        mine, theirs = state_rank(values.get(prop)), state_rank(stored.get(prop))
         if prop in earliest:  # a start the graph holds from elsewhere (the ERP) is not ours to move
-            newer = at < old if old is not None else not exists
+            newer = (at < old or (at == old and mine < theirs)) if old is not None else not exists
         else:
-            newer = old is None or at > old
+            newer = old is None or at > old or (at == old and mine > theirs)
         if newer:
             merged[prop] = at
-        else:  # stored by an event that happened later (earlier, for a start), or this very event
+        else:  # stored by an event that happened later (earlier, for a start), or the same fact again
             stale.add(prop)
     return merged, stale
 
@@ -106,8 +113,8 @@ def settle_state(store: GraphStore | None, mapped: Mapped) -> dict[NodeKey, set[
         at = mapped.state_at[key]
         if not at or key not in mapped.nodes:
             continue
-        old = stored.get(key, {})
-        merged, stale = merge(at, old, key[0], exists=key in stored)
+        old, props = stored.get(key, ({}, {}))
+        merged, stale = merge(at, old, key[0], exists=key in stored, values=mapped.nodes[key], stored=props)
         node = mapped.nodes[key]
         defaults = mapped.defaults.get(key, set())
         earliest = EARLIEST_FIELDS.get(key[0], frozenset())
