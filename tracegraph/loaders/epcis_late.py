@@ -91,16 +91,16 @@ def repack_late(store: GraphStore | None, mapped: Mapped, events: list[dict[str,
     # the intervals as they are stored: a link the late events do not change is not written again
     held = {(r["f"], r["t"], r.get("from") or ""): (r.get("to"), r.get("qty"))
             for r in store.read("epcis.packed_links", ids=sorted(children))}
-    for k in [k for k in mapped.edges if k[0] == "PACKED_IN" and k[2] in children]:
-        del mapped.edges[k]
+    for ekey in [ek for ek in mapped.edges if ek[0] == "PACKED_IN" and ek[2] in children]:
+        del mapped.edges[ekey]
     changed: set[str] = set()
-    for k, props in whole.edges.items():
-        if k[0] != "PACKED_IN" or k[2] not in children:
+    for ekey, props in whole.edges.items():
+        if ekey[0] != "PACKED_IN" or ekey[2] not in children:
             continue
-        if held.get((k[2], k[4], props.get("from") or "")) == (props.get("to"), props.get("qty")):
+        if held.get((ekey[2], ekey[4], props.get("from") or "")) == (props.get("to"), props.get("qty")):
             continue
-        mapped.edges[k] = dict(props)
-        changed.add(k[2])
+        mapped.edges[ekey] = dict(props)
+        changed.add(ekey[2])
     mapped.containers |= whole.containers
     return changed
 
