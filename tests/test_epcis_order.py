@@ -414,3 +414,5 @@ def test_packing_captured_one_event_at_a_time_in_any_order_gives_the_same_graph(
     got = unsealed(snapshot(store))
     assert got[0] == packing_reference["snapshot"][0], sorted(got[0] ^ packing_reference["snapshot"][0])
     assert got[1] == packing_reference["snapshot"][1], sorted(got[1] ^ packing_reference["snapshot"][1])
+    report = verify(store)  # the rewritten intervals are sealed like every other EPCIS write
+    assert report.ok, report.problems[:3]
