@@ -38,6 +38,7 @@ from typing import Any, Literal
 import numpy as np
 
 from tracegraph.engine.stores.base import GraphStore, Row
+from tracegraph.engine.trace.containers import END, Packing
 from tracegraph.engine.trace.fast import gc_paused, read_fast
 from tracegraph.engine.trace.models import FORWARD_EDGES, HELD_STATUSES, RETURNED_STATUSES
 
@@ -120,6 +121,9 @@ class TraceIndex:
     b_qty: np.ndarray                  # object: qty exactly as stored (int, float or None)
     b_ns: np.ndarray                   # int32: units the batch PRODUCED
     customers: dict[str, Row]
+    #: which container holds each unit now and the containers' nesting now (None: the plant has no
+    #: container), so the containers of an index answer need no read (engine/trace/containers.py)
+    packing: Packing | None = None
     codes: dict[str, int] = field(repr=False, default_factory=dict)  # vocab text -> code (not unit/lot keys)
     # lookups decided at build time, so a query does none of this work
     nonserial: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))    # per node: a batch
@@ -463,15 +467,44 @@ def _build(store: GraphStore, progress: Callable[[str], None] | None) -> TraceIn
 
     customers = {str(r["id"]): r for r in read_fast(store, "trace_index.customers") if r["id"] is not None}
     say(f"customers: {len(customers)}")
+    packing = _packing(store)
+    say(f"containers: {len(packing.info) if packing else 0}")
     words, codes = vocab.result()
     ix = TraceIndex(
         seq=seq, built_at=time.time(), build_s=0.0, vocab=words, codes=codes,
         label=label, kcode=kcode, rank=rank, lookup=lookup, indptr=indptr, indices=dst, etype=typ,
-        made_by=made_by, b_qty=b_qty, b_ns=b_ns, customers=customers, _stamp=np.zeros(n, np.int32), **attrs,
+        made_by=made_by, b_qty=b_qty, b_ns=b_ns, customers=customers, packing=packing,
+        _stamp=np.zeros(n, np.int32), **attrs,
     )
     _derive(ix)
     ix.build_s = time.perf_counter() - t0
     return ix
+
+
+def _packing(store: GraphStore) -> Packing | None:
+    """The packing now: every unit's and container's open links, every chain computed (None when
+    there is no container). Only open links: the index answers "now" only (it declines "as of").
+    Any write that packs or unpacks is an import or a link, which makes the index rebuild."""
+    info: dict[str, dict[str, Any]] = {}
+    up: dict[str, list[tuple[str, str, str]]] = {}
+    for r in read_fast(store, "trace_index.containers"):
+        if r["id"] is None:
+            continue
+        k = str(r["id"])
+        info[k] = {"sscc": r["sscc"], "kind": r["kind"]}
+        if r["up"]:
+            up[k] = [(str(o), str(f or ""), END) for o, f in r["up"]]
+    if not info:
+        return None
+    units: dict[str, None] = {}
+    for rows in _pages(store, "trace_index.packing_units", PAGE_ROWS):
+        for uid, box, f in rows:
+            if uid is None or box is None:
+                continue
+            uid = str(uid)
+            units[uid] = None
+            up.setdefault(uid, []).append((str(box), str(f or ""), END))
+    return Packing(up, info).complete(units)
 
 
 def _derive(ix: TraceIndex) -> None:
