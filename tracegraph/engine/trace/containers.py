@@ -151,64 +151,83 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
 
     `indexed`: `packing` is the trace index's ("now", None when the plant has no container);
     otherwise it is read from the graph (`produced` as in `read_packing`)."""
-    sids = [s.id for s in result.serials]
+    serials = result.serials
     result.containers = []
-    for s in result.serials:  # the fast builders skip defaults: every unit gets the fields
-        s.__dict__.update(container=None, via=None, holders=[])  # no pydantic __setattr__: 30k units
-    if not sids:
-        return result
     t = bound or END
     if indexed:
         if history or t != END:
             raise ValueError("the trace index holds the packing now, not its history")
-    else:
-        packing = read_packing(store, sids, t, produced)
-    if packing is None:
+    elif serials:
+        packing = read_packing(store, [s.id for s in serials], t, produced)
+    if packing is None:  # no container in the plant: the fast builders skip defaults, set them
+        for s in serials:
+            s.__dict__.update(container=None, via=None, holders=[])  # no pydantic __setattr__: 30k units
         return result
     hist: dict[str, list[list[Any]]] = defaultdict(list)
     if history:
-        for h in read_fast(store, "trace.unit_carriers", sids=sids)[0]["h"]:
+        for h in read_fast(store, "trace.unit_carriers", sids=[s.id for s in serials])[0]["h"]:
             hist[h[0]].append(h)
-    members: dict[str, list[str]] = defaultdict(list)
-    unit_chain = packing.unit_chain
-    for s in result.serials:
-        chain = unit_chain(s.id)
-        if not chain and not hist:
-            continue
+    # units by their innermost container (positions in `serials`, which are sorted by id)
+    by_inner: dict[str, list[int]] = {}
+    unit_chain = packing.units.get if packing.units is not None else packing.unit_chain
+    for i, s in enumerate(serials):
         d = s.__dict__
+        chain = unit_chain(s.id)
         if chain:
-            d["container"] = chain[0]
-            for k in chain:
-                members[k].append(s.id)
-        if not hist:
-            continue
-        h = [e for e in hist.get(s.id, []) if e[3] and str(e[3]) <= t]
-        if h:
-            last = max(h, key=lambda e: (str(e[3]), e[1] == "RETURNED_IN", str(e[4] or ""), str(e[2])))
-            d["via"] = last[6]
-            if s.shipment is None and last[6] is not None:
-                d["shipment"], d["date"] = last[2], last[3]
-            held: list[str] = []
-            for e in sorted((e for e in h if e[1] == "SHIPPED_IN" and e[4] and str(e[4]) <= t and e[5]),
-                            key=lambda e: (str(e[4]), str(e[2]))):
-                if not held or held[-1] != e[5]:
-                    held.append(e[5])
-            d["holders"] = held
-    by_id = {s.id: s for s in result.serials}
+            inner = chain[0]
+            d.update(container=inner, via=None, holders=[])
+            got = by_inner.get(inner)
+            if got is None:
+                by_inner[inner] = [i]
+            else:
+                got.append(i)
+        else:
+            d.update(container=None, via=None, holders=[])
+        if hist:
+            _history(d, hist.get(s.id, []), t)
+    if not by_inner:
+        return result
+    # every container holding them: its innermost units and those of the containers inside it
+    chain_of = packing.chain
+    members: dict[str, list[int]] = defaultdict(list)
+    for inner, idx in by_inner.items():
+        members[inner].extend(idx)
+        for k in chain_of(inner):
+            members[k].extend(idx)
+    ids = [s.id for s in serials]
+    place = [(s.status, s.customer) for s in serials]
+    info = packing.info
     out: list[tuple[int, str, AffectedContainer]] = []
-    info, chain_of = packing.info, packing.chain
-    for k, units in members.items():
-        place = Counter([(by_id[u].status, by_id[u].customer) for u in units]).most_common()
-        st, cu = min(place, key=lambda p: (-p[1], str(p[0])))[0]
+    for k, idx in members.items():
+        idx.sort()  # units in answer order: ties between places go to the first one met, as ever
+        ranked = Counter(map(place.__getitem__, idx)).most_common()
+        st, cu = min(ranked, key=lambda p: (-p[1], str(p[0])))[0]
         above = chain_of(k)
         row = info.get(k, {})
-        units.sort()
         out.append((len(above), k, build_model(AffectedContainer, {  # valid values: no re-validation
             "id": k, "sscc": row.get("sscc"), "kind": row.get("kind"), "parent": above[0] if above else None,
-            "units": len(units), "unit_ids": units, "status": st, "customer": cu})))
+            "units": len(idx), "unit_ids": sorted(map(ids.__getitem__, idx)), "status": st, "customer": cu})))
     out.sort(key=lambda x: (x[0], x[1]))
     result.containers = [c for _d, _k, c in out]
     return result
+
+
+def _history(d: dict[str, Any], h: list[list[Any]], t: str) -> None:
+    """A unit's `via` (the container whose shipment put it where it is), `holders` and, when a
+    container carried it, its shipment and date, from its carriers up to `t`."""
+    h = [e for e in h if e[3] and str(e[3]) <= t]
+    if not h:
+        return
+    last = max(h, key=lambda e: (str(e[3]), e[1] == "RETURNED_IN", str(e[4] or ""), str(e[2])))
+    d["via"] = last[6]
+    if d.get("shipment") is None and last[6] is not None:
+        d["shipment"], d["date"] = last[2], last[3]
+    held: list[str] = []
+    for e in sorted((e for e in h if e[1] == "SHIPPED_IN" and e[4] and str(e[4]) <= t and e[5]),
+                    key=lambda e: (str(e[4]), str(e[2]))):
+        if not held or held[-1] != e[5]:
+            held.append(e[5])
+    d["holders"] = held
 
 
 __all__ = ["Packing", "attach", "read_packing", "END"]
