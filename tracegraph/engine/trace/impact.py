@@ -42,6 +42,7 @@ from tracegraph.engine.trace.models import (
     ProductImpact,
     QuantityRow,
 )
+from tracegraph.engine.trace.packing import Packing
 from tracegraph.engine.trace.seeds import NodeKey, as_of_key, find_seeds, query_echo
 
 if TYPE_CHECKING:
@@ -302,7 +303,7 @@ def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None 
     t0 = time.perf_counter()
     with gc_paused():
         res: ImpactResult | None = None
-        packing: containers.Packing | None = None
+        packing: Packing | None = None
         if engine != "cypher":
             fr = impact_frame(store, cause, options, t0=t0, strict=engine == "index")
             if fr is not None:

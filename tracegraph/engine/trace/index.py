@@ -38,9 +38,9 @@ from typing import Any, Literal
 import numpy as np
 
 from tracegraph.engine.stores.base import GraphStore, Row
-from tracegraph.engine.trace.containers import END, Packing
 from tracegraph.engine.trace.fast import gc_paused, read_fast
 from tracegraph.engine.trace.models import FORWARD_EDGES, HELD_STATUSES, RETURNED_STATUSES
+from tracegraph.engine.trace.packing import END, Packing
 
 #: unit statuses that show a warehouse (the Cypher path shows one only for these)
 IN_HOUSE_STATUSES: frozenset[str] = frozenset({"in_stock", "quarantined"})
