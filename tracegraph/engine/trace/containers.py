@@ -20,14 +20,14 @@ carriers), on the graph engine only.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from tracegraph.engine.stores.base import GraphStore
-from tracegraph.engine.trace.fast import build_model, read_fast, read_fast_many
-from tracegraph.engine.trace.models import AffectedContainer, ImpactResult
-from tracegraph.engine.trace.packing import END, Interval, Packing
+from tracegraph.engine.trace.fast import read_fast, read_fast_many
+from tracegraph.engine.trace.models import ImpactResult
+from tracegraph.engine.trace.packing import END, Interval, Packing, listed
 
 RS = "\x1e"  # keys never hold control characters
 US = "\x1f"
@@ -91,58 +91,45 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
     if indexed:
         if history or t != END:
             raise ValueError("the trace index holds the packing now, not its history")
-    elif serials:
+        if packing is None:  # no container in the plant
+            return result
+        # the index's builder already set each unit's `container`: only the grouping is left
+        by_inner: dict[str, list[int]] = {}
+        for i, s in enumerate(serials):
+            inner = s.__dict__["container"]
+            if inner is not None:
+                got = by_inner.get(inner)
+                if got is None:
+                    by_inner[inner] = [i]
+                else:
+                    got.append(i)
+        result.containers = listed(packing, serials, by_inner)
+        return result
+    if serials:
         packing = read_packing(store, [s.id for s in serials], t, produced)
-    if packing is None:  # no container in the plant: the fast builders skip defaults, set them
-        for s in serials:
-            s.__dict__.update(container=None, via=None, holders=[])  # no pydantic __setattr__: 30k units
+    if packing is None:  # no container in the plant: the builders set the defaults already
         return result
     hist: dict[str, list[list[Any]]] = defaultdict(list)
     if history:
         for h in read_fast(store, "trace.unit_carriers", sids=[s.id for s in serials])[0]["h"]:
             hist[h[0]].append(h)
     # units by their innermost container (positions in `serials`, which are sorted by id)
-    by_inner: dict[str, list[int]] = {}
-    unit_chain = packing.units.get if packing.units is not None else packing.unit_chain
+    by_inner = {}
+    unit_chain = packing.unit_chain
     for i, s in enumerate(serials):
         d = s.__dict__
         chain = unit_chain(s.id)
         if chain:
             inner = chain[0]
-            d.update(container=inner, via=None, holders=[])
+            d["container"] = inner
             got = by_inner.get(inner)
             if got is None:
                 by_inner[inner] = [i]
             else:
                 got.append(i)
-        else:
-            d.update(container=None, via=None, holders=[])
         if hist:
             _history(d, hist.get(s.id, []), t)
-    if not by_inner:
-        return result
-    # every container holding them: its innermost units and those of the containers inside it
-    chain_of = packing.chain
-    members: dict[str, list[int]] = defaultdict(list)
-    for inner, idx in by_inner.items():
-        members[inner].extend(idx)
-        for k in chain_of(inner):
-            members[k].extend(idx)
-    ids = [s.id for s in serials]
-    place = [(s.status, s.customer) for s in serials]
-    info = packing.info
-    out: list[tuple[int, str, AffectedContainer]] = []
-    for k, idx in members.items():
-        idx.sort()  # units in answer order: ties between places go to the first one met, as ever
-        ranked = Counter(map(place.__getitem__, idx)).most_common()
-        st, cu = min(ranked, key=lambda p: (-p[1], str(p[0])))[0]
-        above = chain_of(k)
-        row = info.get(k, {})
-        out.append((len(above), k, build_model(AffectedContainer, {  # valid values: no re-validation
-            "id": k, "sscc": row.get("sscc"), "kind": row.get("kind"), "parent": above[0] if above else None,
-            "units": len(idx), "unit_ids": sorted(map(ids.__getitem__, idx)), "status": st, "customer": cu})))
-    out.sort(key=lambda x: (x[0], x[1]))
-    result.containers = [c for _d, _k, c in out]
+    result.containers = listed(packing, serials, by_inner)
     return result
 
 

@@ -491,6 +491,7 @@ def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None
                 "id": sid, "batch": bt, "product": product, "status": status, "customer": customer,
                 "warehouse": wh if status in ("in_stock", "quarantined") else None,
                 "shipment": shipment, "date": date, "depth": depth[k], "path": paths(k) if with_paths else [],
+                "container": None, "via": None, "holders": [],  # the containers step fills them
             }))
     for (product, status), n in t_product.items():
         by_status[status] += n

@@ -467,7 +467,7 @@ def _build(store: GraphStore, progress: Callable[[str], None] | None) -> TraceIn
 
     customers = {str(r["id"]): r for r in read_fast(store, "trace_index.customers") if r["id"] is not None}
     say(f"customers: {len(customers)}")
-    packing = _packing(store)
+    packing = _packing(store, lookup[SERIAL], n)
     say(f"containers: {len(packing.info) if packing else 0}")
     words, codes = vocab.result()
     ix = TraceIndex(
@@ -481,7 +481,7 @@ def _build(store: GraphStore, progress: Callable[[str], None] | None) -> TraceIn
     return ix
 
 
-def _packing(store: GraphStore) -> Packing | None:
+def _packing(store: GraphStore, lookup: dict[str, int], n_nodes: int) -> Packing | None:
     """The packing now: every unit's and container's open links, every chain computed (None when
     there is no container). Only open links: the index answers "now" only (it declines "as of").
     Any write that packs or unpacks is an import or a link, which makes the index rebuild."""
@@ -504,7 +504,7 @@ def _packing(store: GraphStore) -> Packing | None:
             uid = str(uid)
             units[uid] = None
             up.setdefault(uid, []).append((str(box), str(f or ""), END))
-    return Packing(up, info).complete(units)
+    return Packing(up, info).complete(units, lookup, n_nodes)
 
 
 def _derive(ix: TraceIndex) -> None:

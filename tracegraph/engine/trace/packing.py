@@ -1,16 +1,23 @@
-"""Packing intervals and the chain of containers holding a unit at a time: the data both impact
-engines hand to the containers step (engine/trace/containers.py).
+"""Packing intervals, the chain of containers holding a unit at a time, and the containers of an
+answer: what both impact engines hand to the containers step (engine/trace/containers.py).
 
 Why a module of its own, below both: the trace index (engine/trace/index.py) builds one for the
 whole plant "now" and the graph engine's containers step reads one for the units of an answer;
-one class and one rule (`_at`) for both keeps their answers equal by construction.
+one class, one rule (`_at`) and one builder of the container rows (`listed`) for both keep their
+answers equal by construction.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+
+from tracegraph.engine.trace.fast import build_model
+from tracegraph.engine.trace.models import AffectedContainer, AffectedSerial
 
 END = "\uffff"
 #: nesting deeper than this is taken as a packing loop (bad data): the chain stops there
@@ -34,15 +41,22 @@ class Packing:
     """Packing intervals by child id (units and containers alike) and the containers' SSCC and kind.
 
     `chain(box)` is the containers holding `box` at `t`, outermost last (memoised: every unit of a
-    case shares it). The index builds one at t = END ("now") and fills every chain up front
-    (`complete`), so concurrent answers only read it."""
+    case shares it). The index builds one at t = END ("now") with every chain computed up front
+    (`complete`), so concurrent answers only read it, and keeps each unit's innermost container
+    as one int32 code per index node (`node_box`) instead of a dict of unit ids (at 1M units the
+    dict would be ~100 MB)."""
 
     up: dict[str, list[Interval]]
     info: dict[str, dict[str, Any]]
     t: str = END
     chains: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    #: unit -> (innermost container, *its chain), for every unit packed at t (filled by `complete`)
-    units: dict[str, tuple[str, ...]] | None = None
+    #: index only: per index node, the code (position in `boxes`) of the unit's innermost
+    #: container now, -1 when loose; `lookup` is the index's unit id -> node
+    node_box: np.ndarray | None = None
+    boxes: list[str] = field(default_factory=list)
+    lookup: dict[str, int] | None = None
+    #: `boxes` as an object array with None last, so `names[node_box[nodes]]` names them all
+    names: np.ndarray | None = None
 
     def chain(self, box: str) -> tuple[str, ...]:
         got = self.chains.get(box)
@@ -59,25 +73,76 @@ class Packing:
             got = self.chains[box] = tuple(out)
         return got
 
+    def inner(self, uid: str) -> str | None:
+        """The innermost container holding unit `uid` at t (None when loose)."""
+        if self.node_box is not None and self.lookup is not None:
+            n = self.lookup.get(uid)
+            c = -1 if n is None else int(self.node_box[n])
+            return self.boxes[c] if c >= 0 else None
+        ivs = self.up.get(uid)
+        return _at(ivs, self.t) if ivs else None
+
     def unit_chain(self, uid: str) -> tuple[str, ...]:
         """(innermost container, *the containers above it) holding unit `uid` at t; () when loose."""
-        if self.units is not None:
-            return self.units.get(uid, ())
-        ivs = self.up.get(uid)
-        inner = _at(ivs, self.t) if ivs else None
+        inner = self.inner(uid)
         return () if inner is None else (inner, *self.chain(inner))
 
-    def complete(self, unit_ids: Iterable[str]) -> Packing:
-        """Every chain computed now (for a shared, read-only copy: the index's)."""
+    def complete(self, unit_ids: Iterable[str], lookup: dict[str, int], n_nodes: int) -> Packing:
+        """Every chain computed now and each unit's innermost container as a node code (the
+        index's shared, read-only copy); the units' own intervals are dropped afterwards."""
         for k in self.info:
             self.chain(k)
-        units: dict[str, tuple[str, ...]] = {}
+        code: dict[str, int] = {}
+        node_box = np.full(n_nodes, -1, np.int32)
         for uid in unit_ids:
-            c = self.unit_chain(uid)
-            if c:
-                units[uid] = c
-        self.units = units
+            n = lookup.get(uid)
+            box = self.inner(uid)
+            if n is None or box is None:
+                continue
+            c = code.get(box)
+            if c is None:
+                c = code[box] = len(self.boxes)
+                self.boxes.append(box)
+                self.chain(box)
+            node_box[n] = c
+            if uid not in self.info:
+                self.up.pop(uid, None)
+        self.node_box, self.lookup = node_box, lookup
+        self.names = np.array([*self.boxes, None], dtype=object)
         return self
 
+    def nbytes(self) -> int:
+        return int(self.node_box.nbytes) if self.node_box is not None else 0
 
-__all__ = ["END", "MAX_DEPTH", "Interval", "Packing"]
+
+def listed(packing: Packing, serials: list[AffectedSerial], by_inner: dict[str, list[int]]) -> list[AffectedContainer]:
+    """The containers holding the listed units, outermost first: each with its affected units at
+    any depth (`by_inner`: innermost container -> positions in `serials`, which are in id order)
+    and their most common place (ties: the place met first in the answer's order)."""
+    chain_of = packing.chain
+    members: dict[str, list[int]] = {}
+    for inner, idx in by_inner.items():
+        for k in (inner, *chain_of(inner)):
+            got = members.get(k)
+            if got is None:
+                members[k] = list(idx)
+            else:
+                got.extend(idx)
+    ids = [s.id for s in serials]
+    place = [(s.status, s.customer) for s in serials]
+    info = packing.info
+    out: list[tuple[int, str, AffectedContainer]] = []
+    for k, idx in members.items():
+        idx.sort()
+        ranked = Counter(map(place.__getitem__, idx)).most_common()
+        st, cu = ranked[0][0] if len(ranked) == 1 else min(ranked, key=lambda p: (-p[1], str(p[0])))[0]
+        above = chain_of(k)
+        row = info.get(k, {})
+        out.append((len(above), k, build_model(AffectedContainer, {  # valid values: no re-validation
+            "id": k, "sscc": row.get("sscc"), "kind": row.get("kind"), "parent": above[0] if above else None,
+            "units": len(idx), "unit_ids": sorted(map(ids.__getitem__, idx)), "status": st, "customer": cu})))
+    out.sort(key=lambda x: (x[0], x[1]))
+    return [c for _d, _k, c in out]
+
+
+__all__ = ["END", "MAX_DEPTH", "Interval", "Packing", "listed"]
