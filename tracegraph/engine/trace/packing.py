@@ -128,14 +128,19 @@ def listed(packing: Packing, serials: list[AffectedSerial], by_inner: dict[str, 
                 members[k] = list(idx)
             else:
                 got.extend(idx)
-    ids = [s.id for s in serials]
-    place = [(s.status, s.customer) for s in serials]
+    dicts = [s.__dict__ for s in serials]
+    ids = [d["id"] for d in dicts]
+    place = [(d["status"], d["customer"]) for d in dicts]
     info = packing.info
     out: list[tuple[int, str, AffectedContainer]] = []
     for k, idx in members.items():
         idx.sort()
-        ranked = Counter(map(place.__getitem__, idx)).most_common()
-        st, cu = ranked[0][0] if len(ranked) == 1 else min(ranked, key=lambda p: (-p[1], str(p[0])))[0]
+        places = list(map(place.__getitem__, idx))
+        if len(set(places)) == 1:  # the common case: a case's units are all in one place
+            st, cu = places[0]
+        else:
+            ranked = Counter(places).most_common()
+            st, cu = min(ranked, key=lambda p: (-p[1], str(p[0])))[0]
         above = chain_of(k)
         row = info.get(k, {})
         out.append((len(above), k, build_model(AffectedContainer, {  # valid values: no re-validation
