@@ -27,7 +27,7 @@ from typing import Any
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.engine.trace.fast import read_fast, read_fast_many
 from tracegraph.engine.trace.models import ImpactResult
-from tracegraph.engine.trace.packing import END, Interval, Packing, listed
+from tracegraph.engine.trace.packing import END, MAX_DEPTH, Interval, Packing, listed
 
 RS = "\x1e"  # keys never hold control characters
 US = "\x1f"
@@ -67,12 +67,21 @@ def read_packing(store: GraphStore, sids: list[str], t: str,
     up: dict[str, list[Interval]] = defaultdict(list)
     _links((rows[0]["links"] if rows else None for rows in read_fast_many(store, calls)), wanted, up)
     info: dict[str, dict[str, Any]] = {}
-    inner_boxes = sorted({k for ivs in up.values() for k, _f, _t in ivs})
-    # the containers' own packing, up to the outermost, in one statement
-    for r in read_fast(store, "trace.container_packing", ids=inner_boxes) if inner_boxes else ():
-        info[r["id"]] = r
-        for o, f, to in r["up"]:
-            up[r["id"]].append((o, f or "", to or END))
+    # the containers' own packing, up to the outermost, one level a statement (a level is one
+    # indexed lookup a container: cheaper than one variable-length statement, see the query)
+    level = sorted({k for ivs in up.values() for k, _f, _t in ivs})
+    for _ in range(MAX_DEPTH):
+        if not level:
+            break
+        above: set[str] = set()
+        for r in read_fast(store, "trace.container_level", blob=RS.join(level), rs=RS):
+            k = r["id"]
+            if k not in info:
+                info[k] = {"sscc": r["sscc"], "kind": r["kind"]}
+            if r["up"] is not None:
+                up[k].append((r["up"], r["f"] or "", r["t"] or END))
+                above.add(r["up"])
+        level = sorted(above - info.keys())
     return Packing(up, info, t)
 
 
