@@ -3,7 +3,7 @@ answer: what both impact engines hand to the containers step (engine/trace/conta
 
 Why a module of its own, below both: the trace index (engine/trace/index.py) builds one for the
 whole plant "now" and the graph engine's containers step reads one for the units of an answer;
-one class, one rule (`_at`) and one builder of the container rows (`listed`) for both keep their
+one class, one rule (`open_at`) and one builder of the container rows (`listed`) for both keep their
 answers equal by construction.
 """
 
@@ -26,7 +26,7 @@ MAX_DEPTH = 64
 Interval = tuple[str, str, str]  # (container, from, to); from '' when unknown, to END while packed
 
 
-def _at(intervals: list[Interval], t: str) -> str | None:
+def open_at(intervals: list[Interval], t: str) -> str | None:
     """The container of the latest interval open at t (from <= t < to); two opened at the same
     time: the greater container id (any rule works, but one rule for both engines)."""
     if len(intervals) == 1:  # most units were packed once: no list to build
@@ -64,7 +64,7 @@ class Packing:
             out: list[str] = []
             cur, seen = box, {box}
             while len(out) < MAX_DEPTH:
-                nxt = _at(self.up.get(cur, []), self.t)
+                nxt = open_at(self.up.get(cur, []), self.t)
                 if nxt is None or nxt in seen:
                     break
                 out.append(nxt)
@@ -80,7 +80,7 @@ class Packing:
             c = -1 if n is None else int(self.node_box[n])
             return self.boxes[c] if c >= 0 else None
         ivs = self.up.get(uid)
-        return _at(ivs, self.t) if ivs else None
+        return open_at(ivs, self.t) if ivs else None
 
     def unit_chain(self, uid: str) -> tuple[str, ...]:
         """(innermost container, *the containers above it) holding unit `uid` at t; () when loose."""
@@ -150,4 +150,4 @@ def listed(packing: Packing, serials: list[AffectedSerial], by_inner: dict[str, 
     return [c for _d, _k, c in out]
 
 
-__all__ = ["END", "MAX_DEPTH", "Interval", "Packing", "listed"]
+__all__ = ["END", "MAX_DEPTH", "Interval", "Packing", "listed", "open_at"]
