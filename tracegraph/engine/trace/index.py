@@ -160,7 +160,7 @@ class TraceIndex:
         return int(sum(getattr(self, f).nbytes for f in (
             "label", "kcode", "rank", "indptr", "indices", "etype", "st", "cu", "wh", "own_pr", "own_bt",
             "made_by", "b_pr", "b_kind", "b_uom", "b_sa", "b_st", "b_qty", "b_ns", "nonserial", "is_held",
-            "is_returned", "is_in_house", "_stamp")))
+            "is_returned", "is_in_house", "_stamp"))) + (self.packing.nbytes() if self.packing else 0)
 
     def reach(self, seeds: np.ndarray, allowed: np.ndarray, max_depth: int | None) -> Reach:
         """Multi-source breadth-first search over the allowed edge types, at most `max_depth`
