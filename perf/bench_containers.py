@@ -11,8 +11,10 @@ shipment line naming the pallet (or the case when there is one); distributor -> 
 transfers stay unit lines. Both are imported into fresh graphs of one embedded FalkorDB (the
 container import includes its containment derivation, timed apart). Then the same causes (a few
 lots, one supplier-wide) are answered by both engines on both graphs, median of `--repeat`
-runs, and the answers' unit totals are checked equal (a container plant that lost units would be
-"fast"). Writes perf/results/containers-<serials>.json.
+runs taken in turns on the two plants (a repetition on each, the first of the pair alternating:
+the cores are shared with other work, whose load then falls on both alike), and the answers' unit
+totals are checked equal (a container plant that lost units would be "fast"). Writes
+perf/results/containers-<serials>.json.
 """
 
 from __future__ import annotations
@@ -74,15 +76,6 @@ def containerise(batch: Any, case_size: int = 10) -> tuple[Any, int, int]:
     return out, n_case, n_pallet
 
 
-def _median(f: Any, repeat: int) -> tuple[float, Any]:
-    times, res = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        res = f()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000, res
-
-
 def run(serials: int, repeat: int = 5, seed: int = 1) -> dict[str, Any]:
     from tracegraph.engine.audit.chain import Actor
     from tracegraph.engine.imports.runner import run_import
@@ -100,39 +93,54 @@ def run(serials: int, repeat: int = 5, seed: int = 1) -> dict[str, Any]:
     lots = all_lots[:: max(1, len(all_lots) // 5)][:5]
     supplier = loose.suppliers[0].id
     out: dict[str, Any] = {"serials": serials, "cases": n_case, "pallets": n_pallet, "repeat": repeat,
-                           "packing_rows": len(boxed.packing), "variants": {}}
+                           "packing_rows": len(boxed.packing), "interleaved": True, "variants": {}}
+    causes = (("lot", ImpactCause(lots=lots[:1])), ("lots5", ImpactCause(lots=lots)),
+              ("supplier", ImpactCause(supplier=supplier)))
     with tempfile.TemporaryDirectory() as d:
         server = EmbeddedServer(Path(d), appendfsync="everysec")
         server.ensure_running()
+        stores: dict[str, Any] = {}
         try:
             for name, batch in (("loose", loose), ("containers", boxed)):
-                s = FalkorDBStore(unix_socket_path=str(server.socket_path), graph=f"bench_{name}_{uuid.uuid4().hex[:6]}",
-                                  server=server)
+                s = stores[name] = FalkorDBStore(unix_socket_path=str(server.socket_path),
+                                                 graph=f"bench_{name}_{uuid.uuid4().hex[:6]}", server=server)
                 s.apply_schema()
                 t0 = time.perf_counter()
                 rep = run_import(s, batch, actor, source_files=[])
                 v: dict[str, Any] = {"import_s": round(time.perf_counter() - t0, 2), "audit_entries": rep.audit_entries}
                 n = s.run("MATCH (:Serial)-[x:SHIPPED_IN]->() WHERE x.via IS NOT NULL RETURN count(x) AS c", write=False)
                 v["derived_edges"] = n[0]["c"]
-                for engine in ("cypher", "index"):
-                    if engine == "index":
+                out["variants"][name] = v
+            # both plants answer in turns, repetition by repetition (which goes first alternates),
+            # so that the other agents' load on the shared cores falls on both alike
+            for engine in ("cypher", "index"):
+                if engine == "index":
+                    for name, s in stores.items():
                         t1 = time.perf_counter()
                         trace_index.refresh(s)
-                        v["index_build_s"] = round(time.perf_counter() - t1, 2)
-                    for label, cause in (("lot", ImpactCause(lots=lots[:1])), ("lots5", ImpactCause(lots=lots)),
-                                         ("supplier", ImpactCause(supplier=supplier))):
-                        ms, r = _median(lambda c=cause, e=engine, st=s: impact(st, c, engine=e), repeat)
-                        v[f"{label}_{engine}_ms"] = round(ms, 1)
+                        out["variants"][name]["index_build_s"] = round(time.perf_counter() - t1, 2)
+                for label, cause in causes:
+                    times: dict[str, list[float]] = {name: [] for name in stores}
+                    last: dict[str, Any] = {}
+                    for i in range(repeat):
+                        for name in (list(stores) if i % 2 == 0 else list(stores)[::-1]):
+                            t0 = time.perf_counter()
+                            last[name] = impact(stores[name], cause, engine=engine)
+                            times[name].append(time.perf_counter() - t0)
+                    for name, r in last.items():
+                        v = out["variants"][name]
+                        v[f"{label}_{engine}_ms"] = round(statistics.median(times[name]) * 1000, 1)
                         v[f"{label}_units"] = r.counts["units"]
                         v[f"{label}_customers"] = r.counts["customers"]
                         v[f"{label}_by_status"] = r.by_status
                         v[f"{label}_containers"] = len(r.containers)
+            for name in stores:
+                print(name, json.dumps(out["variants"][name]))
+        finally:
+            for s in stores.values():
                 trace_index.disable(s)
                 s.drop_graph()
                 s.close()
-                out["variants"][name] = v
-                print(name, json.dumps(v))
-        finally:
             server.stop()
     lo, bx = out["variants"]["loose"], out["variants"]["containers"]
     out["ratio"] = {k: round(bx[k] / lo[k], 2) for k in lo if k.endswith("_ms") and lo[k]}

@@ -337,3 +337,32 @@ def test_the_cli_table_lists_the_containers(plant: Any) -> None:
     assert "Containers holding affected units" in out
     row = next(line for line in out.splitlines() if CASE_C in line)
     assert "at_distributor" in row and D in row and "1" in row
+
+
+def test_the_trace_index_holds_the_packing_and_follows_an_unpacking(empty_store: Any) -> None:
+    """The index answers containers from its own packing (engine/trace/containers.py): it must say
+    where each unit is packed now, and an audited unpacking must make it rebuild, never answer the
+    old case."""
+    s = empty_store
+    load(s, upto=0)
+    assert trace_index.refresh(s).packing is None  # no container in the plant: nothing to hold
+    trace_index.disable(s)
+    load(s)  # the parties again (unchanged) and the three documents
+    trace_index.enable(s, "inline", wait=True)
+    try:
+        ix = trace_index.fresh(s)
+        assert ix is not None and ix.packing is not None
+        assert ix.packing.unit_chain(U[2]) == (CASE_A,) and ix.packing.unit_chain(U[1]) == ()
+        cause = ImpactCause(lots=[RESIN])
+        r = impact(s, cause, engine="index")
+        assert {u.id: u.container for u in r.serials}[U[2]] == CASE_A
+        out = _ev("AggregationEvent", "2026-02-10T09:00:00Z", "21", parentID=CASE_A, childEPCs=[U[2]],
+                  action="DELETE", bizStep="unpacking")
+        import_epcis(s, _doc(out), ACTOR)
+        r = impact(s, cause, engine="index")
+        assert r.engine == "index" and {u.id: u.container for u in r.serials}[U[2]] is None
+        assert {c.id: c.unit_ids for c in r.containers}[CASE_A] == [U[3]]
+        exclude = {"engine", "index_seq", "elapsed_ms"}
+        assert r.model_dump(exclude=exclude) == impact(s, cause, engine="cypher").model_dump(exclude=exclude)
+    finally:
+        trace_index.disable(s)

@@ -5,126 +5,164 @@ Why a step of its own, run on the finished answer of either engine (impact.py ca
 graph's answer and the trace index's alike): the derived edges (engine/imports/containment.py)
 already put every unit where its container went, so the totals need nothing from here; what a
 coordinator still needs is what the warehouse looks for (an SSCC, not a serial) and who passed
-units on (a recall notifies the distributor too). Reading it once for the listed units keeps the
-two engines' answers equal by construction. Without the history (the default answer) it costs
-one indexed read of the units' packing links and one of the containers' chain above them;
-`via` and `holders` come with the history, like `shipment` and `date`.
+units on (a recall notifies the distributor too). Both engines feed the same `Packing` to the same
+code, so their answers are equal by construction; only where the packing comes from differs:
+- the graph engine reads it for the listed units (`read_packing`): nothing at all on a plant
+  without containers (one label probe), else the units' links through their producing batches
+  (a batch's units in one hop; looking each unit up by id cost ~3 us a unit, ~18 ms for a
+  supplier-wide answer, even on a plant without any link) and the containers' chain above them;
+- the trace index keeps the open packing links of every unit and container, with each one's
+  chain "now" computed at build time (engine/trace/index.py), so its answers ("now" only: the
+  index declines "as of" and history) read nothing more from the database.
+`via` and `holders` come with the history, like `shipment` and `date` (one read of the units'
+carriers), on the graph engine only.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from tracegraph.engine.stores.base import GraphStore
-from tracegraph.engine.trace.fast import build_model, read_fast, read_fast_many
-from tracegraph.engine.trace.models import AffectedContainer, ImpactResult
+from tracegraph.engine.trace.fast import read_fast, read_fast_many
+from tracegraph.engine.trace.models import ImpactResult
+from tracegraph.engine.trace.packing import END, MAX_DEPTH, Interval, Packing, listed, open_at
 
-END = "\uffff"
 RS = "\x1e"  # keys never hold control characters
 US = "\x1f"
 
 
-def _at(intervals: list[tuple[str, str, str]], t: str) -> str | None:
-    """The container of the latest interval open at t (from <= t < to)."""
-    if len(intervals) == 1:  # most units were packed once: no list to build
-        k, f, to = intervals[0]
-        return k if (f or "") <= t and (to in (None, END) or t < to) else None
-    live = [iv for iv in intervals if (iv[1] or "") <= t and (iv[2] in (None, END) or t < iv[2])]
-    return max(live, key=lambda iv: iv[1] or "")[0] if live else None
+def _links(blobs: Iterable[list[str] | None], wanted: set[str], up: dict[str, list[Interval]]) -> None:
+    for links in blobs:
+        for link in links or ():
+            uid, k, f, to = link.split(US)
+            if uid in wanted:
+                up[uid].append((k, f, to or END))
 
 
-def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, history: bool = False) -> ImpactResult:
+def read_packing(store: GraphStore, sids: list[str], t: str,
+                 produced: dict[str, list[str]] | None = None) -> Packing | None:
+    """The packing of the units `sids` and of every container above them, from the graph; None
+    when the graph has no container at all (the common loose plant: one label probe).
+
+    `produced`: batch -> the units it PRODUCED, as the graph engine just read them; units listed
+    there are read through their batch (one hop each), the others by id."""
+    if not read_fast(store, "trace.any_container"):
+        return None
+    wanted = set(sids)
+    by_batch: list[str] = []
+    covered: set[str] = set()
+    for bid, units in (produced or {}).items():
+        hit = wanted.intersection(units)
+        if hit:
+            by_batch.append(bid)
+            covered |= hit
+    rest = [s for s in sids if s not in covered]
+    calls: list[tuple[str, dict[str, Any]]] = []
+    if by_batch:
+        calls.append(("trace.batch_unit_packing", {"bids": sorted(by_batch), "us": US}))
+    if rest:
+        calls.append(("trace.unit_packing", {"blob": RS.join(rest), "rs": RS, "us": US}))
+    up: dict[str, list[Interval]] = defaultdict(list)
+    _links((rows[0]["links"] if rows else None for rows in read_fast_many(store, calls)), wanted, up)
+    info: dict[str, dict[str, Any]] = {}
+    # the containers' own packing, up to the outermost, one level a statement (a level is one
+    # indexed lookup a container: cheaper than one variable-length statement, see the query)
+    level = sorted({k for ivs in up.values() for k, _f, _t in ivs})
+    for _ in range(MAX_DEPTH):
+        if not level:
+            break
+        above: set[str] = set()
+        for r in read_fast(store, "trace.container_level", blob=RS.join(level), rs=RS):
+            k = r["id"]
+            if k not in info:
+                info[k] = {"sscc": r["sscc"], "kind": r["kind"]}
+            if r["up"] is not None:
+                up[k].append((r["up"], r["f"] or "", r["t"] or END))
+                above.add(r["up"])
+        level = sorted(above - info.keys())
+    return Packing(up, info, t)
+
+
+def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, history: bool = False,
+           packing: Packing | None = None, indexed: bool = False,
+           produced: dict[str, list[str]] | None = None) -> ImpactResult:
     """Fill `containers` and each listed unit's `container` (in place); with `history` (as the
     unit's `shipment`/`date` are: as-of, with_history, the regulator sheet) also `via`, `holders`
-    and, for units a container carried, the shipment and date."""
-    sids = [s.id for s in result.serials]
+    and, for units a container carried, the shipment and date.
+
+    `indexed`: `packing` is the trace index's ("now", None when the plant has no container);
+    otherwise it is read from the graph (`produced` as in `read_packing`)."""
+    serials = result.serials
     result.containers = []
-    for s in result.serials:  # the fast builders skip defaults: every unit gets the fields
-        s.__dict__.update(container=None, via=None, holders=[])  # no pydantic __setattr__: 30k units
-    if not sids:
-        return result
-    any_box, packing = read_fast_many(store, [("trace.any_container", {}),
-                                              ("trace.unit_packing", {"blob": RS.join(sids), "rs": RS, "us": US})])
-    if not any_box:
-        return result
-    up: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for link in (packing[0]["links"] if packing else None) or ():
-        uid, k, f, to = link.split(US)
-        up[uid].append((k, f, to or END))
-    packed = set(up)
     t = bound or END
-    info: dict[str, dict[str, Any]] = {}
-    inner_boxes = sorted({k for ivs in up.values() for k, _f, _t in ivs})
-    # the containers' own packing, up to the outermost, in one statement
-    for r in read_fast(store, "trace.container_packing", ids=inner_boxes) if inner_boxes else ():
-        info[r["id"]] = r
-        for o, f, to in r["up"]:
-            up[r["id"]].append((o, f or "", to or END))
-    hist: dict[str, list[list[Any]]] = defaultdict(list)
-    wanted = sids if history else []
-    if wanted:
-        for h in read_fast(store, "trace.unit_carriers", sids=wanted)[0]["h"]:
-            hist[h[0]].append(h)
-    members: dict[str, list[str]] = defaultdict(list)
-    parent: dict[str, str | None] = {}
-    chains: dict[str, list[str]] = {}
-
-    def box_chain(box: str) -> list[str]:
-        """The containers `box` is in at t, innermost first (shared by all its units)."""
-        got = chains.get(box)
-        if got is None:
-            got, cur = [], box
-            while len(got) < 64:
-                nxt = _at(up.get(cur, []), t)
-                if nxt is None or nxt == box or nxt in got:
-                    break
-                got.append(nxt)
-                cur = nxt
-            chains[box] = got
-            parent[box] = got[0] if got else None
-            for i, k in enumerate(got):
-                parent[k] = got[i + 1] if i + 1 < len(got) else None
-        return got
-
-    for s in result.serials:
-        if s.id not in packed and not hist:
-            continue
-        d = s.__dict__
-        if s.id in packed:
-            inner = _at(up.get(s.id, []), t)
+    if indexed:
+        if history or t != END:
+            raise ValueError("the trace index holds the packing now, not its history")
+        if packing is None:  # no container in the plant
+            return result
+        # the index's builder already set each unit's `container`: only the grouping is left
+        by_inner: dict[str, list[int]] = {}
+        for i, s in enumerate(serials):
+            inner = s.__dict__["container"]
             if inner is not None:
-                chain = [inner, *box_chain(inner)]
+                got = by_inner.get(inner)
+                if got is None:
+                    by_inner[inner] = [i]
+                else:
+                    got.append(i)
+        result.containers = listed(packing, serials, by_inner)
+        return result
+    if serials:
+        packing = read_packing(store, [s.id for s in serials], t, produced)
+    if packing is None:  # no container in the plant: the builders set the defaults already
+        return result
+    hist: dict[str, list[list[Any]]] = defaultdict(list)
+    if history:
+        for h in read_fast(store, "trace.unit_carriers", sids=[s.id for s in serials])[0]["h"]:
+            hist[h[0]].append(h)
+    # units by their innermost container (positions in `serials`, which are sorted by id)
+    by_inner = {}
+    up = packing.up
+    for i, s in enumerate(serials):
+        d = s.__dict__
+        ivs = up.get(d["id"])
+        if ivs is not None:
+            if len(ivs) == 1:  # packed once (most units): Packing's rule inlined, 30k units
+                k, f, to = ivs[0]
+                inner = k if f <= t and (to == END or t < to) else None
+            else:
+                inner = open_at(ivs, t)
+            if inner is not None:
                 d["container"] = inner
-                for k in chain:
-                    members[k].append(s.id)
-        h = [e for e in hist.get(s.id, []) if e[3] and str(e[3]) <= t]
-        if h:
-            last = max(h, key=lambda e: (str(e[3]), e[1] == "RETURNED_IN", str(e[4] or ""), str(e[2])))
-            d["via"] = last[6]
-            if s.shipment is None and last[6] is not None:
-                d["shipment"], d["date"] = last[2], last[3]
-            held: list[str] = []
-            for e in sorted((e for e in h if e[1] == "SHIPPED_IN" and e[4] and str(e[4]) <= t and e[5]),
-                            key=lambda e: (str(e[4]), str(e[2]))):
-                if not held or held[-1] != e[5]:
-                    held.append(e[5])
-            d["holders"] = held
-    by_id = {s.id: s for s in result.serials}
-    out: list[tuple[int, AffectedContainer]] = []
-    for k, units in members.items():
-        place = Counter((by_id[u].status, by_id[u].customer) for u in units).most_common()
-        st, cu = min(place, key=lambda p: (-p[1], str(p[0])))[0]
-        depth, p = 0, parent.get(k)
-        while p is not None and depth < 64:
-            depth, p = depth + 1, parent.get(p)
-        row = info.get(k, {})
-        out.append((depth, build_model(AffectedContainer, {  # valid values: no re-validation of the id lists
-            "id": k, "sscc": row.get("sscc"), "kind": row.get("kind"), "parent": parent.get(k), "units": len(units),
-            "unit_ids": sorted(units), "status": st, "customer": cu})))
-    out.sort(key=lambda x: (x[0], x[1].id))
-    result.containers = [c for _d, c in out]
+                got = by_inner.get(inner)
+                if got is None:
+                    by_inner[inner] = [i]
+                else:
+                    got.append(i)
+        if hist:
+            _history(d, hist.get(d["id"], []), t)
+    result.containers = listed(packing, serials, by_inner)
     return result
 
 
-__all__ = ["attach"]
+def _history(d: dict[str, Any], h: list[list[Any]], t: str) -> None:
+    """A unit's `via` (the container whose shipment put it where it is), `holders` and, when a
+    container carried it, its shipment and date, from its carriers up to `t`."""
+    h = [e for e in h if e[3] and str(e[3]) <= t]
+    if not h:
+        return
+    last = max(h, key=lambda e: (str(e[3]), e[1] == "RETURNED_IN", str(e[4] or ""), str(e[2])))
+    d["via"] = last[6]
+    if d.get("shipment") is None and last[6] is not None:
+        d["shipment"], d["date"] = last[2], last[3]
+    held: list[str] = []
+    for e in sorted((e for e in h if e[1] == "SHIPPED_IN" and e[4] and str(e[4]) <= t and e[5]),
+                    key=lambda e: (str(e[4]), str(e[2]))):
+        if not held or held[-1] != e[5]:
+            held.append(e[5])
+    d["holders"] = held
+
+
+__all__ = ["attach", "read_packing"]

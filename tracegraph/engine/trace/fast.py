@@ -86,11 +86,18 @@ def read_fast_many(store: GraphStore, calls: list[tuple[str, dict[str, Any]]]) -
     return out
 
 
+#: each model class's field names (pydantic's `model_fields` costs microseconds a call)
+_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+
 def build_models(cls: type[_M], rows: list[dict[str, Any]]) -> list[_M]:
     """Build pydantic models from already-valid values without validation (30k units per answer:
     `model_construct` costs ~5x more). Every field must be present in every row, so the models
     share one "fields set"."""
-    new, put, fields = cls.__new__, object.__setattr__, set(cls.model_fields)
+    new, put = cls.__new__, object.__setattr__
+    fields = _FIELDS.get(cls)
+    if fields is None:  # every field is in it, so pydantic's set-on-assignment never changes it
+        fields = _FIELDS[cls] = set(cls.model_fields)
     out = []
     for values in rows:
         m = new(cls)

@@ -42,6 +42,7 @@ from tracegraph.engine.trace.models import (
     ProductImpact,
     QuantityRow,
 )
+from tracegraph.engine.trace.packing import Packing
 from tracegraph.engine.trace.seeds import NodeKey, as_of_key, find_seeds, query_echo
 
 if TYPE_CHECKING:
@@ -302,17 +303,22 @@ def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None 
     t0 = time.perf_counter()
     with gc_paused():
         res: ImpactResult | None = None
+        packing: Packing | None = None
         if engine != "cypher":
             fr = impact_frame(store, cause, options, t0=t0, strict=engine == "index")
             if fr is not None:
-                res = fr.result()
+                res, packing = fr.result(), fr.ix.packing
+        indexed = res is not None
+        produced: dict[str, list[str]] = {}
         if res is None:
-            res = _impact(store, cause, options)
+            res = _impact(store, cause, options, produced)
         # containers holding the units, the container that carried each, every holder: one step
-        # on either engine's answer (engine/trace/containers.py)
+        # on either engine's answer (engine/trace/containers.py); the index holds the packing,
+        # the graph engine's units are read through the batches that produced them
         opts = options or ImpactOptions()
         containers.attach(store, res, as_of_key(opts.as_of) if opts.as_of else None,
-                          history=bool(opts.as_of or opts.with_history))
+                          history=bool(opts.as_of or opts.with_history), packing=packing, indexed=indexed,
+                          produced=produced)
         res.elapsed_ms = round((time.perf_counter() - t0) * 1000, 3)
         return res
 
@@ -344,7 +350,10 @@ def impact_frame(store: GraphStore, cause: ImpactCause, options: ImpactOptions |
         return None
 
 
-def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None) -> ImpactResult:
+def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None,
+            produced: dict[str, list[str]] | None = None) -> ImpactResult:
+    """The graph engine's answer; `produced` (when given) receives batch -> the units it
+    PRODUCED, as read here (the containers step reads their packing through the batch)."""
     t0 = time.perf_counter()
     options = options or ImpactOptions()
     if cause.is_empty():
@@ -378,6 +387,8 @@ def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None
             units[sid] = (bid, st_ or None, cu or None, wh or None, pr)
         row["ns"] = len(ids)
         by_batch[bid] = ids
+    if produced is not None:
+        produced.update(by_batch)
     produce = "PRODUCED" in walk.allowed
     bids = [b for b in reached_batches if b in by_batch and produce and walk._room(depth[("Batch", b)])]
     assemblies: dict[str, list[str]] = defaultdict(list)
@@ -480,6 +491,7 @@ def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None
                 "id": sid, "batch": bt, "product": product, "status": status, "customer": customer,
                 "warehouse": wh if status in ("in_stock", "quarantined") else None,
                 "shipment": shipment, "date": date, "depth": depth[k], "path": paths(k) if with_paths else [],
+                "container": None, "via": None, "holders": [],  # the containers step fills them
             }))
     for (product, status), n in t_product.items():
         by_status[status] += n

@@ -129,10 +129,15 @@ class ImpactFrame:
         wh = np.where(ix.is_in_house[u_st], ix.wh[units], 0)  # a warehouse only for units in house
         cols = [V[a].tolist() for a in (ix.kcode[units], self.u_bt[order], self.u_pr[order], u_st, self.u_cu[order], wh)]
         unit_paths = [paths(n) for n in units.tolist()] if paths else [[] for _ in range(len(cols[0]))]
+        # the container holding each unit now, from the index's packing (the containers step
+        # then only groups them: engine/trace/containers.py)
+        pk = ix.packing
+        boxes = (pk.names[pk.node_box[units]].tolist()
+                 if pk is not None and pk.node_box is not None and pk.names is not None else [None] * len(cols[0]))
         serials = build_models(AffectedSerial, [
             {"id": sid, "batch": bt, "product": pr, "status": st, "customer": cu, "warehouse": w, "shipment": None,
-             "date": None, "depth": dp, "path": pa}
-            for sid, bt, pr, st, cu, w, dp, pa in zip(*cols, self.u_depth[order].tolist(), unit_paths)
+             "date": None, "depth": dp, "path": pa, "container": box, "via": None, "holders": []}
+            for sid, bt, pr, st, cu, w, dp, pa, box in zip(*cols, self.u_depth[order].tolist(), unit_paths, boxes)
         ])
 
         b_order = np.argsort(ix.rank[self.batches], kind="stable")

@@ -40,6 +40,7 @@ import numpy as np
 from tracegraph.engine.stores.base import GraphStore, Row
 from tracegraph.engine.trace.fast import gc_paused, read_fast
 from tracegraph.engine.trace.models import FORWARD_EDGES, HELD_STATUSES, RETURNED_STATUSES
+from tracegraph.engine.trace.packing import END, Packing
 
 #: unit statuses that show a warehouse (the Cypher path shows one only for these)
 IN_HOUSE_STATUSES: frozenset[str] = frozenset({"in_stock", "quarantined"})
@@ -120,6 +121,9 @@ class TraceIndex:
     b_qty: np.ndarray                  # object: qty exactly as stored (int, float or None)
     b_ns: np.ndarray                   # int32: units the batch PRODUCED
     customers: dict[str, Row]
+    #: which container holds each unit now and the containers' nesting now (None: the plant has no
+    #: container), so the containers of an index answer need no read (engine/trace/containers.py)
+    packing: Packing | None = None
     codes: dict[str, int] = field(repr=False, default_factory=dict)  # vocab text -> code (not unit/lot keys)
     # lookups decided at build time, so a query does none of this work
     nonserial: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))    # per node: a batch
@@ -156,7 +160,7 @@ class TraceIndex:
         return int(sum(getattr(self, f).nbytes for f in (
             "label", "kcode", "rank", "indptr", "indices", "etype", "st", "cu", "wh", "own_pr", "own_bt",
             "made_by", "b_pr", "b_kind", "b_uom", "b_sa", "b_st", "b_qty", "b_ns", "nonserial", "is_held",
-            "is_returned", "is_in_house", "_stamp")))
+            "is_returned", "is_in_house", "_stamp"))) + (self.packing.nbytes() if self.packing else 0)
 
     def reach(self, seeds: np.ndarray, allowed: np.ndarray, max_depth: int | None) -> Reach:
         """Multi-source breadth-first search over the allowed edge types, at most `max_depth`
@@ -463,15 +467,44 @@ def _build(store: GraphStore, progress: Callable[[str], None] | None) -> TraceIn
 
     customers = {str(r["id"]): r for r in read_fast(store, "trace_index.customers") if r["id"] is not None}
     say(f"customers: {len(customers)}")
+    packing = _packing(store, lookup[SERIAL], n)
+    say(f"containers: {len(packing.info) if packing else 0}")
     words, codes = vocab.result()
     ix = TraceIndex(
         seq=seq, built_at=time.time(), build_s=0.0, vocab=words, codes=codes,
         label=label, kcode=kcode, rank=rank, lookup=lookup, indptr=indptr, indices=dst, etype=typ,
-        made_by=made_by, b_qty=b_qty, b_ns=b_ns, customers=customers, _stamp=np.zeros(n, np.int32), **attrs,
+        made_by=made_by, b_qty=b_qty, b_ns=b_ns, customers=customers, packing=packing,
+        _stamp=np.zeros(n, np.int32), **attrs,
     )
     _derive(ix)
     ix.build_s = time.perf_counter() - t0
     return ix
+
+
+def _packing(store: GraphStore, lookup: dict[str, int], n_nodes: int) -> Packing | None:
+    """The packing now: every unit's and container's open links, every chain computed (None when
+    there is no container). Only open links: the index answers "now" only (it declines "as of").
+    Any write that packs or unpacks is an import or a link, which makes the index rebuild."""
+    info: dict[str, dict[str, Any]] = {}
+    up: dict[str, list[tuple[str, str, str]]] = {}
+    for r in read_fast(store, "trace_index.containers"):
+        if r["id"] is None:
+            continue
+        k = str(r["id"])
+        info[k] = {"sscc": r["sscc"], "kind": r["kind"]}
+        if r["up"]:
+            up[k] = [(str(o), str(f or ""), END) for o, f in r["up"]]
+    if not info:
+        return None
+    units: dict[str, None] = {}
+    for rows in _pages(store, "trace_index.packing_units", PAGE_ROWS):
+        for uid, box, f in rows:
+            if uid is None or box is None:
+                continue
+            uid = str(uid)
+            units[uid] = None
+            up.setdefault(uid, []).append((str(box), str(f or ""), END))
+    return Packing(up, info).complete(units, lookup, n_nodes)
 
 
 def _derive(ix: TraceIndex) -> None:
