@@ -124,3 +124,15 @@ def test_generated_import_queries_are_current() -> None:
         path = queries.QUERY_DIR / "imports" / f"{name}.cypher"
         assert path.is_file() and path.read_text(encoding="utf-8") == text, (
             f"{path} is stale: run `python -m tracegraph.engine.imports.runner`")
+
+
+def test_generated_seal_queries_are_current() -> None:
+    """engine/audit/seals.py renders the per-label seal reads; the shipped files must match."""
+    from tracegraph.engine.audit import seals
+
+    rendered = seals.render_queries()
+    shipped = {p.stem for p in (queries.QUERY_DIR / "seals").glob("*.cypher")}
+    assert shipped == set(rendered), "stale or missing seal queries: run `python -m tracegraph.engine.audit.seals`"
+    for name, text in rendered.items():
+        path = queries.QUERY_DIR / "seals" / f"{name}.cypher"
+        assert path.read_text(encoding="utf-8") == text, f"{path} is stale: run `python -m tracegraph.engine.audit.seals`"

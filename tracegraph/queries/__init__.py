@@ -66,3 +66,18 @@ def statements(name: str) -> list[str]:
     text = load(name)
     lines = [ln for ln in text.splitlines() if not ln.strip().startswith("//")]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def write_generated(area: str, texts: dict[str, str]) -> list[Path]:
+    """Write generated query files `<area>/<name>.cypher` that are missing or differ; returns
+    those written. For the modules that render per-label queries from the model (Cypher has no
+    parameterised labels); each has a test that the shipped files are current."""
+    directory = QUERY_DIR / area
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in texts.items():
+        path = directory / f"{name}.cypher"
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    return written

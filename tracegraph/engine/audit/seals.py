@@ -42,6 +42,7 @@ import hashlib
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tracegraph.engine.audit.chain import Change
@@ -83,12 +84,18 @@ NODE_FIELDS: dict[str, list[tuple[str, str]]] = {
 EDGE_FIELDS: dict[tuple[str, str, str], tuple[tuple[str, str], ...]] = {t: EDGE_PROPS[t[1]] for t in EDGE_TRIPLES}
 
 
+#: floats travel as integers in millionths: FalkorDB's toFloat() parses strings in single
+#: precision (toFloat('6.4') = 6.40000009536743), toInteger() is exact, and int / 1e6 in double
+#: precision gives back exactly the double nearest to the 6-decimal value
+FLOAT_SCALE = 1_000_000
+
+
 def enc(v: Any, kind: str = "s") -> str:
-    """One value in the import wire form (also what the database rebuilds, see `line_expr`)."""
+    """One value in the import wire form (also what the database rebuilds, see `node_line_expr`)."""
     if v is None:
         return ""
     if kind == "f":
-        return str(int(round(float(v) * 1_000_000)))
+        return str(int(round(float(v) * FLOAT_SCALE)))
     if isinstance(v, bool):
         return "t" if v else "f"
     return str(v)
@@ -251,19 +258,10 @@ def render_queries() -> dict[str, str]:
     return out
 
 
-def write_queries() -> list[str]:
+def write_queries() -> list[Path]:
     from tracegraph import queries
 
-    directory = queries.QUERY_DIR / "seals"
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    want = render_queries()
-    for name, text in want.items():
-        p = directory / f"{name}.cypher"
-        if not p.exists() or p.read_text(encoding="utf-8") != text:
-            p.write_text(text, encoding="utf-8")
-            written.append(str(p))
-    return written
+    return queries.write_generated("seals", render_queries())
 
 
 __all__ = [

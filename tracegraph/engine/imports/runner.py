@@ -426,14 +426,6 @@ class KeyedChange(Change):
         return {"key": self.key, "field": self.field, "old": self.old, "new": self.new, "state": False}
 
 
-#: floats travel as integers in millionths: FalkorDB's toFloat() parses strings in single
-#: precision (toFloat('6.4') = 6.40000009536743), toInteger() is exact, and int / 1e6 in double
-#: precision gives back exactly the double nearest to the 6-decimal value
-FLOAT_SCALE = 1_000_000
-
-
-_enc = enc
-
 
 def _node_blob(label: str, recs: list[NodeRecord], ledger: Ledger | None = None) -> str:
     """RS-separated lines: the record's sealed line (engine/audit/seals.py), its import hash, its seal."""
@@ -846,9 +838,6 @@ def _sample_changes(plan: Plan, limit: int = 200) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------
 
 
-_node_fields = node_fields
-
-
 def _expr(i: int, kind: str, required: bool) -> str:
     x = f"f[{i}]"
     if kind == "f":
@@ -879,7 +868,7 @@ def render_queries() -> dict[str, str]:
     out: dict[str, str] = {}
     for cls in NODE_TYPES.values():
         label = cls.LABEL
-        fields = _node_fields(cls)
+        fields = node_fields(cls)
         props = ",\n  ".join(f"{n}: {_expr(i, k, req)}" for i, (n, k, req) in enumerate(fields))
         props += f",\n  import_hash: f[{len(fields)}], seal: f[{len(fields) + 1}], sealed_seq: $audit_entry.seq"
         out[f"create_{label}"] = (
@@ -928,7 +917,7 @@ def render_queries() -> dict[str, str]:
         out[f"seals_{label}"] = (
             f"{_HEADER}// The seals of these {label} nodes a commit step is about to replace.\n"
             f"UNWIND $rows AS r\nMATCH (n:{label} {{id: r.id}})\nRETURN n.seal AS s, n.sealed_seq AS q\n")
-    sfields = _node_fields(SerialRecord)
+    sfields = node_fields(SerialRecord)
     sprops = ",\n  ".join(f"{n}: {_expr(i, k, req)}" for i, (n, k, req) in enumerate(sfields))
     n_s = len(sfields)
     sprops += f",\n  import_hash: f[{n_s}], seal: f[{n_s + 1}], sealed_seq: $audit_entry.seq"
@@ -977,16 +966,8 @@ def render_queries() -> dict[str, str]:
     return out
 
 
-def write_queries(directory: Path | None = None) -> list[Path]:
-    directory = directory or queries.QUERY_DIR / "imports"
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in render_queries().items():
-        p = directory / f"{name}.cypher"
-        if not p.exists() or p.read_text(encoding="utf-8") != text:
-            p.write_text(text, encoding="utf-8")
-            written.append(p)
-    return written
+def write_queries() -> list[Path]:
+    return queries.write_generated("imports", render_queries())
 
 
 __all__ = [
