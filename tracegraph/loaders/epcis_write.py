@@ -268,15 +268,23 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
                 group, size = [], 0
         if group:
             _log_add(w, group, source)
-        w.commit()
-    res.audit_entries = w.entries
-    if mapped.containers:  # contents follow their containers (engine/imports/containment.py)
-        from tracegraph.engine.imports import containment
-
-        d = containment.derive(store, actor, mapped.containers, import_id=res.import_id, clock=clock)
-        res.derived = d.ships + d.returns
-        res.audit_entries += -(-d.items // containment.CHUNK) if d.items else 0
+        # contents follow their containers before the run counts as committed (runner.derive_contents)
+        derived: list[int] = []
+        w.commit(then=lambda: derived.append(_derive(store, actor, mapped.containers, res, clock, prog)))
+    res.audit_entries = w.entries + sum(derived)
     return res
+
+
+def _derive(store: GraphStore, actor: Actor, containers: set[str], res: WriteResult, clock: Clock,
+            progress: Any) -> int:
+    """Derive what the run's containers did to their contents; the audit entries written."""
+    if not containers:
+        return 0
+    from tracegraph.engine.imports import containment
+
+    d = containment.derive(store, actor, containers, import_id=res.import_id, clock=clock, progress=progress)
+    res.derived = d.ships + d.returns
+    return -(-d.items // containment.CHUNK) if d.items else 0
 
 
 def _adapt(progress: Any) -> Progress | None:
@@ -391,11 +399,9 @@ def finish_run(store: GraphStore, import_id: str, actor: Actor, *, clock: Clock 
     t0 = time.perf_counter()
     w = _writer_class()(store, actor, clock or SystemClock(), import_id, imp.DEFAULT_CHUNK, progress)
     w.phase = "committing"
-    w.apply_log()
-    w.finish()
-    from tracegraph.engine.imports import containment  # which containers it touched is not known now
-
-    containment.derive_all(store, actor, import_id=import_id, clock=clock)
+    # which containers it touched is not known now: all of them, before the run counts as committed
+    w.commit(then=lambda: imp.derive_contents(store, actor, None, import_id=import_id, clock=clock,
+                                              progress=progress), resumed=True)
     return imp.ImportReport(import_id=import_id, status="committed", seconds=time.perf_counter() - t0,
                             items_written=w.items, audit_entries=w.entries, message="commit finished")
 

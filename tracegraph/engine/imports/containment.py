@@ -19,13 +19,16 @@ while packed). "Inside K at t" means a chain of links, each with `from <= t < to
 up to K. Recomputation is per item and complete: the items under the touched containers (at any
 time), with every container they or their containers were ever in, so an unpack or a late
 packing event re-derives (derived edges that no longer hold are removed). Writes are audited
-statements about the import run (action `containment.derive`), in chunks of items. A run
-finished from its commit log (a crash during commit) re-derives every container (`derive_all`).
+statements about the import run (action `containment.derive`), in chunks of items, written
+while the run is still `committing` (runner.derive_contents): a run counts as committed only once
+its contents are derived, so a crash in between is finished by recovery, which re-derives every
+container (`derive_all`) because what the run touched is no longer known.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +43,8 @@ LEAVES = ("Serial", "Batch", "MaterialLot")
 #: statuses the derivation never overrides (set by a recall, an assembly, a direct destruction)
 KEEP = ("quarantined", "consumed")
 Item = tuple[str, str]  # (label, id)
+#: the runner's progress callback: (phase, done, total); phase "derive", ticked before each chunk
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -206,7 +211,7 @@ def gather(store: GraphStore, touched: set[str]) -> tuple[set[Item], list[Link],
 
 
 def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, import_id: str,
-           clock: Clock | None = None, dry: bool = False) -> Derived:
+           clock: Clock | None = None, dry: bool = False, progress: Progress | None = None) -> Derived:
     """Re-derive everything inside the `touched` containers and write it (see the module doc)."""
     clock = clock or SystemClock()
     res = Derived()
@@ -276,16 +281,19 @@ def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, im
     if dry:
         return res
     for start in range(0, len(plan), CHUNK):
+        if progress:
+            progress("derive", start // CHUNK, -(-len(plan) // CHUNK))
         _write(store, actor, clock, import_id, plan[start:start + CHUNK], returns)
     return res
 
 
-def derive_all(store: GraphStore, actor: Actor, *, import_id: str, clock: Clock | None = None) -> Derived:
+def derive_all(store: GraphStore, actor: Actor, *, import_id: str, clock: Clock | None = None,
+               progress: Progress | None = None) -> Derived:
     """Re-derive every container's contents: after a run that was finished from its commit log
     (`--resume`, automatic recovery), where which containers it touched is no longer known. A
     plant without containers reads one empty list."""
     ids = {r["id"] for r in store.read("containment.all_containers")}
-    return derive(store, actor, ids, import_id=import_id, clock=clock) if ids else Derived()
+    return derive(store, actor, ids, import_id=import_id, clock=clock, progress=progress) if ids else Derived()
 
 
 def _write(store: GraphStore, actor: Actor, clock: Clock, import_id: str,

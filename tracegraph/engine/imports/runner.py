@@ -230,20 +230,19 @@ def _run_import(
         return report
     writer = ImportWriter(store, actor, clock, import_id, chunk_size, progress)
     writer.start(source_files, plan)
+    touched = touched_containers(batch)
+    derived: list[int] = []
     with writer.undo_if_staging():
         writer.stage(plan)
-        writer.commit()
+        # contents follow their containers (engine/imports/containment.py) before the run is
+        # committed, so a crash in between leaves it `committing` and recovery derives again
+        writer.commit(then=lambda: derived.append(derive_contents(store, actor, touched, import_id=import_id,
+                                                                   clock=clock, progress=progress)))
     if writer.items >= COMPACT_AFTER_ITEMS:
         compact_log(store)
     report.status = "committed"
     report.items_written = writer.items
-    report.audit_entries = writer.entries
-    touched = touched_containers(batch)
-    if touched:  # contents follow their containers (engine/imports/containment.py)
-        from tracegraph.engine.imports import containment
-
-        d = containment.derive(store, actor, touched, import_id=import_id, clock=clock)
-        report.audit_entries += -(-d.items // containment.CHUNK) if d.items else 0
+    report.audit_entries = writer.entries + sum(derived)
     report.seconds = time.perf_counter() - t0
     report.items_per_s = report.items_written / report.seconds if report.seconds > 0 else 0.0
     return report
@@ -252,6 +251,24 @@ def _run_import(
 # ---------------------------------------------------------------------------------------
 # Runs: list, recover, resume, rollback
 # ---------------------------------------------------------------------------------------
+
+
+def derive_contents(store: GraphStore, actor: Actor, touched: set[str] | None, *, import_id: str,
+                    clock: Clock | None, progress: Progress | None = None) -> int:
+    """Let the contents of the `touched` containers follow them (all containers when None: a run
+    finished from its log, where what it touched is no longer known); the audit entries written.
+
+    Called while the run is still `committing`: an import is committed only once its containers'
+    contents are derived, so a crash between the two is finished by recovery like any other."""
+    from tracegraph.engine.imports import containment
+
+    if touched is None:
+        d = containment.derive_all(store, actor, import_id=import_id, clock=clock, progress=progress)
+    elif touched:
+        d = containment.derive(store, actor, touched, import_id=import_id, clock=clock, progress=progress)
+    else:
+        return 0
+    return -(-d.items // containment.CHUNK) if d.items else 0
 
 
 def touched_containers(batch: ImportBatch) -> set[str]:
@@ -380,13 +397,11 @@ def resume_import(
     if info.status == "committing":
         w = ImportWriter(store, actor, clock, import_id, chunk_size, progress)
         w.phase = "committing"
-        w.apply_log()
-        w.finish()
-        from tracegraph.engine.imports import containment  # which containers it touched is not known now
-
-        d = containment.derive_all(store, actor, import_id=import_id, clock=clock)
+        derived = []  # which containers it touched is not known now: all of them
+        w.commit(then=lambda: derived.append(derive_contents(store, actor, None, import_id=import_id, clock=clock,
+                                                              progress=progress)), resumed=True)
         return ImportReport(import_id=import_id, status="committed", seconds=time.perf_counter() - t0,
-                            items_written=w.items, audit_entries=w.entries + (1 if d.items else 0),
+                            items_written=w.items, audit_entries=w.entries + sum(derived),
                             message="commit finished")
     # staging: restart from the same input
     if batch is None or source_files is None:
@@ -635,12 +650,18 @@ class ImportWriter:
                         self._spec("import.stage", summary))
 
     # -- commit -----------------------------------------------------------------------
-    def commit(self) -> None:
-        self._write("imports.run_status", {"from_status": "staging", "to_status": "committing", "result": None,
-                                           "error": None},
-                    self._spec("import.commit", [Change("status", "staging", "committing")]))
+    def commit(self, then: Callable[[], object] | None = None, *, resumed: bool = False) -> None:
+        """Decide the run (staging -> committing, unless `resumed`), apply its log, run `then`
+        (what must be done before the run counts as committed: the containers' contents), and
+        finish it. A crash anywhere in here leaves it `committing` for recovery to finish."""
+        if not resumed:
+            self._write("imports.run_status", {"from_status": "staging", "to_status": "committing", "result": None,
+                                               "error": None},
+                        self._spec("import.commit", [Change("status", "staging", "committing")]))
         self.phase = "committing"
         self.apply_log()
+        if then is not None:
+            then()
         self.finish()
 
     def apply_log(self) -> None:
@@ -974,7 +995,7 @@ __all__ = [
     "SourceFile", "ImportBatch", "ImportReport", "ImportRunInfo", "TypeCounts", "run_import", "rollback_import",
     "resume_import", "recover_unfinished", "unfinished_imports", "list_imports", "get_import", "new_import_id",
     "render_queries", "write_queries", "Progress", "DEFAULT_CHUNK", "gc_paused", "compact_log", "sync_labels",
-    "check_no_ghosts", "COMPACT_AFTER_ITEMS", "NODE_FIELDS", "Sealer",
+    "check_no_ghosts", "COMPACT_AFTER_ITEMS", "NODE_FIELDS", "Sealer", "derive_contents",
 ]
 
 
