@@ -99,9 +99,11 @@ def _instant(text: Any, default: datetime) -> datetime:
 
 def _zone(tz: str) -> ZoneInfo:
     try:
+        if len(tz) > 64:
+            raise ValueError(tz)
         return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationFailed(f"unknown time zone {tz!r}", hint="give an IANA time zone such as Asia/Shanghai or UTC",
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValidationFailed(f"unknown time zone {tz[:64]!r}", hint="give an IANA time zone such as Asia/Shanghai or UTC",
                                field="tz") from exc
 
 
