@@ -1,7 +1,7 @@
 // Small DOM helpers shared by the screens: elements, labelled fields, tables, SVG bar and line
 // charts, the e-signature and reason dialogs. Text always goes in as text (never as HTML).
 "use strict";
-import { t, fmtDate } from "./i18n.js";
+import { t, fmtDate, lang } from "./i18n.js";
 import { session } from "./api.js";
 
 let uid = 0;
@@ -151,8 +151,9 @@ export function lineChart(title, points, { target = null, targetLabel = "", yLab
 }
 
 export function errorBox(err) {
-  // the server's message is English; the lead-in says in the user's language what kind of refusal it is
-  const lead = err.code ? t("error." + err.code, {}, "") : "";
+  // the server answers in the user's language when it can (Accept-Language); when it did not
+  // (err.lang is not the user's), a lead-in in the user's language says what kind of refusal it is
+  const lead = err.code && err.lang !== lang() ? t("error." + err.code, {}, "") : "";
   const parts = [lead ? lead + " " : "", err.message];
   if (err.hint) parts.push(" — " + err.hint);
   return h("p", { class: "error", role: "alert" }, parts.join(""));
