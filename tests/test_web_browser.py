@@ -673,6 +673,18 @@ def test_administrator_sees_users_and_disables_one(web: WebServer, page: Page) -
     form.locator("input[name=reason]").fill("test")
     form.locator("button[type=submit]").click()
     expect(page.locator("#admin-msg .error")).to_contain_text("Not accepted:")
+    # in Chinese, the server's own refusal is in Chinese (Accept-Language), without the English lead-in
+    set_lang(page, "zh-CN")
+    form.locator("input[name=username]").fill("weak.one")
+    form.locator("input[name=name]").fill("Weak One")
+    form.locator("input[name=password]").fill("short")
+    form.locator("input[name=reason]").fill("test")
+    form.locator("button[type=submit]").click()
+    refusal = page.locator("#admin-msg .error")
+    expect(refusal).to_contain_text("密码不符合策略：至少 12 个字符")
+    expect(refusal).to_contain_text("请使用至少 12 个字符")
+    assert "输入未通过校验" not in refusal.inner_text() and "does not meet" not in refusal.inner_text()
+    set_lang(page, "en")
 
 
 def test_every_message_has_both_languages() -> None:
