@@ -60,6 +60,8 @@ SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     # recall routes (when the recall engine is wired in)
     ("GET", "/recalls"): {},
     ("GET", "/recalls/{recall_id}"): {"path": {"recall_id": "RC-NONE"}},
+    ("GET", "/recalls/{recall_id}/effectiveness/timeline"): {"path": {"recall_id": "RC-NONE"},
+                                                             "params": {"by": "day", "tz": "Asia/Shanghai"}},
     ("POST", "/recalls"): {},
     ("POST", "/recalls/{recall_id}/start"): {"path": {"recall_id": "RC-NONE"}},
     ("POST", "/recalls/{recall_id}/approve"): {"path": {"recall_id": "RC-NONE"}},

@@ -433,6 +433,19 @@ def test_coordinator_runs_a_supplier_window_impact_and_decides_a_recall_approved
     row = next(c for c in web.gql('query($id: String!) { recall(id: $id) { customers { id acknowledgedAt stockCount '
                                   'returned } } }', id=rid)["recall"]["customers"] if c["id"] == held["customer"])
     assert row["acknowledgedAt"] and row["stockCount"] == 3 and row["returned"] == 1
+    # effectiveness over time: the decision, the notices (one mass mailing), the acknowledgement and
+    # the return, each a point of the chart, with the class II target as a line
+    tl = web.gql('query($id: String!) { recall(id: $id) { effectivenessTimeline { targetPct '
+                 'points { event effectivenessPct } } } }', id=rid)["recall"]
+    assert [p["event"] for p in tl["effectivenessTimeline"]["points"]] == ["decision", "sent", "acknowledged", "return"]
+    chart = page.locator("#recall-timeline")
+    expect(chart.locator("figcaption")).to_have_text("Units accounted for, % of the units to recover")
+    expect(chart.locator("circle.point")).to_have_count(4)
+    assert float(chart.locator("circle.point").last.get_attribute("data-value") or -1) == \
+        tl["effectivenessTimeline"]["points"][-1]["effectivenessPct"] > 0
+    assert float(chart.locator("g.target").get_attribute("data-value") or 0) == tl["effectivenessTimeline"]["targetPct"] == 95
+    expect(chart.locator("g.target text")).to_have_text("target 95%")
+    shot(page, "recall-timeline")
     page.click('#recall-steps button[data-step="milestone"]')
     page.locator("dialog.modal select[name=milestone]").select_option("authority_report")
     page.fill("dialog.modal input[name=reference]", "NMPA-2026-0042")
@@ -660,6 +673,18 @@ def test_administrator_sees_users_and_disables_one(web: WebServer, page: Page) -
     form.locator("input[name=reason]").fill("test")
     form.locator("button[type=submit]").click()
     expect(page.locator("#admin-msg .error")).to_contain_text("Not accepted:")
+    # in Chinese, the server's own refusal is in Chinese (Accept-Language), without the English lead-in
+    set_lang(page, "zh-CN")
+    form.locator("input[name=username]").fill("weak.one")
+    form.locator("input[name=name]").fill("Weak One")
+    form.locator("input[name=password]").fill("short")
+    form.locator("input[name=reason]").fill("test")
+    form.locator("button[type=submit]").click()
+    refusal = page.locator("#admin-msg .error")
+    expect(refusal).to_contain_text("密码不符合策略：至少 12 个字符")
+    expect(refusal).to_contain_text("请使用至少 12 个字符")
+    assert "输入未通过校验" not in refusal.inner_text() and "does not meet" not in refusal.inner_text()
+    set_lang(page, "en")
 
 
 def test_every_message_has_both_languages() -> None:

@@ -7,6 +7,7 @@ bug: the client gets a generic 500 with the request id, the server log gets the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tracegraph.doors.error_language import localize, negotiate
 from tracegraph.doors.errors import public_database_error
 from tracegraph.engine.errors import (
     AuthenticationFailed,
@@ -33,6 +35,19 @@ def error_body(code: str, message: str, request: Request, **extra: Any) -> dict[
     return {"error": err, "request_id": _rid(request)}
 
 
+def answer(request: Request, body: dict[str, Any], status: int,
+           headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The error response in the caller's language (Accept-Language; `code` and `field` unchanged)."""
+    lang = negotiate(request.headers.get("accept-language"))
+    out = dict(headers or {})
+    out["Vary"] = "Accept-Language"
+    if isinstance(body.get("error"), dict):
+        body = {**body, "error": localize(body["error"], lang)}
+        if body["error"].get("lang"):
+            out["Content-Language"] = lang
+    return JSONResponse(body, status, headers=out)
+
+
 async def tracegraph_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TracegraphError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
@@ -41,11 +56,11 @@ async def tracegraph_error(request: Request, exc: Exception) -> JSONResponse:
         headers = {"Retry-After": str(retry_after)}
     if isinstance(exc, DatabaseError):
         log.warning("request %s: database error %s: %s", _rid(request), type(exc).__name__, exc)
-        return JSONResponse({"error": public_database_error(exc, _rid(request)), "request_id": _rid(request)},
-                            exc.http_status, headers=headers)
+        return answer(request, {"error": public_database_error(exc, _rid(request)), "request_id": _rid(request)},
+                      exc.http_status, headers)
     if exc.http_status >= 500:
         log.warning("request %s failed: %s: %s", _rid(request), type(exc).__name__, exc)
-    return JSONResponse({"error": exc.to_dict(), "request_id": _rid(request)}, exc.http_status, headers=headers)
+    return answer(request, {"error": exc.to_dict(), "request_id": _rid(request)}, exc.http_status, headers)
 
 
 async def request_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -64,7 +79,7 @@ async def request_validation_error(request: Request, exc: Exception) -> JSONResp
     body = error_body("validation_failed", f"invalid request: {first['field']}: {first['message']}", request,
                       hint="correct the named field and send the request again", field=first["field"],
                       problems=problems)
-    return JSONResponse(body, 422)
+    return answer(request, body, 422)
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -73,12 +88,13 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 401: "authentication_failed"}.get(
         exc.status_code, f"http_{exc.status_code}"
     )
-    return JSONResponse(error_body(code, message, request), exc.status_code, headers=exc.headers)
+    return answer(request, error_body(code, message, request), exc.status_code, exc.headers)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("request %s: unexpected %s", _rid(request), type(exc).__name__, exc_info=exc)
-    return JSONResponse(
+    return answer(
+        request,
         error_body(
             "internal",
             "internal server error; nothing is reported about its cause here",

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracegraph.api.metrics import ApiMetrics
+from tracegraph.doors.error_language import localize, negotiate
 
 log = logging.getLogger("tracegraph.api")
 
@@ -47,6 +48,12 @@ CSP_GRAPHIQL = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 _DOCS_PATHS = ("/docs", "/redoc", "/static-docs")
+
+
+def localized(scope: Scope, error: dict[str, Any]) -> dict[str, Any]:
+    """An error object answered from here (not by the exception handlers) in the caller's language."""
+    header = next((v.decode("latin-1") for k, v in scope.get("headers") or [] if k == b"accept-language"), None)
+    return localize(error, negotiate(header))
 
 
 def request_id_of(scope: Scope) -> str:
@@ -112,11 +119,11 @@ class RequestContextMiddleware:
                 raise
             body = json.dumps(
                 {
-                    "error": {
+                    "error": localized(scope, {
                         "code": "internal",
                         "message": "internal server error; nothing is reported about its cause here",
                         "hint": f"quote request id {rid} to the administrator (details are in the server log)",
-                    },
+                    }),
                     "request_id": rid,
                 }
             ).encode()
@@ -211,11 +218,11 @@ class BodySizeLimitMiddleware:
         mb = self.max_bytes / 1_048_576
         body = json.dumps(
             {
-                "error": {
+                "error": localized(scope, {
                     "code": "payload_too_large",
                     "message": f"the request body is larger than the limit of {mb:g} MB",
                     "hint": "split the upload, or raise TRACEGRAPH_MAX_UPLOAD_MB",
-                },
+                }),
                 "request_id": request_id_of(scope),
             }
         ).encode()

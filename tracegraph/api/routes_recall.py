@@ -3,6 +3,8 @@ Every step is an engine command (engine/recall/campaign.py): audited, permission
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -21,6 +23,7 @@ from tracegraph.engine.recall.inputs import (
     ReturnInput,
 )
 from tracegraph.engine.recall.returns import ReturnResult, record_returns
+from tracegraph.engine.recall.timeline import EffectivenessTimeline, effectiveness_timeline
 from tracegraph.engine.trace.models import ImpactCause
 
 router = APIRouter(prefix="/recalls", tags=["recalls"])
@@ -58,6 +61,22 @@ async def recall_get(request: Request, recall_id: str = RecallId, actor: Actor =
     out = rec.model_dump(mode="json")
     out["customers"] = [c.model_dump(mode="json") for c in await run_in_threadpool(lambda: rc.customers(store, recall_id))]
     return JSONResponse(out)
+
+
+@router.get("/{recall_id}/effectiveness/timeline", response_model=EffectivenessTimeline,
+            summary="Effectiveness over time (by event or by day)")
+async def recall_effectiveness_timeline(
+    request: Request, recall_id: str = RecallId,
+    by: Literal["event", "day"] = Query("event", description="one point per event, or per calendar day in `tz`"),
+    tz: str = Query("UTC", min_length=1, max_length=64, description="IANA time zone of the days"),
+    actor: Actor = requires(P.RECALL_READ),
+) -> JSONResponse:
+    """The GraphQL `Recall.effectivenessTimeline`: an opening point at the decision, then the
+    customers notified and acknowledged, units returned and accounted for and the effectiveness %
+    after each event (or at the end of each day), with the target."""
+    store = get_store(request)
+    res = await run_in_threadpool(lambda: effectiveness_timeline(store, recall_id, by=by, tz=tz))
+    return JSONResponse(res.model_dump(mode="json"))
 
 
 @router.post("", response_model=rc.CreatedRecall, status_code=201, summary="Decide a recall")

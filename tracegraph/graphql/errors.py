@@ -1,6 +1,7 @@
 """GraphQL errors that say what is wrong without leaking internals.
 
-Engine errors keep their message and get `extensions: {code, hint, problems}`; query
+Engine errors keep their message and get `extensions: {code, hint, problems}` (message and hint in
+the language of `Accept-Language`, doors/error_language.py); query
 validation errors (syntax, unknown field, depth/alias/token limits) pass through; anything
 else is masked to a generic message carrying the request id (the server log has the trace).
 """
@@ -14,6 +15,7 @@ import pydantic
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from tracegraph.doors.error_language import DEFAULT, localize, negotiate
 from tracegraph.doors.errors import public_database_error
 from tracegraph.engine.errors import DatabaseError, TracegraphError
 
@@ -28,7 +30,29 @@ class ShapeErrors(MaskErrors):
         ctx = getattr(self.execution_context, "context", None)
         return str(getattr(ctx, "request_id", "") or "")
 
+    def _language(self) -> str:
+        ctx = getattr(self.execution_context, "context", None)
+        request = getattr(ctx, "request", None)
+        headers = getattr(request, "headers", None)
+        return negotiate(headers.get("accept-language") if headers is not None else None)
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        shaped = self._shape(errors)
+        lang = self._language()
+        if lang == DEFAULT:
+            return shaped
+        out: list[GraphQLError] = []
+        for err in shaped:  # message and hint in the caller's language; code, field, problems' fields unchanged
+            ext = dict(err.extensions or {})
+            if not ext.get("code"):
+                out.append(err)  # syntax / validation of the document: GraphQL's own English
+                continue
+            loc = localize({**ext, "message": err.message}, lang)
+            msg = loc.pop("message")
+            out.append(self._copy(err, msg, loc))
+        return out
+
+    def _shape(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         out: list[GraphQLError] = []
         for err in errors:
             orig = err.original_error

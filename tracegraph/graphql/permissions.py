@@ -82,7 +82,8 @@ TYPE_RULES.update({
     "Checkpoint": "audit.read", "User": "users.manage", "LoginThrottle": "users.manage", "Signature": "qms.read",
     "RecordResult": "records.status",
     "Recall": "recall.read", "RecallCustomer": "recall.read", "RecallReturn": "recall.read",
-    "RecallDeadline": "recall.read", "AuditStatus": "audit.read",
+    "RecallDeadline": "recall.read", "RecallEffectivenessTimeline": "recall.read", "RecallTimelinePoint": "recall.read",
+    "AuditStatus": "audit.read",
 })
 # quality records (QMS); production figures are production records
 TYPE_RULES.update({t: "qms.read" for t in (

@@ -3,6 +3,7 @@ their lifecycle by the engine's commands (each audited; approval and closure are
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -14,6 +15,7 @@ from strawberry.types import Info
 from tracegraph.doors.names import P
 from tracegraph.engine.recall import campaign as rc
 from tracegraph.engine.recall import clocks as rcl
+from tracegraph.engine.recall import timeline as rtl
 from tracegraph.engine.recall.returns import ReturnResult
 from tracegraph.engine.trace import models as tm
 from tracegraph.graphql.context import actor_of
@@ -48,6 +50,31 @@ class RecallDeadline:
                                               "not_applicable")
     hours_left: strawberry.auto
     period: strawberry.auto
+
+
+@strawberry.enum(description="How an effectiveness timeline is stepped.")
+class TimelineBy(Enum):
+    EVENT = "event"
+    DAY = "day"
+
+
+@pyd_type(model=rtl.TimelinePoint, all_fields=True,
+          description="The figures of a recall after one event or at the end of one day.")
+class RecallTimelinePoint:
+    pass
+
+
+@pyd_type(model=rtl.EffectivenessTimeline, description="Effectiveness of a recall over time against its target "
+          "(engine/recall/timeline.py: replayed from the recall's notice, acknowledgement and return entries).")
+class RecallEffectivenessTimeline:
+    recall: strawberry.auto
+    target_pct: strawberry.auto
+    expected: strawberry.auto
+    customers_total: strawberry.auto
+    accounted_dispositions: strawberry.auto
+    by: strawberry.auto
+    tz: strawberry.auto
+    points: list[RecallTimelinePoint]
 
 
 @pyd_type(model=rc.Recall, description="A recall campaign with its frozen affected set.")
@@ -113,6 +140,16 @@ class Recall:
     async def deadlines(self, info: Info) -> list[RecallDeadline]:
         store, rid = info.context.store, self.id
         return [RecallDeadline.from_pydantic(d) for d in await run_in_threadpool(lambda: rcl.deadlines(store, rid))]
+
+    @strawberry.field(description="Effectiveness over time: an opening point at the decision, then one point per "
+                                  "notice, acknowledgement or return (`by: EVENT`) or per calendar day in `tz` (IANA) "
+                                  "that had events (`by: DAY`), with the target to draw as a line.")
+    async def effectiveness_timeline(self, info: Info, by: TimelineBy = TimelineBy.EVENT,
+                                     tz: str = "UTC") -> RecallEffectivenessTimeline:
+        store, rid = info.context.store, self.id
+        step: rtl.By = "day" if by is TimelineBy.DAY else "event"
+        res = await run_in_threadpool(lambda: rtl.effectiveness_timeline(store, rid, by=step, tz=tz))
+        return RecallEffectivenessTimeline.from_pydantic(res)
 
 
 @strawberry.input(description="The recall decision; the affected set comes from the impact of `cause`.")

@@ -1,6 +1,8 @@
 // The one door to the server: sign-in over POST /auth/login, everything else over /graphql with
-// the bearer token (the file downloads of the impact answer use the REST /impact export).
+// the bearer token (the file downloads of the impact answer use the REST /impact export). Every
+// request says the user's language (Accept-Language), so the server's refusals come in it.
 "use strict";
+import { lang } from "./i18n.js";
 
 const TOKEN_KEY = "tracegraph.token";
 
@@ -10,18 +12,23 @@ export const session = {
   can(permission) { return !!this.me && this.me.permissions.includes(permission); },
 };
 
-/** An error the server refused with: the project's one shape (code, message, hint, field). */
+/** An error the server refused with: the project's one shape (code, message, hint, field);
+ * `lang`: the language the server wrote message and hint in, when it translated them. */
 export class ApiError extends Error {
-  constructor(code, message, hint, field) {
+  constructor(code, message, hint, field, lang = "") {
     super(message);
-    this.code = code; this.hint = hint || ""; this.field = field || "";
+    this.code = code; this.hint = hint || ""; this.field = field || ""; this.lang = lang || "";
   }
 }
 
 let onExpired = () => {};
 export function whenExpired(fn) { onExpired = fn; }
 
-function authHeaders() { return session.token ? { Authorization: "Bearer " + session.token } : {}; }
+function authHeaders() {
+  const h = { "Accept-Language": lang() === "en" ? "en" : `${lang()}, en;q=0.5` };
+  if (session.token) h.Authorization = "Bearer " + session.token;
+  return h;
+}
 
 export async function gql(query, variables = {}) {
   const r = await fetch("/graphql", {
@@ -29,25 +36,29 @@ export async function gql(query, variables = {}) {
     headers: { "Content-Type": "application/json", ...authHeaders() },
     body: JSON.stringify({ query, variables }),
   });
-  if (r.status === 401) { onExpired(); throw new ApiError("unauthenticated", "session expired: sign in again"); }
+  if (r.status === 401) {
+    const e = (await r.json().catch(() => ({}))).error || {};
+    onExpired();
+    throw new ApiError("authentication_failed", e.message || "session expired: sign in again", e.hint, e.field, e.lang);
+  }
   const body = await r.json();
   if (body.errors && body.errors.length) {
     const e = body.errors[0]; const x = e.extensions || {};
     const problem = (x.problems && x.problems[0]) || {};
-    throw new ApiError(x.code || "error", e.message, x.hint, problem.field);
+    throw new ApiError(x.code || "error", e.message, x.hint, x.field || problem.field, x.lang);
   }
   return body.data;
 }
 
 export async function login(username, password) {
   const r = await fetch("/auth/login", {
-    method: "POST", headers: { "Content-Type": "application/json" },
+    method: "POST", headers: { "Content-Type": "application/json", ...authHeaders() },
     body: JSON.stringify({ username, password }),
   });
   const body = await r.json().catch(() => ({}));
   if (!r.ok) {
     const e = body.error || {};
-    throw new ApiError(e.code || "unauthenticated", e.message || "sign-in failed", e.hint, e.field);
+    throw new ApiError(e.code || "authentication_failed", e.message || "sign-in failed", e.hint, e.field, e.lang);
   }
   session.token = body.token; sessionStorage.setItem(TOKEN_KEY, body.token);
   return body;
@@ -73,7 +84,7 @@ export async function download(path, filename) {
   if (!r.ok) {
     const body = await r.json().catch(() => ({}));
     const e = body.error || {};
-    throw new ApiError(e.code || "error", e.message || `download failed (${r.status})`, e.hint, e.field);
+    throw new ApiError(e.code || "error", e.message || `download failed (${r.status})`, e.hint, e.field, e.lang);
   }
   const blob = await r.blob();
   const a = document.createElement("a");

@@ -1,7 +1,7 @@
-// Small DOM helpers shared by the screens: elements, labelled fields, tables, bar charts, the
-// e-signature and reason dialogs. Text always goes in as text (never as HTML).
+// Small DOM helpers shared by the screens: elements, labelled fields, tables, SVG bar and line
+// charts, the e-signature and reason dialogs. Text always goes in as text (never as HTML).
 "use strict";
-import { t, fmtDate } from "./i18n.js";
+import { t, fmtDate, lang } from "./i18n.js";
 import { session } from "./api.js";
 
 let uid = 0;
@@ -101,9 +101,59 @@ export function barChart(title, data, { max = 12, onBar = null } = {}) {
   return h("figure", { class: "chart-box" }, h("figcaption", {}, title), svg);
 }
 
+/**
+ * A line chart over time, drawn as SVG: points [{at (ISO), value (0..100), title}], the y axis in %,
+ * an optional target drawn as a dashed line. Each point is a <circle data-value data-at> with a title.
+ */
+export function lineChart(title, points, { target = null, targetLabel = "", yLabel = "%", fmtX = (iso) => iso } = {}) {
+  const W = 460, H = 220, L = 40, R = 12, T = 12, B = 34;
+  const NS = "http://www.w3.org/2000/svg";
+  const el = (tag, attrs = {}, text = null) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    if (text !== null) e.textContent = text;
+    return e;
+  };
+  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": title, class: "chart line-chart" });
+  const times = points.map((p) => new Date(p.at).getTime());
+  const t0 = Math.min(...times), t1 = Math.max(...times);
+  const span = t1 - t0 || 1;
+  const x = (t) => (times.length < 2 || t1 === t0 ? L + (W - L - R) / 2 : L + ((W - L - R) * (t - t0)) / span);
+  const y = (v) => T + (H - T - B) * (1 - Math.max(0, Math.min(100, v)) / 100);
+  for (const v of [0, 25, 50, 75, 100]) {
+    svg.append(el("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" }),
+      el("text", { x: L - 5, y: y(v) + 4, "text-anchor": "end", class: "val" }, `${v}${yLabel}`));
+  }
+  if (points.length) {
+    svg.append(el("text", { x: L, y: H - 8, class: "val" }, fmtX(points[0].at)),
+      el("text", { x: W - R, y: H - 8, "text-anchor": "end", class: "val" }, fmtX(points[points.length - 1].at)));
+  }
+  if (target !== null && target !== undefined) {
+    const g = el("g", { class: "target", "data-value": target });
+    g.append(el("line", { x1: L, x2: W - R, y1: y(target), y2: y(target) }),
+      el("text", { x: W - R, y: y(target) + (target >= 90 ? 14 : -4), "text-anchor": "end" }, targetLabel));
+    svg.append(g);
+  }
+  // a step line: the figure holds until the next event
+  let d = "";
+  points.forEach((p, i) => {
+    const px = x(times[i]).toFixed(1), py = y(p.value).toFixed(1);
+    d += i === 0 ? `M${px},${py}` : `H${px}V${py}`;
+  });
+  if (d) svg.append(el("path", { d, class: "series" }));
+  points.forEach((p, i) => {
+    const c = el("circle", { cx: x(times[i]).toFixed(1), cy: y(p.value).toFixed(1), r: 3.5, class: "point",
+      "data-value": p.value, "data-at": p.at });
+    c.append(el("title", {}, p.title || `${fmtX(p.at)}: ${p.value}`));
+    svg.append(c);
+  });
+  return h("figure", { class: "chart-box" }, h("figcaption", {}, title), svg);
+}
+
 export function errorBox(err) {
-  // the server's message is English; the lead-in says in the user's language what kind of refusal it is
-  const lead = err.code ? t("error." + err.code, {}, "") : "";
+  // the server answers in the user's language when it can (Accept-Language); when it did not
+  // (err.lang is not the user's), a lead-in in the user's language says what kind of refusal it is
+  const lead = err.code && err.lang !== lang() ? t("error." + err.code, {}, "") : "";
   const parts = [lead ? lead + " " : "", err.message];
   if (err.hint) parts.push(" — " + err.hint);
   return h("p", { class: "error", role: "alert" }, parts.join(""));

@@ -3,8 +3,8 @@
 // (approve and close are e-signed in a dialog that follows 21 CFR 11.200).
 "use strict";
 import { gql, session } from "../api.js";
-import { t } from "../i18n.js";
-import { h, field, table, errorBox, num, statusBadge, when, esign, ask, badge } from "../ui.js";
+import { t, tz, fmtDate } from "../i18n.js";
+import { h, field, table, errorBox, num, statusBadge, when, esign, ask, badge, lineChart } from "../ui.js";
 
 const BOARD = `{ recalls(first: 200) { totalCount edges { node {
   id status jurisdiction recallClass reason createdAt unitsCovered customersAffected effectivenessPct drill
@@ -17,6 +17,12 @@ const ONE = `query($id: String!) { recall(id: $id) {
   deadlines { clock name article state dueAt doneAt hoursLeft period }
   customers { id name country language status sentAt acknowledgedAt units returned destroyed corrected notFound stockCount }
 } signatures(label: "Recall", key: $id) { id meaning signerId signerName signedAt reason valid status } }`;
+
+const TIMELINE = `query($id: String!, $by: TimelineBy!, $tz: String!) { recall(id: $id) {
+  effectivenessTimeline(by: $by, tz: $tz) { targetPct by points { at day event customer notified acknowledged
+  unitsAccounted effectivenessPct } } } }`;
+/** beyond this many events the chart shows one point per day */
+const MAX_EVENT_POINTS = 300;
 
 const MILESTONES = ["authority_report", "plan_submission", "progress_report", "summary_report", "report_806",
   "incident_report", "fsca_report", "fsn_issued", "public_notice"];
@@ -85,6 +91,25 @@ function customerActions(rec, refresh, msg) {
     } catch (e) { msg.append(errorBox(e)); }
   });
   return form;
+}
+
+/** Effectiveness over time (Recall.effectivenessTimeline) against the class's target, as a line chart. */
+async function timelineChart(id) {
+  let tl = (await gql(TIMELINE, { id, by: "EVENT", tz: tz() })).recall.effectivenessTimeline;
+  if (tl.points.length > MAX_EVENT_POINTS) tl = (await gql(TIMELINE, { id, by: "DAY", tz: tz() })).recall.effectivenessTimeline;
+  const pts = tl.points.map((p) => ({
+    at: p.at, value: p.effectivenessPct,
+    title: t("recall.timelinePoint", { when: fmtDate(p.at), event: t("recall.event." + p.event, {}, p.event),
+      customer: p.customer ? ` (${p.customer})` : "", pct: p.effectivenessPct.toFixed(1), notified: p.notified,
+      acknowledged: p.acknowledged, units: num(p.unitsAccounted) }),
+  }));
+  const last = tl.points[tl.points.length - 1];
+  return h("section", { class: "card", id: "recall-timeline", "data-by": tl.by, "data-points": pts.length },
+    h("h2", {}, t("recall.timeline")),
+    lineChart(t("recall.timelineChart"), pts, { target: tl.targetPct, targetLabel: t("recall.target", { pct: tl.targetPct }),
+      fmtX: (iso) => fmtDate(iso) }),
+    h("p", { class: "small" }, t("recall.timelineNow", { pct: last.effectivenessPct.toFixed(1), target: tl.targetPct,
+      notified: last.notified, acknowledged: last.acknowledged, units: num(last.unitsAccounted) })));
 }
 
 function clockSummary(deadlines) {
@@ -193,6 +218,7 @@ async function page(view, id, notice) {
         { label: t("recall.stock"), get: (c) => num(c.stockCount), cls: "num" },
       ], r.customers, { id: "recall-customers" })),
     r.customers.length ? customerActions(r, refresh, msg) : "",
+    r.status === "draft" ? "" : await timelineChart(r.id),
     h("section", { class: "card" }, h("h2", {}, t("common.signatures")),
       d.signatures.length ? table([
         { label: t("esign.meaning"), get: (s) => t("meaning." + s.meaning, {}, s.meaning) },
