@@ -18,6 +18,7 @@ from api_support import PASSWORD, Api, make_api, make_users, role_user
 from test_recall_plant import build
 from tracegraph.doors import error_language as L
 from tracegraph.engine.access import auth
+from tracegraph.engine.access.permissions import PERMISSIONS
 from tracegraph.engine.errors import TracegraphError
 from tracegraph.engine.recall import campaign as R
 from tracegraph.engine.trace.models import ImpactCause
@@ -88,6 +89,9 @@ def test_rest_refusals_in_chinese_with_the_same_code_and_field(api: Api) -> None
     assert e["code"] == "authentication_failed" and z["message"] == "此接口需要持有者令牌（bearer token）"
     _, e, z = _both(api, "POST", f"/recalls/{RID}/start", headers=viewer)
     assert e["code"] == "permission_denied" and z["message"].startswith("用户 'u-viewer'（角色：viewer）无权执行此操作")
+    # the permission is described in Chinese too, not in the English of engine/access/permissions.py
+    assert PERMISSIONS["recall.create"] in e["message"] and PERMISSIONS["recall.create"] not in z["message"]
+    assert z["message"].endswith("（recall.create：创建和更新召回，生成通知草稿）")
     assert z["hint"].startswith("请向管理员申请以下角色之一：")
     _, e, z = _both(api, "GET", "/recalls/RC-NOPE", headers=viewer)
     assert e["code"] == "not_found" and z["message"] == "召回 'RC-NOPE' 不存在"
@@ -133,7 +137,10 @@ def _gql(api: Api, query: str, role: str | None, lang: str, **variables: Any) ->
 
 @pytest.mark.parametrize(("query", "role", "variables", "code", "message"), [
     ('{ recall(id: "RC-LANG") { id } }', None, {}, "authentication_failed", "此字段需要持有者令牌（bearer token）"),
-    ('mutation { startRecall(id: "RC-LANG") { id } }', "viewer", {}, "permission_denied", None),
+    ('mutation { startRecall(id: "RC-LANG") { id } }', "viewer", {}, "permission_denied",
+     "用户 'u-viewer'（角色：viewer）无权执行此操作（recall.create：创建和更新召回，生成通知草稿）"),
+    ('mutation { recordReturns(id: "RC-LANG", customer: "D1", input: {qty: 1}) { recall } }', "viewer", {},
+     "permission_denied", "用户 'u-viewer'（角色：viewer）无权执行此操作（recall.create：创建和更新召回，生成通知草稿）"),
     ('{ recall(id: "RC-NOPE") { id } }', "viewer", {}, "not_found", "召回 'RC-NOPE' 不存在"),
     ('{ recall(id: "RC-LANG") { effectivenessTimeline(tz: "Mars/Olympus") { by } } }', "viewer", {},
      "validation_failed", "未知的时区 'Mars/Olympus'"),
@@ -212,3 +219,23 @@ def test_every_pattern_compiles_and_fills_only_its_own_groups() -> None:
                     continue
                 assert e[lang].strip(), e
                 assert set(re.findall(r"\{(\w+)\}", e[lang])) <= set(rx.groupindex), (kind, e)
+
+
+def test_every_permission_is_described_in_chinese() -> None:
+    """A permission-denied refusal names the permission and what it allows: in zh-CN from the
+    catalogue's `permissions`, for every permission of engine/access/permissions.py."""
+    table = L.catalogue()["permissions"]
+    assert set(table) == set(PERMISSIONS), "tracegraph/doors/error_messages.json permissions != PERMISSIONS"
+    for perm, desc in PERMISSIONS.items():
+        zh = L.permission_text(perm, "zh-CN")
+        assert zh and chinese(zh) and zh != desc, perm
+        msg, _, done = L.translate("permission_denied", f"user 'u-x' (roles: viewer) may not {desc} ({perm})",
+                                   None, "zh-CN")
+        assert done and msg == f"用户 'u-x'（角色：viewer）无权执行此操作（{perm}：{zh}）", msg
+    assert L.permission_text("no.such.permission", "zh-CN") is None
+    # the recall signing policy's own refusal (engine/recall/signing.py)
+    msg, hint, _ = L.translate("permission_denied", "Ann Lee (u-ann) may not recall.execute: needs one of the roles "
+                               "['admin', 'qa']", "ask an administrator to grant the role, or have a colleague with "
+                               "it do this step", "zh-CN")
+    assert msg == "Ann Lee（u-ann）无权执行此操作（recall.execute）：需要以下角色之一 ['admin', 'qa']"
+    assert hint == "请向管理员申请该角色，或请具有该角色的同事执行此步骤"

@@ -6,6 +6,9 @@ the same catalogue (`error_messages.json`, data only). The engine keeps raising 
 `field` and `problems[].field` never change, only `message`, `hint` and `problems[].message` are
 translated, and a translated error says so with `lang`.
 
+A permission named in a refusal (`may not create recalls (recall.create)`) is described in the
+caller's language from the catalogue's `permissions` (permission -> language -> text).
+
 How a text is translated: a whole English text the catalogue knows (a full-match pattern; named
 groups such as ids and values are kept, a group called `detail` is translated in turn) becomes its
 translation; any other message becomes the code's statement in that language followed by the
@@ -74,6 +77,11 @@ def negotiate(header: str | None) -> str:
     return min(ranked)[2] if ranked else DEFAULT
 
 
+def permission_text(permission: str, lang: str) -> str | None:
+    """What a permission allows, in `lang` (the catalogue's `permissions`), or None when unknown."""
+    return (catalogue().get("permissions", {}).get(permission) or {}).get(lang) or None
+
+
 def _text(text: str, kinds: tuple[str, ...], lang: str) -> str | None:
     """A whole English text in `lang`, or None when the catalogue does not know it."""
     for kind in kinds:
@@ -86,6 +94,8 @@ def _text(text: str, kinds: tuple[str, ...], lang: str) -> str | None:
                 d = groups["detail"]
                 groups["detail"] = _text(d, ("details",), lang) or ("；" if lang.startswith("zh") else "; ").join(
                     _text(part, ("details",), lang) or part for part in d.split("; "))
+            if groups.get("perm") and "what" in groups:  # "may not create recalls (recall.create)"
+                groups["what"] = permission_text(groups["perm"], lang) or groups["what"]
             out = template
             for k, v in groups.items():
                 out = out.replace("{" + k + "}", v)
@@ -125,4 +135,4 @@ def localize(error: dict[str, Any], lang: str) -> dict[str, Any]:
     return out
 
 
-__all__ = ["negotiate", "translate", "localize", "catalogue", "languages", "CATALOGUE"]
+__all__ = ["negotiate", "translate", "localize", "permission_text", "catalogue", "languages", "CATALOGUE"]

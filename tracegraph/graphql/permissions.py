@@ -83,6 +83,7 @@ TYPE_RULES.update({
     "RecordResult": "records.status",
     "Recall": "recall.read", "RecallCustomer": "recall.read", "RecallReturn": "recall.read",
     "RecallDeadline": "recall.read", "RecallEffectivenessTimeline": "recall.read", "RecallTimelinePoint": "recall.read",
+    "RecallEffectiveness": "recall.read", "RecallCustomerReconciliation": "recall.read",
     "AuditStatus": "audit.read",
 })
 # quality records (QMS); production figures are production records

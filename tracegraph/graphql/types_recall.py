@@ -15,8 +15,9 @@ from strawberry.types import Info
 from tracegraph.doors.names import P
 from tracegraph.engine.recall import campaign as rc
 from tracegraph.engine.recall import clocks as rcl
+from tracegraph.engine.recall import effectiveness as ref
 from tracegraph.engine.recall import timeline as rtl
-from tracegraph.engine.recall.returns import ReturnResult
+from tracegraph.engine.recall.returns import CustomerReconciliation, ReturnResult
 from tracegraph.engine.trace import models as tm
 from tracegraph.graphql.context import actor_of
 from tracegraph.graphql.pagination import Connection, connection, window
@@ -75,6 +76,33 @@ class RecallEffectivenessTimeline:
     by: strawberry.auto
     tz: strawberry.auto
     points: list[RecallTimelinePoint]
+
+
+@pyd_type(model=CustomerReconciliation, all_fields=True,
+          description="One customer's units accounted for: expected, by disposition, unaccounted, %.")
+class RecallCustomerReconciliation:
+    pass
+
+
+@pyd_type(model=ref.Effectiveness, description="Effectiveness now (like `tracegraph recall effectiveness`): "
+          "units accounted for / units expected against the class's target, per customer, and the consignees "
+          "that passed units on and have not acknowledged yet.")
+class RecallEffectiveness:
+    recall: strawberry.auto
+    recall_class: strawberry.auto
+    target_pct: strawberry.auto
+    overall_pct: strawberry.auto
+    meets_target: strawberry.auto
+    expected: strawberry.auto
+    accounted: strawberry.auto
+    check_day: strawberry.auto
+    check_level: strawberry.auto
+    justification: strawberry.auto
+    customers: list[RecallCustomerReconciliation]
+    customers_acknowledged: strawberry.auto
+    customers_total: strawberry.auto
+    consignees_passed_on: strawberry.auto
+    awaiting_acknowledgement: strawberry.auto
 
 
 @pyd_type(model=rc.Recall, description="A recall campaign with its frozen affected set.")
@@ -140,6 +168,12 @@ class Recall:
     async def deadlines(self, info: Info) -> list[RecallDeadline]:
         store, rid = info.context.store, self.id
         return [RecallDeadline.from_pydantic(d) for d in await run_in_threadpool(lambda: rcl.deadlines(store, rid))]
+
+    @strawberry.field(description="Effectiveness now, computed from the dispositions recorded so far (the "
+                                  "stored `effectivenessPct` is the figure of the last recorded check).")
+    async def effectiveness(self, info: Info) -> RecallEffectiveness:
+        store, rid = info.context.store, self.id
+        return RecallEffectiveness.from_pydantic(await run_in_threadpool(lambda: ref.effectiveness(store, rid)))
 
     @strawberry.field(description="Effectiveness over time: an opening point at the decision, then one point per "
                                   "notice, acknowledgement or return (`by: EVENT`) or per calendar day in `tz` (IANA) "
