@@ -514,6 +514,141 @@ def test_coordinator_runs_a_supplier_window_impact_and_decides_a_recall_approved
         shot(page, "qa-record")
 
 
+# -- (b2) the coordinator's daily field steps ------------------------------------------------------------
+CUSTOMERS_Q = ('query($id: String!) { recall(id: $id) { customers { id name units status deliveredAt acknowledgedAt '
+               'stockCount returned destroyed corrected notFound } effectiveness { overallPct targetPct expected accounted '
+               'customers { customer accounted pct } } } }')
+
+
+def _row(web: WebServer, rid: str, cid: str) -> dict[str, Any]:
+    return next(c for c in web.gql(CUSTOMERS_Q, id=rid)["recall"]["customers"] if c["id"] == cid)
+
+
+def _shows_effectiveness(page: Page, web: WebServer, rid: str, cid: str) -> dict[str, Any]:
+    """The page's effectiveness card and the customer's row show what the engine computes now."""
+    eff = web.gql(CUSTOMERS_Q, id=rid)["recall"]["effectiveness"]
+    card = page.locator("#recall-effectiveness")
+    expect(card.locator('[data-field="overall"]')).to_have_text(f"{eff['overallPct']:.1f}%")
+    expect(card.locator('[data-field="target"]')).to_have_text(f"{eff['targetPct']:.1f}%")
+    expect(card.locator('[data-field="accounted"]')).to_have_text(f"{n(eff['accounted'])} / {n(eff['expected'])}")
+    mine = next(c for c in eff["customers"] if c["customer"] == cid)
+    expect(page.locator(f'#recall-customers tr[data-customer="{cid}"] td.c-accounted')).to_have_text(
+        f"{n(mine['accounted'])} ({mine['pct']:.1f}%)")
+    return eff
+
+
+def test_coordinator_records_delivery_stock_count_and_outcomes_by_quantity_and_scan(web: WebServer, page: Page) -> None:
+    """Every field step of `tracegraph recall ack/return` on the recall page: a notice delivered, a
+    stock count on its own, units returned by quantity (a refused count first, named by its field,
+    in Chinese), a unit destroyed by scan, units corrected in the field and not found; the
+    customer's row, the effectiveness card and the chart show the figures the engine computes."""
+    unit = web.gql('{ serials(first: 1, filter: {status: "at_end_user"}) { edges { node { batchId } } } }')
+    bid = unit["serials"]["edges"][0]["node"]["batchId"]
+    rid = web.gql('mutation($i: RecallInput!) { createRecall(input: $i) { id } }', user="coord",
+                  i={"jurisdiction": "CN-NMPA", "recallClass": "II", "reason": "label misprint on the batch",
+                     "responsible": "coord", "cause": {"batches": [bid]}})["createRecall"]["id"]
+    web.gql('mutation($id: String!) { approveRecall(id: $id, password: "' + PASSWORD + '", reason: "ok") { id } }',
+            user="qa.lead", id=rid)
+    web.gql('mutation($id: String!) { startRecall(id: $id) { id } }', user="coord", id=rid)
+    web.gql('mutation($id: String!) { notifyRecall(id: $id, markSent: true) }', user="coord", id=rid)
+    custs = web.gql(CUSTOMERS_Q, id=rid)["recall"]["customers"]
+    cust = max(custs, key=lambda c: c["units"])
+    cid = cust["id"]
+    assert cust["units"] >= 5, custs
+    held = [r["id"] for r in web.store.run(
+        "MATCH (:Recall {id: $r})-[c:COVERS]->(s:Serial) WHERE c.customer_at_decision = $c AND c.disposition IS NULL "
+        "RETURN s.id AS id ORDER BY s.id LIMIT 1", {"r": rid, "c": cid})]
+    assert held
+
+    sign_in(page, web, "coord")
+    page.goto(f"{web.url}/#/recalls/{rid}")
+    form = page.locator("#customer-action")
+    expect(form).to_be_visible()
+    check_labels(page)
+    row = page.locator(f'#recall-customers tr[data-customer="{cid}"]')
+    # the notice was delivered (English)
+    form.locator("select[name=customer]").select_option(cid)
+    form.locator("select[name=action]").select_option("delivered")
+    expect(form.locator("input[name=qty]")).to_be_hidden()  # only the inputs of the step are shown
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#recall-msg .ok")).to_contain_text("Recorded: Notice delivered")
+    after = _row(web, rid, cid)
+    assert after["deliveredAt"] and after["status"] == "delivered"
+    expect(row.locator("td.c-delivered time")).to_have_attribute("datetime", after["deliveredAt"])
+    # a stock count on its own: no acknowledgement
+    form.locator("select[name=customer]").select_option(cid)
+    form.locator("select[name=action]").select_option("stock_count")
+    expect(form.locator("input[name=stock]")).to_have_attribute("required", "")
+    form.locator("input[name=stock]").fill("4")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#recall-msg .ok")).to_contain_text("Stock count")
+    after = _row(web, rid, cid)
+    assert after["stockCount"] == 4 and after["acknowledgedAt"] is None
+    expect(row.locator("td.c-stock")).to_have_text("4")
+    before = _shows_effectiveness(page, web, rid, cid)
+    assert before["accounted"] == 0
+
+    # in Chinese: a quantity return, first more than the customer holds, with the keyboard alone
+    set_lang(page, "zh-CN")
+    expect(page.locator("#recall-effectiveness h2")).to_have_text("当前有效性")
+    head = web.gql("{ auditStatus { headSeq } }")["auditStatus"]["headSeq"]
+    form.locator("select[name=customer]").select_option(cid)
+    form.locator("select[name=action]").select_option("returned")
+    check_labels(page)
+    form.locator("select[name=action]").focus()
+    tab_to(page, "#customer-action input[name=qty]")  # past the scan box
+    page.keyboard.type(str(int(cust["units"]) + 1))
+    tab_to(page, "#customer-action button[type=submit]")  # past transfer and note
+    page.keyboard.press("Enter")
+    err = form.locator(".field-errors .error")
+    expect(err).to_contain_text("请检查“未扫码的数量（物料批、批次级库存）”")
+    expect(err).to_contain_text(f"最多只能再处置 {int(cust['units']):g} 件")
+    expect(err).to_have_attribute("data-field", "qty")
+    qty = form.locator("input[name=qty]")
+    expect(qty).to_have_attribute("aria-invalid", "true")
+    expect(qty).to_be_focused()  # the named input has the focus: type the right count
+    assert web.gql("{ auditStatus { headSeq } }")["auditStatus"]["headSeq"] == head  # refused: nothing written
+    shot(page, "recall-field-steps-error-zh-CN")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("2")
+    page.keyboard.press("Enter")
+    expect(page.locator("#recall-msg .ok")).to_contain_text("已记录：产品已退回")
+    assert _row(web, rid, cid)["returned"] == 2
+    expect(row.locator("td.c-returned")).to_have_text("2")
+    eff = _shows_effectiveness(page, web, rid, cid)
+    assert eff["accounted"] == 2 and eff["overallPct"] > before["overallPct"]
+    # a unit destroyed on site, by scan
+    form.locator("select[name=customer]").select_option(cid)
+    form.locator("select[name=action]").select_option("destroyed")
+    form.locator("textarea[name=scans]").fill(held[0])
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#recall-msg .ok")).to_contain_text("已记录：产品已销毁")
+    assert _row(web, rid, cid)["destroyed"] == 1
+    expect(row.locator("td.c-destroyed")).to_have_text("1")
+    # one corrected in the field and one not found, by quantity
+    for action, label, col in (("corrected", "产品已现场纠正", "corrected"), ("not_found", "产品未找到", "notFound")):
+        form.locator("select[name=customer]").select_option(cid)
+        form.locator("select[name=action]").select_option(action)
+        form.locator("input[name=qty]").fill("1")
+        form.locator("button[type=submit]").click()
+        expect(page.locator("#recall-msg .ok")).to_contain_text(f"已记录：{label}")
+        assert _row(web, rid, cid)[col] == 1
+        expect(row.locator(f"td.c-{action}")).to_have_text("1")
+    eff = _shows_effectiveness(page, web, rid, cid)
+    tlq = web.gql('query($id: String!) { recall(id: $id) { effectivenessTimeline { accountedDispositions '
+                  'points { event effectivenessPct } } } }', id=rid)["recall"]["effectivenessTimeline"]
+    # what counts as accounted for is the jurisdiction's rule (rules/cn-nmpa.toml): not found does not by default
+    counted = {"returned": 2, "destroyed": 1, "corrected": 1, "not_found": 1}
+    assert eff["accounted"] == sum(v for k, v in counted.items() if k in tlq["accountedDispositions"]) >= 4
+    tl = tlq["points"]
+    assert [p["event"] for p in tl][-4:] == ["return"] * 4 and tl[-1]["effectivenessPct"] == eff["overallPct"]
+    chart = page.locator("#recall-timeline circle.point")
+    expect(chart).to_have_count(len(tl))
+    assert float(chart.last.get_attribute("data-value") or -1) == eff["overallPct"]
+    check_labels(page)
+    shot(page, "recall-field-steps-zh-CN")
+
+
 # -- (c) auditor -----------------------------------------------------------------------------------------
 def test_auditor_filters_the_audit_trail_and_sees_the_approval(web: WebServer, page: Page) -> None:
     rid = STATE.get("recall")

@@ -53,11 +53,11 @@ export function value(form, name) {
   return v === "" ? null : v;
 }
 
-/** columns: [{label, get(row) -> text|Node, cls}] */
-export function table(columns, rows, attrs = {}) {
+/** columns: [{label, get(row) -> text|Node, cls}]; rowAttrs(row) -> attributes of its <tr> */
+export function table(columns, rows, attrs = {}, rowAttrs = null) {
   return h("table", attrs,
     h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c.label)))),
-    h("tbody", {}, rows.map((r) => h("tr", {}, columns.map((c) => {
+    h("tbody", {}, rows.map((r) => h("tr", rowAttrs ? rowAttrs(r) : {}, columns.map((c) => {
       const v = c.get(r);
       return h("td", { class: c.cls || null }, v === null || v === undefined ? "" : v);
     })))));

@@ -15,7 +15,10 @@ const ONE = `query($id: String!) { recall(id: $id) {
   approvedAt approvedBy startedAt completedAt closedAt closedBy cancelledAt unitsCovered fieldUnits serialsCovered
   batchesCovered customersAffected quarantinedSerials quarantinedBatches effectivenessPct exception snapshotDigest drill
   deadlines { clock name article state dueAt doneAt hoursLeft period }
-  customers { id name country language status sentAt acknowledgedAt units returned destroyed corrected notFound stockCount }
+  customers { id name country language status sentAt deliveredAt acknowledgedAt acknowledgedBy units returned destroyed corrected
+    consumed notFound stockCount }
+  effectiveness { overallPct targetPct meetsTarget expected accounted customersAcknowledged customersTotal
+    awaitingAcknowledgement checkDay checkLevel customers { customer accounted unaccounted pct } }
 } signatures(label: "Recall", key: $id) { id meaning signerId signerName signedAt reason valid status } }`;
 
 const TIMELINE = `query($id: String!, $by: TimelineBy!, $tz: String!) { recall(id: $id) {
@@ -56,41 +59,110 @@ const STEPS = [
     run: (id, v) => gql(`mutation($id: String!, $r: String!) { cancelRecall(id: $id, reason: $r) { id status } }`, { id, r: v.reason }) },
 ];
 
-/** One customer's step: an acknowledgement with its stock count, or units returned by scan
- * (a keyboard-wedge scanner types into the scan box; one code per line). */
+/** What a customer's form can record: a notification step (recordCustomerStep) or units accounted
+ * for with an outcome (recordReturns), the CLI's `recall ack --step ...` and `recall return --disposition ...`. */
+const CUSTOMER_STEPS = ["delivered", "acknowledged", "stock_count"];
+const OUTCOMES = ["returned", "destroyed", "corrected", "consumed", "not_found"];
+/** which inputs each action uses (the others are hidden, so out of the tab order) */
+const ACTION_FIELDS = {
+  delivered: ["note"], acknowledged: ["by", "stock", "note"], stock_count: ["stock", "note"],
+  ...Object.fromEntries(OUTCOMES.map((o) => [o, ["scans", "qty", "transfer", "note"]])),
+};
+/** a field the server names in its refusal (input.stock_count, qty, scans, ...) -> the form's input */
+const SERVER_FIELDS = { stock_count: "stock", stockCount: "stock", qty: "qty", scans: "scans", by: "by", note: "note",
+  transfer: "transfer", customer: "customer", step: "action", disposition: "action" };
+
+/** The refusal under the form; when the server names a field, the input is marked invalid, named
+ * in the message by its label, described by the message and focused. */
+export function showFieldError(form, box, err) {
+  box.textContent = "";
+  const key = String(err.field || "").split(".").pop();
+  const name = SERVER_FIELDS[key] || SERVER_FIELDS[key.replace(/_(\w)/g, (_, c) => c.toUpperCase())];
+  const el = name ? form.elements.namedItem(name) : null;
+  const label = el && el.labels && el.labels.length ? el.labels[0].textContent : "";
+  const p = errorBox(err);
+  if (label) p.prepend(t("recall.badField", { field: label }) + " ");
+  p.id = `${form.id}-error`;
+  if (el) { p.dataset.field = name; el.setAttribute("aria-invalid", "true"); el.setAttribute("aria-describedby", p.id); }
+  box.append(p);
+  if (el) el.focus();
+}
+
+/** One customer's step: notice delivered, an acknowledgement (with its stock count), a stock count
+ * on its own, or units accounted for: returned, destroyed, corrected in the field, used up or not
+ * found, by scan (a keyboard-wedge scanner types into the scan box; one code per line) and/or by
+ * quantity (lots and batch-level stock have no serials). */
 function customerActions(rec, refresh, msg) {
-  const allowed = session.can("recall.create") && ["in_progress", "effectiveness_check"].includes(rec.status);
+  const canWrite = session.can("recall.create");
+  const returnsOpen = ["in_progress", "effectiveness_check"].includes(rec.status);
+  const actions = [...CUSTOMER_STEPS, ...(returnsOpen ? OUTCOMES : [])];
+  const errors = h("div", { class: "field-errors", "aria-live": "assertive" });
+  const wrap = (name, el) => { el.dataset.for = name; return el; };
   const form = h("form", { class: "card", id: "customer-action", "aria-label": t("recall.customerAction") },
     h("h2", {}, t("recall.customerAction")),
     h("div", { class: "row" },
       field(t("field.customer"), { name: "customer", required: true }, "select",
-        rec.customers.map((c) => [c.id, c.name || c.id])),
+        rec.customers.map((c) => [c.id, c.name ? `${c.name} (${c.id})` : c.id])),
       field(t("recall.action"), { name: "action", required: true }, "select",
-        [["acknowledged", t("recall.act.ack")], ["returned", t("recall.act.return")]]),
-      field(t("recall.stockCount"), { name: "stock", type: "number", min: 0, step: 1 }),
-      field(t("recall.scans"), { name: "scans", rows: 2 }, "textarea")),
-    h("button", { type: "submit", disabled: !allowed }, t("recall.record")));
+        actions.map((a) => [a, t("recall.act." + a)]))),
+    h("div", { class: "row" },
+      wrap("by", field(t("recall.ackBy"), { name: "by", maxlength: 200, autocomplete: "off" })),
+      wrap("stock", field(t("recall.stockCount"), { name: "stock", type: "number", min: 0, step: "any" })),
+      wrap("scans", field(t("recall.scans"), { name: "scans", rows: 2 }, "textarea")),
+      wrap("qty", field(t("recall.qty"), { name: "qty", type: "number", min: 0, step: "any" })),
+      wrap("transfer", field(t("recall.transfer"), { name: "transfer", type: "checkbox" })),
+      wrap("note", field(t("recall.note"), { name: "note", rows: 1, maxlength: 2000 }, "textarea"))),
+    errors,
+    h("button", { type: "submit", disabled: !canWrite, title: canWrite ? null : t("recall.noPermission", { perm: "recall.create" }) },
+      t("recall.record")));
+  const sel = form.elements.namedItem("action");
+  const show = () => {
+    const used = ACTION_FIELDS[sel.value] || [];
+    for (const el of form.querySelectorAll("[data-for]")) el.hidden = !used.includes(el.dataset.for);
+    form.elements.namedItem("stock").required = sel.value === "stock_count";
+  };
+  sel.addEventListener("change", show);
+  show();
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    msg.textContent = "";
+    msg.textContent = ""; errors.textContent = "";
+    for (const el of form.querySelectorAll("[aria-invalid]")) { el.removeAttribute("aria-invalid"); el.removeAttribute("aria-describedby"); }
     const f = form.elements;
     const customer = f.namedItem("customer").value;
+    const action = sel.value;
+    const note = f.namedItem("note").value;
     try {
-      if (f.namedItem("action").value === "acknowledged") {
+      if (CUSTOMER_STEPS.includes(action)) {
+        const input = { step: action, note };
+        if (action === "acknowledged") input.by = f.namedItem("by").value.trim() || session.me.name;
         const stock = f.namedItem("stock").value;
-        const input = { step: "acknowledged", by: session.me.name };
-        if (stock !== "") input.stockCount = Number(stock);
+        if (action !== "delivered" && stock !== "") input.stockCount = Number(stock);
         await gql(`mutation($id: String!, $c: String!, $i: CustomerStepInput!) { recordCustomerStep(id: $id, customer: $c, input: $i) { id } }`,
           { id: rec.id, c: customer, i: input });
       } else {
         const scans = f.namedItem("scans").value.split(/\n+/).map((x) => x.trim()).filter(Boolean);
+        const qty = f.namedItem("qty").value;
         await gql(`mutation($id: String!, $c: String!, $i: ReturnInput!) { recordReturns(id: $id, customer: $c, input: $i) { recall } }`,
-          { id: rec.id, c: customer, i: { disposition: "returned", scans } });
+          { id: rec.id, c: customer, i: { disposition: action, scans, qty: qty === "" ? 0 : Number(qty), note,
+            transfer: f.namedItem("transfer").checked } });
       }
-      await refresh(t("recall.recorded"));
-    } catch (e) { msg.append(errorBox(e)); }
+      await refresh(t("recall.recordedStep", { step: t("recall.act." + action), customer }));
+    } catch (e) { showFieldError(form, errors, e); }
   });
   return form;
+}
+
+/** Effectiveness now (Recall.effectiveness): units accounted for against the class's target. */
+function effectivenessCard(eff) {
+  const pct = (v) => `${v.toFixed(1)}%`;
+  const facts = [["overall", pct(eff.overallPct)], ["target", pct(eff.targetPct)],
+    ["meets", eff.meetsTarget ? badge(t("recall.eff.yes"), "good") : badge(t("recall.eff.no"), "bad")],
+    ["accounted", `${num(eff.accounted)} / ${num(eff.expected)}`],
+    ["acknowledged", `${eff.customersAcknowledged} / ${eff.customersTotal}`],
+    ["awaiting", eff.awaitingAcknowledgement.length ? eff.awaitingAcknowledgement.join(", ") : "—"]];
+  return h("section", { class: "card", id: "recall-effectiveness" }, h("h2", {}, t("recall.eff.title")),
+    h("dl", { class: "kv" }, facts.map(([k, v]) => [h("dt", {}, t("recall.eff." + k)), h("dd", { "data-field": k }, v)])),
+    eff.checkDay ? h("p", { class: "small" }, t("recall.eff.check", { day: eff.checkDay, level: eff.checkLevel ? ` (${eff.checkLevel})` : "" })) : "");
 }
 
 /** Effectiveness over time (Recall.effectivenessTimeline) against the class's target, as a line chart. */
@@ -182,6 +254,7 @@ async function page(view, id, notice) {
   const msg = h("div", { id: "recall-msg", "aria-live": "polite" },
     notice ? h("p", { class: "ok", role: "status" }, notice) : "");
   const refresh = async (note) => { view.textContent = ""; await page(view, id, note); };
+  const acc = Object.fromEntries(r.effectiveness.customers.map((c) => [c.customer, c]));
   const facts = [["status", statusBadge(r.status)], ["class", r.recallClass], ["jurisdiction", r.jurisdiction],
     ["type", r.type], ["reason", r.reason], ["responsible", r.responsible], ["createdBy", r.createdBy],
     ["createdAt", when(r.createdAt)], ["approvedBy", r.approvedBy], ["approvedAt", when(r.approvedAt)],
@@ -213,11 +286,14 @@ async function page(view, id, notice) {
         { label: t("recall.units"), get: (c) => num(c.units), cls: "num" },
         { label: t("field.status"), get: (c) => statusBadge(c.status) },
         { label: t("recall.sent"), get: (c) => when(c.sentAt) },
-        { label: t("recall.acknowledged"), get: (c) => when(c.acknowledgedAt) },
-        { label: t("recall.returned"), get: (c) => num(c.returned + c.destroyed + c.corrected), cls: "num" },
-        { label: t("recall.stock"), get: (c) => num(c.stockCount), cls: "num" },
-      ], r.customers, { id: "recall-customers" })),
-    r.customers.length ? customerActions(r, refresh, msg) : "",
+        { label: t("recall.delivered"), get: (c) => when(c.deliveredAt), cls: "c-delivered" },
+        { label: t("recall.acknowledged"), get: (c) => [when(c.acknowledgedAt), c.acknowledgedBy ? h("span", { class: "small" }, " ", c.acknowledgedBy) : ""], cls: "c-acknowledged" },
+        { label: t("recall.stock"), get: (c) => num(c.stockCount), cls: "num c-stock" },
+        ...OUTCOMES.map((o) => ({ label: t("recall.out." + o), get: (c) => num(c[o === "not_found" ? "notFound" : o]), cls: `num c-${o}` })),
+        { label: t("recall.accounted"), get: (c) => { const x = acc[c.id]; return x ? `${num(x.accounted)} (${x.pct.toFixed(1)}%)` : ""; }, cls: "num c-accounted" },
+      ], r.customers, { id: "recall-customers" }, (c) => ({ "data-customer": c.id }))),
+    r.customers.length && ["approved", "in_progress", "effectiveness_check"].includes(r.status) ? customerActions(r, refresh, msg) : "",
+    r.status === "draft" ? "" : effectivenessCard(r.effectiveness),
     r.status === "draft" ? "" : await timelineChart(r.id),
     h("section", { class: "card" }, h("h2", {}, t("common.signatures")),
       d.signatures.length ? table([
