@@ -80,3 +80,27 @@ def test_effectiveness_check_and_quarantine(api: Api) -> None:
     assert isinstance(d, dict)
     r = api.client.post(f"/recalls/{RID}/quarantine", headers=api.headers("viewer"))
     assert r.status_code == 403  # a viewer may not
+
+
+def test_effectiveness_now_in_graphql_equals_the_cli_figure(api: Api) -> None:
+    """`Recall.effectiveness` is what `tracegraph recall effectiveness` prints (engine/recall/
+    effectiveness.py), readable with recall.read, and it moves with a quantity return."""
+    from tracegraph.engine.recall.effectiveness import effectiveness
+
+    q = ('query($id: String!) { recall(id: $id) { effectiveness { recall overallPct targetPct meetsTarget expected '
+         'accounted customersTotal customersAcknowledged awaitingAcknowledgement customers { customer expected '
+         'returned destroyed corrected notFound accounted unaccounted pct } } } }')
+    before = gql(api, q, "viewer", id=RID)["recall"]["effectiveness"]
+    eng = effectiveness(api.store, RID)
+    assert (before["overallPct"], before["targetPct"], before["expected"], before["accounted"]) == (
+        eng.overall_pct, eng.target_pct, eng.expected, eng.accounted)
+    assert before["awaitingAcknowledgement"] == eng.awaiting_acknowledgement
+    holder = max(eng.customers, key=lambda c: c.unaccounted)
+    assert holder.unaccounted >= 1
+    gql(api, 'mutation($id: String!, $c: String!) { recordReturns(id: $id, customer: $c, input: {disposition: '
+             '"destroyed", qty: 1}) { recall } }', id=RID, c=holder.customer)
+    after = gql(api, q, "viewer", id=RID)["recall"]["effectiveness"]
+    assert after["accounted"] == before["accounted"] + 1
+    row = next(c for c in after["customers"] if c["customer"] == holder.customer)
+    assert row["destroyed"] == holder.destroyed + 1 and row["unaccounted"] == holder.unaccounted - 1
+    assert after["overallPct"] == effectiveness(api.store, RID).overall_pct > before["overallPct"]
