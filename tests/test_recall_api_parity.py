@@ -104,3 +104,44 @@ def test_effectiveness_now_in_graphql_equals_the_cli_figure(api: Api) -> None:
     row = next(c for c in after["customers"] if c["customer"] == holder.customer)
     assert row["destroyed"] == holder.destroyed + 1 and row["unaccounted"] == holder.unaccounted - 1
     assert after["overallPct"] == effectiveness(api.store, RID).overall_pct > before["overallPct"]
+
+
+def test_a_bounced_notice_through_rest_and_graphql(api: Api) -> None:
+    """`recall ack --step bounced`: the notice came back undeliverable. The customer shows it, the
+    effectiveness timeline no longer counts it as notified until the notice is sent again, and a
+    bounce after an acknowledgement is refused (a Chinese message on request) and writes nothing."""
+    from tracegraph.engine.recall.timeline import effectiveness_timeline
+
+    custs = R.customers(api.store, RID)
+    first, second = custs[0].id, custs[-1].id
+    coord = api.headers("recall_coordinator")
+    for c in (first, second):  # (re)sent, so each test here starts from a sent notice
+        r = api.client.post(f"/recalls/{RID}/customers/{c}/steps", json={"step": "sent"}, headers=coord)
+        assert r.status_code == 200, r.text
+    notified = effectiveness_timeline(api.store, RID).points[-1].notified
+    r = api.client.post(f"/recalls/{RID}/customers/{first}/steps", json={"step": "bounced", "note": "address unknown"},
+                        headers=coord)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "bounced" and r.json()["bounced_at"] and r.json()["delivered_at"] is None
+    d = gql(api, 'mutation($id: String!, $c: String!) { recordCustomerStep(id: $id, customer: $c, '
+                 'input: {step: "bounced"}) { status bouncedAt } }', id=RID, c=second)["recordCustomerStep"]
+    assert d["status"] == "bounced" and d["bouncedAt"]
+    tl = effectiveness_timeline(api.store, RID).points
+    assert [p.event for p in tl[-2:]] == ["bounced", "bounced"] and tl[-1].notified == notified - 2
+    assert [e.action for e in history(api.store, target=RID, limit=2)] == ["recall.customer.bounced"] * 2
+    # sent again: reached again
+    gql(api, 'mutation($id: String!, $c: String!) { recordCustomerStep(id: $id, customer: $c, input: {step: "sent"}) '
+             '{ status } }', id=RID, c=second)
+    assert effectiveness_timeline(api.store, RID).points[-1].notified == notified - 1
+    # acknowledged notices do not bounce
+    gql(api, 'mutation($id: String!, $c: String!) { recordCustomerStep(id: $id, customer: $c, input: '
+             '{step: "acknowledged", by: "Dr Wang"}) { status } }', id=RID, c=second)
+    before = head(api.store)["seq"]
+    r = api.client.post(f"/recalls/{RID}/customers/{second}/steps", json={"step": "bounced"},
+                        headers={**coord, "Accept-Language": "zh-CN"})
+    assert r.status_code == 409 and r.json()["error"]["message"] == f"{second} 已确认收到通知，不可能被退回"
+    body = api.gql(f'mutation {{ recordCustomerStep(id: "{RID}", customer: "{second}", input: {{step: "bounce"}}) '
+                   '{ status } }', "recall_coordinator")
+    assert body["errors"][0]["extensions"]["code"] == "validation_failed"
+    assert body["errors"][0]["extensions"]["field"].endswith("step")
+    assert head(api.store)["seq"] == before

@@ -109,7 +109,7 @@ async def recall_start(request: Request, recall_id: str = RecallId, actor: Actor
 
 
 @router.post("/{recall_id}/customers/{customer_id}/steps", response_model=rc.RecallCustomer,
-             summary="Record a customer's notification step (sent, delivered, acknowledged, stock count)")
+             summary="Record a customer's notification step (sent, delivered, bounced, acknowledged, stock count)")
 async def recall_customer_step(
     request: Request, body: CustomerStepInput, recall_id: str = RecallId, customer_id: str = CustomerId,
     actor: Actor = requires(P.RECALL_CREATE),

@@ -355,13 +355,14 @@ def notify(recall_id: str = typer.Argument(...),
 @app.command()
 @clean_errors
 def ack(recall_id: str = typer.Argument(...), customer: str = typer.Option(..., "--customer"),
-        step: str = typer.Option("acknowledged", "--step", help="sent, delivered, acknowledged or stock_count"),
+        step: str = typer.Option("acknowledged", "--step", help="sent, delivered, bounced (notice undeliverable), "
+                                   "acknowledged or stock_count"),
         by: Optional[str] = typer.Option(None, "--by", help="who acknowledged (name)"),
         stock: Optional[float] = typer.Option(None, "--stock", help="the customer's own stock count"),
         channel: Optional[str] = typer.Option(None, "--channel"),
         at: Optional[str] = typer.Option(None, "--at", help="when (ISO, default now)"),
         as_json: bool = JSON_OPTION) -> None:
-    """Record a customer's notification step: sent, delivered, acknowledged (who), stock count.
+    """Record a customer's notification step: sent, delivered or bounced, acknowledged (who), stock count.
 
     Example: tracegraph recall ack RC-20260302-1A2B3C --customer H1 --by "Dr Wang" --stock 3
     """

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tracegraph.engine.inputs import Count, Instant, Line, Text
 
-Step = Literal["sent", "delivered", "acknowledged", "stock_count"]
+Step = Literal["sent", "delivered", "bounced", "acknowledged", "stock_count"]
 Disposition = Literal["returned", "destroyed", "corrected", "consumed", "not_found"]
 
 

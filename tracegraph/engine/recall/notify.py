@@ -1,5 +1,5 @@
 """Customer notifications of a recall: letters (PDF) in the customer's language, CSV/XLSX lists,
-and the audited record of each step (sent, delivered, acknowledged, the customer's stock count).
+and the audited record of each step (sent, delivered or bounced, acknowledged, the customer's stock count).
 
 Letters use `tracegraph/templates/recall/letter.<lang>.toml` (string.Template placeholders).
 Chinese letters need a CJK TrueType font: `TRACEGRAPH_CJK_FONT`, else a known system path
@@ -44,7 +44,7 @@ LETTER_UNIT_LIMIT = 300
 #: font size of the unit list block (rendered line by line)
 UNIT_LIST_SIZE = 8
 
-Step = Literal["sent", "delivered", "acknowledged", "stock_count"]
+Step = Literal["sent", "delivered", "bounced", "acknowledged", "stock_count"]
 
 
 class LetterResult(BaseModel):
@@ -110,6 +110,14 @@ def update_customer(
         if not cust.sent_at:
             raise Conflict(f"the notice to {customer_id} was not sent yet", hint="record `sent` first")
         props = {"delivered_at": when, "status": "delivered"}
+    elif step == "bounced":
+        # the notice came back undeliverable: the customer is not reached until it is sent again
+        if not cust.sent_at:
+            raise Conflict(f"the notice to {customer_id} was not sent yet", hint="record `sent` first")
+        if cust.acknowledged_at:
+            raise Conflict(f"the notice to {customer_id} was acknowledged; it cannot have bounced",
+                           hint="record a bounce only for a notice that came back undeliverable")
+        props = {"bounced_at": when, "status": "bounced", "delivered_at": None}
     elif step == "acknowledged":
         if not cust.sent_at:
             raise Conflict(f"the notice to {customer_id} was not sent yet", hint="record `sent` first")

@@ -52,6 +52,8 @@ class RecallCustomer(BaseModel):
     sent_at: str | None = None
     sent_by: str | None = None
     delivered_at: str | None = None
+    bounced_at: str | None = Field(None, description="when the last notice came back undeliverable (the customer "
+                                   "is not reached until it is sent again)")
     acknowledged_at: str | None = None
     acknowledged_by: str | None = None
     stock_count: float | None = None

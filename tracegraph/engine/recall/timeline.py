@@ -32,9 +32,10 @@ By = Literal["event", "day"]
 class TimelinePoint(BaseModel):
     at: str = Field(description="when (ISO 8601, UTC): the event's time, or the last event of the day")
     day: str = Field(description="the calendar day of `at` in the requested time zone (YYYY-MM-DD)")
-    event: str = Field(description="decision | sent | delivered | acknowledged | stock_count | return | day")
+    event: str = Field(description="decision | sent | delivered | bounced | acknowledged | stock_count | return | day")
     customer: str | None = Field(None, description="the customer of the event (by event)")
-    notified: int = Field(0, description="customers whose notice was sent by then")
+    notified: int = Field(0, description="customers whose notice was sent by then (and had not "
+                          "bounced since)")
     acknowledged: int = Field(0, description="customers that had acknowledged by then")
     units_returned: float = Field(0, description="units returned (disposition `returned`) by then")
     units_accounted: float = Field(0, description="units accounted for by then (the jurisdiction's dispositions, "
@@ -108,7 +109,7 @@ def _zone(tz: str) -> ZoneInfo:
 
 
 #: the change of a customer step that carries its time
-STEP_FIELD = {"sent": "sent_at", "delivered": "delivered_at", "acknowledged": "acknowledged_at",
+STEP_FIELD = {"sent": "sent_at", "delivered": "delivered_at", "bounced": "bounced_at", "acknowledged": "acknowledged_at",
               "stock_count": "stock_counted_at"}
 
 Event = tuple[datetime, int, str, str | None, Any]
@@ -173,6 +174,8 @@ def effectiveness_timeline(store: GraphStore, recall_id: str, *, by: By = "event
             kind = "sent"
         elif kind == "sent" and cust:
             st.notified.add(cust)
+        elif kind == "bounced" and cust:  # not reached after all, until the notice is sent again
+            st.notified.discard(cust)
         elif kind == "acknowledged" and cust:
             st.acked.add(cust)
         elif kind == "return" and cust:

@@ -163,7 +163,7 @@ export function badge(text, kind = "") { return h("span", { class: `badge ${kind
 
 export function statusBadge(status) {
   const s = String(status || "");
-  const kind = /overdue|rejected|quarantined|disqualified/.test(s) ? "bad"
+  const kind = /overdue|rejected|quarantined|disqualified|bounced/.test(s) ? "bad"
     : /closed|released|done|approved|effective|completed|at_end_user/.test(s) ? "good"
       : /due_soon|draft|open|pending|in_transit/.test(s) ? "warn" : "";
   return badge(t("status." + s, {}, s), kind);

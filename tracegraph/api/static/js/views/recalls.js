@@ -15,7 +15,7 @@ const ONE = `query($id: String!) { recall(id: $id) {
   approvedAt approvedBy startedAt completedAt closedAt closedBy cancelledAt unitsCovered fieldUnits serialsCovered
   batchesCovered customersAffected quarantinedSerials quarantinedBatches effectivenessPct exception snapshotDigest drill
   deadlines { clock name article state dueAt doneAt hoursLeft period }
-  customers { id name country language status sentAt deliveredAt acknowledgedAt acknowledgedBy units returned destroyed corrected
+  customers { id name country language status sentAt deliveredAt bouncedAt acknowledgedAt acknowledgedBy units returned destroyed corrected
     consumed notFound stockCount }
   effectiveness { overallPct targetPct meetsTarget expected accounted customersAcknowledged customersTotal
     awaitingAcknowledgement checkDay checkLevel customers { customer accounted unaccounted pct } }
@@ -61,11 +61,11 @@ const STEPS = [
 
 /** What a customer's form can record: a notification step (recordCustomerStep) or units accounted
  * for with an outcome (recordReturns), the CLI's `recall ack --step ...` and `recall return --disposition ...`. */
-const CUSTOMER_STEPS = ["delivered", "acknowledged", "stock_count"];
+const CUSTOMER_STEPS = ["delivered", "bounced", "acknowledged", "stock_count"];
 const OUTCOMES = ["returned", "destroyed", "corrected", "consumed", "not_found"];
 /** which inputs each action uses (the others are hidden, so out of the tab order) */
 const ACTION_FIELDS = {
-  delivered: ["note"], acknowledged: ["by", "stock", "note"], stock_count: ["stock", "note"],
+  delivered: ["note"], bounced: ["note"], acknowledged: ["by", "stock", "note"], stock_count: ["stock", "note"],
   ...Object.fromEntries(OUTCOMES.map((o) => [o, ["scans", "qty", "transfer", "note"]])),
 };
 /** a field the server names in its refusal (input.stock_count, qty, scans, ...) -> the form's input */
@@ -88,7 +88,7 @@ export function showFieldError(form, box, err) {
   if (el) el.focus();
 }
 
-/** One customer's step: notice delivered, an acknowledgement (with its stock count), a stock count
+/** One customer's step: notice delivered or bounced (undeliverable), an acknowledgement (with its stock count), a stock count
  * on its own, or units accounted for: returned, destroyed, corrected in the field, used up or not
  * found, by scan (a keyboard-wedge scanner types into the scan box; one code per line) and/or by
  * quantity (lots and batch-level stock have no serials). */
@@ -136,7 +136,7 @@ function customerActions(rec, refresh, msg) {
         const input = { step: action, note };
         if (action === "acknowledged") input.by = f.namedItem("by").value.trim() || session.me.name;
         const stock = f.namedItem("stock").value;
-        if (action !== "delivered" && stock !== "") input.stockCount = Number(stock);
+        if (["acknowledged", "stock_count"].includes(action) && stock !== "") input.stockCount = Number(stock);
         await gql(`mutation($id: String!, $c: String!, $i: CustomerStepInput!) { recordCustomerStep(id: $id, customer: $c, input: $i) { id } }`,
           { id: rec.id, c: customer, i: input });
       } else {
@@ -286,7 +286,7 @@ async function page(view, id, notice) {
         { label: t("recall.units"), get: (c) => num(c.units), cls: "num" },
         { label: t("field.status"), get: (c) => statusBadge(c.status) },
         { label: t("recall.sent"), get: (c) => when(c.sentAt) },
-        { label: t("recall.delivered"), get: (c) => when(c.deliveredAt), cls: "c-delivered" },
+        { label: t("recall.delivered"), get: (c) => (c.status === "bounced" ? [statusBadge("bounced"), " ", when(c.bouncedAt)] : when(c.deliveredAt)), cls: "c-delivered" },
         { label: t("recall.acknowledged"), get: (c) => [when(c.acknowledgedAt), c.acknowledgedBy ? h("span", { class: "small" }, " ", c.acknowledgedBy) : ""], cls: "c-acknowledged" },
         { label: t("recall.stock"), get: (c) => num(c.stockCount), cls: "num c-stock" },
         ...OUTCOMES.map((o) => ({ label: t("recall.out." + o), get: (c) => num(c[o === "not_found" ? "notFound" : o]), cls: `num c-${o}` })),
