@@ -515,7 +515,7 @@ def test_coordinator_runs_a_supplier_window_impact_and_decides_a_recall_approved
 
 
 # -- (b2) the coordinator's daily field steps ------------------------------------------------------------
-CUSTOMERS_Q = ('query($id: String!) { recall(id: $id) { customers { id name units status deliveredAt acknowledgedAt '
+CUSTOMERS_Q = ('query($id: String!) { recall(id: $id) { customers { id name units status deliveredAt bouncedAt acknowledgedAt '
                'stockCount returned destroyed corrected notFound } effectiveness { overallPct targetPct expected accounted '
                'customers { customer accounted pct } } } }')
 
@@ -538,8 +538,8 @@ def _shows_effectiveness(page: Page, web: WebServer, rid: str, cid: str) -> dict
 
 
 def test_coordinator_records_delivery_stock_count_and_outcomes_by_quantity_and_scan(web: WebServer, page: Page) -> None:
-    """Every field step of `tracegraph recall ack/return` on the recall page: a notice delivered, a
-    stock count on its own, units returned by quantity (a refused count first, named by its field,
+    """Every field step of `tracegraph recall ack/return` on the recall page: a notice delivered, one
+    bounced, a stock count on its own, units returned by quantity (a refused count first, named by its field,
     in Chinese), a unit destroyed by scan, units corrected in the field and not found; the
     customer's row, the effectiveness card and the chart show the figures the engine computes."""
     unit = web.gql('{ serials(first: 1, filter: {status: "at_end_user"}) { edges { node { batchId } } } }')
@@ -585,6 +585,17 @@ def test_coordinator_records_delivery_stock_count_and_outcomes_by_quantity_and_s
     after = _row(web, rid, cid)
     assert after["stockCount"] == 4 and after["acknowledgedAt"] is None
     expect(row.locator("td.c-stock")).to_have_text("4")
+    # another customer's notice came back undeliverable
+    other = next(c["id"] for c in custs if c["id"] != cid)
+    form.locator("select[name=customer]").select_option(other)
+    form.locator("select[name=action]").select_option("bounced")
+    form.locator("textarea[name=note]").fill("returned by the post: address unknown")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#recall-msg .ok")).to_contain_text("Recorded: Notice bounced (undeliverable)")
+    bounced = _row(web, rid, other)
+    assert bounced["status"] == "bounced"
+    expect(page.locator(f'#recall-customers tr[data-customer="{other}"] td.c-delivered .badge')).to_have_text(
+        "notice bounced")
     before = _shows_effectiveness(page, web, rid, cid)
     assert before["accounted"] == 0
 
