@@ -63,6 +63,8 @@ const STEPS = [
  * for with an outcome (recordReturns), the CLI's `recall ack --step ...` and `recall return --disposition ...`. */
 const CUSTOMER_STEPS = ["delivered", "bounced", "acknowledged", "stock_count"];
 const OUTCOMES = ["returned", "destroyed", "corrected", "consumed", "not_found"];
+/** the customer and step of the last recorded step, preselected after the page reloads (per recall) */
+const lastChoice = { recall: null, customer: null, action: null };
 /** which inputs each action uses (the others are hidden, so out of the tab order) */
 const ACTION_FIELDS = {
   delivered: ["note"], bounced: ["note"], acknowledged: ["by", "stock", "note"], stock_count: ["stock", "note"],
@@ -116,6 +118,10 @@ function customerActions(rec, refresh, msg) {
     h("button", { type: "submit", disabled: !canWrite, title: canWrite ? null : t("recall.noPermission", { perm: "recall.create" }) },
       t("recall.record")));
   const sel = form.elements.namedItem("action");
+  if (lastChoice.recall === rec.id) {
+    if (rec.customers.some((c) => c.id === lastChoice.customer)) form.elements.namedItem("customer").value = lastChoice.customer;
+    if (actions.includes(lastChoice.action)) sel.value = lastChoice.action;
+  }
   const show = () => {
     const used = ACTION_FIELDS[sel.value] || [];
     for (const el of form.querySelectorAll("[data-for]")) el.hidden = !used.includes(el.dataset.for);
@@ -146,6 +152,7 @@ function customerActions(rec, refresh, msg) {
           { id: rec.id, c: customer, i: { disposition: action, scans, qty: qty === "" ? 0 : Number(qty), note,
             transfer: f.namedItem("transfer").checked } });
       }
+      Object.assign(lastChoice, { recall: rec.id, customer, action });
       await refresh(t("recall.recordedStep", { step: t("recall.act." + action), customer }));
     } catch (e) { showFieldError(form, errors, e); }
   });
