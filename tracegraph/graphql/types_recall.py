@@ -206,7 +206,8 @@ class RecallInput:
 
 @strawberry.input(description="A customer's notification step (like `tracegraph recall ack`).")
 class CustomerStepInput:
-    step: str = "acknowledged"
+    step: str = strawberry.field(default="acknowledged", description="sent, delivered, bounced (the notice came back "
+                                 "undeliverable), acknowledged (with `by`) or stock_count (with `stockCount`)")
     by: str | None = None
     stock_count: float | None = None
     channel: str | None = None
@@ -216,7 +217,8 @@ class CustomerStepInput:
 
 @strawberry.input(description="Units one customer accounts for (like `tracegraph recall return`).")
 class ReturnInput:
-    disposition: str = "returned"
+    disposition: str = strawberry.field(default="returned", description="returned, destroyed, corrected (in the "
+                                        "field), consumed or not_found")
     scans: list[str] | None = None
     qty: float | None = None
     note: str | None = None
