@@ -80,13 +80,16 @@ def _scan_document(fh: IO[bytes]) -> _Scan:
     scan = _Scan()
     builder = ijson.ObjectBuilder()
     lists = tuple(EVENT_LISTS.values())
-    skip = tuple(p + ".item" for p in lists)
+    item_of = {p + ".item": p for p in lists}
+    items = tuple(item_of)
+    inside = tuple(p + "." for p in items)
     for prefix, event, value in ijson.parse(fh, use_float=True):
-        if prefix.startswith(skip):
-            for lst in lists:
-                if prefix == lst + ".item" and event in _STARTS:
-                    scan.items[lst] += 1
-            if prefix in skip or prefix.startswith(tuple(s + "." for s in skip)):
+        if prefix.startswith(items):
+            if prefix in item_of:
+                if event in _STARTS:
+                    scan.items[item_of[prefix]] += 1
+                continue
+            if prefix.startswith(inside):
                 continue
         if prefix in scan.lists:
             if event == "start_array":

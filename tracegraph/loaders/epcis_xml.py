@@ -807,6 +807,8 @@ class XmlEventStream:
         self.source = source or self.path.name
         self.shell: dict[str, Any] | None = None
         self.events = 0
+        #: the document being parsed, without the events read so far (the skeleton)
+        self.root: etree._Element | None = None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         from tracegraph.loaders.epcis_doc import NeedWholeDocument, StreamCheck
@@ -827,6 +829,8 @@ class XmlEventStream:
         it = etree.iterparse(str(self.path), events=("start", "end"), tag=(*_EVENT_TAGS, "{}extension"), **_SAFE)
         try:
             for action, el in it:
+                if self.root is None:
+                    self.root = el.getroottree().getroot()
                 if _local(el.tag) == "extension":
                     if action == "end" and el in held:
                         if held.pop(el) > 1 or len(el) or el.attrib or (el.text or "").strip():
