@@ -9,6 +9,7 @@ events give the same graph.
     validate_xml(root_or_path)  -> raises ValidationFailed with one Problem per XSD error (line, element)
     xml_to_document(root)       -> dict: an EPCIS 2.0 JSON-LD EPCISDocument / EPCISQueryDocument
     read_xml(path)              -> dict: parse + validate + convert
+    stream_xml(path)            -> XmlEventStream: the same, one event at a time (iterparse; the import uses it)
 
 Rules (docs/epcis.md "XML"):
 - 1.2's `extension` / `baseExtension` wrappers (and 2.0's, where they remain) are unwrapped: their
