@@ -31,7 +31,8 @@ import bisect
 import copy
 import json
 import re
-from collections.abc import Callable, Iterator
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -184,7 +185,7 @@ def validate_xml(root: etree._Element, source: str = "") -> str:
     raise _xsd_refusal([p for _, p in _xsd_problems(schema.error_log, starts, source)], version, source)
 
 
-def _xsd_problems(error_log: Any, starts: list[int], source: str) -> list[tuple[int, Problem]]:
+def _xsd_problems(error_log: Any, starts: Sequence[int], source: str) -> list[tuple[int, Problem]]:
     """(line, Problem) for each XSD error; the event is the last one started at or before the line."""
     out = []
     for err in error_log:
@@ -699,7 +700,7 @@ def _check_converted(doc: dict[str, Any], root: etree._Element, source: str) -> 
 
 
 @contextmanager
-def _xml_lines(lines: Callable[[], list[int]]) -> Iterator[None]:
+def _xml_lines(lines: Callable[[], Sequence[int]]) -> Iterator[None]:
     """JSON Schema problems of converted events pointed back at the XML line of each event."""
     try:
         yield
@@ -823,7 +824,7 @@ class XmlEventStream:
         schema = xml_schema(version)
         nss = Namespaces()
         check = StreamCheck(name)
-        starts: list[int] = []
+        starts = array("q")  # the line of each event (8 bytes an event: the one thing that grows)
         xsd: list[tuple[int, Problem]] = []
         converting_error: ValidationFailed | None = None
         held: dict[etree._Element, int] = {}  # extension wrappers -> events taken out of them
