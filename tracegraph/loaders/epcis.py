@@ -11,7 +11,7 @@
     write_plant_epcis(records, out)     -> int: the plant generator's records as EPCIS events
 
 How events map to the graph is described in `epcis_map.py` and docs/epcis.md. Submodules:
-epcis_doc (read + JSON Schema), epcis_map (events -> facts), epcis_kinds (lot kinds over all
+epcis_doc (read + JSON Schema), epcis_stream (a file read one event at a time), epcis_map (events -> facts), epcis_kinds (lot kinds over all
 the events), epcis_state (state by event time), epcis_late (packing
 captured late), epcis_write (audited writes),
 epcis_export (graph -> document).
@@ -34,11 +34,12 @@ from tracegraph.loaders import epcis_write
 from tracegraph.loaders.epcis_doc import event_list, extra_context, validate_document
 from tracegraph.loaders.epcis_export import ExportScope, build_document, check_document, export_epcis
 from tracegraph.loaders.epcis_identity import dedupe
-from tracegraph.loaders.epcis_input import is_epcis_file as is_epcis
 from tracegraph.loaders.epcis_kinds import rekind, settle, votes_of
 from tracegraph.loaders.epcis_late import repack_late
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
 from tracegraph.loaders.epcis_state import settle_state
+from tracegraph.loaders.epcis_stream import EventStream
+from tracegraph.loaders.epcis_stream import is_epcis_file as is_epcis
 
 if TYPE_CHECKING:
     from tracegraph.engine.imports.runner import ImportBatch, ImportReport
@@ -105,7 +106,23 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
 
     doc = json_document(doc, source)
     validate_document(doc, source)
-    events, originals, known = dedupe(store, event_list(doc), source)  # one eventID, one event
+    return map_document(doc, event_list(doc), source, store)
+
+
+def load_stream(stream: EventStream, source: str, store: GraphStore | None = None) -> EpcisBatch:
+    """Read the events of a stream (each checked as it comes, see epcis_stream.py) and map them.
+
+    The parser holds one event at a time; the events themselves are kept (the mapping decides a
+    lot's kind and each thing's state over all of them, and writes all or nothing)."""
+    events = list(stream)
+    assert stream.shell is not None
+    return map_document(stream.shell, events, source, store)
+
+
+def map_document(doc: dict[str, Any], events: list[dict[str, Any]], source: str,
+                 store: GraphStore | None = None) -> EpcisBatch:
+    """Map the checked `events` of `doc` (whose @context and id are read; its event list is not)."""
+    events, originals, known = dedupe(store, events, source)  # one eventID, one event
     lot_ids = [q.get("epcClass") for e in events for k in ("inputQuantityList", "outputQuantityList",
                                                             "quantityList", "childQuantityList")
                for q in e.get(k) or [] if isinstance(q, dict)]
@@ -162,11 +179,14 @@ def read_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "au
 
     Raises ValidationFailed listing every problem (XML: line and element; JSON: event index +
     field) when the document does not conform to GS1's XSD / EPCIS 2.0 JSON Schema.
+
+    The file is read as a stream, one event at a time (epcis_stream.py): the parser's memory
+    does not grow with the file; the events and what they map to do.
     """
-    from tracegraph.loaders.epcis_input import read_document
+    from tracegraph.loaders.epcis_stream import open_events
 
     p = Path(path)
-    return load_document(read_document(p, fmt), p.name, store)
+    return load_stream(open_events(p, fmt), p.name, store)
 
 
 def load_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "auto") -> ImportBatch:
@@ -418,7 +438,7 @@ def bundle_to_epcis(bundle_dir: str | Path, out_dir: str | Path) -> dict[str, An
 
 __all__ = ["bundle_to_epcis",
     "EpcisBatch", "EpcisImportResult", "ExportScope", "is_epcis", "is_epcis_batch", "load_epcis", "read_epcis",
-    "load_document", "run_epcis", "run_epcis_import", "resume_epcis_import",
+    "load_document", "load_stream", "map_document", "run_epcis", "run_epcis_import", "resume_epcis_import",
     "rollback_epcis_import",
     "import_epcis", "export_epcis", "write_plant_epcis", "plant_events",
 ]

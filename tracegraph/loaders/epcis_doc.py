@@ -7,6 +7,7 @@ every problem named (event index + field), before anything touches the graph.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,19 @@ def fast_validator() -> Any:
     import fastjsonschema
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    return fastjsonschema.compile(schema)
+    # fastjsonschema names each list item for its messages with `"...[{i}]".format(**locals())`,
+    # evaluated for every item whether it fails or not: an f-string says the same (the same
+    # names, the same text) without building a dict of the locals; 3x faster on event lists
+    code = _FORMAT_LOCALS.sub(lambda m: 'f"' + m.group(1) + '"', fastjsonschema.compile_to_code(schema))
+    name = re.search(r"^def (\w+)\(", code, re.M)
+    if name is None or "locals()" in code:
+        return fastjsonschema.compile(schema)
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "<EPCIS-JSON-Schema>", "exec"), namespace)  # code generated from GS1's schema, not input
+    return namespace[name.group(1)]
+
+
+_FORMAT_LOCALS = re.compile(r'"((?:[^"\\{}]|\\.|\{\w+\})*)"\.format\(\*\*locals\(\)\)')
 
 
 def fast_ok(doc: Any) -> bool:
@@ -90,12 +103,7 @@ def _where(path: list[Any], doc_type: str | None) -> tuple[str, str]:
 def validate_document(doc: Any, source: str = "") -> None:
     """Raise ValidationFailed listing every schema problem (event index and field) of `doc`."""
     if not isinstance(doc, dict) or doc.get("type") not in ("EPCISDocument", "EPCISQueryDocument"):
-        raise ValidationFailed(
-            f"{source or 'document'} is not an EPCIS 2.0 document (\"type\" must be \"EPCISDocument\")",
-            [Problem(record="document", field="type", message="expected EPCISDocument or EPCISQueryDocument",
-                     value=doc.get("type") if isinstance(doc, dict) else None, source=source)],
-            hint="export EPCIS 2.0 JSON/JSON-LD from the sending system",
-        )
+        raise _not_a_document(doc, source)
     problems: list[Problem] = []
     if not fast_ok(doc):
         problems = _all_problems(doc, source)
@@ -105,19 +113,104 @@ def validate_document(doc: Any, source: str = "") -> None:
             problems.append(Problem(record=f"event {i}", field="type", value=e.get("type"), source=source,
                                     message=f"unknown event type; expected one of {', '.join(EVENT_TYPES)}"))
     if problems:
-        seen: set[tuple[str, str, str]] = set()
-        unique = []
-        for p in problems:
-            k = (p.record, p.field, p.message)
-            if k not in seen:
-                seen.add(k)
-                unique.append(p)
-        raise ValidationFailed(
-            f"{source or 'the EPCIS document'} does not conform to the EPCIS 2.0 JSON Schema "
-            f"({len(unique)} problem{'s' if len(unique) != 1 else ''})",
-            unique,
-            hint="fix the listed events and fields; nothing was imported",
-        )
+        raise _refuse(problems, source)
+
+
+#: a valid document around one event: GS1's schema checks an event the same in any document
+#: (`EPCIS-Document-Event` does not look at the document), so a streamed event is checked in it
+_MINI_SHELL = {"@context": [EPCIS_CONTEXT_URL], "type": "EPCISDocument", "schemaVersion": "2.0",
+               "creationDate": "1970-01-01T00:00:00Z"}
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str, str]] = set()
+    unique = []
+    for p in problems:
+        k = (p.record, p.field, p.message)
+        if k not in seen:
+            seen.add(k)
+            unique.append(p)
+    return unique
+
+
+def _refuse(problems: list[Problem], source: str) -> ValidationFailed:
+    unique = _unique(problems)
+    return ValidationFailed(
+        f"{source or 'the EPCIS document'} does not conform to the EPCIS 2.0 JSON Schema "
+        f"({len(unique)} problem{'s' if len(unique) != 1 else ''})",
+        unique,
+        hint="fix the listed events and fields; nothing was imported",
+    )
+
+
+def _not_a_document(doc: Any, source: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"{source or 'document'} is not an EPCIS 2.0 document (\"type\" must be \"EPCISDocument\")",
+        [Problem(record="document", field="type", message="expected EPCISDocument or EPCISQueryDocument",
+                 value=doc.get("type") if isinstance(doc, dict) else None, source=source)],
+        hint="export EPCIS 2.0 JSON/JSON-LD from the sending system",
+    )
+
+
+class NeedWholeDocument(Exception):
+    """A streamed document has a shape the streaming check cannot decide alone (no object among
+    its events, an event list given twice...): read it whole instead (epcis_stream.py does)."""
+
+
+class StreamCheck:
+    """`validate_document` one event at a time: the same problems, the same refusal.
+
+    GS1's schema checks each event on its own (`EPCIS-Document-Event`, whatever the document
+    around it) and the document apart from its events; so a document is valid exactly when its
+    shell (the document with an empty event list) and each event are. Feed every item of the
+    event list to `event()` in order (it answers whether to keep it: objects only, like
+    `event_list`), then give the shell to `finish()`, which raises what `validate_document` of
+    the whole document raises. The compiled validator is built once per process.
+    """
+
+    def __init__(self, source: str = "") -> None:
+        self.source = source
+        self.items = 0  # items of the event list (index of schema problems)
+        self.events = 0  # objects among them (index of the event-type check)
+        self.failed = False
+        self.problems: list[Problem] = []
+        self.type_problems: list[Problem] = []
+
+    def event(self, e: Any) -> bool:
+        i = self.items
+        self.items += 1
+        if not fast_ok({**_MINI_SHELL, "epcisBody": {"eventList": [e]}}):
+            self.failed = True
+            self.problems.extend(_problems_of({**_MINI_SHELL, "epcisBody": {"eventList": [e]}}, self.source,
+                                              "EPCISDocument", index=i))
+        if not isinstance(e, dict):
+            return False
+        if e.get("type") not in EVENT_TYPES:
+            self.type_problems.append(Problem(record=f"event {self.events}", field="type", value=e.get("type"),
+                                              source=self.source, message="unknown event type; expected one of "
+                                              f"{', '.join(EVENT_TYPES)}"))
+        self.events += 1
+        return True
+
+    def finish(self, shell: Any) -> None:
+        """`shell`: the document with its event list empty (`[]`) where the events were."""
+        source = self.source
+        if not isinstance(shell, dict) or shell.get("type") not in ("EPCISDocument", "EPCISQueryDocument"):
+            raise _not_a_document(shell, source)
+        if self.items == 0:
+            validate_document(shell, source)
+            return
+        if self.events == 0:
+            raise NeedWholeDocument("no object among the events")
+        problems: list[Problem] = []
+        if self.failed or not fast_ok(shell):
+            doc_shell = {k: v for k, v in shell.items() if k != "epcisBody"}
+            doc_shell["type"] = "EPCISDocument"
+            problems = _problems_of({**doc_shell, "epcisBody": {"eventList": []}}, source, "EPCISDocument")
+            problems.extend(self.problems)
+        problems.extend(self.type_problems)
+        if problems:
+            raise _refuse(problems, source)
 
 
 def _problems_of(doc: Any, source: str, doc_type: str | None, index: int | None = None) -> list[Problem]:
@@ -188,5 +281,6 @@ def extra_context(doc: dict[str, Any]) -> list[Any]:
     return [c for c in items if c != EPCIS_CONTEXT_URL and not is_gs1_context_url(c)]
 
 
-__all__ = ["SCHEMA_PATH", "EPCIS_CONTEXT_URL", "EVENT_TYPES", "validator", "read_json",
+__all__ = ["SCHEMA_PATH", "EPCIS_CONTEXT_URL", "EVENT_TYPES", "validator", "read_json", "StreamCheck",
+           "NeedWholeDocument",
            "event_list", "validate_document", "extra_context", "is_gs1_context_url"]

@@ -4,6 +4,8 @@
     read_document(path, fmt)     -> dict: the EPCIS 2.0 JSON-LD document (XML converted, bare events wrapped)
     wrap_events(obj)             -> dict: a bare event or an event array as an EPCISDocument
 
+read_document reads a file whole; the import reads it one event at a time (epcis_stream.open_events).
+
 Why content: partners name files anything (`.txt`, `.dat`, no extension). A folder or a zip is an
 ERP bundle; a file starting with `<` is EPCIS XML (1.2 or 2.0, XSD-checked by epcis_xml); a file
 starting with `{` or `[` is EPCIS JSON: a document, a bare event (as the REST binding's
@@ -13,7 +15,6 @@ document; tracegraph wraps the array into one, see docs/epcis.md).
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -60,18 +61,11 @@ def wrap_events(obj: Any, source: str = "document") -> dict[str, Any]:
     Each event's own `@context` (the binding requires one on a bare event) moves to the document
     (merged, in order); GS1's full context is added in front when no event names a GS1 context.
     """
-    from tracegraph.loaders.epcis_doc import is_gs1_context_url
-
     events = obj if isinstance(obj, list) else [obj]
-    problems = [Problem(record=f"event {i}", field="type", value=(e.get("type") if isinstance(e, dict) else None),
-                        source=source, message=f"expected an EPCIS event ({', '.join(EVENT_TYPES)})")
-                for i, e in enumerate(events) if not isinstance(e, dict) or e.get("type") not in EVENT_TYPES]
-    if problems or not events:
-        raise ValidationFailed(
-            f"{source} is neither an EPCIS document nor an EPCIS event (or an array of events)",
-            problems or [Problem(record="document", field="(whole)", message="empty array", source=source)],
-            hint="send an EPCISDocument, or events with \"type\": \"ObjectEvent\" etc.",
-        )
+    bad = [(i, e.get("type") if isinstance(e, dict) else None) for i, e in enumerate(events)
+           if not isinstance(e, dict) or e.get("type") not in EVENT_TYPES]
+    if bad or not events:
+        raise not_events(bad, source)
     ctx: list[Any] = []
     out = []
     for e in events:
@@ -80,11 +74,33 @@ def wrap_events(obj: Any, source: str = "document") -> dict[str, Any]:
             if c not in ctx:
                 ctx.append(c)
         out.append({k: v for k, v in e.items() if k != "@context"})
+    doc = wrapped_shell(ctx)
+    doc["epcisBody"]["eventList"] = out
+    return doc
+
+
+def not_events(bad: list[tuple[int, Any]], source: str) -> ValidationFailed:
+    """The refusal of an array (or a bare value) whose items `bad` (index, type) are no events."""
+    problems = [Problem(record=f"event {i}", field="type", value=t, source=source,
+                        message=f"expected an EPCIS event ({', '.join(EVENT_TYPES)})") for i, t in bad]
+    return ValidationFailed(
+        f"{source} is neither an EPCIS document nor an EPCIS event (or an array of events)",
+        problems or [Problem(record="document", field="(whole)", message="empty array", source=source)],
+        hint="send an EPCISDocument, or events with \"type\": \"ObjectEvent\" etc.",
+    )
+
+
+def wrapped_shell(ctx: list[Any]) -> dict[str, Any]:
+    """The EPCISDocument around wrapped events (its event list empty): the events' own
+    `@context`s merged in order, GS1's full context in front when none names a GS1 context."""
+    from tracegraph.loaders.epcis_doc import is_gs1_context_url
+
+    ctx = list(ctx)
     if not any(is_gs1_context_url(c) for c in ctx):
         ctx.insert(0, EPCIS_CONTEXT_URL)
     created = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return {"@context": ctx, "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": created,
-            "epcisBody": {"eventList": out}}
+            "epcisBody": {"eventList": []}}
 
 
 def json_document(data: Any, source: str = "document") -> dict[str, Any]:
@@ -114,21 +130,4 @@ def read_document(path: str | Path, fmt: str = "auto") -> dict[str, Any]:
     )
 
 
-def is_epcis_file(path: str | Path) -> bool:
-    """True when `path` is an EPCIS file by content: XML, or JSON that is a document or event(s)."""
-    kind = detect_format(path)
-    if kind == "epcis-xml":
-        return True
-    if kind != "epcis-json":
-        return False
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
-        return False
-    if isinstance(data, dict):
-        return data.get("type") in DOC_TYPES + EVENT_TYPES
-    return isinstance(data, list) and bool(data) and all(isinstance(e, dict) and e.get("type") in EVENT_TYPES
-                                                         for e in data)
-
-
-__all__ = ["detect_format", "read_document", "wrap_events", "json_document", "is_epcis_file", "FORMATS"]
+__all__ = ["detect_format", "read_document", "wrap_events", "json_document", "not_events", "wrapped_shell", "FORMATS"]

@@ -9,6 +9,7 @@ events give the same graph.
     validate_xml(root_or_path)  -> raises ValidationFailed with one Problem per XSD error (line, element)
     xml_to_document(root)       -> dict: an EPCIS 2.0 JSON-LD EPCISDocument / EPCISQueryDocument
     read_xml(path)              -> dict: parse + validate + convert
+    stream_xml(path)            -> XmlEventStream: the same, one event at a time (iterparse; the import uses it)
 
 Rules (docs/epcis.md "XML"):
 - 1.2's `extension` / `baseExtension` wrappers (and 2.0's, where they remain) are unwrapped: their
@@ -26,9 +27,13 @@ Rules (docs/epcis.md "XML"):
 
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import re
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -177,15 +182,24 @@ def validate_xml(root: etree._Element, source: str = "") -> str:
     if schema.validate(tree):
         return version
     starts = _event_starts(root) if not is_bare_event(root) else [root.sourceline or 1]
-    problems = []
-    for err in schema.error_log:
+    raise _xsd_refusal([p for _, p in _xsd_problems(schema.error_log, starts, source)], version, source)
+
+
+def _xsd_problems(error_log: Any, starts: Sequence[int], source: str) -> list[tuple[int, Problem]]:
+    """(line, Problem) for each XSD error; the event is the last one started at or before the line."""
+    out = []
+    for err in error_log:
         m = _ELEMENT.search(err.message)
         element = m.group(1) if m else "(document)"
         element = re.sub(r"^\{[^}]*\}", "", element) if not element.startswith("{http") else element
-        before = [i for i, s in enumerate(starts) if s <= err.line]
-        where = f"line {err.line}" + (f" (event {before[-1]})" if before else "")
-        problems.append(Problem(record=where, field=element, message=err.message.strip()[:400], source=source))
-    raise ValidationFailed(
+        before = bisect.bisect_right(starts, err.line)
+        where = f"line {err.line}" + (f" (event {before - 1})" if before else "")
+        out.append((err.line, Problem(record=where, field=element, message=err.message.strip()[:400], source=source)))
+    return out
+
+
+def _xsd_refusal(problems: list[Problem], version: str, source: str) -> ValidationFailed:
+    return ValidationFailed(
         f"{source or 'the XML document'} does not conform to GS1's EPCIS {version} XML Schema "
         f"({len(problems)} problem{'s' if len(problems) != 1 else ''})",
         problems,
@@ -616,12 +630,16 @@ def _find(el: etree._Element | None, *path: str) -> etree._Element | None:
     return el
 
 
-def xml_to_document(root: etree._Element, version: str | None = None) -> dict[str, Any]:
-    """A validated XML document (or bare event) -> the EPCIS 2.0 JSON-LD document it stands for."""
+def xml_to_document(root: etree._Element, version: str | None = None,
+                    nss: Namespaces | None = None) -> dict[str, Any]:
+    """A validated XML document (or bare event) -> the EPCIS 2.0 JSON-LD document it stands for.
+
+    `nss`: the prefixes already given to extension namespaces (the stream reader converts the
+    events first, then the document without them)."""
     version = version or xml_version(root)
     if is_bare_event(root):
         root = _wrap_event(root, version)
-    nss = Namespaces()
+    nss = nss if nss is not None else Namespaces()
     kind = _local(root.tag)
     body = _find(root, "EPCISBody")
     doc: dict[str, Any] = {"@context": [EPCIS_CONTEXT_URL], "type": "EPCISDocument", "schemaVersion": "2.0",
@@ -677,10 +695,17 @@ def _check_converted(doc: dict[str, Any], root: etree._Element, source: str) -> 
     """
     from tracegraph.loaders.epcis_doc import validate_document
 
-    try:
+    with _xml_lines(lambda: [root.sourceline or 1] if is_bare_event(root) else _event_starts(root)):
         validate_document(doc, source)
+
+
+@contextmanager
+def _xml_lines(lines: Callable[[], Sequence[int]]) -> Iterator[None]:
+    """JSON Schema problems of converted events pointed back at the XML line of each event."""
+    try:
+        yield
     except ValidationFailed as exc:
-        starts = [root.sourceline or 1] if is_bare_event(root) else _event_starts(root)
+        starts = lines()
         for p in exc.problems:
             if p.record.startswith("event ") and p.record[6:].isdigit() and int(p.record[6:]) < len(starts):
                 p.record = f"line {starts[int(p.record[6:])]} ({p.record})"
@@ -689,5 +714,184 @@ def _check_converted(doc: dict[str, Any], root: etree._Element, source: str) -> 
         raise
 
 
+# ---------------------------------------------------------------------------------------
+# streaming: one event at a time (bounded memory for documents of any size)
+# ---------------------------------------------------------------------------------------
+
+_SAFE = {"resolve_entities": False, "no_network": True, "remove_comments": True, "huge_tree": True,
+         "load_dtd": False}
+_EVENT_TAGS = tuple(f"{{}}{t}" for t in EVENT_TYPES + ("QuantityEvent",))
+
+
+def _peek_root(path: Path) -> etree._Element | None:
+    """The root element's start tag (name, namespaces, attributes), without reading further."""
+    try:
+        for _, el in etree.iterparse(str(path), events=("start",), **_SAFE):
+            return el
+    except (OSError, etree.XMLSyntaxError):
+        return None
+    return None
+
+
+def _unqualified_named(el: etree._Element | None, name: str) -> bool:
+    return el is not None and isinstance(el.tag, str) and _ns(el.tag) is None and _local(el.tag) == name
+
+
+def _event_chain(el: etree._Element, kind: str, version: str) -> list[etree._Element] | None:
+    """The unqualified `extension` wrappers between an event and its EventList, innermost first,
+    when the event is where the XSD puts events (EPCISBody/EventList, or a query document's
+    EPCISBody/QueryResults/resultsBody/EventList); None for an event anywhere else."""
+    chain = []
+    p = el.getparent()
+    while _unqualified_named(p, "extension"):
+        assert p is not None
+        chain.append(p)
+        p = p.getparent()
+    if p is None or not _unqualified_named(p, "EventList"):
+        return None
+    q = p.getparent()
+    if kind == "EPCISQueryDocument":
+        if not _unqualified_named(q, "resultsBody"):
+            return None
+        assert q is not None
+        qr = q.getparent()
+        if qr is None or qr.tag != f"{{{NS[version]['query']}}}QueryResults":
+            return None
+        q = qr.getparent()
+    if not _unqualified_named(q, "EPCISBody"):
+        return None
+    assert q is not None
+    return chain if q.getparent() is not None and q.getparent().getparent() is None else None
+
+
+def _event_document(el: etree._Element, version: str, depth: int) -> tuple[etree._Element, etree._Element]:
+    """An EPCISDocument of `version` whose EventList (inside `depth` unqualified `extension`
+    wrappers, as in the source) is ready to take the event: the event is validated there, as the
+    XSD validates it inside any document. The namespaces in scope of the event are declared on
+    the root, so QName values (`xsi:type="xsd:integer"`) mean what they meant in the source."""
+    ns = NS[version]["epcis"]
+    nsmap = {k: v for k, v in el.nsmap.items() if k}
+    if ns not in nsmap.values():
+        prefix, n = "epcis", 1
+        while prefix in nsmap:
+            n += 1
+            prefix = f"epcis{n}"
+        nsmap[prefix] = ns
+    doc = etree.Element(f"{{{ns}}}EPCISDocument", nsmap=nsmap, schemaVersion=version,
+                        creationDate="1970-01-01T00:00:00Z")
+    container = etree.SubElement(etree.SubElement(doc, "EPCISBody"), "EventList")
+    for _ in range(depth):
+        container = etree.SubElement(container, "extension")
+    return doc, container
+
+
+class XmlEventStream:
+    """An EPCIS 1.2 / 2.0 XML document read one event at a time (lxml iterparse).
+
+    Iterating yields the converted JSON-LD events in document order. Each event element is
+    detached from the document as soon as it is read, validated against GS1's XSD of the
+    document's version inside an otherwise empty document, converted and checked against GS1's
+    JSON Schema; the rest of the document (header, body; "the skeleton") is validated when the
+    parse ends. So the memory held is the skeleton and one event, whatever the document's size.
+
+    Refusals are those of `read_xml` (the XSD, then the conversion, then the JSON Schema; the
+    same problems, lines and event numbers) and are raised when the iteration ends: events
+    yielded before are only good once the iteration has finished without an error (the import
+    writes nothing before). `shell` is then the JSON-LD document with an empty event list.
+
+    Raises `NeedWholeDocument` (epcis_doc) for shapes it does not decide alone: a bare event or
+    a document without events as root, a 1.2 `extension` wrapper holding more than one event or
+    other elements; `epcis_stream` then reads the document whole.
+    """
+
+    def __init__(self, path: str | Path, source: str | None = None) -> None:
+        self.path = Path(path)
+        self.source = source or self.path.name
+        self.shell: dict[str, Any] | None = None
+        self.events = 0
+        #: the document being parsed, without the events read so far (the skeleton)
+        self.root: etree._Element | None = None
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        from tracegraph.loaders.epcis_doc import NeedWholeDocument, StreamCheck
+
+        name = self.source
+        top = _peek_root(self.path)
+        if top is None or is_bare_event(top) or _local(top.tag) not in ("EPCISDocument", "EPCISQueryDocument"):
+            raise NeedWholeDocument("not an EPCISDocument / EPCISQueryDocument with events")
+        kind, version = _local(top.tag), xml_version(top)
+        del top
+        schema = xml_schema(version)
+        nss = Namespaces()
+        check = StreamCheck(name)
+        starts = array("q")  # the line of each event (8 bytes an event: the one thing that grows)
+        xsd: list[tuple[int, Problem]] = []
+        converting_error: ValidationFailed | None = None
+        held: dict[etree._Element, int] = {}  # extension wrappers -> events taken out of them
+        it = etree.iterparse(str(self.path), events=("start", "end"), tag=(*_EVENT_TAGS, "{}extension"), **_SAFE)
+        try:
+            for action, el in it:
+                if self.root is None:
+                    self.root = el.getroottree().getroot()
+                if _local(el.tag) == "extension":
+                    if action == "end" and el in held:
+                        if held.pop(el) > 1 or len(el) or el.attrib or (el.text or "").strip():
+                            raise NeedWholeDocument("an extension wrapper holding more than one event")
+                        parent = el.getparent()
+                        assert parent is not None
+                        parent.remove(el)
+                    continue
+                if action == "start":
+                    starts.append(el.sourceline or 0)
+                    continue
+                chain = _event_chain(el, kind, version)
+                if chain is None:  # not where events go: stays in the skeleton (the XSD will say)
+                    continue
+                for w in chain:
+                    held[w] = held.get(w, 0) + 1
+                doc, container = _event_document(el, version, len(chain))
+                _collapse_typed_text(el)
+                container.append(el)  # detaches it from the document being parsed
+                if not schema.validate(doc):
+                    xsd.extend(_xsd_problems(schema.error_log, starts, name))
+                elif not xsd and converting_error is None:
+                    try:
+                        ev = convert_event(el, nss, version)
+                    except ValidationFailed as exc:
+                        converting_error = exc
+                    else:
+                        if check.event(ev):
+                            self.events += 1
+                            yield ev
+                del doc, container, el
+            root = it.root
+        except etree.XMLSyntaxError as exc:
+            line = exc.position[0] if exc.position else 0
+            raise ValidationFailed(
+                f"{name} is not well-formed XML: {exc.msg}",
+                [Problem(record=f"line {line}", field="xml", message=str(exc.msg), source=name)],
+                hint="fix the XML syntax and import again",
+            ) from exc
+        except OSError as exc:
+            raise ValidationFailed(f"{name} cannot be read: {exc}", hint="check the path") from exc
+        _collapse_typed_text(root)
+        if not schema.validate(root):
+            xsd.extend(_xsd_problems(schema.error_log, starts, name))
+        if xsd:
+            xsd.sort(key=lambda lp: lp[0])
+            raise _xsd_refusal([p for _, p in xsd], version, name)
+        shell = xml_to_document(root, version, nss)  # the skeleton: no events left in it
+        if converting_error is not None:
+            raise converting_error
+        with _xml_lines(lambda: starts):
+            check.finish(shell)
+        self.shell = shell
+
+
+def stream_xml(path: str | Path, source: str | None = None) -> XmlEventStream:
+    """`read_xml` one event at a time: see XmlEventStream."""
+    return XmlEventStream(path, source)
+
+
 __all__ = ["xml_schema", "parse_xml", "validate_xml", "xml_to_document", "read_xml", "xml_version", "cbv_term",
-           "Namespaces", "standard_prefixes", "XSD_DIR", "NS"]
+           "Namespaces", "standard_prefixes", "XSD_DIR", "NS", "XmlEventStream", "stream_xml"]
