@@ -38,6 +38,7 @@ from tracegraph.loaders.epcis_input import is_epcis_file as is_epcis
 from tracegraph.loaders.epcis_kinds import rekind, settle, votes_of
 from tracegraph.loaders.epcis_late import repack_late
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
+from tracegraph.loaders.epcis_retract import retract
 from tracegraph.loaders.epcis_state import settle_state
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
     rekind(mapped, settled, events, extra_context(doc), **kw)
     repack_late(store, mapped, events, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_late.py
     settle_state(store, mapped)  # state by event time, not by order of capture (epcis_state.py)
+    retract(store, mapped, events, originals, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_retract.py
     for eid, original in originals.items():  # error declarations: the erroneous version stays on record
         mapped.nodes[("EpcisEvent", eid)]["original_json"] = original
     return EpcisBatch(source=source, document_id=doc.get("id"), events=len(events),

@@ -129,6 +129,9 @@ class Mapped:
     #: lots stored as the other kind that this import writes again as the right one (epcis_kinds.py):
     #: {id, old: the stored label, drop_of: the Product/Material only that node named goes too}
     retyped: list[dict[str, Any]] = field(default_factory=list)
+    #: effects of erroneous events to undo (loaders/epcis_retract.py): {rows: epcis.retract rows,
+    #: recheck: containers whose contents' status is classified again}
+    retract: dict[str, Any] = field(default_factory=dict)
     #: the event being mapped (`EventKey`), while `_Mapper.event` maps it
     clock: EventKey | None = None
     #: per node, the event that set each state property (`LATEST_FIELDS`, `EARLIEST_FIELDS`)

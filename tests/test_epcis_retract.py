@@ -1,0 +1,169 @@
+"""GS1 error declarations undo what the erroneous event did (issue 14, point 4; loaders/epcis_retract.py).
+
+Two units shipped to hospital H1 by mistake, declared erroneous (CBV `incorrect_data`) and corrected
+by a shipment to H2: impact (both engines) has them at H2 and H1 nowhere, and the graph is the graph
+of the corrective event alone. The same with the original and its declaration in one document; a
+case shipped by mistake (`did_not_occur`, no corrective event) takes its packed units back; a unit a
+return recorded outside EPCIS holds is not corrected behind its back. Events written by hand from EPCIS
+2.0 §7.4.1.2 and CBV 2.0."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from graph_snapshot import snapshot
+
+from tracegraph.engine import commands
+from tracegraph.engine.access.actor import Actor
+from tracegraph.engine.audit.chain import head
+from tracegraph.engine.audit.verify import verify
+from tracegraph.engine.errors import Conflict
+from tracegraph.engine.stores.falkordb import FalkorDBStore
+from tracegraph.engine.trace import index as trace_index
+from tracegraph.engine.trace.impact import impact
+from tracegraph.engine.trace.models import ImpactCause, ImpactOptions
+from tracegraph.loaders.epcis import import_epcis
+
+ACTOR = Actor("u-qa", "Quinn QA", frozenset({"qa"}))
+CTX = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
+U1, U2 = "urn:epc:id:sgtin:4012345.011111.2001", "urn:epc:id:sgtin:4012345.011111.2002"
+CASE = "urn:epc:id:sscc:4012345.0000000777"
+H1, H2 = "urn:epc:id:pgln:4012399.00001", "urn:epc:id:pgln:4012399.00002"
+WRONG, RIGHT = "urn:uuid:5c1d0000-0000-4000-8000-0000000000a1", "urn:uuid:5c1d0000-0000-4000-8000-0000000000a2"
+PACK = "urn:uuid:5c1d0000-0000-4000-8000-0000000000a0"
+SITE = {"id": "urn:epc:id:sgln:4012345.00001.0"}
+
+
+def ship(eid: str, epcs: list[str], to: str, when: str = "2026-05-04T10:00:00+02:00") -> dict[str, Any]:
+    return {"type": "ObjectEvent", "eventID": eid, "eventTime": when, "eventTimeZoneOffset": "+02:00",
+            "action": "OBSERVE", "epcList": epcs, "bizStep": "shipping", "disposition": "in_transit",
+            "readPoint": SITE, "bizLocation": SITE,
+            "sourceList": [{"type": "owning_party", "source": "urn:epc:id:pgln:4012345.00000"}],
+            "destinationList": [{"type": "owning_party", "destination": to}]}
+
+
+def pack() -> dict[str, Any]:
+    return {"type": "AggregationEvent", "eventID": PACK, "eventTime": "2026-05-04T08:00:00+02:00",
+            "eventTimeZoneOffset": "+02:00", "parentID": CASE, "childEPCs": [U1, U2], "action": "ADD",
+            "bizStep": "packing", "disposition": "in_progress", "readPoint": SITE}
+
+
+def declared(e: dict[str, Any], reason: str = "incorrect_data", corrective: list[str] | None = None) -> dict[str, Any]:
+    decl: dict[str, Any] = {"declarationTime": "2026-05-05T09:00:00+02:00", "reason": reason}
+    if corrective:
+        decl["correctiveEventIDs"] = corrective
+    return {**copy.deepcopy(e), "errorDeclaration": decl}
+
+
+def doc(*events: dict[str, Any]) -> dict[str, Any]:
+    return {"@context": CTX, "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-05-05T00:00:00Z",
+            "epcisBody": {"eventList": list(events)}}
+
+
+@pytest.fixture()
+def other_store(embedded_server: Any) -> Iterator[FalkorDBStore]:
+    """A second fresh graph: the corrective events alone, to compare with."""
+    import uuid
+
+    s = FalkorDBStore(unix_socket_path=str(embedded_server.socket_path), graph="t_retract_" + uuid.uuid4().hex[:8],
+                      server=embedded_server)
+    s.apply_schema()
+    yield s
+    s.drop_graph()
+    s.close()
+
+
+def answers(store: Any, units: list[str]) -> tuple[dict[str, Any], str]:
+    """Where each unit is by both engines (they must agree), and the whole answer as text."""
+    trace_index.refresh(store)
+    try:
+        cause = ImpactCause(serials=units)
+        a = impact(store, cause, engine="cypher").model_dump(exclude={"engine", "index_seq", "elapsed_ms"})
+        b = impact(store, cause, engine="index").model_dump(exclude={"engine", "index_seq", "elapsed_ms"})
+        assert a == b
+        hist = impact(store, cause, ImpactOptions(with_history=True), engine="cypher")
+        asof = impact(store, cause, ImpactOptions(as_of="2026-05-04T12:00:00+00:00"), engine="cypher")
+    finally:
+        trace_index.disable(store)
+    where = {s["id"]: (s["status"], s["customer"]) for s in a["serials"]}
+    return where, json.dumps(a, default=str) + hist.model_dump_json() + asof.model_dump_json()
+
+
+def business(store: Any, leave_out: str) -> tuple[list[Any], list[Any]]:
+    """The graph without the declared event's node and its CONCERNS links (which the corrective
+    event alone does not have)."""
+    nodes, edges = snapshot(store)
+    nodes = [n for n in nodes if not (n[0] == "EpcisEvent" and json.loads(n[1])["id"] == leave_out)]
+    edges = [e for e in edges if e[1] != leave_out]
+    return nodes, edges
+
+
+def test_a_declared_shipment_in_a_later_document_is_undone_and_corrected(empty_store: Any, other_store: Any) -> None:
+    wrong = ship(WRONG, [U1, U2], H1)
+    import_epcis(empty_store, doc(wrong), ACTOR)
+    where, _ = answers(empty_store, [U1, U2])
+    assert where == {U1: ("in_transit", H1), U2: ("in_transit", H1)}  # the mistake, as the graph held it
+    right = ship(RIGHT, [U1, U2], H2)  # a corrective event often carries the original's eventTime
+    import_epcis(empty_store, doc(declared(wrong, corrective=[RIGHT]), right), ACTOR)
+    where, text = answers(empty_store, [U1, U2])
+    assert where == {U1: ("in_transit", H2), U2: ("in_transit", H2)}
+    assert H1 not in text  # not the holder, not in the history, not in the as-of answer
+    assert verify(empty_store).ok
+    row = empty_store.run("MATCH (e:EpcisEvent {id: $id}) RETURN e.error_declared AS d, e.original_json AS o",
+                          {"id": WRONG})[0]
+    assert row["d"] is True and "errorDeclaration" not in json.loads(row["o"])  # both versions on record
+    import_epcis(other_store, doc(right), ACTOR)
+    assert business(empty_store, WRONG) == business(other_store, WRONG)
+
+
+def test_b_the_original_and_its_declaration_in_one_document(empty_store: Any, other_store: Any) -> None:
+    wrong = ship(WRONG, [U1, U2], H1)
+    right = ship(RIGHT, [U1, U2], H2)
+    res = import_epcis(empty_store, doc(wrong, declared(wrong, corrective=[RIGHT]), right), ACTOR)
+    assert res.events == 2
+    where, text = answers(empty_store, [U1, U2])
+    assert where == {U1: ("in_transit", H2), U2: ("in_transit", H2)} and H1 not in text
+    assert verify(empty_store).ok
+    row = empty_store.run("MATCH (e:EpcisEvent {id: $id}) RETURN e.error_declared AS d, e.original_json AS o",
+                          {"id": WRONG})[0]
+    assert row["d"] is True and "errorDeclaration" not in json.loads(row["o"])
+    import_epcis(other_store, doc(right), ACTOR)
+    assert business(empty_store, WRONG) == business(other_store, WRONG)
+
+
+def test_c_a_case_shipped_by_mistake_takes_its_units_back(empty_store: Any) -> None:
+    wrong = ship(WRONG, [CASE], H1)
+    import_epcis(empty_store, doc(pack(), wrong), ACTOR)
+    where, _ = answers(empty_store, [U1, U2])
+    assert where == {U1: ("in_transit", H1), U2: ("in_transit", H1)}  # the units followed their case
+    import_epcis(empty_store, doc(declared(wrong, reason="did_not_occur")), ACTOR)
+    where, text = answers(empty_store, [U1, U2])
+    assert where == {U1: ("in_stock", None), U2: ("in_stock", None)} and H1 not in text
+    left = empty_store.run("MATCH (x)-[s:SHIPPED_IN]->() RETURN count(s) AS c", write=False)[0]["c"]
+    assert left == 0
+    case = empty_store.run("MATCH (c:Container {id: $id}) RETURN c.status AS s, c.customer_id AS cu", {"id": CASE})[0]
+    assert case["s"] in (None, "in_stock") and case["cu"] is None
+    packed = empty_store.run("MATCH (:Serial)-[p:PACKED_IN]->(:Container) WHERE p.to IS NULL RETURN count(p) AS c",
+                             write=False)[0]["c"]
+    assert packed == 2  # still in the case, which never left
+    assert verify(empty_store).ok
+
+
+def test_e_an_effect_a_return_outside_epcis_holds_is_refused_and_nothing_is_written(empty_store: Any) -> None:
+    """H1 sent U1 back and customer service recorded the return (not an EPCIS event): the shipment
+    to H1 cannot silently vanish under that return. Refused naming the record; nothing written."""
+    wrong = ship(WRONG, [U1, U2], H1)
+    import_epcis(empty_store, doc(wrong), ACTOR)
+    commands.create(empty_store, "Return", "RET-9", {"date": "2026-05-06T10:00:00+00:00", "customer_id": H1,
+                                                    "item_kind": "serial", "item_id": U1, "qty": 1.0}, ACTOR)
+    commands.link(empty_store, "Serial", U1, "RETURNED_IN", "Return", "RET-9", ACTOR, props={"qty": 1.0})
+    before, seq = snapshot(empty_store), head(empty_store)["seq"]
+    with pytest.raises(Conflict) as refused:
+        import_epcis(empty_store, doc(declared(wrong, corrective=[RIGHT]), ship(RIGHT, [U1, U2], H2)), ACTOR)
+    assert U1 in str(refused.value) and "RET-9" in str(refused.value)
+    assert head(empty_store)["seq"] == seq and snapshot(empty_store) == before
+    assert verify(empty_store).ok

@@ -1,0 +1,44 @@
+// GS1 error declarations (loaders/epcis_retract.py): what, besides EPCIS, holds the records an
+// erroneous event's effects are undone on. Per node of $serials / $containers / $batches / $lots /
+// $shipments / $customers: its status, the format of the import run that made it ('epcis' for an EPCIS
+// import), every relationship type it has to anything but an audit entry, the non-EPCIS returns it is in
+// (a RETURNED_IN link of its own to a Return no EPCIS event concerns: a recall return) and its degree.
+MATCH (n:Serial) WHERE n.id IN $serials
+OPTIONAL MATCH (run:ImportRun {id: n.import_id})
+OPTIONAL MATCH (n)-[r]-(x) WHERE NOT x:AuditEntry
+WITH n, run, collect(DISTINCT type(r)) AS types, count(r) AS degree
+OPTIONAL MATCH (n)-[rr:RETURNED_IN]->(ret:Return) WHERE rr.via IS NULL AND NOT (ret)<-[:CONCERNS]-(:EpcisEvent)
+RETURN 'Serial' AS label, n.id AS id, n.status AS status, run.format AS made_by, types, degree,
+       collect(DISTINCT ret.id) AS returns
+UNION ALL
+MATCH (n:Container) WHERE n.id IN $containers
+OPTIONAL MATCH (run:ImportRun {id: n.import_id})
+OPTIONAL MATCH (n)-[r]-(x) WHERE NOT x:AuditEntry
+WITH n, run, collect(DISTINCT type(r)) AS types, count(r) AS degree
+OPTIONAL MATCH (n)-[rr:RETURNED_IN]->(ret:Return) WHERE rr.via IS NULL AND NOT (ret)<-[:CONCERNS]-(:EpcisEvent)
+RETURN 'Container' AS label, n.id AS id, n.status AS status, run.format AS made_by, types, degree,
+       collect(DISTINCT ret.id) AS returns
+UNION ALL
+MATCH (n:Batch) WHERE n.id IN $batches
+OPTIONAL MATCH (run:ImportRun {id: n.import_id})
+OPTIONAL MATCH (n)-[r]-(x) WHERE NOT x:AuditEntry
+WITH n, run, collect(DISTINCT type(r)) AS types, count(r) AS degree
+RETURN 'Batch' AS label, n.id AS id, n.status AS status, run.format AS made_by, types, degree, [] AS returns
+UNION ALL
+MATCH (n:MaterialLot) WHERE n.id IN $lots
+OPTIONAL MATCH (run:ImportRun {id: n.import_id})
+OPTIONAL MATCH (n)-[r]-(x) WHERE NOT x:AuditEntry
+WITH n, run, collect(DISTINCT type(r)) AS types, count(r) AS degree
+RETURN 'MaterialLot' AS label, n.id AS id, n.status AS status, run.format AS made_by, types, degree, [] AS returns
+UNION ALL
+MATCH (n:Shipment) WHERE n.id IN $shipments
+OPTIONAL MATCH (run:ImportRun {id: n.import_id})
+OPTIONAL MATCH (n)-[r]-(x) WHERE NOT x:AuditEntry
+WITH n, run, collect(DISTINCT type(r)) AS types, count(r) AS degree
+RETURN 'Shipment' AS label, n.id AS id, n.status AS status, run.format AS made_by, types, degree, [] AS returns
+UNION ALL
+MATCH (n:Customer) WHERE n.id IN $customers
+OPTIONAL MATCH (run:ImportRun {id: n.import_id})
+OPTIONAL MATCH (n)-[r]-(x) WHERE NOT x:AuditEntry
+WITH n, run, collect(DISTINCT type(r)) AS types, count(r) AS degree
+RETURN 'Customer' AS label, n.id AS id, n.status AS status, run.format AS made_by, types, degree, [] AS returns
