@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from graph_snapshot import snapshot
 
+from graph_snapshot import snapshot
 from tracegraph.engine import commands
 from tracegraph.engine.access.actor import Actor
 from tracegraph.engine.audit.chain import head
