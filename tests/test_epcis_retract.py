@@ -167,3 +167,71 @@ def test_e_an_effect_a_return_outside_epcis_holds_is_refused_and_nothing_is_writ
     assert U1 in str(refused.value) and "RET-9" in str(refused.value)
     assert head(empty_store)["seq"] == seq and snapshot(empty_store) == before
     assert verify(empty_store).ok
+
+
+CASE2 = "urn:epc:id:sscc:4012345.0000000778"
+DESADV = "urn:epcglobal:cbv:bt:4012345000009:DA-7001"
+LOT_A, LOT_B = "urn:epc:class:lgtin:4012345.011111.LA", "urn:epc:class:lgtin:4012345.011111.LB"
+
+
+def test_a_packing_by_mistake_is_undone_and_the_case_that_was_shipped_carries_the_units(
+        empty_store: Any, other_store: Any) -> None:
+    """U1, U2 packed into the wrong case (declared), corrected into CASE2; CASE2 ships to H2 and
+    CASE (empty now) to H1: the units are at H2 only."""
+    wrong = {**pack(), "eventID": WRONG}
+    right = {**pack(), "eventID": RIGHT, "parentID": CASE2}
+    later = [ship("urn:uuid:5c1d0000-0000-4000-8000-0000000000b1", [CASE], H1),
+             ship("urn:uuid:5c1d0000-0000-4000-8000-0000000000b2", [CASE2], H2)]
+    import_epcis(empty_store, doc(wrong), ACTOR)
+    import_epcis(empty_store, doc(declared(wrong, corrective=[RIGHT]), right), ACTOR)
+    import_epcis(empty_store, doc(*later), ACTOR)
+    where, text = answers(empty_store, [U1, U2])
+    assert where == {U1: ("in_transit", H2), U2: ("in_transit", H2)} and H1 not in text.replace(CASE, "")
+    links = empty_store.run("MATCH (s:Serial)-[p:PACKED_IN]->(c:Container) RETURN s.id AS s, c.id AS c", write=False)
+    assert sorted((r["s"], r["c"]) for r in links) == [(U1, CASE2), (U2, CASE2)]
+    assert verify(empty_store).ok
+    import_epcis(other_store, doc(right), ACTOR)
+    import_epcis(other_store, doc(*later), ACTOR)
+    assert business(empty_store, WRONG) == business(other_store, WRONG)
+
+
+def commission(eid: str, lot: str) -> dict[str, Any]:
+    return {"type": "ObjectEvent", "eventID": eid, "eventTime": "2026-05-03T10:00:00+02:00",
+            "eventTimeZoneOffset": "+02:00", "action": "ADD", "epcList": [U1, U2], "bizStep": "commissioning",
+            "disposition": "active", "readPoint": SITE, "bizLocation": SITE,
+            "ilmd": {"cbvmda:lotNumber": lot}}
+
+
+def test_units_commissioned_into_the_wrong_lot_leave_it(empty_store: Any, other_store: Any) -> None:
+    """A recall of lot LA must not reach units that were only said by mistake to be of it."""
+    wrong, right = commission(WRONG, "LA"), commission(RIGHT, "LB")
+    import_epcis(empty_store, doc(wrong), ACTOR)
+    import_epcis(empty_store, doc(declared(wrong, corrective=[RIGHT]), right), ACTOR)
+    trace_index.refresh(empty_store)
+    try:
+        # lot LA has no units left (the index declines a batch without units: the graph answers)
+        assert impact(empty_store, ImpactCause(batches=[LOT_A]), engine="cypher").serials == []
+        for engine in ("cypher", "index"):
+            assert {s.id for s in impact(empty_store, ImpactCause(batches=[LOT_B]), engine=engine).serials} == {U1, U2}
+    finally:
+        trace_index.disable(empty_store)
+    made = empty_store.run("MATCH (b:Batch)-[:PRODUCED]->(s:Serial) RETURN b.id AS b, s.batch_id AS sb", write=False)
+    assert {(r["b"], r["sb"]) for r in made} == {(LOT_B, LOT_B)}
+    assert verify(empty_store).ok
+
+
+def test_a_shipment_kept_by_its_despatch_advice_loses_the_wrong_destination(empty_store: Any) -> None:
+    """The erroneous and the corrective event name the same despatch advice: one Shipment DA-7001,
+    delivered to H2 only."""
+    bt = [{"type": "desadv", "bizTransaction": DESADV}]
+    wrong = {**ship(WRONG, [U1, U2], H1), "bizTransactionList": bt}
+    right = {**ship(RIGHT, [U1, U2], H2), "bizTransactionList": bt}
+    import_epcis(empty_store, doc(wrong), ACTOR)
+    import_epcis(empty_store, doc(declared(wrong, corrective=[RIGHT]), right), ACTOR)
+    where, text = answers(empty_store, [U1, U2])
+    assert where == {U1: ("in_transit", H2), U2: ("in_transit", H2)} and H1 not in text
+    to = empty_store.run("MATCH (s:Shipment)-[:DELIVERED_TO]->(c:Customer) RETURN s.id AS s, s.customer_id AS sc, "
+                         "c.id AS c", write=False)
+    assert [(r["s"], r["sc"], r["c"]) for r in to] == [(DESADV, H2, H2)]
+    assert empty_store.run("MATCH (c:Customer {id: $id}) RETURN count(c) AS n", {"id": H1})[0]["n"] == 0
+    assert verify(empty_store).ok
