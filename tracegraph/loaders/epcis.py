@@ -13,7 +13,8 @@
 How events map to the graph is described in `epcis_map.py` and docs/epcis.md. Submodules:
 epcis_doc (read + JSON Schema), epcis_map (events -> facts), epcis_kinds (lot kinds over all
 the events), epcis_state (state by event time), epcis_late (packing
-captured late), epcis_write (audited writes),
+captured late), epcis_retract (error declarations undo what the erroneous event did), epcis_write
+(audited writes),
 epcis_export (graph -> document).
 """
 

@@ -6,8 +6,9 @@
   both versions; a repository must not let an event change behind its eventID.
 - Except a GS1 error declaration (EPCIS 2.0 §7.4.1.2): the original event re-sent with an
   `errorDeclaration` (declarationTime, reason, correctiveEventIDs), usually beside its corrective
-  events. It is applied (the mapping stops counting the erroneous event's effects), and the
-  original version stays on record on the event node (`original_json`).
+  events, in a later document or beside the original in the same one. It is applied (the mapping
+  stops counting the erroneous event's effects, and epcis_retract.py undoes what an earlier import
+  of it did), and the original version stays on record on the event node (`original_json`).
 - Two different events with one eventID inside one document are refused the same way.
 
 `recordTime` is not part of an event's identity: the repository sets it when it captures.

@@ -18,7 +18,8 @@ The mapping (see docs/epcis.md for the full table):
   DELIVERED_TO the destination party (owning > possessing > location); receiving -> delivered.
 - Every event -> one EpcisEvent node holding the original JSON, linked by CONCERNS {role} to every
   object, location, party and business transaction it names; nothing the model lacks is lost.
-- An event carrying an errorDeclaration is stored and linked but its effects are not applied.
+- An event carrying an errorDeclaration is stored and linked but its effects are not applied (what
+  an earlier import of the original did is undone by epcis_retract.py).
 """
 
 from __future__ import annotations

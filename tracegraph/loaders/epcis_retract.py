@@ -25,7 +25,8 @@ the import whose STORED version is now declared erroneous (`epcis_identity.dedup
    epcis_state.py does: the erroneous event's time must stop counting);
 4. the containers it shipped, received, returned or destroyed go to the containment derivation of
    the same run with their contents' status to classify again (`Mapped.retract["recheck"]`), so
-   units that travelled inside a case follow.
+   units that travelled inside a case follow (also when recovery finishes the run from its log:
+   the step carries them as `recheck` rows, read by containment.derive_all).
 
 The removals are one audited commit-log step of the import run (`epcis.tx_retract`, sealed by
 engine/imports/merge_seals.py), before the upserts; all of it applies with the rest of the
@@ -215,6 +216,8 @@ def retract(store: GraphStore | None, mapped: Mapped, events: list[dict[str, Any
     boxes = {k[1] for k in touched if k[0] == "Container"}
     boxes |= {k[2] for k in gone_edges if k[1] == "Container"}
     mapped.containers |= boxes
+    # no-op rows of the step, so a run finished from its log by recovery classifies them too
+    rows += [{"kind": "recheck", "f": b, "t": "", "from": ""} for b in sorted(boxes)]
     mapped.retract["rows"] = mapped.retract.get("rows", []) + rows
     mapped.retract["recheck"] = sorted(set(mapped.retract.get("recheck", [])) | boxes)
 

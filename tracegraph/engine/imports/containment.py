@@ -295,9 +295,17 @@ def derive_all(store: GraphStore, actor: Actor, *, import_id: str, clock: Clock 
                progress: Progress | None = None) -> Derived:
     """Re-derive every container's contents: after a run that was finished from its commit log
     (`--resume`, automatic recovery), where which containers it touched is no longer known. A
-    plant without containers reads one empty list."""
+    plant without containers reads one empty list. The containers an EPCIS error declaration took
+    a shipment or return from (`recheck` rows of the run's `epcis.tx_retract` log steps,
+    loaders/epcis_retract.py) have their contents' status classified again, as the run would have."""
+    import json
+
     ids = {r["id"] for r in store.read("containment.all_containers")}
-    return derive(store, actor, ids, import_id=import_id, clock=clock, progress=progress) if ids else Derived()
+    recheck = {str(r["f"]) for st in store.read("imports.log_list", import_id=import_id)
+               if st["query"] == "epcis.tx_retract" for r in json.loads(st["payload"] or "[]")
+               if isinstance(r, dict) and r.get("kind") == "recheck"} if ids else set()
+    return derive(store, actor, ids, import_id=import_id, clock=clock, progress=progress,
+                  recheck=recheck & ids) if ids else Derived()
 
 
 def _write(store: GraphStore, actor: Actor, clock: Clock, import_id: str,

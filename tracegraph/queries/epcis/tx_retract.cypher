@@ -6,7 +6,8 @@
 // SHIPPED_IN and RETURNED_IN only the item's own link, not one derived through a container; PACKED_IN
 // every interval of child f in container t, the import writes the intervals all the events give again)
 // or 'drop_Shipment' / 'drop_Return' / 'drop_Customer' (the record f and its links, when no remaining
-// event makes it). The mapping never names an edge whose end it drops.
+// event makes it). The mapping never names an edge whose end it drops. Rows of kind 'recheck' (a container
+// whose contents' status the containment derivation classifies again) match nothing here.
 //#include audit.guard
 MATCH (run:ImportRun {id: $import_id}) WHERE run.status = $phase
 OPTIONAL MATCH (pp:ImportPending {id: $pending_id})
