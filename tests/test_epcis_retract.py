@@ -280,3 +280,38 @@ def test_a_crash_before_the_case_contents_follow_is_finished_by_recovery(empty_s
     where, text = answers(empty_store, [U1, U2])
     assert where == {U1: ("in_stock", None), U2: ("in_stock", None)} and H1 not in text
     assert verify(empty_store).ok
+
+
+def receive(eid: str, epcs: list[str], at: str) -> dict[str, Any]:
+    return {"type": "ObjectEvent", "eventID": eid, "eventTime": "2026-05-06T10:00:00+02:00",
+            "eventTimeZoneOffset": "+02:00", "action": "OBSERVE", "epcList": epcs, "bizStep": "receiving",
+            "disposition": "in_progress", "readPoint": {"id": "urn:epc:id:sgln:4012399.00001.0"},
+            "destinationList": [{"type": "owning_party", "destination": at}]}
+
+
+def test_a_receipt_that_did_not_occur_leaves_the_units_in_transit(empty_store: Any) -> None:
+    first = ship(RIGHT, [U1, U2], H1)
+    wrong = receive(WRONG, [U1, U2], H1)
+    import_epcis(empty_store, doc(first), ACTOR)
+    import_epcis(empty_store, doc(wrong), ACTOR)
+    where, _ = answers(empty_store, [U1, U2])
+    assert where == {U1: ("at_distributor", H1), U2: ("at_distributor", H1)}
+    import_epcis(empty_store, doc(declared(wrong, reason="did_not_occur")), ACTOR)
+    where, _ = answers(empty_store, [U1, U2])
+    assert where == {U1: ("in_transit", H1), U2: ("in_transit", H1)}
+    sh = empty_store.run("MATCH (s:Shipment {id: $id}) RETURN s.status AS st, s.delivered_at AS d", {"id": RIGHT})[0]
+    assert sh == {"st": "in_transit", "d": None}
+    to = empty_store.run("MATCH (:Shipment {id: $id})-[d:DELIVERED_TO]->(c:Customer) RETURN c.id AS c, d.date AS d",
+                         {"id": RIGHT})
+    assert to == [{"c": H1, "d": None}]  # still on its way to H1, not delivered
+    assert verify(empty_store).ok
+
+
+def test_a_loose_shipment_that_did_not_occur_leaves_the_units_in_stock(empty_store: Any) -> None:
+    wrong = ship(WRONG, [U1], H1)
+    import_epcis(empty_store, doc(wrong), ACTOR)
+    import_epcis(empty_store, doc(declared(wrong, reason="did_not_occur")), ACTOR)
+    where, text = answers(empty_store, [U1])
+    assert where == {U1: ("in_stock", None)} and H1 not in text
+    assert empty_store.run("MATCH (s:Shipment) RETURN count(s) AS c")[0]["c"] == 0
+    assert verify(empty_store).ok

@@ -190,6 +190,13 @@ def retract(store: GraphStore | None, mapped: Mapped, events: list[dict[str, Any
         mapped.unpacked[:] = [u for u in mapped.unpacked if u[1] not in repack]
     for key in sorted(dropped):
         rows.append({"kind": f"drop_{key[0]}", "f": key[1], "t": "", "from": ""})
+    # an effect edge the remaining events keep with other properties (a delivery date the erroneous
+    # receipt gave): written again with theirs, the erroneous event's own ones removed
+    for ek, p in with_.edges.items():
+        if ek[0] in EFFECTS and ek in without.edges and without.edges[ek] != p \
+                and (ek[1], ek[2]) not in dropped and (ek[3], ek[4]) not in dropped:
+            mapped.edges[ek] = {**{k: None for k in p if k != "role"}, **without.edges[ek],
+                                **{k: v for k, v in mapped.edges.get(ek, {}).items() if k in without.edges[ek]}}
     for ek in [ek for ek in mapped.edges if (ek[1], ek[2]) in dropped or (ek[3], ek[4]) in dropped]:
         del mapped.edges[ek]
     for key in dropped:
