@@ -315,3 +315,31 @@ def test_a_loose_shipment_that_did_not_occur_leaves_the_units_in_stock(empty_sto
     assert where == {U1: ("in_stock", None)} and H1 not in text
     assert empty_store.run("MATCH (s:Shipment) RETURN count(s) AS c")[0]["c"] == 0
     assert verify(empty_store).ok
+
+
+def test_a_quarantined_unit_is_not_moved_by_a_declaration(empty_store: Any) -> None:
+    """A return from H1 (EPCIS), then QA quarantines the returned unit; the return is then declared
+    erroneous. Moving the unit back to H1 under QA's hold is refused, naming the unit and the hold."""
+    import_epcis(empty_store, doc(ship(RIGHT, [U1], H1)), ACTOR)
+    back = {**receive(WRONG, [U1], "urn:epc:id:pgln:4012345.00000"), "disposition": "returned",
+            "sourceList": [{"type": "owning_party", "source": H1}]}
+    import_epcis(empty_store, doc(back), ACTOR)
+    assert answers(empty_store, [U1])[0] == {U1: ("returned", H1)}
+    commands.set_status(empty_store, "Serial", U1, "quarantined", ACTOR, reason="returned, seal broken")
+    before, seq = snapshot(empty_store), head(empty_store)["seq"]
+    with pytest.raises(Conflict) as refused:
+        import_epcis(empty_store, doc(declared(back, reason="did_not_occur")), ACTOR)
+    assert U1 in str(refused.value) and "quarantined" in str(refused.value)
+    assert head(empty_store)["seq"] == seq and snapshot(empty_store) == before
+    assert verify(empty_store).ok
+
+
+def test_a_return_that_did_not_occur_puts_the_unit_back_with_its_holder(empty_store: Any) -> None:
+    import_epcis(empty_store, doc(ship(RIGHT, [U1], H1)), ACTOR)
+    back = {**receive(WRONG, [U1], "urn:epc:id:pgln:4012345.00000"), "disposition": "returned",
+            "sourceList": [{"type": "owning_party", "source": H1}]}
+    import_epcis(empty_store, doc(back), ACTOR)
+    import_epcis(empty_store, doc(declared(back, reason="did_not_occur")), ACTOR)
+    assert answers(empty_store, [U1])[0] == {U1: ("in_transit", H1)}
+    assert empty_store.run("MATCH (r:Return) RETURN count(r) AS c")[0]["c"] == 0
+    assert verify(empty_store).ok

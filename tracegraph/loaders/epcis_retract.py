@@ -35,7 +35,7 @@ document or not at all. Both versions stay on record: the EpcisEvent keeps the d
 
 Refused (Conflict naming the record, nothing written), as epcis_kinds.py refuses a re-kind: an
 effect to undo on a record that holds more than EPCIS facts: a unit or container quarantined or
-under a recall, one returned by a recall return (a RETURNED_IN to a Return no EPCIS event made),
+under a recall, one returned by a recall return (a RETURNED_IN to a Return no EPCIS import made),
 one with a quality record or a link the EPCIS mapping does not write, a shipment the ERP import
 made. A recall coordinator must decide about those records, not an import.
 

@@ -2,22 +2,26 @@
 // erroneous event's effects are undone on. Per node of $serials / $containers / $batches / $lots /
 // $shipments / $customers: its status, the format of the import run that made it ('epcis' for an EPCIS
 // import), every relationship type it has to anything but an audit entry, the non-EPCIS returns it is in
-// (a RETURNED_IN link of its own to a Return no EPCIS event concerns: a recall return) and its degree.
+// (a RETURNED_IN link of its own to a Return no EPCIS import made: a recall return) and its degree.
 MATCH (n:Serial) WHERE n.id IN $serials
 OPTIONAL MATCH (run:ImportRun {id: n.import_id})
 OPTIONAL MATCH (n)-[r]-(x) WHERE NOT x:AuditEntry
 WITH n, run, collect(DISTINCT type(r)) AS types, count(r) AS degree
-OPTIONAL MATCH (n)-[rr:RETURNED_IN]->(ret:Return) WHERE rr.via IS NULL AND NOT (ret)<-[:CONCERNS]-(:EpcisEvent)
+OPTIONAL MATCH (n)-[rr:RETURNED_IN]->(ret:Return) WHERE rr.via IS NULL
+OPTIONAL MATCH (rrun:ImportRun) WHERE ret IS NOT NULL AND rrun.id = ret.import_id
+WITH n, run, types, degree, CASE WHEN ret IS NOT NULL AND (rrun IS NULL OR rrun.format <> 'epcis') THEN ret.id END AS foreign
 RETURN 'Serial' AS label, n.id AS id, n.status AS status, run.format AS made_by, types, degree,
-       collect(DISTINCT ret.id) AS returns
+       collect(DISTINCT foreign) AS returns
 UNION ALL
 MATCH (n:Container) WHERE n.id IN $containers
 OPTIONAL MATCH (run:ImportRun {id: n.import_id})
 OPTIONAL MATCH (n)-[r]-(x) WHERE NOT x:AuditEntry
 WITH n, run, collect(DISTINCT type(r)) AS types, count(r) AS degree
-OPTIONAL MATCH (n)-[rr:RETURNED_IN]->(ret:Return) WHERE rr.via IS NULL AND NOT (ret)<-[:CONCERNS]-(:EpcisEvent)
+OPTIONAL MATCH (n)-[rr:RETURNED_IN]->(ret:Return) WHERE rr.via IS NULL
+OPTIONAL MATCH (rrun:ImportRun) WHERE ret IS NOT NULL AND rrun.id = ret.import_id
+WITH n, run, types, degree, CASE WHEN ret IS NOT NULL AND (rrun IS NULL OR rrun.format <> 'epcis') THEN ret.id END AS foreign
 RETURN 'Container' AS label, n.id AS id, n.status AS status, run.format AS made_by, types, degree,
-       collect(DISTINCT ret.id) AS returns
+       collect(DISTINCT foreign) AS returns
 UNION ALL
 MATCH (n:Batch) WHERE n.id IN $batches
 OPTIONAL MATCH (run:ImportRun {id: n.import_id})
