@@ -13,7 +13,8 @@
 How events map to the graph is described in `epcis_map.py` and docs/epcis.md. Submodules:
 epcis_doc (read + JSON Schema), epcis_stream (a file read one event at a time), epcis_map (events -> facts), epcis_kinds (lot kinds over all
 the events), epcis_state (state by event time), epcis_late (packing
-captured late), epcis_write (audited writes),
+captured late), epcis_retract (error declarations undo what the erroneous event did), epcis_write
+(audited writes),
 epcis_export (graph -> document).
 """
 
@@ -37,6 +38,7 @@ from tracegraph.loaders.epcis_identity import dedupe
 from tracegraph.loaders.epcis_kinds import rekind, settle, votes_of
 from tracegraph.loaders.epcis_late import repack_late
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
+from tracegraph.loaders.epcis_retract import retract
 from tracegraph.loaders.epcis_state import settle_state
 from tracegraph.loaders.epcis_stream import EventStream
 from tracegraph.loaders.epcis_stream import is_epcis_file as is_epcis
@@ -165,6 +167,7 @@ def map_document(doc: dict[str, Any], events: list[dict[str, Any]], source: str,
     rekind(mapped, settled, events, extra_context(doc), **kw)
     repack_late(store, mapped, events, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_late.py
     settle_state(store, mapped)  # state by event time, not by order of capture (epcis_state.py)
+    retract(store, mapped, events, originals, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_retract.py
     for eid, original in originals.items():  # error declarations: the erroneous version stays on record
         mapped.nodes[("EpcisEvent", eid)]["original_json"] = original
     return EpcisBatch(source=source, document_id=doc.get("id"), events=len(events),

@@ -6,8 +6,9 @@
   both versions; a repository must not let an event change behind its eventID.
 - Except a GS1 error declaration (EPCIS 2.0 §7.4.1.2): the original event re-sent with an
   `errorDeclaration` (declarationTime, reason, correctiveEventIDs), usually beside its corrective
-  events. It is applied (the mapping stops counting the erroneous event's effects), and the
-  original version stays on record on the event node (`original_json`).
+  events, in a later document or beside the original in the same one. It is applied (the mapping
+  stops counting the erroneous event's effects, and epcis_retract.py undoes what an earlier import
+  of it did), and the original version stays on record on the event node (`original_json`).
 - Two different events with one eventID inside one document are refused the same way.
 
 `recordTime` is not part of an event's identity: the repository sets it when it captures.
@@ -45,12 +46,21 @@ def dedupe(store: GraphStore | None, events: list[dict[str, Any]], source: str
     Raises ValidationFailed naming every event whose eventID is known with other content."""
     problems: list[Problem] = []
     first: dict[str, tuple[int, dict[str, Any]]] = {}
+    in_doc: dict[str, str] = {}  # an original sent beside its own error declaration
     unique: list[tuple[int, str, dict[str, Any]]] = []
     for i, e in enumerate(events):
         eid = event_id(e)  # the mapper's id: the eventID, or (none given) a hash of the whole event
         if eid in first:
             j, prev = first[eid]
             diff = _differing(prev, e)
+            if diff == ["errorDeclaration"] and bool(prev.get("errorDeclaration")) != bool(e.get("errorDeclaration")):
+                # the original and its error declaration in one document: the declaration is kept, the
+                # original stays on record (and was never applied)
+                declared, original = (e, prev) if e.get("errorDeclaration") else (prev, e)
+                first[eid] = (j, declared)
+                unique = [(k, x, declared if x == eid else y) for k, x, y in unique]
+                in_doc[eid] = canonical_json(original)
+                continue
             if diff:
                 problems.append(Problem(record=f"event {i}", field="eventID", value=eid, source=source,
                                         message=f"event {j} of this document has the same eventID with other content "
@@ -72,6 +82,8 @@ def dedupe(store: GraphStore | None, events: list[dict[str, Any]], source: str
         old = stored.get(eid)
         if old is None:
             keep.append(e)
+            if eid in in_doc:
+                originals[eid] = in_doc[eid]
             continue
         diff = _differing(old, e)
         if not diff:

@@ -18,7 +18,8 @@ The mapping (see docs/epcis.md for the full table):
   DELIVERED_TO the destination party (owning > possessing > location); receiving -> delivered.
 - Every event -> one EpcisEvent node holding the original JSON, linked by CONCERNS {role} to every
   object, location, party and business transaction it names; nothing the model lacks is lost.
-- An event carrying an errorDeclaration is stored and linked but its effects are not applied.
+- An event carrying an errorDeclaration is stored and linked but its effects are not applied (what
+  an earlier import of the original did is undone by epcis_retract.py).
 """
 
 from __future__ import annotations
@@ -129,6 +130,9 @@ class Mapped:
     #: lots stored as the other kind that this import writes again as the right one (epcis_kinds.py):
     #: {id, old: the stored label, drop_of: the Product/Material only that node named goes too}
     retyped: list[dict[str, Any]] = field(default_factory=list)
+    #: effects of erroneous events to undo (loaders/epcis_retract.py): {rows: epcis.retract rows,
+    #: recheck: containers whose contents' status is classified again}
+    retract: dict[str, Any] = field(default_factory=dict)
     #: the event being mapped (`EventKey`), while `_Mapper.event` maps it
     clock: EventKey | None = None
     #: per node, the event that set each state property (`LATEST_FIELDS`, `EARLIEST_FIELDS`)

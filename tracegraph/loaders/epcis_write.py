@@ -102,6 +102,8 @@ def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteR
     for key in mapped.nodes:
         create, props = mapped.split(key)
         by_label.setdefault(key[0], []).append({"id": key[1], "create": create, "props": props})
+    if mapped.retract.get("rows"):  # effects of erroneous events (loaders/epcis_retract.py): first of all
+        steps.append(("epcis.retract", list(mapped.retract["rows"])))
     for old in ("Batch", "MaterialLot"):  # re-kinded lots (loaders/epcis_kinds.py): first, before any upsert
         retype = [{"id": r["id"], "drop_of": bool(r["drop_of"])} for r in mapped.retyped if r["old"] == old]
         if retype:
@@ -187,7 +189,7 @@ def split_new(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK
                 label = next(lb for lb in NODE_ORDER if lb.lower() == name.removeprefix("upsert_"))
                 r = {**r, "src": source}
                 (s_rows if (label, r["id"]) in new else l_rows).append(r)
-            elif name == "unpack" or name.startswith("retype_"):
+            elif name in ("unpack", "retract") or name.startswith("retype_"):
                 l_rows.append(r)
             else:
                 fl, tl = r.pop("fl"), r.pop("tl")
@@ -270,19 +272,21 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
             _log_add(w, group, source)
         # contents follow their containers before the run counts as committed (runner.derive_contents)
         derived: list[int] = []
-        w.commit(then=lambda: derived.append(_derive(store, actor, mapped.containers, res, clock, prog)))
+        w.commit(then=lambda: derived.append(_derive(store, actor, mapped.containers, res, clock, prog,
+                                                     set(mapped.retract.get("recheck") or ()))))
     res.audit_entries = w.entries + sum(derived)
     return res
 
 
 def _derive(store: GraphStore, actor: Actor, containers: set[str], res: WriteResult, clock: Clock,
-            progress: Any) -> int:
+            progress: Any, recheck: set[str] | None = None) -> int:
     """Derive what the run's containers did to their contents; the audit entries written."""
     if not containers:
         return 0
     from tracegraph.engine.imports import containment
 
-    d = containment.derive(store, actor, containers, import_id=res.import_id, clock=clock, progress=progress)
+    d = containment.derive(store, actor, containers, import_id=res.import_id, clock=clock, progress=progress,
+                           recheck=recheck)
     res.derived = d.ships + d.returns
     return -(-d.items // containment.CHUNK) if d.items else 0
 

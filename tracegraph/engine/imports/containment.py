@@ -211,14 +211,18 @@ def gather(store: GraphStore, touched: set[str]) -> tuple[set[Item], list[Link],
 
 
 def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, import_id: str,
-           clock: Clock | None = None, dry: bool = False, progress: Progress | None = None) -> Derived:
-    """Re-derive everything inside the `touched` containers and write it (see the module doc)."""
+           clock: Clock | None = None, dry: bool = False, progress: Progress | None = None,
+           recheck: set[str] | None = None) -> Derived:
+    """Re-derive everything inside the `touched` containers and write it (see the module doc).
+    Everything ever inside the `recheck` containers has its status classified again even when no
+    derived link of its own is left (an erroneous shipment of its case undone, loaders/epcis_retract.py)."""
     clock = clock or SystemClock()
     res = Derived()
     touched = {t for t in touched if t}
     if not touched:
         return res
-    items, links, events, _info = gather(store, touched)
+    items, links, events, _info = gather(store, touched | set(recheck or ()))
+    forced = gather(store, set(recheck))[0] if recheck else set()
     facts = derive_facts(links, events)
     real_returns = {ev.target: ev for ev in events if ev.kind == "RETURNED_IN"}
     by: dict[str, set[str]] = defaultdict(set)
@@ -248,7 +252,7 @@ def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, im
     kinds = {r["id"]: r["kind"] for r in store.read("containment.customer_kinds", ids=sorted(custs))} if custs else {}
     returns: dict[str, dict[str, Any]] = {}
     plan: list[tuple[Item, list[tuple[str, str, str, str, float]], tuple[str, str | None] | None]] = []
-    for key in sorted(set(facts) | had_derived):
+    for key in sorted(set(facts) | had_derived | (forced & set(cur))):
         fs = facts.get(key, [])
         full = list(hist.get(key, []))
         for kind, target, via, date, _q in fs:
@@ -266,7 +270,7 @@ def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, im
                                             "disposition": "destroyed"})
                 full.append([kind, target, date, None, holder, "destroyed", via])
         status: tuple[str, str | None] | None = None
-        if key[0] in ("Serial", "Container") and key in cur and (fs or key in had_derived):
+        if key[0] in ("Serial", "Container") and key in cur and (fs or key in had_derived or key in forced):
             st, cu = cur[key]
             directly_destroyed = st == "destroyed" and not any(e[0] == "RETURNED_IN" for e in full)
             if st not in KEEP and not directly_destroyed:
@@ -291,9 +295,17 @@ def derive_all(store: GraphStore, actor: Actor, *, import_id: str, clock: Clock 
                progress: Progress | None = None) -> Derived:
     """Re-derive every container's contents: after a run that was finished from its commit log
     (`--resume`, automatic recovery), where which containers it touched is no longer known. A
-    plant without containers reads one empty list."""
+    plant without containers reads one empty list. The containers an EPCIS error declaration took
+    a shipment or return from (`recheck` rows of the run's `epcis.tx_retract` log steps,
+    loaders/epcis_retract.py) have their contents' status classified again, as the run would have."""
+    import json
+
     ids = {r["id"] for r in store.read("containment.all_containers")}
-    return derive(store, actor, ids, import_id=import_id, clock=clock, progress=progress) if ids else Derived()
+    recheck = {str(r["f"]) for st in store.read("imports.log_list", import_id=import_id)
+               if st["query"] == "epcis.tx_retract" for r in json.loads(st["payload"] or "[]")
+               if isinstance(r, dict) and r.get("kind") == "recheck"} if ids else set()
+    return derive(store, actor, ids, import_id=import_id, clock=clock, progress=progress,
+                  recheck=recheck & ids) if ids else Derived()
 
 
 def _write(store: GraphStore, actor: Actor, clock: Clock, import_id: str,

@@ -41,6 +41,8 @@ def merge_sealer(store: GraphStore, query: str, rows: list[dict[str, Any]]) -> S
         return lambda: _seal_edges(store, t, rows)
     if name.startswith("retype_"):
         return lambda: ({}, _retype_drops(store, name, rows), [])
+    if name == "retract":  # effects of an erroneous EPCIS event undone (loaders/epcis_retract.py)
+        return lambda: ({}, _retype_drops(store, "retract_seals", rows), [])
     if name.startswith("pack_"):
         child = next((lb for lb in _PACKABLE if lb.lower() == name.removeprefix("pack_")), None)
         if child is None:
@@ -221,7 +223,7 @@ def _seal_edges(store: GraphStore, t: tuple[str, str, str], rows: list[dict[str,
 def _retype_drops(store: GraphStore, name: str, rows: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
     drops: list[tuple[Any, Any]] = []
     seen: set[Any] = set()
-    for x in store.read(f"epcis.{name.replace('retype_', 'retype_seals_')}", rows=rows):
+    for x in store.read(f"epcis.{name.replace('retype_', 'retype_seals_')}", rows=rows):  # also retract_seals
         drops.append((x["q"], x["s"]))
         for eid, es, eq in x["es"] or []:
             if eid is not None and eid not in seen:
