@@ -416,3 +416,84 @@ def test_packing_captured_one_event_at_a_time_in_any_order_gives_the_same_graph(
     assert got[1] == packing_reference["snapshot"][1], sorted(got[1] ^ packing_reference["snapshot"][1])
     report = verify(store)  # the rewritten intervals are sealed like every other EPCIS write
     assert report.ok, report.problems[:3]
+
+
+# ---------------------------------------------------------------------------------------
+# a receipt captured before its shipment, no business transaction in common (loaders/epcis_receipts.py)
+# ---------------------------------------------------------------------------------------
+
+def _plain(e: dict[str, Any], n: int) -> dict[str, Any]:
+    """The event without its business transactions, under another eventID."""
+    out = {k: v for k, v in e.items() if k != "bizTransactionList"}
+    out["eventID"] = f"urn:uuid:6a1c0000-0000-4000-8000-{n:012d}"
+    return out
+
+
+#: production, a shipment of S1 and S2 to the customer, the customer's receipt: no despatch advice
+SHIP_PLAIN, RECEIPT_PLAIN = _plain(EVENTS[4], 21), _plain(EVENTS[5], 22)
+RECEIPTS = [EVENTS[3], SHIP_PLAIN, RECEIPT_PLAIN, EVENTS[6]]
+RECEIPT_ORDERS = [(0, 2, 1, 3), (2, 1, 0, 3), (3, 2, 0, 1), (2, 3, 1, 0)]
+
+
+def shipments(store: Any) -> dict[str, tuple[Any, ...]]:
+    rows = store.run("MATCH (s:Shipment) OPTIONAL MATCH (s)-[d:DELIVERED_TO]->(c:Customer) "
+                     "RETURN s.id AS id, s.status AS st, s.delivered_at AS at, c.id AS c, d.date AS d", write=False)
+    return {r["id"]: (r["st"], r["at"], r["c"], r["d"]) for r in rows}
+
+
+@pytest.fixture(scope="module")
+def receipt_reference(embedded_server: Any) -> dict[str, Any]:
+    import uuid
+
+    from tracegraph.engine.stores.falkordb import FalkorDBStore
+
+    store = FalkorDBStore(unix_socket_path=str(embedded_server.socket_path), graph="t_receipts_" + uuid.uuid4().hex[:8],
+                          server=embedded_server)
+    store.apply_schema()
+    import_epcis(store, doc(RECEIPTS), ACTOR)
+    out = {"snapshot": unsealed(snapshot(store)), "shipments": shipments(store), "units": units(store)}
+    store.drop_graph()
+    store.close()
+    return out
+
+
+def test_one_document_gives_one_delivered_shipment(receipt_reference: Any) -> None:
+    at7 = "2026-02-07T08:00:00.000000+00:00"
+    assert receipt_reference["shipments"] == {SHIP_PLAIN["eventID"]: ("delivered", at7, CUSTOMER, at7)}
+
+
+@pytest.mark.parametrize("order", RECEIPT_ORDERS, ids=lambda o: "-".join(map(str, o)))
+def test_a_receipt_before_its_shipment_without_a_common_transaction_gives_one_shipment(
+        order: tuple[int, ...], receipt_reference: Any, fresh: Any) -> None:
+    store = fresh()
+    runs = {}
+    for i in order:
+        runs[i] = import_epcis(store, doc([RECEIPTS[i]]), ACTOR)
+    assert shipments(store) == receipt_reference["shipments"]
+    assert units(store) == receipt_reference["units"]
+    got = unsealed(snapshot(store))
+    assert got[0] == receipt_reference["snapshot"][0], sorted(got[0] ^ receipt_reference["snapshot"][0])
+    assert got[1] == receipt_reference["snapshot"][1], sorted(got[1] ^ receipt_reference["snapshot"][1])
+    report = verify(store)
+    assert report.ok, report.problems[:3]
+    if order.index(2) < order.index(1):  # the receipt came first: the shipment's run absorbed its own
+        entries = store.run("MATCH (e:AuditEntry) WHERE e.target_key = $run RETURN e.changes AS c",
+                            {"run": runs[1].import_id}, write=False)
+        logged = [c for e in entries for c in json.loads(e["c"]) if c["field"] == "commit steps"]
+        assert any(s["query"] == "epcis.tx_absorb_shipment" and s["rows"] == 1 for c in logged for s in c["new"])
+
+
+def test_a_receipt_is_not_absorbed_by_a_shipment_elsewhere_or_later(fresh: Any) -> None:
+    """The rule: a shipment to another destination, or one sent after the receipt, is not the
+    shipment the receipt closes; both stay, as in one document."""
+    elsewhere = {**SHIP_PLAIN, "destinationList": [{"type": "owning_party", "destination": SUPPLIER}]}
+    later = {**_plain(EVENTS[4], 23), "eventTime": "2026-02-08T08:00:00Z"}
+    for ship in (elsewhere, later):
+        one = fresh()
+        import_epcis(one, doc([EVENTS[3], ship, RECEIPT_PLAIN]), ACTOR)
+        store = fresh()
+        for e in (EVENTS[3], RECEIPT_PLAIN, ship):
+            import_epcis(store, doc([e]), ACTOR)
+        assert len(shipments(store)) == 2
+        assert shipments(store) == shipments(one)
+        assert unsealed(snapshot(store)) == unsealed(snapshot(one))

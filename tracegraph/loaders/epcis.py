@@ -13,7 +13,7 @@
 How events map to the graph is described in `epcis_map.py` and docs/epcis.md. Submodules:
 epcis_doc (read + JSON Schema), epcis_map (events -> facts), epcis_kinds (lot kinds over all
 the events), epcis_state (state by event time), epcis_late (packing
-captured late), epcis_write (audited writes),
+captured late), epcis_receipts (receipts captured before their shipment), epcis_write (audited writes),
 epcis_export (graph -> document).
 """
 
@@ -38,6 +38,7 @@ from tracegraph.loaders.epcis_input import is_epcis_file as is_epcis
 from tracegraph.loaders.epcis_kinds import rekind, settle, votes_of
 from tracegraph.loaders.epcis_late import repack_late
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
+from tracegraph.loaders.epcis_receipts import absorb_early_receipts
 from tracegraph.loaders.epcis_state import settle_state
 
 if TYPE_CHECKING:
@@ -136,7 +137,8 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
         by_id: dict[str, dict[str, Any]] = {}
         rows = store.read("epcis.open_shipments", ids=ids) if ids else []
         for r in sorted(rows, key=lambda r: (r.get("date") or "", r["id"])):
-            sh = by_id.setdefault(r["id"], {"id": r["id"], "customer_id": r.get("customer_id"), "things": []})
+            sh = by_id.setdefault(r["id"], {"id": r["id"], "customer_id": r.get("customer_id"), "date": r.get("date"),
+                                            "things": []})
             sh["things"].append((r["label"], r["item"]))
         opened = list(by_id.values())
     # a lot's kind from everything the events say about it, the graph's events included (epcis_kinds.py)
@@ -146,6 +148,7 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
                           "customer_kinds": kinds, "product_ids": products, "open_shipments": opened}
     mapped = map_events(events, extra_context(doc), kinds=settled.kinds, **kw)
     rekind(mapped, settled, events, extra_context(doc), **kw)
+    absorb_early_receipts(store, mapped, events, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_receipts.py
     repack_late(store, mapped, events, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_late.py
     settle_state(store, mapped)  # state by event time, not by order of capture (epcis_state.py)
     for eid, original in originals.items():  # error declarations: the erroneous version stays on record

@@ -129,6 +129,9 @@ class Mapped:
     #: lots stored as the other kind that this import writes again as the right one (epcis_kinds.py):
     #: {id, old: the stored label, drop_of: the Product/Material only that node named goes too}
     retyped: list[dict[str, Any]] = field(default_factory=list)
+    #: shipments a receipt captured before its shipment made, now absorbed by that shipment
+    #: (loaders/epcis_receipts.py): {id, drop_customer: the Customer only it delivered to goes too}
+    absorbed: list[dict[str, Any]] = field(default_factory=list)
     #: the event being mapped (`EventKey`), while `_Mapper.event` maps it
     clock: EventKey | None = None
     #: per node, the event that set each state property (`LATEST_FIELDS`, `EARLIEST_FIELDS`)
@@ -310,6 +313,26 @@ def decide_kind(votes: Iterable[str], stored: str | None = None) -> str:
     if vs & {BOUGHT, USED}:
         return "MaterialLot"
     return stored or "Batch"
+
+
+def receipt_destinations(e: dict[str, Any]) -> set[str]:
+    """The graph keys of every destination (any type) a receiving event names."""
+    return {key_of(str(x["destination"])) for x in e.get("destinationList") or []
+            if isinstance(x, dict) and x.get("destination")}
+
+
+def receipt_fits(shipment: dict[str, Any], dests: set[str], when: str | None) -> bool:
+    """Can a receiving event (its destinations `dests`, its eventTime `when`) close this shipment
+    (`customer_id`: the destination the shipping event names, owning > possessing > location;
+    `date`: when it was sent)? GS1 CBV: a receipt closes a shipment of the same objects (the
+    caller checks those) sent to where it is received, before it is received. A side that names
+    no destination, or no time, does not rule the match out. The same rule in one document, for a
+    shipment an earlier capture stored, and for a receipt captured before its shipment
+    (loaders/epcis_receipts.py), so the three give the same shipments."""
+    dest, date = shipment.get("customer_id"), shipment.get("date")
+    if dest and dests and dest not in dests:
+        return False
+    return not (date and when and date > when)
 
 
 def event_key(e: dict[str, Any]) -> tuple[str, str]:
@@ -604,14 +627,16 @@ class _Mapper:
                 m.containers.add(k[1])
         if dest:
             m.edge("DELIVERED_TO", skey, self.customer(dest))
-        self.shipments.append({"key": skey, "things": {k for k, _ in things}, "bts": {bt for _, bt in bts}})
+        self.shipments.append({"key": skey, "things": {k for k, _ in things}, "bts": {bt for _, bt in bts},
+                               "customer_id": dest, "date": when})
 
     def receive(self, e: dict[str, Any], eid: str, when: str | None,
                 things: list[tuple[NodeKey, float | None]]) -> None:
         m = self.m
         bts = {bt for _, bt in _biz_transactions(e)}
         mine = {k for k, _ in things}
-        cands = [s for s in self.shipments if s["things"] & mine]
+        dests = receipt_destinations(e)
+        cands = [s for s in self.shipments if s["things"] & mine and receipt_fits(s, dests, when)]
         match = [s for s in cands if s["bts"] & bts] or cands
         dest = _party(e, "destinationList", "destination") or (e.get("bizLocation") or {}).get("id")
         dest = key_of(dest) if dest else None
@@ -803,7 +828,7 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     mp.kinds = dict(kinds or {})
     for sh in open_shipments or []:  # shipments earlier documents opened, oldest first
         mp.shipments.append({"key": ("Shipment", sh["id"]), "things": set(sh["things"]), "bts": set(),
-                             "customer_id": sh.get("customer_id")})
+                             "customer_id": sh.get("customer_id"), "date": sh.get("date")})
     mp.prescan([e for _, e in items])
     for _, e in items:
         mp.event(e, list(context or []))
@@ -811,4 +836,4 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     return mp.finish()
 
 
-__all__ = ["CONCERNS", "Mapped", "EventKey", "state_rank", "LATEST_FIELDS", "EARLIEST_FIELDS", "event_key", "map_events", "lot_votes", "decide_kind", "MADE", "BOUGHT", "USED", "destination_keys", "key_of", "event_id", "to_utc", "short_vocab", "canonical_json"]
+__all__ = ["CONCERNS", "Mapped", "EventKey", "state_rank", "LATEST_FIELDS", "EARLIEST_FIELDS", "event_key", "map_events", "lot_votes", "decide_kind", "MADE", "BOUGHT", "USED", "destination_keys", "receipt_fits", "receipt_destinations", "key_of", "event_id", "to_utc", "short_vocab", "canonical_json"]

@@ -106,6 +106,9 @@ def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteR
         retype = [{"id": r["id"], "drop_of": bool(r["drop_of"])} for r in mapped.retyped if r["old"] == old]
         if retype:
             steps.append((f"epcis.retype_{old.lower()}", retype))
+    if mapped.absorbed:  # provisional shipments of early receipts (loaders/epcis_receipts.py): before the upserts
+        steps.append(("epcis.absorb_shipment", [{"id": r["id"], "drop_customer": bool(r["drop_customer"])}
+                                                for r in mapped.absorbed]))
     for label in NODE_ORDER:
         rows = by_label.pop(label, [])
         if rows:
@@ -187,7 +190,7 @@ def split_new(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK
                 label = next(lb for lb in NODE_ORDER if lb.lower() == name.removeprefix("upsert_"))
                 r = {**r, "src": source}
                 (s_rows if (label, r["id"]) in new else l_rows).append(r)
-            elif name == "unpack" or name.startswith("retype_"):
+            elif name == "unpack" or name.startswith(("retype_", "absorb_")):
                 l_rows.append(r)
             else:
                 fl, tl = r.pop("fl"), r.pop("tl")
