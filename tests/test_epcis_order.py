@@ -497,3 +497,55 @@ def test_a_receipt_is_not_absorbed_by_a_shipment_elsewhere_or_later(fresh: Any) 
         assert len(shipments(store)) == 2
         assert shipments(store) == shipments(one)
         assert unsealed(snapshot(store)) == unsealed(snapshot(one))
+
+
+# ---------------------------------------------------------------------------------------
+# an aggregation OBSERVE captured before the ADD into the same case (loaders/epcis_late.py)
+# ---------------------------------------------------------------------------------------
+
+OBSERVING: list[dict[str, Any]] = [EVENTS[3]] + [
+    _ev("AggregationEvent", "2026-02-04T08:00:00Z", 31, action="ADD", bizStep="packing", parentID=CASE_A,
+        childEPCs=[UNIT + "S1", UNIT + "S2"]),
+    _ev("AggregationEvent", "2026-02-06T08:00:00Z", 32, action="OBSERVE", bizStep="storing", parentID=CASE_A,
+        childEPCs=[UNIT + "S1", UNIT + "S2"]),
+    _ev("AggregationEvent", "2026-02-06T09:00:00Z", 33, action="OBSERVE", bizStep="storing", parentID=CASE_A,
+        childEPCs=[UNIT + "S2"]),
+    _ev("AggregationEvent", "2026-02-07T08:00:00Z", 34, action="DELETE", bizStep="unpacking", parentID=CASE_A,
+        childEPCs=[UNIT + "S2"]),
+]
+OBSERVE_ORDERS = [(0, 2, 1, 3, 4), (0, 3, 2, 4, 1), (4, 3, 2, 1, 0), (0, 2, 3, 1, 4)]
+
+
+@pytest.fixture(scope="module")
+def observe_reference(embedded_server: Any) -> dict[str, Any]:
+    import uuid
+
+    from tracegraph.engine.stores.falkordb import FalkorDBStore
+
+    store = FalkorDBStore(unix_socket_path=str(embedded_server.socket_path), graph="t_observe_" + uuid.uuid4().hex[:8],
+                          server=embedded_server)
+    store.apply_schema()
+    import_epcis(store, doc(OBSERVING), ACTOR)
+    out = {"snapshot": unsealed(snapshot(store)), "links": packing_links(store)}
+    store.drop_graph()
+    store.close()
+    return out
+
+
+def test_an_observe_confirms_the_packing_in_one_document(observe_reference: Any) -> None:
+    at = "2026-02-0{}T08:00:00.000000+00:00".format
+    assert observe_reference["links"] == {(UNIT + "S1", CASE_A, at(4), None), (UNIT + "S2", CASE_A, at(4), at(7))}
+
+
+@pytest.mark.parametrize("order", OBSERVE_ORDERS, ids=lambda o: "-".join(map(str, o)))
+def test_an_observe_captured_before_the_add_gives_one_link(order: tuple[int, ...], observe_reference: Any,
+                                                           fresh: Any) -> None:
+    store = fresh()
+    for i in order:
+        import_epcis(store, doc([OBSERVING[i]]), ACTOR)
+    assert packing_links(store) == observe_reference["links"]
+    got = unsealed(snapshot(store))
+    assert got[0] == observe_reference["snapshot"][0], sorted(got[0] ^ observe_reference["snapshot"][0])
+    assert got[1] == observe_reference["snapshot"][1], sorted(got[1] ^ observe_reference["snapshot"][1])
+    report = verify(store)
+    assert report.ok, report.problems[:3]

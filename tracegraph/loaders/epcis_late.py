@@ -19,9 +19,14 @@ unpacking, and the whole-container unpacks of the containers they were in). In t
 packaging line's normal case) the stored events are read once, found to be earlier, and nothing
 more is done.
 
-Not covered: an interval that should not exist at all in the one-document graph (an OBSERVE into
-a container captured before the ADD into it opens a second link, where one document keeps one);
-removing it would need a delete of a sealed link, which the import's write queries do not offer.
+An interval that should not exist at all in the one-document graph (an OBSERVE into a container
+captured before the ADD into it opened a second link, where one document keeps one: the OBSERVE
+confirms the packing the ADD opened) is removed: an `epcis.tx_unlink_pack` commit-log step of the
+same run, audited and sealed like every step (the seals it deletes are dropped from the entry's
+ledger). Only links EPCIS wrote are removed; a link the ERP import staged (it carries an
+`import_id`) is never touched. An event whose error declaration arrived since its links were
+written is left out of the events the intervals are worked out from, so its links go too, as in
+one document.
 """
 
 from __future__ import annotations
@@ -89,11 +94,18 @@ def repack_late(store: GraphStore | None, mapped: Mapped, events: list[dict[str,
     for e in list(stored.values()) + new:
         children |= {key_of(u) for u in _agg_objects(e)[0]}
     # the intervals as they are stored: a link the late events do not change is not written again
-    held = {(r["f"], r["t"], r.get("from") or ""): (r.get("to"), r.get("qty"))
-            for r in store.read("epcis.packed_links", ids=sorted(children))}
+    rows = store.read("epcis.packed_links", ids=sorted(children))
+    held = {(r["f"], r["t"], r.get("from") or ""): (r.get("to"), r.get("qty")) for r in rows}
+    held_erp = {(r["f"], r["t"], r.get("from") or ""): r.get("import_id") for r in rows}
     for ekey in [ek for ek in mapped.edges if ek[0] == "PACKED_IN" and ek[2] in children]:
         del mapped.edges[ekey]
     changed: set[str] = set()
+    made = {(ek[2], ek[4], props.get("from") or "") for ek, props in whole.edges.items()
+            if ek[0] == "PACKED_IN" and ek[2] in children}
+    for (f, t, frm), _v in held.items():  # an interval no event opens any more (an OBSERVE before its ADD)
+        if (f, t, frm) not in made and held_erp.get((f, t, frm)) is None:
+            mapped.unlinked.append({"f": f, "t": t, "from": frm})
+            changed.add(f)
     for ekey, props in whole.edges.items():
         if ekey[0] != "PACKED_IN" or ekey[2] not in children:
             continue

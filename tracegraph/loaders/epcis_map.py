@@ -132,6 +132,9 @@ class Mapped:
     #: shipments a receipt captured before its shipment made, now absorbed by that shipment
     #: (loaders/epcis_receipts.py): {id, drop_customer: the Customer only it delivered to goes too}
     absorbed: list[dict[str, Any]] = field(default_factory=list)
+    #: stored PACKED_IN links that the packing worked out from all the events does not have
+    #: (loaders/epcis_late.py): {f: child id, t: container id, from}
+    unlinked: list[dict[str, Any]] = field(default_factory=list)
     #: the event being mapped (`EventKey`), while `_Mapper.event` maps it
     clock: EventKey | None = None
     #: per node, the event that set each state property (`LATEST_FIELDS`, `EARLIEST_FIELDS`)

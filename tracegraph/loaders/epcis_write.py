@@ -131,7 +131,10 @@ def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteR
             continue
         by_q.setdefault(q, []).append(row)
         res.edges[etype] = res.edges.get(etype, 0) + 1
-    # unpack before pack, so an unpack + repack in one document ends packed
+    # links no event makes any more (loaders/epcis_late.py) go first; unpack before pack, so an
+    # unpack + repack in one document ends packed
+    if mapped.unlinked:
+        steps.append(("epcis.unlink_pack", [dict(r) for r in mapped.unlinked]))
     unpack = [{"f": c_id, "t": k, "at": at or ""} for (_lbl, c_id, k, at) in mapped.unpacked]
     if unpack:
         steps.append(("epcis.unpack", unpack))
@@ -190,7 +193,7 @@ def split_new(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK
                 label = next(lb for lb in NODE_ORDER if lb.lower() == name.removeprefix("upsert_"))
                 r = {**r, "src": source}
                 (s_rows if (label, r["id"]) in new else l_rows).append(r)
-            elif name == "unpack" or name.startswith(("retype_", "absorb_")):
+            elif name == "unpack" or name.startswith(("retype_", "absorb_", "unlink_")):
                 l_rows.append(r)
             else:
                 fl, tl = r.pop("fl"), r.pop("tl")

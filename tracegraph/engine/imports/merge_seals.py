@@ -27,7 +27,7 @@ def merge_sealer(store: GraphStore, query: str, rows: list[dict[str, Any]]) -> S
     """The seals an EPCIS step stores and the ones it replaces, computed when it runs (after the audit
     head was read: the compare-and-set proves the lines read are still current). Upserts merge the
     row's facts into the record's current line; edge MERGEs into the edge's current line (only when
-    both ends exist, as the statement does); retypes and absorptions drop what they delete."""
+    both ends exist, as the statement does); removals (retypes, absorptions, unlinks) drop what they delete."""
     name = query.removeprefix("epcis.").removeprefix("tx_")
     if name.startswith("upsert_"):
         label = next((lb for lb in seals.NODE_FIELDS if lb.lower() == name.removeprefix("upsert_")), None)
@@ -39,7 +39,8 @@ def merge_sealer(store: GraphStore, query: str, rows: list[dict[str, Any]]) -> S
         if t is None:
             return None
         return lambda: _seal_edges(store, t, rows)
-    if name.startswith(("retype_", "absorb_")):  # removals: re-kinded lots, absorbed provisional shipments
+    if name.startswith(("retype_", "absorb_", "unlink_")):  # removals: re-kinded lots, absorbed provisional
+        # shipments, packing links no event makes any more
         return lambda: ({}, _retype_drops(store, name, rows), [])
     if name.startswith("pack_"):
         child = next((lb for lb in _PACKABLE if lb.lower() == name.removeprefix("pack_")), None)
