@@ -549,3 +549,17 @@ def test_an_observe_captured_before_the_add_gives_one_link(order: tuple[int, ...
     assert got[1] == observe_reference["snapshot"][1], sorted(got[1] ^ observe_reference["snapshot"][1])
     report = verify(store)
     assert report.ok, report.problems[:3]
+
+
+def test_an_observe_and_unpack_in_a_later_document_continue_the_stored_interval(observe_reference: Any,
+                                                                              fresh: Any) -> None:
+    """In time order: the ADD in one document, the OBSERVEs and the unpack in the next. The later
+    document knows the open interval the graph holds (epcis_late.open_packs), so the OBSERVE
+    continues it and the unpack closes it: one interval, as in one document (found by
+    tests/test_epcis_order_property.py)."""
+    store = fresh()
+    import_epcis(store, doc(OBSERVING[:2]), ACTOR)
+    import_epcis(store, doc(OBSERVING[2:]), ACTOR)
+    assert packing_links(store) == observe_reference["links"]
+    assert unsealed(snapshot(store)) == observe_reference["snapshot"]
+    assert verify(store).ok

@@ -36,7 +36,7 @@ from tracegraph.loaders.epcis_export import ExportScope, build_document, check_d
 from tracegraph.loaders.epcis_identity import dedupe
 from tracegraph.loaders.epcis_input import is_epcis_file as is_epcis
 from tracegraph.loaders.epcis_kinds import rekind, settle, votes_of
-from tracegraph.loaders.epcis_late import repack_late
+from tracegraph.loaders.epcis_late import open_packs, repack_late
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
 from tracegraph.loaders.epcis_receipts import absorb_early_receipts
 from tracegraph.loaders.epcis_state import settle_state
@@ -145,7 +145,8 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
     stored_kinds = _known_labels(store, lot_ids + list(votes_of(events)))
     settled = settle(store, events, stored_kinds)
     kw: dict[str, Any] = {"known_labels": {k: v for k, v in stored_kinds.items() if k not in settled.ids()},
-                          "customer_kinds": kinds, "product_ids": products, "open_shipments": opened}
+                          "customer_kinds": kinds, "product_ids": products, "open_shipments": opened,
+                          "open_packs": open_packs(store, events)}
     mapped = map_events(events, extra_context(doc), kinds=settled.kinds, **kw)
     rekind(mapped, settled, events, extra_context(doc), **kw)
     absorb_early_receipts(store, mapped, events, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_receipts.py

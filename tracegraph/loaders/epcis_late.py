@@ -35,6 +35,7 @@ import json
 from typing import Any
 
 from tracegraph.engine.stores.base import GraphStore
+from tracegraph.gs1.identifiers import parse_identifier
 from tracegraph.loaders.epcis_map import Mapped, event_id, event_key, key_of, map_events
 
 
@@ -56,6 +57,39 @@ def _stored_aggregations(store: GraphStore, ids: set[str]) -> list[dict[str, Any
         if e.get("type") == "AggregationEvent":
             out.append(e)
     return out
+
+
+def open_packs(store: GraphStore | None, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The open packing intervals the graph holds for the units and containers these events name
+    as aggregation children: {label, id, container, from} for `epcis_map.map_events(open_packs=)`.
+    Without them a later document cannot tell an OBSERVE where a unit already is (which continues
+    its interval) from a packing (which opens one): a document with an OBSERVE and then an unpack
+    of a unit packed by an earlier one would leave two intervals where one document keeps one.
+    Lots (quantities, possibly in several containers) are not seeded."""
+    if store is None:
+        return []
+    ids: dict[str, set[str]] = {"Serial": set(), "Container": set()}
+    for e in events:
+        if e.get("type") != "AggregationEvent":
+            continue
+        for u in _agg_objects(e)[0]:
+            ident = parse_identifier(u)
+            label = {"sgtin": "Serial", "sscc": "Container"}.get(ident.kind)
+            if ident.kind == "tracegraph" and ident.extra.get("label") in ids:
+                label = ident.extra["label"]
+            if label is not None:
+                ids[label].add(key_of(u))
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for label, keys in ids.items():
+        if not keys:
+            continue
+        for r in store.read(f"epcis.packs_of_{label.lower()}", ids=sorted(keys)):
+            if r.get("o") is None or r.get("to") is not None:
+                continue
+            cur = out.get((label, r["c"]))
+            if cur is None or (r.get("from") or "") > (cur["from"] or ""):
+                out[(label, r["c"])] = {"label": label, "id": r["c"], "container": r["o"], "from": r.get("from")}
+    return [out[k] for k in sorted(out)]
 
 
 def repack_late(store: GraphStore | None, mapped: Mapped, events: list[dict[str, Any]], context: list[Any],
@@ -89,6 +123,7 @@ def repack_late(store: GraphStore | None, mapped: Mapped, events: list[dict[str,
         for e in _stored_aggregations(store, more):
             if event_id(e) not in new_ids:
                 stored.setdefault(event_id(e), e)
+    map_kw = {k: v for k, v in map_kw.items() if k != "open_packs"}  # worked out from all the events alone
     whole = map_events(list(stored.values()) + new, context, **map_kw)
     children = set()
     for e in list(stored.values()) + new:
@@ -117,4 +152,4 @@ def repack_late(store: GraphStore | None, mapped: Mapped, events: list[dict[str,
     return changed
 
 
-__all__ = ["repack_late"]
+__all__ = ["repack_late", "open_packs"]

@@ -368,6 +368,8 @@ class _Mapper:
         #: closed intervals: (child, container id, from, to, qty)
         self.closed: list[tuple[NodeKey, str, str | None, str | None, float | None]] = []
         self.shipments: list[dict[str, Any]] = []  # in-document shipments, for receiving
+        #: open intervals the graph holds (`open_packs`): not written again while still open
+        self.seeded: set[tuple[NodeKey, str, str | None]] = set()
         self.event_nodes: dict[str, NodeKey] = {}
         self.cur_ev: NodeKey = ("EpcisEvent", "")
 
@@ -791,7 +793,7 @@ class _Mapper:
     def finish(self) -> Mapped:
         intervals = list(self.closed) + [
             ((key if qty is None else (key[0], key[1].split("\x1f")[0])), k, frm, None, qty)
-            for key, (k, frm, qty) in self.packed.items()]
+            for key, (k, frm, qty) in self.packed.items() if (key, k, frm) not in self.seeded]
         for child, parent, frm, to, qty in intervals:
             if parent == child[1]:
                 continue
@@ -816,14 +818,18 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
                known_labels: dict[str, str] | None = None, customer_kinds: dict[str, str] | None = None,
                product_ids: dict[str, str] | None = None,
                open_shipments: list[dict[str, Any]] | None = None,
-               kinds: dict[str, str] | None = None) -> Mapped:
+               kinds: dict[str, str] | None = None,
+               open_packs: list[dict[str, Any]] | None = None) -> Mapped:
     """Map EPCIS events (dicts as in the JSON document) to graph facts.
 
     `context` is the document's @context minus the standard context URL (namespace prefixes of
     extensions), stored with each event so an export can declare them again. `known_labels`
     (id -> label of nodes already in the graph) lets a later document consume a lot an earlier
     one produced as the same node; `kinds` (lot URI -> label) are kinds decided with the events
-    the graph already holds (loaders/epcis_kinds.py) and win over both.
+    the graph already holds (loaders/epcis_kinds.py) and win over both. `open_packs` ({label, id,
+    container, from}) are the open packing intervals the graph holds for units and containers the
+    events pack, observe or unpack (loaders/epcis_late.open_packs): an OBSERVE where one already is
+    continues it, an unpack or a move closes it, as in one document.
     """
     items = sorted(enumerate(list(events)), key=_sort_key)
     mp = _Mapper(known_labels, customer_kinds)
@@ -832,6 +838,9 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     for sh in open_shipments or []:  # shipments earlier documents opened, oldest first
         mp.shipments.append({"key": ("Shipment", sh["id"]), "things": set(sh["things"]), "bts": set(),
                              "customer_id": sh.get("customer_id"), "date": sh.get("date")})
+    for pk in open_packs or []:  # units and containers earlier documents packed, still packed
+        mp.packed[(pk["label"], pk["id"])] = (pk["container"], pk["from"] or None, None)
+        mp.seeded.add(((pk["label"], pk["id"]), pk["container"], pk["from"] or None))
     mp.prescan([e for _, e in items])
     for _, e in items:
         mp.event(e, list(context or []))
