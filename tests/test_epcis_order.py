@@ -563,3 +563,46 @@ def test_an_observe_and_unpack_in_a_later_document_continue_the_stored_interval(
     assert packing_links(store) == observe_reference["links"]
     assert unsealed(snapshot(store)) == observe_reference["snapshot"]
     assert verify(store).ok
+
+
+# ---------------------------------------------------------------------------------------
+# what is pending (loaders/epcis_pending.py): kept, applied when the missing piece arrives, and said
+# ---------------------------------------------------------------------------------------
+
+
+def test_what_is_missing_is_answered_as_pending_until_it_arrives(fresh: Any) -> None:
+    """A shipment of a case whose packing has not arrived, the packing of units whose production
+    has not arrived, then the production: each answer names what is still missing; nothing is
+    dropped (every event is stored and applied when its piece arrives)."""
+    store = fresh()
+    ship_case, pack, production = PACKING[4], PACKING[1], PACKING[0]
+    r1 = import_epcis(store, doc([ship_case]), ACTOR)
+    assert [(p.label, p.id, p.missing) for p in r1.pending] == [("Container", CASE_A, "packing")]
+    assert "packing" in r1.pending[0].message and CASE_A in r1.pending[0].message
+    r2 = import_epcis(store, doc([pack]), ACTOR)
+    assert {(p.label, p.id, p.missing) for p in r2.pending} == {("Serial", UNIT + "S1", "production"),
+                                                                ("Serial", UNIT + "S3", "production")}
+    # the case's shipment reached its contents as soon as the packing arrived
+    shipped = store.run("MATCH (s:Serial)-[:SHIPPED_IN]->(:Shipment) RETURN s.id AS s ORDER BY s", write=False)
+    assert [r["s"] for r in shipped] == [UNIT + "S1", UNIT + "S3"]
+    r3 = import_epcis(store, doc([production]), ACTOR)
+    assert r3.pending == []
+    assert store.run("MATCH (e:EpcisEvent) RETURN count(e) AS n", write=False)[0]["n"] == 3
+    # a receipt whose shipment has not arrived: pending until the shipping event absorbs its own
+    store = fresh()
+    import_epcis(store, doc([EVENTS[3]]), ACTOR)
+    r4 = import_epcis(store, doc([RECEIPT_PLAIN]), ACTOR)
+    assert [(p.label, p.missing) for p in r4.pending] == [("Shipment", "shipping")]
+    r5 = import_epcis(store, doc([SHIP_PLAIN]), ACTOR)
+    assert r5.pending == []
+
+
+def test_a_capture_job_says_what_is_pending(fresh: Any, tmp_path: Path) -> None:
+    store = fresh()
+    api = _machine_api(store, tmp_path)
+    r = api.client.post("/epcis/capture", content=json.dumps(doc([PACKING[4]])),
+                        headers={**api.headers("capture_device"), "Content-Type": "application/ld+json"})
+    assert r.status_code == 202, r.text
+    job = api.client.get(r.headers["Location"], headers=api.headers("capture_device")).json()
+    assert job["success"] is True and job["capturedEvents"] == 1
+    assert [(p["type"], p["id"], p["missing"]) for p in job["pending"]] == [("Container", CASE_A, "packing")]

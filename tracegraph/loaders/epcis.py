@@ -38,6 +38,7 @@ from tracegraph.loaders.epcis_input import is_epcis_file as is_epcis
 from tracegraph.loaders.epcis_kinds import rekind, settle, votes_of
 from tracegraph.loaders.epcis_late import open_packs, repack_late
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
+from tracegraph.loaders.epcis_pending import PendingItem, pending_of, summary
 from tracegraph.loaders.epcis_receipts import absorb_early_receipts
 from tracegraph.loaders.epcis_state import settle_state
 
@@ -76,6 +77,8 @@ class EpcisImportResult(BaseModel):
     audit_entries: int = 0
     #: events already stored with the same eventID and content, left out (a re-import is a no-op)
     known_events: int = 0
+    #: what the events named that is still waiting for its missing piece (loaders/epcis_pending.py)
+    pending: list[PendingItem] = Field(default_factory=list)
 
 
 def _known_labels(store: GraphStore | None, ids: Iterable[str | None]) -> dict[str, str]:
@@ -204,8 +207,9 @@ def run_epcis(store: GraphStore, batch: EpcisBatch, actor: Actor, *, dry_run: bo
     else:
         res = epcis_write.write(store, batch.mapped, actor, source=batch.source, clock=clock, progress=progress,
                                 files=files, chunk=chunk)
+    pending = [] if dry_run else pending_of(store, batch.mapped)
     return EpcisImportResult(import_id=res.import_id, source=batch.source, dry_run=dry_run, events=batch.events,
-                             known_events=batch.known_events,
+                             known_events=batch.known_events, pending=pending,
                              event_types=batch.event_types, nodes=res.nodes, edges=res.edges,
                              unpacked=res.unpacked, audit_entries=res.audit_entries)
 
@@ -232,13 +236,14 @@ def run_epcis_import(store: GraphStore, batch: ImportBatch, actor: Actor, *, sou
               for k, v in res.nodes.items()}
     counts.update({f"edge:{k}": TypeCounts(new=v) for k, v in res.edges.items()})
     secs = time.perf_counter() - t0
+    waiting = summary([] if dry_run else pending_of(store, eb.mapped))
     items = sum(res.nodes.values()) + sum(res.edges.values())
     return ImportReport(
         import_id=res.import_id, status="dry_run" if dry_run else "committed", dry_run=dry_run, counts=counts,
         files=list(source_files or []), items_written=0 if dry_run else items, audit_entries=res.audit_entries,
         seconds=secs, items_per_s=(items / secs if secs > 0 and not dry_run else 0.0),
         message=f"EPCIS document: {eb.events} events ({', '.join(f'{k} {v}' for k, v in eb.event_types.items())})"
-                + (f"; {res.unpacked} unpack(s)" if res.unpacked else ""),
+                + (f"; {res.unpacked} unpack(s)" if res.unpacked else "") + (f"; {waiting}" if waiting else ""),
     )
 
 

@@ -66,8 +66,10 @@ def open_packs(store: GraphStore | None, events: list[dict[str, Any]]) -> list[d
     its interval) from a packing (which opens one): a document with an OBSERVE and then an unpack
     of a unit packed by an earlier one would leave two intervals where one document keeps one.
     Lots (quantities, possibly in several containers) are not seeded."""
-    if store is None:
+    if store is None or not any(e.get("type") == "AggregationEvent" for e in events):
         return []
+    if not store.read("imports.any_Container"):
+        return []  # nothing packed yet (a first import): no read per unit
     ids: dict[str, set[str]] = {"Serial": set(), "Container": set()}
     for e in events:
         if e.get("type") != "AggregationEvent":

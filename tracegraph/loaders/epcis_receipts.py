@@ -79,8 +79,8 @@ def absorb_early_receipts(store: GraphStore | None, mapped: Mapped, events: list
     if store is None or not ships:
         return {}
     things = set().union(*(_objects(e) for e in ships))
-    if not things:
-        return {}
+    if not things or not store.read("imports.any_Shipment"):
+        return {}  # no shipment in the graph yet (a first import): no read per unit
     first = min(to_utc(e.get("eventTime")) or "" for e in ships)
     receipts: dict[str, dict[str, Any]] = {}
     provisional: dict[str, str] = {}  # receipt event id -> its own shipment
