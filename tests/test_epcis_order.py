@@ -606,3 +606,19 @@ def test_a_capture_job_says_what_is_pending(fresh: Any, tmp_path: Path) -> None:
     job = api.client.get(r.headers["Location"], headers=api.headers("capture_device")).json()
     assert job["success"] is True and job["capturedEvents"] == 1
     assert [(p["type"], p["id"], p["missing"]) for p in job["pending"]] == [("Container", CASE_A, "packing")]
+
+
+def test_a_provisional_shipment_records_outside_epcis_hold_is_not_absorbed_behind_their_back(fresh: Any) -> None:
+    """The receipt's own shipment that a record outside the EPCIS mapping refers to (here a
+    document link): the shipping event that would absorb it is refused whole, naming it."""
+    store = fresh()
+    import_epcis(store, doc([EVENTS[3]]), ACTOR)
+    import_epcis(store, doc([RECEIPT_PLAIN]), ACTOR)
+    own = RECEIPT_PLAIN["eventID"]
+    store.run("MATCH (s:Shipment {id: $id}) CREATE (s)-[:DOCUMENTED_BY]->(:Document {id: 'DOC-1', version: 1})",
+              {"id": own})
+    before = snapshot(store)
+    with pytest.raises(Conflict) as err:
+        import_epcis(store, doc([SHIP_PLAIN]), ACTOR)
+    assert own in err.value.message and "DOCUMENTED_BY" in err.value.message
+    assert snapshot(store) == before
