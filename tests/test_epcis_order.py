@@ -416,3 +416,209 @@ def test_packing_captured_one_event_at_a_time_in_any_order_gives_the_same_graph(
     assert got[1] == packing_reference["snapshot"][1], sorted(got[1] ^ packing_reference["snapshot"][1])
     report = verify(store)  # the rewritten intervals are sealed like every other EPCIS write
     assert report.ok, report.problems[:3]
+
+
+# ---------------------------------------------------------------------------------------
+# a receipt captured before its shipment, no business transaction in common (loaders/epcis_receipts.py)
+# ---------------------------------------------------------------------------------------
+
+def _plain(e: dict[str, Any], n: int) -> dict[str, Any]:
+    """The event without its business transactions, under another eventID."""
+    out = {k: v for k, v in e.items() if k != "bizTransactionList"}
+    out["eventID"] = f"urn:uuid:6a1c0000-0000-4000-8000-{n:012d}"
+    return out
+
+
+#: production, a shipment of S1 and S2 to the customer, the customer's receipt: no despatch advice
+SHIP_PLAIN, RECEIPT_PLAIN = _plain(EVENTS[4], 21), _plain(EVENTS[5], 22)
+RECEIPTS = [EVENTS[3], SHIP_PLAIN, RECEIPT_PLAIN, EVENTS[6]]
+RECEIPT_ORDERS = [(0, 2, 1, 3), (2, 1, 0, 3), (3, 2, 0, 1), (2, 3, 1, 0)]
+
+
+def shipments(store: Any) -> dict[str, tuple[Any, ...]]:
+    rows = store.run("MATCH (s:Shipment) OPTIONAL MATCH (s)-[d:DELIVERED_TO]->(c:Customer) "
+                     "RETURN s.id AS id, s.status AS st, s.delivered_at AS at, c.id AS c, d.date AS d", write=False)
+    return {r["id"]: (r["st"], r["at"], r["c"], r["d"]) for r in rows}
+
+
+@pytest.fixture(scope="module")
+def receipt_reference(embedded_server: Any) -> dict[str, Any]:
+    import uuid
+
+    from tracegraph.engine.stores.falkordb import FalkorDBStore
+
+    store = FalkorDBStore(unix_socket_path=str(embedded_server.socket_path), graph="t_receipts_" + uuid.uuid4().hex[:8],
+                          server=embedded_server)
+    store.apply_schema()
+    import_epcis(store, doc(RECEIPTS), ACTOR)
+    out = {"snapshot": unsealed(snapshot(store)), "shipments": shipments(store), "units": units(store)}
+    store.drop_graph()
+    store.close()
+    return out
+
+
+def test_one_document_gives_one_delivered_shipment(receipt_reference: Any) -> None:
+    at7 = "2026-02-07T08:00:00.000000+00:00"
+    assert receipt_reference["shipments"] == {SHIP_PLAIN["eventID"]: ("delivered", at7, CUSTOMER, at7)}
+
+
+@pytest.mark.parametrize("order", RECEIPT_ORDERS, ids=lambda o: "-".join(map(str, o)))
+def test_a_receipt_before_its_shipment_without_a_common_transaction_gives_one_shipment(
+        order: tuple[int, ...], receipt_reference: Any, fresh: Any) -> None:
+    store = fresh()
+    runs = {}
+    for i in order:
+        runs[i] = import_epcis(store, doc([RECEIPTS[i]]), ACTOR)
+    assert shipments(store) == receipt_reference["shipments"]
+    assert units(store) == receipt_reference["units"]
+    got = unsealed(snapshot(store))
+    assert got[0] == receipt_reference["snapshot"][0], sorted(got[0] ^ receipt_reference["snapshot"][0])
+    assert got[1] == receipt_reference["snapshot"][1], sorted(got[1] ^ receipt_reference["snapshot"][1])
+    report = verify(store)
+    assert report.ok, report.problems[:3]
+    if order.index(2) < order.index(1):  # the receipt came first: the shipment's run absorbed its own
+        entries = store.run("MATCH (e:AuditEntry) WHERE e.target_key = $run RETURN e.changes AS c",
+                            {"run": runs[1].import_id}, write=False)
+        logged = [c for e in entries for c in json.loads(e["c"]) if c["field"] == "commit steps"]
+        assert any(s["query"] == "epcis.tx_absorb_shipment" and s["rows"] == 1 for c in logged for s in c["new"])
+
+
+def test_a_receipt_is_not_absorbed_by_a_shipment_elsewhere_or_later(fresh: Any) -> None:
+    """The rule: a shipment to another destination, or one sent after the receipt, is not the
+    shipment the receipt closes; both stay, as in one document."""
+    elsewhere = {**SHIP_PLAIN, "destinationList": [{"type": "owning_party", "destination": SUPPLIER}]}
+    later = {**_plain(EVENTS[4], 23), "eventTime": "2026-02-08T08:00:00Z"}
+    for ship in (elsewhere, later):
+        one = fresh()
+        import_epcis(one, doc([EVENTS[3], ship, RECEIPT_PLAIN]), ACTOR)
+        store = fresh()
+        for e in (EVENTS[3], RECEIPT_PLAIN, ship):
+            import_epcis(store, doc([e]), ACTOR)
+        assert len(shipments(store)) == 2
+        assert shipments(store) == shipments(one)
+        assert unsealed(snapshot(store)) == unsealed(snapshot(one))
+
+
+# ---------------------------------------------------------------------------------------
+# an aggregation OBSERVE captured before the ADD into the same case (loaders/epcis_late.py)
+# ---------------------------------------------------------------------------------------
+
+OBSERVING: list[dict[str, Any]] = [EVENTS[3]] + [
+    _ev("AggregationEvent", "2026-02-04T08:00:00Z", 31, action="ADD", bizStep="packing", parentID=CASE_A,
+        childEPCs=[UNIT + "S1", UNIT + "S2"]),
+    _ev("AggregationEvent", "2026-02-06T08:00:00Z", 32, action="OBSERVE", bizStep="storing", parentID=CASE_A,
+        childEPCs=[UNIT + "S1", UNIT + "S2"]),
+    _ev("AggregationEvent", "2026-02-06T09:00:00Z", 33, action="OBSERVE", bizStep="storing", parentID=CASE_A,
+        childEPCs=[UNIT + "S2"]),
+    _ev("AggregationEvent", "2026-02-07T08:00:00Z", 34, action="DELETE", bizStep="unpacking", parentID=CASE_A,
+        childEPCs=[UNIT + "S2"]),
+]
+OBSERVE_ORDERS = [(0, 2, 1, 3, 4), (0, 3, 2, 4, 1), (4, 3, 2, 1, 0), (0, 2, 3, 1, 4)]
+
+
+@pytest.fixture(scope="module")
+def observe_reference(embedded_server: Any) -> dict[str, Any]:
+    import uuid
+
+    from tracegraph.engine.stores.falkordb import FalkorDBStore
+
+    store = FalkorDBStore(unix_socket_path=str(embedded_server.socket_path), graph="t_observe_" + uuid.uuid4().hex[:8],
+                          server=embedded_server)
+    store.apply_schema()
+    import_epcis(store, doc(OBSERVING), ACTOR)
+    out = {"snapshot": unsealed(snapshot(store)), "links": packing_links(store)}
+    store.drop_graph()
+    store.close()
+    return out
+
+
+def test_an_observe_confirms_the_packing_in_one_document(observe_reference: Any) -> None:
+    at = "2026-02-0{}T08:00:00.000000+00:00".format
+    assert observe_reference["links"] == {(UNIT + "S1", CASE_A, at(4), None), (UNIT + "S2", CASE_A, at(4), at(7))}
+
+
+@pytest.mark.parametrize("order", OBSERVE_ORDERS, ids=lambda o: "-".join(map(str, o)))
+def test_an_observe_captured_before_the_add_gives_one_link(order: tuple[int, ...], observe_reference: Any,
+                                                           fresh: Any) -> None:
+    store = fresh()
+    for i in order:
+        import_epcis(store, doc([OBSERVING[i]]), ACTOR)
+    assert packing_links(store) == observe_reference["links"]
+    got = unsealed(snapshot(store))
+    assert got[0] == observe_reference["snapshot"][0], sorted(got[0] ^ observe_reference["snapshot"][0])
+    assert got[1] == observe_reference["snapshot"][1], sorted(got[1] ^ observe_reference["snapshot"][1])
+    report = verify(store)
+    assert report.ok, report.problems[:3]
+
+
+def test_an_observe_and_unpack_in_a_later_document_continue_the_stored_interval(observe_reference: Any,
+                                                                              fresh: Any) -> None:
+    """In time order: the ADD in one document, the OBSERVEs and the unpack in the next. The later
+    document knows the open interval the graph holds (epcis_late.open_packs), so the OBSERVE
+    continues it and the unpack closes it: one interval, as in one document (found by
+    tests/test_epcis_order_property.py)."""
+    store = fresh()
+    import_epcis(store, doc(OBSERVING[:2]), ACTOR)
+    import_epcis(store, doc(OBSERVING[2:]), ACTOR)
+    assert packing_links(store) == observe_reference["links"]
+    assert unsealed(snapshot(store)) == observe_reference["snapshot"]
+    assert verify(store).ok
+
+
+# ---------------------------------------------------------------------------------------
+# what is pending (loaders/epcis_pending.py): kept, applied when the missing piece arrives, and said
+# ---------------------------------------------------------------------------------------
+
+
+def test_what_is_missing_is_answered_as_pending_until_it_arrives(fresh: Any) -> None:
+    """A shipment of a case whose packing has not arrived, the packing of units whose production
+    has not arrived, then the production: each answer names what is still missing; nothing is
+    dropped (every event is stored and applied when its piece arrives)."""
+    store = fresh()
+    ship_case, pack, production = PACKING[4], PACKING[1], PACKING[0]
+    r1 = import_epcis(store, doc([ship_case]), ACTOR)
+    assert [(p.label, p.id, p.missing) for p in r1.pending] == [("Container", CASE_A, "packing")]
+    assert "packing" in r1.pending[0].message and CASE_A in r1.pending[0].message
+    r2 = import_epcis(store, doc([pack]), ACTOR)
+    assert {(p.label, p.id, p.missing) for p in r2.pending} == {("Serial", UNIT + "S1", "production"),
+                                                                ("Serial", UNIT + "S3", "production")}
+    # the case's shipment reached its contents as soon as the packing arrived
+    shipped = store.run("MATCH (s:Serial)-[:SHIPPED_IN]->(:Shipment) RETURN s.id AS s ORDER BY s", write=False)
+    assert [r["s"] for r in shipped] == [UNIT + "S1", UNIT + "S3"]
+    r3 = import_epcis(store, doc([production]), ACTOR)
+    assert r3.pending == []
+    assert store.run("MATCH (e:EpcisEvent) RETURN count(e) AS n", write=False)[0]["n"] == 3
+    # a receipt whose shipment has not arrived: pending until the shipping event absorbs its own
+    store = fresh()
+    import_epcis(store, doc([EVENTS[3]]), ACTOR)
+    r4 = import_epcis(store, doc([RECEIPT_PLAIN]), ACTOR)
+    assert [(p.label, p.missing) for p in r4.pending] == [("Shipment", "shipping")]
+    r5 = import_epcis(store, doc([SHIP_PLAIN]), ACTOR)
+    assert r5.pending == []
+
+
+def test_a_capture_job_says_what_is_pending(fresh: Any, tmp_path: Path) -> None:
+    store = fresh()
+    api = _machine_api(store, tmp_path)
+    r = api.client.post("/epcis/capture", content=json.dumps(doc([PACKING[4]])),
+                        headers={**api.headers("capture_device"), "Content-Type": "application/ld+json"})
+    assert r.status_code == 202, r.text
+    job = api.client.get(r.headers["Location"], headers=api.headers("capture_device")).json()
+    assert job["success"] is True and job["capturedEvents"] == 1
+    assert [(p["type"], p["id"], p["missing"]) for p in job["pending"]] == [("Container", CASE_A, "packing")]
+
+
+def test_a_provisional_shipment_records_outside_epcis_hold_is_not_absorbed_behind_their_back(fresh: Any) -> None:
+    """The receipt's own shipment that a record outside the EPCIS mapping refers to (here a
+    document link): the shipping event that would absorb it is refused whole, naming it."""
+    store = fresh()
+    import_epcis(store, doc([EVENTS[3]]), ACTOR)
+    import_epcis(store, doc([RECEIPT_PLAIN]), ACTOR)
+    own = RECEIPT_PLAIN["eventID"]
+    store.run("MATCH (s:Shipment {id: $id}) CREATE (s)-[:DOCUMENTED_BY]->(:Document {id: 'DOC-1', version: 1})",
+              {"id": own})
+    before = snapshot(store)
+    with pytest.raises(Conflict) as err:
+        import_epcis(store, doc([SHIP_PLAIN]), ACTOR)
+    assert own in err.value.message and "DOCUMENTED_BY" in err.value.message
+    assert snapshot(store) == before

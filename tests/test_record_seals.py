@@ -322,3 +322,57 @@ def test_systematic_tampering_on_every_label_and_edge_type(empty_store: Any, bui
     for lb in labels:
         st.run(f"MATCH (n:{lb}) WITH n LIMIT 1 DETACH DELETE n")
         assert "ledger_mismatch" in _kinds(st), lb
+
+
+@pytest.mark.parametrize("label", ["Serial", "Shipment", "Batch", "Container"])
+def test_epcis_state_times_are_under_the_seal(empty_store: Any, label: str) -> None:
+    """`state_at` (property -> eventTime of the event that set it) decides which later event may
+    change a node's state (loaders/epcis_state.py): a change to it behind the engine's back, or its
+    removal, is named like a change to the state itself."""
+    from test_epcis_order import CASE_B, EVENTS, PACKING, _ev, doc
+    from tracegraph.loaders.epcis import import_epcis
+
+    assert "state_at" in dict(seals.NODE_FIELDS[label])
+    destroyed = _ev("ObjectEvent", "2026-02-10T08:00:00Z", 41, action="DELETE", bizStep="destroying",
+                    epcList=[CASE_B])
+    for ev in EVENTS + PACKING[1:] + [destroyed]:  # one event at a time: state times merged across imports
+        import_epcis(empty_store, doc([ev]), ADMIN)
+    assert verify(empty_store).ok
+    row = empty_store.run(f"MATCH (n:{label}) WHERE n.state_at IS NOT NULL RETURN n.id AS id, n.state_at AS a "
+                          "LIMIT 1", write=False)[0]
+    q = f"MATCH (n:{label} {{id: $id}}) SET n.state_at = $a"
+    empty_store.run(q, {"id": row["id"], "a": '{"status":"2099-01-01T00:00:00.000000+00:00"}'})
+    r = verify(empty_store)
+    assert not r.ok and r.problems[0].kind == "record_tampered" and row["id"] in r.problems[0].message, r.problems
+    empty_store.run(f"MATCH (n:{label} {{id: $id}}) REMOVE n.state_at", {"id": row["id"]})
+    assert "record_tampered" in _kinds(empty_store)
+    empty_store.run(q, row)
+    assert verify(empty_store).ok
+
+
+def test_an_erp_update_of_a_unit_epcis_stamped_keeps_its_state_times_sealed(empty_store: Any) -> None:
+    """The ERP import states a record's fields, not its EPCIS state times: a re-import that changes
+    a unit an EPCIS event stamped keeps `state_at`, and its seal counts it."""
+    from tracegraph.loaders.epcis import import_epcis
+
+    plant = generate_plant(40, seed=9)
+    run_import(empty_store, plant, ADMIN, source_files=_files("erp"))
+    serial = plant.serials[0]
+    ev = {"type": "ObjectEvent", "eventID": "urn:uuid:5e1a0000-0000-4000-8000-000000000001",
+          "eventTime": "2030-01-02T08:00:00Z", "eventTimeZoneOffset": "+00:00", "action": "OBSERVE",
+          "bizStep": "shipping", "disposition": "in_transit", "epcList": [f"urn:tracegraph:Serial:{serial.id}"]}
+    import_epcis(empty_store, {"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                               "type": "EPCISDocument", "schemaVersion": "2.0",
+                               "creationDate": "2030-01-03T00:00:00Z", "epcisBody": {"eventList": [ev]}}, ADMIN)
+    stamped = empty_store.run("MATCH (s:Serial {id: $id}) RETURN s.state_at AS a", {"id": serial.id},
+                              write=False)[0]["a"]
+    assert stamped and verify(empty_store).ok
+    changed = generate_plant(40, seed=9)
+    changed.serials[0] = changed.serials[0].model_copy(update={"udi": "(01)00000000000000(21)CHANGED"})
+    rep = run_import(empty_store, changed, ADMIN, source_files=_files("erp-2"))
+    assert rep.status == "committed"
+    row = empty_store.run("MATCH (s:Serial {id: $id}) RETURN s.state_at AS a, s.udi AS u", {"id": serial.id},
+                          write=False)[0]
+    assert row == {"a": stamped, "u": "(01)00000000000000(21)CHANGED"}
+    r = verify(empty_store)
+    assert r.ok, r.problems[:3]

@@ -13,8 +13,9 @@
 How events map to the graph is described in `epcis_map.py` and docs/epcis.md. Submodules:
 epcis_doc (read + JSON Schema), epcis_stream (a file read one event at a time), epcis_map (events -> facts), epcis_kinds (lot kinds over all
 the events), epcis_state (state by event time), epcis_late (packing
-captured late), epcis_retract (error declarations undo what the erroneous event did), epcis_write
-(audited writes),
+captured late), epcis_receipts (receipts captured before their shipment), epcis_retract (error
+declarations undo what the erroneous event did), epcis_pending (what waits for a missing piece),
+epcis_write (audited writes),
 epcis_export (graph -> document).
 """
 
@@ -36,8 +37,10 @@ from tracegraph.loaders.epcis_doc import event_list, extra_context, validate_doc
 from tracegraph.loaders.epcis_export import ExportScope, build_document, check_document, export_epcis
 from tracegraph.loaders.epcis_identity import dedupe
 from tracegraph.loaders.epcis_kinds import rekind, settle, votes_of
-from tracegraph.loaders.epcis_late import repack_late
+from tracegraph.loaders.epcis_late import open_packs, repack_late
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
+from tracegraph.loaders.epcis_pending import PendingItem, pending_of, summary
+from tracegraph.loaders.epcis_receipts import absorb_early_receipts
 from tracegraph.loaders.epcis_retract import retract
 from tracegraph.loaders.epcis_state import settle_state
 from tracegraph.loaders.epcis_stream import EventStream
@@ -78,6 +81,8 @@ class EpcisImportResult(BaseModel):
     audit_entries: int = 0
     #: events already stored with the same eventID and content, left out (a re-import is a no-op)
     known_events: int = 0
+    #: what the events named that is still waiting for its missing piece (loaders/epcis_pending.py)
+    pending: list[PendingItem] = Field(default_factory=list)
 
 
 def _known_labels(store: GraphStore | None, ids: Iterable[str | None]) -> dict[str, str]:
@@ -155,16 +160,19 @@ def map_document(doc: dict[str, Any], events: list[dict[str, Any]], source: str,
         by_id: dict[str, dict[str, Any]] = {}
         rows = store.read("epcis.open_shipments", ids=ids) if ids else []
         for r in sorted(rows, key=lambda r: (r.get("date") or "", r["id"])):
-            sh = by_id.setdefault(r["id"], {"id": r["id"], "customer_id": r.get("customer_id"), "things": []})
+            sh = by_id.setdefault(r["id"], {"id": r["id"], "customer_id": r.get("customer_id"), "date": r.get("date"),
+                                            "things": []})
             sh["things"].append((r["label"], r["item"]))
         opened = list(by_id.values())
     # a lot's kind from everything the events say about it, the graph's events included (epcis_kinds.py)
     stored_kinds = _known_labels(store, lot_ids + list(votes_of(events)))
     settled = settle(store, events, stored_kinds)
     kw: dict[str, Any] = {"known_labels": {k: v for k, v in stored_kinds.items() if k not in settled.ids()},
-                          "customer_kinds": kinds, "product_ids": products, "open_shipments": opened}
+                          "customer_kinds": kinds, "product_ids": products, "open_shipments": opened,
+                          "open_packs": open_packs(store, events)}
     mapped = map_events(events, extra_context(doc), kinds=settled.kinds, **kw)
     rekind(mapped, settled, events, extra_context(doc), **kw)
+    absorb_early_receipts(store, mapped, events, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_receipts.py
     repack_late(store, mapped, events, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_late.py
     settle_state(store, mapped)  # state by event time, not by order of capture (epcis_state.py)
     retract(store, mapped, events, originals, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_retract.py
@@ -223,8 +231,9 @@ def run_epcis(store: GraphStore, batch: EpcisBatch, actor: Actor, *, dry_run: bo
     else:
         res = epcis_write.write(store, batch.mapped, actor, source=batch.source, clock=clock, progress=progress,
                                 files=files, chunk=chunk)
+    pending = [] if dry_run else pending_of(store, batch.mapped)
     return EpcisImportResult(import_id=res.import_id, source=batch.source, dry_run=dry_run, events=batch.events,
-                             known_events=batch.known_events,
+                             known_events=batch.known_events, pending=pending,
                              event_types=batch.event_types, nodes=res.nodes, edges=res.edges,
                              unpacked=res.unpacked, audit_entries=res.audit_entries)
 
@@ -251,13 +260,14 @@ def run_epcis_import(store: GraphStore, batch: ImportBatch, actor: Actor, *, sou
               for k, v in res.nodes.items()}
     counts.update({f"edge:{k}": TypeCounts(new=v) for k, v in res.edges.items()})
     secs = time.perf_counter() - t0
+    waiting = summary([] if dry_run else pending_of(store, eb.mapped))
     items = sum(res.nodes.values()) + sum(res.edges.values())
     return ImportReport(
         import_id=res.import_id, status="dry_run" if dry_run else "committed", dry_run=dry_run, counts=counts,
         files=list(source_files or []), items_written=0 if dry_run else items, audit_entries=res.audit_entries,
         seconds=secs, items_per_s=(items / secs if secs > 0 and not dry_run else 0.0),
         message=f"EPCIS document: {eb.events} events ({', '.join(f'{k} {v}' for k, v in eb.event_types.items())})"
-                + (f"; {res.unpacked} unpack(s)" if res.unpacked else ""),
+                + (f"; {res.unpacked} unpack(s)" if res.unpacked else "") + (f"; {waiting}" if waiting else ""),
     )
 
 

@@ -27,6 +27,7 @@ from tracegraph.engine.errors import NotFound, Problem, TracegraphError, Validat
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis import import_epcis, load_document
 from tracegraph.loaders.epcis_map import event_id
+from tracegraph.loaders.epcis_pending import PendingItem
 
 Behaviour = Literal["rollback", "proceed"]
 DOCUMENT_TYPES = ("EPCISDocument", "EPCISQueryDocument")
@@ -59,6 +60,8 @@ class CaptureJob(BaseModel):
     captured: int = 0
     import_id: str | None = None
     errors: list[CaptureError] = Field(default_factory=list)
+    #: what the captured events named that is still waiting for its missing piece (epcis_pending.py)
+    pending: list[PendingItem] = Field(default_factory=list)
     created_by: str = ""
     #: the eventIDs stored by this run (not persisted: the events themselves are)
     captured_ids: list[str] = Field(default_factory=list, exclude=True)
@@ -73,6 +76,9 @@ class CaptureJob(BaseModel):
             out["finishedAt"] = self.finished_at
         if self.import_id:
             out["importID"] = self.import_id
+        if self.pending:  # tracegraph's: events kept and waiting for what they refer to, never dropped
+            out["pending"] = [{"type": p.label, "id": p.id, "missing": p.missing, "message": p.message}
+                              for p in self.pending]
         return out
 
     @classmethod
@@ -82,6 +88,7 @@ class CaptureJob(BaseModel):
                    capture_error_behaviour=p.get("behaviour") or "rollback", events=int(p.get("events") or 0),
                    captured=int(p.get("captured") or 0), import_id=p.get("import_id"),
                    errors=[CaptureError(**e) for e in json.loads(p.get("errors_json") or "[]")],
+                   pending=[PendingItem(**x) for x in json.loads(p.get("pending_json") or "[]")],
                    created_by=p.get("created_by") or "")
 
 
@@ -184,7 +191,7 @@ def run_job(store: GraphStore, actor: Actor, job: CaptureJob, events: list[dict[
     if good:
         try:
             res = import_epcis(store, document(good, context, created), actor, clock=clock)
-            captured, import_id = res.events, res.import_id
+            captured, import_id, job.pending = res.events, res.import_id, res.pending
             captured_ids = [event_id(ev) for ev in good]
         except TracegraphError as exc:
             errors.extend(_errors_of(exc))
@@ -194,7 +201,8 @@ def run_job(store: GraphStore, actor: Actor, job: CaptureJob, events: list[dict[
     job.captured_ids = captured_ids
     props = {"running": False, "success": job.success, "captured": captured, "import_id": import_id,
              "finished_at": job.finished_at, "updated_at": job.finished_at,
-             "errors_json": json.dumps([e.model_dump() for e in errors], sort_keys=True)}
+             "errors_json": json.dumps([e.model_dump() for e in errors], sort_keys=True),
+             "pending_json": json.dumps([p.model_dump() for p in job.pending], sort_keys=True)}
     _write(store, "epcis_rest.capture_job_finish", job, actor, "epcis.capture.finish", props,
            [Change("running", True, False), Change("success", True, job.success), Change("captured", 0, captured)],
            clock)

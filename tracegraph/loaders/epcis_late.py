@@ -19,9 +19,14 @@ unpacking, and the whole-container unpacks of the containers they were in). In t
 packaging line's normal case) the stored events are read once, found to be earlier, and nothing
 more is done.
 
-Not covered: an interval that should not exist at all in the one-document graph (an OBSERVE into
-a container captured before the ADD into it opens a second link, where one document keeps one);
-removing it would need a delete of a sealed link, which the import's write queries do not offer.
+An interval that should not exist at all in the one-document graph (an OBSERVE into a container
+captured before the ADD into it opened a second link, where one document keeps one: the OBSERVE
+confirms the packing the ADD opened) is removed: an `epcis.tx_unlink_pack` commit-log step of the
+same run, audited and sealed like every step (the seals it deletes are dropped from the entry's
+ledger). Only links EPCIS wrote are removed; a link the ERP import staged (it carries an
+`import_id`) is never touched. An event whose error declaration arrived since its links were
+written is left out of the events the intervals are worked out from, so its links go too, as in
+one document.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import json
 from typing import Any
 
 from tracegraph.engine.stores.base import GraphStore
+from tracegraph.gs1.identifiers import parse_identifier
 from tracegraph.loaders.epcis_map import Mapped, event_id, event_key, key_of, map_events
 
 
@@ -51,6 +57,41 @@ def _stored_aggregations(store: GraphStore, ids: set[str]) -> list[dict[str, Any
         if e.get("type") == "AggregationEvent":
             out.append(e)
     return out
+
+
+def open_packs(store: GraphStore | None, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The open packing intervals the graph holds for the units and containers these events name
+    as aggregation children: {label, id, container, from} for `epcis_map.map_events(open_packs=)`.
+    Without them a later document cannot tell an OBSERVE where a unit already is (which continues
+    its interval) from a packing (which opens one): a document with an OBSERVE and then an unpack
+    of a unit packed by an earlier one would leave two intervals where one document keeps one.
+    Lots (quantities, possibly in several containers) are not seeded."""
+    if store is None or not any(e.get("type") == "AggregationEvent" for e in events):
+        return []
+    if not store.read("imports.any_Container"):
+        return []  # nothing packed yet (a first import): no read per unit
+    ids: dict[str, set[str]] = {"Serial": set(), "Container": set()}
+    for e in events:
+        if e.get("type") != "AggregationEvent":
+            continue
+        for u in _agg_objects(e)[0]:
+            ident = parse_identifier(u)
+            label = {"sgtin": "Serial", "sscc": "Container"}.get(ident.kind)
+            if ident.kind == "tracegraph" and ident.extra.get("label") in ids:
+                label = ident.extra["label"]
+            if label is not None:
+                ids[label].add(key_of(u))
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for label, keys in ids.items():
+        if not keys:
+            continue
+        for r in store.read(f"epcis.packs_of_{label.lower()}", ids=sorted(keys)):
+            if r.get("o") is None or r.get("to") is not None:
+                continue
+            cur = out.get((label, r["c"]))
+            if cur is None or (r.get("from") or "") > (cur["from"] or ""):
+                out[(label, r["c"])] = {"label": label, "id": r["c"], "container": r["o"], "from": r.get("from")}
+    return [out[k] for k in sorted(out)]
 
 
 def repack_late(store: GraphStore | None, mapped: Mapped, events: list[dict[str, Any]], context: list[Any],
@@ -84,16 +125,24 @@ def repack_late(store: GraphStore | None, mapped: Mapped, events: list[dict[str,
         for e in _stored_aggregations(store, more):
             if event_id(e) not in new_ids:
                 stored.setdefault(event_id(e), e)
+    map_kw = {k: v for k, v in map_kw.items() if k != "open_packs"}  # worked out from all the events alone
     whole = map_events(list(stored.values()) + new, context, **map_kw)
     children = set()
     for e in list(stored.values()) + new:
         children |= {key_of(u) for u in _agg_objects(e)[0]}
     # the intervals as they are stored: a link the late events do not change is not written again
-    held = {(r["f"], r["t"], r.get("from") or ""): (r.get("to"), r.get("qty"))
-            for r in store.read("epcis.packed_links", ids=sorted(children))}
+    rows = store.read("epcis.packed_links", ids=sorted(children))
+    held = {(r["f"], r["t"], r.get("from") or ""): (r.get("to"), r.get("qty")) for r in rows}
+    held_erp = {(r["f"], r["t"], r.get("from") or ""): r.get("import_id") for r in rows}
     for ekey in [ek for ek in mapped.edges if ek[0] == "PACKED_IN" and ek[2] in children]:
         del mapped.edges[ekey]
     changed: set[str] = set()
+    made = {(ek[2], ek[4], props.get("from") or "") for ek, props in whole.edges.items()
+            if ek[0] == "PACKED_IN" and ek[2] in children}
+    for (f, t, frm), _v in held.items():  # an interval no event opens any more (an OBSERVE before its ADD)
+        if (f, t, frm) not in made and held_erp.get((f, t, frm)) is None:
+            mapped.unlinked.append({"f": f, "t": t, "from": frm})
+            changed.add(f)
     for ekey, props in whole.edges.items():
         if ekey[0] != "PACKED_IN" or ekey[2] not in children:
             continue
@@ -105,4 +154,4 @@ def repack_late(store: GraphStore | None, mapped: Mapped, events: list[dict[str,
     return changed
 
 
-__all__ = ["repack_late"]
+__all__ = ["repack_late", "open_packs"]

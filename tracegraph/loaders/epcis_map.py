@@ -133,6 +133,12 @@ class Mapped:
     #: effects of erroneous events to undo (loaders/epcis_retract.py): {rows: epcis.retract rows,
     #: recheck: containers whose contents' status is classified again}
     retract: dict[str, Any] = field(default_factory=dict)
+    #: shipments a receipt captured before its shipment made, now absorbed by that shipment
+    #: (loaders/epcis_receipts.py): {id, drop_customer: the Customer only it delivered to goes too}
+    absorbed: list[dict[str, Any]] = field(default_factory=list)
+    #: stored PACKED_IN links that the packing worked out from all the events does not have
+    #: (loaders/epcis_late.py): {f: child id, t: container id, from}
+    unlinked: list[dict[str, Any]] = field(default_factory=list)
     #: the event being mapped (`EventKey`), while `_Mapper.event` maps it
     clock: EventKey | None = None
     #: per node, the event that set each state property (`LATEST_FIELDS`, `EARLIEST_FIELDS`)
@@ -316,6 +322,26 @@ def decide_kind(votes: Iterable[str], stored: str | None = None) -> str:
     return stored or "Batch"
 
 
+def receipt_destinations(e: dict[str, Any]) -> set[str]:
+    """The graph keys of every destination (any type) a receiving event names."""
+    return {key_of(str(x["destination"])) for x in e.get("destinationList") or []
+            if isinstance(x, dict) and x.get("destination")}
+
+
+def receipt_fits(shipment: dict[str, Any], dests: set[str], when: str | None) -> bool:
+    """Can a receiving event (its destinations `dests`, its eventTime `when`) close this shipment
+    (`customer_id`: the destination the shipping event names, owning > possessing > location;
+    `date`: when it was sent)? GS1 CBV: a receipt closes a shipment of the same objects (the
+    caller checks those) sent to where it is received, before it is received. A side that names
+    no destination, or no time, does not rule the match out. The same rule in one document, for a
+    shipment an earlier capture stored, and for a receipt captured before its shipment
+    (loaders/epcis_receipts.py), so the three give the same shipments."""
+    dest, date = shipment.get("customer_id"), shipment.get("date")
+    if dest and dests and dest not in dests:
+        return False
+    return not (date and when and date > when)
+
+
 def event_key(e: dict[str, Any]) -> tuple[str, str]:
     """When an event happened, its eventID breaking a tie: a total order of events."""
     return (to_utc(e.get("eventTime")) or "", event_id(e))
@@ -346,6 +372,8 @@ class _Mapper:
         #: closed intervals: (child, container id, from, to, qty)
         self.closed: list[tuple[NodeKey, str, str | None, str | None, float | None]] = []
         self.shipments: list[dict[str, Any]] = []  # in-document shipments, for receiving
+        #: open intervals the graph holds (`open_packs`): not written again while still open
+        self.seeded: set[tuple[NodeKey, str, str | None]] = set()
         self.event_nodes: dict[str, NodeKey] = {}
         self.cur_ev: NodeKey = ("EpcisEvent", "")
 
@@ -608,14 +636,16 @@ class _Mapper:
                 m.containers.add(k[1])
         if dest:
             m.edge("DELIVERED_TO", skey, self.customer(dest))
-        self.shipments.append({"key": skey, "things": {k for k, _ in things}, "bts": {bt for _, bt in bts}})
+        self.shipments.append({"key": skey, "things": {k for k, _ in things}, "bts": {bt for _, bt in bts},
+                               "customer_id": dest, "date": when})
 
     def receive(self, e: dict[str, Any], eid: str, when: str | None,
                 things: list[tuple[NodeKey, float | None]]) -> None:
         m = self.m
         bts = {bt for _, bt in _biz_transactions(e)}
         mine = {k for k, _ in things}
-        cands = [s for s in self.shipments if s["things"] & mine]
+        dests = receipt_destinations(e)
+        cands = [s for s in self.shipments if s["things"] & mine and receipt_fits(s, dests, when)]
         match = [s for s in cands if s["bts"] & bts] or cands
         dest = _party(e, "destinationList", "destination") or (e.get("bizLocation") or {}).get("id")
         dest = key_of(dest) if dest else None
@@ -767,7 +797,7 @@ class _Mapper:
     def finish(self) -> Mapped:
         intervals = list(self.closed) + [
             ((key if qty is None else (key[0], key[1].split("\x1f")[0])), k, frm, None, qty)
-            for key, (k, frm, qty) in self.packed.items()]
+            for key, (k, frm, qty) in self.packed.items() if (key, k, frm) not in self.seeded]
         for child, parent, frm, to, qty in intervals:
             if parent == child[1]:
                 continue
@@ -792,14 +822,18 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
                known_labels: dict[str, str] | None = None, customer_kinds: dict[str, str] | None = None,
                product_ids: dict[str, str] | None = None,
                open_shipments: list[dict[str, Any]] | None = None,
-               kinds: dict[str, str] | None = None) -> Mapped:
+               kinds: dict[str, str] | None = None,
+               open_packs: list[dict[str, Any]] | None = None) -> Mapped:
     """Map EPCIS events (dicts as in the JSON document) to graph facts.
 
     `context` is the document's @context minus the standard context URL (namespace prefixes of
     extensions), stored with each event so an export can declare them again. `known_labels`
     (id -> label of nodes already in the graph) lets a later document consume a lot an earlier
     one produced as the same node; `kinds` (lot URI -> label) are kinds decided with the events
-    the graph already holds (loaders/epcis_kinds.py) and win over both.
+    the graph already holds (loaders/epcis_kinds.py) and win over both. `open_packs` ({label, id,
+    container, from}) are the open packing intervals the graph holds for units and containers the
+    events pack, observe or unpack (loaders/epcis_late.open_packs): an OBSERVE where one already is
+    continues it, an unpack or a move closes it, as in one document.
     """
     items = sorted(enumerate(list(events)), key=_sort_key)
     mp = _Mapper(known_labels, customer_kinds)
@@ -807,7 +841,10 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     mp.kinds = dict(kinds or {})
     for sh in open_shipments or []:  # shipments earlier documents opened, oldest first
         mp.shipments.append({"key": ("Shipment", sh["id"]), "things": set(sh["things"]), "bts": set(),
-                             "customer_id": sh.get("customer_id")})
+                             "customer_id": sh.get("customer_id"), "date": sh.get("date")})
+    for pk in open_packs or []:  # units and containers earlier documents packed, still packed
+        mp.packed[(pk["label"], pk["id"])] = (pk["container"], pk["from"] or None, None)
+        mp.seeded.add(((pk["label"], pk["id"]), pk["container"], pk["from"] or None))
     mp.prescan([e for _, e in items])
     for _, e in items:
         mp.event(e, list(context or []))
@@ -815,4 +852,4 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     return mp.finish()
 
 
-__all__ = ["CONCERNS", "Mapped", "EventKey", "state_rank", "LATEST_FIELDS", "EARLIEST_FIELDS", "event_key", "map_events", "lot_votes", "decide_kind", "MADE", "BOUGHT", "USED", "destination_keys", "key_of", "event_id", "to_utc", "short_vocab", "canonical_json"]
+__all__ = ["CONCERNS", "Mapped", "EventKey", "state_rank", "LATEST_FIELDS", "EARLIEST_FIELDS", "event_key", "map_events", "lot_votes", "decide_kind", "MADE", "BOUGHT", "USED", "destination_keys", "receipt_fits", "receipt_destinations", "key_of", "event_id", "to_utc", "short_vocab", "canonical_json"]

@@ -108,6 +108,9 @@ def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteR
         retype = [{"id": r["id"], "drop_of": bool(r["drop_of"])} for r in mapped.retyped if r["old"] == old]
         if retype:
             steps.append((f"epcis.retype_{old.lower()}", retype))
+    if mapped.absorbed:  # provisional shipments of early receipts (loaders/epcis_receipts.py): before the upserts
+        steps.append(("epcis.absorb_shipment", [{"id": r["id"], "drop_customer": bool(r["drop_customer"])}
+                                                for r in mapped.absorbed]))
     for label in NODE_ORDER:
         rows = by_label.pop(label, [])
         if rows:
@@ -130,7 +133,10 @@ def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteR
             continue
         by_q.setdefault(q, []).append(row)
         res.edges[etype] = res.edges.get(etype, 0) + 1
-    # unpack before pack, so an unpack + repack in one document ends packed
+    # links no event makes any more (loaders/epcis_late.py) go first; unpack before pack, so an
+    # unpack + repack in one document ends packed
+    if mapped.unlinked:
+        steps.append(("epcis.unlink_pack", [dict(r) for r in mapped.unlinked]))
     unpack = [{"f": c_id, "t": k, "at": at or ""} for (_lbl, c_id, k, at) in mapped.unpacked]
     if unpack:
         steps.append(("epcis.unpack", unpack))
@@ -189,7 +195,7 @@ def split_new(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK
                 label = next(lb for lb in NODE_ORDER if lb.lower() == name.removeprefix("upsert_"))
                 r = {**r, "src": source}
                 (s_rows if (label, r["id"]) in new else l_rows).append(r)
-            elif name in ("unpack", "retract") or name.startswith("retype_"):
+            elif name in ("unpack", "retract") or name.startswith(("retype_", "absorb_", "unlink_")):
                 l_rows.append(r)
             else:
                 fl, tl = r.pop("fl"), r.pop("tl")

@@ -69,11 +69,27 @@ def _kind(annotation: Any) -> str:
     return "s"
 
 
+#: stored properties outside the record types that are sealed too, after `extra`: the EPCIS
+#: state times (`state_at`, JSON: property -> eventTime of the event that set it, loaders/epcis_state.py)
+#: decide which later event may change a unit's, shipment's, container's or batch's state, so a
+#: change to them behind the engine's back must be reported like a change to the state itself
+SEALED_EXTRA: dict[str, tuple[str, ...]] = {label: ("state_at",) for label in ("Serial", "Shipment", "Container",
+                                                                               "Batch")}
+
+
 def node_fields(cls: type[NodeRecord]) -> list[tuple[str, str, bool]]:
-    """(name, kind, required) of every stored field of a record type, in model order, then `extra`."""
+    """(name, kind, required) of every stored field of a record type, in model order, then `extra`,
+    then the sealed properties outside the record type (`SEALED_EXTRA`)."""
     out = [(name, _kind(f.annotation), f.is_required()) for name, f in cls.model_fields.items()]
     out.append(("extra", "s", False))
+    out.extend((name, "s", False) for name in SEALED_EXTRA.get(cls.LABEL, ()))
     return out
+
+
+def kept_extra(label: str, stored: dict[str, Any]) -> dict[str, Any]:
+    """The `SEALED_EXTRA` properties of a stored node (a record of the ERP import does not state
+    them, so a write of the record keeps them and its seal must count them)."""
+    return {f: stored[f] for f in SEALED_EXTRA.get(label, ()) if stored.get(f) is not None}
 
 
 #: the sealed node labels and their fields (the ERP record types an import writes)
@@ -268,7 +284,7 @@ __all__ = [
     "US", "LEDGER_FIELD", "NODE_FIELDS", "EDGE_FIELDS", "Ledger", "enc", "node_line", "edge_line", "node_seal",
     "edge_seal", "edge_prefix", "seal_of_line", "split_line", "join_fields", "field_kind", "with_ledger",
     "node_fields", "node_line_expr", "edge_line_expr", "render_queries", "write_queries", "triple_name",
-    "current_lines", "reseal", "edge_fields_of",
+    "current_lines", "reseal", "edge_fields_of", "SEALED_EXTRA", "kept_extra",
 ]
 
 

@@ -273,8 +273,10 @@ def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, im
         if key[0] in ("Serial", "Container") and key in cur and (fs or key in had_derived or key in forced):
             st, cu = cur[key]
             directly_destroyed = st == "destroyed" and not any(e[0] == "RETURNED_IN" for e in full)
-            if st not in KEEP and not directly_destroyed:
+            if st not in KEEP:
                 new = _status(full, kinds)
+                if directly_destroyed:  # its own event destroyed it: the status stays, the holder is
+                    new = ("destroyed", new[1])  # where it was (as when the events came one at a time)
                 status = None if new == (st, cu) else new
         plan.append((key, fs, status))
     res.items = len(plan)

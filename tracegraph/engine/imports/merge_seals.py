@@ -27,7 +27,7 @@ def merge_sealer(store: GraphStore, query: str, rows: list[dict[str, Any]]) -> S
     """The seals an EPCIS step stores and the ones it replaces, computed when it runs (after the audit
     head was read: the compare-and-set proves the lines read are still current). Upserts merge the
     row's facts into the record's current line; edge MERGEs into the edge's current line (only when
-    both ends exist, as the statement does); retypes drop what they delete."""
+    both ends exist, as the statement does); removals (retypes, absorptions, unlinks) drop what they delete."""
     name = query.removeprefix("epcis.").removeprefix("tx_")
     if name.startswith("upsert_"):
         label = next((lb for lb in seals.NODE_FIELDS if lb.lower() == name.removeprefix("upsert_")), None)
@@ -39,7 +39,8 @@ def merge_sealer(store: GraphStore, query: str, rows: list[dict[str, Any]]) -> S
         if t is None:
             return None
         return lambda: _seal_edges(store, t, rows)
-    if name.startswith("retype_"):
+    if name.startswith(("retype_", "absorb_", "unlink_")):  # removals: re-kinded lots, absorbed provisional
+        # shipments, packing links no event makes any more
         return lambda: ({}, _retype_drops(store, name, rows), [])
     if name == "retract":  # effects of an erroneous EPCIS event undone (loaders/epcis_retract.py)
         return lambda: ({}, _retype_drops(store, "retract_seals", rows), [])
@@ -223,7 +224,9 @@ def _seal_edges(store: GraphStore, t: tuple[str, str, str], rows: list[dict[str,
 def _retype_drops(store: GraphStore, name: str, rows: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
     drops: list[tuple[Any, Any]] = []
     seen: set[Any] = set()
-    for x in store.read(f"epcis.{name.replace('retype_', 'retype_seals_')}", rows=rows):  # also retract_seals
+    kind, _, label = name.partition("_")  # retype_batch -> epcis.retype_seals_batch; retract_seals as named
+    query = name if label == "seals" else f"{kind}_seals_{label}"
+    for x in store.read(f"epcis.{query}", rows=rows):
         drops.append((x["q"], x["s"]))
         for eid, es, eq in x["es"] or []:
             if eid is not None and eid not in seen:

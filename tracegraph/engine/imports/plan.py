@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from tracegraph.engine.audit.seals import kept_extra
 from tracegraph.engine.errors import Problem, ValidationFailed
 from tracegraph.engine.imports.batch import ImportBatch
 from tracegraph.engine.model import (
@@ -242,8 +243,8 @@ def plan_import(store: GraphStore, batch: ImportBatch) -> Plan:
             after = {k: v for k, v in rec.props().items() if k != "id"}
             diff = _diff(before, after)
             if diff:
-                plan.changed_nodes.setdefault(label, []).append(
-                    NodeChange(rec, {k: before.get(k) for k in diff}, diff))
+                plan.changed_nodes.setdefault(label, []).append(  # + the sealed properties it keeps
+                    NodeChange(rec, {**kept_extra(label, before), **{k: before.get(k) for k in diff}}, diff))
                 changed_ref_fields[(label, rec.id)] = set(diff)
                 counts.changed += 1
             else:

@@ -62,6 +62,7 @@ from tracegraph.engine.audit.seals import (
     edge_prefix,
     edge_seal,
     enc,
+    kept_extra,
     node_fields,
     node_seal,
     seal_of_line,
@@ -579,7 +580,8 @@ class ImportWriter:
         for label, changes in plan.changed_nodes.items():
             for part in _chunked(changes, self.chunk):
                 rows = [{"id": c.record.id, "props": c.after, "hash": c.record.content_hash(),
-                         "seal": node_seal(label, c.record.props())} for c in part]
+                         "seal": node_seal(label, {**c.record.props(), **kept_extra(label, c.before)})}
+                        for c in part]
                 ch: list[Change] = [KeyedChange(c.record.id, f"{label}.{k}", c.before.get(k), v) for c in part
                       for k, v in c.after.items()]
                 ch.append(Ledger().add_all(r["seal"] for r in rows).change())

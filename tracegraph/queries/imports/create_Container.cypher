@@ -15,7 +15,8 @@ CREATE (n:Container {
   parent_id: CASE f[3] WHEN '' THEN null ELSE f[3] END,
   packed_at: CASE f[4] WHEN '' THEN null ELSE f[4] END,
   extra: CASE f[5] WHEN '' THEN null ELSE f[5] END,
-  import_hash: f[6], seal: f[7], sealed_seq: $audit_entry.seq,
+  state_at: CASE f[6] WHEN '' THEN null ELSE f[6] END,
+  import_hash: f[7], seal: f[8], sealed_seq: $audit_entry.seq,
   created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id})
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets

@@ -16,7 +16,8 @@ CREATE (n:Shipment {
   customer_id: f[4],
   status: CASE f[5] WHEN '' THEN null ELSE f[5] END,
   extra: CASE f[6] WHEN '' THEN null ELSE f[6] END,
-  import_hash: f[7], seal: f[8], sealed_seq: $audit_entry.seq,
+  state_at: CASE f[7] WHEN '' THEN null ELSE f[7] END,
+  import_hash: f[8], seal: f[9], sealed_seq: $audit_entry.seq,
   created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id})
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets

@@ -2,4 +2,4 @@
 // Modelled properties of these Batch nodes, as flat columns.
 UNWIND $keys AS k
 MATCH (n:Batch {id: k})
-RETURN n.id AS id, n.product_id AS product_id, n.qty AS qty, n.uom AS uom, n.started_at AS started_at, n.finished_at AS finished_at, n.line AS line, n.site AS site, n.kind AS kind, n.status AS status, n.extra AS extra
+RETURN n.id AS id, n.product_id AS product_id, n.qty AS qty, n.uom AS uom, n.started_at AS started_at, n.finished_at AS finished_at, n.line AS line, n.site AS site, n.kind AS kind, n.status AS status, n.extra AS extra, n.state_at AS state_at

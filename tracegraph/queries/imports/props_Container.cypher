@@ -2,4 +2,4 @@
 // Modelled properties of these Container nodes, as flat columns.
 UNWIND $keys AS k
 MATCH (n:Container {id: k})
-RETURN n.id AS id, n.sscc AS sscc, n.kind AS kind, n.parent_id AS parent_id, n.packed_at AS packed_at, n.extra AS extra
+RETURN n.id AS id, n.sscc AS sscc, n.kind AS kind, n.parent_id AS parent_id, n.packed_at AS packed_at, n.extra AS extra, n.state_at AS state_at

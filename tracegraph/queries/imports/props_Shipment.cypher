@@ -2,4 +2,4 @@
 // Modelled properties of these Shipment nodes, as flat columns.
 UNWIND $keys AS k
 MATCH (n:Shipment {id: k})
-RETURN n.id AS id, n.date AS date, n.delivered_at AS delivered_at, n.from_id AS from_id, n.customer_id AS customer_id, n.status AS status, n.extra AS extra
+RETURN n.id AS id, n.date AS date, n.delivered_at AS delivered_at, n.from_id AS from_id, n.customer_id AS customer_id, n.status AS status, n.extra AS extra, n.state_at AS state_at

@@ -2,4 +2,4 @@
 // One page ($lo <= id < $hi) of the Container nodes: seal, sealing entry, and the line rebuilt
 // from the stored properties (engine/audit/seals.py), for `audit verify`.
 MATCH (n:Container) WHERE id(n) >= $lo AND id(n) < $hi
-RETURN n.seal AS s, n.sealed_seq AS q, coalesce(toString(n.`id`), '') + $us + coalesce(toString(n.`sscc`), '') + $us + coalesce(toString(n.`kind`), '') + $us + coalesce(toString(n.`parent_id`), '') + $us + coalesce(toString(n.`packed_at`), '') + $us + coalesce(toString(n.`extra`), '') AS l
+RETURN n.seal AS s, n.sealed_seq AS q, coalesce(toString(n.`id`), '') + $us + coalesce(toString(n.`sscc`), '') + $us + coalesce(toString(n.`kind`), '') + $us + coalesce(toString(n.`parent_id`), '') + $us + coalesce(toString(n.`packed_at`), '') + $us + coalesce(toString(n.`extra`), '') + $us + coalesce(toString(n.`state_at`), '') AS l

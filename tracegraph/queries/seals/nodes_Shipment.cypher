@@ -2,4 +2,4 @@
 // One page ($lo <= id < $hi) of the Shipment nodes: seal, sealing entry, and the line rebuilt
 // from the stored properties (engine/audit/seals.py), for `audit verify`.
 MATCH (n:Shipment) WHERE id(n) >= $lo AND id(n) < $hi
-RETURN n.seal AS s, n.sealed_seq AS q, coalesce(toString(n.`id`), '') + $us + coalesce(toString(n.`date`), '') + $us + coalesce(toString(n.`delivered_at`), '') + $us + coalesce(toString(n.`from_id`), '') + $us + coalesce(toString(n.`customer_id`), '') + $us + coalesce(toString(n.`status`), '') + $us + coalesce(toString(n.`extra`), '') AS l
+RETURN n.seal AS s, n.sealed_seq AS q, coalesce(toString(n.`id`), '') + $us + coalesce(toString(n.`date`), '') + $us + coalesce(toString(n.`delivered_at`), '') + $us + coalesce(toString(n.`from_id`), '') + $us + coalesce(toString(n.`customer_id`), '') + $us + coalesce(toString(n.`status`), '') + $us + coalesce(toString(n.`extra`), '') + $us + coalesce(toString(n.`state_at`), '') AS l

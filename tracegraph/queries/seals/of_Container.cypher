@@ -3,4 +3,4 @@
 // replaces their seals in its own statement.
 UNWIND $ids AS k
 MATCH (n:Container {id: k})
-RETURN n.id AS id, n.seal AS s, n.sealed_seq AS q, coalesce(toString(n.`id`), '') + $us + coalesce(toString(n.`sscc`), '') + $us + coalesce(toString(n.`kind`), '') + $us + coalesce(toString(n.`parent_id`), '') + $us + coalesce(toString(n.`packed_at`), '') + $us + coalesce(toString(n.`extra`), '') AS l
+RETURN n.id AS id, n.seal AS s, n.sealed_seq AS q, coalesce(toString(n.`id`), '') + $us + coalesce(toString(n.`sscc`), '') + $us + coalesce(toString(n.`kind`), '') + $us + coalesce(toString(n.`parent_id`), '') + $us + coalesce(toString(n.`packed_at`), '') + $us + coalesce(toString(n.`extra`), '') + $us + coalesce(toString(n.`state_at`), '') AS l

@@ -3,4 +3,4 @@
 // replaces their seals in its own statement.
 UNWIND $ids AS k
 MATCH (n:Shipment {id: k})
-RETURN n.id AS id, n.seal AS s, n.sealed_seq AS q, coalesce(toString(n.`id`), '') + $us + coalesce(toString(n.`date`), '') + $us + coalesce(toString(n.`delivered_at`), '') + $us + coalesce(toString(n.`from_id`), '') + $us + coalesce(toString(n.`customer_id`), '') + $us + coalesce(toString(n.`status`), '') + $us + coalesce(toString(n.`extra`), '') AS l
+RETURN n.id AS id, n.seal AS s, n.sealed_seq AS q, coalesce(toString(n.`id`), '') + $us + coalesce(toString(n.`date`), '') + $us + coalesce(toString(n.`delivered_at`), '') + $us + coalesce(toString(n.`from_id`), '') + $us + coalesce(toString(n.`customer_id`), '') + $us + coalesce(toString(n.`status`), '') + $us + coalesce(toString(n.`extra`), '') + $us + coalesce(toString(n.`state_at`), '') AS l
