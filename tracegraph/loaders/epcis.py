@@ -169,7 +169,7 @@ def map_document(doc: dict[str, Any], events: list[dict[str, Any]], source: str,
     settled = settle(store, events, stored_kinds)
     kw: dict[str, Any] = {"known_labels": {k: v for k, v in stored_kinds.items() if k not in settled.ids()},
                           "customer_kinds": kinds, "product_ids": products, "open_shipments": opened,
-                          "open_packs": open_packs(store, events)}
+                          "open_packs": _not_declared(open_packs(store, events), originals)}
     mapped = map_events(events, extra_context(doc), kinds=settled.kinds, **kw)
     rekind(mapped, settled, events, extra_context(doc), **kw)
     absorb_early_receipts(store, mapped, events, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_receipts.py
@@ -181,6 +181,19 @@ def map_document(doc: dict[str, Any], events: list[dict[str, Any]], source: str,
     return EpcisBatch(source=source, document_id=doc.get("id"), events=len(events),
                       event_types=dict(Counter(str(e.get("type")) for e in events)), mapped=mapped,
                       known_events=known)
+
+
+def _not_declared(packs: list[dict[str, Any]], originals: dict[str, str]) -> list[dict[str, Any]]:
+    """The graph's open packing intervals minus those an event declared erroneous in this
+    document opened: epcis_retract.py undoes them, so the mapping must not continue or close them."""
+    wrong: set[tuple[str, str]] = set()
+    for text in originals.values():
+        e = json.loads(text) if isinstance(text, str) else text
+        if e.get("type") == "AggregationEvent" and e.get("action") in ("ADD", "OBSERVE") and e.get("parentID"):
+            wrong.update((str(c), str(e["parentID"])) for c in e.get("childEPCs") or [])
+    if not wrong:
+        return packs
+    return [p for p in packs if (p["id"], p["container"]) not in wrong]
 
 
 def read_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "auto") -> EpcisBatch:
