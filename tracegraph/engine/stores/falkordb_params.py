@@ -62,8 +62,19 @@ def literal(v: Any) -> str:
         if "\\" in v or '"' in v:
             v = v.replace("\\", "\\\\").replace('"', '\\"')
         return '"' + v + '"'
-    if t is dict:
-        return "{" + ",".join([_key(k) + literal(x) for k, x in v.items()]) + "}"
+    if t is dict:  # rows of an import: string values inline, keys from the cache
+        parts = []
+        for k, x in v.items():
+            kk = _KEYS.get(k) or _key(k)
+            if type(x) is str:
+                if "\\" in x or '"' in x:
+                    x = x.replace("\\", "\\\\").replace('"', '\\"')
+                parts.append(kk + '"' + x + '"')
+            elif x is None:
+                parts.append(kk + "null")
+            else:
+                parts.append(kk + literal(x))
+        return "{" + ",".join(parts) + "}"
     if t is list or t is tuple:
         if not v:
             return "[]"
