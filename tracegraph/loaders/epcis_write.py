@@ -270,7 +270,7 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
                      w._spec("import.stage", [Change("query", None, st.query), Change("rows", None, len(st.rows)),
                                               Change("sha256", None, _digest(st.rows)),
                                               Change("source", None, source)]),
-                     merge_sealer(store, f"epcis.tx_{st.query}", st.rows))
+                     merge_sealer(store, f"epcis.tx_{st.query}", st.rows, staged=True))
             w.items += len(st.rows)
             w._tick("stage")
         group: list[dict[str, Any]] = []
