@@ -126,14 +126,14 @@ class _NotFast(Exception):
     pass
 
 
-_json_str = json.encoder.encode_basestring  # type: ignore[attr-defined]  # the C escaper, ensure_ascii off
+_json_str = json.encoder.encode_basestring  # the C escaper, ensure_ascii off
 _SAFE_INT = 2**53 - 1
 
 
 def _jcs(o: Any) -> str:
     t = type(o)
     if t is str:
-        return _json_str(o)  # type: ignore[no-any-return]
+        return _json_str(o)
     if t is dict:
         if not o:
             return "{}"

@@ -59,9 +59,10 @@ def literal(v: Any) -> str:
     """One value as the client's `stringify_param_value` writes it; raises _NonFinite for NaN/inf."""
     t = type(v)
     if t is str:
-        if "\\" in v or '"' in v:
-            v = v.replace("\\", "\\\\").replace('"', '\\"')
-        return '"' + v + '"'
+        s: str = v
+        if "\\" in s or '"' in s:
+            s = s.replace("\\", "\\\\").replace('"', '\\"')
+        return '"' + s + '"'
     if t is dict:  # rows of an import: string values inline, keys from the cache
         parts = []
         for k, x in v.items():
