@@ -82,10 +82,20 @@ def short_vocab(value: str | None) -> str | None:
     """CBV values may be bare words or full URIs; compare on the bare word."""
     if not value:
         return value
+    got = _SHORT.get(value)
+    if got is not None:
+        return got
+    short = value
     for p in _VOCAB_PREFIXES:
         if value.startswith(p):
-            return value[len(p):]
-    return value
+            short = value[len(p):]
+            break
+    if len(_SHORT) < 4096 and type(value) is str:  # a vocabulary is small; anything else is not kept
+        _SHORT[value] = short
+    return short
+
+
+_SHORT: dict[str, str] = {}
 
 
 def to_utc(value: str | None) -> str | None:
@@ -102,7 +112,58 @@ def to_utc(value: str | None) -> str | None:
 
 
 def canonical_json(obj: Any) -> str:
-    return rfc8785.dumps(obj).decode("utf-8")
+    """RFC 8785 (JCS) text of `obj`: the same text as `rfc8785.dumps`, written by `_jcs` with the C
+    string escaper (the escapes are the same), the rare cases (other types, large integers,
+    floats in exponent form, keys beyond U+D7FF, lone surrogates) by rfc8785 itself."""
+    try:
+        text = _jcs(obj)
+        text.encode("utf-8")  # lone surrogates: rfc8785 refuses them
+        return text
+    except (_NotFast, UnicodeEncodeError, TypeError):
+        return rfc8785.dumps(obj).decode("utf-8")
+
+
+class _NotFast(Exception):
+    pass
+
+
+_json_str = json.encoder.encode_basestring  # the C escaper, ensure_ascii off
+_SAFE_INT = 2**53 - 1
+
+
+def _jcs(o: Any) -> str:
+    t = type(o)
+    if t is str:
+        return _json_str(o)
+    if t is dict:
+        if not o:
+            return "{}"
+        keys = sorted(o)  # code point order is UTF-16 order while every key is below U+D800
+        joined = "".join(keys)
+        if not joined.isascii() and max(joined) >= "\ud800":
+            raise _NotFast
+        return "{" + ",".join([_json_str(k) + ":" + _jcs(o[k]) for k in keys]) + "}"
+    if t is list or t is tuple:
+        return "[" + ",".join([_jcs(x) for x in o]) + "]"
+    if o is None:
+        return "null"
+    if o is True:
+        return "true"
+    if o is False:
+        return "false"
+    if t is int:
+        if -_SAFE_INT <= o <= _SAFE_INT:
+            return str(o)
+        raise _NotFast
+    if t is float:
+        if o.is_integer():
+            if -_SAFE_INT <= o <= _SAFE_INT:  # exact: ECMAScript writes the integer
+                return str(int(o))
+            raise _NotFast
+        r = repr(o)
+        if "e" not in r and "n" not in r:  # shortest decimal digits, as ECMAScript writes them
+            return r
+    raise _NotFast
 
 
 def event_id(event: dict[str, Any]) -> str:
@@ -149,18 +210,22 @@ class Mapped:
         later has already set is left as it is: events of one document are mapped in time order,
         and two at the same instant are ordered by the value they state, as across captures."""
         key = (label, nid)
-        cur = self.nodes.setdefault(key, {"id": nid})
-        latest = LATEST_FIELDS.get(label, frozenset())
+        cur = self.nodes.get(key)
+        if cur is None:
+            cur = self.nodes[key] = {"id": nid}
+        latest = LATEST_FIELDS.get(label)
+        stated = self.defaults.get(key)  # a property stated now is no longer a creation default
         for k, v in props.items():
             if v is not None:
-                if k in latest and self.clock is not None:
+                if latest is not None and k in latest and self.clock is not None:
                     at = self.state_at.setdefault(key, {})
                     if k in at and (at[k] > self.clock or (at[k] == self.clock
                                                            and state_rank(v) <= state_rank(cur.get(k)))):
                         continue
                     at[k] = self.clock
                 cur[k] = v
-                self.defaults.get(key, set()).discard(k)
+                if stated:
+                    stated.discard(k)
         return key
 
     def default(self, key: NodeKey, **props: Any) -> None:
@@ -185,8 +250,11 @@ class Mapped:
 
     def split(self, key: NodeKey) -> tuple[dict[str, Any], dict[str, Any]]:
         """(creation defaults, stated facts) of one node, `id` left out."""
-        d = self.defaults.get(key, set())
-        props = {k: v for k, v in self.nodes[key].items() if k != "id"}
+        d = self.defaults.get(key)
+        props = dict(self.nodes[key])
+        props.pop("id", None)
+        if not d:
+            return {}, props
         return {k: v for k, v in props.items() if k in d}, {k: v for k, v in props.items() if k not in d}
 
     def edge(self, etype: str, src: NodeKey, dst: NodeKey, role: str = "", **props: Any) -> None:
@@ -374,8 +442,19 @@ class _Mapper:
         self.shipments: list[dict[str, Any]] = []  # in-document shipments, for receiving
         #: open intervals the graph holds (`open_packs`): not written again while still open
         self.seeded: set[tuple[NodeKey, str, str | None]] = set()
+        #: thing -> positions in `shipments` of those that carry it; shipment key -> its first position
+        self.shipments_of: dict[NodeKey, list[int]] = {}
+        self.first_shipment: dict[NodeKey, int] = {}
         self.event_nodes: dict[str, NodeKey] = {}
         self.cur_ev: NodeKey = ("EpcisEvent", "")
+
+    def add_shipment(self, sh: dict[str, Any]) -> None:
+        """Remember a shipment for the receipts that follow (indexed by what it carries)."""
+        i = len(self.shipments)
+        self.shipments.append(sh)
+        for k in sh["things"]:
+            self.shipments_of.setdefault(k, []).append(i)
+        self.first_shipment.setdefault(sh["key"], i)
 
     # --- classification -------------------------------------------------------------
     def prescan(self, events: list[dict[str, Any]]) -> None:
@@ -636,8 +715,8 @@ class _Mapper:
                 m.containers.add(k[1])
         if dest:
             m.edge("DELIVERED_TO", skey, self.customer(dest))
-        self.shipments.append({"key": skey, "things": {k for k, _ in things}, "bts": {bt for _, bt in bts},
-                               "customer_id": dest, "date": when})
+        self.add_shipment({"key": skey, "things": {k for k, _ in things}, "bts": {bt for _, bt in bts},
+                           "customer_id": dest, "date": when})
 
     def receive(self, e: dict[str, Any], eid: str, when: str | None,
                 things: list[tuple[NodeKey, float | None]]) -> None:
@@ -645,7 +724,8 @@ class _Mapper:
         bts = {bt for _, bt in _biz_transactions(e)}
         mine = {k for k, _ in things}
         dests = receipt_destinations(e)
-        cands = [s for s in self.shipments if s["things"] & mine and receipt_fits(s, dests, when)]
+        cands = [self.shipments[i] for i in sorted({i for k in mine for i in self.shipments_of.get(k, ())})]
+        cands = [s for s in cands if receipt_fits(s, dests, when)]
         match = [s for s in cands if s["bts"] & bts] or cands
         dest = _party(e, "destinationList", "destination") or (e.get("bizLocation") or {}).get("id")
         dest = key_of(dest) if dest else None
@@ -658,9 +738,10 @@ class _Mapper:
             m.default(skey, date=when)
             for k, qty in things:
                 m.edge("SHIPPED_IN", k, skey, qty=qty)
-            self.shipments.append({"key": skey, "things": mine, "bts": bts})
+            self.add_shipment({"key": skey, "things": mine, "bts": bts})
         self.link(self.cur_ev, skey, "shipment")
-        known = next((s.get("customer_id") for s in self.shipments if s["key"] == skey), None)
+        first = self.first_shipment.get(skey)
+        known = self.shipments[first].get("customer_id") if first is not None else None
         cur = m.nodes.get(skey) or m.nodes[m.node(*skey)]
         customer = cur.get("customer_id") or known or dest
         m.node(*skey, delivered_at=when, status="delivered", customer_id=customer)
@@ -840,8 +921,8 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     mp.product_ids = dict(product_ids or {})
     mp.kinds = dict(kinds or {})
     for sh in open_shipments or []:  # shipments earlier documents opened, oldest first
-        mp.shipments.append({"key": ("Shipment", sh["id"]), "things": set(sh["things"]), "bts": set(),
-                             "customer_id": sh.get("customer_id"), "date": sh.get("date")})
+        mp.add_shipment({"key": ("Shipment", sh["id"]), "things": set(sh["things"]), "bts": set(),
+                         "customer_id": sh.get("customer_id"), "date": sh.get("date")})
     for pk in open_packs or []:  # units and containers earlier documents packed, still packed
         mp.packed[(pk["label"], pk["id"])] = (pk["container"], pk["from"] or None, None)
         mp.seeded.add(((pk["label"], pk["id"]), pk["container"], pk["from"] or None))

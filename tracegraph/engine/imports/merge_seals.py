@@ -13,6 +13,7 @@ its query name; the runner dispatches here by that name.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -23,11 +24,15 @@ from tracegraph.engine.stores.base import GraphStore
 Sealer = Callable[[], tuple[dict[str, Any], list[tuple[Any, Any]], list[str]]]
 
 
-def merge_sealer(store: GraphStore, query: str, rows: list[dict[str, Any]]) -> Sealer | None:
+def merge_sealer(store: GraphStore, query: str, rows: list[dict[str, Any]], *, staged: bool = False) -> Sealer | None:
     """The seals an EPCIS step stores and the ones it replaces, computed when it runs (after the audit
     head was read: the compare-and-set proves the lines read are still current). Upserts merge the
     row's facts into the record's current line; edge MERGEs into the edge's current line (only when
-    both ends exist, as the statement does); removals (retypes, absorptions, unlinks) drop what they delete."""
+    both ends exist, as the statement does); removals (retypes, absorptions, unlinks) drop what they delete.
+
+    `staged`: a staging step of a run whose edges join only nodes the run itself created in its
+    earlier staging steps (under the import lock; loaders/epcis_write.split_new): no such edge
+    can exist yet and both ends do, so an edge step's seals need no read of the graph."""
     name = query.removeprefix("epcis.").removeprefix("tx_")
     if name.startswith("upsert_"):
         label = next((lb for lb in seals.NODE_FIELDS if lb.lower() == name.removeprefix("upsert_")), None)
@@ -38,7 +43,7 @@ def merge_sealer(store: GraphStore, query: str, rows: list[dict[str, Any]]) -> S
         t = next((t for t in seals.EDGE_FIELDS if f"edge_{t[1]}_{t[0]}_{t[2]}".lower() == name), None)
         if t is None:
             return None
-        return lambda: _seal_edges(store, t, rows)
+        return lambda: _seal_edges(store, t, rows, fresh=staged)
     if name.startswith(("retype_", "absorb_", "unlink_")):  # removals: re-kinded lots, absorbed provisional
         # shipments, packing links no event makes any more
         return lambda: ({}, _retype_drops(store, name, rows), [])
@@ -172,6 +177,11 @@ def _seal_upserts(store: GraphStore, label: str, rows: list[dict[str, Any]]
     cur = seals.current_lines(store, label, sorted({str(r["id"]) for r in rows}))
     drops = [(q, s) for s, q, _ in cur.values()]
     state = {k: dict(v[2]) for k, v in cur.items()}
+    kinds = dict(seals.NODE_FIELDS[label])  # field -> wire kind (the sealed fields only)
+    names = [f for f, _ in seals.NODE_FIELDS[label]]
+    enc, us = seals.enc, seals.US
+    head = (label + us).encode("utf-8")
+    sha = hashlib.sha256
     out: list[dict[str, Any]] = []
     final: dict[str, str] = {}
     for r in rows:
@@ -180,22 +190,23 @@ def _seal_upserts(store: GraphStore, label: str, rows: list[dict[str, Any]]
         if fields is None:  # created by this MERGE: its defaults first
             fields = state[key] = {"id": key}
             for f, v in (r.get("create") or {}).items():
-                kind = seals.field_kind(label, f)
+                kind = kinds.get(f)
                 if kind is not None:
-                    fields[f] = seals.enc(v, kind)
+                    fields[f] = enc(v, kind)
         for f, v in (r.get("props") or {}).items():
-            kind = seals.field_kind(label, f)
+            kind = kinds.get(f)
             if kind is not None:
-                fields[f] = seals.enc(v, kind)
-        final[key] = seals.seal_of_line(label, seals.join_fields(label, fields))
-        out.append({**r, "seal": final[key]})
+                fields[f] = enc(v, kind)
+        # seals.seal_of_line(label, seals.join_fields(label, fields)), inlined
+        final[key] = seal = sha(head + us.join([fields.get(f, "") for f in names]).encode("utf-8")).hexdigest()
+        out.append({**r, "seal": seal})
     return {"rows": out}, drops, list(final.values())
 
 
-def _seal_edges(store: GraphStore, t: tuple[str, str, str], rows: list[dict[str, Any]]
+def _seal_edges(store: GraphStore, t: tuple[str, str, str], rows: list[dict[str, Any]], fresh: bool = False
                 ) -> tuple[dict[str, Any], list[tuple[Any, Any]], list[str]]:
-    found = store.read(f"seals.edgeof_{seals.triple_name(t)}", rows=[{"f": r["f"], "t": r["t"]} for r in rows],
-                       us=seals.US)
+    found = [] if fresh else store.read(f"seals.edgeof_{seals.triple_name(t)}",
+                                        rows=[{"f": r["f"], "t": r["t"]} for r in rows], us=seals.US)
     ends: dict[tuple[str, str], bool] = {}
     lines: dict[tuple[str, str], dict[str, str]] = {}
     drops: list[tuple[Any, Any]] = []
@@ -205,17 +216,20 @@ def _seal_edges(store: GraphStore, t: tuple[str, str, str], rows: list[dict[str,
         if x["l"] is not None and k not in lines:
             lines[k] = seals.edge_fields_of(t, str(x["l"]))
             drops.append((x["q"], x["s"]))
-    prefix = seals.edge_prefix(t)
+    us, enc, spec = seals.US, seals.enc, seals.EDGE_FIELDS[t]
+    head = (seals.edge_prefix(t) + us).encode("utf-8")  # seals.seal_of_line(prefix, line), inlined
+    sha = hashlib.sha256
     out: list[dict[str, Any]] = []
     final: dict[tuple[str, str], str] = {}
     for r in rows:
         k = (str(r["f"]), str(r["t"]))
         fields = lines.setdefault(k, {})
-        for p, kind in seals.EDGE_FIELDS[t]:
-            if p in (r.get("props") or {}):
-                fields[p] = seals.enc(r["props"][p], kind)
-        seal = seals.seal_of_line(prefix, seals.US.join([k[0], k[1], *(fields.get(p, "") for p, _ in seals.EDGE_FIELDS[t])]))
-        if ends.get(k):
+        props = r.get("props") or {}
+        for p, kind in spec:
+            if p in props:
+                fields[p] = enc(props[p], kind)
+        seal = sha(head + us.join([k[0], k[1], *(fields.get(p, "") for p, _ in spec)]).encode("utf-8")).hexdigest()
+        if fresh or ends.get(k):
             final[k] = seal
         out.append({**r, "seal": seal})
     return {"rows": out}, drops, list(final.values())

@@ -23,7 +23,7 @@ from tracegraph.engine.errors import (
     DatabaseUnavailable,
 )
 from tracegraph.engine.stores.base import Row, plain
-from tracegraph.engine.stores.param_guard import refuse_control_chars
+from tracegraph.engine.stores.falkordb_params import params_header
 from tracegraph.engine.stores.server import EmbeddedServer
 
 _T = TypeVar("_T")
@@ -134,17 +134,13 @@ class FalkorDBStore:
     # -- protocol ------------------------------------------------------------------
     def run(self, cypher: str, params: dict[str, Any] | None = None, *, write: bool = True) -> list[Row]:
         timeout_ms = int(self.query_timeout_s * 1000)
-        refuse_control_chars(params)  # a NUL would truncate the query the client builds
-        bad = _non_finite(params)
-        if bad:  # the client would write `nan`/`inf` into the CYPHER header: a cryptic parse error
-            raise DatabaseError(
-                f"FalkorDB cannot take NaN or infinite numbers as query parameters ({bad})",
-                hint="send null (unknown) or a finite number",
-            )
+        # one walk writes the parameter header and refuses control characters (a NUL would truncate
+        # the query text) and NaN/infinity (no literal for them), see falkordb_params.py
+        text = params_header(params) + cypher
         if write:
-            res = self._busy_retry(lambda: self._graph.query(cypher, params or None, timeout=timeout_ms), cypher)
+            res = self._busy_retry(lambda: self._graph.query(text, None, timeout=timeout_ms), cypher)
         else:
-            res = self._busy_retry(lambda: self._graph.ro_query(cypher, params or None, timeout=timeout_ms), cypher)
+            res = self._busy_retry(lambda: self._graph.ro_query(text, None, timeout=timeout_ms), cypher)
         header = [h[1] if isinstance(h, (list, tuple)) else h for h in (res.header or [])]
         header = [h.decode() if isinstance(h, bytes) else str(h) for h in header]
         return [dict(zip(header, (plain(v) for v in row))) for row in res.result_set]
@@ -166,8 +162,7 @@ class FalkorDBStore:
                 raise self._translate(exc, cypher) from None
 
     def _ro_cmd(self, cypher: str, params: dict[str, Any] | None, compact: bool, timeout_s: float | None) -> list[Any]:
-        refuse_control_chars(params)
-        text = (self._graph._build_params_header(params) if params else "") + cypher
+        text = params_header(params) + cypher
         cmd: list[Any] = ["GRAPH.RO_QUERY", self._graph.name, text]
         if compact:
             cmd.append("--compact")
@@ -367,19 +362,3 @@ def _index_key(stmt: str) -> tuple[str, str] | None:
     m = _INDEX_RE.match(stmt.strip())
     return (m.group(1), m.group(2)) if m else None
 
-
-def _non_finite(value: Any, where: str = "") -> str:
-    """Path of the first NaN/infinite float inside a parameter structure, or ''."""
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return where or "value"
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found = _non_finite(v, f"{where}.{k}" if where else f"${k}")
-            if found:
-                return found
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            found = _non_finite(v, f"{where}[{i}]")
-            if found:
-                return found
-    return ""
