@@ -5,6 +5,8 @@ documents are never cached."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -12,6 +14,8 @@ import pytest
 from api_support import Api, make_api, make_users
 from graphql import GraphQLInterfaceType, GraphQLObjectType, get_named_type
 from plantbuilder import demo_plant
+from tracegraph.api.read_cache import HeadReads
+from tracegraph.doors.read_cache import head_version
 from tracegraph.graphql.read_cache import CACHEABLE_ROOTS, REVIEWED_RESOLVERS, cacheable
 
 BOARD = '{ qualityRecords(types: ["complaint"], first: 20) { totalCount edges { node { id status } } } }'
@@ -128,3 +132,37 @@ def test_a_control_character_in_a_literal_is_refused_every_time(api: Api) -> Non
         assert body["data"] is None and _codes(body) == ["validation_failed"]
         assert "control character" in body["errors"][0]["message"]
     assert api.gql('{ releaseChecklist(batch: "FIN1") { batch } }', role="viewer")["data"]
+
+
+def test_head_reads_are_shared_but_never_older_than_the_request(api: Api) -> None:
+    """Requests waiting together share one head read, but one that arrives while a read is in
+    flight (begun before it: it may have missed a write that just finished) waits for the next."""
+    store = api.client.app.state.store  # type: ignore[attr-defined]
+    gate = threading.Event()
+    seen: list[Any] = []
+
+    def read(s: Any) -> Any:
+        v = head_version(s)
+        seen.append(v)
+        if len(seen) == 1:
+            gate.wait(10)  # the first read has read the head and is held in flight
+        return v
+
+    heads = HeadReads(read)
+
+    async def run() -> tuple[Any, Any, Any]:
+        a = asyncio.ensure_future(heads.version(store))
+        while not seen:
+            await asyncio.sleep(0.01)
+        # an audited write lands after the first read has read the head, before b and c arrive
+        opened = await asyncio.to_thread(api.gql, OPEN, role="complaint_handler", fields=COMPLAINT)
+        assert opened["data"]["openQualityRecord"]["id"]
+        b = asyncio.ensure_future(heads.version(store))
+        c = asyncio.ensure_future(heads.version(store))
+        await asyncio.sleep(0.05)
+        gate.set()
+        return await a, await b, await c
+
+    va, vb, vc = asyncio.run(run())
+    assert va[0] < vb[0] and vb == vc == head_version(store)
+    assert heads.asks == 3 and heads.reads == 2  # b and c shared the read that began after them

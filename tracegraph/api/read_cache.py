@@ -18,16 +18,17 @@ What it never changes:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracegraph.doors.auth import TokenCache, actor_for_token
-from tracegraph.doors.read_cache import CachedAnswer, ReadCache, head_version
+from tracegraph.doors.read_cache import CachedAnswer, ReadCache, Version, head_version
 from tracegraph.engine.errors import TracegraphError
 from tracegraph.graphql.read_cache import cacheable
 
@@ -49,10 +50,66 @@ def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
+class HeadReads:
+    """The audit head for cached answers, read at most once at a time per worker, shared by the
+    requests that wait for it, without ever serving a head read older than the request.
+
+    Why: every cached answer needs the head (one database round trip handed to a thread); under
+    load most of a hit's cost. Why it stays fresh: a request only shares a read that STARTS after
+    it arrived. With no read in flight it starts one; with one in flight (it started before this
+    request, so it might miss a write that finished just before the request) the request waits for
+    the next read, which starts when the one in flight ends; everyone arriving meanwhile shares it.
+    So a read-after-write from any client sees its write, as with one read per request."""
+
+    def __init__(self, read: Callable[[Any], Version] = head_version) -> None:
+        self._read = read
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._running: asyncio.Future[Version] | None = None
+        self._next: asyncio.Future[Version] | None = None
+        self.reads = 0
+        self.asks = 0
+
+    async def version(self, store: Any) -> Version:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop (tests start one per client): nothing to share
+            self._loop, self._running, self._next = loop, None, None
+        self.asks += 1
+        if self._running is None:
+            fut = self._start(store, None)
+        else:
+            if self._next is None:
+                self._next = loop.create_future()
+            fut = self._next
+        return await asyncio.shield(fut)  # one waiter cancelled (client gone) must not cancel the others'
+
+    def _start(self, store: Any, into: asyncio.Future[Version] | None) -> asyncio.Future[Version]:
+        self.reads += 1
+        task: asyncio.Future[Version] = asyncio.ensure_future(run_in_threadpool(self._read, store))
+        self._running = task
+
+        def done(t: asyncio.Future[Version]) -> None:
+            if self._running is t:
+                self._running = None
+            if into is not None and not into.done():
+                if t.cancelled():
+                    into.cancel()
+                elif (exc := t.exception()) is not None:
+                    into.set_exception(exc)
+                else:
+                    into.set_result(t.result())
+            nxt, self._next = self._next, None
+            if nxt is not None and self._running is None:
+                self._start(store, nxt)
+
+        task.add_done_callback(done)
+        return task
+
+
 class ReadCacheMiddleware:
     def __init__(self, app: ASGIApp, cache: ReadCache) -> None:
         self.app = app
         self.cache = cache
+        self.heads = HeadReads()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.cache.max_entries <= 0:
@@ -89,7 +146,7 @@ class ReadCacheMiddleware:
             await self.app(scope, receive, send)
             return
         store = state.state.store
-        version = await run_in_threadpool(head_version, store)
+        version = await self.heads.version(store)
         vary = tuple(v for k, v in scope.get("headers", []) if k in _VARY)
         key: Hashable = (method, path, scope.get("query_string", b""), body, vary, actor.roles)
         hit = self.cache.get(version, key)
@@ -153,4 +210,4 @@ def _has_errors(out: bytes) -> bool:
     return not isinstance(data, dict) or bool(data.get("errors")) or "data" not in data
 
 
-__all__ = ["REST_PATHS", "ReadCacheMiddleware"]
+__all__ = ["REST_PATHS", "HeadReads", "ReadCacheMiddleware"]
