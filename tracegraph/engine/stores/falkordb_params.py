@@ -20,7 +20,7 @@ from typing import Any
 from falkordb.helpers import stringify_param_value
 
 from tracegraph.engine.errors import DatabaseError
-from tracegraph.engine.stores.param_guard import _REFUSED, refuse_control_chars
+from tracegraph.engine.stores.param_guard import REFUSED, refuse_control_chars
 
 _INF, _NINF = float("inf"), float("-inf")
 #: map keys as the header writes them ("`key`:"), checked once per distinct key
@@ -126,7 +126,7 @@ def params_header(params: dict[str, Any] | None) -> str:
         except _NonFinite:
             bad_number = True
     text = "".join(parts)
-    if _REFUSED.search(text):
+    if REFUSED.search(text):
         refuse_control_chars(params)  # names the parameter (and raises)
     if bad_number:
         where = _non_finite(params)

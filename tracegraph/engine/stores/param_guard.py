@@ -17,17 +17,17 @@ from tracegraph.engine.errors import Problem, ValidationFailed
 
 #: C0 and DEL but tab, LF, CR and the information separators FS/GS/RS/US (0x1c-0x1f), which are the
 #: wire format of import staging blobs and impact's list separator (their parts were validated as keys)
-_REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1b\x7f]")
+REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1b\x7f]")
 
 
 def control_path(value: Any, where: str = "") -> str:
     """Path of the first string (or key) holding a refused control character, or ''."""
     if isinstance(value, str):
-        return (where or "value") if _REFUSED.search(value) else ""
+        return (where or "value") if REFUSED.search(value) else ""
     if isinstance(value, dict):
         for k, v in value.items():
             path = f"{where}.{k}" if where else f"${k}"
-            if isinstance(k, str) and _REFUSED.search(k):
+            if isinstance(k, str) and REFUSED.search(k):
                 return path
             found = control_path(v, path)
             if found:
@@ -38,7 +38,7 @@ def control_path(value: Any, where: str = "") -> str:
         except TypeError:
             joined = None
         if joined is not None:
-            if not _REFUSED.search(joined):
+            if not REFUSED.search(joined):
                 return ""
         for i, v in enumerate(value):
             if isinstance(v, (str, dict, list, tuple)):
@@ -59,4 +59,4 @@ def refuse_control_chars(params: dict[str, Any] | None) -> None:
                                hint="send plain text: control characters other than tab and line breaks are refused")
 
 
-__all__ = ["control_path", "refuse_control_chars"]
+__all__ = ["REFUSED", "control_path", "refuse_control_chars"]
