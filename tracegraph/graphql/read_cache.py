@@ -28,7 +28,8 @@ CLOCK_FIELDS = frozenset({"deadlines"})
 #: checked: they read the graph only, permission checks by role (`deadlines` is a clock field,
 #: refused above). The generated quality record types are reviewed as their interface, QualityRecord
 REVIEWED_RESOLVERS = frozenset({
-    "Recall.customers", "Recall.signatures", "Recall.deadlines", "RecallConnection.totalCount",
+    "Recall.customers", "Recall.signatures", "Recall.deadlines", "Recall.effectiveness",
+    "Recall.effectivenessTimeline", "RecallConnection.totalCount",
     "QualityRecordConnection.totalCount", "QualityRecord.addressedBy", "QualityRecord.concerns",
     "QualityRecord.flags", "QualityRecord.signatures", "QualityRecord.steps",
 })
