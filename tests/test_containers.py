@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.derive_killer import kill_in_derivation
 
 from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.imports.runner import run_import
@@ -370,42 +371,6 @@ def test_the_trace_index_holds_the_packing_and_follows_an_unpacking(empty_store:
 
 # --- a crash between the import's commit and the derivation of its containers' contents -------
 
-#: the distributor's document in a process of its own that kills itself just before the first
-#: write of the containment derivation (phase "derive"), after the import's log was applied
-DERIVE_KILLER = r"""
-import os, signal, sys
-from pathlib import Path
-from tracegraph.engine.audit.chain import Actor
-from tracegraph.engine.imports.runner import SourceFile
-from tracegraph.engine.stores.falkordb import FalkorDBStore
-from tracegraph.loaders.epcis import load_epcis, run_epcis_import
-sock, graph, doc = sys.argv[1:4]
-store = FalkorDBStore(unix_socket_path=sock, graph=graph)
-def progress(phase, done, total):
-    if phase == "derive":
-        os.kill(os.getpid(), signal.SIGKILL)
-run_epcis_import(store, load_epcis(doc, store), Actor(id="u-killed", name="Killed Import"),
-                 source_files=[SourceFile.of_path(Path(doc))], progress=progress)
-print("FINISHED WITHOUT BEING KILLED")
-"""
-
-
-def _kill_in_derivation(store: Any, doc: Path) -> str:
-    import os
-    import subprocess
-    import sys
-
-    from tracegraph.engine.imports.runner import unfinished_imports
-
-    root = Path(__file__).resolve().parent.parent
-    proc = subprocess.run([sys.executable, "-c", DERIVE_KILLER, str(store.server.socket_path), store.graph_name,
-                           str(doc)], capture_output=True, text=True, timeout=240,
-                          env={**os.environ, "PYTHONPATH": str(root)})
-    assert proc.returncode == -9, (proc.returncode, proc.stdout, proc.stderr[-2000:])
-    (run,) = unfinished_imports(store)
-    return str(run.id)
-
-
 @pytest.mark.parametrize("finish", ["resume", "next-import"])
 def test_a_crash_before_the_contents_are_derived_is_finished_by_recovery(fresh: Any, finish: str) -> None:
     """The run is not committed until its containers' contents follow them: killed in between,
@@ -419,7 +384,7 @@ def test_a_crash_before_the_contents_are_derived_is_finished_by_recovery(fresh: 
     reference, crashed = fresh(), fresh()
     load(reference, upto=2)
     load(crashed, upto=1)
-    run_id = _kill_in_derivation(crashed, FIX / "02_distributor.jsonld")
+    run_id = kill_in_derivation(crashed, FIX / "02_distributor.jsonld")
     assert get_import(crashed, run_id).status == "committing"
     assert snapshot(crashed) != snapshot(reference)  # the log is applied, the contents are not yet
     if finish == "resume":

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from derive_killer import kill_in_derivation
 from graph_snapshot import snapshot
 from tracegraph.engine import commands
 from tracegraph.engine.access.actor import Actor
@@ -237,46 +238,16 @@ def test_a_shipment_kept_by_its_despatch_advice_loses_the_wrong_destination(empt
     assert verify(empty_store).ok
 
 
-#: the declaration's import in a process of its own that kills itself just before the first write of
-#: the containment derivation, after the run's log (the retraction included) was applied
-KILLER = r"""
-import os, signal, sys
-from pathlib import Path
-from tracegraph.engine.audit.chain import Actor
-from tracegraph.engine.imports.runner import SourceFile
-from tracegraph.engine.stores.falkordb import FalkorDBStore
-from tracegraph.loaders.epcis import load_epcis, run_epcis_import
-sock, graph, doc = sys.argv[1:4]
-store = FalkorDBStore(unix_socket_path=sock, graph=graph)
-def progress(phase, done, total):
-    if phase == "derive":
-        os.kill(os.getpid(), signal.SIGKILL)
-run_epcis_import(store, load_epcis(doc, store), Actor(id="u-killed", name="Killed Import"),
-                 source_files=[SourceFile.of_path(Path(doc))], progress=progress)
-print("FINISHED WITHOUT BEING KILLED")
-"""
-
-
 def test_a_crash_before_the_case_contents_follow_is_finished_by_recovery(empty_store: Any, tmp_path: Any) -> None:
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from tracegraph.engine.imports.runner import get_import, resume_import, unfinished_imports
+    from tracegraph.engine.imports.runner import get_import, resume_import
 
     wrong = ship(WRONG, [CASE], H1)
     import_epcis(empty_store, doc(pack(), wrong), ACTOR)
     f = tmp_path / "declaration.jsonld"
     f.write_text(json.dumps(doc(declared(wrong, reason="did_not_occur"))), encoding="utf-8")
-    root = Path(__file__).resolve().parent.parent
-    proc = subprocess.run([sys.executable, "-c", KILLER, str(empty_store.server.socket_path), empty_store.graph_name,
-                           str(f)], capture_output=True, text=True, timeout=240,
-                          env={**os.environ, "PYTHONPATH": str(root)})
-    assert proc.returncode == -9, (proc.returncode, proc.stdout, proc.stderr[-2000:])
-    (run,) = unfinished_imports(empty_store)
-    assert get_import(empty_store, run.id).status == "committing"
-    assert resume_import(empty_store, run.id, ACTOR).status == "committed"
+    run_id = kill_in_derivation(empty_store, f)
+    assert get_import(empty_store, run_id).status == "committing"
+    assert resume_import(empty_store, run_id, ACTOR).status == "committed"
     where, text = answers(empty_store, [U1, U2])
     assert where == {U1: ("in_stock", None), U2: ("in_stock", None)} and H1 not in text
     assert verify(empty_store).ok

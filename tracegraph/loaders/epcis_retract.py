@@ -53,7 +53,7 @@ from tracegraph.engine.errors import Conflict
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_kinds import EPCIS_LINKS, names
 from tracegraph.loaders.epcis_map import LATEST_FIELDS, Mapped, NodeKey, event_id, map_events
-from tracegraph.loaders.epcis_state import dump_state
+from tracegraph.loaders.epcis_state import dump_state, ids_by_param
 
 #: effect edges an event makes (CONCERNS, OF stay: they say what the event named)
 EFFECTS = ("SHIPPED_IN", "DELIVERED_TO", "RETURNED_IN", "PRODUCED", "CONSUMED_IN", "COMPONENT_OF")
@@ -88,14 +88,10 @@ def _read_events(store: GraphStore, ids: set[str]) -> dict[str, dict[str, Any]]:
 
 
 def _holds(store: GraphStore, keys: set[NodeKey]) -> dict[NodeKey, dict[str, Any]]:
-    params: dict[str, list[str]] = {p: [] for p in _PARAMS.values()}
-    for label, nid in keys:
-        if label in _PARAMS:
-            params[_PARAMS[label]].append(nid)
-    if not any(params.values()):
+    params = ids_by_param(keys, _PARAMS)
+    if params is None:
         return {}
-    return {(r["label"], r["id"]): r for r in store.read("epcis.retract_holds", **{k: sorted(set(v))
-                                                                                  for k, v in params.items()})}
+    return {(r["label"], r["id"]): r for r in store.read("epcis.retract_holds", **params)}
 
 
 def _why_held(key: NodeKey, row: dict[str, Any]) -> str | None:

@@ -36,6 +36,7 @@ engine/status_policy.py still refuses one that would lift a quarantine). Nodes w
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from tracegraph.engine.stores.base import GraphStore
@@ -63,16 +64,25 @@ def dump_state(at: dict[str, EventKey]) -> str:
     return json.dumps(dict(sorted(at.items())), separators=(",", ":"), sort_keys=True)
 
 
+def ids_by_param(keys: Iterable[NodeKey], params: dict[str, str]) -> dict[str, list[str]] | None:
+    """Node keys split into one id list per query parameter (`params`: label -> parameter name),
+    sorted and unique; None when none of the keys has a listed label (nothing to read)."""
+    out: dict[str, set[str]] = {p: set() for p in params.values()}
+    for label, nid in keys:
+        if label in params:
+            out[params[label]].add(nid)
+    if not any(out.values()):
+        return None
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def stored_state(store: GraphStore, keys: list[NodeKey]) -> dict[NodeKey, tuple[dict[str, EventKey], dict[str, Any]]]:
     """(stored `state_at` ({} where none), properties) of those of these nodes that exist."""
-    params: dict[str, list[str]] = {p: [] for p in _PARAMS.values()}
-    for label, nid in keys:
-        if label in _PARAMS:
-            params[_PARAMS[label]].append(nid)
-    if not any(params.values()):
+    params = ids_by_param(keys, _PARAMS)
+    if params is None:
         return {}
     out: dict[NodeKey, tuple[dict[str, EventKey], dict[str, Any]]] = {}
-    for r in store.read("epcis.state_of", **{k: sorted(set(v)) for k, v in params.items()}):
+    for r in store.read("epcis.state_of", **params):
         props = dict(r.get("props") or {})
         out[(r["label"], r["id"])] = (parse_state(props.get("state_at")), props)
     return out
@@ -132,4 +142,4 @@ def settle_state(store: GraphStore | None, mapped: Mapped) -> dict[NodeKey, set[
     return dropped
 
 
-__all__ = ["settle_state", "stored_state", "merge", "parse_state", "dump_state"]
+__all__ = ["settle_state", "stored_state", "merge", "parse_state", "dump_state", "ids_by_param"]

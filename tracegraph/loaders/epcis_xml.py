@@ -63,6 +63,14 @@ OWN_NS = {v for d in NS.values() for v in d.values()} | {"urn:epcglobal:xsd:1", 
 # ---------------------------------------------------------------------------------------
 
 
+def not_well_formed(name: str, exc: etree.XMLSyntaxError) -> ValidationFailed:
+    """The refusal of a file that is not XML at all: the line libxml2 stopped at, its message."""
+    line = exc.position[0] if exc.position else 0
+    return ValidationFailed(f"{name} is not well-formed XML: {exc.msg}",
+                            [Problem(record=f"line {line}", field="xml", message=str(exc.msg), source=name)],
+                            hint="fix the XML syntax and import again")
+
+
 @lru_cache(maxsize=2)
 def xml_schema(version: str) -> etree.XMLSchema:
     """One schema per EPCIS version that knows the event, query and master-data documents."""
@@ -88,12 +96,7 @@ def parse_xml(path: str | Path | bytes) -> etree._ElementTree:
     except OSError as exc:
         raise ValidationFailed(f"{name} cannot be read: {exc}", hint="check the path") from exc
     except etree.XMLSyntaxError as exc:
-        line = exc.position[0] if exc.position else 0
-        raise ValidationFailed(
-            f"{name} is not well-formed XML: {exc.msg}",
-            [Problem(record=f"line {line}", field="xml", message=str(exc.msg), source=name)],
-            hint="fix the XML syntax and import again",
-        ) from exc
+        raise not_well_formed(name, exc) from exc
 
 
 def _local(tag: Any) -> str:
@@ -866,12 +869,7 @@ class XmlEventStream:
                 del doc, container, el
             root = it.root
         except etree.XMLSyntaxError as exc:
-            line = exc.position[0] if exc.position else 0
-            raise ValidationFailed(
-                f"{name} is not well-formed XML: {exc.msg}",
-                [Problem(record=f"line {line}", field="xml", message=str(exc.msg), source=name)],
-                hint="fix the XML syntax and import again",
-            ) from exc
+            raise not_well_formed(name, exc) from exc
         except OSError as exc:
             raise ValidationFailed(f"{name} cannot be read: {exc}", hint="check the path") from exc
         _collapse_typed_text(root)
