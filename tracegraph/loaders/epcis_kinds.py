@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracegraph.engine.errors import Conflict
+from tracegraph.engine.imports.runner import staging_ids
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import Mapped, decide_kind, lot_votes, map_events
 
@@ -81,7 +82,7 @@ def settle(store: GraphStore | None, events: list[dict[str, Any]], known: dict[s
                      and _disagrees(vs, known[u]))
     if not suspect:
         return res
-    stored = [json.loads(r["json"]) for r in store.read("epcis.events_for", ids=suspect)]
+    stored = [json.loads(r["json"]) for r in store.read("epcis.events_for", ids=suspect, staging=staging_ids(store))]
     old = votes_of(stored)
     info = {r["id"]: r for r in store.read("epcis.lot_kinds", ids=suspect) if r["label"] == known.get(r["id"])}
     blocked: list[str] = []
