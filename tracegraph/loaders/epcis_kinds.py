@@ -70,14 +70,16 @@ def votes_of(events: list[dict[str, Any]]) -> dict[str, set[str]]:
     return out
 
 
-def settle(store: GraphStore | None, events: list[dict[str, Any]], known: dict[str, str]) -> Settled:
+def settle(store: GraphStore | None, events: list[dict[str, Any]], known: dict[str, str],
+           new: dict[str, set[str]] | None = None) -> Settled:
     """Decide the kind of every lot the events say something about that the graph stores as the
     other kind (see the module docstring). Raises Conflict for a lot that would have to change
-    kind but is not EPCIS's own to change."""
+    kind but is not EPCIS's own to change. `new`: `votes_of(events)`, when the caller has it."""
     res = Settled()
     if store is None:
         return res
-    new = votes_of(events)
+    if new is None:
+        new = votes_of(events)
     suspect = sorted(u for u, vs in new.items() if known.get(u) in ("Batch", "MaterialLot")
                      and _disagrees(vs, known[u]))
     if not suspect:
