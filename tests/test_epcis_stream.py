@@ -227,3 +227,29 @@ def test_xml_stream_holds_one_event_at_a_time(tmp_path: Path) -> None:
     # the skeleton and what the parser has read ahead (a buffer's worth), not the document
     assert sizes[1] < 1.2 * sizes[0] + 50 and sizes[1] < total / 20, (sizes, total)
     assert peaks[1] < 1.2 * peaks[0] + 100_000, peaks
+
+
+def test_one_event_check_answers_as_the_event_in_a_document() -> None:
+    """`fast_event_ok` calls the schema's compiled event-list item check on the event alone: for
+    every event (and non-event item) of the corpus, valid or not, the same answer as the whole
+    compiled schema on a valid document holding only that item."""
+    from tracegraph.loaders.epcis_doc import _MINI_SHELL, _compiled, fast_event_ok, fast_ok
+
+    assert _compiled()[1] is not None  # the direct check is in use, not the fallback
+    seen = {True: 0, False: 0}
+    for p in _files():
+        if p.suffix != ".json" and p.suffix != ".jsonld":
+            continue
+        try:
+            doc = json.loads(p.read_text(encoding="utf-8-sig"))
+        except ValueError:
+            continue
+        body = doc.get("epcisBody") if isinstance(doc, dict) else None
+        items = body.get("eventList") if isinstance(body, dict) else None
+        for e in items if isinstance(items, list) else []:
+            ok = fast_event_ok(e)
+            assert ok == fast_ok({**_MINI_SHELL, "epcisBody": {"eventList": [e]}}), (str(p), e)
+            seen[ok] += 1
+    for e in (1, "x", None, [], {}, {"type": "ObjectEvent"}, _event(1, action="ADDX"), _event(2)):
+        assert fast_event_ok(e) == fast_ok({**_MINI_SHELL, "epcisBody": {"eventList": [e]}})
+    assert seen[True] > 100 and seen[False] > 20, seen

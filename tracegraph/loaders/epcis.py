@@ -165,12 +165,13 @@ def map_document(doc: dict[str, Any], events: list[dict[str, Any]], source: str,
             sh["things"].append((r["label"], r["item"]))
         opened = list(by_id.values())
     # a lot's kind from everything the events say about it, the graph's events included (epcis_kinds.py)
-    stored_kinds = _known_labels(store, lot_ids + list(votes_of(events)))
-    settled = settle(store, events, stored_kinds)
+    votes = votes_of(events)  # once: the kinds, the settling and the mapping read the same votes
+    stored_kinds = _known_labels(store, lot_ids + list(votes))
+    settled = settle(store, events, stored_kinds, votes)
     kw: dict[str, Any] = {"known_labels": {k: v for k, v in stored_kinds.items() if k not in settled.ids()},
                           "customer_kinds": kinds, "product_ids": products, "open_shipments": opened,
                           "open_packs": _not_declared(open_packs(store, events), originals)}
-    mapped = map_events(events, extra_context(doc), kinds=settled.kinds, **kw)
+    mapped = map_events(events, extra_context(doc), kinds=settled.kinds, votes=votes, **kw)
     rekind(mapped, settled, events, extra_context(doc), **kw)
     absorb_early_receipts(store, mapped, events, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_receipts.py
     repack_late(store, mapped, events, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_late.py

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from tracegraph.engine.errors import NotFound, Problem, ValidationFailed
+from tracegraph.engine.imports.runner import staging_ids
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.gs1.identifiers import (
     PRIVATE_PREFIX,
@@ -282,7 +283,9 @@ def export_epcis(store: GraphStore, scope: ExportScope | None = None) -> dict[st
     scope = scope or ExportScope()
     ids = _scope_ids(store, scope)
     everything = ids is None
-    stored = store.read("epcis.events_all") if everything else store.read("epcis.events_for", ids=ids)
+    staging = staging_ids(store)
+    stored = (store.read("epcis.events_all", staging=staging) if everything
+              else store.read("epcis.events_for", ids=ids, staging=staging))
     events: list[tuple[str, dict[str, Any]]] = []
     contexts: list[Any] = []
     for row in stored:

@@ -20,6 +20,7 @@ import json
 from typing import Any
 
 from tracegraph.engine.errors import Problem, ValidationFailed
+from tracegraph.engine.imports.runner import staging_ids
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import canonical_json, event_id
 
@@ -72,8 +73,9 @@ def dedupe(store: GraphStore | None, events: list[dict[str, Any]], source: str
     stored: dict[str, dict[str, Any]] = {}
     if store is not None and unique:
         ids = [eid for _, eid, _ in unique]
+        staging = staging_ids(store)  # a dead staging run's events are not stored: its rollback comes first
         for k in range(0, len(ids), 5000):
-            for r in store.read("epcis.stored_events", ids=ids[k:k + 5000]):
+            for r in store.read("epcis.stored_events", ids=ids[k:k + 5000], staging=staging):
                 stored[r["id"]] = json.loads(r["json"])
     keep: list[dict[str, Any]] = []
     originals: dict[str, str] = {}

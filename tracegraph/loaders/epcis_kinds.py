@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracegraph.engine.errors import Conflict
+from tracegraph.engine.imports.runner import staging_ids
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import Mapped, decide_kind, lot_votes, map_events
 
@@ -69,19 +70,21 @@ def votes_of(events: list[dict[str, Any]]) -> dict[str, set[str]]:
     return out
 
 
-def settle(store: GraphStore | None, events: list[dict[str, Any]], known: dict[str, str]) -> Settled:
+def settle(store: GraphStore | None, events: list[dict[str, Any]], known: dict[str, str],
+           new: dict[str, set[str]] | None = None) -> Settled:
     """Decide the kind of every lot the events say something about that the graph stores as the
     other kind (see the module docstring). Raises Conflict for a lot that would have to change
-    kind but is not EPCIS's own to change."""
+    kind but is not EPCIS's own to change. `new`: `votes_of(events)`, when the caller has it."""
     res = Settled()
     if store is None:
         return res
-    new = votes_of(events)
+    if new is None:
+        new = votes_of(events)
     suspect = sorted(u for u, vs in new.items() if known.get(u) in ("Batch", "MaterialLot")
                      and _disagrees(vs, known[u]))
     if not suspect:
         return res
-    stored = [json.loads(r["json"]) for r in store.read("epcis.events_for", ids=suspect)]
+    stored = [json.loads(r["json"]) for r in store.read("epcis.events_for", ids=suspect, staging=staging_ids(store))]
     old = votes_of(stored)
     info = {r["id"]: r for r in store.read("epcis.lot_kinds", ids=suspect) if r["label"] == known.get(r["id"])}
     blocked: list[str] = []

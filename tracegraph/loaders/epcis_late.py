@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tracegraph.engine.imports.runner import staging_ids
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.gs1.identifiers import parse_identifier
 from tracegraph.loaders.epcis_map import Mapped, event_id, event_key, key_of, map_events
@@ -50,7 +51,7 @@ def _agg_objects(e: dict[str, Any]) -> tuple[set[str], set[str]]:
 def _stored_aggregations(store: GraphStore, ids: set[str]) -> list[dict[str, Any]]:
     if not ids:
         return []
-    rows = store.read("epcis.events_for", ids=sorted(ids))
+    rows = store.read("epcis.events_for", ids=sorted(ids), staging=staging_ids(store))
     out = []
     for r in rows:
         e = json.loads(r["json"])

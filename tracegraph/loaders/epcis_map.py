@@ -904,7 +904,8 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
                product_ids: dict[str, str] | None = None,
                open_shipments: list[dict[str, Any]] | None = None,
                kinds: dict[str, str] | None = None,
-               open_packs: list[dict[str, Any]] | None = None) -> Mapped:
+               open_packs: list[dict[str, Any]] | None = None,
+               votes: dict[str, set[str]] | None = None) -> Mapped:
     """Map EPCIS events (dicts as in the JSON document) to graph facts.
 
     `context` is the document's @context minus the standard context URL (namespace prefixes of
@@ -914,7 +915,8 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     the graph already holds (loaders/epcis_kinds.py) and win over both. `open_packs` ({label, id,
     container, from}) are the open packing intervals the graph holds for units and containers the
     events pack, observe or unpack (loaders/epcis_late.open_packs): an OBSERVE where one already is
-    continues it, an unpack or a move closes it, as in one document.
+    continues it, an unpack or a move closes it, as in one document. `votes`: `lot_votes` of these
+    events gathered by lot (loaders/epcis_kinds.votes_of), when the caller has them already.
     """
     items = sorted(enumerate(list(events)), key=_sort_key)
     mp = _Mapper(known_labels, customer_kinds)
@@ -926,7 +928,10 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     for pk in open_packs or []:  # units and containers earlier documents packed, still packed
         mp.packed[(pk["label"], pk["id"])] = (pk["container"], pk["from"] or None, None)
         mp.seeded.add(((pk["label"], pk["id"]), pk["container"], pk["from"] or None))
-    mp.prescan([e for _, e in items])
+    if votes is None:
+        mp.prescan([e for _, e in items])
+    else:
+        mp.votes = {uri: set(v) for uri, v in votes.items()}
     for _, e in items:
         mp.event(e, list(context or []))
     mp.m.clock = None

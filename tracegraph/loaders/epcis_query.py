@@ -28,6 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from tracegraph.engine.errors import NotFound, Problem, ValidationFailed
+from tracegraph.engine.imports.runner import staging_ids
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import short_vocab, to_utc
 
@@ -239,6 +240,7 @@ def query_events(store: GraphStore, q: SimpleEventQuery, *, restrict: list[str] 
         params[p] = q.times.get(p)
     for p in EQ_FIELDS.values():
         params[p] = q.eq.get(p)
+    params["staging"] = staging_ids(store)  # events of a run still staging are not stored yet
     rows = store.read("epcis_rest.events" if q.direction == "ASC" else "epcis_rest.events_desc", **params)
     more = len(rows) > q.per_page
     rows = rows[: q.per_page]
@@ -246,7 +248,7 @@ def query_events(store: GraphStore, q: SimpleEventQuery, *, restrict: list[str] 
 
 
 def get_event(store: GraphStore, event_id: str) -> dict[str, Any]:
-    rows = store.read("epcis_rest.event", id=event_id)
+    rows = store.read("epcis_rest.event", id=event_id, staging=staging_ids(store))
     if not rows:
         raise NotFound(f"no EPCIS event with eventID {event_id!r}", hint="GET /epcis/events lists the stored events")
     return _event(rows[0])
@@ -265,10 +267,12 @@ RESOURCES: dict[str, tuple[str, str]] = {
 def vocabulary(store: GraphStore, resource: str) -> list[str]:
     """The values a top-level resource lists (event types, business steps, ...), as stored."""
     if resource == "epcs":
-        return [r["value"] for r in store.read("epcis_rest.epcs", skip=0, limit=MAX_PER_PAGE)]
+        return [r["value"] for r in store.read("epcis_rest.epcs", skip=0, limit=MAX_PER_PAGE,
+                                                          staging=staging_ids(store))]
     if resource not in RESOURCES:
         raise NotFound(f"no EPCIS resource {resource!r}", hint="one of " + ", ".join(["epcs", *RESOURCES]))
-    values = [r["value"] for r in store.read("epcis_rest.vocabulary", field=RESOURCES[resource][0])]
+    values = [r["value"] for r in store.read("epcis_rest.vocabulary", field=RESOURCES[resource][0],
+                                                   staging=staging_ids(store))]
     if resource == "eventTypes":
         return [t for t in EVENT_TYPES if t in values] + [t for t in values if t not in EVENT_TYPES]
     return values

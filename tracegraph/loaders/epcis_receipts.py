@@ -45,6 +45,7 @@ import json
 from typing import Any
 
 from tracegraph.engine.errors import Conflict
+from tracegraph.engine.imports.runner import staging_ids
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import CONCERNS, Mapped, event_id, key_of, map_events, short_vocab, to_utc
 
@@ -85,7 +86,7 @@ def absorb_early_receipts(store: GraphStore | None, mapped: Mapped, events: list
     receipts: dict[str, dict[str, Any]] = {}
     provisional: dict[str, str] = {}  # receipt event id -> its own shipment
     new_ids = {event_id(e) for e in events}
-    for r in store.read("epcis.receipt_shipments", ids=sorted(things)):
+    for r in store.read("epcis.receipt_shipments", ids=sorted(things), staging=staging_ids(store)):
         for raw in r["receipts"] or []:
             e = json.loads(raw)
             eid = event_id(e)

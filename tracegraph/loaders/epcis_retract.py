@@ -50,6 +50,7 @@ import json
 from typing import Any
 
 from tracegraph.engine.errors import Conflict
+from tracegraph.engine.imports.runner import staging_ids
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_kinds import EPCIS_LINKS, names
 from tracegraph.loaders.epcis_map import LATEST_FIELDS, Mapped, NodeKey, event_id, map_events
@@ -81,7 +82,7 @@ def _parent(e: dict[str, Any]) -> set[str]:
 def _read_events(store: GraphStore, ids: set[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     if ids:
-        for r in store.read("epcis.events_for", ids=sorted(ids)):
+        for r in store.read("epcis.events_for", ids=sorted(ids), staging=staging_ids(store)):
             e = json.loads(r["json"])
             out[event_id(e)] = e
     return out
@@ -120,7 +121,8 @@ def retract(store: GraphStore | None, mapped: Mapped, events: list[dict[str, Any
     if not asked:
         return
     # only a version the graph holds did anything (one sent beside its declaration never applied)
-    declared = {r["id"]: json.loads(r["json"]) for r in store.read("epcis.stored_events", ids=asked)}
+    declared = {r["id"]: json.loads(r["json"]) for r in store.read("epcis.stored_events", ids=asked,
+                                                                               staging=staging_ids(store))}
     declared = {k: e for k, e in declared.items() if not e.get("errorDeclaration")}
     if not declared:
         return

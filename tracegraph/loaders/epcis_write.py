@@ -12,12 +12,13 @@ automatic recovery before the next import must work for it too. So an EPCIS impo
 ordinary `ImportRun`:
 
 1. start: one audited statement takes the import lock and creates the run (status `staging`).
-2. stage: nodes that are NEW and of an ERP label the runner knows how to roll back (Product,
-   Material, Customer, Equipment, MaterialLot, Batch, Serial, Shipment), and edges between two
-   such new nodes, are written in chunks tagged `import_id` -- an island nothing existing points
-   to. Everything else (new EpcisEvent/Location/Container/BusinessTransaction nodes, every
-   update of an existing node, every edge touching an existing node or an EPCIS-only node,
-   unpacking) is written as `ImportPending` log steps (a few per audited statement).
+2. stage: nodes that are NEW and of a label the runner knows how to roll back (runner.STAGED_LABELS:
+   Product, Material, Customer, Equipment, MaterialLot, Batch, Serial, Container, Shipment, Return,
+   and the EPCIS-only EpcisEvent, Location, BusinessTransaction), and edges between two such new
+   nodes (CONCERNS included), are written in chunks tagged `import_id` -- an island nothing
+   existing points to. Everything else (every update of an existing node, every edge touching an
+   existing node, retypes, absorptions, retractions, unpacking) is written as `ImportPending` log
+   steps (a few per audited statement).
 3. commit: one statement flips the run to `committing`; the log steps are applied in order, each
    one audited statement that marks its step done (so none is applied twice); then `committed`.
 
@@ -161,10 +162,11 @@ def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteR
 
 
 def _stageable() -> frozenset[str]:
-    """Labels the runner's rollback deletes by `import_id` (the ERP node labels)."""
-    from tracegraph.engine.imports.runner import NODE_FIELDS
+    """Labels the runner's rollback deletes by `import_id`: the ERP node labels and the EPCIS-only
+    EpcisEvent, Location and BusinessTransaction (runner.STAGED_LABELS)."""
+    from tracegraph.engine.imports.runner import STAGED_LABELS
 
-    return frozenset(NODE_FIELDS) & frozenset(NODE_ORDER)
+    return frozenset(STAGED_LABELS) & frozenset(NODE_ORDER)
 
 
 def existing_keys(store: GraphStore, label: str, ids: list[str]) -> set[str]:

@@ -2,8 +2,10 @@
 // is a parameter that is null when not asked for; $ids narrows to the events found by the object
 // filters (MATCH_epc, MATCH_parentID, ...) first. Keyset paging on (event_time, id): $after_time,
 // $after_id are the last row of the previous page.
+// Events of an import run still staging ($staging: their run ids) are not stored yet and are left out.
 MATCH (e:EpcisEvent)
-WHERE ($ids IS NULL OR e.id IN $ids)
+WHERE NOT coalesce(e.import_id, '') IN $staging
+  AND ($ids IS NULL OR e.id IN $ids)
   AND ($event_types IS NULL OR e.type IN $event_types)
   AND ($ge_event_time IS NULL OR e.event_time >= $ge_event_time)
   AND ($lt_event_time IS NULL OR e.event_time < $lt_event_time)
