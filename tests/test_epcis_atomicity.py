@@ -230,15 +230,12 @@ def test_kill_after_the_events_are_staged_hides_them_and_the_next_import_recover
     assert_verifies(graph)
 
 
-@pytest.mark.xfail(strict=True, reason="known, also before EpcisEvent staging: the document is mapped against the "
-                   "graph (kinds, receipts, existing keys) BEFORE the automatic recovery rolls the dead run back, "
-                   "so the mapping saw its staged nodes; recovery would have to come before the mapping")
 def test_automatic_recovery_after_a_run_killed_at_the_end_of_staging(graph: FalkorDBStore, plant: Path,
                                                                      expected: tuple[Any, Any]) -> None:
     _before, after = expected
     stage, _log, _res = split_new(graph, load_epcis(plant, graph).meta["epcis"].mapped, plant.name, CHUNK)
     run_id = kill_during(graph, plant, "stage", len(stage))
-    assert epcis(graph, plant).status == "committed"  # maps, then recovers the dead run before writing
+    assert epcis(graph, plant).status == "committed"  # recovers the dead run, maps again, writes
     assert get_import(graph, run_id).status == "rolled_back"
     assert snapshot(graph) == after
 

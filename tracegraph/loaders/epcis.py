@@ -227,7 +227,7 @@ def load_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "au
 
     eb = read_epcis(path, store, fmt)
     return ImportBatch(meta={"format": "epcis", "document_id": eb.document_id, "events": eb.events,
-                             "event_types": eb.event_types, "epcis": eb})
+                             "event_types": eb.event_types, "epcis": eb, "path": str(path), "fmt": fmt})
 
 
 def is_epcis_batch(batch: Any) -> bool:
@@ -260,10 +260,14 @@ def run_epcis_import(store: GraphStore, batch: ImportBatch, actor: Actor, *, sou
     --list/--rollback/--resume` and the automatic recovery treat it like an ERP bundle import."""
     import time
 
-    from tracegraph.engine.imports.runner import ImportReport, TypeCounts
+    from tracegraph.engine.imports.runner import ImportReport, TypeCounts, recover_unfinished
 
     eb: EpcisBatch = batch.meta["epcis"]
     t0 = time.perf_counter()
+    if not dry_run and store is not None and recover_unfinished(store, actor, clock=clock) and batch.meta.get("path"):
+        # the document was mapped against the graph with a dead run's staged nodes in it: map it
+        # again against the graph the recovery left
+        eb = read_epcis(batch.meta["path"], store, batch.meta.get("fmt") or "auto")
     if dry_run:  # new vs existing keys, nothing written
         _, _, res = epcis_write.split_new(store, eb.mapped, eb.source)
         res.import_id = "dry-run"
@@ -326,8 +330,10 @@ def import_epcis(store: GraphStore, path: str | Path | dict[str, Any], actor: Ac
 
     For a parsed dict, `source` names it in problems and the ImportRun, and `raw` (the bytes it
     was read from, e.g. an uploaded XML file) is what the run records the SHA-256 of."""
-    from tracegraph.engine.imports.runner import SourceFile
+    from tracegraph.engine.imports.runner import SourceFile, recover_unfinished
 
+    if not dry_run:  # a dead run's staged nodes must not be what this document is mapped against
+        recover_unfinished(store, actor, clock=clock)
     if isinstance(path, dict):
         name = source or "document"
         batch = load_document(path, name, store)
