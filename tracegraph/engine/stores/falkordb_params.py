@@ -27,17 +27,22 @@ _INF, _NINF = float("inf"), float("-inf")
 _KEYS: dict[Any, str] = {}
 
 
+def _name(k: Any, what: str) -> str:
+    """A map key or parameter name as text, refused as the client refuses it (empty, a backtick)."""
+    ks = k.decode() if isinstance(k, bytes) else str(k)
+    if ks == "":
+        raise ValueError(f"Cypher {what} cannot be empty")
+    if "`" in ks:
+        raise ValueError(f"Cypher {what} cannot contain a backtick: {ks!r} (FalkorDB does not support escaped "
+                         "backticks in identifiers)")
+    return ks
+
+
 def _key(k: Any) -> str:
     got = _KEYS.get(k)
     if got is not None:
         return got
-    ks = k.decode() if isinstance(k, bytes) else str(k)
-    if ks == "":
-        raise ValueError("Cypher map key cannot be empty")
-    if "`" in ks:
-        raise ValueError(f"Cypher map key cannot contain a backtick: {ks!r} (FalkorDB does not support escaped "
-                         "backticks in identifiers)")
-    out = f"`{ks}`:"
+    out = f"`{_name(k, 'map key')}`:"
     if len(_KEYS) < 4096 and type(k) is str:
         _KEYS[k] = out
     return out
@@ -115,12 +120,7 @@ def params_header(params: dict[str, Any] | None) -> str:
     parts = ["CYPHER "]
     bad_number = False
     for key, value in params.items():
-        ks = key.decode() if isinstance(key, bytes) else str(key)
-        if ks == "":
-            raise ValueError("Cypher parameter name cannot be empty")
-        if "`" in ks:
-            raise ValueError(f"Cypher parameter name cannot contain a backtick: {ks!r} (FalkorDB does not support "
-                             "escaped backticks in identifiers)")
+        ks = _name(key, "parameter name")
         try:
             parts.append(f"`{ks}`={literal(value)} ")
         except _NonFinite:
