@@ -90,6 +90,33 @@ def replay(story: Story, upto: int | None = None) -> dict[str, tuple[str, str | 
     return place
 
 
+def tree(story: Story, upto: int | None = None) -> dict[str, str | None]:
+    """What each unit and container is directly packed in after the events of days <= upto."""
+    parent: dict[str, str | None] = {x: None for x in story.units + story.boxes}
+    for ev in story.events:
+        if upto is not None and ev[0] > upto:
+            break
+        if ev[1] == "pack":
+            parent[ev[2]] = ev[3]
+        elif ev[1] == "unpack":
+            parent[ev[2]] = None
+    return parent
+
+
+def assert_containers(res: Any, parent: dict[str, str | None], when: str) -> None:
+    """The answer's containers against the oracle's tree: each listed unit's innermost container,
+    every container above the listed units (nested at any depth) with its parent and unit count."""
+    under: dict[str, int] = {}
+    for x in res.serials:
+        assert x.container == parent[x.id], f"{when}: container of {x.id}"
+        p = parent[x.id]
+        while p is not None:
+            under[p] = under.get(p, 0) + 1
+            p = parent[p]
+    assert {c.id: (c.parent, c.units) for c in res.containers} == \
+        {k: (parent[k], n) for k, n in under.items()}, when
+
+
 @st.composite
 def stories(draw: Any) -> Story:
     n_units = draw(st.integers(2, 8))
@@ -222,6 +249,7 @@ def test_engines_match_the_replay_oracle(embedded_server: Any, tmp_path_factory:
         cause = ImpactCause(lots=["L"])
         now = impact(s, cause, engine="cypher")
         assert {x.id: (x.status, x.customer) for x in now.serials} == final
+        assert_containers(now, tree(story), "now")
         trace_index.refresh(s)
         by_index = impact(s, cause, engine="index")
         assert by_index.model_dump(exclude={"engine", "index_seq", "elapsed_ms"}) == \
@@ -232,6 +260,7 @@ def test_engines_match_the_replay_oracle(embedded_server: Any, tmp_path_factory:
             # the end of each day: every event of that day (and its same-day delivery) counted
             got = impact(s, cause, ImpactOptions(as_of=ts(day, 12)), engine="cypher")
             assert {x.id: (x.status, x.customer) for x in got.serials} == replay(story, day), f"as of day {day}"
+            assert_containers(got, tree(story, day), f"as of day {day}")
         # every unit the oracle has at a customer is named under that customer
         held = {u: c for u, (st_, c) in final.items() if st_ in ("in_transit", "at_distributor", "at_end_user")}
         per = {c.id: c.units for c in now.customers}

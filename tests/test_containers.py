@@ -399,3 +399,41 @@ def test_a_crash_before_the_contents_are_derived_is_finished_by_recovery(fresh: 
     assert where(impact(crashed, cause, ImpactOptions())) == where(impact(reference, cause, ImpactOptions()))
     rep = verify(crashed)
     assert rep.ok, rep.problems[:5]
+
+
+def test_containers_nested_four_deep_are_listed_with_their_chain_on_both_engines(empty_store: Any) -> None:
+    """Units in a case, the case on a pallet, the pallet in an air cargo unit (ULD), the ULD in a
+    sea container, the sea container shipped: every level is named with its parent, now and "as of"
+    before the outer two were packed (the containers step reads the chain two levels a statement,
+    so a fourth level is a second statement)."""
+    s = empty_store
+    load(s, upto=0)
+    case, pallet, uld, sea = (f"urn:epc:id:sscc:0614141.777777777{i}" for i in range(4))
+    units = [G + "N1", G + "N2", G + "N3"]
+    made = _ev("ObjectEvent", "2026-03-01T06:00:00Z", "21", epcList=units, action="ADD", bizStep="commissioning",
+               ilmd={"cbvmda:lotNumber": "LOT8"})
+    packs = [_ev("AggregationEvent", f"2026-03-01T{7 + i:02d}:00:00Z", f"2{2 + i}", parentID=parent,
+                 childEPCs=children, action="ADD", bizStep="packing")
+             for i, (parent, children) in enumerate(((case, units[:2]), (pallet, [case, units[2]]), (uld, [pallet]),
+                                                     (sea, [uld])))]
+    ship = _ev("ObjectEvent", "2026-03-02T08:00:00Z", "26", epcList=[sea], action="OBSERVE", bizStep="shipping",
+               bizTransactionList=[{"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:0614141000005:DA-7"}],
+               destinationList=[{"type": "owning_party", "destination": D}])
+    import_epcis(s, _doc(made, *packs, ship), ACTOR)
+    want_units = {units[0]: case, units[1]: case, units[2]: pallet}
+    want = {sea: (None, 3), uld: (sea, 3), pallet: (uld, 3), case: (pallet, 2)}
+    answers = [impact(s, ImpactCause(serials=units), engine="cypher")]
+    trace_index.refresh(s)
+    try:
+        answers.append(impact(s, ImpactCause(serials=units), engine="index"))
+    finally:
+        trace_index.disable(s)
+    for r in answers:
+        assert {x.id: (x.status, x.customer, x.container) for x in r.serials} == \
+            {u: ("in_transit", D, k) for u, k in want_units.items()}
+        assert [(c.id, c.parent, c.units) for c in r.containers] == \
+            [(k, *want[k]) for k in (sea, uld, pallet, case)]  # outermost first
+    # before the ULD and the sea container were packed: two levels, in stock
+    r = impact(s, ImpactCause(serials=units), ImpactOptions(as_of="2026-03-01T08:30:00Z"), engine="cypher")
+    assert {x.id: x.container for x in r.serials} == want_units
+    assert [(c.id, c.parent, c.units) for c in r.containers] == [(pallet, None, 3), (case, pallet, 2)]

@@ -21,7 +21,7 @@ carriers), on the graph engine only.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from tracegraph.engine.stores.base import GraphStore
@@ -30,30 +30,39 @@ from tracegraph.engine.trace.models import ImpactResult
 from tracegraph.engine.trace.packing import END, MAX_DEPTH, Interval, Packing, listed, open_at
 
 RS = "\x1e"  # keys never hold control characters
-US = "\x1f"
 
 
-def _links(blobs: Iterable[list[str] | None], wanted: set[str], up: dict[str, list[Interval]]) -> None:
-    for links in blobs:
-        for link in links or ():
-            uid, k, f, to = link.split(US)
-            if uid in wanted:
-                up[uid].append((k, f, to or END))
+@dataclass
+class UnitReads:
+    """What the graph engine read, in its own round trips, for the containers step: batch -> the
+    units it PRODUCED and whether the plant has any container (`trace.any_container`, asked with
+    the assemblies: None when not asked). Saves the containers step a round trip on every plant."""
+
+    produced: dict[str, list[str]] = field(default_factory=dict)
+    any_container: bool | None = None
 
 
-def read_packing(store: GraphStore, sids: list[str], t: str,
-                 produced: dict[str, list[str]] | None = None) -> Packing | None:
+#: the probe a caller adds to its own round trip (its answer goes in `UnitReads.any_container`)
+PROBE: tuple[str, dict[str, Any]] = ("trace.any_container", {})
+
+
+def read_packing(store: GraphStore, sids: list[str], t: str, reads: UnitReads | None = None) -> Packing | None:
     """The packing of the units `sids` and of every container above them, from the graph; None
-    when the graph has no container at all (the common loose plant: one label probe).
+    when the graph has no container at all (the common loose plant: one label probe, unless
+    `reads` already holds its answer).
 
-    `produced`: batch -> the units it PRODUCED, as the graph engine just read them; units listed
-    there are read through their batch (one hop each), the others by id."""
-    if not read_fast(store, "trace.any_container"):
+    Units listed in `reads.produced` are read through their batch (one hop each), the others by id;
+    both come back grouped by container and interval. Then the chain above, two levels a statement."""
+    reads = reads or UnitReads()
+    probe = reads.any_container
+    if probe is None:
+        probe = bool(read_fast(store, PROBE[0]))
+    if not probe:
         return None
     wanted = set(sids)
     by_batch: list[str] = []
     covered: set[str] = set()
-    for bid, units in (produced or {}).items():
+    for bid, units in reads.produced.items():
         hit = wanted.intersection(units)
         if hit:
             by_batch.append(bid)
@@ -61,39 +70,58 @@ def read_packing(store: GraphStore, sids: list[str], t: str,
     rest = [s for s in sids if s not in covered]
     calls: list[tuple[str, dict[str, Any]]] = []
     if by_batch:
-        calls.append(("trace.batch_unit_packing", {"bids": sorted(by_batch), "us": US}))
+        calls.append(("trace.batch_unit_packing", {"bids": sorted(by_batch)}))
     if rest:
-        calls.append(("trace.unit_packing", {"blob": RS.join(rest), "rs": RS, "us": US}))
+        calls.append(("trace.unit_packing", {"blob": RS.join(rest), "rs": RS}))
     up: dict[str, list[Interval]] = defaultdict(list)
-    _links((rows[0]["links"] if rows else None for rows in read_fast_many(store, calls)), wanted, up)
+    boxes: set[str] = set()
+    for rows in read_fast_many(store, calls):
+        for r in rows:
+            k = r["k"]
+            iv = (k, r["f"] or "", r["t"] or END)
+            boxes.add(k)
+            for uid in r["ss"]:
+                if uid in wanted:
+                    up[uid].append(iv)
     info: dict[str, dict[str, Any]] = {}
-    # the containers' own packing, up to the outermost, one level a statement (a level is one
-    # indexed lookup a container: cheaper than one variable-length statement, see the query)
-    level = sorted({k for ivs in up.values() for k, _f, _t in ivs})
-    for _ in range(MAX_DEPTH):
+    level = sorted(boxes)
+    for _ in range(0, MAX_DEPTH, 2):
         if not level:
             break
+        this = set(level)
         above: set[str] = set()
+        seen: set[tuple[str, str, str, str]] = set()  # (child, parent, from, to): rows repeat per up2
         for r in read_fast(store, "trace.container_level", blob=RS.join(level), rs=RS):
-            k = r["id"]
-            if k not in info:
-                info[k] = {"sscc": r["sscc"], "kind": r["kind"]}
-            if r["up"] is not None:
-                up[k].append((r["up"], r["f"] or "", r["t"] or END))
-                above.add(r["up"])
+            k, o = r["id"], r["up"]
+            info[k] = {"sscc": r["sscc"], "kind": r["kind"]}
+            if o is None:
+                continue
+            link = (k, o, r["f"] or "", r["t"] or END)
+            if link not in seen:
+                seen.add(link)
+                up[k].append(link[1:])
+            if o in this:
+                continue  # its own rows give its links
+            info[o] = {"sscc": r["usscc"], "kind": r["ukind"]}  # and ITS links: every up2 row
+            if r["up2"] is not None:
+                link = (o, r["up2"], r["f2"] or "", r["t2"] or END)
+                if link not in seen:
+                    seen.add(link)
+                    up[o].append(link[1:])
+                above.add(r["up2"])
         level = sorted(above - info.keys())
     return Packing(up, info, t)
 
 
 def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, history: bool = False,
            packing: Packing | None = None, indexed: bool = False,
-           produced: dict[str, list[str]] | None = None) -> ImpactResult:
+           reads: UnitReads | None = None) -> ImpactResult:
     """Fill `containers` and each listed unit's `container` (in place); with `history` (as the
     unit's `shipment`/`date` are: as-of, with_history, the regulator sheet) also `via`, `holders`
     and, for units a container carried, the shipment and date.
 
     `indexed`: `packing` is the trace index's ("now", None when the plant has no container);
-    otherwise it is read from the graph (`produced` as in `read_packing`)."""
+    otherwise it is read from the graph (`reads` as in `read_packing`)."""
     serials = result.serials
     result.containers = []
     t = bound or END
@@ -115,7 +143,7 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
         result.containers = listed(packing, serials, by_inner)
         return result
     if serials:
-        packing = read_packing(store, [s.id for s in serials], t, produced)
+        packing = read_packing(store, [s.id for s in serials], t, reads)
     if packing is None:  # no container in the plant: the builders set the defaults already
         return result
     hist: dict[str, list[list[Any]]] = defaultdict(list)
@@ -165,4 +193,4 @@ def _history(d: dict[str, Any], h: list[list[Any]], t: str) -> None:
     d["holders"] = held
 
 
-__all__ = ["attach", "read_packing"]
+__all__ = ["PROBE", "UnitReads", "attach", "read_packing"]

@@ -309,16 +309,16 @@ def impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None 
             if fr is not None:
                 res, packing = fr.result(), fr.ix.packing
         indexed = res is not None
-        produced: dict[str, list[str]] = {}
+        reads = containers.UnitReads()
         if res is None:
-            res = _impact(store, cause, options, produced)
+            res = _impact(store, cause, options, reads)
         # containers holding the units, the container that carried each, every holder: one step
         # on either engine's answer (engine/trace/containers.py); the index holds the packing,
         # the graph engine's units are read through the batches that produced them
         opts = options or ImpactOptions()
         containers.attach(store, res, as_of_key(opts.as_of) if opts.as_of else None,
                           history=bool(opts.as_of or opts.with_history), packing=packing, indexed=indexed,
-                          produced=produced)
+                          reads=None if indexed else reads)
         res.elapsed_ms = round((time.perf_counter() - t0) * 1000, 3)
         return res
 
@@ -351,9 +351,10 @@ def impact_frame(store: GraphStore, cause: ImpactCause, options: ImpactOptions |
 
 
 def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None,
-            produced: dict[str, list[str]] | None = None) -> ImpactResult:
-    """The graph engine's answer; `produced` (when given) receives batch -> the units it
-    PRODUCED, as read here (the containers step reads their packing through the batch)."""
+            reads: containers.UnitReads | None = None) -> ImpactResult:
+    """The graph engine's answer; `reads` (when given) receives batch -> the units it PRODUCED,
+    as read here (the containers step reads their packing through the batch), and whether the
+    plant has any container (asked in the assemblies' round trip)."""
     t0 = time.perf_counter()
     options = options or ImpactOptions()
     if cause.is_empty():
@@ -387,8 +388,8 @@ def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None
             units[sid] = (bid, st_ or None, cu or None, wh or None, pr)
         row["ns"] = len(ids)
         by_batch[bid] = ids
-    if produced is not None:
-        produced.update(by_batch)
+    if reads is not None:
+        reads.produced.update(by_batch)
     produce = "PRODUCED" in walk.allowed
     bids = [b for b in reached_batches if b in by_batch and produce and walk._room(depth[("Batch", b)])]
     assemblies: dict[str, list[str]] = defaultdict(list)
@@ -401,7 +402,11 @@ def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None
         calls.append(("trace.assemblies", {"bids": sorted(by_batch), "sids": serial_seeds}))
     if asked:
         calls.append(("trace.customers", {"ids": sorted(asked)}))
+    if reads is not None:
+        calls.append(containers.PROBE)
     answers = read_fast_many(store, calls)
+    if reads is not None:
+        reads.any_container = bool(answers.pop())
     cust_rows: dict[str, Row] = {r["id"]: r for r in answers[-1]} if asked else {}
     if by_batch or serial_seeds:
         for row in answers[0]:
