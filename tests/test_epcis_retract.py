@@ -22,7 +22,7 @@ from tracegraph.engine import commands
 from tracegraph.engine.access.actor import Actor
 from tracegraph.engine.audit.chain import head
 from tracegraph.engine.audit.verify import verify
-from tracegraph.engine.errors import Conflict
+from tracegraph.engine.errors import Conflict, NotFound
 from tracegraph.engine.stores.falkordb import FalkorDBStore
 from tracegraph.engine.trace import index as trace_index
 from tracegraph.engine.trace.impact import impact
@@ -204,18 +204,20 @@ def commission(eid: str, lot: str) -> dict[str, Any]:
 
 
 def test_units_commissioned_into_the_wrong_lot_leave_it(empty_store: Any, other_store: Any) -> None:
-    """A recall of lot LA must not reach units that were only said by mistake to be of it."""
+    """A recall of lot LA must not reach units that were only said by mistake to be of it; and lot
+    LA, which only the erroneous commissioning brought into the graph, is gone (issue 14)."""
     wrong, right = commission(WRONG, "LA"), commission(RIGHT, "LB")
     import_epcis(empty_store, doc(wrong), ACTOR)
     import_epcis(empty_store, doc(declared(wrong, corrective=[RIGHT]), right), ACTOR)
     trace_index.refresh(empty_store)
     try:
-        # lot LA has no units left (the index declines a batch without units: the graph answers)
-        assert impact(empty_store, ImpactCause(batches=[LOT_A]), engine="cypher").serials == []
         for engine in ("cypher", "index"):
+            with pytest.raises(NotFound):
+                impact(empty_store, ImpactCause(batches=[LOT_A]), engine=engine)
             assert {s.id for s in impact(empty_store, ImpactCause(batches=[LOT_B]), engine=engine).serials} == {U1, U2}
     finally:
         trace_index.disable(empty_store)
+    assert empty_store.run("MATCH (b:Batch {id: $id}) RETURN count(b) AS c", {"id": LOT_A})[0]["c"] == 0
     made = empty_store.run("MATCH (b:Batch)-[:PRODUCED]->(s:Serial) RETURN b.id AS b, s.batch_id AS sb", write=False)
     assert {(r["b"], r["sb"]) for r in made} == {(LOT_B, LOT_B)}
     assert verify(empty_store).ok
@@ -278,13 +280,15 @@ def test_a_receipt_that_did_not_occur_leaves_the_units_in_transit(empty_store: A
     assert verify(empty_store).ok
 
 
-def test_a_loose_shipment_that_did_not_occur_leaves_the_units_in_stock(empty_store: Any) -> None:
+def test_a_loose_shipment_that_did_not_occur_takes_the_unit_only_it_named(empty_store: Any) -> None:
     wrong = ship(WRONG, [U1], H1)
-    import_epcis(empty_store, doc(wrong), ACTOR)
+    import_epcis(empty_store, doc(ship(RIGHT, [U2], H2), wrong), ACTOR)  # U2 ships too, and stays
     import_epcis(empty_store, doc(declared(wrong, reason="did_not_occur")), ACTOR)
-    where, text = answers(empty_store, [U1])
-    assert where == {U1: ("in_stock", None)} and H1 not in text
-    assert empty_store.run("MATCH (s:Shipment) RETURN count(s) AS c")[0]["c"] == 0
+    where, text = answers(empty_store, [U2])
+    assert where == {U2: ("in_transit", H2)} and H1 not in text
+    # U1: only the shipment that did not occur named it, so nothing says it exists (issue 14)
+    assert empty_store.run("MATCH (s:Serial {id: $id}) RETURN count(s) AS c", {"id": U1})[0]["c"] == 0
+    assert empty_store.run("MATCH (s:Shipment) RETURN s.id AS id") == [{"id": RIGHT}]
     assert verify(empty_store).ok
 
 
