@@ -17,12 +17,21 @@ the import whose STORED version is now declared erroneous (`epcis_identity.dedup
 2. every effect edge of `with_` that `without` does not have is removed: the items' own SHIPPED_IN
    and RETURNED_IN links, DELIVERED_TO, PRODUCED, CONSUMED_IN, COMPONENT_OF; the Shipment / Return
    record itself when no remaining event makes it, and a Customer the erroneous event alone brought
-   into the graph; packing: every interval of the children whose intervals differ is removed and
+   into the graph; a unit or lot (Serial, Batch, MaterialLot) no remaining event names (commissioned
+   by mistake, or known only from the erroneous event) when an EPCIS import made it and no ERP import
+   wrote it, with its links, and the Product / Material EPCIS made that only such records named (the
+   remaining events are the stored and new events minus every declared one: a declaration names
+   things but is no evidence that they exist, so what only declarations name is not made either,
+   also for an original sent beside its declaration); packing: every interval of the children whose intervals differ is removed and
    the intervals all the remaining events give are written again (as epcis_late.py does);
 3. the state the erroneous event set (`epcis_map.LATEST_FIELDS`: a unit's status and holder, a
-   shipment's status and delivery, a container's destruction) is recomputed from the remaining
-   events, `state_at` included, and written over the stored one (not merged by event time as
-   epcis_state.py does: the erroneous event's time must stop counting);
+   shipment's status and delivery, a container's destruction, a batch's finish; `EARLIEST_FIELDS`:
+   a batch's start) is recomputed from the remaining events, `state_at` included, and written over
+   the stored one (not merged by event time as epcis_state.py does: the erroneous event's time must
+   stop counting). A batch time is recomputed only where `state_at` shows an EPCIS event set it, and
+   cleared when no remaining event sets it: an ERP batch's start is never moved. A unit or lot that
+   stays loses what else the erroneous event said of it (its lot, the UDI with that lot, an expiry)
+   for what the remaining events say, on records EPCIS made (an ERP record's are its master data's);
 4. the containers it shipped, received, returned or destroyed go to the containment derivation of
    the same run with their contents' status to classify again (`Mapped.retract["recheck"]`), so
    units that travelled inside a case follow (also when recovery finishes the run from its log:
@@ -34,14 +43,18 @@ document or not at all. Both versions stay on record: the EpcisEvent keeps the d
 `json`, the erroneous version as `original_json`, `error_declared` true.
 
 Refused (Conflict naming the record, nothing written), as epcis_kinds.py refuses a re-kind: an
-effect to undo on a record that holds more than EPCIS facts: a unit or container quarantined or
-under a recall, one returned by a recall return (a RETURNED_IN to a Return no EPCIS import made),
+effect to undo (a removal included) on a record that holds more than EPCIS facts: a unit, lot or
+container quarantined or under a recall, one returned by a recall return (a RETURNED_IN to a Return no EPCIS import made),
 one with a quality record or a link the EPCIS mapping does not write, a shipment the ERP import
 made. A recall coordinator must decide about those records, not an import.
 
-Not undone: nodes the erroneous event named stay (the declared event still names them: a unit
-commissioned by mistake stays a Serial, with its product); a batch's start or finish time the
-erroneous event set stays; a unit's status set by a command (quarantine, recall) is refused above.
+Not undone: a unit or lot the ERP data holds stays when only the erroneous event named it (master
+data says it exists; its effects are undone); so does a container only the erroneous event named
+(it stays, empty); an ERP batch's finish the erroneous event overwrote cannot be given back (the
+ERP's value is not kept: it is cleared when no remaining event sets one); a unit's status set by a
+command (quarantine, recall) is refused above. The EpcisEvent node of the declared event stays
+(both versions on record); its CONCERNS links to a record that is gone go with it, its JSON keeps
+every identifier.
 """
 
 from __future__ import annotations
