@@ -2,8 +2,10 @@
 // effect the remaining events do not make again: {kind, f, t, from}. kind is an edge type (from f to t;
 // SHIPPED_IN and RETURNED_IN only the item's own link, not one derived through a container; PACKED_IN
 // every interval of child f in container t, the import writes the intervals all the events give again)
-// or 'drop_Shipment' / 'drop_Return' / 'drop_Customer' (the record f and its links, when no remaining
-// event makes it). The mapping never names an edge whose end it drops. Rows of kind 'recheck' (a container
+// or 'drop_Shipment' / 'drop_Return' / 'drop_Customer' / 'drop_Serial' / 'drop_Batch' / 'drop_MaterialLot' /
+// 'drop_Product' / 'drop_Material' (the record f and its links, when no remaining event makes or names it:
+// a unit or lot commissioned by mistake, and the product or material only such records named). The
+// mapping never names an edge whose end it drops. Rows of kind 'recheck' (a container
 // whose contents' status the containment derivation classifies again) match nothing here.
 //#include audit.guard
 WITH h
@@ -22,7 +24,12 @@ WITH h, r
 OPTIONAL MATCH (s:Shipment {id: r.f}) WHERE r.kind = 'drop_Shipment'
 OPTIONAL MATCH (t:Return {id: r.f}) WHERE r.kind = 'drop_Return'
 OPTIONAL MATCH (c:Customer {id: r.f}) WHERE r.kind = 'drop_Customer'
-WITH h, r, [x IN [s, t, c] WHERE x IS NOT NULL] AS ns
+OPTIONAL MATCH (u:Serial {id: r.f}) WHERE r.kind = 'drop_Serial'
+OPTIONAL MATCH (b:Batch {id: r.f}) WHERE r.kind = 'drop_Batch'
+OPTIONAL MATCH (l:MaterialLot {id: r.f}) WHERE r.kind = 'drop_MaterialLot'
+OPTIONAL MATCH (p:Product {id: r.f}) WHERE r.kind = 'drop_Product'
+OPTIONAL MATCH (m:Material {id: r.f}) WHERE r.kind = 'drop_Material'
+WITH h, r, [x IN [s, t, c, u, b, l, p, m] WHERE x IS NOT NULL] AS ns
 FOREACH (x IN ns | DETACH DELETE x)
 WITH h, count(r) AS written
 WITH h, [] AS audit_targets

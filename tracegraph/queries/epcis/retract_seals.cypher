@@ -18,7 +18,12 @@ UNWIND $rows AS r
 OPTIONAL MATCH (s:Shipment {id: r.f}) WHERE r.kind = 'drop_Shipment'
 OPTIONAL MATCH (t:Return {id: r.f}) WHERE r.kind = 'drop_Return'
 OPTIONAL MATCH (c:Customer {id: r.f}) WHERE r.kind = 'drop_Customer'
-WITH [x IN [s, t, c] WHERE x IS NOT NULL] AS ns
+OPTIONAL MATCH (u:Serial {id: r.f}) WHERE r.kind = 'drop_Serial'
+OPTIONAL MATCH (b:Batch {id: r.f}) WHERE r.kind = 'drop_Batch'
+OPTIONAL MATCH (l:MaterialLot {id: r.f}) WHERE r.kind = 'drop_MaterialLot'
+OPTIONAL MATCH (p:Product {id: r.f}) WHERE r.kind = 'drop_Product'
+OPTIONAL MATCH (m:Material {id: r.f}) WHERE r.kind = 'drop_Material'
+WITH [x IN [s, t, c, u, b, l, p, m] WHERE x IS NOT NULL] AS ns
 UNWIND ns AS x
 OPTIONAL MATCH (x)-[e]-()
 RETURN 'node' AS kind, id(x) AS id, x.seal AS s, x.sealed_seq AS q, collect([id(e), e.seal, e.sealed_seq]) AS es
