@@ -30,8 +30,9 @@ def validator() -> Draft7Validator:
 
 
 @lru_cache(maxsize=1)
-def _compiled() -> tuple[Any, Any]:
-    """(the whole schema's check, the check of one `EPCIS-Document-Event` or None), compiled once."""
+def _compiled() -> tuple[Any, Any, Any]:
+    """(the whole schema's check, the check of one `EPCIS-Document-Event` or None, the pre-check
+    proving an event valid, epcis_precheck.py, or None), compiled once."""
     import fastjsonschema
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -41,7 +42,7 @@ def _compiled() -> tuple[Any, Any]:
     code = _FORMAT_LOCALS.sub(lambda m: 'f"' + m.group(1) + '"', fastjsonschema.compile_to_code(schema))
     name = re.search(r"^def (\w+)\(", code, re.M)
     if name is None or "locals()" in code:
-        return fastjsonschema.compile(schema), None
+        return fastjsonschema.compile(schema), None, None
     namespace: dict[str, Any] = {}
     exec(compile(code, "<EPCIS-JSON-Schema>", "exec"), namespace)  # code generated from GS1's schema, not input
     # the event list's items are checked by this function and by nothing else (the event list's
@@ -50,7 +51,15 @@ def _compiled() -> tuple[Any, Any]:
     ev = re.findall(r"^def (\w+__definitions_epcis_document_event)\(", code, re.M)
     lists = re.findall(r"^    +(\w+)\(data_item, custom_formats", code, re.M)
     one = namespace[ev[0]] if len(ev) == 1 and code.count(ev[0] + "(") == 2 and set(lists) >= {ev[0]} else None
-    return namespace[name.group(1)], one
+    pre = None
+    if one is not None:
+        from tracegraph.loaders.epcis_precheck import build
+
+        try:  # the generated code's own regular expressions; a schema without them gets no pre-check
+            pre = build(namespace["REGEX_PATTERNS"], schema)
+        except KeyError:
+            pre = None
+    return namespace[name.group(1)], one, pre
 
 
 def fast_validator() -> Any:
@@ -61,10 +70,14 @@ def fast_validator() -> Any:
 
 def fast_event_ok(e: Any) -> bool:
     """Whether one event passes the schema's check of an event-list item (the same answer as
-    `fast_ok` of a valid document holding only this event)."""
+    `fast_ok` of a valid document holding only this event). Events of the common shapes are
+    proven valid by a narrow pre-check (epcis_precheck.py, ~15x faster); the compiled schema
+    decides every other event."""
     import fastjsonschema
 
-    one = _compiled()[1]
+    _, one, pre = _compiled()
+    if pre is not None and pre(e):  # proven valid for the schema (epcis_precheck.py): the common shapes
+        return True
     try:
         if one is None:
             fast_validator()({**_MINI_SHELL, "epcisBody": {"eventList": [e]}})

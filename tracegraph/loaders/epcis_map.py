@@ -215,14 +215,24 @@ class Mapped:
             cur = self.nodes[key] = {"id": nid}
         latest = LATEST_FIELDS.get(label)
         stated = self.defaults.get(key)  # a property stated now is no longer a creation default
+        if latest is None and not stated:  # most calls: the same as the loop below, in one update
+            cur.update({k: v for k, v in props.items() if v is not None})
+            return key
+        clock = self.clock
         for k, v in props.items():
             if v is not None:
-                if latest is not None and k in latest and self.clock is not None:
+                if latest is not None and k in latest and clock is not None:
                     at = self.state_at.setdefault(key, {})
-                    if k in at and (at[k] > self.clock or (at[k] == self.clock
-                                                           and state_rank(v) <= state_rank(cur.get(k)))):
-                        continue
-                    at[k] = self.clock
+                    if k in at:
+                        was = at[k]
+                        if was > clock:
+                            continue
+                        if was == clock:
+                            old = cur.get(k)
+                            # the same text stated again ranks equal (kept as it is) without a dump
+                            if (type(v) is str and type(old) is str and v == old) or state_rank(v) <= state_rank(old):
+                                continue
+                    at[k] = clock
                 cur[k] = v
                 if stated:
                     stated.discard(k)
@@ -238,8 +248,10 @@ class Mapped:
                 continue
             if k in earliest and self.clock is not None:
                 at = self.state_at.setdefault(key, {})
-                if cur.get(k) is not None and k in at and (at[k] < self.clock or (
-                        at[k] == self.clock and state_rank(v) >= state_rank(cur.get(k)))):
+                old = cur.get(k)
+                if old is not None and k in at and (at[k] < self.clock or (
+                        at[k] == self.clock and ((type(v) is str and type(old) is str and v == old)  # ranks equal
+                                                 or state_rank(v) >= state_rank(old)))):
                     continue
                 at[k] = self.clock
                 cur[k] = v
@@ -415,10 +427,6 @@ def event_key(e: dict[str, Any]) -> tuple[str, str]:
     return (to_utc(e.get("eventTime")) or "", event_id(e))
 
 
-def _sort_key(item: tuple[int, dict[str, Any]]) -> tuple[str, int]:
-    return (to_utc(item[1].get("eventTime")) or "", item[0])
-
-
 # ---------------------------------------------------------------------------------------
 # the mapping
 # ---------------------------------------------------------------------------------------
@@ -447,6 +455,8 @@ class _Mapper:
         self.first_shipment: dict[NodeKey, int] = {}
         self.event_nodes: dict[str, NodeKey] = {}
         self.cur_ev: NodeKey = ("EpcisEvent", "")
+        #: the last context given to `event` and its canonical JSON (the same for a document's events)
+        self._context: tuple[list[Any] | None, str] = (None, "")
 
     def add_shipment(self, sh: dict[str, Any]) -> None:
         """Remember a shipment for the receipts that follow (indexed by what it carries)."""
@@ -544,24 +554,32 @@ class _Mapper:
         if target is not None:
             self.m.edge(CONCERNS, ev, target, role)
 
-    def event(self, e: dict[str, Any], context: list[Any]) -> None:
+    def event(self, e: dict[str, Any], context: list[Any], when: str | None) -> None:
+        """Map one event; `when` is its eventTime in UTC (`to_utc`), worked out by the caller
+        once for the order of events and for the event."""
         eid = event_id(e)
-        t = str(e.get("type"))
-        when = to_utc(e.get("eventTime"))
+        get = e.get
+        t = str(get("type"))
         self.m.clock = when or ""
+        seen, ctx_json = self._context
+        if context is not seen:
+            ctx_json = canonical_json(context)
+            self._context = (context, ctx_json)
+        read_point = (get("readPoint") or {}).get("id")
+        biz_location = (get("bizLocation") or {}).get("id")
         ev = self.m.node(
-            "EpcisEvent", eid, type=t, action=e.get("action"), biz_step=short_vocab(e.get("bizStep")),
-            disposition=short_vocab(e.get("disposition")), event_time=when,
-            event_time_zone_offset=e.get("eventTimeZoneOffset"), record_time=to_utc(e.get("recordTime")),
-            read_point=(e.get("readPoint") or {}).get("id"), biz_location=(e.get("bizLocation") or {}).get("id"),
-            error_declared=bool(e.get("errorDeclaration")), has_event_id=bool(e.get("eventID")),
-            json=canonical_json(e), context=canonical_json(context),
+            "EpcisEvent", eid, type=t, action=get("action"), biz_step=short_vocab(get("bizStep")),
+            disposition=short_vocab(get("disposition")), event_time=when,
+            event_time_zone_offset=get("eventTimeZoneOffset"), record_time=to_utc(get("recordTime")),
+            read_point=read_point, biz_location=biz_location,
+            error_declared=bool(get("errorDeclaration")), has_event_id=bool(get("eventID")),
+            json=canonical_json(e), context=ctx_json,
         )
         self.event_nodes[eid] = ev
         self.cur_ev = ev
-        if (e.get("readPoint") or {}).get("id"):
+        if read_point:
             self.link(ev, self.location(e["readPoint"]["id"], "read_point"), "readPoint")
-        if (e.get("bizLocation") or {}).get("id"):
+        if biz_location:
             self.link(ev, self.location(e["bizLocation"]["id"], "site"), "bizLocation")
         key: NodeKey | None  # objects' keys below may be None (see obj)
         for bt_type, bt in _biz_transactions(e):
@@ -918,7 +936,9 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     continues it, an unpack or a move closes it, as in one document. `votes`: `lot_votes` of these
     events gathered by lot (loaders/epcis_kinds.votes_of), when the caller has them already.
     """
-    items = sorted(enumerate(list(events)), key=_sort_key)
+    timed = [(to_utc(e.get("eventTime")), i, e) for i, e in enumerate(list(events))]
+    timed.sort(key=lambda x: (x[0] or "", x[1]))  # by time, then as given
+    items = [(i, e) for _, i, e in timed]
     mp = _Mapper(known_labels, customer_kinds)
     mp.product_ids = dict(product_ids or {})
     mp.kinds = dict(kinds or {})
@@ -932,8 +952,9 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
         mp.prescan([e for _, e in items])
     else:
         mp.votes = {uri: set(v) for uri, v in votes.items()}
-    for _, e in items:
-        mp.event(e, list(context or []))
+    ctx = list(context or [])  # one list for every event: its JSON is written once (`_Mapper.event`)
+    for when, _, e in timed:
+        mp.event(e, ctx, when)
     mp.m.clock = None
     return mp.finish()
 
