@@ -227,7 +227,8 @@ def _not_declared(packs: list[dict[str, Any]], originals: dict[str, str]) -> lis
     return [p for p in packs if (p["id"], p["container"]) not in wrong]
 
 
-def read_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "auto") -> EpcisBatch:
+def read_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "auto",
+               source: str | None = None) -> EpcisBatch:
     """Read, schema-check and map an EPCIS file (nothing is written): 2.0 JSON / JSON-LD (a
     document, a bare event or an event array) or 1.2 / 2.0 XML (XSD-checked, then converted to
     the JSON-LD form, see epcis_xml.py); `fmt` is "auto" (by content), "epcis-json" or "epcis-xml".
@@ -241,7 +242,7 @@ def read_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "au
     from tracegraph.loaders.epcis_stream import open_events
 
     p = Path(path)
-    return load_stream(open_events(p, fmt), p.name, store)
+    return load_stream(open_events(p, fmt, source), source or p.name, store)
 
 
 def load_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "auto") -> ImportBatch:
@@ -358,8 +359,8 @@ def import_epcis(store: GraphStore, path: str | Path | dict[str, Any], actor: Ac
                  source: str | None = None, raw: bytes | None = None) -> EpcisImportResult:
     """Validate, map and write one EPCIS document (a path, or a parsed dict).
 
-    For a parsed dict, `source` names it in problems and the ImportRun, and `raw` (the bytes it
-    was read from, e.g. an uploaded XML file) is what the run records the SHA-256 of."""
+    `source` names it in problems and the ImportRun (a path: its file name by default). For a
+    parsed dict, `raw` (the bytes it was read from) is what the run records the SHA-256 of."""
     from tracegraph.engine.imports.runner import SourceFile, recover_unfinished
 
     if not dry_run:  # a dead run's staged nodes must not be what this document is mapped against
@@ -369,9 +370,9 @@ def import_epcis(store: GraphStore, path: str | Path | dict[str, Any], actor: Ac
         batch = load_document(path, name, store)
         files = [SourceFile.of_bytes(name, raw if raw is not None
                                      else json.dumps(path, sort_keys=True, default=str).encode("utf-8"))]
-    else:
-        batch = read_epcis(path, store)
-        files = [SourceFile.of_path(Path(path))]
+    else:  # read as a stream (`source`: the name problems and the run give the file)
+        batch = read_epcis(path, store, source=source)
+        files = [SourceFile.of_path(Path(path), name=source)]
     return run_epcis(store, batch, actor, dry_run=dry_run, clock=clock, progress=progress, files=files)
 
 
