@@ -24,6 +24,7 @@ tracegraph differs from the binding.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path as FilePath
@@ -92,11 +93,7 @@ def _options(allow: str, **extra: str) -> Response:
 # -- capture ---------------------------------------------------------------------------------
 
 
-#: the part of a capture body that stays in memory before the spool goes to disk
-SPOOL_MEMORY = 1 << 20
-
-
-async def _body(request: Request) -> CaptureBody:
+async def _capture_body(request: Request) -> CaptureBody:
     """The body spooled to a temporary file (413 past the file size limit), then read as a
     stream for its shape, event count and @context (loaders/epcis_body.py): the events are read
     from the file one at a time by the job. The caller closes it (`_discard`)."""
@@ -122,6 +119,30 @@ async def _body(request: Request) -> CaptureBody:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+async def _body(request: Request) -> Any:
+    """A body read whole: named queries and subscriptions (small); captures are spooled (`_capture_body`)."""
+    raw = await request.body()
+    if len(raw) > _file_limit(request):
+        raise PayloadTooLarge(f"the capture is {len(raw)} bytes; this repository takes at most {_file_limit(request)}",
+                        hint="split the document into several captures")
+    ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if ctype in XML_TYPES:  # EPCIS 1.2 / 2.0 XML: XSD-checked, converted to the JSON-LD form
+        from tracegraph.loaders.epcis_xml import read_xml
+
+        return await run_in_threadpool(read_xml, raw, "capture")
+    if ctype not in JSON_TYPES:
+        raise ValidationFailed(f"Content-Type {ctype!r} is not accepted for capture",
+                               [Problem(record="header", field="Content-Type", value=ctype,
+                                        message="expected application/ld+json, application/json or application/xml")],
+                               hint="send the document as JSON-LD or EPCIS XML")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed("the body is not JSON",
+                               [Problem(record="document", field="body", value=None, message=str(exc)[:200])],
+                               hint="send an EPCIS 2.0 JSON-LD document") from None
 
 
 def _discard(body: CaptureBody) -> None:
@@ -161,7 +182,7 @@ async def capture(request: Request, background: BackgroundTasks,
                   actor: Actor = requires(P.EPCIS_CAPTURE)) -> Response:
     _check_versions(request)
     behaviour = _behaviour(request)
-    body = await _body(request)
+    body = await _capture_body(request)
     try:
         if not body.count:
             raise ValidationFailed("the document holds no events",
@@ -197,7 +218,7 @@ async def capture_job(request: Request, captureID: str = Path(..., min_length=1,
 @router.post("/events", status_code=201, summary="Capture one EPCIS event (synchronous)")
 async def capture_event(request: Request, actor: Actor = requires(P.EPCIS_CAPTURE)) -> JSONResponse:
     _check_versions(request)
-    body = await _body(request)
+    body = await _capture_body(request)
     try:
         if not body.bare:
             raise ValidationFailed("POST /epcis/events takes one event",
