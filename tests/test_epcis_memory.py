@@ -67,19 +67,52 @@ def test_the_spool_gives_back_the_events_it_was_given() -> None:
 
 @pytest.fixture(scope="module")
 def plant(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generator's plant (batches, serials, shipments) and, after it, cases of units packed,
+    shipped to a distributor and received there (so the import derives the cases' contents)."""
     out = tmp_path_factory.mktemp("epcis-spool-plant")
-    return Path(generate_bundle(out, serials=300, seed=5, fmt="epcis")["epcis"]["file"])
+    doc = json.loads(Path(generate_bundle(out, serials=300, seed=5, fmt="epcis")["epcis"]["file"]).read_text())
+    where_ = {"readPoint": {"id": "urn:epc:id:sgln:0614141.00777.0"},
+              "bizLocation": {"id": "urn:epc:id:sgln:0614141.00888.0"}, "eventTimeZoneOffset": "+00:00"}
+    for b in range(30):
+        units = [f"urn:epc:id:sgtin:0614141.107346.8{b:03d}{i:02d}" for i in range(10)]
+        case = f"urn:epc:id:sscc:0614141.{b:010d}"
+        at = f"2026-07-{1 + b % 28:02d}T08:00:00Z"
+        dest = [{"type": "owning_party", "destination": "urn:epc:id:pgln:0614142.00000"}]
+        bt = [{"type": "desadv", "bizTransaction": f"urn:epcglobal:cbv:bt:0614141000005:C{b}"}]
+        doc["epcisBody"]["eventList"] += [
+            {"type": "ObjectEvent", "eventTime": at, **where_, "epcList": units, "action": "ADD",
+             "bizStep": "commissioning", "disposition": "active", "ilmd": {"cbvmda:lotNumber": f"C{b}"}},
+            {"type": "AggregationEvent", "eventTime": at.replace("08:", "09:"), **where_, "parentID": case,
+             "childEPCs": units, "action": "ADD", "bizStep": "packing"},
+            {"type": "ObjectEvent", "eventTime": at.replace("08:", "10:"), **where_, "epcList": [case],
+             "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit", "bizTransactionList": bt,
+             "destinationList": dest},
+            {"type": "ObjectEvent", "eventTime": at.replace("08:", "15:"), "eventTimeZoneOffset": "+00:00",
+             "epcList": [case], "action": "OBSERVE", "bizStep": "receiving", "disposition": "in_progress",
+             "bizTransactionList": bt, "destinationList": dest}]
+    path = out / "plant-and-cases.jsonld"
+    path.write_text(json.dumps(doc))
+    return path
 
 
-def test_a_spilled_document_maps_and_imports_as_one_held_in_memory(fresh: Any, plant: Path) -> None:
+def test_a_spilled_document_maps_and_imports_as_one_held_in_memory(fresh: Any, plant: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also: the containment derivation reads its items' histories a few at a time (here 7 at a
+    time in the spilled import) with the same result."""
+    from tracegraph.engine.imports import containment
+
     store, empty_store = fresh(), fresh()
     held = load_stream(open_events(plant), plant.name, store, hold=10**9)
     spilled = load_stream(open_events(plant), plant.name, store, hold=0)
     assert dataclasses.asdict(held.mapped) == dataclasses.asdict(spilled.mapped)
     assert held.model_dump(exclude={"mapped"}) == spilled.model_dump(exclude={"mapped"})
+    assert held.mapped.containers  # the plant packs: its import derives contents
     run_epcis(store, held, ACTOR, files=[SourceFile.of_path(plant)])
+    monkeypatch.setattr(containment, "READ_KEYS", 7)
     run_epcis(empty_store, load_stream(open_events(plant), plant.name, empty_store, hold=0), ACTOR,
               files=[SourceFile.of_path(plant)])
+    derived = "MATCH (:Serial)-[x:SHIPPED_IN]->(:Shipment) WHERE x.via IS NOT NULL RETURN count(x) AS c"
+    assert store.run(derived)[0]["c"] == 300  # the cases' units: their shipments by way of the case
     assert snapshot(store) == snapshot(empty_store)
     # imported again from a spilled spool: every event known, nothing changes
     again = load_stream(open_events(plant), plant.name, empty_store, hold=0)
