@@ -12,7 +12,7 @@ with the readers imported and GS1's schemas compiled (the floor of every row), a
 `read_peak_mb` is how far the peak rose above the RSS the reading started from (VmHWM reset
 through /proc/self/clear_refs after the imports: the memory the reading itself needed). Rows:
 - stream: `epcis_stream.open_events` iterated, each event dropped (the parser's memory);
-- stream+hold: the same, events kept in a list (what `load_stream` holds before mapping);
+- stream+hold: the same, events kept in a list (what `load_stream` held before its EventSpool);
 - whole: `epcis_input.read_document` + `epcis_doc.validate_document` (the reader before);
 - map (with --map-mb): `epcis.read_epcis` without a store (read + check + map: the mapped facts).
 Writes perf/results/epcis-stream-<mb>.json.

@@ -11,7 +11,8 @@
     write_plant_epcis(records, out)     -> int: the plant generator's records as EPCIS events
 
 How events map to the graph is described in `epcis_map.py` and docs/epcis.md. Submodules:
-epcis_doc (read + JSON Schema), epcis_stream (a file read one event at a time), epcis_map (events -> facts), epcis_kinds (lot kinds over all
+epcis_doc (read + JSON Schema), epcis_stream (a file read one event at a time), epcis_spool (the events
+held on disk while they are mapped), epcis_body (REST capture bodies, spooled and streamed), epcis_map (events -> facts), epcis_kinds (lot kinds over all
 the events), epcis_state (state by event time), epcis_late (packing
 captured late), epcis_receipts (receipts captured before their shipment), epcis_retract (error
 declarations undo what the erroneous event did), epcis_pending (what waits for a missing piece),
@@ -237,7 +238,8 @@ def read_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "au
     field) when the document does not conform to GS1's XSD / EPCIS 2.0 JSON Schema.
 
     The file is read as a stream, one event at a time (epcis_stream.py): the parser's memory
-    does not grow with the file; the events and what they map to do.
+    does not grow with the file; the events are held on disk past a few thousand (epcis_spool.py);
+    what they map to grows with the file (docs/epcis.md, "What a whole import holds").
     """
     from tracegraph.loaders.epcis_stream import open_events
 
