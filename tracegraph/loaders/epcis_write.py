@@ -419,6 +419,7 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
                 group, size = [], 0
         if group:
             _log_add(w, group, source)
+        del sp, group  # the layout's key lists and the new-node set are not needed by the commit
         # contents follow their containers before the run counts as committed (runner.derive_contents)
         derived: list[int] = []
         w.commit(then=lambda: derived.append(_derive(store, actor, mapped.containers, res, clock, prog,
