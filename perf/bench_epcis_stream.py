@@ -12,7 +12,7 @@ with the readers imported and GS1's schemas compiled (the floor of every row), a
 `read_peak_mb` is how far the peak rose above the RSS the reading started from (VmHWM reset
 through /proc/self/clear_refs after the imports: the memory the reading itself needed). Rows:
 - stream: `epcis_stream.open_events` iterated, each event dropped (the parser's memory);
-- stream+hold: the same, events kept in a list (what `load_stream` holds before mapping);
+- stream+hold: the same, events kept in a list (what `load_stream` held before its EventSpool);
 - whole: `epcis_input.read_document` + `epcis_doc.validate_document` (the reader before);
 - map (with --map-mb): `epcis.read_epcis` without a store (read + check + map: the mapped facts).
 Writes perf/results/epcis-stream-<mb>.json.
@@ -64,8 +64,9 @@ def _template(epcs: int, group: int) -> list[dict[str, Any]]:
     return events
 
 
-def write_documents(folder: Path, mb: float, epcs: int = 64, group: int = 50) -> dict[str, Any]:
-    """EPCIS 2.0 JSON-LD and XML documents of about `mb` MB each, written as a stream."""
+def write_documents(folder: Path, mb: float, epcs: int = 64, group: int = 50,
+                    formats: tuple[str, ...] = ("json", "xml")) -> dict[str, Any]:
+    """EPCIS 2.0 JSON-LD and XML documents of about `mb` MB each (`formats`), written as a stream."""
     from tracegraph.loaders.epcis_doc import EPCIS_CONTEXT_URL
     from tracegraph.loaders.epcis_xml_out import document_to_xml
 
@@ -79,6 +80,8 @@ def write_documents(folder: Path, mb: float, epcs: int = 64, group: int = 50) ->
     target = int(mb * 1_000_000)
     out: dict[str, Any] = {}
     for kind, path in (("json", folder / f"doc-{mb:g}mb.jsonld"), ("xml", folder / f"doc-{mb:g}mb.xml")):
+        if kind not in formats:
+            continue
         chunk, n = (chunk_json, 0) if kind == "json" else (chunk_xml, 0)
         with open(path, "w", encoding="utf-8") as fh:
             if kind == "json":

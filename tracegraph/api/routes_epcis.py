@@ -25,6 +25,9 @@ tracegraph differs from the binding.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from pathlib import Path as FilePath
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -39,6 +42,7 @@ from tracegraph.engine.errors import NotAcceptable, NotFound, PayloadTooLarge, P
 from tracegraph.loaders import epcis_capture as cap
 from tracegraph.loaders import epcis_query as eq
 from tracegraph.loaders import epcis_subscriptions as subs
+from tracegraph.loaders.epcis_body import CaptureBody, read_body
 
 router = APIRouter(prefix="/epcis", tags=["epcis"])
 
@@ -89,7 +93,36 @@ def _options(allow: str, **extra: str) -> Response:
 # -- capture ---------------------------------------------------------------------------------
 
 
+async def _capture_body(request: Request) -> CaptureBody:
+    """The body spooled to a temporary file (413 past the file size limit), then read as a
+    stream for its shape, event count and @context (loaders/epcis_body.py): the events are read
+    from the file one at a time by the job. The caller closes it (`_discard`)."""
+    ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if ctype not in JSON_TYPES + XML_TYPES:
+        raise ValidationFailed(f"Content-Type {ctype!r} is not accepted for capture",
+                               [Problem(record="header", field="Content-Type", value=ctype,
+                                        message="expected application/ld+json, application/json or application/xml")],
+                               hint="send the document as JSON-LD or EPCIS XML")
+    limit = _file_limit(request)
+    tmp = FilePath(tempfile.mkdtemp(prefix="tracegraph-capture-body-"))
+    path = tmp / "capture"
+    try:
+        size = 0
+        with open(path, "wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"the capture is more than {limit} bytes; this repository takes at most "
+                                          f"{limit}", hint="split the document into several captures")
+                out.write(chunk)
+        return await run_in_threadpool(read_body, path, "xml" if ctype in XML_TYPES else "json")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 async def _body(request: Request) -> Any:
+    """A body read whole: named queries and subscriptions (small); captures are spooled (`_capture_body`)."""
     raw = await request.body()
     if len(raw) > _file_limit(request):
         raise PayloadTooLarge(f"the capture is {len(raw)} bytes; this repository takes at most {_file_limit(request)}",
@@ -110,6 +143,19 @@ async def _body(request: Request) -> Any:
         raise ValidationFailed("the body is not JSON",
                                [Problem(record="document", field="body", value=None, message=str(exc)[:200])],
                                hint="send an EPCIS 2.0 JSON-LD document") from None
+
+
+def _discard(body: CaptureBody) -> None:
+    """The spooled body's files go (after the job, or when the route refuses it)."""
+    body.close()
+    shutil.rmtree(body.path.parent, ignore_errors=True)
+
+
+def _run_and_discard(store: Any, actor: Actor, job: cap.CaptureJob, body: CaptureBody) -> None:
+    try:
+        cap.run_job(store, actor, job, body.events(), body.context)
+    finally:
+        _discard(body)
 
 
 def _behaviour(request: Request) -> cap.Behaviour:
@@ -136,17 +182,22 @@ async def capture(request: Request, background: BackgroundTasks,
                   actor: Actor = requires(P.EPCIS_CAPTURE)) -> Response:
     _check_versions(request)
     behaviour = _behaviour(request)
-    events, context = cap.events_of(await _body(request))
-    if not events:
-        raise ValidationFailed("the document holds no events",
-                               [Problem(record="document", field="epcisBody.eventList", value=None, message="empty")],
-                               hint="send at least one event")
-    if len(events) > CAPTURE_LIMIT:
-        raise PayloadTooLarge(f"the capture holds {len(events)} events; this repository takes at most {CAPTURE_LIMIT}",
-                        hint="split the document into several captures (GS1-EPCIS-Capture-Limit)")
-    store = get_store(request)
-    job = await run_in_threadpool(cap.start_job, store, actor, len(events), behaviour)
-    background.add_task(run_in_threadpool, cap.run_job, store, actor, job, events, context)
+    body = await _capture_body(request)
+    try:
+        if not body.count:
+            raise ValidationFailed("the document holds no events",
+                                   [Problem(record="document", field="epcisBody.eventList", value=None,
+                                            message="empty")], hint="send at least one event")
+        if body.count > CAPTURE_LIMIT:
+            raise PayloadTooLarge(f"the capture holds {body.count} events; this repository takes at most "
+                                  f"{CAPTURE_LIMIT}", hint="split the document into several captures "
+                                  "(GS1-EPCIS-Capture-Limit)")
+        store = get_store(request)
+        job = await run_in_threadpool(cap.start_job, store, actor, body.count, behaviour)
+    except BaseException:
+        _discard(body)
+        raise
+    background.add_task(run_in_threadpool, _run_and_discard, store, actor, job, body)
     return Response(status_code=202, headers={**VERSION_HEADERS, "Location": f"/epcis/capture/{job.capture_id}"})
 
 
@@ -167,16 +218,17 @@ async def capture_job(request: Request, captureID: str = Path(..., min_length=1,
 @router.post("/events", status_code=201, summary="Capture one EPCIS event (synchronous)")
 async def capture_event(request: Request, actor: Actor = requires(P.EPCIS_CAPTURE)) -> JSONResponse:
     _check_versions(request)
-    body = await _body(request)
-    if not (isinstance(body, dict) and str(body.get("type", "")).endswith("Event")):
-        raise ValidationFailed("POST /epcis/events takes one event",
-                               [Problem(record="document", field="type", value=(body or {}).get("type")
-                                        if isinstance(body, dict) else None, message="expected an event")],
-                               hint="send one ObjectEvent, AggregationEvent, ... or use POST /epcis/capture")
-    events, context = cap.events_of(body)
-    store = get_store(request)
-    job = await run_in_threadpool(cap.start_job, store, actor, 1, "rollback")
-    job = await run_in_threadpool(cap.run_job, store, actor, job, events, context)
+    body = await _capture_body(request)
+    try:
+        if not body.bare:
+            raise ValidationFailed("POST /epcis/events takes one event",
+                                   [Problem(record="document", field="type", value=body.top_type, message="expected an event")],
+                                   hint="send one ObjectEvent, AggregationEvent, ... or use POST /epcis/capture")
+        store = get_store(request)
+        job = await run_in_threadpool(cap.start_job, store, actor, 1, "rollback")
+        job = await run_in_threadpool(cap.run_job, store, actor, job, body.events(), body.context)
+    finally:
+        _discard(body)
     if not job.success:
         first = job.errors[0] if job.errors else None
         raise ValidationFailed("the event was refused; nothing was stored",

@@ -5,7 +5,6 @@ answers 422 with every problem (file, row, field, value, message) and changes no
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -55,26 +54,19 @@ def _do_import(path: Path, filename: str, actor: Actor, store: Any, dry_run: boo
         bundle = load_bundle(path)
         rep = run_import(store, bundle.batch, actor, source_files=bundle.files, dry_run=dry_run)
         return ImportResponse(kind="bundle", dry_run=dry_run, report=rep.model_dump(mode="json"), notes=bundle.notes)
-    if kind == "epcis-xml":  # EPCIS 1.2 / 2.0 XML: XSD-checked, converted to JSON-LD (loaders/epcis_xml.py)
-        from tracegraph.loaders.epcis_xml import read_xml
-
-        res = import_epcis(store, read_xml(path, filename), actor, dry_run=dry_run, source=filename,
-                           raw=path.read_bytes())
-        return ImportResponse(kind="epcis", dry_run=dry_run, report=res.model_dump(mode="json"))
+    # EPCIS JSON-LD or 1.2 / 2.0 XML: read from the spooled upload as a stream (loaders/epcis_stream.py),
+    # one event at a time, never parsed whole in memory; the run records the upload's SHA-256
     try:
-        doc = json.loads(path.read_bytes())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(
-            f"{filename!r} is not valid JSON: {exc}",
-            [Problem(record="upload", field="file", source=filename, message=str(exc))],
-        ) from None
-    if not isinstance(doc, (dict, list)):
-        raise ValidationFailed(f"{filename!r} is not an EPCIS document (a JSON object)",
-                               [Problem(record="upload", field="file", source=filename, message="not an object")])
-    from tracegraph.loaders.epcis_input import json_document
-
-    doc = json_document(doc, filename)  # a bare event or an event array becomes a document
-    res = import_epcis(store, doc, actor, dry_run=dry_run, source=filename, raw=path.read_bytes())
+        res = import_epcis(store, path, actor, dry_run=dry_run, source=filename)
+    except ValidationFailed as exc:
+        syntax = [p for p in exc.problems if p.field == "json"] if kind == "epcis" else []
+        if syntax and "is not valid JSON" in exc.message:
+            detail = exc.message.split("is not valid JSON: ", 1)[-1]
+            raise ValidationFailed(
+                f"{filename!r} is not valid JSON: {detail}",
+                [Problem(record="upload", field="file", source=filename, message=detail)],
+            ) from None
+        raise
     return ImportResponse(kind="epcis", dry_run=dry_run, report=res.model_dump(mode="json"))
 
 

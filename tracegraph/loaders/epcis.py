@@ -11,7 +11,8 @@
     write_plant_epcis(records, out)     -> int: the plant generator's records as EPCIS events
 
 How events map to the graph is described in `epcis_map.py` and docs/epcis.md. Submodules:
-epcis_doc (read + JSON Schema), epcis_stream (a file read one event at a time), epcis_map (events -> facts), epcis_kinds (lot kinds over all
+epcis_doc (read + JSON Schema), epcis_stream (a file read one event at a time), epcis_spool (the events
+held on disk while they are mapped), epcis_body (REST capture bodies, spooled and streamed), epcis_map (events -> facts), epcis_kinds (lot kinds over all
 the events), epcis_state (state by event time), epcis_late (packing
 captured late), epcis_receipts (receipts captured before their shipment), epcis_retract (error
 declarations undo what the erroneous event did), epcis_pending (what waits for a missing piece),
@@ -23,9 +24,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, Field
 
@@ -36,12 +37,13 @@ from tracegraph.loaders import epcis_write
 from tracegraph.loaders.epcis_doc import event_list, extra_context, validate_document
 from tracegraph.loaders.epcis_export import ExportScope, build_document, check_document, export_epcis
 from tracegraph.loaders.epcis_identity import dedupe
-from tracegraph.loaders.epcis_kinds import rekind, settle, votes_of
+from tracegraph.loaders.epcis_kinds import rekind, settle
 from tracegraph.loaders.epcis_late import open_packs, repack_late
-from tracegraph.loaders.epcis_map import Mapped, destination_keys, map_events
+from tracegraph.loaders.epcis_map import Mapped, destination_keys, lot_votes, map_events
 from tracegraph.loaders.epcis_pending import PendingItem, pending_of, summary
 from tracegraph.loaders.epcis_receipts import absorb_early_receipts
 from tracegraph.loaders.epcis_retract import retract
+from tracegraph.loaders.epcis_spool import HOLD_EVENTS, EventSpool
 from tracegraph.loaders.epcis_state import settle_state
 from tracegraph.loaders.epcis_stream import EventStream
 from tracegraph.loaders.epcis_stream import is_epcis_file as is_epcis
@@ -96,7 +98,7 @@ def _known_labels(store: GraphStore | None, ids: Iterable[str | None]) -> dict[s
     return {r["node"]["id"]: r["label"] for r in rows}
 
 
-def _all_uris(events: list[dict[str, Any]]) -> set[str]:
+def _all_uris(events: Iterable[dict[str, Any]]) -> set[str]:
     out: set[str] = set()
     for e in events:
         for k in ("epcList", "childEPCs", "inputEPCList", "outputEPCList"):
@@ -116,26 +118,58 @@ def load_document(doc: dict[str, Any], source: str = "document", store: GraphSto
     return map_document(doc, event_list(doc), source, store)
 
 
-def load_stream(stream: EventStream, source: str, store: GraphStore | None = None) -> EpcisBatch:
+def load_stream(stream: EventStream, source: str, store: GraphStore | None = None,
+                hold: int = HOLD_EVENTS) -> EpcisBatch:
     """Read the events of a stream (each checked as it comes, see epcis_stream.py) and map them.
 
-    The parser holds one event at a time; the events themselves are kept (the mapping decides a
-    lot's kind and each thing's state over all of them, and writes all or nothing)."""
-    events = list(stream)
-    assert stream.shell is not None
-    return map_document(stream.shell, events, source, store)
+    The parser holds one event at a time; the events are kept in an EventSpool (past `hold`
+    events on disk as compact JSON, decoded one at a time by each pass of the mapping, see
+    epcis_spool.py): the mapping decides a lot's kind and each thing's state over all of them,
+    and writes all or nothing, so it needs them all, but not all at once as dicts."""
+    events = EventSpool(hold)
+    try:
+        for e in stream:
+            events.append(e)
+        assert stream.shell is not None
+        return map_document(stream.shell, events, source, store)
+    finally:
+        events.close()
 
 
-def map_document(doc: dict[str, Any], events: list[dict[str, Any]], source: str,
+def _scan(events: Sequence[dict[str, Any]]) -> tuple[list[Any], set[str], set[str], set[str], dict[str, set[str]],
+                                                    Counter[str]]:
+    """What map_document asks the graph about, in one pass over the events: (lot ids, destination
+    keys, identifiers named, what receiving events name, lot votes, events by type)."""
+    lot_ids: list[Any] = []
+    dests: set[str] = set()
+    uris: set[str] = set()
+    received: set[str] = set()
+    votes: dict[str, set[str]] = {}
+    types: Counter[str] = Counter()
+    for e in events:
+        lot_ids.extend(q.get("epcClass") for k in ("inputQuantityList", "outputQuantityList", "quantityList",
+                                                   "childQuantityList") for q in e.get(k) or [] if isinstance(q, dict))
+        dests |= destination_keys((e,))
+        uris |= _all_uris((e,))
+        if e.get("type") == "ObjectEvent" and str(e.get("bizStep") or "").endswith("receiving"):
+            received.update(u for u in e.get("epcList") or [] if isinstance(u, str))
+            received.update(q["epcClass"] for q in e.get("quantityList") or []
+                            if isinstance(q, dict) and q.get("epcClass"))
+        for uri, vote in lot_votes(e).items():
+            votes.setdefault(uri, set()).add(vote)
+        types[str(e.get("type"))] += 1
+    return lot_ids, dests, uris, received, votes, types
+
+
+def map_document(doc: dict[str, Any], events: Sequence[dict[str, Any]], source: str,
                  store: GraphStore | None = None) -> EpcisBatch:
-    """Map the checked `events` of `doc` (whose @context and id are read; its event list is not)."""
+    """Map the checked `events` of `doc` (whose @context and id are read; its event list is not).
+    `events` is a list or an EventSpool (epcis_spool.py): it is read in passes, never held whole."""
     events, originals, known = dedupe(store, events, source)  # one eventID, one event
-    lot_ids = [q.get("epcClass") for e in events for k in ("inputQuantityList", "outputQuantityList",
-                                                            "quantityList", "childQuantityList")
-               for q in e.get(k) or [] if isinstance(q, dict)]
+    lot_ids, dest_keys, uris, received, votes, types = _scan(events)
     kinds: dict[str, str] = {}
     if store is not None:
-        dests = sorted(destination_keys(events))
+        dests = sorted(dest_keys)
         if dests:
             kinds = {r["id"]: r["kind"] for r in store.read("epcis.customer_kinds", ids=dests) if r.get("kind")}
     products: dict[str, str] = {}
@@ -143,7 +177,7 @@ def map_document(doc: dict[str, Any], events: list[dict[str, Any]], source: str,
         from tracegraph.engine.trace.scan import gtin_forms
         from tracegraph.gs1.identifiers import parse_identifier
 
-        gtins = {i.gtin for i in (parse_identifier(u) for u in _all_uris(events)) if i.gtin}
+        gtins = {i.gtin for i in (parse_identifier(u) for u in uris) if i.gtin}
         forms = sorted({f for g in gtins for f in gtin_forms(g)})
         if forms:
             for r in store.read("epcis.products_by_gtin", gtins=forms):
@@ -151,12 +185,8 @@ def map_document(doc: dict[str, Any], events: list[dict[str, Any]], source: str,
                 if r["id"] != g14:
                     products.setdefault(g14, r["id"])
     opened: list[dict[str, Any]] = []
-    receiving = [e for e in events if e.get("type") == "ObjectEvent"
-                 and str(e.get("bizStep") or "").endswith("receiving")]
-    if store is not None and receiving:
-        ids = sorted({u for e in receiving for u in e.get("epcList") or [] if isinstance(u, str)}
-                     | {q["epcClass"] for e in receiving for q in e.get("quantityList") or []
-                        if isinstance(q, dict) and q.get("epcClass")})
+    if store is not None and received:
+        ids = sorted(received)
         by_id: dict[str, dict[str, Any]] = {}
         rows = store.read("epcis.open_shipments", ids=ids) if ids else []
         for r in sorted(rows, key=lambda r: (r.get("date") or "", r["id"])):
@@ -165,7 +195,7 @@ def map_document(doc: dict[str, Any], events: list[dict[str, Any]], source: str,
             sh["things"].append((r["label"], r["item"]))
         opened = list(by_id.values())
     # a lot's kind from everything the events say about it, the graph's events included (epcis_kinds.py)
-    votes = votes_of(events)  # once: the kinds, the settling and the mapping read the same votes
+    # the votes are gathered once (`_scan`): the kinds, the settling and the mapping read the same votes
     stored_kinds = _known_labels(store, lot_ids + list(votes))
     settled = settle(store, events, stored_kinds, votes)
     kw: dict[str, Any] = {"known_labels": {k: v for k, v in stored_kinds.items() if k not in settled.ids()},
@@ -176,11 +206,12 @@ def map_document(doc: dict[str, Any], events: list[dict[str, Any]], source: str,
     absorb_early_receipts(store, mapped, events, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_receipts.py
     repack_late(store, mapped, events, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_late.py
     settle_state(store, mapped)  # state by event time, not by order of capture (epcis_state.py)
-    retract(store, mapped, events, originals, extra_context(doc), kinds=settled.kinds, **kw)  # epcis_retract.py
+    # epcis_retract.py: it iterates the events and adds them to a list (`rest + events`), which a spool allows
+    retract(store, mapped, cast(list[dict[str, Any]], events), originals, extra_context(doc), kinds=settled.kinds, **kw)
     for eid, original in originals.items():  # error declarations: the erroneous version stays on record
         mapped.nodes[("EpcisEvent", eid)]["original_json"] = original
     return EpcisBatch(source=source, document_id=doc.get("id"), events=len(events),
-                      event_types=dict(Counter(str(e.get("type")) for e in events)), mapped=mapped,
+                      event_types=dict(types), mapped=mapped,
                       known_events=known)
 
 
@@ -197,7 +228,8 @@ def _not_declared(packs: list[dict[str, Any]], originals: dict[str, str]) -> lis
     return [p for p in packs if (p["id"], p["container"]) not in wrong]
 
 
-def read_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "auto") -> EpcisBatch:
+def read_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "auto",
+               source: str | None = None) -> EpcisBatch:
     """Read, schema-check and map an EPCIS file (nothing is written): 2.0 JSON / JSON-LD (a
     document, a bare event or an event array) or 1.2 / 2.0 XML (XSD-checked, then converted to
     the JSON-LD form, see epcis_xml.py); `fmt` is "auto" (by content), "epcis-json" or "epcis-xml".
@@ -206,12 +238,13 @@ def read_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "au
     field) when the document does not conform to GS1's XSD / EPCIS 2.0 JSON Schema.
 
     The file is read as a stream, one event at a time (epcis_stream.py): the parser's memory
-    does not grow with the file; the events and what they map to do.
+    does not grow with the file; the events are held on disk past a few thousand (epcis_spool.py);
+    what they map to grows with the file (docs/epcis.md, "What a whole import holds").
     """
     from tracegraph.loaders.epcis_stream import open_events
 
     p = Path(path)
-    return load_stream(open_events(p, fmt), p.name, store)
+    return load_stream(open_events(p, fmt, source), source or p.name, store)
 
 
 def load_epcis(path: str | Path, store: GraphStore | None = None, fmt: str = "auto") -> ImportBatch:
@@ -328,8 +361,8 @@ def import_epcis(store: GraphStore, path: str | Path | dict[str, Any], actor: Ac
                  source: str | None = None, raw: bytes | None = None) -> EpcisImportResult:
     """Validate, map and write one EPCIS document (a path, or a parsed dict).
 
-    For a parsed dict, `source` names it in problems and the ImportRun, and `raw` (the bytes it
-    was read from, e.g. an uploaded XML file) is what the run records the SHA-256 of."""
+    `source` names it in problems and the ImportRun (a path: its file name by default). For a
+    parsed dict, `raw` (the bytes it was read from) is what the run records the SHA-256 of."""
     from tracegraph.engine.imports.runner import SourceFile, recover_unfinished
 
     if not dry_run:  # a dead run's staged nodes must not be what this document is mapped against
@@ -339,9 +372,9 @@ def import_epcis(store: GraphStore, path: str | Path | dict[str, Any], actor: Ac
         batch = load_document(path, name, store)
         files = [SourceFile.of_bytes(name, raw if raw is not None
                                      else json.dumps(path, sort_keys=True, default=str).encode("utf-8"))]
-    else:
-        batch = read_epcis(path, store)
-        files = [SourceFile.of_path(Path(path))]
+    else:  # read as a stream (`source`: the name problems and the run give the file)
+        batch = read_epcis(path, store, source=source)
+        files = [SourceFile.of_path(Path(path), name=source)]
     return run_epcis(store, batch, actor, dry_run=dry_run, clock=clock, progress=progress, files=files)
 
 

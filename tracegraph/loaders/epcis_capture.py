@@ -15,7 +15,10 @@ Error behaviour (`GS1-Capture-Error-Behaviour`):
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -167,35 +170,50 @@ def start_job(store: GraphStore, actor: Actor, events: int, behaviour: Behaviour
     return job
 
 
-def run_job(store: GraphStore, actor: Actor, job: CaptureJob, events: list[dict[str, Any]], context: list[Any], *,
+def run_job(store: GraphStore, actor: Actor, job: CaptureJob, events: Iterable[Any], context: list[Any], *,
             clock: Clock | None = None) -> CaptureJob:
-    """Capture `events` for `job` and record the outcome (audited). Never raises for bad events."""
+    """Capture `events` for `job` and record the outcome (audited). Never raises for bad events.
+
+    `events` is read once, one event at a time (a list, or `CaptureBody.events()` of a spooled
+    body, loaders/epcis_body.py): the events to import are written as one EPCISDocument to a
+    temporary file, which the import reads as a stream (epcis_stream.py), so a capture is never
+    held whole. The document is the one the capture was always imported as (`document`): the
+    same checks, the same problems, all or nothing."""
     clock = clock or SystemClock()
     created = iso(clock.now())
-    # an event without eventID gets one (from its content as sent, so a retried capture is
-    # recognised), then the repository records when it captured it (EPCIS 2.0 recordTime)
-    events = [{**ev, "eventID": ev.get("eventID") or event_id(ev), "recordTime": ev.get("recordTime") or created}
-              if isinstance(ev, dict) else ev for ev in events]
     errors: list[CaptureError] = []
-    good = events
     captured_ids: list[str] = []
-    if job.capture_error_behaviour == "proceed":
-        good = []
-        for i, ev in enumerate(events):
-            try:
-                load_document(document([ev], context, created), f"event {i}", store)
-                good.append(ev)
-            except TracegraphError as exc:
-                errors.extend(_errors_of(exc, i, ev.get("eventID") if isinstance(ev, dict) else None))
     captured, import_id = 0, None
-    if good:
-        try:
-            res = import_epcis(store, document(good, context, created), actor, clock=clock)
-            captured, import_id, job.pending = res.events, res.import_id, res.pending
-            captured_ids = [event_id(ev) for ev in good]
-        except TracegraphError as exc:
-            errors.extend(_errors_of(exc))
-            captured = 0
+    with tempfile.TemporaryDirectory(prefix="tracegraph-capture-") as tmp:
+        path = Path(tmp) / "document"  # the name problems and the import run give it, as before
+        good = 0
+        with open(path, "w", encoding="utf-8") as out:
+            head = json.dumps(document([], context, created), ensure_ascii=True)
+            out.write(head[:head.rindex("[") + 1])  # ... "eventList": [
+            for i, ev in enumerate(events):
+                # an event without eventID gets one (from its content as sent, so a retried capture is
+                # recognised), then the repository records when it captured it (EPCIS 2.0 recordTime)
+                if isinstance(ev, dict):
+                    ev = {**ev, "eventID": ev.get("eventID") or event_id(ev), "recordTime": ev.get("recordTime")
+                          or created}
+                if job.capture_error_behaviour == "proceed":
+                    try:
+                        load_document(document([ev], context, created), f"event {i}", store)
+                    except TracegraphError as exc:
+                        errors.extend(_errors_of(exc, i, ev.get("eventID") if isinstance(ev, dict) else None))
+                        continue
+                out.write(("," if good else "") + json.dumps(ev, ensure_ascii=True))
+                good += 1
+                if isinstance(ev, dict):
+                    captured_ids.append(event_id(ev))
+            out.write(head[head.rindex("[") + 1:])
+        if good:
+            try:
+                res = import_epcis(store, path, actor, clock=clock, source="document")
+                captured, import_id, job.pending = res.events, res.import_id, res.pending
+            except TracegraphError as exc:
+                errors.extend(_errors_of(exc))
+                captured, captured_ids = 0, []
     job.running, job.success, job.errors = False, not errors, errors
     job.captured, job.import_id, job.finished_at = captured, import_id, iso(clock.now())
     job.captured_ids = captured_ids

@@ -17,12 +17,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from tracegraph.engine.errors import Problem, ValidationFailed
 from tracegraph.engine.imports.runner import staging_ids
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import canonical_json, event_id
+from tracegraph.loaders.epcis_spool import EventSpool
 
 NOT_IDENTITY = ("recordTime",)
 
@@ -40,24 +42,28 @@ def _short(e: dict[str, Any], fields: list[str]) -> str:
     return json.dumps({k: e.get(k) for k in fields}, ensure_ascii=False, sort_keys=True)[:400]
 
 
-def dedupe(store: GraphStore | None, events: list[dict[str, Any]], source: str
-           ) -> tuple[list[dict[str, Any]], dict[str, str], int]:
+def dedupe(store: GraphStore | None, events: Sequence[dict[str, Any]], source: str
+           ) -> tuple[Sequence[dict[str, Any]], dict[str, str], int]:
     """(events to import, {eventID: stored JSON kept as original_json}, number of known events left out).
+
+    Holds positions, not events: `events` may be an EventSpool (loaders/epcis_spool.py) that
+    decodes an event when asked; the events to import are then a view on it (`take`).
 
     Raises ValidationFailed naming every event whose eventID is known with other content."""
     problems: list[Problem] = []
-    first: dict[str, tuple[int, dict[str, Any]]] = {}
+    first: dict[str, tuple[int, int]] = {}  # eventID -> (index of its first event, position of the one kept)
     in_doc: dict[str, str] = {}  # an original sent beside its own error declaration
-    unique: list[tuple[int, str, dict[str, Any]]] = []
+    unique: list[tuple[int, str, int]] = []
     for i, e in enumerate(events):
         eid = event_id(e)  # the mapper's id: the eventID, or (none given) a hash of the whole event
         if eid in first:
-            j, prev = first[eid]
+            j, pj = first[eid]
+            prev = events[pj]
             diff = _differing(prev, e)
             if diff == ["errorDeclaration"] and bool(prev.get("errorDeclaration")) != bool(e.get("errorDeclaration")):
                 # the original and its error declaration in one document: the declaration is kept, the
                 # original stays on record (and was never applied)
-                declared, original = (e, prev) if e.get("errorDeclaration") else (prev, e)
+                (declared, original) = (i, prev) if e.get("errorDeclaration") else (pj, e)
                 first[eid] = (j, declared)
                 unique = [(k, x, declared if x == eid else y) for k, x, y in unique]
                 in_doc[eid] = canonical_json(original)
@@ -68,8 +74,8 @@ def dedupe(store: GraphStore | None, events: list[dict[str, Any]], source: str
                                                 f"(differs in {', '.join(diff)}): {_short(prev, diff)} vs "
                                                 f"{_short(e, diff)}"))
             continue
-        first[eid] = (i, e)
-        unique.append((i, eid, e))
+        first[eid] = (i, i)
+        unique.append((i, eid, i))
     stored: dict[str, dict[str, Any]] = {}
     if store is not None and unique:
         ids = [eid for _, eid, _ in unique]
@@ -77,22 +83,23 @@ def dedupe(store: GraphStore | None, events: list[dict[str, Any]], source: str
         for k in range(0, len(ids), 5000):
             for r in store.read("epcis.stored_events", ids=ids[k:k + 5000], staging=staging):
                 stored[r["id"]] = json.loads(r["json"])
-    keep: list[dict[str, Any]] = []
+    keep: list[int] = []
     originals: dict[str, str] = {}
     known = 0
-    for i, eid, e in unique:
+    for i, eid, pos in unique:
         old = stored.get(eid)
         if old is None:
-            keep.append(e)
+            keep.append(pos)
             if eid in in_doc:
                 originals[eid] = in_doc[eid]
             continue
+        e = events[pos]
         diff = _differing(old, e)
         if not diff:
             known += 1
             continue
         if e.get("errorDeclaration") and not old.get("errorDeclaration"):
-            keep.append(e)
+            keep.append(pos)
             originals[eid] = canonical_json(old)
             continue
         problems.append(Problem(record=f"event {i}", field="eventID", value=eid, source=source,
@@ -104,7 +111,9 @@ def dedupe(store: GraphStore | None, events: list[dict[str, Any]], source: str
             problems,
             hint="send a correction as a GS1 error declaration (the original event with errorDeclaration and "
                  "correctiveEventIDs) plus the corrective event, or give a new event its own eventID")
-    return keep, originals, known
+    if isinstance(events, EventSpool):
+        return events.take(keep), originals, known
+    return [events[p] for p in keep], originals, known
 
 
 __all__ = ["dedupe", "NOT_IDENTITY"]

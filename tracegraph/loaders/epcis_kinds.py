@@ -31,6 +31,7 @@ their back: the import is refused with a Conflict naming the lot, and nothing is
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +63,7 @@ def _disagrees(votes: set[str], stored: str) -> bool:
     return decide_kind(votes, stored) != stored
 
 
-def votes_of(events: list[dict[str, Any]]) -> dict[str, set[str]]:
+def votes_of(events: Iterable[dict[str, Any]]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for e in events:
         for uri, v in lot_votes(e).items():
@@ -70,7 +71,7 @@ def votes_of(events: list[dict[str, Any]]) -> dict[str, set[str]]:
     return out
 
 
-def settle(store: GraphStore | None, events: list[dict[str, Any]], known: dict[str, str],
+def settle(store: GraphStore | None, events: Sequence[dict[str, Any]], known: dict[str, str],
            new: dict[str, set[str]] | None = None) -> Settled:
     """Decide the kind of every lot the events say something about that the graph stores as the
     other kind (see the module docstring). Raises Conflict for a lot that would have to change
@@ -132,7 +133,7 @@ def _touches(key: tuple[Any, ...], ids: set[str]) -> bool:
     return key[2] in ids or key[4] in ids
 
 
-def rekind(mapped: Mapped, settled: Settled, events: list[dict[str, Any]], context: list[Any],
+def rekind(mapped: Mapped, settled: Settled, events: Sequence[dict[str, Any]], context: list[Any],
            **map_kw: Any) -> None:
     """Replace what `mapped` says about each re-kinded lot by what ALL its events say (the stored
     ones and the new ones, mapped together, as one document would), and queue the removal of the
@@ -140,7 +141,7 @@ def rekind(mapped: Mapped, settled: Settled, events: list[dict[str, Any]], conte
     ids = settled.ids()
     if not ids:
         return
-    whole = map_events(settled.stored_events + events, context, kinds=settled.kinds, **map_kw)
+    whole = map_events([*settled.stored_events, *events], context, kinds=settled.kinds, **map_kw)
     for key in [k for k in mapped.nodes if k[1] in ids]:
         del mapped.nodes[key]
         mapped.defaults.pop(key, None)

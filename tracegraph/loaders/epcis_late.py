@@ -32,12 +32,14 @@ one document.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from tracegraph.engine.imports.runner import staging_ids
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.gs1.identifiers import parse_identifier
 from tracegraph.loaders.epcis_map import Mapped, event_id, event_key, key_of, map_events
+from tracegraph.loaders.epcis_spool import where
 
 
 def _agg_objects(e: dict[str, Any]) -> tuple[set[str], set[str]]:
@@ -60,7 +62,7 @@ def _stored_aggregations(store: GraphStore, ids: set[str]) -> list[dict[str, Any
     return out
 
 
-def open_packs(store: GraphStore | None, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def open_packs(store: GraphStore | None, events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The open packing intervals the graph holds for the units and containers these events name
     as aggregation children: {label, id, container, from} for `epcis_map.map_events(open_packs=)`.
     Without them a later document cannot tell an OBSERVE where a unit already is (which continues
@@ -95,11 +97,11 @@ def open_packs(store: GraphStore | None, events: list[dict[str, Any]]) -> list[d
     return [out[k] for k in sorted(out)]
 
 
-def repack_late(store: GraphStore | None, mapped: Mapped, events: list[dict[str, Any]], context: list[Any],
+def repack_late(store: GraphStore | None, mapped: Mapped, events: Sequence[dict[str, Any]], context: list[Any],
                 **map_kw: Any) -> set[str]:
     """Rewrite in `mapped` the packing intervals of the units a late aggregation bears on (see the
     module docstring). Returns the ids of the children whose intervals change."""
-    new = [e for e in events if e.get("type") == "AggregationEvent" and not e.get("errorDeclaration")]
+    new = where(events, lambda e: e.get("type") == "AggregationEvent" and not e.get("errorDeclaration"))
     if store is None or not new:
         return set()
     kids: set[str] = set()
@@ -127,9 +129,9 @@ def repack_late(store: GraphStore | None, mapped: Mapped, events: list[dict[str,
             if event_id(e) not in new_ids:
                 stored.setdefault(event_id(e), e)
     map_kw = {k: v for k, v in map_kw.items() if k != "open_packs"}  # worked out from all the events alone
-    whole = map_events(list(stored.values()) + new, context, **map_kw)
+    whole = map_events([*stored.values(), *new], context, **map_kw)
     children = set()
-    for e in list(stored.values()) + new:
+    for e in [*stored.values(), *new]:
         children |= {key_of(u) for u in _agg_objects(e)[0]}
     # the intervals as they are stored: a link the late events do not change is not written again
     rows = store.read("epcis.packed_links", ids=sorted(children))

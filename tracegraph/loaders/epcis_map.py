@@ -34,6 +34,7 @@ from typing import Any
 import rfc8785
 
 from tracegraph.gs1.identifiers import Identifier, lot_uri_like, parse_identifier, udi_hri
+from tracegraph.loaders.epcis_spool import EventSpool
 
 CONCERNS = "CONCERNS"
 
@@ -467,7 +468,7 @@ class _Mapper:
         self.first_shipment.setdefault(sh["key"], i)
 
     # --- classification -------------------------------------------------------------
-    def prescan(self, events: list[dict[str, Any]]) -> None:
+    def prescan(self, events: Iterable[dict[str, Any]]) -> None:
         """What the events say about each lot (`lot_votes`), before any node is made."""
         for e in events:
             for uri, vote in lot_votes(e).items():
@@ -936,9 +937,17 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
     continues it, an unpack or a move closes it, as in one document. `votes`: `lot_votes` of these
     events gathered by lot (loaders/epcis_kinds.votes_of), when the caller has them already.
     """
-    timed = [(to_utc(e.get("eventTime")), i, e) for i, e in enumerate(list(events))]
-    timed.sort(key=lambda x: (x[0] or "", x[1]))  # by time, then as given
-    items = [(i, e) for _, i, e in timed]
+    timed: Iterable[tuple[str | None, int, dict[str, Any]]]
+    if isinstance(events, EventSpool) and events.spilled:  # on disk: decoded one at a time, in time order
+        spool = events
+        timed = ((to_utc(e.get("eventTime")), i, e) for i, e in
+                 ((i, spool[i]) for i in spool.time_order(lambda e: to_utc(e.get("eventTime")) or "")))
+        held: list[dict[str, Any]] | None = None
+    else:
+        tl = [(to_utc(e.get("eventTime")), i, e) for i, e in enumerate(list(events))]
+        tl.sort(key=lambda x: (x[0] or "", x[1]))  # by time, then as given
+        timed = tl
+        held = [e for _, _, e in tl]
     mp = _Mapper(known_labels, customer_kinds)
     mp.product_ids = dict(product_ids or {})
     mp.kinds = dict(kinds or {})
@@ -949,7 +958,7 @@ def map_events(events: Iterable[dict[str, Any]], context: list[Any] | None = Non
         mp.packed[(pk["label"], pk["id"])] = (pk["container"], pk["from"] or None, None)
         mp.seeded.add(((pk["label"], pk["id"]), pk["container"], pk["from"] or None))
     if votes is None:
-        mp.prescan([e for _, e in items])
+        mp.prescan(events if held is None else held)  # order does not matter
     else:
         mp.votes = {uri: set(v) for uri, v in votes.items()}
     ctx = list(context or [])  # one list for every event: its JSON is written once (`_Mapper.event`)

@@ -42,12 +42,14 @@ lets it close that delivered shipment again; across captures it makes its own).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from tracegraph.engine.errors import Conflict
 from tracegraph.engine.imports.runner import staging_ids
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import CONCERNS, Mapped, event_id, key_of, map_events, short_vocab, to_utc
+from tracegraph.loaders.epcis_spool import where
 
 #: relationship types the EPCIS mapping writes to or from a shipment
 SHIPMENT_LINKS = frozenset({"CONCERNS", "SHIPPED_IN", "DELIVERED_TO"})
@@ -72,11 +74,11 @@ def _closes(whole: Mapped, eid: str) -> str | None:
     return None
 
 
-def absorb_early_receipts(store: GraphStore | None, mapped: Mapped, events: list[dict[str, Any]],
+def absorb_early_receipts(store: GraphStore | None, mapped: Mapped, events: Sequence[dict[str, Any]],
                           context: list[Any], **map_kw: Any) -> dict[str, str]:
     """Let the new shipping events absorb the provisional shipments of receipts captured before
     them (see the module docstring). Returns {absorbed shipment id: the shipment it became}."""
-    ships = [e for e in events if _shipping(e)]
+    ships = where(events, _shipping)
     if store is None or not ships:
         return {}
     things = set().union(*(_objects(e) for e in ships))
@@ -96,7 +98,7 @@ def absorb_early_receipts(store: GraphStore | None, mapped: Mapped, events: list
             provisional[eid] = r["id"]
     if not receipts:
         return {}
-    whole = map_events(list(receipts.values()) + events, context, **map_kw)
+    whole = map_events([*receipts.values(), *events], context, **map_kw)
     into: dict[str, str] = {}
     for eid, own in provisional.items():
         target = _closes(whole, eid)

@@ -219,10 +219,11 @@ class EventStream:
     `@context`, `id`, header, with an empty event list) and `streamed` says whether the file was
     streamed (False: read whole, see NeedWholeDocument)."""
 
-    def __init__(self, path: str | Path, fmt: str = "auto") -> None:
+    def __init__(self, path: str | Path, fmt: str = "auto", source: str | None = None) -> None:
         from tracegraph.loaders.epcis_input import detect_format
 
         self.path = Path(path)
+        self.source = source or self.path.name
         self.kind = detect_format(self.path) if fmt == "auto" else fmt
         self.shell: dict[str, Any] | None = None
         self.streamed = True
@@ -233,9 +234,9 @@ class EventStream:
 
         reader: JsonEventStream | XmlEventStream | None = None
         if self.kind == "epcis-json":
-            reader = JsonEventStream(self.path)
+            reader = JsonEventStream(self.path, self.source)
         elif self.kind == "epcis-xml":
-            reader = XmlEventStream(self.path)
+            reader = XmlEventStream(self.path, self.source)
         if reader is not None:
             try:
                 for e in reader:
@@ -257,7 +258,7 @@ class EventStream:
         from tracegraph.loaders.epcis_input import read_document
 
         doc = read_document(self.path, self.kind or "auto")
-        validate_document(doc, self.path.name)
+        validate_document(doc, self.source)
         events = event_list(doc)
         self.shell = without_events(doc)
         return events
@@ -278,9 +279,10 @@ def without_events(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def open_events(path: str | Path, fmt: str = "auto") -> EventStream:
-    """The events of the EPCIS file `path`, read one at a time (see EventStream)."""
-    return EventStream(path, fmt)
+def open_events(path: str | Path, fmt: str = "auto", source: str | None = None) -> EventStream:
+    """The events of the EPCIS file `path`, read one at a time (see EventStream); `source` names
+    it in problems (default: its file name)."""
+    return EventStream(path, fmt, source)
 
 
 def is_epcis_file(path: str | Path) -> bool:

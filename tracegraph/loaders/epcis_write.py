@@ -36,15 +36,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from tracegraph.engine.audit.chain import Actor, AuditSpec, Change
 from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.imports.merge_seals import merge_sealer
 from tracegraph.engine.stores.base import GraphStore
-from tracegraph.loaders.epcis_map import Mapped
+from tracegraph.loaders.epcis_map import EdgeKey, Mapped, NodeKey
 
 if TYPE_CHECKING:
     from tracegraph.engine.imports.runner import ImportReport
@@ -95,70 +96,133 @@ class Step:
     rows: list[dict[str, Any]]
 
 
+def _edge_kind(etype: str, fl: str, tl: str) -> tuple[str, str]:
+    """(query, row shape) of one kind of edge; ("", "") for an edge the model has no query for."""
+    if etype == "CONCERNS" and tl in CONCERNS_TARGETS:
+        return f"epcis.concerns_{tl.lower()}", "concerns"
+    if etype == "PACKED_IN" and fl in ("Serial", "Container", "Batch", "MaterialLot"):
+        return f"epcis.pack_{fl.lower()}", "pack"
+    if (etype, fl, tl) in EDGE_QUERIES:
+        return f"epcis.edge_{etype.lower()}_{fl.lower()}_{tl.lower()}", "edge"
+    return "", ""
+
+
+def _edge_row(shape: str, key: EdgeKey, props: dict[str, Any]) -> dict[str, Any]:
+    _etype, fl, fid, tl, tid, role = key
+    if shape == "concerns":
+        return {"f": fid, "t": tid, "role": role, "fl": fl, "tl": tl}
+    if shape == "pack":
+        return {"f": fid, "t": tid, "from": props.get("from") or "", "to": props.get("to"), "qty": props.get("qty"),
+                "fl": fl, "tl": tl}
+    return {"f": fid, "t": tid, "props": {k: v for k, v in props.items() if k != "role"}, "fl": fl, "tl": tl}
+
+
+#: a filter on node or edge keys (None: all); the rows of one step, made for such a filter
+Keep = Callable[[Any], bool] | None
+RowsOf = Callable[[Keep], Iterator[dict[str, Any]]]
+
+
+def _given(rows: list[dict[str, Any]], _keep: Keep) -> Iterator[dict[str, Any]]:
+    return iter(rows)
+
+
+@dataclass
+class Layout:
+    """The write plan of a `Mapped` as KEYS, in write order: its rows are made one chunk at a time.
+
+    Why: the rows of a big document (a dict per node and per edge, copies of the mapped
+    properties) held all at once, with the JSON payloads of the commit log, doubled the memory of
+    the mapped facts at the write. A layout holds one reference per node and edge; `rows()` makes
+    the rows of one step as they are written (`write`), `plan()` and `split_new()` all of them."""
+
+    mapped: Mapped
+    #: (query, rows) of the steps made whole: retractions, retypes, absorptions (before the
+    #: upserts), and unlinks, unpacks (after them, before the edges)
+    head: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    tail: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    #: node label -> its keys (NODE_ORDER); edge query -> (row shape, its keys), written sorted
+    nodes: dict[str, list[NodeKey]] = field(default_factory=dict)
+    edges: dict[str, tuple[str, list[EdgeKey]]] = field(default_factory=dict)
+    res: WriteResult = field(default_factory=lambda: WriteResult(import_id=""))
+
+    @classmethod
+    def of(cls, mapped: Mapped) -> Layout:
+        lay = cls(mapped)
+        res = lay.res
+        if mapped.retract.get("rows"):  # effects of erroneous events (loaders/epcis_retract.py): first of all
+            lay.head.append(("epcis.retract", list(mapped.retract["rows"])))
+        for old in ("Batch", "MaterialLot"):  # re-kinded lots (loaders/epcis_kinds.py): first, before any upsert
+            retype = [{"id": r["id"], "drop_of": bool(r["drop_of"])} for r in mapped.retyped if r["old"] == old]
+            if retype:
+                lay.head.append((f"epcis.retype_{old.lower()}", retype))
+        if mapped.absorbed:  # provisional shipments of early receipts (loaders/epcis_receipts.py): before the upserts
+            lay.head.append(("epcis.absorb_shipment", [{"id": r["id"], "drop_customer": bool(r["drop_customer"])}
+                                                       for r in mapped.absorbed]))
+        by_label: dict[str, list[NodeKey]] = {}
+        for key in mapped.nodes:
+            by_label.setdefault(key[0], []).append(key)
+        for label in NODE_ORDER:
+            keys = by_label.pop(label, [])
+            if keys:
+                lay.nodes[label] = keys
+                res.nodes[label] = len(keys)
+        #: (type, from label, to label) -> (query, its row shape), worked out once per kind of edge
+        kinds: dict[tuple[str, str, str], tuple[str, str]] = {}
+        by_q: dict[str, tuple[str, list[EdgeKey]]] = {}
+        for ekey in mapped.edges:
+            etype, fl, _fid, tl, _tid, _role = ekey
+            kind = kinds.get((etype, fl, tl))
+            if kind is None:
+                kind = kinds[(etype, fl, tl)] = _edge_kind(etype, fl, tl)
+            q, shape = kind
+            if not q:
+                res.skipped_edges[f"{fl}-{etype}->{tl}"] = res.skipped_edges.get(f"{fl}-{etype}->{tl}", 0) + 1
+                continue
+            got = by_q.get(q)
+            if got is None:
+                got = by_q[q] = (shape, [])
+            got[1].append(ekey)
+            res.edges[etype] = res.edges.get(etype, 0) + 1
+        # links no event makes any more (loaders/epcis_late.py) go first; unpack before pack, so an
+        # unpack + repack in one document ends packed
+        if mapped.unlinked:
+            lay.tail.append(("epcis.unlink_pack", [dict(r) for r in mapped.unlinked]))
+        unpack = [{"f": c_id, "t": k, "at": at or ""} for (_lbl, c_id, k, at) in mapped.unpacked]
+        if unpack:
+            lay.tail.append(("epcis.unpack", unpack))
+            res.unpacked = len(unpack)
+        lay.edges = {q: by_q[q] for q in sorted(by_q, key=lambda n: (n.startswith("epcis.pack_"), n))}
+        return lay
+
+    def steps(self) -> list[tuple[str, int, RowsOf]]:
+        """(query, rows, rows(keep)) of every step in write order; `rows(keep)` makes the step's
+        rows whose key `keep` accepts (a node key, or an edge key; None: all)."""
+        out: list[tuple[str, int, RowsOf]] = [(q, len(rows), partial(_given, rows)) for q, rows in self.head]
+        out += [(f"epcis.upsert_{label.lower()}", len(keys), partial(self._node_rows, keys))
+                for label, keys in self.nodes.items()]
+        out += [(q, len(rows), partial(_given, rows)) for q, rows in self.tail]
+        out += [(q, len(ekeys), partial(self._edge_rows, shape, ekeys)) for q, (shape, ekeys) in self.edges.items()]
+        return out
+
+    def _node_rows(self, keys: list[NodeKey], keep: Keep) -> Iterator[dict[str, Any]]:
+        split = self.mapped.split
+        for key in keys:
+            if keep is None or keep(key):
+                create, props = split(key)
+                yield {"id": key[1], "create": create, "props": props}
+
+    def _edge_rows(self, shape: str, ekeys: list[EdgeKey], keep: Keep
+                   ) -> Iterator[dict[str, Any]]:
+        edges = self.mapped.edges
+        for ekey in ekeys:
+            if keep is None or keep(ekey):
+                yield _edge_row(shape, ekey, edges[ekey])
+
+
 def plan(mapped: Mapped) -> tuple[list[tuple[str, list[dict[str, Any]]]], WriteResult]:
     """(query name, rows) in write order, and the counts they will write."""
-    res = WriteResult(import_id="")
-    steps: list[tuple[str, list[dict[str, Any]]]] = []
-    by_label: dict[str, list[dict[str, Any]]] = {}
-    for key in mapped.nodes:
-        create, props = mapped.split(key)
-        by_label.setdefault(key[0], []).append({"id": key[1], "create": create, "props": props})
-    if mapped.retract.get("rows"):  # effects of erroneous events (loaders/epcis_retract.py): first of all
-        steps.append(("epcis.retract", list(mapped.retract["rows"])))
-    for old in ("Batch", "MaterialLot"):  # re-kinded lots (loaders/epcis_kinds.py): first, before any upsert
-        retype = [{"id": r["id"], "drop_of": bool(r["drop_of"])} for r in mapped.retyped if r["old"] == old]
-        if retype:
-            steps.append((f"epcis.retype_{old.lower()}", retype))
-    if mapped.absorbed:  # provisional shipments of early receipts (loaders/epcis_receipts.py): before the upserts
-        steps.append(("epcis.absorb_shipment", [{"id": r["id"], "drop_customer": bool(r["drop_customer"])}
-                                                for r in mapped.absorbed]))
-    for label in NODE_ORDER:
-        rows = by_label.pop(label, [])
-        if rows:
-            steps.append((f"epcis.upsert_{label.lower()}", rows))
-            res.nodes[label] = len(rows)
-    by_q: dict[str, list[dict[str, Any]]] = {}
-    #: (type, from label, to label) -> (query, its row shape), worked out once per kind of edge
-    kinds: dict[tuple[str, str, str], tuple[str, str]] = {}
-    for (etype, fl, fid, tl, tid, role), props in mapped.edges.items():
-        kind = kinds.get((etype, fl, tl))
-        if kind is None:
-            if etype == "CONCERNS" and tl in CONCERNS_TARGETS:
-                kind = (f"epcis.concerns_{tl.lower()}", "concerns")
-            elif etype == "PACKED_IN" and fl in ("Serial", "Container", "Batch", "MaterialLot"):
-                kind = (f"epcis.pack_{fl.lower()}", "pack")
-            elif (etype, fl, tl) in EDGE_QUERIES:
-                kind = (f"epcis.edge_{etype.lower()}_{fl.lower()}_{tl.lower()}", "edge")
-            else:
-                kind = ("", "")
-            kinds[(etype, fl, tl)] = kind
-        q, shape = kind
-        if shape == "concerns":
-            row: dict[str, Any] = {"f": fid, "t": tid, "role": role, "fl": fl, "tl": tl}
-        elif shape == "pack":
-            row = {"f": fid, "t": tid, "from": props.get("from") or "", "to": props.get("to"), "qty": props.get("qty"),
-                   "fl": fl, "tl": tl}
-        elif shape == "edge":
-            row = {"f": fid, "t": tid, "props": {k: v for k, v in props.items() if k != "role"}, "fl": fl, "tl": tl}
-        else:
-            res.skipped_edges[f"{fl}-{etype}->{tl}"] = res.skipped_edges.get(f"{fl}-{etype}->{tl}", 0) + 1
-            continue
-        rows_q = by_q.get(q)
-        if rows_q is None:
-            rows_q = by_q[q] = []
-        rows_q.append(row)
-        res.edges[etype] = res.edges.get(etype, 0) + 1
-    # links no event makes any more (loaders/epcis_late.py) go first; unpack before pack, so an
-    # unpack + repack in one document ends packed
-    if mapped.unlinked:
-        steps.append(("epcis.unlink_pack", [dict(r) for r in mapped.unlinked]))
-    unpack = [{"f": c_id, "t": k, "at": at or ""} for (_lbl, c_id, k, at) in mapped.unpacked]
-    if unpack:
-        steps.append(("epcis.unpack", unpack))
-        res.unpacked = len(unpack)
-    for q in sorted(by_q, key=lambda n: (n.startswith("epcis.pack_"), n)):
-        steps.append((q, by_q[q]))
-    return steps, res
+    lay = Layout.of(mapped)
+    return [(q, list(rows(None))) for q, _n, rows in lay.steps()], lay.res
 
 
 def _stageable() -> frozenset[str]:
@@ -177,52 +241,115 @@ def existing_keys(store: GraphStore, label: str, ids: list[str]) -> set[str]:
     return out
 
 
+@dataclass
+class Split:
+    """Which rows of a layout are staged (the island of new nodes) and which go to the commit log,
+    decided on keys alone, so each step's rows can be made when it is written."""
+
+    lay: Layout
+    new: set[NodeKey]
+    source: str
+    chunk: int
+
+    def _keep(self, name: str, staged: bool) -> Keep:
+        """Which rows of step `name` (without `epcis.`) go to that side: a filter on the node
+        or edge key; None: every row (steps only logged, asked for the log)."""
+        new = self.new
+        if name.startswith("upsert_"):
+            return (lambda key: key in new) if staged else (lambda key: key not in new)
+        if _logged_only(name):
+            return (lambda _k: False) if staged else None
+
+        def both_new(ekey: Any) -> bool:
+            return (ekey[1], ekey[2]) in new and (ekey[3], ekey[4]) in new
+
+        return both_new if staged else (lambda ekey: not both_new(ekey))
+
+    def chunks(self, staged: bool) -> Iterator[Step]:
+        """The steps of one side in write order, `chunk` rows each, made as they are asked for
+        (the rows of `split_new`'s lists, in the same order)."""
+        source, chunk = self.source, self.chunk
+        for q, _n, rows in self.lay.steps():
+            name = q.removeprefix("epcis.")
+            if staged and _logged_only(name):
+                continue
+            upsert, edge = name.startswith("upsert_"), not _logged_only(name) and not name.startswith("upsert_")
+            buf: list[dict[str, Any]] = []
+            for r in rows(self._keep(name, staged)):
+                if upsert:
+                    r["src"] = source
+                elif edge:
+                    del r["fl"], r["tl"]
+                buf.append(r)
+                if len(buf) >= chunk:
+                    yield Step(name, buf)
+                    buf = []
+            if buf:
+                yield Step(name, buf)
+
+    def count(self, staged: bool) -> int:
+        """How many steps `chunks(staged)` gives, from the keys alone."""
+        out = 0
+        for q, n, _rows in self.lay.steps():
+            name = q.removeprefix("epcis.")
+            keep = self._keep(name, staged)
+            if keep is None:
+                k = n
+            elif name.startswith("upsert_"):
+                k = sum(1 for key in self.lay.nodes[_label_of(name)] if keep(key))
+            elif _logged_only(name):
+                k = 0
+            else:
+                k = sum(1 for e in self.lay.edges[q][1] if keep(e))
+            out += -(-k // self.chunk)
+        return out
+
+
+def _logged_only(name: str) -> bool:
+    """Steps that always go to the commit log: they change what existed before the import."""
+    return name in ("unpack", "retract") or name.startswith(("retype_", "absorb_", "unlink_"))
+
+
+def _label_of(name: str) -> str:
+    return next(lb for lb in NODE_ORDER if lb.lower() == name.removeprefix("upsert_"))
+
+
+def decide(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK) -> Split:
+    """Which of the mapped nodes are new (one indexed lookup per label and 5000 keys), the
+    counts, and the status rule (no quarantine lift / batch release by an EPCIS event)."""
+    lay = Layout.of(mapped)
+    res = lay.res
+    stageable = _stageable()
+    new: set[NodeKey] = set()
+    status_writes: dict[str, dict[str, Any]] = {}
+    for label, keys in lay.nodes.items():
+        have = existing_keys(store, label, [k[1] for k in keys])
+        writes: dict[str, Any] = {}
+        for key in keys:
+            if key[1] in have:
+                props = mapped.split(key)[1]
+                if "status" in props:
+                    writes[key[1]] = props["status"]
+            elif label in stageable:
+                new.add(key)
+        status_writes[label] = writes
+        res.existing_nodes[label] = len(have)
+        res.new_nodes[label] = len(keys) - len(have)
+    from tracegraph.engine.status_policy import check_status_writes
+
+    check_status_writes(store, status_writes)
+    sp = Split(lay, new, source, chunk)
+    res.staged_steps, res.logged_steps = sp.count(True), sp.count(False)
+    return sp
+
+
 def split_new(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK
               ) -> tuple[list[Step], list[Step], WriteResult]:
     """(staging steps, commit-log steps, counts): the island of new ERP-label nodes (and edges
-    between them) is staged; everything touching existing data or EPCIS-only labels is logged."""
-    steps, res = plan(mapped)
-    stageable = _stageable()
-    new: set[tuple[str, str]] = set()
-    status_writes: dict[str, dict[str, Any]] = {}
-    for qname, rows in steps:
-        if not qname.startswith("epcis.upsert_"):
-            continue
-        label = next(lb for lb in NODE_ORDER if lb.lower() == qname.removeprefix("epcis.upsert_"))
-        ids = [r["id"] for r in rows]
-        have = existing_keys(store, label, ids)
-        status_writes[label] = {r["id"]: r["props"]["status"] for r in rows
-                                if r["id"] in have and "status" in (r.get("props") or {})}
-        res.existing_nodes[label] = len(have)
-        res.new_nodes[label] = len(rows) - len(have)
-        if label in stageable:
-            new.update((label, r["id"]) for r in rows if r["id"] not in have)
-    from tracegraph.engine.status_policy import check_status_writes
-
-    check_status_writes(store, status_writes)  # no quarantine lift / batch release by an EPCIS event
-    stage: list[Step] = []
-    log: list[Step] = []
-    for qname, rows in steps:
-        name = qname.removeprefix("epcis.")
-        s_rows: list[dict[str, Any]] = []
-        l_rows: list[dict[str, Any]] = []
-        if name.startswith("upsert_"):
-            label = next(lb for lb in NODE_ORDER if lb.lower() == name.removeprefix("upsert_"))
-            for r in rows:  # plan's own rows: given their source in place
-                r["src"] = source
-                (s_rows if (label, r["id"]) in new else l_rows).append(r)
-        elif name in ("unpack", "retract") or name.startswith(("retype_", "absorb_", "unlink_")):
-            l_rows.extend(rows)
-        else:
-            for r in rows:
-                fl, tl = r.pop("fl"), r.pop("tl")
-                (s_rows if (fl, r["f"]) in new and (tl, r["t"]) in new else l_rows).append(r)
-        for i in range(0, len(s_rows), chunk):
-            stage.append(Step(name, s_rows[i:i + chunk]))
-        for i in range(0, len(l_rows), chunk):
-            log.append(Step(name, l_rows[i:i + chunk]))
-    res.staged_steps, res.logged_steps = len(stage), len(log)
-    return stage, log, res
+    between them) is staged; everything touching existing data or EPCIS-only labels is logged.
+    All rows at once (a dry run, tests); `write` makes them a chunk at a time (`decide`)."""
+    sp = decide(store, mapped, source, chunk)
+    return list(sp.chunks(True)), list(sp.chunks(False)), sp.lay.res
 
 
 def _digest(rows: Any) -> str:
@@ -259,23 +386,20 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
     clock = clock or SystemClock()
     if recover:
         recover_unfinished(store, actor, clock=clock)
-    stage, log, res = split_new(store, mapped, source, chunk)
+    sp = decide(store, mapped, source, chunk)
+    res = sp.lay.res
     res.import_id = import_id or imp.new_import_id(clock)
     prog = _adapt(progress)
     w = _writer_class()(store, actor, clock, res.import_id, chunk, prog)
     files = list(files or [])
     if not files:
         files = [imp.SourceFile.of_bytes(source, json.dumps(sorted(map(str, mapped.nodes))).encode("utf-8"))]
-    log_rows: list[dict[str, Any]] = []
-    for i, st in enumerate(log):
-        payload = json.dumps(st.rows, separators=(",", ":"), ensure_ascii=False, default=str)
-        log_rows.append({"id": f"{res.import_id}#{i}", "seq": i, "query": f"epcis.tx_{st.query}", "kind": "rows",
-                         "payload": payload, "count": len(st.rows),
-                         "changes": "[]"})
-    w.steps_total = len(stage) + len(log)
+    w.steps_total = res.staged_steps + res.logged_steps
     _start(w, files, res)
     with w.undo_if_staging():
-        for st in stage:
+        # each step's rows are made when it is written and dropped after (Layout): the memory of
+        # the write is the mapped facts and one step, not every row and log payload at once
+        for st in sp.chunks(True):
             w._write(f"epcis.tx_{st.query}", {"rows": st.rows, "phase": "staging", "pending_id": None},
                      w._spec("import.stage", [Change("query", None, st.query), Change("rows", None, len(st.rows)),
                                               Change("sha256", None, _digest(st.rows)),
@@ -285,14 +409,17 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
             w._tick("stage")
         group: list[dict[str, Any]] = []
         size = 0
-        for step in log_rows:
-            group.append(step)
-            size += len(step["payload"])
+        for i, st in enumerate(sp.chunks(False)):
+            payload = json.dumps(st.rows, separators=(",", ":"), ensure_ascii=False, default=str)
+            group.append({"id": f"{res.import_id}#{i}", "seq": i, "query": f"epcis.tx_{st.query}", "kind": "rows",
+                          "payload": payload, "count": len(st.rows), "changes": "[]"})
+            size += len(payload)
             if len(group) >= LOG_GROUP or size >= LOG_GROUP_BYTES:
                 _log_add(w, group, source)
                 group, size = [], 0
         if group:
             _log_add(w, group, source)
+        del sp, group  # the layout's key lists and the new-node set are not needed by the commit
         # contents follow their containers before the run counts as committed (runner.derive_contents)
         derived: list[int] = []
         w.commit(then=lambda: derived.append(_derive(store, actor, mapped.containers, res, clock, prog,

@@ -28,7 +28,7 @@ container (`derive_all`) because what the run touched is no longer known.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,8 @@ from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.stores.base import GraphStore
 
 CHUNK = 2000
+#: items per `containment.history` read
+READ_KEYS = 5000
 END = "\uffff"  # sorts after every timestamp: an open interval
 LEAVES = ("Serial", "Batch", "MaterialLot")
 #: statuses the derivation never overrides (set by a recall, an assembly, a direct destruction)
@@ -210,6 +212,15 @@ def gather(store: GraphStore, touched: set[str]) -> tuple[set[Item], list[Link],
     return items, list(links.values()), events, info
 
 
+def _histories(store: GraphStore, serials: list[str], containers: list[str]) -> Iterator[dict[str, Any]]:
+    """`containment.history` (one row per item) read READ_KEYS items at a time: the reply for
+    every unit of a big import at once was the largest thing the derivation held."""
+    for i in range(0, len(serials), READ_KEYS):
+        yield from store.read("containment.history", serials=serials[i:i + READ_KEYS], containers=[])
+    for i in range(0, len(containers), READ_KEYS):
+        yield from store.read("containment.history", serials=[], containers=containers[i:i + READ_KEYS])
+
+
 def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, import_id: str,
            clock: Clock | None = None, dry: bool = False, progress: Progress | None = None,
            recheck: set[str] | None = None) -> Derived:
@@ -232,8 +243,7 @@ def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, im
     hist: dict[Item, list[list[Any]]] = {}
     cur: dict[Item, tuple[Any, Any]] = {}
     had_derived: set[Item] = set()
-    for r in store.read("containment.history", serials=sorted(by.get("Serial", ())),
-                        containers=sorted(by.get("Container", ()))):
+    for r in _histories(store, sorted(by.get("Serial", ())), sorted(by.get("Container", ()))):
         key = (r["l"], r["id"])
         hist[key] = [e for e in r["h"] if e is not None and e[6] is None]
         cur[key] = (r["status"], r["customer"])
