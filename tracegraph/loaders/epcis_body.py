@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tracegraph.engine.errors import Problem, ValidationFailed
+from tracegraph.loaders.epcis_capture import as_list, dedupe, events_of
 from tracegraph.loaders.epcis_spool import EventSpool
 
 DEFAULT_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -103,18 +104,6 @@ def read_body(path: str | Path, kind: Literal["json", "xml"]) -> CaptureBody:
         return _whole_json(p)
 
 
-def _as_list(v: Any) -> list[Any]:
-    return [] if v is None else list(v) if isinstance(v, list) else [v]
-
-
-def _dedupe(items: list[Any]) -> list[Any]:
-    out: list[Any] = []
-    for i in items:
-        if i not in out:
-            out.append(i)
-    return out
-
-
 def _json(p: Path) -> CaptureBody:
     """One pass of ijson over the tokens (raises _Whole for what it does not decide alone)."""
     import ijson
@@ -177,21 +166,20 @@ def _json(p: Path) -> CaptureBody:
     if array:
         if not n_array:
             raise _Whole  # an empty array: events_of's answer
-        ctx_all = [c for own in contexts for c in _as_list(own)]
-        return CaptureBody(p, n_array, _dedupe(ctx_all) or [DEFAULT_CONTEXT], prefix="item", strip_context=True)
+        ctx_all = [c for own in contexts for c in as_list(own)]
+        return CaptureBody(p, n_array, dedupe(ctx_all) or [DEFAULT_CONTEXT], prefix="item", strip_context=True)
     kind = top["type"]
     where = LISTS.get(kind) if isinstance(kind, str) else None
     if where is None or starts[where] > 1 or any(n for w, n in starts.items() if w != where and n > 1):
         raise _Whole  # a bare event, an unknown type, an event list given twice
     if any(w != where and counts[w] for w in counts):
         raise _Whole  # events where the document type does not put them: as events_of reads them
-    context = _as_list(top.get("@context")) or [DEFAULT_CONTEXT]
+    context = as_list(top.get("@context")) or [DEFAULT_CONTEXT]
     return CaptureBody(p, counts[where], context, prefix=where + ".item", top_type=kind)
 
 
 def _whole_json(p: Path) -> CaptureBody:
     """`json.loads` + `events_of`: the reading before, for the shapes above."""
-    from tracegraph.loaders.epcis_capture import events_of
 
     try:
         data = json.loads(p.read_bytes())
@@ -207,7 +195,6 @@ def _whole_json(p: Path) -> CaptureBody:
 
 def _xml(p: Path) -> CaptureBody:
     """XmlEventStream into a spool; a shape it does not decide alone read whole (`read_xml`)."""
-    from tracegraph.loaders.epcis_capture import events_of
     from tracegraph.loaders.epcis_doc import NeedWholeDocument
     from tracegraph.loaders.epcis_xml import XmlEventStream, read_xml
 
@@ -218,7 +205,7 @@ def _xml(p: Path) -> CaptureBody:
             spool.append(e)
         assert stream.shell is not None
         events_of(stream.shell)  # a document type events_of refuses is refused the same
-        context = _as_list(stream.shell.get("@context")) or [DEFAULT_CONTEXT]
+        context = as_list(stream.shell.get("@context")) or [DEFAULT_CONTEXT]
         return CaptureBody(p, len(spool), context, spool=spool, top_type=stream.shell.get("type"))
     except NeedWholeDocument:
         spool.close()

@@ -101,13 +101,13 @@ def events_of(doc: Any) -> tuple[list[dict[str, Any]], list[Any]]:
         if not all(isinstance(e, dict) for e in doc):
             raise ValidationFailed("an event array must hold only event objects",
                                    [Problem(record="document", field="[]", value=None, message="not an object")])
-        ctx = [c for e in doc for c in _as_list(e.get("@context"))] or [DEFAULT_CONTEXT]
-        return [{k: v for k, v in e.items() if k != "@context"} for e in doc], _dedupe(ctx)
+        ctx = [c for e in doc for c in as_list(e.get("@context"))] or [DEFAULT_CONTEXT]
+        return [{k: v for k, v in e.items() if k != "@context"} for e in doc], dedupe(ctx)
     if not isinstance(doc, dict):
         raise ValidationFailed("the body is not an EPCIS document or event",
                                [Problem(record="document", field="type", value=None, message="expected a JSON object")],
                                hint="send an EPCISDocument, an EPCISQueryDocument or one event")
-    ctx = _as_list(doc.get("@context")) or [DEFAULT_CONTEXT]
+    ctx = as_list(doc.get("@context")) or [DEFAULT_CONTEXT]
     if doc.get("type") == "EPCISDocument":
         return list((doc.get("epcisBody") or {}).get("eventList") or []), ctx
     if doc.get("type") == "EPCISQueryDocument":
@@ -121,11 +121,13 @@ def events_of(doc: Any) -> tuple[list[dict[str, Any]], list[Any]]:
                            hint="send an EPCISDocument, an EPCISQueryDocument or one event")
 
 
-def _as_list(v: Any) -> list[Any]:
+def as_list(v: Any) -> list[Any]:
+    """A JSON value that may be one item or a list (`@context`), as a list."""
     return [] if v is None else list(v) if isinstance(v, list) else [v]
 
 
-def _dedupe(items: list[Any]) -> list[Any]:
+def dedupe(items: list[Any]) -> list[Any]:
+    """`items` without repeats, in first-seen order (unhashable JSON values allowed)."""
     out: list[Any] = []
     for i in items:
         if i not in out:
@@ -244,5 +246,5 @@ def list_jobs(store: GraphStore, *, limit: int = 30, before: tuple[str, str] | N
     return [CaptureJob.from_props(r["job"]) for r in rows]
 
 
-__all__ = ["CaptureJob", "CaptureError", "Behaviour", "events_of", "document", "start_job", "run_job", "get_job",
+__all__ = ["CaptureJob", "CaptureError", "Behaviour", "events_of", "as_list", "dedupe", "document", "start_job", "run_job", "get_job",
            "list_jobs"]
