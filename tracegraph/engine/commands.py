@@ -75,8 +75,10 @@ LINKS: tuple[tuple[str, str, str], ...] = (
     ("CAPA", "ADDRESSES", "Complaint"),
     ("Recall", "COVERS", "Batch"),
     ("Recall", "COVERS", "Serial"),
-    ("Serial", "PACKED_IN", "Container"),
 )
+# not (Serial)-[:PACKED_IN]->(Container): packing goes through the packing file or EPCIS
+# aggregation, whose containment derivation moves the unit with its container and writes the
+# unit's `container_id` (engine/imports/containment.py); a bare link would leave both behind
 
 _QUERY_DIR = Path(__file__).resolve().parent.parent / "queries" / "commands"
 

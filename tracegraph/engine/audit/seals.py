@@ -73,8 +73,11 @@ def _kind(annotation: Any) -> str:
 #: state times (`state_at`, JSON: property -> eventTime of the event that set it, loaders/epcis_state.py)
 #: decide which later event may change a unit's, shipment's, container's or batch's state, so a
 #: change to them behind the engine's back must be reported like a change to the state itself
-SEALED_EXTRA: dict[str, tuple[str, ...]] = {label: ("state_at",) for label in ("Serial", "Shipment", "Container",
-                                                                               "Batch")}
+#: a unit's `container_id` (the innermost container holding it now, written by the containment
+#: derivation, engine/imports/containment.py) is what the graph engine's "now" answers name as the
+#: unit's container (engine/trace/containers.py), so it is sealed with the unit like its status
+SEALED_EXTRA: dict[str, tuple[str, ...]] = {label: ("state_at",) for label in ("Shipment", "Container", "Batch")}
+SEALED_EXTRA["Serial"] = ("state_at", "container_id")
 
 
 def node_fields(cls: type[NodeRecord]) -> list[tuple[str, str, bool]]:

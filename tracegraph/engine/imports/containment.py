@@ -12,7 +12,9 @@ event* and writes them as the item's own edges, marked with the container that c
     (Serial)-[:RETURNED_IN {via: "<container id>", qty}]->(Return)     (destroyed containers)
 
 plus the item's current status and holder, classified from its whole history (own + derived)
-by the same rule as the as-of answer. Nothing in the impact engines had to learn containers.
+by the same rule as the as-of answer, and a unit's `container_id`: the container holding it now
+(sealed with the unit, engine/audit/seals.SEALED_EXTRA), which the graph engine's "now" answers
+read with the unit instead of following its links (engine/trace/containers.py).
 
 Packing is kept over time as `(child)-[:PACKED_IN {from, to, qty}]->(Container)` (`to` null
 while packed). "Inside K at t" means a chain of links, each with `from <= t < to`, from the item
@@ -47,6 +49,8 @@ KEEP = ("quarantined", "consumed")
 Item = tuple[str, str]  # (label, id)
 #: the runner's progress callback: (phase, done, total); phase "derive", ticked before each chunk
 Progress = Callable[[str, int, int], None]
+#: what the derivation writes on an item: (status, holder, the container holding it now)
+PlanRow = tuple[str, str | None, str | None]
 
 
 @dataclass
@@ -95,6 +99,19 @@ def inside(links_up: dict[Item, list[Link]], item: Item, t: str) -> list[str]:
             return chain
         seen.add(cur)
         chain.append(lk.container)
+
+
+def now_boxes(links: list[Link]) -> dict[Item, str]:
+    """Each unit's container now: of its open links (`to` not set), the latest opened; two opened
+    at the same time, the greater container id. The rule of the impact answers' packing
+    (engine/trace/packing.open_at), which the trace index applies to the links themselves."""
+    best: dict[Item, tuple[str, str]] = {}
+    for lk in links:
+        if lk.end == END and lk.child[0] == "Serial":
+            got = best.get(lk.child)
+            if got is None or (lk.start, lk.container) > got:
+                best[lk.child] = (lk.start, lk.container)
+    return {k: v[1] for k, v in best.items()}
 
 
 def derive_facts(links: list[Link], events: list[ContainerEvent]) -> dict[Item, list[tuple[str, str, str, str, float]]]:
@@ -181,6 +198,11 @@ def gather(store: GraphStore, touched: set[str]) -> tuple[set[Item], list[Link],
             if r["l"] == "Container" and r["id"] not in boxes:
                 boxes.add(r["id"])
                 frontier.add(r["id"])
+    # and the units last derived to be in one of them: one whose link into it was removed since
+    # (an error declaration, a late packing event) is no longer its child, yet its `container_id`
+    # and derived shipments still name it
+    for r in store.read("containment.boxed_units", ids=sorted(boxes)):
+        items.add(("Serial", r["id"]))
     ask: set[Item] = set(items) | {("Container", b) for b in boxes}
     asked: set[Item] = set()
     while ask:  # up: every container those were ever in (their shipments reach them too)
@@ -242,11 +264,13 @@ def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, im
     # histories (own edges) and current status of units and containers, and customer kinds
     hist: dict[Item, list[list[Any]]] = {}
     cur: dict[Item, tuple[Any, Any]] = {}
+    cur_box: dict[Item, str | None] = {}
     had_derived: set[Item] = set()
     for r in _histories(store, sorted(by.get("Serial", ())), sorted(by.get("Container", ()))):
         key = (r["l"], r["id"])
         hist[key] = [e for e in r["h"] if e is not None and e[6] is None]
         cur[key] = (r["status"], r["customer"])
+        cur_box[key] = r.get("box")
         if any(e is not None and e[6] is not None for e in r["h"]):
             had_derived.add(key)
     # the holder at a destruction: where the item was just before it
@@ -261,8 +285,12 @@ def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, im
         custs.update(e[4] for e in h if e[4])
     kinds = {r["id"]: r["kind"] for r in store.read("containment.customer_kinds", ids=sorted(custs))} if custs else {}
     returns: dict[str, dict[str, Any]] = {}
-    plan: list[tuple[Item, list[tuple[str, str, str, str, float]], tuple[str, str | None] | None]] = []
-    for key in sorted(set(facts) | had_derived | (forced & set(cur))):
+    # each unit's container now (`container_id`: what the graph engine's answers name)
+    boxes_now = now_boxes(links)
+    moved = {k for k in cur if k[0] == "Serial" and boxes_now.get(k) != cur_box.get(k)}
+    plan: list[tuple[Item, list[tuple[str, str, str, str, float]], PlanRow | None]] = []
+    n_status = 0
+    for key in sorted(set(facts) | had_derived | (forced & set(cur)) | moved):
         fs = facts.get(key, [])
         full = list(hist.get(key, []))
         for kind, target, via, date, _q in fs:
@@ -288,11 +316,17 @@ def derive(store: GraphStore, actor: Actor, touched: set[str] | list[str], *, im
                 if directly_destroyed:  # its own event destroyed it: the status stays, the holder is
                     new = ("destroyed", new[1])  # where it was (as when the events came one at a time)
                 status = None if new == (st, cu) else new
-        plan.append((key, fs, status))
+        row: PlanRow | None = None
+        if status is not None:
+            n_status += 1
+            row = (status[0], status[1], boxes_now.get(key))
+        elif key in moved:  # only its container changed: the status and holder stay
+            row = (cur[key][0], cur[key][1], boxes_now.get(key))
+        plan.append((key, fs, row))
     res.items = len(plan)
     res.ships = sum(1 for _k, fs, _s in plan for f in fs if f[0] == "SHIPPED_IN")
     res.returns = sum(1 for _k, fs, _s in plan for f in fs if f[0] == "RETURNED_IN")
-    res.statuses = sum(1 for _k, _f, s in plan if s is not None)
+    res.statuses = n_status
     res.containers = sorted(by.get("Container", ()))
     if dry:
         return res
@@ -321,7 +355,7 @@ def derive_all(store: GraphStore, actor: Actor, *, import_id: str, clock: Clock 
 
 
 def _write(store: GraphStore, actor: Actor, clock: Clock, import_id: str,
-           chunk: list[tuple[Item, list[tuple[str, str, str, str, float]], tuple[str, str | None] | None]],
+           chunk: list[tuple[Item, list[tuple[str, str, str, str, float]], PlanRow | None]],
            returns: dict[str, dict[str, Any]]) -> None:
     ids: dict[str, set[str]] = defaultdict(set)
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -336,7 +370,10 @@ def _write(store: GraphStore, actor: Actor, clock: Clock, import_id: str,
             if kind == "RETURNED_IN" and target in returns:
                 rets[target] = returns[target]
         if status is not None:
-            rows[f"status_{lbl.lower()}"].append({"id": i, "status": status[0], "customer": status[1]})
+            row = {"id": i, "status": status[0], "customer": status[1]}
+            if lbl == "Serial":
+                row["box"] = status[2]
+            rows[f"status_{lbl.lower()}"].append(row)
     params: dict[str, Any] = {**_split(ids), "returns": list(rets.values()), "now": iso(clock.now())}
     for name in ("ship_serial", "ship_container", "ship_batch", "ret_serial", "ret_container", "ret_batch",
                  "status_serial", "status_container"):
@@ -350,6 +387,7 @@ def _write(store: GraphStore, actor: Actor, clock: Clock, import_id: str,
                state=False),
         Change("statuses", None, [[r["id"], r["status"], r["customer"]] for k in ("status_serial", "status_container")
                                   for r in params[k]][:200], state=False),
+        Change("units' containers", None, [[r["id"], r["box"]] for r in params["status_serial"]][:200], state=False),
     ], reason="contents follow their container")
 
     def prepare() -> tuple[dict[str, Any], AuditSpec]:
@@ -375,8 +413,8 @@ def _write(store: GraphStore, actor: Actor, clock: Clock, import_id: str,
             p[name] = [{**r, "seal": edge_seal(t, r["f"], r["t"], {"qty": r["qty"]}) if sealed else None}
                        for r in params[name]]
             led.add_all(r["seal"] for r in p[name] if r["seal"] is not None)
-        new = reseal(store, "Serial", {r["id"]: {"status": r["status"], "customer_id": r["customer"]}
-                                       for r in params["status_serial"]}, led)
+        new = reseal(store, "Serial", {r["id"]: {"status": r["status"], "customer_id": r["customer"],
+                                                 "container_id": r["box"]} for r in params["status_serial"]}, led)
         p["status_serial"] = [{**r, "seal": new.get(r["id"])} for r in params["status_serial"]]
         return p, AuditSpec(action=spec.action, target_label=spec.target_label, target_key=spec.target_key,
                             changes=with_ledger(list(spec.changes), led), reason=spec.reason)
@@ -384,4 +422,5 @@ def _write(store: GraphStore, actor: Actor, clock: Clock, import_id: str,
     audited_write(store, "containment.apply", prepare, actor, clock=clock)
 
 
-__all__ = ["Link", "ContainerEvent", "Derived", "derive", "derive_all", "derive_facts", "inside", "gather", "CHUNK"]
+__all__ = ["Link", "ContainerEvent", "Derived", "PlanRow", "derive", "derive_all", "derive_facts", "inside", "gather",
+           "now_boxes", "CHUNK"]

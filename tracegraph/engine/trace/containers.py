@@ -37,10 +37,13 @@ RS = "\x1e"  # keys never hold control characters
 @dataclass
 class UnitReads:
     """What the graph engine read, in its own round trips, for the containers step: batch -> the
-    units it PRODUCED and whether the plant has any container (`trace.any_container`, asked with
-    the assemblies: None when not asked). Saves the containers step a round trip on every plant."""
+    units it PRODUCED, each listed unit's container now (`box`: its `container_id`, read with the
+    unit; `boxed` once every unit of the answer was read so) and whether the plant has any
+    container (`trace.any_container`, asked with the assemblies: None when not asked)."""
 
     produced: dict[str, list[str]] = field(default_factory=dict)
+    box: dict[str, str] = field(default_factory=dict)
+    boxed: bool = False
     any_container: bool | None = None
 
 
@@ -48,71 +51,140 @@ class UnitReads:
 PROBE: tuple[str, dict[str, Any]] = ("trace.any_container", {})
 
 
-def read_packing(store: GraphStore, sids: list[str], t: str, reads: UnitReads | None = None) -> Packing | None:
-    """The packing of the units `sids` and of every container above them, from the graph; None
-    when the graph has no container at all (the common loose plant: one label probe, unless
-    `reads` already holds its answer).
+def read_packing(store: GraphStore, sids: list[str], t: str,
+                 reads: UnitReads | None = None) -> tuple[Packing, dict[str, list[int]]] | None:
+    """The packing of the units `sids` at `t` and of every container above them, from the graph:
+    the containers' links and SSCCs (a `Packing`) and the units by their innermost container at
+    `t` (container -> positions in `sids`, ascending); None when the graph has no container at all
+    (the common loose plant: one label probe, unless `reads` already holds its answer).
 
-    Units listed in `reads.produced` are read through their batch (one hop each), the others by id;
-    both come back grouped by container and interval. Then the chain above, two levels a statement."""
+    "Now" (t = END) with the units' `container_id` in `reads` (read with the units, as the
+    containment derivation wrote it), only the chain above their containers is read, two levels a
+    statement. Else (as of a date) the units' PACKED_IN links are read: through their batch for the
+    units of the batches in `reads.produced` (one hop each), by id for the others, grouped by
+    container and interval with two levels of containers above. Why the "now" shortcut: a
+    supplier-wide answer at 100k serials has ~6k units in ~600 cases, and reading their links
+    (~15 ms on the server, as much again in Python) was most of what containers added to it."""
     reads = reads or UnitReads()
     probe = reads.any_container
     if probe is None:
         probe = bool(read_fast(store, PROBE[0]))
     if not probe:
         return None
-    wanted = set(sids)
-    by_batch: list[str] = []
-    covered: set[str] = set()
-    for bid, units in reads.produced.items():
-        hit = wanted.intersection(units)
-        if hit:
-            by_batch.append(bid)
-            covered |= hit
-    rest = [s for s in sids if s not in covered]
+    up: dict[str, list[Interval]] = defaultdict(list)
+    info: dict[str, dict[str, Any]] = {}
+    seen: set[tuple[str, str, str, str]] = set()  # (child, parent, from, to): rows repeat per parent
+    if t == END and reads.boxed:
+        by_inner: dict[str, list[int]] = {}
+        box = reads.box
+        for i, sid in enumerate(sids):
+            b = box.get(sid)
+            if b is not None:
+                got = by_inner.get(b)
+                if got is None:
+                    by_inner[b] = [i]
+                else:
+                    got.append(i)
+        _chains(store, set(by_inner), up, info, seen)
+        return Packing(up, info, t), by_inner
+    pos = {sid: i for i, sid in enumerate(sids)}
+    by_batch = [bid for bid, units in reads.produced.items() if not pos.keys().isdisjoint(units)]
+    rest = pos.keys() - set().union(*reads.produced.values()) if reads.produced else set(pos)
     calls: list[tuple[str, dict[str, Any]]] = []
     if by_batch:
-        calls.append(("trace.batch_unit_packing", {"bids": sorted(by_batch)}))
+        calls.append(("trace.batch_unit_packing", {"bids": sorted(by_batch), "rs": RS}))
     if rest:
-        calls.append(("trace.unit_packing", {"blob": RS.join(rest), "rs": RS}))
-    up: dict[str, list[Interval]] = defaultdict(list)
-    boxes: set[str] = set()
+        calls.append(("trace.unit_packing", {"blob": RS.join(sorted(rest)), "rs": RS}))
+    above: set[str] = set()
+    # the units' links: (container, from, to) -> positions of its listed units
+    groups: dict[Interval, list[int]] = {}
+    get = pos.get
     for rows in read_fast_many(store, calls):
+        done: set[Interval] = set()  # its units, once (the rows repeat per parent)
         for r in rows:
-            k = r["k"]
-            iv = (k, r["f"] or "", r["t"] or END)
-            boxes.add(k)
-            for uid in r["ss"]:
-                if uid in wanted:
-                    up[uid].append(iv)
-    info: dict[str, dict[str, Any]] = {}
-    level = sorted(boxes)
-    for _ in range(0, MAX_DEPTH, 2):
-        if not level:
-            break
-        this = set(level)
-        above: set[str] = set()
-        seen: set[tuple[str, str, str, str]] = set()  # (child, parent, from, to): rows repeat per up2
-        for r in read_fast(store, "trace.container_level", blob=RS.join(level), rs=RS):
-            k, o = r["id"], r["up"]
-            info[k] = {"sscc": r["sscc"], "kind": r["kind"]}
-            if o is None:
+            key = (r["k"], r["f"] or "", r["t"] or END)
+            if key in done:
                 continue
-            link = (k, o, r["f"] or "", r["t"] or END)
-            if link not in seen:
-                seen.add(link)
-                up[k].append(link[1:])
-            if o in this:
-                continue  # its own rows give its links
-            info[o] = {"sscc": r["usscc"], "kind": r["ukind"]}  # and ITS links: every up2 row
-            if r["up2"] is not None:
-                link = (o, r["up2"], r["f2"] or "", r["t2"] or END)
-                if link not in seen:
-                    seen.add(link)
-                    up[o].append(link[1:])
-                above.add(r["up2"])
-        level = sorted(above - info.keys())
-    return Packing(up, info, t)
+            done.add(key)
+            j = r["j"]
+            idx = [i for i in map(get, j.split(RS)[1:] if j is not None else r["ss"]) if i is not None]
+            if idx:  # else units of these batches the answer does not list: not its containers
+                got = groups.get(key)
+                if got is None:
+                    groups[key] = idx
+                else:
+                    got.extend(idx)
+        for r in rows:
+            if (r["k"], r["f"] or "", r["t"] or END) in groups:
+                _level(r, up, info, seen, above)
+    _chains(store, above - info.keys(), up, info, seen)
+    return Packing(up, info, t), _innermost(groups, t)
+
+
+def _chains(store: GraphStore, level: set[str], up: dict[str, list[Interval]], info: dict[str, dict[str, Any]],
+            seen: set[tuple[str, str, str, str]]) -> None:
+    """The containers `level`, their links and every container above them, two levels a statement
+    (trace.container_level), into `up` and `info`."""
+    todo = sorted(level)
+    for _ in range(0, MAX_DEPTH, 2):
+        if not todo:
+            break
+        above: set[str] = set()
+        for r in read_fast(store, "trace.container_level", blob=RS.join(todo), rs=RS):
+            _level(r, up, info, seen, above)
+        todo = sorted(above - info.keys())
+
+
+def _innermost(groups: dict[Interval, list[int]], t: str) -> dict[str, list[int]]:
+    """Container -> positions of the units it holds directly at t, from the units' links grouped
+    by (container, from, to). A unit in two links open at t (bad data, or packed twice at once)
+    goes by Packing's rule (`open_at`), for both engines alike."""
+    by_inner: dict[str, list[int]] = {}
+    n = 0
+    for (k, f, to), idx in groups.items():
+        if f <= t and (to == END or t < to):
+            got = by_inner.get(k)
+            if got is None:
+                by_inner[k] = list(idx)
+            else:
+                got.extend(idx)
+            n += len(idx)
+    flat = [i for idx in by_inner.values() for i in idx]
+    if len(set(flat)) != n:  # some unit is in two open links: Packing's rule decides
+        ivs: dict[int, list[Interval]] = defaultdict(list)
+        for key, idx in groups.items():
+            for i in idx:
+                ivs[i].append(key)
+        by_inner = {}
+        for i, mine in ivs.items():
+            box = open_at(mine, t)
+            if box is not None:
+                by_inner.setdefault(box, []).append(i)
+    for idx in by_inner.values():
+        idx.sort()
+    return by_inner
+
+
+def _level(r: dict[str, Any], up: dict[str, list[Interval]], info: dict[str, dict[str, Any]],
+           seen: set[tuple[str, str, str, str]], above: set[str]) -> None:
+    """One row of a container (`k`), its parent (`up`) and its parent's parent (`up2`): their SSCC
+    and kind in `info`, their links in `up` (once each), the containers past `up2` in `above`."""
+    k, o = r["k"], r["up"]
+    info[k] = {"sscc": r["sscc"], "kind": r["kind"]}
+    if o is None:
+        return
+    link = (k, o, r["f1"] or "", r["t1"] or END)
+    if link not in seen:
+        seen.add(link)
+        up[k].append(link[1:])
+    if o not in info:
+        info[o] = {"sscc": r["usscc"], "kind": r["ukind"]}
+    if r["up2"] is not None:
+        link = (o, r["up2"], r["f2"] or "", r["t2"] or END)
+        if link not in seen:
+            seen.add(link)
+            up[o].append(link[1:])
+        above.add(r["up2"])
 
 
 def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, history: bool = False,
@@ -144,36 +216,22 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
                     got.append(i)
         result.containers = listed(packing, serials, by_inner)
         return result
-    if serials:
-        packing = read_packing(store, [s.id for s in serials], t, reads)
-    if packing is None:  # no container in the plant: the builders set the defaults already
+    read = read_packing(store, [s.id for s in serials], t, reads) if serials else None
+    if read is None:  # no container in the plant: the builders set the defaults already
         return result
-    hist: dict[str, list[list[Any]]] = defaultdict(list)
+    box_packing, inner_units = read
+    for k, idx in inner_units.items():
+        for i in idx:
+            serials[i].__dict__["container"] = k
     if history:
+        hist: dict[str, list[list[Any]]] = defaultdict(list)
         for h in read_fast(store, "trace.unit_carriers", sids=[s.id for s in serials])[0]["h"]:
             hist[h[0]].append(h)
-    # units by their innermost container (positions in `serials`, which are sorted by id)
-    by_inner = {}
-    up = packing.up
-    for i, s in enumerate(serials):
-        d = s.__dict__
-        ivs = up.get(d["id"])
-        if ivs is not None:
-            if len(ivs) == 1:  # packed once (most units): Packing's rule inlined, 30k units
-                k, f, to = ivs[0]
-                inner = k if f <= t and (to == END or t < to) else None
-            else:
-                inner = open_at(ivs, t)
-            if inner is not None:
-                d["container"] = inner
-                got = by_inner.get(inner)
-                if got is None:
-                    by_inner[inner] = [i]
-                else:
-                    got.append(i)
         if hist:
-            _history(d, hist.get(d["id"], []), t)
-    result.containers = listed(packing, serials, by_inner)
+            for s in serials:
+                d = s.__dict__
+                _history(d, hist.get(d["id"], []), t)
+    result.containers = listed(box_packing, serials, inner_units)
     return result
 
 

@@ -352,9 +352,9 @@ def impact_frame(store: GraphStore, cause: ImpactCause, options: ImpactOptions |
 
 def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None,
             reads: containers.UnitReads | None = None) -> ImpactResult:
-    """The graph engine's answer; `reads` (when given) receives batch -> the units it PRODUCED,
-    as read here (the containers step reads their packing through the batch), and whether the
-    plant has any container (asked in the assemblies' round trip)."""
+    """The graph engine's answer; `reads` (when given) receives, for the containers step, batch ->
+    the units it PRODUCED and each unit's container now (`container_id`), as read here, and whether
+    the plant has any container (asked in the assemblies' round trip)."""
     t0 = time.perf_counter()
     options = options or ImpactOptions()
     if cause.is_empty():
@@ -375,6 +375,7 @@ def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None
     # of them per supplier-wide answer
     units: dict[str, tuple[Any, ...]] = {}
     by_batch: dict[str, list[str]] = {}
+    boxes: dict[str, str] = reads.box if reads is not None else {}  # unit -> its container now
     sep = _SEP
     for bid in reached_batches:
         row = nodes[("Batch", bid)]
@@ -383,13 +384,16 @@ def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None
         pr = row["pr"]
         ids = []
         for u in row["us"]:
-            sid, st_, cu, wh = u.rsplit(sep, 3)
+            sid, st_, cu, wh, bx = u.rsplit(sep, 4)
             ids.append(sid)
+            if bx:
+                boxes[sid] = bx
             units[sid] = (bid, st_ or None, cu or None, wh or None, pr)
         row["ns"] = len(ids)
         by_batch[bid] = ids
     if reads is not None:
         reads.produced.update(by_batch)
+        reads.boxed = True  # every unit's container_id comes with it, here or with the assemblies
     produce = "PRODUCED" in walk.allowed
     bids = [b for b in reached_batches if b in by_batch and produce and walk._room(depth[("Batch", b)])]
     assemblies: dict[str, list[str]] = defaultdict(list)
@@ -402,7 +406,7 @@ def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None
         calls.append(("trace.assemblies", {"bids": sorted(by_batch), "sids": serial_seeds}))
     if asked:
         calls.append(("trace.customers", {"ids": sorted(asked)}))
-    if reads is not None:
+    if reads is not None:  # and the containers step's: is there any container at all
         calls.append(containers.PROBE)
     answers = read_fast_many(store, calls)
     if reads is not None:
@@ -411,6 +415,8 @@ def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None
     if by_batch or serial_seeds:
         for row in answers[0]:
             units.setdefault(row["id"], (row["bt"], row["st"], row["cu"], row["wh"], row["pr"]))
+            if row["bx"]:
+                boxes[row["id"]] = row["bx"]
             for cid, at in row["comps"]:
                 if cid:
                     assemblies[cid].append(row["id"])

@@ -2,7 +2,8 @@
 // items' previously derived edges (those with `via`), create the new ones, the Return records of
 // destroyed containers, and set the items' status and holder. $rows per kind:
 // ship_*: [{f, t, via, qty}], ret_*: [{f, t, via, qty}], returns: [{id, date, customer_id, disposition}],
-// status_*: [{id, status, customer}]. The items' ids to clear: $serials, $containers, $batches, $lots.
+// status_*: [{id, status, customer}] (units also `box`: the container holding it now, null when
+// loose). The items' ids to clear: $serials, $containers, $batches, $lots.
 // Every row carries `seal`: the record's new seal (engine/audit/seals.py; a Return's is used only when created).
 //#include audit.guard
 WITH h
@@ -53,8 +54,8 @@ FOREACH (r IN $ret_batch |
   MERGE (a:Batch {id: r.f}) MERGE (b:Return {id: r.t})
   MERGE (a)-[x:RETURNED_IN {via: r.via}]->(b) SET x.qty = r.qty, x.seal = r.seal, x.sealed_seq = $audit_entry.seq)
 FOREACH (r IN $status_serial |
-  MERGE (a:Serial {id: r.id}) SET a.status = r.status, a.customer_id = r.customer, a.updated_at = $now,
-  a.seal = r.seal, a.sealed_seq = $audit_entry.seq)
+  MERGE (a:Serial {id: r.id}) SET a.status = r.status, a.customer_id = r.customer, a.container_id = r.box,
+  a.updated_at = $now, a.seal = r.seal, a.sealed_seq = $audit_entry.seq)
 FOREACH (r IN $status_container |
   MERGE (a:Container {id: r.id}) SET a.status = r.status, a.customer_id = r.customer, a.updated_at = $now)
 WITH h, [] AS audit_targets

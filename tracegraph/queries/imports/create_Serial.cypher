@@ -21,7 +21,8 @@ CREATE (n:Serial {
   expiry: CASE f[9] WHEN '' THEN null ELSE f[9] END,
   extra: CASE f[10] WHEN '' THEN null ELSE f[10] END,
   state_at: CASE f[11] WHEN '' THEN null ELSE f[11] END,
-  import_hash: f[12], seal: f[13], sealed_seq: $audit_entry.seq,
+  container_id: CASE f[12] WHEN '' THEN null ELSE f[12] END,
+  import_hash: f[13], seal: f[14], sealed_seq: $audit_entry.seq,
   created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id})
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets

@@ -16,7 +16,7 @@ MATCH (b:Batch {id: bp[0]})
 MATCH (p:Product {id: bp[1]})
 UNWIND lines[1..] AS line
 WITH h, run, b, p, split(line, $us) AS f
-CREATE (b)-[:PRODUCED {import_id: $import_id, seal: f[14], sealed_seq: $audit_entry.seq}]->(n:Serial {
+CREATE (b)-[:PRODUCED {import_id: $import_id, seal: f[15], sealed_seq: $audit_entry.seq}]->(n:Serial {
   id: f[0],
   udi: CASE f[1] WHEN '' THEN null ELSE f[1] END,
   gtin: CASE f[2] WHEN '' THEN null ELSE f[2] END,
@@ -29,8 +29,9 @@ CREATE (b)-[:PRODUCED {import_id: $import_id, seal: f[14], sealed_seq: $audit_en
   expiry: CASE f[9] WHEN '' THEN null ELSE f[9] END,
   extra: CASE f[10] WHEN '' THEN null ELSE f[10] END,
   state_at: CASE f[11] WHEN '' THEN null ELSE f[11] END,
-  import_hash: f[12], seal: f[13], sealed_seq: $audit_entry.seq,
-  created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id})-[:OF {import_id: $import_id, seal: f[15], sealed_seq: $audit_entry.seq}]->(p)
+  container_id: CASE f[12] WHEN '' THEN null ELSE f[12] END,
+  import_hash: f[13], seal: f[14], sealed_seq: $audit_entry.seq,
+  created_at: $now, updated_at: $now, import_hash_at: $now, source: $import_id, import_id: $import_id})-[:OF {import_id: $import_id, seal: f[16], sealed_seq: $audit_entry.seq}]->(p)
 WITH h, run, count(*) AS written
 WITH h, [run] AS audit_targets
 //#include audit.append

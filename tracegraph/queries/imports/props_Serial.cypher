@@ -2,4 +2,4 @@
 // Modelled properties of these Serial nodes, as flat columns.
 UNWIND $keys AS k
 MATCH (n:Serial {id: k})
-RETURN n.id AS id, n.udi AS udi, n.gtin AS gtin, n.serial_no AS serial_no, n.batch_id AS batch_id, n.product_id AS product_id, n.status AS status, n.warehouse AS warehouse, n.customer_id AS customer_id, n.expiry AS expiry, n.extra AS extra, n.state_at AS state_at
+RETURN n.id AS id, n.udi AS udi, n.gtin AS gtin, n.serial_no AS serial_no, n.batch_id AS batch_id, n.product_id AS product_id, n.status AS status, n.warehouse AS warehouse, n.customer_id AS customer_id, n.expiry AS expiry, n.extra AS extra, n.state_at AS state_at, n.container_id AS container_id

@@ -49,6 +49,7 @@ CREATE INDEX FOR (n:Serial) ON (n.status);
 CREATE INDEX FOR (n:Serial) ON (n.batch_id);
 CREATE INDEX FOR (n:Serial) ON (n.gtin);
 CREATE INDEX FOR (n:Serial) ON (n.udi);
+CREATE INDEX FOR (n:Serial) ON (n.container_id);
 CREATE INDEX FOR (n:User) ON (n.username);
 CREATE INDEX FOR (n:Token) ON (n.token_hash);
 CREATE INDEX FOR (n:Shipment) ON (n.date);

@@ -48,6 +48,7 @@ CREATE INDEX serial_status IF NOT EXISTS FOR (n:Serial) ON (n.status);
 CREATE INDEX serial_batch_id IF NOT EXISTS FOR (n:Serial) ON (n.batch_id);
 CREATE INDEX serial_gtin IF NOT EXISTS FOR (n:Serial) ON (n.gtin);
 CREATE INDEX serial_udi IF NOT EXISTS FOR (n:Serial) ON (n.udi);
+CREATE INDEX serial_container_id IF NOT EXISTS FOR (n:Serial) ON (n.container_id);
 CREATE INDEX user_username IF NOT EXISTS FOR (n:User) ON (n.username);
 CREATE INDEX token_token_hash IF NOT EXISTS FOR (n:Token) ON (n.token_hash);
 CREATE INDEX shipment_date IF NOT EXISTS FOR (n:Shipment) ON (n.date);

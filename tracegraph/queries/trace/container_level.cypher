@@ -8,5 +8,5 @@ UNWIND split($blob, $rs) AS cid
 MATCH (k:Container {id: cid})
 OPTIONAL MATCH (k)-[p:PACKED_IN]->(o:Container)
 OPTIONAL MATCH (o)-[q:PACKED_IN]->(o2:Container)
-RETURN k.id AS id, k.sscc AS sscc, k.kind AS kind, o.id AS up, p.from AS f, p.to AS t,
+RETURN k.id AS k, k.sscc AS sscc, k.kind AS kind, o.id AS up, p.from AS f1, p.to AS t1,
        o.sscc AS usscc, o.kind AS ukind, o2.id AS up2, q.from AS f2, q.to AS t2
