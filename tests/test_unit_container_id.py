@@ -170,3 +170,30 @@ def test_an_erp_plant_in_cases_on_pallets_names_each_units_case(empty_store: Any
     run_import(s, boxed, ACTOR, source_files=[])
     assert stored(s) == want
     assert verify(s).ok
+
+
+def test_a_unit_packed_twice_at_once_goes_by_one_rule_now_and_as_of(empty_store: Any) -> None:
+    """Bad data an ERP packing file can hold: a unit in two containers, neither link closed. The
+    latest packing wins, and of two at the same time the greater container id, in the derivation
+    (`container_id`), the index, and the graph engine now and as of a date (which reads the links)."""
+    from tracegraph.engine.imports.batch import ImportBatch
+    from tracegraph.engine.model import ContainerRecord, PackingRecord
+
+    s = empty_store
+    plant = generate_plant(60, seed=5)
+    unit_a, unit_b = sorted(x.id for x in plant.serials)[:2]
+    batch = ImportBatch()
+    batch.extend(plant)
+    batch.containers = [ContainerRecord(id=k, kind="case") for k in ("CASE-X", "CASE-Y", "CASE-Z")]
+    at, later = "2020-01-01T08:00:00+00:00", "2020-01-01T09:00:00+00:00"
+    batch.packing = [PackingRecord(child_kind="serial", child_id=unit_a, container_id="CASE-X", packed_at=at),
+                     PackingRecord(child_kind="serial", child_id=unit_a, container_id="CASE-Y", packed_at=later),
+                     PackingRecord(child_kind="serial", child_id=unit_b, container_id="CASE-Z", packed_at=at),
+                     PackingRecord(child_kind="serial", child_id=unit_b, container_id="CASE-Y", packed_at=at)]
+    run_import(s, batch, ACTOR, source_files=[])
+    assert check(s, [unit_a, unit_b]) == {unit_a: "CASE-Y", unit_b: "CASE-Z"}
+    r = impact(s, ImpactCause(serials=[unit_a, unit_b]), ImpactOptions(as_of="2020-01-02T00:00:00+00:00"),
+               engine="cypher")
+    assert {x.id: x.container for x in r.serials} == {unit_a: "CASE-Y", unit_b: "CASE-Z"}
+    r = impact(s, ImpactCause(serials=[unit_a]), ImpactOptions(as_of="2020-01-01T08:30:00+00:00"), engine="cypher")
+    assert r.serials[0].container == "CASE-X"

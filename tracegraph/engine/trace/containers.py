@@ -7,12 +7,13 @@ already put every unit where its container went, so the totals need nothing from
 coordinator still needs is what the warehouse looks for (an SSCC, not a serial) and who passed
 units on (a recall notifies the distributor too). Both engines feed the same `Packing` to the same
 code, so their answers are equal by construction; only where the packing comes from differs:
-- the graph engine reads it for the listed units (`read_packing`): nothing at all on a plant
-  without containers (one label probe, asked in the same round trip as the answer's assemblies),
-  else the units' links through their producing batches (a batch's units in one hop; looking each
-  unit up by id cost ~3 us a unit, ~18 ms for a supplier-wide answer), grouped by container and
-  interval, and the containers' chain above them two levels a statement (a case plant's lot answer:
-  two round trips where it took four);
+- the graph engine reads nothing at all on a plant without containers (one label probe, asked in
+  the same round trip as the answer's assemblies). "Now", each unit's container is its
+  `container_id` (written by the containment derivation, engine/imports/containment.py, and read
+  with the unit by the forward statement), and only the containers' chain above is read, two
+  levels a statement. As of a date, the units' links are read through their producing batches (a
+  batch's units in one hop; looking each unit up by id cost ~3 us a unit), grouped by container
+  and interval, with two levels of the chain in the same statement;
 - the trace index keeps the open packing links of every unit and container, with each one's
   chain "now" computed at build time (engine/trace/index.py), so its answers ("now" only: the
   index declines "as of" and history) read nothing more from the database.
