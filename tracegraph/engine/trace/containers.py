@@ -24,6 +24,7 @@ carriers), on the graph engine only.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,16 +77,7 @@ def read_packing(store: GraphStore, sids: list[str], t: str,
     info: dict[str, dict[str, Any]] = {}
     seen: set[tuple[str, str, str, str]] = set()  # (child, parent, from, to): rows repeat per parent
     if t == END and reads.boxed:
-        by_inner: dict[str, list[int]] = {}
-        box = reads.box
-        for i, sid in enumerate(sids):
-            b = box.get(sid)
-            if b is not None:
-                got = by_inner.get(b)
-                if got is None:
-                    by_inner[b] = [i]
-                else:
-                    got.append(i)
+        by_inner = _positions(map(reads.box.get, sids))
         _chains(store, set(by_inner), up, info, seen)
         return Packing(up, info, t), by_inner
     pos = {sid: i for i, sid in enumerate(sids)}
@@ -120,6 +112,20 @@ def read_packing(store: GraphStore, sids: list[str], t: str,
                 _level(r, up, info, seen, above)
     _chains(store, above - info.keys(), up, info, seen)
     return Packing(up, info, t), _innermost(groups, t)
+
+
+def _positions(boxes: Iterable[str | None]) -> dict[str, list[int]]:
+    """Container -> the positions (ascending) of the units it holds directly, from each unit's
+    innermost container in answer order (None: loose)."""
+    by_inner: dict[str, list[int]] = {}
+    for i, b in enumerate(boxes):
+        if b is not None:
+            got = by_inner.get(b)
+            if got is None:
+                by_inner[b] = [i]
+            else:
+                got.append(i)
+    return by_inner
 
 
 def _chains(store: GraphStore, level: set[str], up: dict[str, list[Interval]], info: dict[str, dict[str, Any]],
@@ -206,15 +212,7 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
         if packing is None:  # no container in the plant
             return result
         # the index's builder already set each unit's `container`: only the grouping is left
-        by_inner: dict[str, list[int]] = {}
-        for i, s in enumerate(serials):
-            inner = s.__dict__["container"]
-            if inner is not None:
-                got = by_inner.get(inner)
-                if got is None:
-                    by_inner[inner] = [i]
-                else:
-                    got.append(i)
+        by_inner = _positions(s.__dict__["container"] for s in serials)
         result.containers = listed(packing, serials, by_inner)
         return result
     read = read_packing(store, [s.id for s in serials], t, reads) if serials else None
