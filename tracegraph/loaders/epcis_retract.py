@@ -316,8 +316,8 @@ def retract(store: GraphStore | None, mapped: Mapped, events: list[dict[str, Any
     boxes = {k[1] for k in touched if k[0] == "Container"}
     boxes |= {k[2] for k in gone_edges if k[1] == "Container"}
     # a packing undone or changed: what it put in its container no longer follows that container
-    boxes |= {t[1] for c in repack for t in pw.get(c, set()) | po.get(c, set())}
-    mapped.containers |= boxes
+    # (the derivation finds those units by their `container_id`; nothing to classify again)
+    mapped.containers |= boxes | {t[1] for c in repack for t in pw.get(c, set()) | po.get(c, set())}
     # no-op rows of the step, so a run finished from its log by recovery classifies them too
     rows += [{"kind": "recheck", "f": b, "t": "", "from": ""} for b in sorted(boxes)]
     mapped.retract["rows"] = mapped.retract.get("rows", []) + rows

@@ -17,8 +17,8 @@ code, so their answers are equal by construction; only where the packing comes f
 - the trace index keeps the open packing links of every unit and container, with each one's
   chain "now" computed at build time (engine/trace/index.py), so its answers ("now" only: the
   index declines "as of" and history) read nothing more from the database.
-`via` and `holders` come with the history, like `shipment` and `date` (one read of the units'
-carriers), on the graph engine only.
+`via` and `holders` come with the history, like `shipment` and `date` (the units' carriers, read
+with the graph engine's own history of the units), on the graph engine only.
 """
 
 from __future__ import annotations
@@ -47,6 +47,10 @@ class UnitReads:
     box: dict[str, str] = field(default_factory=dict)
     boxed: bool = False
     any_container: bool | None = None
+    #: the units' shipments and returns with the container that carried them (`via`), as
+    #: trace.unit_carriers gives them, when the answer read its units' history (`carried`)
+    carriers: dict[str, list[list[Any]]] = field(default_factory=lambda: defaultdict(list))
+    carried: bool = False
 
 
 #: the probe a caller adds to its own round trip (its answer goes in `UnitReads.any_container`)
@@ -223,9 +227,13 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
         for i in idx:
             serials[i].__dict__["container"] = k
     if history:
-        hist: dict[str, list[list[Any]]] = defaultdict(list)
-        for h in read_fast(store, "trace.unit_carriers", sids=[s.id for s in serials])[0]["h"]:
-            hist[h[0]].append(h)
+        hist: dict[str, list[list[Any]]]
+        if reads is not None and reads.carried:  # read with the answer's own history
+            hist = reads.carriers
+        else:
+            hist = defaultdict(list)
+            for h in read_fast(store, "trace.unit_carriers", sids=[s.id for s in serials])[0]["h"]:
+                hist[h[0]].append(h)
         if hist:
             for s in serials:
                 d = s.__dict__
