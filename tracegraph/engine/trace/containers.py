@@ -51,6 +51,9 @@ class UnitReads:
     #: trace.unit_carriers gives them, when the answer read its units' history (`carried`)
     carriers: dict[str, list[list[Any]]] = field(default_factory=lambda: defaultdict(list))
     carried: bool = False
+    #: the containers holding the batches' units now and their `trace.container_level` rows, read
+    #: in the assemblies' round trip (`level_call`): the first level of the chain, one round trip less
+    level: tuple[set[str], list[dict[str, Any]]] | None = None
 
 
 #: the probe a caller adds to its own round trip (its answer goes in `UnitReads.any_container`)
@@ -82,7 +85,14 @@ def read_packing(store: GraphStore, sids: list[str], t: str,
     seen: set[tuple[str, str, str, str]] = set()  # (child, parent, from, to): rows repeat per parent
     if t == END and reads.boxed:
         by_inner = _positions(map(reads.box.get, sids))
-        _chains(store, set(by_inner), up, info, seen)
+        todo = set(by_inner)
+        if reads.level is not None:  # read already, with the answer's assemblies
+            asked, rows = reads.level
+            past: set[str] = set()
+            for r in rows:
+                _level(r, up, info, seen, past)
+            todo = (todo - asked) | (past - info.keys())
+        _chains(store, todo, up, info, seen)
         return Packing(up, info, t), by_inner
     pos = {sid: i for i, sid in enumerate(sids)}
     by_batch = [bid for bid, units in reads.produced.items() if not pos.keys().isdisjoint(units)]
@@ -116,6 +126,12 @@ def read_packing(store: GraphStore, sids: list[str], t: str,
                 _level(r, up, info, seen, above)
     _chains(store, above - info.keys(), up, info, seen)
     return Packing(up, info, t), _innermost(groups, t)
+
+
+def level_call(boxes: set[str]) -> tuple[str, dict[str, Any]]:
+    """The read of the containers `boxes` with two levels above them (`trace.container_level`),
+    for a caller to add to its own round trip (its rows go in `UnitReads.level`)."""
+    return ("trace.container_level", {"blob": RS.join(sorted(boxes)), "rs": RS})
 
 
 def _positions(boxes: Iterable[str | None]) -> dict[str, list[int]]:
@@ -260,4 +276,4 @@ def _history(d: dict[str, Any], h: list[list[Any]], t: str) -> None:
     d["holders"] = held
 
 
-__all__ = ["PROBE", "UnitReads", "attach", "read_packing"]
+__all__ = ["PROBE", "UnitReads", "attach", "level_call", "read_packing"]
