@@ -52,7 +52,7 @@ class UnitReads:
     carriers: dict[str, list[list[Any]]] = field(default_factory=lambda: defaultdict(list))
     carried: bool = False
     #: the containers holding the batches' units now and their `trace.container_level` rows, read
-    #: in the assemblies' round trip (`level_call`): the first level of the chain, one round trip less
+    #: in the assemblies' round trip (`ask`): the first level of the chain, one round trip less
     level: tuple[set[str], list[dict[str, Any]]] | None = None
 
 
@@ -128,10 +128,30 @@ def read_packing(store: GraphStore, sids: list[str], t: str,
     return Packing(up, info, t), _innermost(groups, t)
 
 
-def level_call(boxes: set[str]) -> tuple[str, dict[str, Any]]:
-    """The read of the containers `boxes` with two levels above them (`trace.container_level`),
-    for a caller to add to its own round trip (its rows go in `UnitReads.level`)."""
-    return ("trace.container_level", {"blob": RS.join(sorted(boxes)), "rs": RS})
+def ask(reads: UnitReads | None, *, now: bool) -> list[tuple[str, dict[str, Any]]]:
+    """The reads the graph engine adds to its assemblies' round trip for this step, once its
+    batches' units (and their `container_id`, in `reads.box`) are known: whether the plant has any
+    container and, for a "now" answer, the containers holding those units with two levels above
+    (`trace.container_level`; as of a date the step reads the units' links instead)."""
+    if reads is None:
+        return []
+    inner = set(reads.box.values()) if now else set()
+    calls = [PROBE]
+    if inner:
+        calls.append(("trace.container_level", {"blob": RS.join(sorted(inner)), "rs": RS}))
+        reads.level = (inner, [])
+    return calls
+
+
+def take(reads: UnitReads | None, answers: list[list[dict[str, Any]]], asked: list[tuple[str, dict[str, Any]]]) -> None:
+    """Take the answers of `ask`'s reads off the end of `answers` into `reads`."""
+    if reads is None or not asked:
+        return
+    mine = answers[len(answers) - len(asked):]
+    del answers[len(answers) - len(asked):]
+    reads.any_container = bool(mine[0])
+    if reads.level is not None and len(mine) > 1:
+        reads.level = (reads.level[0], mine[1])
 
 
 def _positions(boxes: Iterable[str | None]) -> dict[str, list[int]]:
@@ -276,4 +296,4 @@ def _history(d: dict[str, Any], h: list[list[Any]], t: str) -> None:
     d["holders"] = held
 
 
-__all__ = ["PROBE", "UnitReads", "attach", "level_call", "read_packing"]
+__all__ = ["PROBE", "UnitReads", "ask", "attach", "read_packing", "take"]

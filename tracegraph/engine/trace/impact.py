@@ -406,18 +406,10 @@ def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None
         calls.append(("trace.assemblies", {"bids": sorted(by_batch), "sids": serial_seeds}))
     if asked:
         calls.append(("trace.customers", {"ids": sorted(asked)}))
-    # and the containers step's: is there any container at all, and ("now": as of a date it reads
-    # the links) the containers holding the batches' units with the chain above them
-    inner = set(boxes.values()) if reads is not None and options.serial_limit != 0 and options.as_of is None else set()
-    if reads is not None:
-        calls.append(containers.PROBE)
-        if inner:
-            calls.append(containers.level_call(inner))
-    answers = read_fast_many(store, calls)
-    if reads is not None:
-        if inner:
-            reads.level = (inner, answers.pop())
-        reads.any_container = bool(answers.pop())
+    # and the containers step's own (engine/trace/containers.py), taken off the end of the answers
+    mine = containers.ask(reads, now=options.as_of is None and options.serial_limit != 0)
+    answers = read_fast_many(store, calls + mine)
+    containers.take(reads, answers, mine)
     cust_rows: dict[str, Row] = {r["id"]: r for r in answers[-1]} if asked else {}
     if by_batch or serial_seeds:
         for row in answers[0]:
