@@ -48,9 +48,8 @@ class UnitReads:
     boxed: bool = False
     any_container: bool | None = None
     #: the units' shipments and returns with the container that carried them (`via`), as
-    #: trace.unit_carriers gives them, when the answer read its units' history (`carried`)
-    carriers: dict[str, list[list[Any]]] = field(default_factory=lambda: defaultdict(list))
-    carried: bool = False
+    #: trace.unit_carriers gives them, when the answer read its units' history (else None)
+    carriers: dict[str, list[list[Any]]] | None = None
     #: the containers holding the batches' units now and their `trace.container_level` rows, read
     #: in the assemblies' round trip (`ask`): the first level of the chain, one round trip less
     level: tuple[set[str], list[dict[str, Any]]] | None = None
@@ -264,7 +263,7 @@ def attach(store: GraphStore, result: ImpactResult, bound: str | None, *, histor
             serials[i].__dict__["container"] = k
     if history:
         hist: dict[str, list[list[Any]]]
-        if reads is not None and reads.carried:  # read with the answer's own history
+        if reads is not None and reads.carriers is not None:  # read with the answer's own history
             hist = reads.carriers
         else:
             hist = defaultdict(list)

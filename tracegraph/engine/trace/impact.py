@@ -448,13 +448,12 @@ def _impact(store: GraphStore, cause: ImpactCause, options: ImpactOptions | None
     need_history = (not current or options.with_history
                     or any(not units[k[1]][_U_ST] for k in serial_keys))
     if need_history and serial_keys:
-        carriers: dict[str, list[list[Any]]] | None = reads.carriers if reads is not None else None
+        carriers: dict[str, list[list[Any]]] = defaultdict(list)
         for h in read_fast(store, "trace.unit_history", sids=[k[1] for k in serial_keys])[0]["h"]:
             history[h[0]].append(list(h[1:9]) + [None])
-            if carriers is not None:  # [unit, type, target id, date, delivered_at, customer_id, via]
-                carriers[h[0]].append([h[0], h[1], h[2], h[4], h[5], h[6], h[9]])
+            carriers[h[0]].append([h[0], h[1], h[2], h[4], h[5], h[6], h[9]])  # as trace.unit_carriers
         if reads is not None:
-            reads.carried = True
+            reads.carriers = carriers
         for k in serial_keys:
             for a_id, at in zip(assemblies.get(k[1], ()), component_at.get(k[1], ())):
                 history[k[1]].append(["COMPONENT_OF", a_id, None, None, None, None, None, None, at])

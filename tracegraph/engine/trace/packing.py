@@ -9,7 +9,6 @@ answers equal by construction.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -118,51 +117,43 @@ class Packing:
 
 def listed(packing: Packing, serials: list[AffectedSerial], by_inner: dict[str, list[int]]) -> list[AffectedContainer]:
     """The containers holding the listed units, outermost first: each with its affected units at
-    any depth (`by_inner`: innermost container -> positions in `serials`, ascending; `serials` are
-    in id order, so positions in ascending order give the ids in order) and their most common
-    place (ties: the smaller place as text, one rule for both engines).
+    any depth (`by_inner`: innermost container -> positions in `serials`, which are in id order,
+    so positions in ascending order give the ids in order) and their most common place (ties:
+    the smaller place as text, one rule for both engines).
 
     Why written this way: a supplier-wide answer lists ~700 containers over ~6k units, and the
-    per-container Python overhead was most of the containers step (16 ms at 100k serials). The
-    places are counted once, for the innermost containers (a case whose units are all in one place,
-    the common case, is told by one `list.count`), and an outer container adds up its cases' counts
-    instead of counting its units again; the models are built in one call."""
-    if not by_inner:
-        return []
+    per-container Python overhead was most of the containers step (16 ms at 100k serials); the
+    places are read with C-level itemgetters, a container whose units are all in one place (the
+    common case) is told by one `list.count`, the others counted in a plain dict, and the models are built in one call."""
     chain_of = packing.chain
-    dicts = [s.__dict__ for s in serials]
-    ids = list(map(itemgetter("id"), dicts))
-    place = list(map(itemgetter("status", "customer"), dicts))
     members: dict[str, list[int]] = {}
-    counts: dict[str, dict[tuple[str, str | None], int]] = {}
-    merged: set[str] = set()  # containers whose units came from several lists: to be sorted
     for inner, idx in by_inner.items():
-        places = list(map(place.__getitem__, idx))
-        first = places[0]
-        mine = {first: len(places)} if places.count(first) == len(places) else dict(Counter(places))
         for k in (inner, *chain_of(inner)):
             got = members.get(k)
             if got is None:
                 members[k] = list(idx)
-                counts[k] = dict(mine)
             else:
                 got.extend(idx)
-                merged.add(k)
-                have = counts[k]
-                for pl, n in mine.items():
-                    have[pl] = have.get(pl, 0) + n
+    if not members:
+        return []
+    dicts = [s.__dict__ for s in serials]
+    ids = list(map(itemgetter("id"), dicts))
+    place = list(map(itemgetter("status", "customer"), dicts))
     info = packing.info
     keys: list[tuple[int, str]] = []
     rows: list[dict[str, Any]] = []
     for k, idx in members.items():
-        if k in merged:
-            idx.sort()  # several inner containers' runs: timsort merges them
-        n_of = counts[k]
-        if len(n_of) == 1:
-            st, cu = next(iter(n_of))
+        idx.sort()  # several inner containers' runs: timsort merges them
+        places = list(map(place.__getitem__, idx))
+        first = places[0]
+        if places.count(first) == len(places):  # the common case: a case's units are all in one place
+            st, cu = first
         else:
-            top = max(n_of.values())
-            tied = [pl for pl, c in n_of.items() if c == top]
+            n: dict[tuple[str, str | None], int] = {}
+            for p in places:
+                n[p] = n.get(p, 0) + 1
+            top = max(n.values())
+            tied = [p for p, c in n.items() if c == top]
             st, cu = tied[0] if len(tied) == 1 else min(tied, key=str)
         above = chain_of(k)
         row = info.get(k) or {}

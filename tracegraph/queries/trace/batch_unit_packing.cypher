@@ -4,16 +4,14 @@
 // and kind, every container it was packed in (`up`, any time; null when none) with ITS SSCC, kind
 // and every container it was packed in (`up2`), as trace.container_level (whose statement reads
 // the levels above `up2`, if any). engine/trace/containers.py reads it for "as of" answers (a "now"
-// answer reads each unit's derived `container_id` with the unit instead); the first line makes it
-// free on a plant without containers.
+// answer reads each unit's derived `container_id` with the unit instead), once the plant is known
+// to hold containers (trace.any_container).
 // Why one statement: the chain read by container ids was a round trip and ~600 indexed lookups
 // (~10 ms for a supplier-wide answer at 100k serials) where the nodes are already bound here
 // (~4 ms more). Why joined ids: a list of ten ids per row cost more to decode than the query took.
 // Why through the batch: its units are one hop away, where looking each unit up by id costs ~3 us
 // a unit. No labels on `s` and `k`: PRODUCED leads to units and a unit is PACKED_IN containers only
 // (engine/model.py), and the label checks cost a third of the time.
-MATCH (g:Container)
-WITH g LIMIT 1
 UNWIND $bids AS bid
 MATCH (:Batch {id: bid})-[:PRODUCED]->(s)-[p:PACKED_IN]->(k)
 WITH k, p.from AS f, p.to AS t, collect(s.id) AS ss
