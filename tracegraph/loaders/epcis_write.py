@@ -46,6 +46,7 @@ from tracegraph.engine.clock import Clock, SystemClock, iso
 from tracegraph.engine.imports.merge_seals import merge_sealer
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import EdgeKey, Mapped, NodeKey
+from tracegraph.loaders.epcis_stage_queries import STAGED_PREFIXES
 
 if TYPE_CHECKING:
     from tracegraph.engine.imports.runner import ImportReport
@@ -400,11 +401,12 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
         # each step's rows are made when it is written and dropped after (Layout): the memory of
         # the write is the mapped facts and one step, not every row and log payload at once
         for st in sp.chunks(True):
-            w._write(f"epcis.tx_{st.query}", {"rows": st.rows, "phase": "staging", "pending_id": None},
+            query = f"epcis.{'stage' if st.query.startswith(STAGED_PREFIXES) else 'tx'}_{st.query}"
+            w._write(query, {"rows": st.rows, "phase": "staging", "pending_id": None},
                      w._spec("import.stage", [Change("query", None, st.query), Change("rows", None, len(st.rows)),
                                               Change("sha256", None, _digest(st.rows)),
                                               Change("source", None, source)]),
-                     merge_sealer(store, f"epcis.tx_{st.query}", st.rows, staged=True))
+                     merge_sealer(store, query, st.rows, staged=True))
             w.items += len(st.rows)
             w._tick("stage")
         group: list[dict[str, Any]] = []

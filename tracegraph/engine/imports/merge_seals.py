@@ -32,13 +32,14 @@ def merge_sealer(store: GraphStore, query: str, rows: list[dict[str, Any]], *, s
 
     `staged`: a staging step of a run whose edges join only nodes the run itself created in its
     earlier staging steps (under the import lock; loaders/epcis_write.split_new): no such edge
-    can exist yet and both ends do, so an edge step's seals need no read of the graph."""
-    name = query.removeprefix("epcis.").removeprefix("tx_")
+    can exist yet and both ends do, and no node it upserts exists, so its seals need no read of
+    the graph."""
+    name = query.removeprefix("epcis.").removeprefix("tx_").removeprefix("stage_")
     if name.startswith("upsert_"):
         label = next((lb for lb in seals.NODE_FIELDS if lb.lower() == name.removeprefix("upsert_")), None)
         if label is None:
             return None
-        return lambda: _seal_upserts(store, label, rows)
+        return lambda: _seal_upserts(store, label, rows, fresh=staged)
     if name.startswith("edge_"):
         t = next((t for t in seals.EDGE_FIELDS if f"edge_{t[1]}_{t[0]}_{t[2]}".lower() == name), None)
         if t is None:
@@ -172,9 +173,10 @@ def _seal_unpacks(store: GraphStore, rows: list[dict[str, Any]]
     return {"seals": all_seals}, drops, adds
 
 
-def _seal_upserts(store: GraphStore, label: str, rows: list[dict[str, Any]]
+def _seal_upserts(store: GraphStore, label: str, rows: list[dict[str, Any]], fresh: bool = False
                   ) -> tuple[dict[str, Any], list[tuple[Any, Any]], list[str]]:
-    cur = seals.current_lines(store, label, sorted({str(r["id"]) for r in rows}))
+    # fresh: a staging step's nodes are new (read under the import lock): no current lines to read
+    cur = {} if fresh else seals.current_lines(store, label, sorted({str(r["id"]) for r in rows}))
     drops = [(q, s) for s, q, _ in cur.values()]
     state = {k: dict(v[2]) for k, v in cur.items()}
     kinds = dict(seals.NODE_FIELDS[label])  # field -> wire kind (the sealed fields only)
