@@ -14,7 +14,7 @@ import pytest
 from falkordb.graph import Graph
 
 from tracegraph.engine.errors import DatabaseError, ValidationFailed
-from tracegraph.engine.stores.falkordb_params import literal, params_header
+from tracegraph.engine.stores.falkordb_params import Encoded, literal, params_header, pre_encode
 
 
 class Colour(str, enum.Enum):
@@ -118,3 +118,30 @@ def test_bad_names_refused_like_the_client(params: dict[str, Any]) -> None:
 def test_literal_of_a_big_id_list() -> None:
     ids = [f"https://id.gs1.org/01/0405429382577{i % 10}/21/{i:09d}" for i in range(5000)]
     assert literal(ids) == client_header({"v": ids})[len("CYPHER `v`="):-1]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=[repr(v)[:30] for v in VALUES])
+def test_a_value_encoded_ahead_gives_the_same_header(value: Any) -> None:
+    """pre_encode (the EPCIS writer's prefetch thread): the same text as encoding it in the header."""
+    ahead = pre_encode(value)
+    assert type(ahead) is Encoded
+    assert params_header({"v": ahead, "other": "x"}) == client_header({"v": value, "other": "x"})
+
+
+@pytest.mark.parametrize("params, where", [
+    ({"rows": [{"id": "ok"}, {"id": "bad\x07"}]}, "$rows[1].id"), ({"ids": ["a", "b\x0c"]}, "$ids[1]"),
+])
+def test_a_control_character_is_still_refused_with_its_parameter_named_when_encoded_ahead(
+        params: dict[str, Any], where: str) -> None:
+    ahead = {k: pre_encode(v) for k, v in params.items()}
+    assert all(type(v) is not Encoded for v in ahead.values())  # left as it was for params_header to refuse
+    with pytest.raises(ValidationFailed) as exc:
+        params_header(ahead)
+    assert exc.value.problems[0].field == where
+
+
+def test_a_non_finite_number_is_still_refused_when_encoded_ahead() -> None:
+    ahead = pre_encode([{"qty": float("nan")}])
+    assert type(ahead) is not Encoded
+    with pytest.raises(DatabaseError, match="NaN or infinite"):
+        params_header({"rows": ahead})

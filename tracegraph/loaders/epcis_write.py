@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 from tracegraph.engine.audit.chain import Actor, AuditSpec, Change
 from tracegraph.engine.clock import Clock, SystemClock, iso
-from tracegraph.engine.imports.merge_seals import merge_sealer
+from tracegraph.engine.imports.merge_seals import Sealer, merge_sealer
+from tracegraph.engine.imports.prefetch import ahead
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis_map import EdgeKey, Mapped, NodeKey
 from tracegraph.loaders.epcis_stage_queries import STAGED_PREFIXES
@@ -400,14 +401,10 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
     with w.undo_if_staging():
         # each step's rows are made when it is written and dropped after (Layout): the memory of
         # the write is the mapped facts and one step, not every row and log payload at once
-        for st in sp.chunks(True):
-            query = f"epcis.{'stage' if st.query.startswith(STAGED_PREFIXES) else 'tx'}_{st.query}"
-            w._write(query, {"rows": st.rows, "phase": "staging", "pending_id": None},
-                     w._spec("import.stage", [Change("query", None, st.query), Change("rows", None, len(st.rows)),
-                                              Change("sha256", None, _digest(st.rows)),
-                                              Change("source", None, source)]),
-                     merge_sealer(store, query, st.rows, staged=True))
-            w.items += len(st.rows)
+        # made a step or two ahead by a thread of their own while the database writes (prefetch)
+        for query, params, spec, sealer, n in ahead(_staging_steps(store, sp, w, source)):
+            w._write(query, params, spec, sealer)
+            w.items += n
             w._tick("stage")
         group: list[dict[str, Any]] = []
         size = 0
@@ -428,6 +425,34 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
                                                      set(mapped.retract.get("recheck") or ()))))
     res.audit_entries = w.entries + sum(derived)
     return res
+
+
+def _staging_steps(store: GraphStore, sp: Split, w: Any, source: str
+                   ) -> Iterator[tuple[str, dict[str, Any], AuditSpec, Sealer | None, int]]:
+    """The staging statements of a run: query, parameters, audit spec, sealer and row count of
+    each, in write order. The seals of CREATEd steps are computed here (they read nothing:
+    merge_sealer's `staged`), and on FalkorDB the rows' literal is written here as well; a step
+    whose seals need the graph keeps its sealer (and its rows) for the writer."""
+    encode = getattr(store, "pre_encode", None)  # FalkorDB: the rows' literal made here too
+    for st in sp.chunks(True):
+        created = st.query.startswith(STAGED_PREFIXES)
+        query = f"epcis.{'stage' if created else 'tx'}_{st.query}"
+        spec = w._spec("import.stage", [Change("query", None, st.query), Change("rows", None, len(st.rows)),
+                                        Change("sha256", None, _digest(st.rows)), Change("source", None, source)])
+        sealer = merge_sealer(store, query, st.rows, staged=True)
+        if sealer is not None and created:
+            made = sealer()
+            if encode is not None:
+                made = ({k: encode(v) for k, v in made[0].items()}, made[1], made[2])
+            sealer = partial(_given_seals, made)
+        n, rows = len(st.rows), st.rows
+        if sealer is None and encode is not None:
+            rows = encode(rows)
+        yield query, {"rows": rows, "phase": "staging", "pending_id": None}, spec, sealer, n
+
+
+def _given_seals(made: Any) -> Any:
+    return made
 
 
 def _derive(store: GraphStore, actor: Actor, containers: set[str], res: WriteResult, clock: Clock,

@@ -23,7 +23,7 @@ from tracegraph.engine.errors import (
     DatabaseUnavailable,
 )
 from tracegraph.engine.stores.base import Row, plain
-from tracegraph.engine.stores.falkordb_params import params_header
+from tracegraph.engine.stores.falkordb_params import params_header, pre_encode
 from tracegraph.engine.stores.server import EmbeddedServer
 
 _T = TypeVar("_T")
@@ -130,6 +130,11 @@ class FalkorDBStore:
             return DatabaseTimeout(f"query timed out after {self.query_timeout_s:.0f} s: {msg}")
         first = cypher.strip().splitlines()[0][:80] if cypher.strip() else ""
         return DatabaseError(f"FalkorDB rejected the query ({first}...): {msg}")
+
+    def pre_encode(self, value: Any) -> Any:
+        """A parameter value written ahead as its literal (falkordb_params.pre_encode), for a
+        writer that makes statements in one thread and sends them from another."""
+        return pre_encode(value)
 
     # -- protocol ------------------------------------------------------------------
     def run(self, cypher: str, params: dict[str, Any] | None = None, *, write: bool = True) -> list[Row]:
