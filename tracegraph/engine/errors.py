@@ -135,6 +135,11 @@ class Conflict(TracegraphError):
     http_status = 409
 
 
+class ImportBusy(Conflict):
+    """Another import holds the import lock (a live run): the same error to the user (a conflict),
+    but one a capture may wait out and try again, unlike a rule's refusal."""
+
+
 class AuthenticationFailed(TracegraphError):
     code = "authentication_failed"
     http_status = 401

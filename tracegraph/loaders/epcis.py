@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field
 
 from tracegraph.engine.audit.chain import Actor
 from tracegraph.engine.clock import Clock
+from tracegraph.engine.imports.turns import turn
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders import epcis_write
 from tracegraph.loaders.epcis_doc import event_list, extra_context, validate_document
@@ -291,6 +292,14 @@ def run_epcis_import(store: GraphStore, batch: ImportBatch, actor: Actor, *, sou
     """`run_import` for a batch from `load_epcis`: the EPCIS facts are written all or nothing as
     one ImportRun (staged island + commit log, see loaders/epcis_write.py), so `tracegraph import
     --list/--rollback/--resume` and the automatic recovery treat it like an ERP bundle import."""
+    with turn():  # one import at a time in this process (engine/imports/turns.py)
+        return _run_epcis_import(store, batch, actor, source_files=source_files, dry_run=dry_run, progress=progress,
+                                 clock=clock, chunk_size=chunk_size)
+
+
+def _run_epcis_import(store: GraphStore, batch: ImportBatch, actor: Actor, *, source_files: list[Any] | None,
+                      dry_run: bool, progress: Callable[[str, int, int], None] | None, clock: Clock | None,
+                      chunk_size: int) -> ImportReport:
     import time
 
     from tracegraph.engine.imports.runner import ImportReport, TypeCounts, recover_unfinished
@@ -365,17 +374,18 @@ def import_epcis(store: GraphStore, path: str | Path | dict[str, Any], actor: Ac
     parsed dict, `raw` (the bytes it was read from) is what the run records the SHA-256 of."""
     from tracegraph.engine.imports.runner import SourceFile, recover_unfinished
 
-    if not dry_run:  # a dead run's staged nodes must not be what this document is mapped against
-        recover_unfinished(store, actor, clock=clock)
-    if isinstance(path, dict):
-        name = source or "document"
-        batch = load_document(path, name, store)
-        files = [SourceFile.of_bytes(name, raw if raw is not None
-                                     else json.dumps(path, sort_keys=True, default=str).encode("utf-8"))]
-    else:  # read as a stream (`source`: the name problems and the run give the file)
-        batch = read_epcis(path, store, source=source)
-        files = [SourceFile.of_path(Path(path), name=source)]
-    return run_epcis(store, batch, actor, dry_run=dry_run, clock=clock, progress=progress, files=files)
+    with turn():  # read, map and write in this process's import turn (engine/imports/turns.py)
+        if not dry_run:  # a dead run's staged nodes must not be what this document is mapped against
+            recover_unfinished(store, actor, clock=clock)
+        if isinstance(path, dict):
+            name = source or "document"
+            batch = load_document(path, name, store)
+            files = [SourceFile.of_bytes(name, raw if raw is not None
+                                         else json.dumps(path, sort_keys=True, default=str).encode("utf-8"))]
+        else:  # read as a stream (`source`: the name problems and the run give the file)
+            batch = read_epcis(path, store, source=source)
+            files = [SourceFile.of_path(Path(path), name=source)]
+        return run_epcis(store, batch, actor, dry_run=dry_run, clock=clock, progress=progress, files=files)
 
 
 # ---------------------------------------------------------------------------------------

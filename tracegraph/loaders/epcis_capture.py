@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,7 +27,7 @@ from pydantic import BaseModel, Field
 from tracegraph.engine.access.actor import Actor
 from tracegraph.engine.audit.chain import AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
-from tracegraph.engine.errors import NotFound, Problem, TracegraphError, ValidationFailed
+from tracegraph.engine.errors import ImportBusy, NotFound, Problem, TracegraphError, ValidationFailed
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis import import_epcis, load_document
 from tracegraph.loaders.epcis_map import event_id
@@ -211,7 +212,7 @@ def run_job(store: GraphStore, actor: Actor, job: CaptureJob, events: Iterable[A
             out.write(head[head.rindex("[") + 1:])
         if good:
             try:
-                res = import_epcis(store, path, actor, clock=clock, source="document")
+                res = _import_in_turn(store, path, actor, clock)
                 captured, import_id, job.pending = res.events, res.import_id, res.pending
             except TracegraphError as exc:
                 errors.extend(_errors_of(exc))
@@ -231,6 +232,26 @@ def run_job(store: GraphStore, actor: Actor, job: CaptureJob, events: Iterable[A
 
         on_capture(store, actor, captured_ids, clock=clock)
     return job
+
+
+#: how long a capture waits for an import of another process to end before it is refused
+CAPTURE_WAIT_S = 60.0
+
+
+def _import_in_turn(store: GraphStore, path: Path, actor: Actor, clock: Clock) -> Any:
+    """import_epcis, waiting its turn: threads of this process queue in engine/imports/turns.py;
+    while another PROCESS's import holds the lock (ImportBusy), try again with back-off for up to
+    CAPTURE_WAIT_S. A packaging line's event is not refused because another line is capturing."""
+    deadline = time.monotonic() + CAPTURE_WAIT_S
+    delay = 0.02
+    while True:
+        try:
+            return import_epcis(store, path, actor, clock=clock, source="document")
+        except ImportBusy:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
 
 def get_job(store: GraphStore, capture_id: str) -> CaptureJob:

@@ -487,7 +487,7 @@ def _start(w: Any, files: list[Any], res: WriteResult) -> None:
     import os
     import socket
 
-    from tracegraph.engine.errors import Conflict, NotFound
+    from tracegraph.engine.errors import ImportBusy, NotFound
     from tracegraph.engine.imports.runner import unfinished_imports
 
     counts = {label: {"new": res.new_nodes.get(label, 0), "changed": res.existing_nodes.get(label, 0),
@@ -506,7 +506,7 @@ def _start(w: Any, files: list[Any], res: WriteResult) -> None:
         w._write("imports.run_start", {"run": run}, w._spec("import.start", changes))
     except NotFound:
         holder = unfinished_imports(w.store)
-        raise Conflict(
+        raise ImportBusy(
             "another import holds the import lock" + (f" ({holder[0].id}, {holder[0].status})" if holder else ""),
             hint="wait for it, or resume/roll it back with `tracegraph import --resume/--rollback ID`",
         ) from None

@@ -69,10 +69,11 @@ from tracegraph.engine.audit.seals import (
     with_ledger,
 )
 from tracegraph.engine.clock import Clock, SystemClock, iso
-from tracegraph.engine.errors import Conflict, DatabaseError, NotFound, ValidationFailed
+from tracegraph.engine.errors import Conflict, DatabaseError, ImportBusy, NotFound, ValidationFailed
 from tracegraph.engine.imports.batch import ImportBatch
 from tracegraph.engine.imports.merge_seals import Sealer, merge_sealer
 from tracegraph.engine.imports.plan import Plan, plan_import, triple_name
+from tracegraph.engine.imports.turns import is_running_here, running, turn
 from tracegraph.engine.model import (
     EDGE_PROPS,
     EDGE_TRIPLES,
@@ -211,7 +212,7 @@ def run_import(
     `recover` (default) an unfinished import left by a dead process is first rolled back
     (staging) or finished (committing).
     """
-    with gc_paused():
+    with turn(), gc_paused():  # one import at a time in this process (turns.py)
         return _run_import(store, batch, actor, source_files=source_files, dry_run=dry_run, progress=progress,
                            clock=clock, chunk_size=chunk_size, import_id=import_id, recover=recover)
 
@@ -332,8 +333,10 @@ def _process_alive(info: ImportRunInfo, *, other_hosts_alive: bool = False) -> b
     operator's explicit --rollback/--resume may take it over."""
     if info.host != socket.gethostname():
         return other_hosts_alive
-    if not info.pid or info.pid == os.getpid():
+    if not info.pid:
         return False
+    if info.pid == os.getpid():  # this process: alive while one of its threads runs it (turns.py)
+        return is_running_here(info.id)
     try:
         os.kill(info.pid, 0)
     except ProcessLookupError:
@@ -355,7 +358,7 @@ def recover_unfinished(
     out = []
     for info in unfinished_imports(store):
         if _process_alive(info, other_hosts_alive=True):
-            raise Conflict(
+            raise ImportBusy(
                 f"import {info.id} is still running (pid {info.pid} on {info.host}, started {info.started_at})",
                 hint="wait for it to finish, or stop that process and run `tracegraph import --rollback "
                      f"{info.id}`",
@@ -582,7 +585,7 @@ class ImportWriter:
             self._write("imports.run_start", {"run": run}, self._spec("import.start", changes))
         except NotFound:
             holder = unfinished_imports(self.store)
-            raise Conflict(
+            raise ImportBusy(
                 "another import holds the import lock" + (f" ({holder[0].id}, {holder[0].status})" if holder else ""),
                 hint="wait for it, or resume/roll it back with `tracegraph import --resume/--rollback ID`",
             ) from None
@@ -732,7 +735,8 @@ class ImportWriter:
         """Roll the run back when staging fails; a committing run is decided and is finished by
         resume/recover instead, never undone (nor is one interrupted by Ctrl-C/exit)."""
         try:
-            yield
+            with running(self.import_id):  # live while this thread runs it (turns.py)
+                yield
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)) or self.phase != "staging":
                 raise
