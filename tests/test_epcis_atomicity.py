@@ -40,7 +40,7 @@ from tracegraph.loaders.generator import generate_bundle
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "bundle_small"
 ACTOR = Actor(id="u-ops", name="Olga Ops", roles=frozenset({"importer"}))
-CHUNK = 300  # rows per statement: ~35 staging and ~25 commit steps for the 2000-serial plant
+CHUNK = 300  # rows per statement: ~65 staging and 7 commit steps for the 2000-serial plant over the small one
 
 #: the EPCIS import, in a process of its own that kills itself with SIGKILL after step N of a phase
 KILLER = r"""
@@ -243,7 +243,7 @@ def test_automatic_recovery_after_a_run_killed_at_the_end_of_staging(graph: Falk
 def test_kill_while_committing_then_resume_gives_exactly_after(graph: FalkorDBStore, plant: Path,
                                                                expected: tuple[Any, Any]) -> None:
     before, after = expected
-    run_id = kill_during(graph, plant, "commit", 8)
+    run_id = kill_during(graph, plant, "commit", 4)
     assert get_import(graph, run_id).status == "committing"
     half = snapshot(graph)
     assert half not in (before, after)  # really killed in the middle of the commit
@@ -342,7 +342,7 @@ def test_the_runners_own_rollback_and_resume_handle_epcis_runs(graph: FalkorDBSt
     run_id = kill_during(graph, plant, "stage", 4)
     assert rollback_import(graph, run_id, ACTOR).status == "rolled_back"
     assert snapshot(graph) == before
-    run_id = kill_during(graph, plant, "commit", 6)
+    run_id = kill_during(graph, plant, "commit", 4)
     assert resume_import(graph, run_id, ACTOR).status == "committed"
     assert snapshot(graph) == after
     # (the runner's rollback entries record counts as ImportRun fields: a known verify finding)
@@ -377,7 +377,7 @@ def test_cli_rollback_and_resume_of_epcis_runs(embedded_server: Any, plant: Path
         assert res.exit_code == 0, res.output
         assert json.loads(res.stdout)["status"] == "rolled_back"
         assert snapshot(s) == before
-        run_id = kill_during(s, plant, "commit", 5)
+        run_id = kill_during(s, plant, "commit", 3)
         res = runner.invoke(app, ["import", "--resume", run_id, "--json"])  # no file needed when committing
         assert res.exit_code == 0, res.output
         assert json.loads(res.stdout)["status"] == "committed"

@@ -79,6 +79,8 @@ class WriteResult:
     nodes: dict[str, int] = field(default_factory=dict)
     edges: dict[str, int] = field(default_factory=dict)
     skipped_edges: dict[str, int] = field(default_factory=dict)
+    #: existing nodes left as they were (nothing new stated about them: no commit step)
+    unchanged_nodes: int = 0
     unpacked: int = 0
     #: shipments and returns the import's containers passed on to their contents
     derived: int = 0
@@ -235,12 +237,29 @@ def _stageable() -> frozenset[str]:
     return frozenset(STAGED_LABELS) & frozenset(NODE_ORDER)
 
 
-def existing_keys(store: GraphStore, label: str, ids: list[str]) -> set[str]:
-    """Which of `ids` already exist as `label` (one indexed lookup per 5000 keys)."""
-    out: set[str] = set()
+def existing_props(store: GraphStore, label: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """{id: stored properties} of those of `ids` that already exist as `label` (one indexed
+    lookup per 5000 keys)."""
+    out: dict[str, dict[str, Any]] = {}
     for i in range(0, len(ids), 5000):
-        out.update(r["id"] for r in store.read(f"epcis.existing_{label.lower()}", keys=ids[i:i + 5000]))
+        for r in store.read(f"epcis.existing_{label.lower()}", keys=ids[i:i + 5000]):
+            out[r["id"]] = r.get("p") or {}
     return out
+
+
+def unchanged(stored: dict[str, Any], props: dict[str, Any]) -> bool:
+    """Would `SET n += props` leave a node with `stored` properties as it is? Values must be
+    equal AND of the same type (1 and 1.0 are equal in Python, not in the graph); a None removes
+    a property, so it is unchanged only where the property is absent."""
+    for k, v in props.items():
+        if v is None:
+            if stored.get(k) is not None:
+                return False
+            continue
+        was = stored.get(k)
+        if type(was) is not type(v) or was != v:
+            return False
+    return True
 
 
 @dataclass
@@ -252,13 +271,18 @@ class Split:
     new: set[NodeKey]
     source: str
     chunk: int
+    #: existing nodes the events state nothing new about: no commit step (a packaging line's
+    #: every event names the same batch and product)
+    same: set[NodeKey] = field(default_factory=set)
 
     def _keep(self, name: str, staged: bool) -> Keep:
         """Which rows of step `name` (without `epcis.`) go to that side: a filter on the node
         or edge key; None: every row (steps only logged, asked for the log)."""
-        new = self.new
+        new, same = self.new, self.same
         if name.startswith("upsert_"):
-            return (lambda key: key in new) if staged else (lambda key: key not in new)
+            if staged:
+                return lambda key: key in new
+            return (lambda key: key not in new and key not in same) if same else (lambda key: key not in new)
         if _logged_only(name):
             return (lambda _k: False) if staged else None
 
@@ -323,15 +347,19 @@ def decide(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK) -
     res = lay.res
     stageable = _stageable()
     new: set[NodeKey] = set()
+    same: set[NodeKey] = set()
     status_writes: dict[str, dict[str, Any]] = {}
     for label, keys in lay.nodes.items():
-        have = existing_keys(store, label, [k[1] for k in keys])
+        have = existing_props(store, label, [k[1] for k in keys])
         writes: dict[str, Any] = {}
         for key in keys:
-            if key[1] in have:
+            stored = have.get(key[1])
+            if stored is not None:
                 props = mapped.split(key)[1]
                 if "status" in props:
                     writes[key[1]] = props["status"]
+                if unchanged(stored, props):
+                    same.add(key)
             elif label in stageable:
                 new.add(key)
         status_writes[label] = writes
@@ -340,7 +368,8 @@ def decide(store: GraphStore, mapped: Mapped, source: str, chunk: int = CHUNK) -
     from tracegraph.engine.status_policy import check_status_writes
 
     check_status_writes(store, status_writes)
-    sp = Split(lay, new, source, chunk)
+    sp = Split(lay, new, source, chunk, same)
+    res.unchanged_nodes = len(same)
     res.staged_steps, res.logged_steps = sp.count(True), sp.count(False)
     return sp
 

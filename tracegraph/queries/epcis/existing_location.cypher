@@ -1,4 +1,5 @@
-// Which of these keys exist as Location: new vs already-there nodes of an EPCIS import.
+// Which of these keys exist as Location: new vs already-there nodes of an EPCIS import,
+// with their properties (an existing node the events state nothing new about gets no step).
 UNWIND $keys AS k
 MATCH (n:Location {id: k})
-RETURN n.id AS id
+RETURN n.id AS id, properties(n) AS p

@@ -45,6 +45,8 @@ CREATE INDEX FOR (n:AuditEntry) ON (n.ts);
 CREATE INDEX FOR (n:MaterialLot) ON (n.import_id);
 CREATE INDEX FOR (n:Batch) ON (n.import_id);
 CREATE INDEX FOR (n:Serial) ON (n.import_id);
+CREATE INDEX FOR (n:ImportRun) ON (n.status);
+CREATE INDEX FOR (n:ImportPending) ON (n.import_id);
 CREATE INDEX FOR (n:Serial) ON (n.status);
 CREATE INDEX FOR (n:Serial) ON (n.batch_id);
 CREATE INDEX FOR (n:Serial) ON (n.gtin);

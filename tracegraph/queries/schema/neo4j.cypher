@@ -44,6 +44,8 @@ CREATE INDEX auditentry_ts IF NOT EXISTS FOR (n:AuditEntry) ON (n.ts);
 CREATE INDEX materiallot_import_id IF NOT EXISTS FOR (n:MaterialLot) ON (n.import_id);
 CREATE INDEX batch_import_id IF NOT EXISTS FOR (n:Batch) ON (n.import_id);
 CREATE INDEX serial_import_id IF NOT EXISTS FOR (n:Serial) ON (n.import_id);
+CREATE INDEX importrun_status IF NOT EXISTS FOR (n:ImportRun) ON (n.status);
+CREATE INDEX importpending_import_id IF NOT EXISTS FOR (n:ImportPending) ON (n.import_id);
 CREATE INDEX serial_status IF NOT EXISTS FOR (n:Serial) ON (n.status);
 CREATE INDEX serial_batch_id IF NOT EXISTS FOR (n:Serial) ON (n.batch_id);
 CREATE INDEX serial_gtin IF NOT EXISTS FOR (n:Serial) ON (n.gtin);
