@@ -143,3 +143,37 @@ def test_a_capture_waits_for_another_process_import_instead_of_being_refused(
         assert verify(s).ok
     finally:
         s.drop_graph()
+
+
+def test_a_capture_that_lost_a_race_for_a_new_node_maps_again(embedded_server: Any, tmp_path: Path,
+                                                              monkeypatch: Any) -> None:
+    """Another process created a node this capture mapped as new between its mapping and its
+    lock: the staging CREATE is refused (unique key, the run undone). Here that refusal is
+    forced once; the capture maps and writes again and lands; a third refusal is reported."""
+    from tracegraph.engine.errors import ConstraintViolation
+
+    events, context = _unit_events(tmp_path, serials=10)
+    name = "t_turns_" + uuid.uuid4().hex[:8]
+    s = _store(embedded_server, name)
+    s.apply_schema()
+    real = cap.import_epcis
+    calls: list[int] = []
+
+    def racing(*a: Any, **kw: Any) -> Any:
+        calls.append(1)
+        if len(calls) <= refusals:
+            raise ConstraintViolation("a record with that key already exists: unique constraint violation")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(cap, "import_epcis", racing)
+    try:
+        refusals = 1
+        job = cap.run_job(s, LINE, cap.start_job(s, LINE, 1, "rollback"), [events[0]], context)
+        assert job.success and len(calls) == 2
+        calls.clear()
+        refusals = 3
+        job = cap.run_job(s, LINE, cap.start_job(s, LINE, 1, "rollback"), [events[1]], context)
+        assert not job.success and len(calls) == 3 and "already exists" in job.errors[0].message
+        assert s.run("MATCH (e:EpcisEvent) RETURN count(e) AS n")[0]["n"] == 1
+    finally:
+        s.drop_graph()

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from tracegraph.engine.access.actor import Actor
 from tracegraph.engine.audit.chain import AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
-from tracegraph.engine.errors import ImportBusy, NotFound, Problem, TracegraphError, ValidationFailed
+from tracegraph.engine.errors import ConstraintViolation, ImportBusy, NotFound, Problem, TracegraphError, ValidationFailed
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis import import_epcis, load_document
 from tracegraph.loaders.epcis_map import event_id
@@ -241,17 +241,25 @@ CAPTURE_WAIT_S = 60.0
 def _import_in_turn(store: GraphStore, path: Path, actor: Actor, clock: Clock) -> Any:
     """import_epcis, waiting its turn: threads of this process queue in engine/imports/turns.py;
     while another PROCESS's import holds the lock (ImportBusy), try again with back-off for up to
-    CAPTURE_WAIT_S. A packaging line's event is not refused because another line is capturing."""
+    CAPTURE_WAIT_S; when another process created a node this capture mapped as new
+    (ConstraintViolation while staging: the run was undone), map and write again. A packaging
+    line's event is not refused because another line is capturing."""
     deadline = time.monotonic() + CAPTURE_WAIT_S
-    delay = 0.02
+    delay, raced = 0.02, 0
     while True:
         try:
             return import_epcis(store, path, actor, clock=clock, source="document")
         except ImportBusy:
             if time.monotonic() + delay > deadline:
                 raise
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+        except ConstraintViolation:
+            # another process created a node this capture mapped as new, between the mapping and
+            # the lock (its run was undone): map again against the graph as it is now, twice at most
+            raced += 1
+            if raced > 2:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
 
 
 def get_job(store: GraphStore, capture_id: str) -> CaptureJob:
