@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--doc-events", type=int, default=1000, help="events per POST /epcis/capture document")
     ap.add_argument("--single", type=int, default=300, help="events sent one at a time to POST /epcis/events")
+    ap.add_argument("--results", type=Path, default=RESULTS, help="folder of the JSON results")
     args = ap.parse_args(argv)
     out: dict[str, Any] = {"serials": args.serials, "seed": args.seed, "doc_events": args.doc_events,
                            "machine": machine_info(), "rows": []}
@@ -212,8 +213,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         rel = f"  {r['relative_to_bundle_rate']}x the bundle's rate" if "relative_to_bundle_rate" in r else ""
         print(f"{r['what']:44s} {r['seconds']:7.2f} s {rate}{extra}{rel}", flush=True)
     print(f"check: {out['check']}")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"epcis-capture-{args.serials}.json").write_text(json.dumps(out, indent=2) + "\n")
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / f"epcis-capture-{args.serials}.json").write_text(json.dumps(out, indent=2) + "\n")
     return out
 
 

@@ -27,7 +27,14 @@ from pydantic import BaseModel, Field
 from tracegraph.engine.access.actor import Actor
 from tracegraph.engine.audit.chain import AuditSpec, Change, audited_write
 from tracegraph.engine.clock import Clock, SystemClock, iso
-from tracegraph.engine.errors import ConstraintViolation, ImportBusy, NotFound, Problem, TracegraphError, ValidationFailed
+from tracegraph.engine.errors import (
+    ConstraintViolation,
+    ImportBusy,
+    NotFound,
+    Problem,
+    TracegraphError,
+    ValidationFailed,
+)
 from tracegraph.engine.stores.base import GraphStore
 from tracegraph.loaders.epcis import import_epcis, load_document
 from tracegraph.loaders.epcis_map import event_id
