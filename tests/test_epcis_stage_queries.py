@@ -90,3 +90,19 @@ def test_a_staging_step_that_would_write_short_undoes_the_run(empty_store: Any) 
     assert not unfinished_imports(empty_store)
     left = empty_store.run("MATCH (n) WHERE n:EpcisEvent OR n:Serial RETURN count(n) AS n")[0]["n"]
     assert left == 0
+
+
+def test_the_mapped_facts_are_released_once_written(empty_store: Any) -> None:
+    """run_epcis drops the mapped nodes and edges before the commit (Mapped.release), so the
+    containment derivation reuses their memory; reading them afterwards is refused, not empty."""
+    from tracegraph.loaders.epcis import load_document, run_epcis
+
+    batch = load_document(DOC, "doc", empty_store)
+    assert len(batch.mapped.nodes) > 0
+    res = run_epcis(empty_store, batch, ACTOR)
+    assert res.events == 1 and res.nodes.get("Serial") == 2
+    with pytest.raises(RuntimeError, match="released"):
+        len(batch.mapped.nodes)
+    with pytest.raises(RuntimeError, match="released"):
+        list(batch.mapped.edges)
+    assert verify(empty_store).ok

@@ -41,7 +41,7 @@ from tracegraph.loaders.epcis_identity import dedupe
 from tracegraph.loaders.epcis_kinds import rekind, settle
 from tracegraph.loaders.epcis_late import open_packs, repack_late
 from tracegraph.loaders.epcis_map import Mapped, destination_keys, lot_votes, map_events
-from tracegraph.loaders.epcis_pending import PendingItem, pending_of, summary
+from tracegraph.loaders.epcis_pending import PendingItem, pending_among, summary, unsettled
 from tracegraph.loaders.epcis_receipts import absorb_early_receipts
 from tracegraph.loaders.epcis_retract import retract
 from tracegraph.loaders.epcis_spool import HOLD_EVENTS, EventSpool
@@ -277,9 +277,10 @@ def run_epcis(store: GraphStore, batch: EpcisBatch, actor: Actor, *, dry_run: bo
         steps, res = epcis_write.plan(batch.mapped)
         res.import_id = "dry-run"
     else:
+        waiting = unsettled(batch.mapped)  # taken before the write releases the mapped facts
         res = epcis_write.write(store, batch.mapped, actor, source=batch.source, clock=clock, progress=progress,
-                                files=files, chunk=chunk)
-    pending = [] if dry_run else pending_of(store, batch.mapped)
+                                files=files, chunk=chunk, release=True)
+    pending = [] if dry_run else pending_among(store, waiting)
     return EpcisImportResult(import_id=res.import_id, source=batch.source, dry_run=dry_run, events=batch.events,
                              known_events=batch.known_events, pending=pending,
                              event_types=batch.event_types, nodes=res.nodes, edges=res.edges,
@@ -314,13 +315,14 @@ def _run_epcis_import(store: GraphStore, batch: ImportBatch, actor: Actor, *, so
         _, _, res = epcis_write.split_new(store, eb.mapped, eb.source)
         res.import_id = "dry-run"
     else:
+        unsettled_ids = unsettled(eb.mapped)  # taken before the write releases the mapped facts
         res = epcis_write.write(store, eb.mapped, actor, source=eb.source, clock=clock, progress=progress,
-                                files=source_files, chunk=min(chunk_size, epcis_write.CHUNK))
+                                files=source_files, chunk=min(chunk_size, epcis_write.CHUNK), release=True)
     counts = {k: TypeCounts(new=res.new_nodes.get(k, v), changed=res.existing_nodes.get(k, 0))
               for k, v in res.nodes.items()}
     counts.update({f"edge:{k}": TypeCounts(new=v) for k, v in res.edges.items()})
     secs = time.perf_counter() - t0
-    waiting = summary([] if dry_run else pending_of(store, eb.mapped))
+    waiting = summary([] if dry_run else pending_among(store, unsettled_ids))
     items = sum(res.nodes.values()) + sum(res.edges.values())
     return ImportReport(
         import_id=res.import_id, status="dry_run" if dry_run else "committed", dry_run=dry_run, counts=counts,

@@ -176,6 +176,15 @@ def event_id(event: dict[str, Any]) -> str:
     return f"ni:///sha-256;{digest}?ver=CBV2.0"
 
 
+class _Released(dict[Any, Any]):
+    """What a released Mapped holds instead of its nodes and edges: reading it is a bug."""
+
+    def _gone(self, *_a: Any, **_k: Any) -> Any:
+        raise RuntimeError("the mapped EPCIS facts were released after the import wrote them (Mapped.release)")
+
+    __getitem__ = __iter__ = __len__ = __contains__ = get = items = keys = values = setdefault = _gone
+
+
 @dataclass
 class Mapped:
     """Graph facts from a set of events. Node props merge (later, non-null values win)."""
@@ -205,6 +214,15 @@ class Mapped:
     clock: EventKey | None = None
     #: per node, the event that set each state property (`LATEST_FIELDS`, `EARLIEST_FIELDS`)
     state_at: dict[NodeKey, dict[str, EventKey]] = field(default_factory=dict)
+
+    def release(self) -> None:
+        """Drop the nodes and edges (the bulk of an import's memory) once they are written: the
+        containment derivation after the commit then runs in the memory they held instead of
+        beside it. Any later read of them raises, rather than seeing an empty import."""
+        self.nodes = _Released()
+        self.edges = _Released()
+        self.defaults = _Released()
+        self.state_at = _Released()
 
     def node(self, label: str, nid: str, **props: Any) -> NodeKey:
         """Create or update a node. A state property (`LATEST_FIELDS`) an event that happened

@@ -46,6 +46,13 @@ class PendingItem(BaseModel):
 
 def pending_of(store: GraphStore, mapped: Mapped) -> list[PendingItem]:
     """The units, containers and shipments `mapped` names that are still waiting for something."""
+    return pending_among(store, unsettled(mapped))
+
+
+def unsettled(mapped: Mapped) -> dict[str, list[str]]:
+    """The units, containers and shipments `mapped` names that it does not itself settle: what
+    `pending_among` asks the graph about after the import (taken before the mapped facts are
+    released)."""
     # what this import itself settles is not asked about (a whole plant in one document: nothing)
     settled: set[tuple[str, str]] = set()
     for etype, _fl, _fid, tl, tid, role in mapped.edges:
@@ -59,6 +66,11 @@ def pending_of(store: GraphStore, mapped: Mapped) -> list[PendingItem]:
     for label, nid in mapped.nodes:
         if label in ids and (label, nid) not in settled:
             ids[label].append(nid)
+    return ids
+
+
+def pending_among(store: GraphStore, ids: dict[str, list[str]]) -> list[PendingItem]:
+    """Which of these units, containers and shipments are still waiting for something."""
     if not any(ids.values()):
         return []
     rows = store.read("epcis.pending", serials=sorted(ids["Serial"]), containers=sorted(ids["Container"]),
@@ -77,4 +89,4 @@ def summary(items: list[PendingItem], limit: int = 5) -> str:
     return f"pending {len(items)}: " + "; ".join(p.line() for p in items[:limit]) + more
 
 
-__all__ = ["PendingItem", "pending_of", "summary", "Missing"]
+__all__ = ["PendingItem", "pending_of", "pending_among", "unsettled", "summary", "Missing"]

@@ -405,8 +405,13 @@ def _writer_class() -> type:
 
 def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock: Clock | None = None,
           import_id: str | None = None, progress: Progress | Callable[[int, int], None] | None = None,
-          files: list[Any] | None = None, chunk: int = CHUNK, recover: bool = True) -> WriteResult:
+          files: list[Any] | None = None, chunk: int = CHUNK, recover: bool = True,
+          release: bool = False) -> WriteResult:
     """Write everything in `mapped` as one all-or-nothing ImportRun (see the module docstring).
+
+    With `release`, the mapped nodes and edges are dropped (Mapped.release) once staged and
+    logged, before the commit: the containment derivation after it then reuses their memory
+    instead of adding to it (docs/perf.md, memory of a whole EPCIS import).
 
     `progress` is either the runner's (phase, done, total) or the older (done, total). With
     `recover` (default) an unfinished import left by a dead process is first rolled back or
@@ -448,10 +453,12 @@ def write(store: GraphStore, mapped: Mapped, actor: Actor, *, source: str, clock
         if group:
             _log_add(w, group, source)
         del sp, group  # the layout's key lists and the new-node set are not needed by the commit
+        containers, recheck = set(mapped.containers), set(mapped.retract.get("recheck") or ())
+        if release:  # everything is in the graph or the log now
+            mapped.release()
         # contents follow their containers before the run counts as committed (runner.derive_contents)
         derived: list[int] = []
-        w.commit(then=lambda: derived.append(_derive(store, actor, mapped.containers, res, clock, prog,
-                                                     set(mapped.retract.get("recheck") or ()))))
+        w.commit(then=lambda: derived.append(_derive(store, actor, containers, res, clock, prog, recheck)))
     res.audit_entries = w.entries + sum(derived)
     return res
 
