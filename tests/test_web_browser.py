@@ -833,6 +833,21 @@ def test_administrator_sees_users_and_disables_one(web: WebServer, page: Page) -
     set_lang(page, "en")
 
 
+def test_routes_in_flight_at_once_show_the_page_once(web: WebServer, page: Page) -> None:
+    """Three routes started before the first page has loaded (hashchanges, as a start and a
+    navigation, or a language change during a load, make them): the page is shown once. Before,
+    each appended its page into the one view after its await, and the page showed three times
+    (seen in CI on the recall page: two `#customer-action` forms)."""
+    sign_in(page, web, "admin")
+    expect(page.locator("#users")).to_have_count(1)
+    page.evaluate("() => { for (let i = 0; i < 3; i++) window.dispatchEvent(new HashChangeEvent('hashchange')); }")
+    page.wait_for_load_state("networkidle")  # every route's requests answered and rendered
+    page.wait_for_timeout(300)
+    expect(page.locator("#users")).to_have_count(1)
+    expect(page.locator("#view h1")).to_have_count(1)
+    expect(page.locator("#view")).to_have_attribute("data-screen", "admin")
+
+
 def test_every_message_has_both_languages() -> None:
     """The zh-CN table has exactly the English keys (a missing key would show English)."""
     import json

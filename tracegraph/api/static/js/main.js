@@ -107,12 +107,19 @@ async function route() {
   const [id, ...rest] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   const screen = permitted().find((s) => s.id === id);
   if (!screen) { const home = navOrder()[0]; location.replace(`#/${home ? home.id : "impact"}`); return; }
-  const view = $("#view"); view.textContent = "";
+  // Each route renders into a pane of its own that replaces the one before. Two routes can be in
+  // flight at once (the start and a hashchange, a language change while a page loads): both used
+  // to append into the one view after their awaits, and the page showed twice. The older one now
+  // finishes into its own pane, which is no longer in the document.
+  const view = $("#view");
+  const pane = document.createElement("div");
+  pane.className = "pane";
+  view.replaceChildren(pane);
   view.dataset.screen = screen.id;
   try {
-    await screen.view.render(view, rest, null);
+    await screen.view.render(pane, rest, null);
   } catch (err) {
-    view.append(errorBox(err));
+    pane.append(errorBox(err));
   }
 }
 
